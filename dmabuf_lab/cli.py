@@ -1,0 +1,58 @@
+"""The ``dmabuf-lab`` command.
+
+Each subcommand lives in the module that owns its idea; this file only wires
+them up.  A subcommand module provides ``add_arguments(parser)`` and
+``main(args) -> int``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from dmabuf_lab.errors import LabInputError
+
+# subcommand -> (module, one-line help)
+SUBCOMMANDS = {
+    "run": ("dmabuf_lab.runner.command", "re-run every notebook headless and export figures to build/"),
+    "litmus": ("dmabuf_lab.litmus.command", "check litmus scenarios (scenario x revision -> verdict)"),
+    "topology": ("dmabuf_lab.hw.command", "print a topology preset or a captured machine as a tree"),
+    "bench": ("dmabuf_lab.bench.command", "benchmark the bulk kernels against the memory roofline"),
+    "export": ("dmabuf_lab.figures.command", "print or export one figure (e.g. --format email)"),
+}
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    parser = argparse.ArgumentParser(prog="dmabuf-lab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    modules = {}
+    for name, (modname, helptext) in SUBCOMMANDS.items():
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name and modname.startswith(exc.name):
+                continue  # that part of the lab is not present in this tree
+            raise
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        mod.add_arguments(p)
+        modules[name] = mod
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, modules = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(modules[args.command].main(args) or 0)
+    except LabInputError as exc:
+        print(f"dmabuf-lab {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
