@@ -1,0 +1,331 @@
+"""Mainline dma-buf (drivers/dma-buf/dma-buf.c, Linux 6.19): the R0 model.
+
+Export wraps an exporter's private object and ops in a dma_buf backed by an
+anonymous file; importers attach a device (statically, or dynamically with
+``importer_ops``), map the attachment to get an sg_table of DMA addresses
+valid for that device, unmap, detach and drop their reference.
+
+Locking follows the kernel's convention: map/unmap/pin/unpin and
+move_notify need the buffer's reservation lock held (a missing lock is a
+``lock`` finding); attach, detach and the ``*_unlocked`` wrappers take it
+themselves.  Fences are not modelled, so the static importer's
+dma_resv_wait_timeout() returns at once.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from dmabuf_lab.kmodel import (EBADF, EINVAL, ENOENT, ENOMEM, ERR_PTR, IS_ERR,
+                               WARN_ON, WARN_ON_ONCE, EBUSY, dma_resv, dma_resv_assert_held,
+                               dma_resv_lock, dma_resv_unlock, kfree, kstruct, kzalloc,
+                               might_sleep)
+from dmabuf_lab.kmodel.runtime import report
+
+from .attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
+from .file import alloc_file_pseudo, close_fd, fd_install_new, fget, fput
+from .ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
+
+#: Kconfig DMABUF_MOVE_NOTIFY (experimental, off by default in 6.19): when off,
+#: dynamic importers of a pinnable exporter get the buffer pinned at map time.
+CONFIG_DMABUF_MOVE_NOTIFY = False
+
+
+class dma_buf(kstruct):
+    """struct dma_buf, the members the model uses.
+
+    ``attachments`` is the list_head of dma_buf_attachment nodes (protected
+    by ``resv``); ``file`` the backing anon file; ``priv`` the exporter's
+    object.
+    """
+
+    fields = (("size", 0), "file", ("attachments", list), "ops", "exp_name", "owner", "priv",
+              "resv", "name")
+
+
+def dma_buf_is_dynamic(dmabuf) -> bool:
+    """A buffer is dynamic when its exporter supports pin/unpin."""
+    return dmabuf.ops.pin is not None
+
+
+def dma_buf_pin_on_map(attach) -> bool:
+    """Whether map must pin: pinnable exporter and an importer without move_notify."""
+    return attach.dmabuf.ops.pin is not None and (
+        not dma_buf_attachment_is_dynamic(attach) or not CONFIG_DMABUF_MOVE_NOTIFY)
+
+
+def _dma_buf_file_release(f) -> None:
+    """Last fput(): dma_buf_file_release() then the dentry's dma_buf_release()."""
+    dmabuf = f.private_data
+    if dmabuf is None:      # export failed before the file was wired up
+        return
+    dma_buf_release(dmabuf)
+
+
+def dma_buf_release(dmabuf) -> None:
+    """Free a dma_buf once its file is gone: exporter release, then kfree.
+
+    Attachments still on the list at this point are a refcount bug in an
+    importer and trigger a WARN, like the kernel.
+    """
+    dmabuf.ops.release(dmabuf)
+    WARN_ON(len(dmabuf.attachments) != 0,
+            f"dma_buf_release: {len(dmabuf.attachments)} attachment(s) still on the list")
+    kfree(dmabuf)
+
+
+def dma_buf_export(exp_info: dma_buf_export_info):
+    """Create a dma_buf around ``exp_info.priv`` and ``exp_info.ops``.
+
+    Missing mandatory ops or a pin without unpin (or the reverse) WARN and
+    give ERR_PTR(-EINVAL); a failed file or struct allocation gives
+    ERR_PTR(-ENOMEM); an ``owner`` marked ``gone`` (module unloading) makes
+    try_module_get() fail with -ENOENT.  The new buffer holds one file
+    reference, owned by the caller until dma_buf_fd() hands it to an fd or
+    dma_buf_put() drops it.
+    """
+    ops = exp_info.ops
+    if WARN_ON(exp_info.priv is None or ops is None or ops.map_dma_buf is None
+               or ops.unmap_dma_buf is None or ops.release is None,
+               "dma_buf_export: priv or a mandatory op is missing"):
+        return ERR_PTR(-EINVAL)
+    if WARN_ON((ops.pin is None) != (ops.unpin is None),
+               "dma_buf_export: pin and unpin must come together"):
+        return ERR_PTR(-EINVAL)
+    if exp_info.owner is not None and getattr(exp_info.owner, "gone", False):
+        return ERR_PTR(-ENOENT)     # try_module_get() failed
+
+    f = alloc_file_pseudo(exp_info.flags, _dma_buf_file_release)
+    if IS_ERR(f):
+        return f
+
+    dmabuf = kzalloc(dma_buf)
+    if dmabuf is None:
+        fput(f)
+        return ERR_PTR(-ENOMEM)
+
+    dmabuf.priv = exp_info.priv
+    dmabuf.ops = ops
+    dmabuf.size = exp_info.size
+    dmabuf.exp_name = exp_info.exp_name
+    dmabuf.owner = exp_info.owner
+    dmabuf.attachments = []
+    dmabuf.resv = exp_info.resv if exp_info.resv is not None else dma_resv()
+    f.private_data = dmabuf
+    dmabuf.file = f
+    return dmabuf
+
+
+def dma_buf_fd(dmabuf, flags: int = 0) -> int:
+    """Install the buffer's file in a new fd, which takes over the caller's reference."""
+    if dmabuf is None or dmabuf.file is None:
+        return -EINVAL
+    return fd_install_new(dmabuf.file)
+
+
+def dma_buf_get(fd: int):
+    """Return the dma_buf behind ``fd`` with one more reference, or ERR_PTR(-EBADF)."""
+    f = fget(fd)
+    if f is None:
+        return ERR_PTR(-EBADF)
+    if f.f_op_release is not _dma_buf_file_release:
+        fput(f)
+        return ERR_PTR(-EINVAL)
+    return f.private_data
+
+
+def dma_buf_put(dmabuf) -> None:
+    """Drop one reference; the last one releases the buffer."""
+    if WARN_ON(dmabuf is None or dmabuf.file is None, "dma_buf_put on a NULL buffer"):
+        return
+    fput(dmabuf.file)
+
+
+def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
+                           importer_priv: Any = None, *,
+                           attachment_type: type = dma_buf_attachment):
+    """Attach ``dev`` to ``dmabuf``; dynamic when ``importer_ops`` is given.
+
+    ``importer_ops`` without ``move_notify`` WARNs and gives -EINVAL.  The
+    attachment is allocated (-ENOMEM on failure), ``peer2peer`` copied from
+    ``allow_peer2peer``, then the exporter's ``attach`` may refuse it with its
+    own error, in which case it is freed.  On success it is added to the
+    buffer's list under the reservation lock.  Must be called without the
+    lock held.  ``attachment_type`` lets a later revision allocate a
+    subclass carrying more fields.
+    """
+    if WARN_ON(dmabuf is None or dev is None, "dma_buf_dynamic_attach: NULL dmabuf or dev"):
+        return ERR_PTR(-EINVAL)
+    if WARN_ON(importer_ops is not None and importer_ops.move_notify is None,
+               "dma_buf_dynamic_attach: importer_ops without move_notify"):
+        return ERR_PTR(-EINVAL)
+
+    attach = kzalloc(attachment_type)
+    if attach is None:
+        return ERR_PTR(-ENOMEM)
+
+    attach.dev = dev
+    attach.dmabuf = dmabuf
+    attach.peer2peer = bool(importer_ops.allow_peer2peer) if importer_ops is not None else False
+    attach.importer_ops = importer_ops
+    attach.importer_priv = importer_priv
+    attach.nr_mappings = 0
+
+    if dmabuf.ops.attach is not None:
+        ret = dmabuf.ops.attach(dmabuf, attach)
+        if ret:
+            kfree(attach)
+            return ERR_PTR(ret)
+
+    dma_resv_lock(dmabuf.resv)
+    dmabuf.attachments.insert(0, attach)      # list_add(): at the head
+    dma_resv_unlock(dmabuf.resv)
+    return attach
+
+
+def dma_buf_attach(dmabuf, dev):
+    """Static attach: dma_buf_dynamic_attach() without importer_ops (no P2P)."""
+    return dma_buf_dynamic_attach(dmabuf, dev, None, None)
+
+
+def dma_buf_detach(dmabuf, attach) -> None:
+    """Take ``attach`` off the buffer's list, let the exporter clean up, free it.
+
+    A mismatched or NULL pair WARNs and does nothing.  Mappings still held
+    by the attachment at this point are reported as a ``leak`` (the kernel
+    does not check; the exporter's DMA state for them is never torn down).
+    """
+    if WARN_ON(dmabuf is None or attach is None or attach.dmabuf is not dmabuf,
+               "dma_buf_detach: NULL or mismatched attachment"):
+        return
+    if attach.nr_mappings:
+        report("leak", f"dma_buf_detach with {attach.nr_mappings} mapping(s) of "
+                       f"{_dev_name(attach.dev)} still held", "dma_buf_detach")
+
+    dma_resv_lock(dmabuf.resv)
+    _list_del(dmabuf.attachments, attach)
+    dma_resv_unlock(dmabuf.resv)
+
+    if dmabuf.ops.detach is not None:
+        dmabuf.ops.detach(dmabuf, attach)
+    kfree(attach)
+
+
+def dma_buf_pin(attach) -> int:
+    """Pin the buffer for a dynamic importer (resv held); 0 or the exporter's error."""
+    dmabuf = attach.dmabuf
+    WARN_ON(attach.importer_ops is None, "dma_buf_pin from a static importer")
+    dma_resv_assert_held(dmabuf.resv)
+    if dmabuf.ops.pin is not None:
+        return dmabuf.ops.pin(attach)
+    return 0
+
+
+def dma_buf_unpin(attach) -> None:
+    """Undo dma_buf_pin() (resv held)."""
+    dmabuf = attach.dmabuf
+    WARN_ON(attach.importer_ops is None, "dma_buf_unpin from a static importer")
+    dma_resv_assert_held(dmabuf.resv)
+    if dmabuf.ops.unpin is not None:
+        dmabuf.ops.unpin(attach)
+
+
+def dma_buf_map_attachment(attach, direction: int):
+    """Map the buffer for ``attach.dev``: an sg_table of DMA addresses, or ERR_PTR.
+
+    The reservation lock must be held (static and dynamic importers alike).
+    A pinnable exporter is pinned first when the importer cannot take
+    move_notify; an exporter returning NULL counts as -ENOMEM; any failure
+    after a pin unpins again.
+    """
+    might_sleep()
+    if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_map_attachment: NULL"):
+        return ERR_PTR(-EINVAL)
+    dmabuf = attach.dmabuf
+    dma_resv_assert_held(dmabuf.resv)
+
+    if dma_buf_pin_on_map(attach):
+        ret = dmabuf.ops.pin(attach)
+        WARN_ON_ONCE(ret == -EBUSY, "exporter refused a pin while attachments exist")
+        if ret:
+            return ERR_PTR(ret)
+
+    sg_table = dmabuf.ops.map_dma_buf(attach, direction)
+    if sg_table is None:
+        sg_table = ERR_PTR(-ENOMEM)
+    if IS_ERR(sg_table):
+        if dma_buf_pin_on_map(attach):
+            dmabuf.ops.unpin(attach)
+        return sg_table
+
+    # A static importer would wait here for the kernel fences in resv
+    # (dma_resv_wait_timeout); the model has no fences.
+    attach.nr_mappings += 1
+    return sg_table
+
+
+def dma_buf_map_attachment_unlocked(attach, direction: int):
+    """dma_buf_map_attachment() wrapped in the reservation lock."""
+    might_sleep()
+    if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_map_attachment_unlocked: NULL"):
+        return ERR_PTR(-EINVAL)
+    dma_resv_lock(attach.dmabuf.resv)
+    sg_table = dma_buf_map_attachment(attach, direction)
+    dma_resv_unlock(attach.dmabuf.resv)
+    return sg_table
+
+
+def dma_buf_unmap_attachment(attach, sg_table, direction: int) -> None:
+    """Give a mapping back to the exporter (resv held), unpinning if map pinned."""
+    might_sleep()
+    if WARN_ON(attach is None or attach.dmabuf is None or sg_table is None,
+               "dma_buf_unmap_attachment: NULL"):
+        return
+    dmabuf = attach.dmabuf
+    dma_resv_assert_held(dmabuf.resv)
+    dmabuf.ops.unmap_dma_buf(attach, sg_table, direction)
+    if attach.nr_mappings:
+        attach.nr_mappings -= 1
+    if dma_buf_pin_on_map(attach):
+        dmabuf.ops.unpin(attach)
+
+
+def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int) -> None:
+    """dma_buf_unmap_attachment() wrapped in the reservation lock."""
+    might_sleep()
+    if WARN_ON(attach is None or attach.dmabuf is None or sg_table is None,
+               "dma_buf_unmap_attachment_unlocked: NULL"):
+        return
+    dma_resv_lock(attach.dmabuf.resv)
+    dma_buf_unmap_attachment(attach, sg_table, direction)
+    dma_resv_unlock(attach.dmabuf.resv)
+
+
+def dma_buf_move_notify(dmabuf) -> None:
+    """Tell every dynamic importer to drop and rebuild its mappings (resv held)."""
+    dma_resv_assert_held(dmabuf.resv)
+    for attach in list(dmabuf.attachments):
+        if attach.importer_ops is not None:
+            attach.importer_ops.move_notify(attach)
+
+
+def _list_del(lst: list, item) -> None:
+    for i, x in enumerate(lst):
+        if x is item:
+            del lst[i]
+            return
+    WARN_ON(True, "list_del of an entry that is not on the list")
+
+
+def _dev_name(dev) -> str:
+    return getattr(dev, "bdf", None) or getattr(dev, "name", None) or repr(dev)
+
+
+__all__ = [
+    "CONFIG_DMABUF_MOVE_NOTIFY", "dma_buf", "dma_buf_ops", "dma_buf_attach_ops",
+    "dma_buf_export_info", "dma_buf_attachment", "dma_buf_attachment_is_dynamic",
+    "dma_buf_is_dynamic", "dma_buf_pin_on_map", "dma_buf_export", "dma_buf_fd", "dma_buf_get",
+    "dma_buf_put", "dma_buf_release", "dma_buf_dynamic_attach", "dma_buf_attach",
+    "dma_buf_detach", "dma_buf_pin", "dma_buf_unpin", "dma_buf_map_attachment",
+    "dma_buf_map_attachment_unlocked", "dma_buf_unmap_attachment",
+    "dma_buf_unmap_attachment_unlocked", "dma_buf_move_notify", "close_fd",
+]

@@ -1,0 +1,127 @@
+"""The anonymous file behind a dma-buf, its reference count and the fd table.
+
+A dma_buf lives exactly as long as its ``struct file``: dma_buf_put() is an
+fput(), and the last fput() releases the buffer.  The model keeps one fd
+table per modelled :class:`~dmabuf_lab.kmodel.Kernel`, so ``dma_buf_fd()``,
+``dma_buf_get()`` and ``close_fd()`` behave like their syscall-side cousins.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Optional
+
+from dmabuf_lab.kmodel import EBADF, ENOMEM, ERR_PTR, current_kernel, kfree, kstruct, kzalloc
+
+
+class file(kstruct):
+    """struct file, reduced to what dma-buf uses.
+
+    ``f_count`` is the reference count, ``private_data`` the dma_buf (NULL
+    until dma_buf_export() has finished, so an early fput() skips release),
+    ``f_op_release`` the release hook run by the last fput().
+    """
+
+    fields = ("f_count", "f_flags", "private_data", "f_op_release")
+
+
+def alloc_file_pseudo(flags: int, release: Callable[[Any], None]):
+    """Allocate a pseudo-fs file with one reference (fs/file_table.c).
+
+    Returns the file, or ERR_PTR(-ENOMEM) when the allocation fails.
+    """
+    f = kzalloc(file)
+    if f is None:
+        return ERR_PTR(-ENOMEM)
+    f.f_count = 1
+    f.f_flags = flags
+    f.f_op_release = release
+    return f
+
+
+def get_file(f) -> Any:
+    """Take one more reference on ``f``."""
+    f.f_count += 1
+    return f
+
+
+def get_file_active(f) -> Optional[Any]:
+    """Take a reference only if the file is not already on its way out."""
+    if f is None or f.f_count == 0:
+        return None
+    f.f_count += 1
+    return f
+
+
+def fput(f) -> None:
+    """Drop a reference; the last one runs the release hook and frees the file."""
+    f.f_count -= 1
+    if f.f_count == 0:
+        release = f.f_op_release
+        if release is not None:
+            release(f)
+        kfree(f)
+
+
+# --- fd table ------------------------------------------------------------
+
+#: -EMFILE (include/uapi/asm-generic/errno-base.h): the fd limit is reached.
+EMFILE = 24
+#: RLIMIT_NOFILE of the modelled process (the usual soft limit).
+RLIMIT_NOFILE = 1024
+
+
+class _fdtable:
+    """The open fds of the modelled process and its RLIMIT_NOFILE."""
+
+    def __init__(self):
+        self.fds: dict[int, Any] = {}
+        self.limit = RLIMIT_NOFILE
+
+
+_FD_TABLES: "weakref.WeakKeyDictionary[Any, _fdtable]" = weakref.WeakKeyDictionary()
+
+
+def _fd_table() -> _fdtable:
+    k = current_kernel()
+    table = _FD_TABLES.get(k)
+    if table is None:
+        table = _fdtable()
+        _FD_TABLES[k] = table
+    return table
+
+
+def set_rlimit_nofile(limit: int) -> None:
+    """Set the fd limit of the current run (lab control for -EMFILE paths)."""
+    _fd_table().limit = int(limit)
+
+
+def fd_install_new(f) -> int:
+    """get_unused_fd_flags() + fd_install(): the fd now owns one reference.
+
+    Returns the lowest free fd from 3 up, or -EMFILE at the run's fd limit.
+    """
+    table = _fd_table()
+    fd = 3
+    while fd in table.fds:
+        fd += 1
+    if fd >= table.limit:
+        return -EMFILE
+    table.fds[fd] = f
+    return fd
+
+
+def fget(fd: int):
+    """Look up ``fd`` and take a reference on its file, or None."""
+    f = _fd_table().fds.get(fd)
+    if f is None:
+        return None
+    return get_file(f)
+
+
+def close_fd(fd: int) -> int:
+    """close(2): drop the fd's reference.  Returns 0 or -EBADF."""
+    f = _fd_table().fds.pop(fd, None)
+    if f is None:
+        return -EBADF
+    fput(f)
+    return 0

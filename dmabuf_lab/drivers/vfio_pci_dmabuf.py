@@ -1,0 +1,407 @@
+"""vfio-pci's MMIO dma-buf exporter (drivers/vfio/pci/vfio_pci_dmabuf.c, Linux 6.19).
+
+User space asks vfio-pci (VFIO_DEVICE_FEATURE_DMA_BUF) for a dma-buf made
+of slices of one BAR of the device it owns.  The exporter keeps the slices
+as physical ranges plus the BAR's P2P provider, accepts only importers that
+can take peer-to-peer addresses, maps through dma_buf_phys_vec_to_sgt(),
+and revokes every buffer (``revoked`` + move_notify) when the device's
+memory decoding is turned off or it is reset.  iommufd reads the single
+physical range directly through vfio_pci_dma_buf_iommufd_map().
+
+The device is a :class:`dmabuf_lab.hw.PciDevice` (a PF or a VF); BAR
+addresses come from the topology.  ``faithful=False`` on the export fixes
+the one error path that, as merged, touches ``priv`` after dma_buf_put()
+freed it; ``fixed_helper=True`` exports with ops that call the core
+helper's corrected variant (see :mod:`dmabuf_lab.core.phys_vec_to_sgt`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from dmabuf_lab import hw
+from dmabuf_lab.addr import PAGE_SIZE, U64_MAX, phys_vec
+from dmabuf_lab.core.dma_mapping import DMA_IOVA_USE_SWIOTLB
+from dmabuf_lab.core.dma_buf import (dma_buf_export, dma_buf_fd, dma_buf_move_notify,
+                                     dma_buf_put)
+from dmabuf_lab.core.file import fput, get_file_active
+from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
+from dmabuf_lab.core.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
+from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
+from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ERR_PTR, IS_ERR,
+                               PTR_ERR, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
+                               kcalloc, kfree, kmalloc_array, kstruct, kzalloc)
+
+#: VFIO_PCI_ROM_REGION_INDEX: regions 0..5 are the BARs.
+VFIO_PCI_ROM_REGION_INDEX = 6
+# VFIO_DEVICE_FEATURE flags (include/uapi/linux/vfio.h)
+VFIO_DEVICE_FEATURE_GET = 1 << 16
+VFIO_DEVICE_FEATURE_SET = 1 << 17
+VFIO_DEVICE_FEATURE_PROBE = 1 << 18
+
+
+# --- user-space ABI ----------------------------------------------------------
+
+@dataclass
+class vfio_region_dma_range:
+    """One slice of the region: byte ``offset`` into the BAR and ``length``."""
+
+    offset: int
+    length: int
+
+
+@dataclass
+class vfio_device_feature_dma_buf:
+    """The feature payload: BAR index, open flags, reserved flags, the ranges."""
+
+    region_index: int
+    dma_ranges: list
+    open_flags: int = 0
+    flags: int = 0
+    nr_ranges: Optional[int] = None       # None: len(dma_ranges)
+
+    def __post_init__(self):
+        self.dma_ranges = [r if isinstance(r, vfio_region_dma_range) else vfio_region_dma_range(*r)
+                           for r in self.dma_ranges]
+        if self.nr_ranges is None:
+            self.nr_ranges = len(self.dma_ranges)
+
+
+# --- kernel structs ------------------------------------------------------------
+
+class vfio_pci_dma_buf(kstruct):
+    """The exporter's private object behind one dma-buf."""
+
+    fields = ("dmabuf", "vdev", "size", "phys_vec", "provider", ("nr_ranges", 0),
+              ("revoked", False))
+
+
+@dataclass
+class vfio_pci_device_ops:
+    """vfio_pci_core's per-driver hooks; only get_dmabuf_phys matters here."""
+
+    get_dmabuf_phys: Optional[Callable[..., int]] = None
+
+
+@dataclass(eq=False)
+class vfio_pci_core_device:
+    """A vfio-pci bound device: its PCI function, the dma-bufs exported from it,
+    whether memory decoding is on (PCI_COMMAND_MEMORY) and its registration count."""
+
+    pdev: Any
+    pci_ops: Optional[vfio_pci_device_ops] = None
+    dmabufs: list = field(default_factory=list)
+    memory_enabled: bool = True
+    registrations: int = 1
+    unregistering: bool = False
+
+    def __post_init__(self):
+        if self.pci_ops is None:
+            self.pci_ops = vfio_pci_device_ops(get_dmabuf_phys=vfio_pci_core_get_dmabuf_phys)
+        vfio_pci_core_init_dev(self)
+
+
+def vfio_pci_core_init_dev(vdev) -> int:
+    """Device set-up as far as dma-buf cares: P2P providers for its BARs."""
+    return pcim_p2pdma_init(vdev.pdev)
+
+
+def vfio_device_try_get_registration(vdev) -> bool:
+    """Take a registration reference unless the device is being unregistered."""
+    if vdev.unregistering or vdev.registrations == 0:
+        return False
+    vdev.registrations += 1
+    return True
+
+
+def vfio_device_put_registration(vdev) -> None:
+    """Drop a registration reference."""
+    vdev.registrations -= 1
+
+
+# --- dma_buf_ops ---------------------------------------------------------------
+
+def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
+    """Refuse importers that cannot take P2P addresses (-EOPNOTSUPP), and any
+    attach while the buffer is revoked (-ENODEV)."""
+    priv = dmabuf.priv
+    if not attachment.peer2peer:
+        return -EOPNOTSUPP
+    if priv.revoked:
+        return -ENODEV
+    return 0
+
+
+def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
+    """Map for the importer (resv held): -ENODEV when revoked, else the core helper."""
+    priv = attachment.dmabuf.priv
+    dma_resv_assert_held(priv.dmabuf.resv)
+    if priv.revoked:
+        return ERR_PTR(-ENODEV)
+    return dma_buf_phys_vec_to_sgt(attachment, priv.provider, priv.phys_vec, priv.nr_ranges,
+                                   priv.size, direction, faithful=faithful)
+
+
+def vfio_pci_dma_buf_unmap(attachment, sgt, direction: int, *, faithful: bool = True) -> None:
+    """Give a mapping back: dma_buf_free_sgt()."""
+    dma_buf_free_sgt(attachment, sgt, direction, faithful=faithful)
+
+
+def vfio_pci_dma_buf_release(dmabuf) -> None:
+    """Last reference gone: leave the device's list, drop the registration, free."""
+    priv = dmabuf.priv
+    if priv.vdev is not None:
+        _list_del(priv.vdev.dmabufs, priv)
+        vfio_device_put_registration(priv.vdev)
+    kfree(priv.phys_vec)
+    kfree(priv)
+
+
+vfio_pci_dmabuf_ops = dma_buf_ops(
+    attach=vfio_pci_dma_buf_attach,
+    map_dma_buf=vfio_pci_dma_buf_map,
+    unmap_dma_buf=vfio_pci_dma_buf_unmap,
+    release=vfio_pci_dma_buf_release,
+    name="vfio_pci_dmabuf_ops",
+)
+
+#: The same exporter with the lab's fixes for the core helper's defects.
+vfio_pci_dmabuf_ops_fixed = dma_buf_ops(
+    attach=vfio_pci_dma_buf_attach,
+    map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=False),
+    unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=False),
+    release=vfio_pci_dma_buf_release,
+    name="vfio_pci_dmabuf_ops (fixed helper)",
+)
+
+
+def vfio_pci_dma_buf_iommufd_map(attachment, phys) -> int:
+    """The private vfio -> iommufd bridge: copy the single range into ``phys``.
+
+    -EOPNOTSUPP when the buffer is not vfio's or has more than one range,
+    -ENODEV when revoked; needs the reservation lock.
+    """
+    dma_resv_assert_held(attachment.dmabuf.resv)
+    if attachment.dmabuf.ops not in (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed):
+        return -EOPNOTSUPP
+    priv = attachment.dmabuf.priv
+    if priv.revoked:
+        return -ENODEV
+    if priv.nr_ranges != 1:
+        return -EOPNOTSUPP
+    phys.paddr = priv.phys_vec[0].paddr
+    phys.len = priv.phys_vec[0].len
+    return 0
+
+
+# --- export --------------------------------------------------------------------
+
+def vfio_pci_core_fill_phys_vec(pv, dma_ranges, nr_ranges: int, start: int, length: int) -> int:
+    """Turn BAR-relative slices into physical ranges inside ``[start, start+length)``.
+
+    Zero length -> -EINVAL; an address sum past 2**64 -> -EOVERFLOW; a slice
+    ending past the BAR -> -EINVAL.
+    """
+    max_addr = start + length
+    for i in range(nr_ranges):
+        if not dma_ranges[i].length:
+            return -EINVAL
+        paddr = start + dma_ranges[i].offset
+        if paddr > U64_MAX:
+            return -EOVERFLOW
+        end = paddr + dma_ranges[i].length
+        if end > U64_MAX:
+            return -EOVERFLOW
+        pv[i].paddr = paddr
+        if end > max_addr:
+            return -EINVAL
+        pv[i].len = dma_ranges[i].length
+    return 0
+
+
+def vfio_pci_core_get_dmabuf_phys(vdev, region_index: int, pv, dma_ranges,
+                                  nr_ranges: int) -> tuple[Any, int]:
+    """Find the BAR's P2P provider (-EINVAL without one) and fill the ranges.
+
+    Returns ``(provider, ret)``; C returns the provider through a pointer.
+    """
+    pdev = vdev.pdev
+    provider = pcim_p2pdma_provider(pdev, region_index)
+    if provider is None:
+        return None, -EINVAL
+    return provider, vfio_pci_core_fill_phys_vec(pv, dma_ranges, nr_ranges,
+                                                 hw.pci_resource_start(pdev, region_index),
+                                                 hw.pci_resource_len(pdev, region_index))
+
+
+def validate_dmabuf_input(get_dma_buf, dma_ranges) -> tuple[int, int]:
+    """Check every slice (non-zero, page-aligned offset and length) and sum them.
+
+    Returns ``(ret, total)``; a total past size_t, or one reaching the
+    DMA_IOVA_USE_SWIOTLB bit, is -EINVAL.
+    """
+    length = 0
+    for i in range(get_dma_buf.nr_ranges):
+        offset, ln = dma_ranges[i].offset, dma_ranges[i].length
+        if not ln or offset % PAGE_SIZE or ln % PAGE_SIZE:
+            return -EINVAL, 0
+        length += ln
+        if length > U64_MAX:
+            return -EINVAL, 0
+    if length & DMA_IOVA_USE_SWIOTLB:
+        return -EINVAL, 0
+    return 0, length
+
+
+def vfio_check_feature(flags: int, supported_ops: int) -> int:
+    """1 to go on with the feature, 0 for a PROBE, -EINVAL for unsupported ops."""
+    if (flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)) & ~supported_ops:
+        return -EINVAL
+    if flags & VFIO_DEVICE_FEATURE_PROBE:
+        return 0
+    if not flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET):
+        return -EINVAL
+    return 1
+
+
+class vfio_region_dma_range_k(kstruct):
+    """The kernel copy of one user range."""
+
+    fields = ("offset", "length")
+
+
+def memdup_array_user(src: list, n: int):
+    """Copy ``n`` user ranges into a kmalloc'd array; ERR_PTR(-ENOMEM) on failure."""
+    arr = kmalloc_array(n, vfio_region_dma_range_k)
+    if arr is None:
+        return ERR_PTR(-ENOMEM)
+    for i in range(n):
+        arr[i].offset = int(src[i].offset)
+        arr[i].length = int(src[i].length)
+    return arr
+
+
+def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
+                                  *, faithful: bool = True, fixed_helper: bool = False) -> int:
+    """VFIO_DEVICE_FEATURE_DMA_BUF: export BAR slices as a dma-buf; an fd or -errno.
+
+    Checks, in the kernel's order: driver support (-EOPNOTSUPP), feature
+    flags, ``nr_ranges == 0`` or non-zero ``flags`` (-EINVAL), a region past
+    the BARs (-ENODEV), then each slice (validate_dmabuf_input), the BAR's
+    provider and bounds (vfio_pci_core_fill_phys_vec), the registration
+    (-ENODEV) and dma_buf_export().  The new buffer starts revoked when
+    memory decoding is off.  As merged, a failing dma_buf_fd() puts the
+    buffer (freeing ``priv``) and then frees ``priv`` again;
+    ``faithful=False`` returns right after the put.  ``fixed_helper``
+    exports with :data:`vfio_pci_dmabuf_ops_fixed`.
+    """
+    if vdev.pci_ops is None or vdev.pci_ops.get_dmabuf_phys is None:
+        return -EOPNOTSUPP
+    ret = vfio_check_feature(flags, VFIO_DEVICE_FEATURE_GET)
+    if ret != 1:
+        return ret
+    if not get_dma_buf.nr_ranges or get_dma_buf.flags:
+        return -EINVAL
+    if get_dma_buf.region_index >= VFIO_PCI_ROM_REGION_INDEX:
+        return -ENODEV
+
+    dma_ranges = memdup_array_user(get_dma_buf.dma_ranges, get_dma_buf.nr_ranges)
+    if IS_ERR(dma_ranges):
+        return PTR_ERR(dma_ranges)
+
+    ret, length = validate_dmabuf_input(get_dma_buf, dma_ranges)
+    if ret:
+        kfree(dma_ranges)
+        return ret
+
+    priv = kzalloc(vfio_pci_dma_buf)
+    if priv is None:
+        kfree(dma_ranges)
+        return -ENOMEM
+    priv.phys_vec = kcalloc(get_dma_buf.nr_ranges, phys_vec)
+    if priv.phys_vec is None:
+        kfree(priv)
+        kfree(dma_ranges)
+        return -ENOMEM
+
+    priv.vdev = vdev
+    priv.nr_ranges = get_dma_buf.nr_ranges
+    priv.size = length
+    priv.provider, ret = vdev.pci_ops.get_dmabuf_phys(vdev, get_dma_buf.region_index,
+                                                      priv.phys_vec, dma_ranges, priv.nr_ranges)
+    if ret:
+        return _err_free_phys(priv, dma_ranges, ret)
+
+    kfree(dma_ranges)
+
+    if not vfio_device_try_get_registration(vdev):
+        return _err_free_phys(priv, None, -ENODEV)
+
+    exp_info = dma_buf_export_info(
+        ops=vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops,
+        size=priv.size, flags=get_dma_buf.open_flags, priv=priv, exp_name="vfio_pci")
+    priv.dmabuf = dma_buf_export(exp_info)
+    if IS_ERR(priv.dmabuf):
+        ret = PTR_ERR(priv.dmabuf)
+        vfio_device_put_registration(vdev)
+        return _err_free_phys(priv, None, ret)
+
+    # dma_buf_put() now frees priv
+    dma_resv_lock(priv.dmabuf.resv)
+    priv.revoked = not vdev.memory_enabled
+    vdev.dmabufs.append(priv)
+    dma_resv_unlock(priv.dmabuf.resv)
+
+    ret = dma_buf_fd(priv.dmabuf, get_dma_buf.open_flags)
+    if ret < 0:
+        dma_buf_put(priv.dmabuf)
+        if not faithful:
+            return ret
+        vfio_device_put_registration(vdev)
+        return _err_free_phys(priv, None, ret)
+    return ret
+
+
+def _err_free_phys(priv, dma_ranges, ret: int) -> int:
+    kfree(priv.phys_vec)
+    kfree(priv)
+    kfree(dma_ranges)
+    return ret
+
+
+# --- revoke ----------------------------------------------------------------------
+
+def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
+    """Set every live buffer of ``vdev`` to ``revoked`` under its reservation lock and
+    tell the importers (dma_buf_move_notify); called with memory_lock held for write."""
+    for priv in list(vdev.dmabufs):
+        if get_file_active(priv.dmabuf.file) is None:
+            continue
+        if priv.revoked != revoked:
+            dma_resv_lock(priv.dmabuf.resv)
+            priv.revoked = revoked
+            dma_buf_move_notify(priv.dmabuf)
+            dma_resv_unlock(priv.dmabuf.resv)
+        fput(priv.dmabuf.file)
+
+
+def vfio_pci_dma_buf_cleanup(vdev) -> None:
+    """Device going away: detach every buffer from ``vdev``, revoke it for good."""
+    for priv in list(vdev.dmabufs):
+        if get_file_active(priv.dmabuf.file) is None:
+            continue
+        dma_resv_lock(priv.dmabuf.resv)
+        _list_del(vdev.dmabufs, priv)
+        priv.vdev = None
+        priv.revoked = True
+        dma_buf_move_notify(priv.dmabuf)
+        dma_resv_unlock(priv.dmabuf.resv)
+        vfio_device_put_registration(vdev)
+        fput(priv.dmabuf.file)
+
+
+def _list_del(lst: list, item) -> None:
+    for i, x in enumerate(lst):
+        if x is item:
+            del lst[i]
+            return
