@@ -14,7 +14,7 @@ from . import footprint
 from .consts import (DIV_ROUND_UP, INT_MAX, PAGE_ALIGN, PAGE_ALIGNED, PAGE_MASK, PAGE_SHIFT,
                      PAGE_SIZE, PHYS_ADDR_MAX, SIZE_MAX, SZ_1G, SZ_1M, SZ_2G, SZ_2M, SZ_4G, SZ_4K,
                      SZ_4M, SZ_8K, SZ_16K, SZ_16M, SZ_32K, SZ_64K, SZ_128K, SZ_256K, SZ_256M, SZ_512G,
-                     SZ_512K, SZ_512M, U64_MAX, UINT_MAX, get_order)
+                     SZ_512K, SZ_512M, U64_MAX, UINT_MAX, MAX_SG_ENT_SZ, get_order)
 from .kinds import (ADDRESS_KINDS, Addr, BarAddr, DmaAddr, DpaAddr, GpaAddr, IovaAddr, PhysAddr,
                     kind_by_name, kind_of)
 from .ranges import RANGE_DTYPE, RangeArray, RangeError

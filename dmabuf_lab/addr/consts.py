@@ -56,3 +56,8 @@ def get_order(size: int) -> int:
     if size <= 0:
         raise ValueError("get_order() needs a positive size")
     return max(0, ((size - 1) >> PAGE_SHIFT).bit_length())
+
+# Largest DMA-only sg entry dma-buf-mapping.c writes.  Linux 6.19 splits at
+# UINT_MAX (so entries after the first are not page aligned); later trees
+# split at ALIGN_DOWN(UINT_MAX, PAGE_SIZE) = 0xfffff000.
+MAX_SG_ENT_SZ = UINT_MAX & ~(PAGE_SIZE - 1)

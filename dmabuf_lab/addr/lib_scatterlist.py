@@ -330,38 +330,41 @@ def sg_chunks(table: sg_table) -> list[KArray]:
 
 
 # ------------------------------------------------------------ DMA entries
-def fill_sg_entry(sgl: scatterlist | None, length: int, addr) -> scatterlist | None:
+def fill_sg_entry(sgl: scatterlist | None, length: int, addr,
+                  max_seg: int = UINT_MAX) -> scatterlist | None:
     """Write ``[addr, addr + length)`` as DMA-only entries of at most UINT_MAX
     bytes (page NULL); return the entry after the last one written.
 
     Mirrors drivers/dma-buf/dma-buf-mapping.c: entry ``i`` starts at
-    ``addr + i * UINT_MAX`` (not page aligned after the first) and holds
-    ``min(left, UINT_MAX)`` bytes.
+    ``addr + i * max_seg`` and holds ``min(left, max_seg)`` bytes.  With the
+    6.19 value ``max_seg = UINT_MAX`` entries after the first are not page
+    aligned; pass ``MAX_SG_ENT_SZ`` for the later page-aligned split.
     """
     length = int(length)
-    nents = -(-length // UINT_MAX)
+    nents = -(-length // max_seg)
     for i in range(nents):
         if sgl is None:
             current_kernel().record("warn", "fill_sg_entry: ran past the end of the sg list "
                                             "(NULL dereference in C)")
             return None
-        ln = min(length, UINT_MAX)
+        ln = min(length, max_seg)
         length -= ln
         sg_set_page(sgl, None, 0, 0)
-        sg_dma_set_address(sgl, addr + i * UINT_MAX)
+        sg_dma_set_address(sgl, addr + i * max_seg)
         sg_dma_set_len(sgl, ln)
         sgl = sg_next(sgl)
     return sgl
 
 
-def sg_entries_needed(lengths, one_iova_span: bool = False) -> int:
+def sg_entries_needed(lengths, one_iova_span: bool = False, max_seg: int = UINT_MAX) -> int:
     """SG entries for ranges split at UINT_MAX bytes (``calc_sg_nents``).
 
     Without an IOVA span each range is split on its own: sum of
     ``ceil(len / UINT_MAX)``.  With one contiguous IOVA span the whole buffer
     is one DMA range: ``ceil(total / UINT_MAX)``.  ``lengths`` is a RangeArray
     or any sequence of lengths.  The result is exact (the kernel's unsigned
-    int can overflow; compare with UINT_MAX yourself).
+    int can overflow; compare with UINT_MAX yourself).  ``max_seg`` is the
+    split size (``UINT_MAX`` in 6.19, ``MAX_SG_ENT_SZ`` later).
     """
     if isinstance(lengths, RangeArray):
         n = lengths.lengths
@@ -372,17 +375,17 @@ def sg_entries_needed(lengths, one_iova_span: bool = False) -> int:
         hi = int(np.sum(n >> np.uint64(32), dtype=np.uint64))
         lo = int(np.sum(n & np.uint64(0xFFFFFFFF), dtype=np.uint64))
         total = (hi << 32) + lo
-        return -(-total // UINT_MAX)
-    u = np.uint64(UINT_MAX)
+        return -(-total // max_seg)
+    u = np.uint64(max_seg)
     per = n // u + (n % u != 0)
     return int(np.sum(per, dtype=np.uint64))
 
 
-def sg_split_ranges(ranges: RangeArray) -> RangeArray:
+def sg_split_ranges(ranges: RangeArray, max_seg: int = UINT_MAX) -> RangeArray:
     """The DMA entries ``fill_sg_entry`` would write for each range, in bulk."""
     s = ranges.starts
     n = ranges.lengths
-    u = np.uint64(UINT_MAX)
+    u = np.uint64(max_seg)
     per = (n // u + (n % u != 0)).astype(np.int64)
     total = int(per.sum())
     out = np.zeros(total, dtype=RANGE_DTYPE)

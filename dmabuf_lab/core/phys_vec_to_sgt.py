@@ -48,7 +48,7 @@ class dma_buf_dma(kstruct):
 _OWNER: dict[int, dma_buf_dma] = {}
 
 
-def calc_sg_nents(state, phys_vec, nr_ranges: int, size: int) -> int:
+def calc_sg_nents(state, phys_vec, nr_ranges: int, size: int, max_seg: int = UINT_MAX) -> int:
     """Entries needed: per range without an IOVA span, for the whole span with one.
 
     An unsigned-int overflow of the count gives 0, which sg_alloc_table() refuses.
@@ -56,15 +56,16 @@ def calc_sg_nents(state, phys_vec, nr_ranges: int, size: int) -> int:
     if state is None or not dma_use_iova(state):
         nents = 0
         for i in range(nr_ranges):
-            nents += -(-int(phys_vec[i].len) // UINT_MAX)
+            nents += -(-int(phys_vec[i].len) // max_seg)
             if nents > UINT_MAX:
                 return 0
         return nents
-    return -(-int(size) // UINT_MAX)
+    return -(-int(size) // max_seg)
 
 
 def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: int,
-                            direction: int, *, faithful: bool = True):
+                            direction: int, *, faithful: bool = True,
+                            max_seg: int = UINT_MAX):
     """Map an MMIO exporter's ranges for ``attach.dev``; an sg_table or ERR_PTR.
 
     Needs the reservation lock.  Errors: -EINVAL for a NULL provider (WARN),
@@ -93,7 +94,7 @@ def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: in
         kfree(dma)
         return ERR_PTR(-EINVAL)
 
-    nents = calc_sg_nents(dma.state, phys_vec, nr_ranges, size)
+    nents = calc_sg_nents(dma.state, phys_vec, nr_ranges, size, max_seg)
     ret = sg_alloc_table(dma.sgt, nents, GFP_KERNEL)
     if ret:
         # err_free_state: as merged, a span from dma_iova_try_alloc() is not given back
@@ -127,7 +128,7 @@ def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: in
             if ret:
                 break
         if not use_iova:
-            sgl = fill_sg_entry(sgl, length, addr)
+            sgl = fill_sg_entry(sgl, length, addr, max_seg)
             filled += -(-length // UINT_MAX)
         i += 1
 
@@ -135,7 +136,7 @@ def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: in
         WARN_ON_ONCE(mapped_len != size, "dma_buf_phys_vec_to_sgt: ranges do not add up to size")
         ret = dma_iova_sync(attach.dev, dma.state, 0, mapped_len)
         if not ret:
-            sgl = fill_sg_entry(sgl, mapped_len, dma.state.addr)
+            sgl = fill_sg_entry(sgl, mapped_len, dma.state.addr, max_seg)
 
     if not ret:
         dma.size = size

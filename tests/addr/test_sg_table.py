@@ -175,3 +175,21 @@ def test_bulk_split_against_python_reference(lengths):
     assert got == ref
     assert sg_entries_needed(lengths) == len(ref)
     assert sg_entries_needed(lengths, one_iova_span=True) == -(-sum(lengths) // U)
+
+
+def test_page_aligned_split_of_later_trees():
+    """Later dma-buf-mapping.c splits at ALIGN_DOWN(UINT_MAX, 4K) = 0xfffff000,
+    so every entry of a 9 GiB range starts page aligned.  By hand: 9 GiB is
+    0x2_4000_0000; two full entries take 0x1_ffff_e000, leaving 0x4000_2000
+    for a third."""
+    from dmabuf_lab.addr import MAX_SG_ENT_SZ, RangeArray, PhysAddr, sg_entries_needed, sg_split_ranges
+    assert MAX_SG_ENT_SZ == 0xFFFFF000
+    r = RangeArray.from_pairs([(0x40_0000_0000, 9 << 30)], kind=PhysAddr)
+    assert sg_entries_needed(r, max_seg=MAX_SG_ENT_SZ) == 3
+    parts = sg_split_ranges(r, max_seg=MAX_SG_ENT_SZ)
+    assert [int(x) for x in parts.starts] == [0x40_0000_0000, 0x40_FFFF_F000, 0x41_FFFF_E000]
+    assert [int(x) for x in parts.lengths] == [0xFFFFF000, 0xFFFFF000, 0x4000_2000]
+    assert all(int(x) % 4096 == 0 for x in parts.starts)
+    # The 6.19 split at UINT_MAX leaves the second entry one byte short of a page.
+    old = sg_split_ranges(r)
+    assert int(old.starts[1]) == 0x40_FFFF_FFFF
