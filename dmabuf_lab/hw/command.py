@@ -1,0 +1,66 @@
+"""``dmabuf-lab topology``: print a preset or a captured machine as a tree or as JSON.
+
+    dmabuf-lab topology                      every preset's tree
+    dmabuf-lab topology xe-sriov-8vf         one preset
+    dmabuf-lab topology xe-sriov-8vf --json  its devices as JSON
+    dmabuf-lab topology --list               preset names
+    dmabuf-lab topology --from-lspci FILE    a machine from `lspci -vvv` text
+    dmabuf-lab topology --from-sysfs DIR     a machine from a sysfs snapshot
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from dmabuf_lab.hw.errors import TopologyError
+from dmabuf_lab.hw.json_export import topology_to_json
+from dmabuf_lab.hw.presets import PRESET_HELP, PRESETS, _loaders, load_topology
+
+
+def add_arguments(parser) -> None:
+    """Options of the ``topology`` subcommand."""
+    parser.add_argument("preset", nargs="?", metavar="PRESET",
+                        help="preset name or a snapshot path (default: every preset)")
+    parser.add_argument("--json", action="store_true", help="print the devices as JSON instead of a tree")
+    parser.add_argument("--list", action="store_true", help="list the preset names and exit")
+    parser.add_argument("--from-lspci", metavar="FILE", help="build the topology from `lspci -vvv` output")
+    parser.add_argument("--from-sysfs", metavar="DIR", help="build the topology from a sysfs snapshot")
+
+
+def _from_capture(kind: str, path: str):
+    loaders = _loaders()
+    fn = getattr(loaders, f"load_{kind}", None) if loaders is not None else None
+    if fn is None:
+        raise TopologyError(f"cannot read {path}: {kind} snapshot loading is not available in this tree",
+                            file=path)
+    return fn(path)
+
+
+def main(args) -> int:
+    """Print what was asked for; input errors surface as TopologyError (exit status 2 from the CLI)."""
+    out = sys.stdout
+    if args.list:
+        width = max(len(n) for n in PRESETS)
+        for name in PRESETS:
+            out.write(f"{name:<{width}}  {PRESET_HELP.get(name, '')}\n")
+        return 0
+    sources = [s for s in (args.preset, args.from_lspci, args.from_sysfs) if s]
+    if len(sources) > 1:
+        raise TopologyError("give one of PRESET, --from-lspci or --from-sysfs", field="preset")
+    if args.from_lspci:
+        topos = [_from_capture("lspci", args.from_lspci)]
+    elif args.from_sysfs:
+        topos = [_from_capture("sysfs", args.from_sysfs)]
+    elif args.preset:
+        topos = [load_topology(args.preset)]
+    else:
+        topos = [PRESETS[name]() for name in PRESETS]
+    if args.json:
+        if len(topos) == 1 and sources:
+            data = topology_to_json(topos[0])
+        else:
+            data = {t.name: topology_to_json(t) for t in topos}
+        out.write(json.dumps(data, indent=2) + "\n")
+        return 0
+    out.write("\n".join(t.render_tree() for t in topos))
+    return 0

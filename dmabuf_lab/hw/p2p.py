@@ -1,0 +1,237 @@
+"""PCI peer-to-peer reachability and distance, modelled on ``drivers/pci/p2pdma.c``.
+
+``calc_map_type_and_dist()`` walks up from the provider; for each of its
+upstream bridges it walks up from the client looking for the same bridge.
+Found without ACS redirection on the way -> the devices talk by PCI bus
+address (``PCI_P2PDMA_MAP_BUS_ADDR``).  ACS redirection on the path, or no
+common bridge at all, sends the traffic through the host bridge, which is
+allowed (``PCI_P2PDMA_MAP_THRU_HOST_BRIDGE``) only when the CPU is known to
+forward P2P or the host bridge is on the whitelist; otherwise
+``PCI_P2PDMA_MAP_NOT_SUPPORTED``.  The distance counts the hops both walks took.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dmabuf_lab.hw.bridge import (PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, HostBridge,
+                                  pci_find_host_bridge, pci_host_bridge_dev)
+from dmabuf_lab.hw.pci import PciDevice, pci_upstream_bridge
+
+# enum pci_p2pdma_map_type (include/linux/pci-p2pdma.h)
+PCI_P2PDMA_MAP_UNKNOWN = 0
+PCI_P2PDMA_MAP_NONE = 1
+PCI_P2PDMA_MAP_NOT_SUPPORTED = 2
+PCI_P2PDMA_MAP_BUS_ADDR = 3
+PCI_P2PDMA_MAP_THRU_HOST_BRIDGE = 4
+
+MAP_TYPE_NAMES = {
+    PCI_P2PDMA_MAP_UNKNOWN: "PCI_P2PDMA_MAP_UNKNOWN",
+    PCI_P2PDMA_MAP_NONE: "PCI_P2PDMA_MAP_NONE",
+    PCI_P2PDMA_MAP_NOT_SUPPORTED: "PCI_P2PDMA_MAP_NOT_SUPPORTED",
+    PCI_P2PDMA_MAP_BUS_ADDR: "PCI_P2PDMA_MAP_BUS_ADDR",
+    PCI_P2PDMA_MAP_THRU_HOST_BRIDGE: "PCI_P2PDMA_MAP_THRU_HOST_BRIDGE",
+}
+
+PCI_ANY_ID = -1
+REQ_SAME_HOST_BRIDGE = 1 << 0
+
+
+@dataclass(frozen=True)
+class WhitelistEntry:
+    """One row of ``pci_p2pdma_whitelist[]``: a host bridge known to forward P2P."""
+
+    vendor: int
+    device: int
+    flags: int = 0
+    name: str = ""
+
+
+# The numeric rows of the kernel's table (entries named only by a #define are left out).
+PCI_P2PDMA_WHITELIST = (
+    WhitelistEntry(0x8086, 0x3C00, REQ_SAME_HOST_BRIDGE, "Intel Xeon E5/Core i7"),
+    WhitelistEntry(0x8086, 0x3C01, REQ_SAME_HOST_BRIDGE, "Intel Xeon E5/Core i7"),
+    WhitelistEntry(0x8086, 0x2F00, REQ_SAME_HOST_BRIDGE, "Intel Xeon E7 v3/Xeon E5 v3/Core i7"),
+    WhitelistEntry(0x8086, 0x2F01, REQ_SAME_HOST_BRIDGE, "Intel Xeon E7 v3/Xeon E5 v3/Core i7"),
+    WhitelistEntry(0x8086, 0x2030, 0, "Intel Skylake-E"),
+    WhitelistEntry(0x8086, 0x2031, 0, "Intel Skylake-E"),
+    WhitelistEntry(0x8086, 0x2032, 0, "Intel Skylake-E"),
+    WhitelistEntry(0x8086, 0x2033, 0, "Intel Skylake-E"),
+    WhitelistEntry(0x8086, 0x2020, 0, "Intel Skylake-E"),
+    WhitelistEntry(0x8086, 0x09A2, 0, "Intel Ice Lake-SP"),
+    WhitelistEntry(0x1AE0, PCI_ANY_ID, 0, "Google SoCs"),
+    WhitelistEntry(0x10DE, 0x2F95, 0, "Nvidia CPUs"),
+    WhitelistEntry(0x10DE, 0x2F96, 0, "Nvidia CPUs"),
+    WhitelistEntry(0x10DE, 0x2F97, 0, "Nvidia CPUs"),
+    WhitelistEntry(0x10DE, 0x2F98, 0, "Nvidia CPUs"),
+)
+
+
+def _settings(dev: PciDevice):
+    """(whitelist, cpu_supports_p2pdma) of the topology the device belongs to."""
+    topo = dev.topology
+    if topo is None:
+        return PCI_P2PDMA_WHITELIST, False
+    return topo.p2pdma_whitelist, topo.cpu_supports_p2pdma
+
+
+def pci_bridge_has_acs_redir(pdev: PciDevice) -> bool:
+    """True when the function has ACS and redirects P2P upstream (RR, CR or EC set)."""
+    if not pdev.acs_cap:
+        return False
+    return bool(pdev.acs_ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC))
+
+
+def __host_bridge_whitelist(host: HostBridge | None, same_host_bridge: bool, whitelist,
+                            log: list | None) -> bool:
+    """Is this host bridge's root function on the whitelist (honouring REQ_SAME_HOST_BRIDGE)?"""
+    root = pci_host_bridge_dev(host) if host is not None else None
+    if root is None:
+        return False
+    for entry in whitelist:
+        if root.vendor != entry.vendor:
+            continue
+        if entry.device != PCI_ANY_ID and root.device != entry.device:
+            continue
+        if entry.flags & REQ_SAME_HOST_BRIDGE and not same_host_bridge:
+            return False
+        return True
+    if log is not None:
+        log.append(f"{root.bdf}: Host bridge not in P2PDMA whitelist: {root.vendor:04x}:{root.device:04x}")
+    return False
+
+
+def host_bridge_whitelist(a: PciDevice, b: PciDevice, whitelist=None, log: list | None = None) -> bool:
+    """May traffic between ``a`` and ``b`` cross their host bridge(s)?"""
+    if whitelist is None:
+        whitelist = _settings(a)[0]
+    host_a = pci_find_host_bridge(a)
+    host_b = pci_find_host_bridge(b)
+    if host_a is host_b:
+        return __host_bridge_whitelist(host_a, True, whitelist, log)
+    return (__host_bridge_whitelist(host_a, False, whitelist, log)
+            and __host_bridge_whitelist(host_b, False, whitelist, log))
+
+
+def calc_map_type_and_dist(provider: PciDevice, client: PciDevice, log: list | None = None):
+    """Mapping type and distance between two PCI functions: ``(map_type, dist)``.
+
+    ``log``, when given, collects the warnings the kernel prints with ``verbose``.
+    """
+    map_type = PCI_P2PDMA_MAP_THRU_HOST_BRIDGE
+    a, b = provider, client
+    acs_list: list[str] = []
+    dist_a = dist_b = 0
+    common = None
+    while a is not None:
+        dist_b = 0
+        if pci_bridge_has_acs_redir(a):
+            acs_list.append(a.bdf)
+        bb = b
+        while bb is not None:
+            if a is bb:
+                common = a
+                break
+            bb = pci_upstream_bridge(bb)
+            dist_b += 1
+        if common is not None:
+            break
+        a = pci_upstream_bridge(a)
+        dist_a += 1
+
+    dist = dist_a + dist_b
+    if common is not None:
+        bb = b
+        while bb is not None:                      # check_b_path_acs
+            if bb is common:
+                break
+            if pci_bridge_has_acs_redir(bb):
+                acs_list.append(bb.bdf)
+            bb = pci_upstream_bridge(bb)
+        if not acs_list:
+            _cache(provider, client, PCI_P2PDMA_MAP_BUS_ADDR)
+            return PCI_P2PDMA_MAP_BUS_ADDR, dist
+        if log is not None:
+            log.append(f"{client.bdf}: ACS redirect is set between the client and provider ({provider.bdf})")
+            log.append(f"{client.bdf}: to disable ACS redirect for this path, add the kernel parameter: "
+                       f"pci=disable_acs_redir={';'.join(acs_list)}")
+
+    # map_through_host_bridge
+    whitelist, cpu_ok = _settings(provider)
+    if not cpu_ok and not host_bridge_whitelist(provider, client, whitelist, log):
+        if log is not None:
+            log.append(f"{client.bdf}: cannot be used for peer-to-peer DMA as the client and provider "
+                       f"({provider.bdf}) do not share an upstream bridge or whitelisted host bridge")
+        map_type = PCI_P2PDMA_MAP_NOT_SUPPORTED
+    _cache(provider, client, map_type)
+    return map_type, dist
+
+
+def _cache(provider: PciDevice, client: PciDevice, map_type: int) -> None:
+    """Remember the answer in the provider's p2pdma state, as the kernel's map_types xarray does."""
+    state = provider.p2pdma
+    if state is not None and hasattr(state, "map_types"):
+        state.map_types[(client.domain << 16) | client.routing_id] = map_type
+
+
+def find_parent_pci_dev(dev) -> PciDevice | None:
+    """The device itself if it is PCI, else the nearest PCI ancestor through ``.parent``."""
+    while dev is not None:
+        if isinstance(dev, PciDevice):
+            return dev
+        dev = getattr(dev, "parent", None)
+    return None
+
+
+def pci_p2pdma_distance_many(provider: PciDevice, clients, verbose: bool = False,
+                             log: list | None = None) -> int:
+    """Summed distance from ``provider`` to every client; -1 if any one cannot do P2P."""
+    if not clients:
+        return -1
+    total = 0
+    not_supported = False
+    for c in clients:
+        pci_client = find_parent_pci_dev(c)
+        if pci_client is None:
+            if log is not None:
+                log.append("cannot be used for peer-to-peer DMA as it is not a PCI device")
+            return -1
+        map_type, dist = calc_map_type_and_dist(provider, pci_client, log if verbose else None)
+        if map_type == PCI_P2PDMA_MAP_NOT_SUPPORTED:
+            not_supported = True
+        if not_supported and not verbose:
+            break
+        total += dist
+    return -1 if not_supported else total
+
+
+def pci_p2pdma_distance(provider, client, verbose: bool = False, log: list | None = None) -> int:
+    """Distance between a provider and one client; -1 when P2P is impossible."""
+    return pci_p2pdma_distance_many(_provider_dev(provider), [client], verbose, log)
+
+
+def _provider_dev(provider) -> PciDevice:
+    """Accept a PCI function or anything with an ``owner`` (a ``p2pdma_provider``)."""
+    if isinstance(provider, PciDevice):
+        return provider
+    owner = getattr(provider, "owner", None)
+    if isinstance(owner, PciDevice):
+        return owner
+    raise TypeError(f"P2P provider must be a PciDevice or have a PciDevice .owner, not {provider!r}")
+
+
+def pci_p2pdma_map_type(provider, client, log: list | None = None) -> int:
+    """How ``client`` should address memory of ``provider``: a ``PCI_P2PDMA_MAP_*`` value.
+
+    ``provider`` is a PCI function or a ``p2pdma_provider`` (its ``owner`` is
+    used); a client that is not a PCI device gets ``NOT_SUPPORTED``.  A cached
+    answer in the provider's p2pdma state is returned as the kernel does.
+    """
+    pdev = _provider_dev(provider)
+    if not isinstance(client, PciDevice):
+        return PCI_P2PDMA_MAP_NOT_SUPPORTED
+    state = pdev.p2pdma
+    if state is not None and hasattr(state, "map_types"):
+        cached = state.map_types.get((client.domain << 16) | client.routing_id, PCI_P2PDMA_MAP_UNKNOWN)
+        if cached != PCI_P2PDMA_MAP_UNKNOWN:
+            return cached
+    return calc_map_type_and_dist(pdev, client, log)[0]

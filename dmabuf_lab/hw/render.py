@@ -1,0 +1,155 @@
+"""Plain-text picture of a topology, in the spirit of ``lspci -tv`` with BARs spelled out.
+
+Each function gets a header line (bdf, ids, kind, name, driver, IOMMU group)
+and indented detail lines: BARs with base/size/flags, the SR-IOV capability
+and IOV windows, VRAM use, a VF's LMEM blocks.  ASCII only, so it pastes into
+an email.  A short P2P summary follows the tree.
+"""
+from __future__ import annotations
+
+from dmabuf_lab.hw.bridge import acs_text, pci_host_bridge_dev
+from dmabuf_lab.hw.p2p import MAP_TYPE_NAMES, PCI_ANY_ID, calc_map_type_and_dist
+from dmabuf_lab.hw.pci import PCI_IOV_RESOURCES, PciDevice
+from dmabuf_lab.hw.topology import Topology, lmem_quota
+from dmabuf_lab.hw.units import human_size
+
+KIND_TEXT = {
+    "endpoint": "", "rc_endpoint": "RC endpoint", "root_port": "root port",
+    "upstream_port": "switch upstream port", "downstream_port": "switch downstream port",
+    "pci_bridge": "PCI bridge", "host_bridge": "host bridge",
+}
+
+
+def _bar_line(bar) -> str:
+    label = f" ({bar.name})" if bar.name else ""
+    return (f"BAR{bar.index}  {bar.base:#018x}-{bar.end:#018x}  {human_size(bar.size):>8}  "
+            f"{bar.flags_text()}{label}")
+
+
+def _header(topo: Topology, dev: PciDevice) -> str:
+    ids = f"[{dev.vendor:04x}:{dev.device:04x}]"
+    parts = [dev.bdf, ids]
+    if dev.is_virtfn:
+        parts.append(f"VF{dev.vf_index} of {dev.physfn.bdf}")
+    kind = KIND_TEXT.get(dev.pcie_type, dev.pcie_type)
+    if kind and not dev.is_virtfn:
+        parts.append(kind)
+    if dev.is_bridge and dev.secondary is not None:
+        sub = dev.subordinate if dev.subordinate is not None else dev.secondary
+        parts.append(f"[bus {dev.secondary:02x}]" if sub == dev.secondary
+                     else f"[bus {dev.secondary:02x}-{sub:02x}]")
+    if dev.name and not dev.is_virtfn:
+        parts.append(dev.name)
+    if dev.driver:
+        parts.append(f"<{dev.driver}>")
+    if dev.iommu_group is not None:
+        dom = topo.iommu_domain(dev)
+        parts.append(f"iommu group {dev.iommu_group}" + (f": {dom.type}" if dom is not None else ""))
+    return "  ".join(parts)
+
+
+def _details(topo: Topology, dev: PciDevice) -> list[str]:
+    out = []
+    if dev.acs_cap:
+        out.append(f"ACSCtl: {acs_text(dev.acs_ctrl)}")
+    for _, bar in sorted(dev.bars.items()):
+        out.append(_bar_line(bar))
+    if dev.is_physfn:
+        iov = dev.sriov
+        out.append(f"SR-IOV: {iov.num_vfs}/{iov.total_vfs} VFs enabled (initial {iov.initial_vfs}), "
+                   f"VF offset {iov.vf_offset}, stride {iov.vf_stride}, VF device {dev.vendor:04x}:{iov.vf_device:04x}")
+        for n, vb in sorted(iov.vf_bars.items()):
+            win = vb.window_len(iov.total_vfs)
+            out.append(f"  IOV BAR{n} (resource {PCI_IOV_RESOURCES + n})  {vb.base:#018x}  "
+                       f"{human_size(vb.size_per_vf)} per VF x {iov.total_vfs} = {human_size(win)}  "
+                       f"{'64-bit' if vb.is64 else '32-bit'}, "
+                       f"{'prefetchable' if vb.prefetchable else 'non-prefetchable'}")
+    if dev.vram is not None:
+        v = dev.vram
+        out.append(f"VRAM: {human_size(v.size)} at DPA {v.base:#x}, {human_size(v.used)} in use by "
+                   f"{len(v.objects)} objects, {human_size(v.avail)} free, {human_size(v.chunk)} blocks")
+    if dev.is_virtfn:
+        q = lmem_quota(dev)
+        if dev.lmem is not None:
+            blocks = ", ".join(f"{dpa:#x}+{human_size(n)}" for dpa, n in dev.lmem.blocks)
+            out.append(f"LMEM quota {human_size(dev.lmem.size)} in {len(dev.lmem.blocks)} blocks "
+                       f"(DPA+size, object order): {blocks}")
+        elif q:
+            out.append(f"LMEM quota {human_size(q)} (blocks unknown)")
+    return out
+
+
+def _children(topo: Topology, node) -> list[PciDevice]:
+    if isinstance(node, PciDevice):
+        kids = sorted(node.children, key=lambda d: (d.bus, d.devfn))
+    else:
+        kids = sorted(node.devices, key=lambda d: (d.bus, d.devfn))
+    out = []
+    for k in kids:
+        out.append(k)
+        if k.is_physfn:
+            out.extend(topo.vfs(k))
+    return out
+
+
+def _p2p_pairs(topo: Topology) -> list[tuple[PciDevice, PciDevice]]:
+    ends = [d for d in topo.devices.values()
+            if not d.is_bridge and not d.is_virtfn and d.pcie_type != "host_bridge" and d.bars]
+    pairs = [(a, b) for i, a in enumerate(ends) for b in ends[i + 1:]]
+    for pf in ends:
+        vfs = topo.vfs(pf) if pf.is_physfn else []
+        if vfs:
+            pairs.append((vfs[0], pf))
+            if len(vfs) > 1:
+                pairs.append((vfs[1], vfs[0]))
+    return pairs
+
+
+def render_tree(topo: Topology) -> str:
+    """The whole topology as text: header, RAM, each host bridge's tree, then P2P verdicts."""
+    lines = [f"{topo.name}: {topo.description}" if topo.description else topo.name or "(topology)"]
+    if topo.ram is not None:
+        ranges = ", ".join(f"{s:#x}-{s + n - 1:#x}" for s, n in topo.ram.ranges)
+        lines.append(f"System RAM: {human_size(topo.ram.total)} in {len(topo.ram.ranges)} ranges: {ranges}")
+    for note in topo.notes:
+        lines.append(f"note: {note}")
+    for hb in topo.host_bridges:
+        root = pci_host_bridge_dev(hb)
+        wl = ""
+        if root is not None:
+            listed = any(e.vendor == root.vendor and e.device in (root.device, PCI_ANY_ID)
+                         for e in topo.p2pdma_whitelist)
+            wl = (f", P2P whitelist: {'yes' if listed else 'no'} ({root.vendor:04x}:{root.device:04x})")
+        if topo.cpu_supports_p2pdma:
+            wl += ", CPU forwards P2P"
+        lines.append(f"[{hb.label}] host bridge {hb.name!r}, bus address offset {hb.mem_offset:#x}{wl}")
+
+        def rec(node, prefix):
+            kids = _children(topo, node)
+            for i, k in enumerate(kids):
+                last = i == len(kids) - 1
+                lines.append(prefix + ("\\-- " if last else "+-- ") + _header(topo, k))
+                cont = prefix + ("    " if last else "|   ")
+                has_kids = bool(_children(topo, k))
+                for d in _details(topo, k):
+                    lines.append(cont + ("|     " if has_kids else "      ") + d)
+                rec(k, cont)
+        rec(hb, "")
+    for dom_group, dom in sorted(topo.iommu_domains.items()):
+        members = ", ".join(d.bdf for d in topo.iommu_group_devices(dom_group)) or "-"
+        lines.append(f"IOMMU group {dom_group}: {dom.type} domain {dom.name!r}, pgsize_bitmap "
+                     f"{dom.pgsize_bitmap:#x}, {len(dom.mappings)} mappings; devices {members}")
+    for g in topo.guests:
+        lines.append(f"KVM guest {g.name}: RAM {human_size(g.ram_size)}, "
+                     f"assigned {', '.join(d.bdf for d in g.assigned) or '-'}")
+        for s in g.memslots:
+            what = "RAM" if s.kind == "ram" else f"{s.device} BAR{s.bar}"
+            lines.append(f"  GPA {s.gpa:#014x}-{s.gpa + s.size - 1:#014x} -> HPA {s.hpa:#x}  "
+                         f"{human_size(s.size)}  {what}")
+    pairs = _p2p_pairs(topo)
+    if pairs:
+        lines.append("P2P (provider -> client: map type, distance):")
+        for a, b in pairs:
+            mt, dist = calc_map_type_and_dist(a, b)
+            lines.append(f"  {a.bdf} -> {b.bdf}: {MAP_TYPE_NAMES[mt]}, distance {dist}")
+    return "\n".join(lines) + "\n"
