@@ -57,10 +57,18 @@ def main(args) -> int:
         topos = [PRESETS[name]() for name in PRESETS]
     if args.json:
         if len(topos) == 1 and sources:
-            data = topology_to_json(topos[0])
+            data = _to_json(topos[0])
         else:
-            data = {t.name: topology_to_json(t) for t in topos}
+            data = {t.name: _to_json(t) for t in topos}
         out.write(json.dumps(data, indent=2) + "\n")
         return 0
     out.write("\n".join(t.render_tree() for t in topos))
     return 0
+
+
+def _to_json(topo) -> list[dict]:
+    """Device records; a loaded capture keeps null for what it did not show."""
+    if getattr(topo, "capture", None) is not None:
+        from dmabuf_lab.hw.loaders.capture_json import capture_topology_to_json
+        return capture_topology_to_json(topo)
+    return topology_to_json(topo)

@@ -1,0 +1,86 @@
+"""Real machines in: lspci text, sysfs snapshots and dma-buf bufinfo dumps.
+
+``load_path(path)`` looks at what it is given and picks the loader:
+
+* a directory, or a ``.tar``/``.tar.gz`` of one -> sysfs snapshot -> ``hw.Topology``
+* text with a ``Dma-buf Objects`` listing -> bufinfo dump -> ``Bufinfo``
+* any other text -> ``lspci -v``/``-vv``/``-vvv`` output -> ``hw.Topology``
+
+A loaded topology works like a preset and also carries ``capture`` (the parsed
+records, with ``None`` for what the capture does not show) and ``missing``
+(one line per thing the capture lacks).  Unreadable input raises
+CaptureParseError naming the file, the line and what was expected.
+"""
+from __future__ import annotations
+
+import re
+import tarfile
+from pathlib import Path
+
+from dmabuf_lab.hw.loaders.bufinfo import Bufinfo, BufinfoBuffer, BufinfoFence, load_bufinfo
+from dmabuf_lab.hw.loaders.errors import CaptureParseError
+from dmabuf_lab.hw.loaders.lspci import read_lspci
+from dmabuf_lab.hw.loaders.pasted_text import decode, read_capture_text
+from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, CapturedMachine,
+                                          CapturedSriov, CapturedVfBar)
+from dmabuf_lab.hw.loaders.sysfs import parse_resource, read_sysfs
+from dmabuf_lab.hw.loaders.to_topology import build_topology
+
+__all__ = [
+    "load_path", "load_lspci", "load_sysfs", "load_bufinfo", "read_lspci", "read_sysfs",
+    "parse_resource", "build_topology", "sniff", "CaptureParseError", "Bufinfo", "BufinfoBuffer",
+    "BufinfoFence", "CapturedBar", "CapturedDevice", "CapturedMachine", "CapturedSriov",
+    "CapturedVfBar",
+]
+
+_RESOURCE_LINE = re.compile(r"^\s*0x[0-9a-fA-F]+\s+0x[0-9a-fA-F]+\s+0x[0-9a-fA-F]+\s*$")
+
+
+def load_lspci(text_or_path, *, name: str | None = None):
+    """lspci text (str, bytes, a path, or a list of them from one machine) -> hw.Topology."""
+    if isinstance(text_or_path, (list, tuple)):
+        parts = [read_capture_text(p) for p in text_or_path]
+        text = "\n\n".join(t for t, _ in parts)
+        label = " + ".join(n or "<text>" for _, n in parts)
+        machine = read_lspci(text, file=label)
+    else:
+        machine = read_lspci(text_or_path)
+    return build_topology(machine, name=name)
+
+
+def load_sysfs(path, *, name: str | None = None):
+    """A sysfs snapshot directory (or a tar of one) -> hw.Topology."""
+    return build_topology(read_sysfs(path), name=name)
+
+
+def sniff(path) -> str:
+    """What ``path`` holds: "sysfs", "bufinfo", "resource" or "lspci"."""
+    p = Path(path)
+    if p.is_dir():
+        return "sysfs"
+    if not p.is_file():
+        raise CaptureParseError("no such capture file or directory", file=str(p),
+                                expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump")
+    if tarfile.is_tarfile(p):
+        return "sysfs"
+    head = decode(p.read_bytes()[:65536])
+    if "Dma-buf Objects" in head or re.search(r"^\s*size\s+flags\s+mode\s+count\s+exp_name", head, re.M):
+        return "bufinfo"
+    lines = [ln for ln in head.splitlines() if ln.strip()]
+    if lines and all(_RESOURCE_LINE.match(ln) for ln in lines[:7]):
+        return "resource"
+    return "lspci"
+
+
+def load_path(path, *, name: str | None = None):
+    """Load any capture: hw.Topology for lspci/sysfs, Bufinfo for a bufinfo dump."""
+    kind = sniff(path)
+    if kind == "sysfs":
+        return load_sysfs(path, name=name)
+    if kind == "bufinfo":
+        return load_bufinfo(Path(path))
+    if kind == "resource":
+        raise CaptureParseError(
+            "this is one device's sysfs resource file, not a whole machine", file=str(path), line=1,
+            expected="a snapshot directory holding it as <bdf>/resource (see data/README.md)")
+    return load_lspci(Path(path), name=name)

@@ -1,0 +1,209 @@
+"""CapturedMachine -> ``hw.Topology``, built with hw's own constructors.
+
+The hw model needs numbers a capture may not show (a BAR's size, a vendor id);
+what it cannot hold stays in the captured record, which the topology keeps as
+``topology.capture``, and the reason is added to ``topology.missing``:
+
+* a BAR or IOV BAR of unknown size is left out of the hw device (its base is
+  still in ``topology.capture`` and in the JSON, with ``size: null``);
+* a device with no upstream bridge in the capture hangs from a host bridge
+  made for its bus;
+* VFs that the PF's NumVFs says exist but the capture does not show are made
+  with ``virtfn_add()`` from the PF's SR-IOV layout, as the kernel would.
+
+Any inconsistency hw's ``validate()`` finds is reported as CaptureParseError
+naming the capture, because the capture is what is wrong.
+"""
+from __future__ import annotations
+
+from dmabuf_lab.hw.loaders.errors import CaptureParseError
+from dmabuf_lab.hw.loaders.records import CapturedBar, CapturedDevice, CapturedMachine
+
+_TYPE_MAP = {
+    "endpoint": "endpoint", "legacy_endpoint": "endpoint", "rc_event_collector": "endpoint",
+    "rc_endpoint": "rc_endpoint", "root_port": "root_port", "upstream_port": "upstream_port",
+    "downstream_port": "downstream_port", "pcie_to_pci_bridge": "pci_bridge",
+    "pci_to_pcie_bridge": "pci_bridge",
+}
+
+
+def _pcie_type(dev: CapturedDevice) -> str:
+    if dev.pcie_type in _TYPE_MAP:
+        kind = _TYPE_MAP[dev.pcie_type]
+        if kind in ("endpoint", "rc_endpoint") and dev.secondary_bus is not None:
+            return "pci_bridge"
+        return kind
+    if dev.secondary_bus is not None or (dev.class_code or 0) >> 8 == 0x0604:
+        return "pci_bridge"
+    if (dev.class_code or 0) >> 8 == 0x0600:
+        return "host_bridge"
+    return "endpoint"
+
+
+def _acs_bits(flags: dict[str, bool] | None) -> int:
+    from dmabuf_lab.hw.bridge import ACS_NAMES
+    if not flags:
+        return 0
+    return sum(bit for name, bit in ACS_NAMES if flags.get(name))
+
+
+def _hw_bar(bar: CapturedBar, virtfn: bool):
+    from dmabuf_lab.hw.pci import Bar, is_power_of_2
+    if bar.kind != "mem" or bar.base is None or not bar.size or not is_power_of_2(bar.size):
+        return None
+    # a VF BAR has no register of its own whatever the capture says (sysfs does not mark it)
+    return Bar(bar.index, bar.base, bar.size, is64=bool(bar.is64), prefetchable=bool(bar.prefetchable),
+               virtual=bar.virtual or virtfn)
+
+
+def build_topology(machine: CapturedMachine, *, name: str | None = None):
+    """Make an ``hw.Topology`` from a CapturedMachine and validate it."""
+    from dmabuf_lab.hw.bridge import HostBridge
+    from dmabuf_lab.hw.errors import TopologyError
+    from dmabuf_lab.hw.iommu import IommuDomain
+    from dmabuf_lab.hw.pci import PciDevice
+    from dmabuf_lab.hw.sriov import SriovCap, VfBar, virtfn_add
+    from dmabuf_lab.hw.topology import Topology
+
+    label = name or machine.source or f"{machine.format} capture"
+    topo = Topology(name=label, description=f"loaded from {machine.format} capture {machine.source or ''}".strip())
+    missing = list(machine.missing)
+    note = missing.append
+    made: dict[str, PciDevice] = {}
+    host_bridges: dict[tuple[int, int], HostBridge] = {}
+
+    def host_bridge_for(domain: int, bus: int) -> HostBridge:
+        hb = host_bridges.get((domain, bus))
+        if hb is None:
+            hb = HostBridge(domain, bus, name=f"host bridge {domain:04x}:{bus:02x}")
+            host_bridges[(domain, bus)] = hb
+            topo.add_host_bridge(hb)
+        return hb
+
+    def make(dev: CapturedDevice) -> PciDevice:
+        vendor = dev.vendor if dev.vendor is not None else 0
+        device = dev.device if dev.device is not None else 0
+        bars = []
+        for bar in dev.bars.values():
+            hb = _hw_bar(bar, dev.is_virtfn)
+            if hb is not None:
+                bars.append(hb)
+            elif bar.kind == "mem" and bar.size and bar.base is not None:
+                dev.missing.append(f"BAR {bar.index} size {bar.size:#x} is not a power of two; left out")
+            elif bar.kind == "mem" and bar.base is not None and bar.size is None:
+                dev.missing.append(f"BAR {bar.index} of unknown size left out of the hw model")
+        pd = PciDevice(dev.bdf, vendor, device, class_code=dev.class_code or 0, name=dev.name,
+                       bars=bars, pcie_type=_pcie_type(dev), driver=dev.driver,
+                       iommu_group=dev.iommu_group, acs_cap=_acs_bits(dev.acs_cap),
+                       acs_ctrl=_acs_bits(dev.acs_ctl), secondary=dev.secondary_bus,
+                       subordinate=dev.subordinate_bus)
+        return pd
+
+    devices = dict(machine.devices)
+    pfs_present = {b for b, d in devices.items() if d.sriov is not None}
+
+    def parent_of(dev: CapturedDevice) -> CapturedDevice | None:
+        p = devices.get(dev.parent) if dev.parent else None
+        if p is None:
+            if dev.parent and not dev.is_virtfn:
+                note(f"{dev.bdf}: its upstream bridge {dev.parent} is not in the capture; "
+                     "placed on a host bridge of its own")
+            return None
+        if p.secondary_bus is not None and p.secondary_bus != dev.bus:
+            note(f"{dev.bdf}: the bridges between {p.bdf} and bus {dev.bus:02x} are not in the capture; "
+                 "placed on a host bridge of its own")
+            return None
+        return p
+
+    try:
+        # non-VF functions, parents before children
+        order: list[CapturedDevice] = []
+        seen: set[str] = set()
+
+        def visit(dev: CapturedDevice, depth: int = 0) -> None:
+            if dev.bdf in seen or depth > 64:
+                return
+            seen.add(dev.bdf)
+            p = parent_of(dev)
+            if p is not None and not (p.physfn and p.physfn in pfs_present):
+                visit(p, depth + 1)
+            order.append(dev)
+
+        for dev in devices.values():
+            if not (dev.is_virtfn and dev.physfn in pfs_present):
+                visit(dev)
+        for dev in order:
+            pd = make(dev)
+            p = parent_of(dev)
+            if p is not None and p.bdf in made and made[p.bdf].is_bridge:
+                topo.add_device(pd, made[p.bdf])
+            else:
+                if p is not None:
+                    note(f"{dev.bdf}: upstream {p.bdf} is not a bridge in the capture; "
+                         "placed on a host bridge of its own")
+                topo.add_device(pd, host_bridge=host_bridge_for(pd.domain, pd.bus))
+            made[dev.bdf] = pd
+            if dev.is_virtfn:
+                note(f"{dev.bdf}: a VF whose PF {dev.physfn or '(unknown)'} is not in the capture; "
+                     "kept as a plain function")
+
+        # SR-IOV capabilities, then the VFs the capture shows, then the rest by virtfn_add()
+        for bdf in pfs_present:
+            dev, pd = devices[bdf], made[bdf]
+            s = dev.sriov
+            vf_devs = sorted((d for d in devices.values() if d.physfn == bdf and d.vf_index is not None),
+                             key=lambda d: d.vf_index)
+            num_vfs = s.num_vfs or 0
+            if vf_devs and vf_devs[-1].vf_index + 1 > num_vfs:
+                note(f"{bdf}: the capture shows VF{vf_devs[-1].vf_index} but NumVFs is {num_vfs} "
+                     "(blocks captured at different times?); NumVFs raised to match")
+                num_vfs = vf_devs[-1].vf_index + 1
+            vf_bars = {}
+            for j, vb in s.vf_bars.items():
+                if vb.base is None or not vb.size_per_vf:
+                    continue
+                vf_bars[j] = VfBar(j, vb.base, vb.size_per_vf, is64=bool(vb.is64),
+                                   prefetchable=bool(vb.prefetchable))
+            pd.sriov = SriovCap(initial_vfs=s.initial_vfs if s.initial_vfs is not None else (s.total_vfs or 0),
+                                total_vfs=s.total_vfs or 0, num_vfs=0,
+                                vf_offset=s.vf_offset or 0, vf_stride=s.vf_stride or 0,
+                                vf_device=s.vf_device if s.vf_device is not None else 0,
+                                vf_bars=vf_bars)
+            pd.sriov.num_vfs = num_vfs
+            present = {}
+            for vdev in vf_devs:
+                vf = make(vdev)
+                vf.physfn, vf.vf_index, vf.parent = pd, vdev.vf_index, pd.parent
+                for j in list(vf.bars):
+                    if j not in vf_bars:
+                        del vf.bars[j]
+                        vdev.missing.append(f"BAR {j} left out: its PF's IOV BAR {j} size is unknown")
+                topo.add_device(vf)
+                made[vdev.bdf] = vf
+                present[vdev.vf_index] = vf
+            absent = [i for i in range(num_vfs) if i not in present]
+            if absent:
+                note(f"{bdf}: NumVFs is {num_vfs} but the capture shows {len(present)} VF(s); "
+                     f"VF{absent[0]}.. made from the SR-IOV layout")
+                for i in absent:
+                    vf = virtfn_add(pd, i)
+                    topo.add_device(vf)
+
+        groups = sorted({d.iommu_group for d in made.values() if d.iommu_group is not None})
+        if groups:
+            for g in groups:
+                topo.set_iommu_domain(g, IommuDomain(name=f"group {g}"))
+            note("IOMMU default domain type is not in the capture: DMA domains assumed")
+        topo.validate()
+    except TopologyError as exc:
+        raise CaptureParseError(f"the capture does not describe a consistent machine: {exc.message}",
+                                file=machine.source, field=exc.field) from None
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+        raise CaptureParseError(f"the capture could not be turned into a topology: {exc}",
+                                file=machine.source) from None
+
+    missing.extend(f"{d.bdf}: {m}" for d in machine.devices.values() for m in d.missing)
+    topo.capture = machine
+    topo.missing = list(dict.fromkeys(missing))
+    topo.notes.extend(topo.missing)
+    return topo
