@@ -482,6 +482,8 @@ def _free(obj, fn: str, site: str) -> None:
     if a is None:
         k.record("bad-free", f"{fn}() of {type(obj).__name__} memory that no allocator returned", site)
         return
+    if a.obj is not obj and _first_element_of(a.obj) is obj:
+        obj = a.obj             # &arr[0] is the array's own address
     if a.obj is not obj:
         k.record("bad-free", f"{fn}() of a pointer inside {a.describe()} allocated at {a.site}", site)
         return
@@ -495,6 +497,13 @@ def _free(obj, fn: str, site: str) -> None:
     a.freed = True
     a.free_site = site
     a.kernel.live.pop(id(a), None)
+
+
+def _first_element_of(arr):
+    """Element 0 of an array of embedded structs (its address is the array's), else None."""
+    if isinstance(arr, KArray) and arr._items and isinstance(arr._items[0], kstruct):
+        return arr._items[0]
+    return None
 
 
 def kfree(obj) -> None:

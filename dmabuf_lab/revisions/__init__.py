@@ -1,1 +1,107 @@
-"""revisions"""
+"""Every revision of the dma-buf address-exchange design, as an executable model.
+
+``REVISIONS`` lists them in the order they were posted (see
+``reference/revisions.md``).  Each name maps to a module of this package
+that sets ``REVISION`` (a :class:`~dmabuf_lab.revisions.base.Revision`) and
+models that version's core code with the kernel's identifiers.
+
+Adding a revision
+-----------------
+1. ``revisions/<module>.py``: a docstring naming the seed file and the patch;
+   ``REVISION = Revision(name=, module=, title=, date=, seed=, patch=,
+   bugs={name: line}, modes={name: line})``; the core functions under their
+   kernel names.  Where the posted code and a fix differ, branch on
+   ``fixed("bug")`` (from :mod:`.base`); alternatives that are not fixes use
+   ``mode("name")``.  A NULL dereference is ``deref(ptr, "member")`` (an
+   :class:`Oops`, verdict ``crash``); checker findings go through
+   ``dmabuf_lab.kmodel.report(kind, message)``; kernel errors are
+   ``KernelError`` / ``-errno`` / ``ERR_PTR`` as in the C.
+2. ``drivers/<package>/<module>.py`` per driver it can express, defining
+   ``make_exporter(session) -> ExporterDriver`` (``export``, ``revoke``,
+   ``move``, ``release``) and/or ``make_importer(session) -> ImporterDriver``
+   (``attach``, ``map``, ``unmap``, ``detach``, ``teardown``; set ``kind``).
+   Raise :class:`CannotExpress` for a setup the revision cannot describe.
+   Specs are on ``session.exporter`` / ``session.importer``
+   (:class:`ExporterSpec`, :class:`ImporterSpec`, driver options in
+   ``.option(key, default)``); the topology is ``session.topology``.
+3. Expectations in ``litmus/*.toml`` under ``[expect]`` / ``[findings]``,
+   derived from the facts.  ``dmabuf-lab litmus --list`` shows what is wired.
+
+The runner (:func:`dmabuf_lab.litmus.runner.run_once`) needs nothing else.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from dmabuf_lab.revisions.base import (  # noqa: F401  (re-exported)
+    CANNOT_EXPRESS, CRASH, DEFAULT_STEPS, FINDING_KINDS, FIXED, MAPPING_KINDS, POSTED,
+    SPECIAL_OUTCOMES, STEPS, CannotExpress, ExporterDriver, ExporterSpec, ImporterDriver,
+    ImporterSpec, ModelError, Oops, Revision, Session, Verdict, deref,
+)
+
+#: Revision name -> module name, in posting order (R0 .. R6).
+REVISIONS = {
+    "mainline": "mainline",                              # R0, Linux 6.19
+    "get-pfn": "get_pfn",                                # R1, 2025-01, seed 004
+    "offer-list": "offer_list",                          # R2, 2025-09-26, seed 000
+    "rfc-v1": "rfc_v1",                                  # R3, 2025-10-14, seed 002
+    "rfc-v2": "rfc_v2",                                  # R4, 2025-10-26, seed 001
+    "mapping-types-2025-10": "mapping_types_2025_10",    # R5, 2025-10-30, seed 003
+    "mapping-types-2026-02": "mapping_types_2026_02",    # R6, 2026-02-17 RFC 00/26
+}
+
+REVISION_NAMES = tuple(REVISIONS)
+
+__all__ = [
+    "REVISIONS", "REVISION_NAMES", "RevisionNotAvailable", "revision_module", "get_revision",
+    "available_revisions", "split_target",
+    # from base: the plug-in API
+    "Revision", "Session", "Verdict", "ExporterSpec", "ImporterSpec", "ExporterDriver",
+    "ImporterDriver", "CannotExpress", "Oops", "ModelError", "deref", "MAPPING_KINDS",
+    "FINDING_KINDS", "SPECIAL_OUTCOMES", "CRASH", "CANNOT_EXPRESS", "STEPS", "DEFAULT_STEPS",
+    "POSTED", "FIXED",
+]
+
+
+class RevisionNotAvailable(LookupError):
+    """The revision is known but its module is not present in this tree."""
+
+
+def revision_module(name: str) -> ModuleType:
+    """Import and return the module of revision ``name``.
+
+    Raises ``KeyError`` for a name not in REVISIONS and
+    :class:`RevisionNotAvailable` when the module is not written yet.
+    """
+    mod = REVISIONS[name]
+    modname = f"{__name__}.{mod}"
+    try:
+        return importlib.import_module(modname)
+    except ModuleNotFoundError as exc:
+        if exc.name == modname:
+            raise RevisionNotAvailable(f"revision {name!r}: module {modname} is not present") from None
+        raise
+
+
+def get_revision(name: str) -> Revision:
+    """The :class:`Revision` object of ``name`` (see :func:`revision_module`)."""
+    return revision_module(name).REVISION
+
+
+def available_revisions() -> list[str]:
+    """Names of the revisions whose modules are present, in posting order."""
+    out = []
+    for name in REVISIONS:
+        try:
+            revision_module(name)
+        except RevisionNotAvailable:
+            continue
+        out.append(name)
+    return out
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """``"rev:variant"`` -> (rev, variant); a bare name means the posted variant."""
+    rev, _, variant = target.partition(":")
+    return rev, (variant or POSTED)

@@ -233,3 +233,21 @@ def test_report_and_default_kernel():
     assert k2.findings[0].site.endswith("test_report_and_default_kernel")
     with Kernel(), pytest.raises(ValueError):
         report("no-such-kind", "x")
+
+
+def test_kfree_of_first_element_frees_the_array():
+    """``kfree(&arr[0])`` is ``kfree(arr)`` (same address); ``&arr[1]`` is inside the object."""
+    from dmabuf_lab.kmodel import kfree, kmalloc_array, kstruct
+
+    class rng(kstruct):
+        fields = ("start", "end")
+
+    with Kernel() as k:
+        a = kmalloc_array(3, rng)
+        kfree(a[0])
+    assert k.findings == []
+    with Kernel() as k:
+        a = kmalloc_array(3, rng)
+        kfree(a[1])
+        kfree(a)
+    assert [f.kind for f in k.findings] == ["bad-free"]

@@ -1,0 +1,65 @@
+"""iommufd under mainline (6.19): dynamic attach plus vfio's private phys bridge.
+
+``iopt_map_dmabuf()`` attaches with ``iopt_dmabuf_attach_revoke_ops``
+(``allow_peer2peer``, ``move_notify = iopt_revoke_notify``) to iommufd's
+global device, then under the reservation lock asks
+``vfio_pci_dma_buf_iommufd_map()`` for the buffer's single physical range:
+-EOPNOTSUPP for a non-vfio exporter or more than one range, -ENODEV when
+revoked.  The importer holds ``phys``.
+"""
+from __future__ import annotations
+
+from dmabuf_lab.core.dma_buf import dma_buf_detach, dma_buf_dynamic_attach
+from dmabuf_lab.core.ops import dma_buf_attach_ops
+from dmabuf_lab.drivers.common import check_ptr, check_ret, device
+from dmabuf_lab.drivers.vfio_pci_dmabuf import phys_vec, vfio_pci_dma_buf_iommufd_map
+from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
+from dmabuf_lab.revisions.base import ImporterDriver
+
+IOMMUFD_GLOBAL_DEVICE = "iommufd"
+
+
+class IommufdImporter(ImporterDriver):
+    def __init__(self, session):
+        super().__init__(session)
+        self.dev = device(IOMMUFD_GLOBAL_DEVICE)
+        self.dmabuf = None
+        self.attachment = None
+        self.phys = phys_vec()
+        self.revoked = False
+
+    def iopt_revoke_notify(self, attach) -> None:
+        """move_notify: the exporter revoked; unmap the IOVA range (resv held)."""
+        self.s.log("iommufd: iopt_revoke_notify")
+        self.revoked = True
+        self.mapped = False
+
+    def attach(self, dmabuf) -> None:
+        self.dmabuf = dmabuf
+        ops = dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.iopt_revoke_notify,
+                                 name="iopt_dmabuf_attach_revoke_ops")
+        self.attachment = check_ptr(dma_buf_dynamic_attach(dmabuf, self.dev, ops, self), "iommufd: attach")
+        self.attached = True
+        self.kind = "phys"
+
+    def map(self) -> None:
+        dma_resv_lock(self.dmabuf.resv)
+        try:
+            rc = vfio_pci_dma_buf_iommufd_map(self.attachment, self.phys)
+        finally:
+            dma_resv_unlock(self.dmabuf.resv)
+        check_ret(rc, "iommufd: vfio_pci_dma_buf_iommufd_map")
+        self.revoked = False
+        self.mapped = True
+
+    def unmap(self) -> None:
+        self.mapped = False
+
+    def detach(self) -> None:
+        if self.attached:
+            dma_buf_detach(self.dmabuf, self.attachment)
+            self.attached = False
+
+
+def make_importer(session):
+    return IommufdImporter(session)

@@ -1,0 +1,72 @@
+"""iommufd converted to mapping types (RFC 2026-02): a PAL-only importer.
+
+``iopt_map_dmabuf()`` attaches with ``[DMA_BUF_IMAPPING_PAL()]`` through
+``dma_buf_mapping_attach()`` and, under the reservation lock, takes the list
+with ``dma_buf_pal_map_phys()``; a list longer than one entry is refused
+with -EINVAL ("for now only works with single range exporters") after
+giving it back.  The vfio private bridge is gone.
+"""
+from __future__ import annotations
+
+from dmabuf_lab.core.ops import dma_buf_attach_ops
+from dmabuf_lab.drivers.common import check_ptr, device
+from dmabuf_lab.kmodel import EINVAL, IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock
+from dmabuf_lab.revisions.base import ImporterDriver
+from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_IMAPPING_PAL, dma_buf_detach,
+                                                        dma_buf_mapping_attach, dma_buf_pal_map_phys,
+                                                        dma_buf_pal_unmap_phys, mapping_kind, match_list)
+
+
+class IommufdPalImporter(ImporterDriver):
+    def __init__(self, session):
+        super().__init__(session)
+        self.dev = device("iommufd")
+        self.dmabuf = None
+        self.attachment = None
+        self.exp_phys = None
+        self.revoked = False
+
+    def iopt_revoke_notify(self, attach) -> None:
+        """move_notify (resv held): stop using the addresses."""
+        self.s.log("iommufd: iopt_revoke_notify")
+        self.revoked = True
+
+    def attach(self, dmabuf) -> None:
+        self.dmabuf = dmabuf
+        ops = dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.iopt_revoke_notify,
+                                 name="iopt_dmabuf_attach_revoke_ops")
+        pal_match = match_list(DMA_BUF_IMAPPING_PAL())
+        self.attachment = check_ptr(dma_buf_mapping_attach(dmabuf, pal_match, len(pal_match), ops, self),
+                                    "iommufd: dma_buf_mapping_attach")
+        self.attached = True
+        self.kind = mapping_kind(self.attachment)
+
+    def map(self) -> None:
+        dma_resv_lock(self.dmabuf.resv)
+        try:
+            phys = dma_buf_pal_map_phys(self.attachment)
+            if IS_ERR(phys):
+                raise KernelError(PTR_ERR(phys), "iommufd: dma_buf_pal_map_phys")
+            n = phys.length
+            if n != 1:
+                dma_buf_pal_unmap_phys(self.attachment, phys)
+                raise KernelError(-EINVAL, f"iommufd: {n} ranges; only single-range exporters work")
+            self.exp_phys = phys
+            self.mapped = True
+        finally:
+            dma_resv_unlock(self.dmabuf.resv)
+
+    def unmap(self) -> None:
+        if self.mapped:
+            dma_buf_pal_unmap_phys(self.attachment, self.exp_phys)
+            self.exp_phys = None
+            self.mapped = False
+
+    def detach(self) -> None:
+        if self.attached:
+            dma_buf_detach(self.dmabuf, self.attachment)
+            self.attached = False
+
+
+def make_importer(session):
+    return IommufdPalImporter(session)

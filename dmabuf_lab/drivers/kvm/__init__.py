@@ -1,0 +1,1 @@
+"""KVM as a dma-buf importer (guest physical mapping; wants PFNs), one module per revision."""

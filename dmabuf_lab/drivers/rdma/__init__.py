@@ -1,0 +1,1 @@
+"""An RDMA importer (needs the whole DMA address list), one module per revision."""

@@ -1,0 +1,25 @@
+"""RDMA under get-pfn (R1).
+
+posted / exporter-maps: unchanged, ``dma_buf_dynamic_attach()`` with
+``allow_peer2peer`` and ``dma_buf_map_attachment()`` (the exporter maps).
+importer-maps: takes PFNs and maps them itself; having to size its page
+table first, it walks the one-page-per-call API twice
+(:class:`~dmabuf_lab.drivers.pfn_importer.PfnDmaImporter`).
+"""
+from __future__ import annotations
+
+from dmabuf_lab.drivers.pfn_importer import GetPfnSgtImporter, PfnDmaImporter
+from dmabuf_lab.revisions.get_pfn import importer_maps
+
+
+class RdmaSgtImporter(GetPfnSgtImporter):
+    name = "rdma"
+    default_dynamic = True
+
+
+class RdmaPfnImporter(PfnDmaImporter):
+    name = "rdma"
+
+
+def make_importer(session):
+    return RdmaPfnImporter(session) if importer_maps() else RdmaSgtImporter(session)

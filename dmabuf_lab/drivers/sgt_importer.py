@@ -1,0 +1,124 @@
+"""The mainline sg_table importer pattern, shared by the drivers that use it.
+
+Every mainline importer does the same four things: attach (statically with
+``dma_buf_attach()`` or dynamically with ``dma_buf_dynamic_attach()`` and
+``dma_buf_attach_ops {allow_peer2peer, move_notify}``), map under the
+reservation lock with ``dma_buf_map_attachment()``, unmap, detach.  A
+dynamic importer's ``move_notify`` (run with the lock held) drops its
+mapping; the next map rebuilds it.  The lab calls what it holds ``sgt-p2p``
+when the attachment allows P2P and the exporter's memory is device memory
+(``session.shared["p2p_memory"]``), else ``sgt``.
+
+The attach/map entry points are parameters, so a later revision that keeps
+this importer unchanged (offer-list's legacy path, the mapping-type compat
+wrappers) can reuse the class with its own core functions.
+"""
+from __future__ import annotations
+
+import importlib
+from types import SimpleNamespace
+from typing import Any, Optional
+
+from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
+from dmabuf_lab.core.ops import dma_buf_attach_ops
+from dmabuf_lab.drivers.common import check_ptr, importer_dev
+from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
+from dmabuf_lab.revisions.base import ImporterDriver
+
+#: drivers/dma-buf/dma-buf.c as merged (the module; ``dmabuf_lab.core.dma_buf`` names the struct)
+mainline = importlib.import_module("dmabuf_lab.core.dma_buf")
+
+MAINLINE_CORE = SimpleNamespace(
+    dma_buf_attach=mainline.dma_buf_attach,
+    dma_buf_dynamic_attach=mainline.dma_buf_dynamic_attach,
+    dma_buf_detach=mainline.dma_buf_detach,
+    dma_buf_map_attachment=mainline.dma_buf_map_attachment,
+    dma_buf_unmap_attachment=mainline.dma_buf_unmap_attachment,
+)
+
+
+class SgtImporter(ImporterDriver):
+    """An importer that wants an sg_table of DMA addresses for its device.
+
+    Options from the scenario's ``[importer]`` table: ``allow_peer2peer``
+    (default: true for a dynamic importer), ``attach_via`` =
+    ``"dynamic-null-ops"`` makes a static importer call
+    ``dma_buf_dynamic_attach(dmabuf, dev, NULL, NULL)`` instead of
+    ``dma_buf_attach()`` (some drivers do).
+    """
+
+    name = "sgt importer"
+    default_dynamic = True
+
+    def __init__(self, session, core: Any = MAINLINE_CORE, devname: Optional[str] = None):
+        super().__init__(session)
+        self.core = core
+        spec = session.importer
+        self.dynamic = self.default_dynamic if spec.dynamic is None else spec.dynamic
+        self.allow_peer2peer = bool(spec.option("allow_peer2peer", self.dynamic))
+        self.attach_via = spec.option("attach_via", "dynamic" if self.dynamic else "static")
+        self.dev = importer_dev(session, devname or self.name)
+        self.dmabuf = None
+        self.attachment = None
+        self.sgt = None
+        self.invalidated = 0
+
+    # -- dma_buf_attach_ops.move_notify ------------------------------------------
+    def move_notify(self, attach) -> None:
+        """Exporter moved/revoked the buffer (resv held): drop the mapping."""
+        self.s.log(f"{self.name}: move_notify")
+        self.invalidated += 1
+        if self.mapped:
+            self.core.dma_buf_unmap_attachment(attach, self.sgt, DMA_BIDIRECTIONAL)
+            self.sgt = None
+            self.mapped = False
+
+    def _kind(self) -> str:
+        p2p = bool(self.attachment.peer2peer) and bool(self.s.shared.get("p2p_memory"))
+        return "sgt-p2p" if p2p else "sgt"
+
+    def attach(self, dmabuf) -> None:
+        self.dmabuf = dmabuf
+        if self.attach_via == "dynamic-null-ops":
+            att = self.core.dma_buf_dynamic_attach(dmabuf, self.dev, None, None)
+        elif self.dynamic:
+            ops = dma_buf_attach_ops(allow_peer2peer=self.allow_peer2peer, move_notify=self.move_notify,
+                                     name=f"{self.name} importer_ops")
+            att = self.core.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self)
+        else:
+            att = self.core.dma_buf_attach(dmabuf, self.dev)
+        self.attachment = check_ptr(att, f"{self.name}: attach")
+        self.attached = True
+        self.kind = self._kind()
+
+    def map(self) -> None:
+        dma_resv_lock(self.dmabuf.resv)
+        try:
+            sgt = self.core.dma_buf_map_attachment(self.attachment, DMA_BIDIRECTIONAL)
+        finally:
+            dma_resv_unlock(self.dmabuf.resv)
+        self.sgt = check_ptr(sgt, f"{self.name}: map")
+        self.mapped = True
+        self.kind = self._kind()
+        self.on_mapped(self.sgt)
+
+    def on_mapped(self, sgt) -> None:
+        """Hook for importers that look at the addresses (page tables, translation)."""
+
+    def unmap(self) -> None:
+        if not self.mapped:
+            return
+        dma_resv_lock(self.dmabuf.resv)
+        try:
+            self.core.dma_buf_unmap_attachment(self.attachment, self.sgt, DMA_BIDIRECTIONAL)
+        finally:
+            dma_resv_unlock(self.dmabuf.resv)
+        self.sgt = None
+        self.mapped = False
+
+    def detach(self) -> None:
+        if not self.attached:
+            return
+        self.core.dma_buf_detach(self.dmabuf, self.attachment)
+        self.attachment = None
+        self.attached = False

@@ -1,0 +1,9 @@
+"""The system heap under the offer list (R2): an exporter without interconnect
+support, reached through the core's generic ``dma_addr_t`` fallback."""
+from __future__ import annotations
+
+from dmabuf_lab.drivers.system_heap.mainline import SystemHeapExporter
+
+
+def make_exporter(session):
+    return SystemHeapExporter(session)

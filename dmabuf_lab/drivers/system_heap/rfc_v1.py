@@ -1,0 +1,13 @@
+"""The system dma-heap under RFC v1: unchanged (no ``interconnect_ops``).
+
+It never calls an importer's ``supports_interconnects``, so an importer that
+has one keeps ``allow_ic`` set with ``interconnect.type == NONE`` (seed
+``002_2eeb82b91fd257bf.txt``, patch 2: only a failed match clears it).
+"""
+from __future__ import annotations
+
+from dmabuf_lab.drivers.system_heap.mainline import SystemHeapExporter
+
+
+def make_exporter(session):
+    return SystemHeapExporter(session)

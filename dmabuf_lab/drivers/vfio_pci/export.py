@@ -1,0 +1,74 @@
+"""The vfio-pci export step every revision shares.
+
+User space asks for a dma-buf of BAR slices with
+``VFIO_DEVICE_FEATURE_DMA_BUF``; the 6.19 code path
+(:func:`~dmabuf_lab.drivers.vfio_pci_dmabuf.vfio_pci_core_feature_dma_buf`)
+validates the slices, fills ``phys_vec`` and exports.  A revision that only
+changes the ops table (mapping types, offer list) passes ``ops`` and the
+buffer is re-pointed at it before anyone can attach, which is what its
+patches amount to for this path.  Revoke is ``vfio_pci_dma_buf_move()``.
+"""
+from __future__ import annotations
+
+from dmabuf_lab.core.dma_buf import dma_buf_get, dma_buf_put
+from dmabuf_lab.core.file import close_fd
+from dmabuf_lab.drivers.common import check_ptr, check_ret, spec_device
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
+                                                vfio_pci_core_device, vfio_pci_core_feature_dma_buf,
+                                                vfio_pci_dma_buf_move)
+from dmabuf_lab.revisions.base import ExporterDriver, fixed
+
+
+class VfioExporter(ExporterDriver):
+    """vfio-pci exporting slices of ``bar`` of ``device`` (a PF or a VF).
+
+    Options: ``memory_enabled = false`` exports while memory decoding is
+    off (the buffer starts revoked).
+    """
+
+    ops = None                  # None: keep 6.19's vfio_pci_dmabuf_ops
+    fixed_helper_bug = None     # name of the revision's bug that selects the fixed core helper
+    fd_error_bug = None         # name of the revision's bug for the fd error path
+
+    def __init__(self, session):
+        super().__init__(session)
+        self.pdev = spec_device(session, "exporter")
+        self.vdev = None
+        self.fd = -1
+        self.dmabuf = None
+
+    def export(self):
+        s = self.s
+        self.vdev = vfio_pci_core_device(self.pdev)
+        self.vdev.memory_enabled = bool(s.exporter.option("memory_enabled", True))
+        bar = s.exporter.bar if s.exporter.bar is not None else 0
+        req = vfio_device_feature_dma_buf(region_index=bar, dma_ranges=[tuple(r) for r in s.exporter.ranges])
+        fd = vfio_pci_core_feature_dma_buf(
+            self.vdev, VFIO_DEVICE_FEATURE_GET, req,
+            faithful=not (self.fd_error_bug and fixed(self.fd_error_bug)),
+            fixed_helper=bool(self.fixed_helper_bug and fixed(self.fixed_helper_bug)))
+        self.fd = check_ret(fd, "VFIO_DEVICE_FEATURE_DMA_BUF")
+        self.dmabuf = check_ptr(dma_buf_get(self.fd), "dma_buf_get")
+        if self.ops is not None:
+            self.dmabuf.ops = self.ops
+        s.shared["p2p_memory"] = True
+        s.shared["vfio_priv"] = self.dmabuf.priv
+        s.log(f"vfio-pci: exported {len(s.exporter.ranges)} range(s) of {self.pdev.bdf} BAR {bar}")
+        return self.dmabuf
+
+    def revoke(self) -> None:
+        """Memory decoding off / reset: revoke every buffer (move_notify to importers)."""
+        vfio_pci_dma_buf_move(self.vdev, True)
+
+    def move(self) -> None:
+        """A reset cycle: revoke, then restore; importers see two move_notify calls."""
+        vfio_pci_dma_buf_move(self.vdev, True)
+        vfio_pci_dma_buf_move(self.vdev, False)
+
+    def release(self) -> None:
+        if self.dmabuf is not None:
+            dma_buf_put(self.dmabuf)
+            self.dmabuf = None
+        if self.fd >= 0:
+            close_fd(self.fd)
+            self.fd = -1

@@ -1,0 +1,87 @@
+"""vfio-pci under mapping-types-2025-10 (R5): the exporter declares its types.
+
+``vfio_pci_dma_buf_mapping_types()`` lists, in the exporter's order of
+preference: ``IOV(this VF, BAR)`` when the device is a VF (for its PF's
+driver), ``PAL`` (the physical ranges with the BAR's p2pdma provider), and
+``SGT_P2P`` of the device (6.19's map through ``dma_buf_phys_vec_to_sgt()``,
+with the corrected core helper).  Exporter option ``pal_only = true``
+declares ``[PAL]`` alone, step two of Jason's later plan ("vfio PAL-only"),
+which only the ``conversion`` mode lets SGT importers use.
+
+Every type's ``attach`` refuses a revoked buffer (-ENODEV); every map
+function refuses one too.  PAL and IOV lists are kvzalloc'd by ``map`` and
+kvfree'd by ``unmap``.
+"""
+from __future__ import annotations
+
+from dmabuf_lab.addr.phys_vec_array import dma_buf_phys_list_free, dma_buf_phys_list_from_ranges
+from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_map, vfio_pci_dma_buf_release,
+                                                vfio_pci_dma_buf_unmap)
+from dmabuf_lab.kmodel import ENODEV, ERR_PTR
+from dmabuf_lab.revisions.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
+                                                        DMA_BUF_MAPPING_IOV, dma_buf_iov_exp_ops,
+                                                        dma_buf_ops_mt, dma_buf_pal_exp_ops, dma_buf_sgt_exp_ops)
+
+
+def vfio_pci_dma_buf_attach(dmabuf, attach) -> int:
+    """Shared by every type: a revoked buffer takes no new attachment."""
+    return -ENODEV if dmabuf.priv.revoked else 0
+
+
+def _ranges(priv):
+    return [(int(priv.phys_vec[i].paddr), int(priv.phys_vec[i].len)) for i in range(priv.nr_ranges)]
+
+
+def vfio_pci_dma_buf_map_phys(attach):
+    """PAL (and IOV) map: a kvzalloc'd copy of the ranges; -ENODEV once revoked."""
+    priv = attach.dmabuf.priv
+    if priv.revoked:
+        return ERR_PTR(-ENODEV)
+    return dma_buf_phys_list_from_ranges(_ranges(priv))
+
+
+def vfio_pci_dma_buf_unmap_phys(attach, lst) -> None:
+    dma_buf_phys_list_free(lst)
+
+
+vfio_pci_sgt_ops = dma_buf_sgt_exp_ops(attach=vfio_pci_dma_buf_attach,
+                                       map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=False),
+                                       unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=False))
+vfio_pci_pal_ops = dma_buf_pal_exp_ops(attach=vfio_pci_dma_buf_attach, map_phys=vfio_pci_dma_buf_map_phys,
+                                       unmap_phys=vfio_pci_dma_buf_unmap_phys)
+vfio_pci_iov_ops = dma_buf_iov_exp_ops(attach=vfio_pci_dma_buf_attach, map_iov=vfio_pci_dma_buf_map_phys,
+                                       unmap_iov=vfio_pci_dma_buf_unmap_phys)
+
+
+def vfio_pci_dma_buf_mapping_types(dmabuf) -> list:
+    """[IOV if a VF, PAL, SGT_P2P], or [PAL] with ``pal_only``."""
+    priv = dmabuf.priv
+    pdev = priv.vdev.pdev
+    bar = priv.provider.bar
+    pal = DMA_BUF_EMAPPING_PAL(vfio_pci_pal_ops, priv.provider, pdev)
+    if getattr(priv, "_pal_only", False):
+        return [pal]
+    out = []
+    if pdev.is_virtfn:
+        out.append(DMA_BUF_MAPPING_IOV(pdev, bar, vfio_pci_iov_ops))
+    out += [pal, DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_sgt_ops, pdev)]
+    return out
+
+
+vfio_pci_dmabuf_mt_ops = dma_buf_ops_mt(release=vfio_pci_dma_buf_release,
+                                        mapping_types=vfio_pci_dma_buf_mapping_types,
+                                        name="vfio_pci_dmabuf_ops (mapping types 2025-10)")
+
+
+class MtVfioExporter(VfioExporter):
+    ops = vfio_pci_dmabuf_mt_ops
+
+    def export(self):
+        dmabuf = super().export()
+        object.__setattr__(dmabuf.priv, "_pal_only", bool(self.s.exporter.option("pal_only", False)))
+        return dmabuf
+
+
+def make_exporter(session):
+    return MtVfioExporter(session)

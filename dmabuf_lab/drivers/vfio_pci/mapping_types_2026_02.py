@@ -1,0 +1,110 @@
+"""vfio-pci converted to mapping types (RFC 2026-02, the vfio patches of 00/26).
+
+The 6.19 exporter with its ops table split by type:
+
+* ``vfio_pci_dma_buf_sgt_ops`` — 6.19's ``vfio_pci_dma_buf_map`` / ``_unmap``
+  (``dma_buf_phys_vec_to_sgt``), offered as ``SGT_P2P`` of the device, so an
+  importer that does not accept P2P (or cannot reach the BAR) never matches;
+  the ``attachment->peer2peer`` test leaves ``vfio_pci_dma_buf_attach``.
+* ``vfio_pci_dma_buf_pal_ops`` — ``vfio_pci_dma_pal_map_phys`` copies the
+  ranges into a kvzalloc'd ``dma_buf_phys_list``; ``unmap_phys`` kvfrees it.
+* ``vfio_pci_dma_buf_match_mapping`` offers ``[PAL, SGT_P2P]``.
+
+Bugs as posted: ``vfio-match-lock`` (``dma_resv_assert_held`` in
+match_mapping, which attach calls unlocked; the fixed variant takes the lock
+around its look at ``priv->vdev``) and ``pal-revoked`` (``map_phys`` hands
+out a revoked BAR; fixed: -ENODEV).  ``sgt-helper`` is the merged core
+helper's leak, inherited.
+"""
+from __future__ import annotations
+
+from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_map, vfio_pci_dma_buf_release,
+                                                vfio_pci_dma_buf_unmap)
+from dmabuf_lab.kmodel import (ENODEV, ENOMEM, ERR_PTR, KArray, allocation_of, dma_resv_assert_held,
+                               dma_resv_lock, dma_resv_unlock, kvfree, kvzalloc, report)
+from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
+                                                        dma_buf_mapping_pal_exp_ops,
+                                                        dma_buf_mapping_sgt_exp_ops, dma_buf_match_mapping,
+                                                        dma_buf_ops_mt, dma_buf_phys_list,
+                                                        dma_buf_phys_vec, match_list)
+
+
+def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
+    """Only a revoked buffer is refused now (-ENODEV); P2P is the SGT match's business."""
+    if dmabuf.priv.revoked:
+        return -ENODEV
+    return 0
+
+
+def _sgt_map(attach, direction):
+    return vfio_pci_dma_buf_map(attach, direction, faithful=not fixed("sgt-helper"))
+
+
+def _sgt_unmap(attach, sgt, direction) -> None:
+    vfio_pci_dma_buf_unmap(attach, sgt, direction, faithful=not fixed("sgt-helper"))
+
+
+vfio_pci_dma_buf_sgt_ops = dma_buf_mapping_sgt_exp_ops(map_dma_buf=_sgt_map, unmap_dma_buf=_sgt_unmap)
+
+
+def vfio_pci_dma_pal_map_phys(attach):
+    """Copy the buffer's ranges into a new phys list (kvzalloc); ERR_PTR(-ENOMEM).
+
+    As posted there is no ``revoked`` check: the list of a revoked BAR is
+    handed out again (the lab reports ``use-after-revoke``).
+    """
+    priv = attach.dmabuf.priv
+    if priv.revoked:
+        if fixed("pal-revoked"):
+            return ERR_PTR(-ENODEV)
+        report("use-after-revoke", "vfio_pci_dma_pal_map_phys hands out the ranges of a revoked BAR")
+    phys = kvzalloc(dma_buf_phys_list)
+    if phys is None:
+        return ERR_PTR(-ENOMEM)
+    phys.phys = KArray(priv.nr_ranges, dma_buf_phys_vec, alloc=allocation_of(phys))
+    phys.length = priv.nr_ranges
+    for i in range(priv.nr_ranges):
+        phys.phys[i].paddr = priv.phys_vec[i].paddr
+        phys.phys[i].len = priv.phys_vec[i].len
+    return phys
+
+
+def vfio_pci_dma_pal_unmap_phys(attach, phys) -> None:
+    """Free the list."""
+    kvfree(phys)
+
+
+vfio_pci_dma_buf_pal_ops = dma_buf_mapping_pal_exp_ops(map_phys=vfio_pci_dma_pal_map_phys,
+                                                       unmap_phys=vfio_pci_dma_pal_unmap_phys)
+
+
+def vfio_pci_dma_buf_match_mapping(args) -> int:
+    """Offer [PAL, SGT_P2P of our device]; -ENODEV once the device is gone."""
+    priv = args.dmabuf.priv
+    if fixed("vfio-match-lock"):
+        dma_resv_lock(priv.dmabuf.resv)
+        vdev = priv.vdev
+        dma_resv_unlock(priv.dmabuf.resv)
+    else:
+        dma_resv_assert_held(priv.dmabuf.resv)
+        vdev = priv.vdev
+    if vdev is None:
+        return -ENODEV
+    exp = match_list(DMA_BUF_EMAPPING_PAL(vfio_pci_dma_buf_pal_ops),
+                     DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_dma_buf_sgt_ops, vdev.pdev))
+    return dma_buf_match_mapping(args, exp, len(exp))
+
+
+vfio_pci_dmabuf_ops = dma_buf_ops_mt(attach=vfio_pci_dma_buf_attach, release=vfio_pci_dma_buf_release,
+                                     match_mapping=vfio_pci_dma_buf_match_mapping,
+                                     name="vfio_pci_dmabuf_ops (mapping types)")
+
+
+class MappingTypesVfioExporter(VfioExporter):
+    ops = vfio_pci_dmabuf_ops
+
+
+def make_exporter(session):
+    return MappingTypesVfioExporter(session)

@@ -1,0 +1,144 @@
+"""vfio-pci as an interconnect-aware exporter under the offer-list proposal (R2).
+
+vfio can serve three entries of Thomas's list:
+
+* ``phys_addr_t`` ("used between vfio, kvm, iommufd"): a kvmalloc'd copy of
+  the physical ranges;
+* a PCI BAR slice: the importer names itself and the BAR; accepted when the
+  importer is the physical function of the exporting VF and the BAR agrees
+  (the same rule RFC v1 later gave its IOV interconnect); the importer gets
+  BAR offsets and lengths;
+* the generic ``dma_addr_t`` for a device: accepted when that device can
+  reach the BAR (``pci_p2pdma_distance() >= 0``: "just like pcie_p2p", the
+  exporter decides), mapped with 6.19's ``dma_buf_phys_vec_to_sgt()``.
+
+Every map refuses a revoked buffer with -ENODEV, as the 6.19 code does.
+The 6.19 callbacks (attach needing ``peer2peer``, map, unmap) stay in the
+ops table for importers that never negotiate.
+"""
+from __future__ import annotations
+
+from dmabuf_lab import hw
+from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
+from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_attach, vfio_pci_dma_buf_map,
+                                                vfio_pci_dma_buf_release, vfio_pci_dma_buf_unmap)
+from dmabuf_lab.kmodel import ENODEV, ENOMEM, EOPNOTSUPP, ERR_PTR, kvfree, kvmalloc_array
+from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.revisions.offer_list import (dma_buf_interconnect_map_ops, dma_buf_negotiate_first,
+                                             dma_buf_ops_ic, dmabuf_generic_dma_addr_t, dmabuf_pci_bar_slice,
+                                             dmabuf_phys_addr_t)
+
+
+def _priv(attach):
+    return attach.dmabuf.priv
+
+
+def vfio_ic_phys_map(attach):
+    """phys_addr_t: a copy of the ranges as (paddr, len) pairs."""
+    priv = _priv(attach)
+    if priv.revoked:
+        return ERR_PTR(-ENODEV)
+    out = kvmalloc_array(priv.nr_ranges, 16)
+    if out is None:
+        return ERR_PTR(-ENOMEM)
+    for i in range(priv.nr_ranges):
+        out[i] = (int(priv.phys_vec[i].paddr), int(priv.phys_vec[i].len))
+    return out
+
+
+def vfio_ic_bar_slice_map(attach):
+    """PCI BAR slice: (offset in the BAR, len) pairs of the exporting function's BAR."""
+    priv = _priv(attach)
+    if priv.revoked:
+        return ERR_PTR(-ENODEV)
+    start = int(hw.pci_resource_start(priv.vdev.pdev, priv.provider.bar))
+    out = kvmalloc_array(priv.nr_ranges, 16)
+    if out is None:
+        return ERR_PTR(-ENOMEM)
+    for i in range(priv.nr_ranges):
+        out[i] = (int(priv.phys_vec[i].paddr) - start, int(priv.phys_vec[i].len))
+    return out
+
+
+def vfio_ic_list_unmap(attach, addrs) -> None:
+    kvfree(addrs)
+
+
+def vfio_ic_dma_map(attach):
+    """generic dma_addr_t: 6.19's sg_table of DMA addresses for attach->dev."""
+    priv = _priv(attach)
+    if priv.revoked:
+        return ERR_PTR(-ENODEV)
+    return dma_buf_phys_vec_to_sgt(attach, priv.provider, priv.phys_vec, priv.nr_ranges, priv.size, 0,
+                                   faithful=not fixed("sgt-helper"))
+
+
+def vfio_ic_dma_unmap(attach, sgt) -> None:
+    dma_buf_free_sgt(attach, sgt, 0, faithful=not fixed("sgt-helper"))
+
+
+vfio_phys_ops = dma_buf_interconnect_map_ops(name="vfio phys_addr_t", map=vfio_ic_phys_map,
+                                             unmap=vfio_ic_list_unmap)
+vfio_bar_slice_ops = dma_buf_interconnect_map_ops(name="vfio PCI BAR slice", map=vfio_ic_bar_slice_map,
+                                                  unmap=vfio_ic_list_unmap)
+vfio_dma_addr_ops = dma_buf_interconnect_map_ops(name="vfio dma_addr_t", map=vfio_ic_dma_map,
+                                                 unmap=vfio_ic_dma_unmap)
+
+
+def _accepts(priv, item) -> bool:
+    ic, args = item.interconnect, item.interconnect_args
+    pdev = priv.vdev.pdev
+    if ic is dmabuf_phys_addr_t:
+        return True
+    if ic is dmabuf_pci_bar_slice:
+        imp_pdev, bar = args
+        return pdev.physfn is not None and imp_pdev is pdev.physfn and bar == priv.provider.bar
+    if ic is dmabuf_generic_dma_addr_t:
+        return hasattr(args, "bdf") and hw.pci_p2pdma_distance(pdev, args) >= 0
+    return False
+
+
+def vfio_pci_dma_buf_negotiate(dmabuf, offer, n: int) -> int:
+    """Run down the importer's offer; the first entry vfio can serve wins."""
+    priv = dmabuf.priv
+    return dma_buf_negotiate_first(offer, n, lambda item: _accepts(priv, item))
+
+
+def vfio_pci_dma_buf_attach_interconnect(dmabuf, attach) -> int:
+    """Acknowledge the negotiated interconnect; -ENODEV when revoked."""
+    priv = dmabuf.priv
+    if priv.revoked:
+        return -ENODEV
+    ic = attach.interconnect
+    ops = {id(dmabuf_phys_addr_t): vfio_phys_ops, id(dmabuf_pci_bar_slice): vfio_bar_slice_ops,
+           id(dmabuf_generic_dma_addr_t): vfio_dma_addr_ops}.get(id(ic))
+    if ops is None:
+        return -EOPNOTSUPP
+    attach.ic_ops = ops
+    attach.interconnect_attach = True
+    return 0
+
+
+def _classic_map(attach, direction):
+    return vfio_pci_dma_buf_map(attach, direction, faithful=not fixed("sgt-helper"))
+
+
+def _classic_unmap(attach, sgt, direction) -> None:
+    vfio_pci_dma_buf_unmap(attach, sgt, direction, faithful=not fixed("sgt-helper"))
+
+
+# The proposal adds to dma_buf_ops; the 6.19 callbacks stay for importers that never negotiate.
+vfio_pci_dmabuf_ic_ops = dma_buf_ops_ic(attach=vfio_pci_dma_buf_attach, map_dma_buf=_classic_map,
+                                        unmap_dma_buf=_classic_unmap,
+                                        release=vfio_pci_dma_buf_release, negotiate=vfio_pci_dma_buf_negotiate,
+                                        attach_interconnect=vfio_pci_dma_buf_attach_interconnect,
+                                        name="vfio_pci_dmabuf_ops (interconnects)")
+
+
+class OfferListVfioExporter(VfioExporter):
+    ops = vfio_pci_dmabuf_ic_ops
+
+
+def make_exporter(session):
+    return OfferListVfioExporter(session)

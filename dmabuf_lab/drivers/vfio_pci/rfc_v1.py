@@ -1,0 +1,293 @@
+"""vfio-pci with the IOV interconnect (RFC v1 patch 4/8, seed ``002_2eeb82b91fd257bf.txt``).
+
+"vfio/pci/dmabuf: Add support for IOV interconnect" on top of the 6.19
+exporter (:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`):
+
+* export: :func:`vfio_pci_create_iov_match` kzallocs a
+  ``dma_buf_iov_interconnect {IOV, pdev, bar = region_index}`` into
+  ``priv->iov_ic`` (freed on the export error path and in release);
+* attach: :func:`vfio_pci_match_interconnects` offers
+  ``[CREATE_IOV_INTERCONNECT(pdev, bar)]`` to the importer's
+  ``supports_interconnects``; a match makes attach return 0 at once, else
+  the 6.19 tests follow (``peer2peer`` -EOPNOTSUPP, ``revoked`` -ENODEV).  The
+  early return skips the revoked test (bug ``ic-revoked``);
+* :func:`vfio_pci_map_iov_interconnect`: one ``kmalloc_array`` of
+  ``struct range`` (one per phys_vec entry, ``end`` inclusive) and
+  ``xa_store(ranges, i, &range[i])``; on an ``xa_store`` error it kfrees the
+  array, leaving the already stored slots pointing at freed memory for the
+  core to ``xa_destroy`` (which does not read them);
+* :func:`vfio_pci_unmap_interconnect` kfrees ``xa_load(ranges, 0)``, which is
+  ``&range[0]``, i.e. the array;
+* :func:`vfio_pci_match_iov_interconnect`: importer pdev is
+  ``pci_physfn(exporter pdev)`` and the BARs agree.  A PF exporter matches
+  itself (``pci_physfn`` of a PF is the PF), though patch 3 says the
+  exporter is a VF (bug ``iov-match-pf``; the fix requires ``is_virtfn``).
+"""
+from __future__ import annotations
+
+from dmabuf_lab.core.dma_buf import dma_buf_export, dma_buf_fd, dma_buf_get
+from dmabuf_lab.drivers.common import check_ptr, check_ret
+from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, VFIO_PCI_ROM_REGION_INDEX,
+                                                _err_free_phys, _list_del, memdup_array_user,
+                                                validate_dmabuf_input, vfio_check_feature,
+                                                vfio_device_feature_dma_buf, vfio_device_put_registration,
+                                                vfio_device_try_get_registration, vfio_pci_core_device,
+                                                vfio_pci_dma_buf, vfio_pci_dma_buf_map,
+                                                vfio_pci_dma_buf_unmap)
+from dmabuf_lab.addr import phys_vec
+from dmabuf_lab.core.ops import dma_buf_export_info
+from dmabuf_lab.hw import pci_physfn
+from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, IS_ERR, PTR_ERR, dma_resv_assert_held,
+                               dma_resv_lock, dma_resv_unlock, kcalloc, kfree, kmalloc_array, kstruct,
+                               kzalloc, report, xa_err, xa_is_err, xa_load, xa_store)
+from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV,
+                                         container_of_iov, dma_buf_interconnect_ops, dma_buf_iov_interconnect,
+                                         dma_buf_ops_ic)
+
+
+class range_(kstruct):
+    """``struct range {u64 start; u64 end;}`` (include/linux/range.h): ``end`` is inclusive."""
+
+    fields = ("start", "end")
+    sizeof = 16
+
+
+def range_len(r) -> int:
+    """``range_len()``: end - start + 1."""
+    return r.end - r.start + 1
+
+
+class vfio_pci_dma_buf_ic(vfio_pci_dma_buf):
+    """``struct vfio_pci_dma_buf`` with the patch's ``iov_ic`` pointer."""
+
+    fields = ("iov_ic",)
+
+
+def vfio_pci_create_iov_match(priv, dma_buf) -> int:
+    """Allocate this buffer's IOV interconnect: our pdev and the exported BAR."""
+    iov_ic = kzalloc(dma_buf_iov_interconnect)
+    if iov_ic is None:
+        return -ENOMEM
+    iov_ic.type = DMA_BUF_INTERCONNECT_IOV
+    iov_ic.pdev = priv.vdev.pdev
+    iov_ic.bar = dma_buf.region_index
+    priv.iov_ic = iov_ic
+    return 0
+
+
+def vfio_pci_map_iov_interconnect(priv, ranges) -> int:
+    """Store one ``struct range`` per phys_vec entry in the xarray (pointers into one array)."""
+    if priv.revoked:
+        if fixed("ic-revoked"):
+            return -ENODEV
+        report("use-after-revoke", "vfio_pci_map_iov_interconnect hands out the BAR ranges of a revoked buffer")
+    pv = priv.phys_vec
+    rng = kmalloc_array(priv.nr_ranges, range_)
+    if rng is None:
+        return -ENOMEM
+    for i in range(priv.nr_ranges):
+        entry = rng[i]
+        rng[i].start = pv[i].paddr
+        rng[i].end = pv[i].paddr + pv[i].len - 1
+        entry = xa_store(ranges, i, entry)
+        if xa_is_err(entry):
+            ret = xa_err(entry)
+            kfree(rng)                      # err_free_range
+            return ret
+    return 0
+
+
+def vfio_pci_map_interconnect(attachment, ranges) -> int:
+    """Fill ``ranges`` for the negotiated type (only IOV); -EINVAL for any other."""
+    itype = attachment.interconnect.type
+    priv = attachment.dmabuf.priv
+    ret = -EINVAL
+    ranges.nranges = priv.nr_ranges
+    if itype == DMA_BUF_INTERCONNECT_IOV:
+        ret = vfio_pci_map_iov_interconnect(priv, ranges.ranges)
+    return ret
+
+
+def vfio_pci_unmap_interconnect(attachment, ranges) -> None:
+    """Free the range array: entry 0 is its first element, so its address."""
+    entry = xa_load(ranges.ranges, 0)
+    kfree(entry)
+
+
+def vfio_pci_match_iov_interconnect(exp, imp) -> bool:
+    """The importer is the exporter's PF and both name the same BAR."""
+    exp_ic = container_of_iov(exp)
+    imp_ic = container_of_iov(imp)
+    if fixed("iov-match-pf") and not exp_ic.pdev.is_virtfn:
+        return False
+    return imp_ic.pdev is pci_physfn(exp_ic.pdev) and imp_ic.bar == exp_ic.bar
+
+
+def vfio_pci_match_interconnect(exp, imp) -> bool:
+    """Dispatch on the exporter's interconnect type."""
+    if exp.type == DMA_BUF_INTERCONNECT_IOV:
+        return vfio_pci_match_iov_interconnect(exp, imp)
+    return False
+
+
+def vfio_pci_match_interconnects(priv, attachment) -> bool:
+    """Offer our one interconnect to an importer that supports interconnects."""
+    aops = attachment.importer_ops
+    pdev = priv.vdev.pdev
+    bar = priv.iov_ic.bar
+    supports_ics = [CREATE_IOV_INTERCONNECT(pdev, bar)]
+    if attachment.allow_ic:
+        if aops.supports_interconnects(attachment, supports_ics, len(supports_ics)):
+            return True
+    return False
+
+
+def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
+    """An interconnect match accepts at once; otherwise the 6.19 P2P and revoked tests."""
+    priv = dmabuf.priv
+    if fixed("ic-revoked") and priv.revoked:
+        return -ENODEV
+    if vfio_pci_match_interconnects(priv, attachment):
+        return 0
+    if not attachment.peer2peer:
+        return -EOPNOTSUPP
+    if priv.revoked:
+        return -ENODEV
+    return 0
+
+
+def _map(attachment, direction):
+    return vfio_pci_dma_buf_map(attachment, direction, faithful=not fixed("sgt-helper"))
+
+
+def _unmap(attachment, sgt, direction) -> None:
+    vfio_pci_dma_buf_unmap(attachment, sgt, direction, faithful=not fixed("sgt-helper"))
+
+
+def vfio_pci_dma_buf_release(dmabuf) -> None:
+    """6.19's release plus ``kfree(priv->iov_ic)``."""
+    priv = dmabuf.priv
+    if priv.vdev is not None:
+        _list_del(priv.vdev.dmabufs, priv)
+        vfio_device_put_registration(priv.vdev)
+    kfree(priv.phys_vec)
+    kfree(priv.iov_ic)
+    kfree(priv)
+
+
+vfio_pci_interconnect_ops = dma_buf_interconnect_ops(
+    match_interconnect=vfio_pci_match_interconnect,
+    map_interconnect=vfio_pci_map_interconnect,
+    unmap_interconnect=vfio_pci_unmap_interconnect)
+
+vfio_pci_dmabuf_ops = dma_buf_ops_ic(
+    attach=vfio_pci_dma_buf_attach, map_dma_buf=_map, release=vfio_pci_dma_buf_release,
+    unmap_dma_buf=_unmap, interconnect_ops=vfio_pci_interconnect_ops,
+    name="vfio_pci_dmabuf_ops (RFC v1, IOV interconnect)")
+
+
+def vfio_pci_dma_buf_iommufd_map(attachment, phys) -> int:
+    """The 6.19 vfio -> iommufd bridge, for this revision's ops table (one range only)."""
+    dma_resv_assert_held(attachment.dmabuf.resv)
+    if attachment.dmabuf.ops is not vfio_pci_dmabuf_ops:
+        return -EOPNOTSUPP
+    priv = attachment.dmabuf.priv
+    if priv.revoked:
+        return -ENODEV
+    if priv.nr_ranges != 1:
+        return -EOPNOTSUPP
+    phys.paddr = priv.phys_vec[0].paddr
+    phys.len = priv.phys_vec[0].len
+    return 0
+
+
+def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf) -> int:
+    """VFIO_DEVICE_FEATURE_DMA_BUF with the patch's IOV match allocated before export.
+
+    The 6.19 checks and helpers, then ``vfio_pci_create_iov_match()`` (error:
+    ``err_dev_put``), ``dma_buf_export()`` (error: ``err_free_iov``) and, as in
+    the patch's context, ``return dma_buf_fd()``.
+    """
+    if vdev.pci_ops is None or vdev.pci_ops.get_dmabuf_phys is None:
+        return -EOPNOTSUPP
+    ret = vfio_check_feature(flags, VFIO_DEVICE_FEATURE_GET)
+    if ret != 1:
+        return ret
+    if not get_dma_buf.nr_ranges or get_dma_buf.flags:
+        return -EINVAL
+    if get_dma_buf.region_index >= VFIO_PCI_ROM_REGION_INDEX:
+        return -ENODEV
+
+    dma_ranges = memdup_array_user(get_dma_buf.dma_ranges, get_dma_buf.nr_ranges)
+    if IS_ERR(dma_ranges):
+        return PTR_ERR(dma_ranges)
+    ret, length = validate_dmabuf_input(get_dma_buf, dma_ranges)
+    if ret:
+        kfree(dma_ranges)
+        return ret
+
+    priv = kzalloc(vfio_pci_dma_buf_ic)
+    if priv is None:
+        kfree(dma_ranges)
+        return -ENOMEM
+    priv.phys_vec = kcalloc(get_dma_buf.nr_ranges, phys_vec)
+    if priv.phys_vec is None:
+        kfree(priv)
+        kfree(dma_ranges)
+        return -ENOMEM
+    priv.vdev = vdev
+    priv.nr_ranges = get_dma_buf.nr_ranges
+    priv.size = length
+    priv.provider, ret = vdev.pci_ops.get_dmabuf_phys(vdev, get_dma_buf.region_index,
+                                                      priv.phys_vec, dma_ranges, priv.nr_ranges)
+    if ret:
+        return _err_free_phys(priv, dma_ranges, ret)
+    kfree(dma_ranges)
+
+    if not vfio_device_try_get_registration(vdev):
+        return _err_free_phys(priv, None, -ENODEV)
+
+    ret = vfio_pci_create_iov_match(priv, get_dma_buf)
+    if ret:
+        vfio_device_put_registration(vdev)          # err_dev_put
+        return _err_free_phys(priv, None, ret)
+
+    exp_info = dma_buf_export_info(ops=vfio_pci_dmabuf_ops, size=priv.size, flags=get_dma_buf.open_flags,
+                                   priv=priv, exp_name="vfio_pci")
+    priv.dmabuf = dma_buf_export(exp_info)
+    if IS_ERR(priv.dmabuf):
+        ret = PTR_ERR(priv.dmabuf)
+        kfree(priv.iov_ic)                          # err_free_iov
+        vfio_device_put_registration(vdev)
+        return _err_free_phys(priv, None, ret)
+
+    dma_resv_lock(priv.dmabuf.resv)
+    priv.revoked = not vdev.memory_enabled
+    vdev.dmabufs.append(priv)
+    dma_resv_unlock(priv.dmabuf.resv)
+    return dma_buf_fd(priv.dmabuf, get_dma_buf.open_flags)
+
+
+class RfcV1VfioExporter(VfioExporter):
+    """vfio-pci exporting BAR slices with the IOV interconnect offered at attach."""
+
+    def export(self):
+        s = self.s
+        self.vdev = vfio_pci_core_device(self.pdev)
+        self.vdev.memory_enabled = bool(s.exporter.option("memory_enabled", True))
+        bar = s.exporter.bar if s.exporter.bar is not None else 0
+        req = vfio_device_feature_dma_buf(region_index=bar, dma_ranges=[tuple(r) for r in s.exporter.ranges])
+        self.fd = check_ret(vfio_pci_core_feature_dma_buf(self.vdev, VFIO_DEVICE_FEATURE_GET, req),
+                            "VFIO_DEVICE_FEATURE_DMA_BUF")
+        self.dmabuf = check_ptr(dma_buf_get(self.fd), "dma_buf_get")
+        s.shared["p2p_memory"] = True
+        s.shared["vfio_priv"] = self.dmabuf.priv
+        s.log(f"vfio-pci: exported {len(s.exporter.ranges)} range(s) of {self.pdev.bdf} BAR {bar} "
+              "with the IOV interconnect")
+        return self.dmabuf
+
+
+def make_exporter(session):
+    return RfcV1VfioExporter(session)

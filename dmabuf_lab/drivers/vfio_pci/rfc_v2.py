@@ -1,0 +1,139 @@
+"""vfio-pci under rfc-v2 (R4): the IOV interconnect exporter.
+
+The 6.19 exporter plus RFC v1 patch 4's interconnect side, moved onto the
+v2 shapes: at export a ``dma_buf_iov_interconnect`` record ``{pdev, bar}`` is
+kept with the buffer (``vfio_pci_create_iov_match``); ``attach`` offers
+``[IOV(pdev, bar)]`` to an importer with ``supports_interconnects`` and
+accepts as soon as it matches, else applies 6.19's rules (P2P importers
+only, -EOPNOTSUPP; revoked, -ENODEV).  ``match_interconnect`` accepts the
+importer's IOV entry when the importer's function is the physfn of ours and
+the BARs agree.  The IOV ``map`` returns a kzalloc'd ``dma_buf_mapping``
+whose kvmalloc'd ``phys_vec`` array holds the BAR ranges, with the BAR
+number and the element count; there is no unmap, the importer frees it.
+The sg_table path is 6.19's (with the corrected core helper).
+
+Bug ``ic-revoked`` (see the revision): the interconnect attach returns
+before the revoked test and the IOV map does not look at ``revoked``.
+
+``vfio_pci_dma_buf_iommufd_map()`` is the private vfio -> iommufd bridge of
+that time, recognising this revision's ops table.
+"""
+from __future__ import annotations
+
+from dmabuf_lab import hw
+from dmabuf_lab.addr.phys_vec_array import dma_buf_mapping_from_ranges
+from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_map, vfio_pci_dma_buf_release,
+                                                vfio_pci_dma_buf_unmap)
+from dmabuf_lab.core.ops import dma_buf_ops
+from dmabuf_lab.kmodel import (ENODEV, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, KernelError,
+                               dma_resv_assert_held, kfree, kstruct, kzalloc, report)
+from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.revisions.rfc_v2 import (CREATE_IOV_INTERCONNECT, dma_buf_interconnect_ops,
+                                         dma_buf_iov_interconnect_ops)
+
+
+class vfio_iov_ic(kstruct):
+    """struct dma_buf_iov_interconnect as vfio keeps it per buffer: the function and BAR."""
+
+    fields = ("pdev", ("bar", 0))
+
+
+#: buffer -> its IOV record (the C keeps ``priv->iov_ic``).
+def _iov_ic(priv):
+    return getattr(priv, "_iov_ic", None)
+
+
+def vfio_pci_match_iov_interconnect(exp, imp) -> bool:
+    """The importer must be our physfn and name the same BAR."""
+    return imp.pdev is hw.pci_physfn(exp.pdev) and imp.bar == exp.bar
+
+
+def vfio_pci_map_iov_interconnect(attach):
+    """``(dma_buf_mapping of the BAR ranges, bar_number, nelms)``; ERR_PTR(-ENOMEM) on failure."""
+    priv = attach.dmabuf.priv
+    dma_resv_assert_held(priv.dmabuf.resv)
+    if priv.revoked:
+        if fixed("ic-revoked"):
+            return ERR_PTR(-ENODEV), 0, 0
+        report("use-after-revoke", "vfio_pci_map_iov_interconnect hands out the ranges of a revoked BAR")
+    ranges = [(int(priv.phys_vec[i].paddr), int(priv.phys_vec[i].len)) for i in range(priv.nr_ranges)]
+    m = dma_buf_mapping_from_ranges(ranges)
+    if IS_ERR(m):
+        return m, 0, 0
+    return m, _iov_ic(priv).bar, priv.nr_ranges
+
+
+vfio_pci_iov_ops = dma_buf_iov_interconnect_ops(
+    ic_ops=dma_buf_interconnect_ops(name="vfio-pci IOV", match_interconnect=vfio_pci_match_iov_interconnect),
+    map=vfio_pci_map_iov_interconnect)
+
+
+def vfio_pci_match_interconnects(priv, attach) -> bool:
+    """Offer ``[IOV(our function, our BAR)]`` to an importer that takes interconnects."""
+    ic = _iov_ic(priv)
+    if not attach.allow_ic or ic is None:
+        return False
+    supports_ics = [CREATE_IOV_INTERCONNECT(ic.pdev, ic.bar, vfio_pci_iov_ops.ic_ops)]
+    return bool(attach.importer_ops.supports_interconnects(attach, supports_ics, len(supports_ics)))
+
+
+def vfio_pci_dma_buf_attach(dmabuf, attach) -> int:
+    """Interconnect first; otherwise 6.19's P2P and revoked tests."""
+    priv = dmabuf.priv
+    if fixed("ic-revoked") and priv.revoked:
+        return -ENODEV
+    if vfio_pci_match_interconnects(priv, attach):
+        return 0
+    if not attach.peer2peer:
+        return -EOPNOTSUPP
+    if priv.revoked:
+        return -ENODEV
+    return 0
+
+
+def vfio_pci_dma_buf_release_v2(dmabuf) -> None:
+    """Free the IOV record, then 6.19's release."""
+    kfree(_iov_ic(dmabuf.priv))
+    vfio_pci_dma_buf_release(dmabuf)
+
+
+vfio_pci_dmabuf_v2_ops = dma_buf_ops(
+    attach=vfio_pci_dma_buf_attach,
+    map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=False),
+    unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=False),
+    release=vfio_pci_dma_buf_release_v2,
+    name="vfio_pci_dmabuf_ops (interconnects v2)")
+
+
+def vfio_pci_dma_buf_iommufd_map(attachment, phys) -> int:
+    """The private bridge: the single range of a vfio buffer (-EOPNOTSUPP otherwise, -ENODEV revoked)."""
+    dma_resv_assert_held(attachment.dmabuf.resv)
+    if attachment.dmabuf.ops is not vfio_pci_dmabuf_v2_ops:
+        return -EOPNOTSUPP
+    priv = attachment.dmabuf.priv
+    if priv.revoked:
+        return -ENODEV
+    if priv.nr_ranges != 1:
+        return -EOPNOTSUPP
+    phys.paddr = priv.phys_vec[0].paddr
+    phys.len = priv.phys_vec[0].len
+    return 0
+
+
+class RfcV2VfioExporter(VfioExporter):
+    ops = vfio_pci_dmabuf_v2_ops
+
+    def export(self):
+        dmabuf = super().export()
+        ic = kzalloc(vfio_iov_ic)                     # vfio_pci_create_iov_match()
+        if ic is None:
+            raise KernelError(-ENOMEM, "vfio-pci: iov_ic")
+        ic.pdev = self.pdev
+        ic.bar = self.s.exporter.bar if self.s.exporter.bar is not None else 0
+        object.__setattr__(dmabuf.priv, "_iov_ic", ic)
+        return dmabuf
+
+
+def make_exporter(session):
+    return RfcV2VfioExporter(session)

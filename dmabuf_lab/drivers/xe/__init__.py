@@ -1,0 +1,1 @@
+"""Intel xe: VRAM exporter and PF importer of its VFs' VRAM BAR, one module per revision."""

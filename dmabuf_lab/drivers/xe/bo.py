@@ -1,0 +1,111 @@
+"""An xe buffer object exported as a dma-buf (drivers/gpu/drm/xe/xe_dma_buf.c, xe_bo.c).
+
+Only what export needs: the BO's VRAM blocks (carved from the PF's
+:class:`~dmabuf_lab.hw.Vram`), where it currently lives (``vram`` or ``tt``,
+system memory), whether it may migrate to system memory
+(``xe_bo_can_migrate(bo, XE_PL_TT)``) and whether it is pinned.
+
+The exporter callbacks keep mainline's control flow: ``xe_dma_buf_attach``
+drops ``peer2peer`` when the importer cannot reach the device and refuses an
+importer that needs system memory for a BO that cannot go there;
+``xe_dma_buf_map`` migrates to system memory for a non-P2P importer and
+otherwise hands out addresses of VRAM through the BAR
+(``xe_ttm_vram_mgr_alloc_sgt``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from dmabuf_lab import hw
+from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
+from dmabuf_lab.kmodel import EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, KernelError
+
+XE_PL_TT = "tt"
+XE_PL_VRAM0 = "vram"
+LMEM_BAR = 2
+#: Where the model puts system pages a BO migrates to (any RAM address works).
+TT_BASE = 0x1_0000_0000
+
+
+@dataclass(eq=False)
+class xe_bo:
+    """A BO: owner PF, size, VRAM blocks, placement, migratability, pin state."""
+
+    pdev: Any
+    size: int
+    lmem: Any
+    placement: str = XE_PL_VRAM0
+    can_migrate_tt: bool = True
+    pinned: bool = False
+
+
+def xe_bo_create_vram(pdev, size: int, *, migratable: bool = True) -> xe_bo:
+    """Allocate ``size`` bytes of the device's VRAM (-ENOMEM when it has none left)."""
+    vram = getattr(pdev, "vram", None)
+    if vram is None:
+        raise KernelError(-EINVAL, f"{pdev.bdf} has no VRAM")
+    obj = vram.alloc(size, owner="xe_bo", name="exported bo")
+    if obj is None:
+        raise KernelError(-ENOMEM, "VRAM exhausted")
+    return xe_bo(pdev, size, obj, can_migrate_tt=migratable)
+
+
+def xe_bo_can_migrate(bo: xe_bo, mem_type: str) -> bool:
+    """Whether the BO's placements allow ``mem_type``."""
+    return mem_type == XE_PL_VRAM0 or bo.can_migrate_tt
+
+
+def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
+    """Move the BO; -EINVAL when its placements do not allow it."""
+    if not xe_bo_can_migrate(bo, mem_type):
+        return -EINVAL
+    bo.placement = mem_type
+    return 0
+
+
+def p2p_distance(pdev, client) -> int:
+    """pci_p2pdma_distance(); a non-PCI client never reaches device memory."""
+    if client is None or not hasattr(client, "bdf"):
+        return -1
+    return hw.pci_p2pdma_distance(pdev, client)
+
+
+def xe_bo_dma_ranges(bo: xe_bo) -> list[tuple[int, int]]:
+    """DMA ranges of the BO where it lives: VRAM through the LMEM BAR, or system pages."""
+    if bo.placement == XE_PL_TT:
+        return [(TT_BASE, bo.size)]
+    bar = int(hw.pci_resource_start(bo.pdev, LMEM_BAR))
+    return [(bar + dpa, ln) for dpa, ln in bo.lmem.ranges]
+
+
+def xe_dma_buf_attach_checks(bo: xe_bo, attach, p2p_ok: bool) -> int:
+    """The refusal shared by every revision: no P2P and no way to system memory."""
+    if not p2p_ok and not xe_bo_can_migrate(bo, XE_PL_TT):
+        return -EOPNOTSUPP
+    return 0
+
+
+def xe_dma_buf_map_common(bo: xe_bo, p2p_ok: bool, session=None):
+    """Map body shared by every revision: pick the placement, build the sg_table."""
+    if not p2p_ok and not xe_bo_can_migrate(bo, XE_PL_TT):
+        return ERR_PTR(-EOPNOTSUPP)
+    if not bo.pinned:
+        r = xe_bo_migrate(bo, XE_PL_TT) if not p2p_ok else 0
+        if r:
+            return ERR_PTR(r)
+    if session is not None:
+        session.shared["p2p_memory"] = bo.placement == XE_PL_VRAM0
+    return sg_table_from_ranges(xe_bo_dma_ranges(bo))
+
+
+def xe_dma_buf_unmap_common(sgt) -> None:
+    """xe_dma_buf_unmap(): free the table."""
+    sg_table_free(sgt)
+
+
+def xe_bo_release(bo: Optional[xe_bo]) -> None:
+    """Drop the BO's VRAM."""
+    if bo is not None and bo.lmem is not None:
+        bo.lmem.free()
+        bo.lmem = None

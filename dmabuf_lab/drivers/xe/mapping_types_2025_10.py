@@ -1,0 +1,212 @@
+"""xe under mapping-types-2025-10 (R5).
+
+Exporter: declares ``[XE_VRAM(this device), SGT_P2P(this device), SGT]``
+(the last only when the BO may move to system memory).  ``XE_VRAM`` is a
+driver-defined type, Thomas's "VRAM offset within this specific VRAM
+memory": it matches an importer that names this device's VRAM (a peer GPU
+linked to it) and ``map_vram`` returns the BO's VRAM ranges (DPA, length).
+The SGT entries share 6.19's map body; the plain one migrates the BO to
+system memory first.
+
+Importer (the PF): dynamic, with ``[IOV(this PF, LMEM_BAR), SGT(this PF,
+accepts P2P)]``.  Over IOV it turns the VF BAR ranges into VRAM DPAs
+(:mod:`dmabuf_lab.drivers.xe.vf_translate`) and gives the list back; over
+SGT it maps an sg_table.  No fallback between them.  A static xe importer
+cannot use mapping types (-EINVAL).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
+from dmabuf_lab.core.ops import dma_buf_attach_ops
+from dmabuf_lab.drivers.common import check_ptr, spec_device
+from dmabuf_lab.drivers.xe.bo import (LMEM_BAR, XE_PL_TT, xe_bo_can_migrate, xe_bo_release,
+                                      xe_dma_buf_attach_checks, xe_dma_buf_map_common, xe_dma_buf_unmap_common)
+from dmabuf_lab.drivers.xe.mainline import XeExporter
+from dmabuf_lab.drivers.xe.vf_translate import xe_free_dpa_ranges, xe_translate_bar_ranges_to_dpa
+from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_assert_held, IS_ERR, PTR_ERR, KernelError, dma_resv_lock,
+                               dma_resv_unlock, errname, kvfree, kvmalloc_array)
+from dmabuf_lab.revisions import mapping_types_2025_10 as mt
+from dmabuf_lab.revisions.base import ImporterDriver
+
+
+# --- the driver-defined type ------------------------------------------------------
+
+def xe_vram_match(dmabuf, exp, imp) -> int:
+    """The importer must name *this* device's VRAM."""
+    return 0 if imp.pdev is exp.pdev else -EOPNOTSUPP
+
+
+xe_vram_mapping_type = mt.dma_buf_mapping_type("XE_VRAM", match=xe_vram_match, lab_kind="private")
+
+
+@dataclass(eq=False)
+class xe_vram_exp_ops(mt.dma_buf_mapping_exp_ops):
+    """``map_vram(attach) -> array of (dpa, len)``, ``unmap_vram(attach, array)``."""
+
+    map_vram: Optional[Callable] = None
+    unmap_vram: Optional[Callable] = None
+
+
+def XE_MAPPING_VRAM(pdev, ops=None) -> mt.dma_buf_mapping_match:
+    """Entry for ``pdev``'s VRAM (importer: the VRAM it reaches; exporter: its own, with ops)."""
+    return mt.dma_buf_mapping_match(type=xe_vram_mapping_type, exp_ops=ops, pdev=pdev)
+
+
+def xe_dma_buf_map_vram(attach):
+    bo = attach.dmabuf.priv
+    ranges = bo.lmem.ranges
+    out = kvmalloc_array(len(ranges), 16)
+    if out is None:
+        return ERR_PTR(-ENOMEM)
+    for i, r in enumerate(ranges):
+        out[i] = r
+    return out
+
+
+def xe_dma_buf_unmap_vram(attach, arr) -> None:
+    kvfree(arr)
+
+
+# --- exporter ---------------------------------------------------------------------
+
+def xe_dma_buf_sgt_attach(dmabuf, attach) -> int:
+    return xe_dma_buf_attach_checks(dmabuf.priv, attach, bool(attach.map_type.requires_p2p))
+
+
+def xe_dma_buf_map(attach, direction):
+    bo = attach.dmabuf.priv
+    return xe_dma_buf_map_common(bo, bool(attach.map_type.requires_p2p), getattr(bo, "session", None))
+
+
+def xe_dma_buf_unmap(attach, sgt, direction) -> None:
+    xe_dma_buf_unmap_common(sgt)
+
+
+def xe_dma_buf_release(dmabuf) -> None:
+    xe_bo_release(dmabuf.priv)
+
+
+xe_sgt_ops = mt.dma_buf_sgt_exp_ops(attach=xe_dma_buf_sgt_attach, map_dma_buf=xe_dma_buf_map,
+                                    unmap_dma_buf=xe_dma_buf_unmap)
+xe_vram_ops = xe_vram_exp_ops(map_vram=xe_dma_buf_map_vram, unmap_vram=xe_dma_buf_unmap_vram)
+
+
+def xe_dma_buf_mapping_types(dmabuf) -> list:
+    bo = dmabuf.priv
+    out = [XE_MAPPING_VRAM(bo.pdev, xe_vram_ops), mt.DMA_BUF_EMAPPING_SGT_P2P(xe_sgt_ops, bo.pdev)]
+    if xe_bo_can_migrate(bo, XE_PL_TT):
+        out.append(mt.DMA_BUF_EMAPPING_SGT(xe_sgt_ops))
+    return out
+
+
+xe_dmabuf_mt_ops = mt.dma_buf_ops_mt(release=xe_dma_buf_release, mapping_types=xe_dma_buf_mapping_types,
+                                     name="xe_dmabuf_ops (mapping types 2025-10)")
+
+
+class MtXeExporter(XeExporter):
+    ops = xe_dmabuf_mt_ops
+    export_fn = staticmethod(mt.dma_buf_export)
+
+
+def xe_vram_map(attach):
+    """Typed map of the XE_VRAM type (resv held): the BO's VRAM ranges, or ERR_PTR."""
+    if WARN_ON(attach.map_type.type is not xe_vram_mapping_type, "xe_vram_map on another type"):
+        return ERR_PTR(-EINVAL)
+    dma_resv_assert_held(attach.dmabuf.resv)
+    return attach.map_type.exp_ops.map_vram(attach)
+
+
+def xe_vram_unmap(attach, arr) -> None:
+    """Give the VRAM ranges back."""
+    attach.map_type.exp_ops.unmap_vram(attach, arr)
+
+
+# --- importer (the PF) ---------------------------------------------------------------
+
+class MtXeImporter(ImporterDriver):
+    name = "xe"
+
+    def __init__(self, session):
+        super().__init__(session)
+        spec = session.importer
+        self.dynamic = True if spec.dynamic is None else spec.dynamic
+        self.pf = spec_device(session, "importer")
+        self.dmabuf = None
+        self.attachment = None
+        self.sgt = None
+        self.dpa = None
+
+    def move_notify(self, attach) -> None:
+        self.s.log("xe: move_notify")
+        if self.mapped:
+            self._drop()
+
+    def attach(self, dmabuf) -> None:
+        self.dmabuf = dmabuf
+        ops = (dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.move_notify,
+                                  name="xe_dma_buf_attach_ops") if self.dynamic else None)
+        imp = [mt.DMA_BUF_MAPPING_IOV(self.pf, LMEM_BAR), mt.DMA_BUF_IMAPPING_SGT(self.pf, True)]
+        self.attachment = check_ptr(mt.dma_buf_mapping_attach(dmabuf, imp, len(imp), ops, self),
+                                    "xe: dma_buf_mapping_attach")
+        self.attached = True
+        self.kind = mt.mapping_kind(self.attachment)
+
+    def map(self) -> None:
+        dma_resv_lock(self.dmabuf.resv)
+        try:
+            if self.attachment.map_type.type is mt.dma_buf_mapping_iov_type:
+                self._map_iov()
+            else:
+                sgt = mt.dma_buf_map_attachment(self.attachment, DMA_BIDIRECTIONAL)
+                self.sgt = check_ptr(sgt, "xe: dma_buf_map_attachment")
+                self.mapped = True
+        finally:
+            dma_resv_unlock(self.dmabuf.resv)
+
+    def _map_iov(self) -> None:
+        lst = mt.dma_buf_iov_map(self.attachment)
+        if IS_ERR(lst):
+            raise KernelError(PTR_ERR(lst), "xe: dma_buf_iov_map")
+        ranges = [(int(lst.phys[i].paddr), int(lst.phys[i].len)) for i in range(lst.length)]
+        ret, dpa = xe_translate_bar_ranges_to_dpa(self.s.topology, self.pf, self.attachment.map_type.bar, ranges)
+        mt.dma_buf_iov_unmap(self.attachment, lst)
+        if ret:
+            raise KernelError(ret, f"xe: BAR -> DPA translation failed ({errname(ret)})")
+        self.dpa = dpa
+        self.s.shared["xe_dpa"] = [tuple(x) for x in dpa]
+        self.s.log(f"xe: {len(ranges)} BAR range(s) -> {len(dpa)} DPA run(s)")
+        self.mapped = True
+
+    def _drop(self) -> None:
+        if self.dpa is not None:
+            xe_free_dpa_ranges(self.dpa)
+            self.dpa = None
+        if self.sgt is not None:
+            mt.dma_buf_unmap_attachment(self.attachment, self.sgt, DMA_BIDIRECTIONAL)
+            self.sgt = None
+        self.mapped = False
+
+    def unmap(self) -> None:
+        if not self.mapped:
+            return
+        dma_resv_lock(self.dmabuf.resv)
+        try:
+            self._drop()
+        finally:
+            dma_resv_unlock(self.dmabuf.resv)
+
+    def detach(self) -> None:
+        if self.attached:
+            mt.dma_buf_detach(self.dmabuf, self.attachment)
+            self.attached = False
+
+
+def make_exporter(session):
+    return MtXeExporter(session)
+
+
+def make_importer(session):
+    return MtXeImporter(session)

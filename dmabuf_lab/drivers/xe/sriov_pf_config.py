@@ -1,0 +1,41 @@
+"""xe's PF-side VF provisioning as far as import needs it (xe_gt_sriov_pf_config.c).
+
+RFC v1 patch 6/8 (seed ``002_2eeb82b91fd257bf.txt``) adds
+:func:`xe_gt_sriov_pf_config_get_lmem_obj`: under the PF master mutex, the
+object backing VF ``vfid``'s LMEM quota.  xe numbers VFs from 1 (``vfid``
+0 is the PF), so the VF with ``pci_iov_vf_id() == i`` is config ``i + 1``.
+The objects are the topology's per-VF :class:`~dmabuf_lab.hw.LmemObject`.
+
+``xe_bo_get`` / ``xe_bo_put`` count references on such an object so that a
+reference nobody drops can be reported.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+def pf_pick_vf_config(pf, vfid: int) -> Optional[Any]:
+    """The VF whose xe config number is ``vfid`` (1-based), or None."""
+    for dev in pf.topology.devices.values() if getattr(pf, "topology", None) else ():
+        if dev.is_virtfn and dev.physfn is pf and dev.vf_index == vfid - 1:
+            return dev
+    return None
+
+
+def xe_gt_sriov_pf_config_get_lmem_obj(pf, vfid: int):
+    """The LMEM object backing config ``vfid`` (None when that VF has none)."""
+    vf = pf_pick_vf_config(pf, vfid)
+    return None if vf is None else vf.lmem
+
+
+def xe_bo_get(obj):
+    """Take a reference on a BO (here: a VF's LMEM object); NULL stays NULL."""
+    if obj is not None:
+        obj.xe_refs = getattr(obj, "xe_refs", 0) + 1
+    return obj
+
+
+def xe_bo_put(obj) -> None:
+    """Drop a reference taken with :func:`xe_bo_get`."""
+    if obj is not None:
+        obj.xe_refs = getattr(obj, "xe_refs", 0) - 1

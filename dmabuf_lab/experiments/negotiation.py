@@ -1,0 +1,113 @@
+"""The negotiation matrix: what every revision does for every driver pair.
+
+:func:`negotiation_matrix` runs attach -> map -> unmap -> detach for every
+(exporter, importer) pair each revision can express (see
+``dmabuf_lab.drivers.registry``) on each topology, and returns one row per
+run as a Polars frame, for the notebooks to plot.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import polars as pl
+
+from dmabuf_lab.drivers.registry import DRIVERS, pairs
+from dmabuf_lab.revisions import available_revisions
+from dmabuf_lab.revisions.base import DEFAULT_STEPS, ExporterSpec, ImporterSpec
+
+#: The columns of the frame, in order.
+COLUMNS = ("revision", "exporter", "importer", "topology", "outcome", "findings",
+           "exporter_device", "importer_device", "step", "detail")
+
+DEFAULT_TOPOLOGIES = ("xe-sriov-8vf", "gpu-nic-same-switch", "gpu-nic-split-root", "vfio-passthrough")
+SZ_2M = 2 << 20
+
+
+def _endpoints(topo) -> list:
+    return [d for d in topo.devices.values() if not getattr(d, "is_bridge", False)]
+
+
+def _is_nic(dev) -> bool:
+    return (int(getattr(dev, "class_code", 0)) >> 16) == 0x02
+
+
+def _has_vram(dev) -> bool:
+    return getattr(dev, "vram", None) is not None
+
+
+def default_exporter(topo, driver: str) -> Optional[ExporterSpec]:
+    """A representative export for ``driver`` on ``topo`` (None if it has no candidate)."""
+    devs = _endpoints(topo)
+    if driver == "vfio-pci":
+        vfs = [d for d in devs if d.is_virtfn and 2 in d.bars]
+        cands = vfs or [d for d in devs if d.bars and not _is_nic(d)] or [d for d in devs if d.bars]
+        if not cands:
+            return None
+        dev = cands[0]
+        bar = 2 if 2 in dev.bars else min(dev.bars)
+        size = min(SZ_2M, int(dev.bars[bar].size))
+        return ExporterSpec("vfio-pci", dev.bdf, bar, ((0, size),))
+    if driver in ("xe", "peer-gpu"):
+        gpus = [d for d in devs if _has_vram(d) and not d.is_virtfn]
+        if not gpus:
+            return None
+        return ExporterSpec(driver, gpus[0].bdf, None, ((0, SZ_2M),))
+    if driver == "system":
+        return ExporterSpec("system", None, None, ((0, SZ_2M),))
+    return None
+
+
+def default_importer(topo, driver: str, exp: ExporterSpec) -> Optional[ImporterSpec]:
+    """A representative importer for ``driver`` facing ``exp`` on ``topo``."""
+    devs = _endpoints(topo)
+    dynamic = DRIVERS[driver].dynamic
+    exp_dev = topo.devices.get(exp.device) if exp.device else None
+    if driver == "xe":
+        if exp_dev is not None and exp_dev.is_virtfn and exp_dev.physfn is not None:
+            return ImporterSpec("xe", exp_dev.physfn.bdf, dynamic)
+        gpus = [d for d in devs if _has_vram(d) and not d.is_virtfn]
+        return ImporterSpec("xe", gpus[0].bdf, dynamic) if gpus else None
+    if driver == "peer-gpu":
+        gpus = [d for d in devs if _has_vram(d) and not d.is_virtfn and d is not exp_dev]
+        return ImporterSpec("peer-gpu", gpus[0].bdf, dynamic) if gpus else None
+    if driver in ("iommufd", "kvm"):
+        return ImporterSpec(driver, None, dynamic)
+    # legacy, rdma: a DMA-capable device other than the exporter; a NIC when there is one
+    others = [d for d in devs if d is not exp_dev and not d.is_virtfn]
+    nics = [d for d in others if _is_nic(d)]
+    pick = (nics or others or devs)
+    return ImporterSpec(driver, pick[0].bdf, dynamic) if pick else None
+
+
+def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
+                       revisions: Optional[Iterable[str]] = None,
+                       steps: Iterable[str] = DEFAULT_STEPS) -> pl.DataFrame:
+    """One row per (revision, exporter, importer, topology) the drivers allow.
+
+    ``outcome`` is the mapping kind or errno (or crash / cannot-express);
+    ``findings`` the list of distinct finding kinds of that run.
+    """
+    from dmabuf_lab.hw import load_topology
+    from dmabuf_lab.litmus.runner import run_once
+
+    revs = list(revisions) if revisions is not None else available_revisions()
+    rows = []
+    for tname in topologies:
+        for rev in revs:
+            for e, i in pairs(rev):
+                topo = load_topology(tname)
+                exp = default_exporter(topo, e)
+                if exp is None:
+                    continue
+                imp = default_importer(topo, i, exp)
+                if imp is None:
+                    continue
+                v = run_once(topo, exp, imp, tuple(steps), rev)
+                rows.append({"revision": rev, "exporter": e, "importer": i, "topology": tname,
+                             "outcome": v.outcome, "findings": v.finding_kinds,
+                             "exporter_device": exp.device or "", "importer_device": imp.device or "",
+                             "step": v.step or "", "detail": v.detail})
+    schema = {"revision": pl.Utf8, "exporter": pl.Utf8, "importer": pl.Utf8, "topology": pl.Utf8,
+              "outcome": pl.Utf8, "findings": pl.List(pl.Utf8), "exporter_device": pl.Utf8,
+              "importer_device": pl.Utf8, "step": pl.Utf8, "detail": pl.Utf8}
+    return pl.DataFrame(rows, schema=schema)

@@ -1,0 +1,359 @@
+"""The litmus scenario format and its loader.
+
+One TOML file states one question and the verdict every revision should
+give.  The minimum format (it may grow; these keys keep their meaning)::
+
+    question = "Can an xe PF import what vfio-pci exports from its own VF's VRAM BAR?"
+    topology = "xe-sriov-8vf"              # preset name, or a snapshot path (relative to the file)
+    steps = ["attach", "map", "unmap", "detach"]   # optional; also "revoke", "move"
+    source = "revisions.md R6"             # optional: where the expected verdicts come from
+
+    [exporter]
+    driver = "vfio-pci"
+    device = "0000:03:00.2"                # PCI address in that topology
+    bar = 2
+    ranges = [[0x0, 0x200000], [0x600000, 0x200000]]   # [offset, length] inside the BAR
+    # any other key is a driver option (e.g. migratable = false for xe)
+
+    [importer]
+    driver = "xe"                          # iommufd, kvm, rdma, legacy, peer-gpu, xe
+    device = "0000:03:00.0"
+    dynamic = true                         # optional
+    # any other key is a driver option (e.g. allow_peer2peer = false)
+
+    [expect]                               # per revision: a mapping kind or an errno
+    mainline = "sgt-p2p"
+    mapping-types-2026-02 = "sgt-p2p"
+    "mapping-types-2026-02:fixed" = "sgt-p2p"   # a named variant of a revision
+
+    [findings]                             # optional, per revision: finding kinds
+    mapping-types-2026-02 = []
+
+Outcomes: a mapping kind (``sgt``, ``sgt-p2p``, ``iov``, ``pal``,
+``dma-addr``, ``private``, ``pfn``, ``phys``), an errno (``-EINVAL``), or
+``crash`` / ``cannot-express``.  A revision absent from ``[expect]`` and
+``[findings]`` is not checked.  For a checked revision the findings must be
+exactly the listed kinds (none when it is not listed under ``[findings]``).
+
+Loading validates everything a kernel path would not: an unknown key,
+revision, driver, mapping kind, errno or finding; a device not in the
+topology; a range that is not ``[offset, length]`` with positive length
+inside the BAR.  Each problem raises :class:`ScenarioError` naming the file,
+the line where known, and the key.  Range properties the exporter itself
+checks (alignment, for instance) are left to the modelled kernel; set
+``unchecked_ranges = true`` in ``[exporter]`` to hand even out-of-BAR or
+zero-length ranges to the kernel.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+from dmabuf_lab.errors import LabInputError
+from dmabuf_lab.revisions import REVISIONS, RevisionNotAvailable, get_revision, split_target
+from dmabuf_lab.revisions.base import (
+    DEFAULT_STEPS, FINDING_KINDS, MAPPING_KINDS, SPECIAL_OUTCOMES, STEPS, ExporterSpec,
+    ImporterSpec,
+)
+
+U64 = 1 << 64
+
+TOP_KEYS = {"question", "topology", "steps", "source", "notes", "exporter", "importer",
+            "expect", "findings"}
+EXPORTER_KEYS = {"driver", "device", "bar", "ranges"}
+IMPORTER_KEYS = {"driver", "device", "dynamic"}
+
+
+class ScenarioError(LabInputError):
+    """A malformed litmus scenario: names the file, line and key."""
+
+
+@dataclass
+class Scenario:
+    """One loaded, validated scenario."""
+
+    path: Path
+    question: str
+    topology_ref: str
+    topology: Any
+    steps: tuple
+    exporter: ExporterSpec
+    importer: ImporterSpec
+    expect: dict = field(default_factory=dict)      # target -> outcome string
+    findings: dict = field(default_factory=dict)    # target -> tuple of kinds
+    source: str = ""
+    topology_arg: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def fresh_topology(self):
+        """A newly loaded copy of the topology, so runs never share device state."""
+        from dmabuf_lab.hw import load_topology
+
+        return load_topology(self.topology_arg or self.topology_ref)
+
+    def targets(self) -> list[str]:
+        """The revision[:variant] targets this scenario checks, in file order."""
+        seen = list(self.expect)
+        seen += [t for t in self.findings if t not in self.expect]
+        return seen
+
+
+def _line_of(text: str, section: Optional[str], key: str) -> Optional[int]:
+    """Best-effort line number of ``key`` inside ``[section]`` (None if not found)."""
+    cur = None
+    pat = re.compile(r'^\s*("?)' + re.escape(key) + r'\1\s*=')
+    for no, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        m = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
+        if m:
+            cur = m.group(1).strip().strip('"')
+            if section is not None and key == "" and cur == section:
+                return no
+            continue
+        if cur == section and pat.match(raw):
+            return no
+    return None
+
+
+class _Loader:
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.text = text
+
+    def err(self, msg: str, section: Optional[str], key: str) -> ScenarioError:
+        field_name = f"{section}.{key}" if section and key else (key or section)
+        return ScenarioError(msg, file=str(self.path), line=_line_of(self.text, section, key),
+                             field=field_name)
+
+    # -- generic checks --------------------------------------------------
+    def unknown_keys(self, table: dict, allowed: set, section: Optional[str], extra_ok=False):
+        if extra_ok:
+            return
+        for k in table:
+            if k not in allowed:
+                raise self.err(f"unknown key {k!r}; expected one of {sorted(allowed)}", section, k)
+
+    def need_str(self, table, key, section, required=True) -> Optional[str]:
+        if key not in table:
+            if required:
+                raise self.err(f"missing required key {key!r}", section, key)
+            return None
+        v = table[key]
+        if not isinstance(v, str) or not v.strip():
+            raise self.err(f"expected a non-empty string, got {v!r}", section, key)
+        return v
+
+    # -- the parts ---------------------------------------------------------
+    def topology_arg(self, ref: str) -> str:
+        """A preset name as is; a path relative to the scenario file."""
+        from dmabuf_lab.hw import PRESETS
+
+        if ref in PRESETS:
+            return ref
+        candidate = self.path.parent / ref
+        return str(candidate) if candidate.exists() else ref
+
+    def topology(self, ref: str):
+        from dmabuf_lab.hw import load_topology
+
+        try:
+            return load_topology(self.topology_arg(ref))
+        except LabInputError as exc:
+            raise self.err(f"cannot load topology {ref!r}: {exc}", None, "topology") from None
+
+    def device(self, topo, bdf: Optional[str], section: str):
+        if bdf is None:
+            return None
+        try:
+            return topo.device(bdf)
+        except LabInputError:
+            known = ", ".join(sorted(getattr(topo, "devices", {}))) or "none"
+            raise self.err(f"device {bdf!r} is not in the topology (known: {known})",
+                           section, "device") from None
+        except (KeyError, ValueError):
+            known = ", ".join(sorted(getattr(topo, "devices", {}))) or "none"
+            raise self.err(f"device {bdf!r} is not in the topology (known: {known})",
+                           section, "device") from None
+
+    def driver(self, name: str, role: str, section: str) -> None:
+        from dmabuf_lab.drivers.registry import DRIVERS
+
+        if name not in DRIVERS:
+            raise self.err(f"unknown driver {name!r}; known drivers: {sorted(DRIVERS)}", section, "driver")
+        if role not in DRIVERS[name].roles:
+            raise self.err(f"driver {name!r} is never an {role} (it is: {', '.join(DRIVERS[name].roles)})",
+                           section, "driver")
+
+    def ranges(self, value, dev, bar, unchecked: bool) -> tuple:
+        sec = "exporter"
+        if not isinstance(value, list):
+            raise self.err(f"expected a list of [offset, length] pairs, got {value!r}", sec, "ranges")
+        out = []
+        bar_len = None
+        if dev is not None and bar is not None:
+            b = getattr(dev, "bars", {}).get(bar)
+            bar_len = getattr(b, "size", None) if b is not None else None
+        for i, r in enumerate(value):
+            if (not isinstance(r, list) or len(r) != 2
+                    or not all(isinstance(x, int) and not isinstance(x, bool) for x in r)):
+                raise self.err(f"ranges[{i}] must be [offset, length] (two integers), got {r!r}", sec, "ranges")
+            off, ln = r
+            if off < 0 or ln < 0 or off >= U64 or ln >= U64 or off + ln > U64:
+                raise self.err(f"ranges[{i}] = [{off:#x}, {ln:#x}] is outside 0..2**64", sec, "ranges")
+            if not unchecked:
+                if ln == 0:
+                    raise self.err(f"ranges[{i}] has zero length", sec, "ranges")
+                if bar_len is not None and off + ln > bar_len:
+                    raise self.err(f"ranges[{i}] = [{off:#x}, {ln:#x}] ends at {off + ln:#x}, past the end "
+                                   f"of BAR {bar} ({bar_len:#x} bytes)", sec, "ranges")
+            out.append((off, ln))
+        return tuple(out)
+
+    def target(self, key: str, section: str) -> str:
+        rev, variant = split_target(key)
+        if rev not in REVISIONS:
+            raise self.err(f"unknown revision {rev!r}; known: {list(REVISIONS)}", section, key)
+        try:
+            known = get_revision(rev).variants
+        except RevisionNotAvailable:
+            return key  # checked when it runs: the runner reports the missing module
+        if variant not in known:
+            raise self.err(f"revision {rev!r} has no variant {variant!r}; known: {list(known)}", section, key)
+        return key
+
+    def outcome(self, value, key: str) -> str:
+        from dmabuf_lab.kmodel.errno import errname, parse_errno
+
+        if not isinstance(value, str):
+            raise self.err(f"expected a mapping kind or an errno string, got {value!r}", "expect", key)
+        if value in MAPPING_KINDS or value in SPECIAL_OUTCOMES:
+            return value
+        if value.startswith("-E"):
+            try:
+                return errname(parse_errno(value))
+            except (ValueError, KeyError, LabInputError):
+                raise self.err(f"unknown errno {value!r}", "expect", key) from None
+        raise self.err(f"unknown outcome {value!r}; expected one of {list(MAPPING_KINDS)}, an errno "
+                       f"like '-EINVAL', or one of {list(SPECIAL_OUTCOMES)}", "expect", key)
+
+    def load(self) -> Scenario:
+        try:
+            data = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"line (\d+)", str(exc))
+            raise ScenarioError(f"not valid TOML: {exc}", file=str(self.path),
+                                line=int(m.group(1)) if m else None) from None
+        self.unknown_keys(data, TOP_KEYS, None)
+        question = self.need_str(data, "question", None)
+        topo_ref = self.need_str(data, "topology", None)
+        source = data.get("source", "")
+        steps = data.get("steps", list(DEFAULT_STEPS))
+        if not isinstance(steps, list) or not steps:
+            raise self.err("steps must be a non-empty list", None, "steps")
+        for s in steps:
+            if s not in STEPS:
+                raise self.err(f"unknown step {s!r}; expected one of {list(STEPS)}", None, "steps")
+
+        topo = self.topology(topo_ref)
+
+        exp = data.get("exporter")
+        if not isinstance(exp, dict):
+            raise self.err("missing [exporter] table", "exporter", "")
+        imp = data.get("importer")
+        if not isinstance(imp, dict):
+            raise self.err("missing [importer] table", "importer", "")
+
+        edrv = self.need_str(exp, "driver", "exporter")
+        self.driver(edrv, "exporter", "exporter")
+        edev_name = self.need_str(exp, "device", "exporter", required=False)
+        edev = self.device(topo, edev_name, "exporter")
+        bar = exp.get("bar")
+        if bar is not None:
+            if not isinstance(bar, int) or isinstance(bar, bool) or not 0 <= bar <= 5:
+                raise self.err(f"bar must be a BAR index 0..5, got {bar!r}", "exporter", "bar")
+            if edev is not None and bar not in getattr(edev, "bars", {}):
+                raise self.err(f"device {edev_name} has no BAR {bar} (it has: "
+                               f"{sorted(getattr(edev, 'bars', {}))})", "exporter", "bar")
+        unchecked = bool(exp.get("unchecked_ranges", False))
+        ranges = self.ranges(exp.get("ranges", []), edev, bar, unchecked)
+        eopts = {k: v for k, v in exp.items() if k not in EXPORTER_KEYS}
+
+        idrv = self.need_str(imp, "driver", "importer")
+        self.driver(idrv, "importer", "importer")
+        idev_name = self.need_str(imp, "device", "importer", required=False)
+        self.device(topo, idev_name, "importer")
+        dynamic = imp.get("dynamic")
+        if dynamic is not None and not isinstance(dynamic, bool):
+            raise self.err(f"dynamic must be true or false, got {dynamic!r}", "importer", "dynamic")
+        iopts = {k: v for k, v in imp.items() if k not in IMPORTER_KEYS}
+
+        expect = {}
+        raw_expect = data.get("expect", {})
+        if not isinstance(raw_expect, dict):
+            raise self.err("[expect] must be a table", "expect", "")
+        for key, value in raw_expect.items():
+            expect[self.target(key, "expect")] = self.outcome(value, key)
+
+        findings = {}
+        raw_find = data.get("findings", {})
+        if not isinstance(raw_find, dict):
+            raise self.err("[findings] must be a table", "findings", "")
+        for key, value in raw_find.items():
+            t = self.target(key, "findings")
+            if not isinstance(value, list):
+                raise self.err(f"expected a list of finding kinds, got {value!r}", "findings", key)
+            for kind in value:
+                if kind not in FINDING_KINDS:
+                    raise self.err(f"unknown finding {kind!r}; expected one of {list(FINDING_KINDS)}",
+                                   "findings", key)
+            findings[t] = tuple(sorted(set(value)))
+        if not expect and not findings:
+            raise self.err("the scenario checks nothing: add an [expect] table", "expect", "")
+
+        return Scenario(path=self.path, question=question, topology_ref=topo_ref, topology=topo,
+                        steps=tuple(steps),
+                        exporter=ExporterSpec(edrv, edev_name, bar, ranges, eopts),
+                        importer=ImporterSpec(idrv, idev_name, dynamic, iopts),
+                        expect=expect, findings=findings, source=str(source),
+                        topology_arg=self.topology_arg(topo_ref))
+
+
+def load_scenario(path) -> Scenario:
+    """Load and validate one scenario file (raises :class:`ScenarioError`)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario: {exc.strerror}", file=str(path)) from None
+    return _Loader(path, text).load()
+
+
+def default_litmus_dir() -> Path:
+    """The repository's ``litmus/`` directory."""
+    return Path(__file__).resolve().parents[2] / "litmus"
+
+
+def find_scenarios(paths=None) -> list[Path]:
+    """Expand files and directories into a sorted list of ``*.toml`` scenario files."""
+    if not paths:
+        paths = [default_litmus_dir()]
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(p.glob("*.toml")))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise ScenarioError("no such file or directory", file=str(p))
+    return out

@@ -1,0 +1,363 @@
+"""R1: the ``get_pfn`` exporter callback (Xu Yilun, 2025-01) and the debate about it.
+
+Seed ``004_d98da645bc0481a2.txt``: Christian König's and Jason Gunthorpe's
+replies to "[RFC PATCH 01/12] dma-buf: Introduce dma_buf_get_pfn_unlocked()
+kAPI" (2025-01-07).  Patches modelled: 01 (this module: ``get_pfn`` in
+``dma_buf_ops``, ``dma_buf_get_pfn_unlocked()``, the relaxed
+``dma_buf_export()`` / ``dma_buf_dynamic_attach()`` /
+``dma_buf_map_attachment()`` checks), 02 (vfio-pci ``get_pfn``:
+``drivers/vfio_pci/get_pfn.py``) and the KVM binding of patch 03
+(``kvm_vfio_dmabuf_bind()`` / ``kvm_vfio_dmabuf_get_pfn()``:
+``drivers/kvm/get_pfn.py``).
+
+``dma_buf_get_pfn_unlocked(attach, pgoff)`` takes the reservation lock and
+asks the exporter for the PFN of page ``pgoff`` of the buffer and the
+largest order that may be mapped there.  There is no ``put_pfn``: a dynamic
+importer learns through ``move_notify`` that its PFNs went stale, a static
+one is promised a pinned buffer.  The C returns the PFN and order through
+pointers; here the functions return ``(ret, pfn, max_order)``.
+
+Variants (``Revision.modes`` besides posted/fixed):
+
+``posted``
+    The RFC: ``get_pfn`` for the "subsystem importers" (KVM, iommufd) that
+    build their own tables; only vfio-pci implements it; device importers
+    keep ``dma_buf_map_attachment()`` (exporter maps for them).
+``importer-maps``
+    Jason's philosophy carried through: every exporter that has a CPU
+    physical address for its memory implements ``get_pfn`` (system heap,
+    xe for VRAM the BAR reaches), and device importers (RDMA, the xe PF, a
+    peer GPU) take PFNs and map them with the DMA API themselves.  Includes
+    the ``null-dev-attach`` fix, since importers without a device are the
+    point of it.
+``exporter-maps``
+    Christian's: no ``get_pfn`` at all; the importer only ever sees DMA
+    addresses made by the exporter for ``attach->dev``.  KVM and iommufd
+    need CPU physical addresses and have no device to map for, so they
+    cannot be written (``cannot-express``).
+
+What each can do, per kind of memory (see :data:`PHILOSOPHY`): system pages
+have a PFN and a struct page; an MMIO BAR has a PFN but no struct page;
+CPU-invisible VRAM (beyond a small BAR, or device-private) has neither.
+
+Found by the lab in the posted patch (``Revision.bugs``):
+
+``null-dev-attach``
+    The commit message lets importers that never call
+    ``dma_buf_map_attachment()`` attach without a device, but
+    ``dma_buf_dynamic_attach()`` still WARNs and fails (-EINVAL) for a NULL
+    ``dev`` whenever the exporter also has ``map_dma_buf``: KVM (which
+    passes NULL) can only import from exporters that implement nothing but
+    ``get_pfn``.
+
+Limits that are not bugs, modelled as posted: ``dma_buf_get_pfn_unlocked()``
+returns -ENOENT for a buffer with pin/unpin (vfio's) unless
+``CONFIG_DMABUF_MOVE_NOTIFY`` is set (exporter option
+``dmabuf_move_notify``; default: the lab's config, off); KVM turns every
+``get_pfn`` failure into -EIO; vfio's ``get_pfn`` never reports an order
+above 0.  ``dma_buf_get_pfn_unlocked()`` reads ``attach->dmabuf`` before its
+``WARN_ON(!attach)``, so a NULL attachment oopses instead of warning.  The
+attach-time pre-map of a static importer on a non-dynamic buffer (the
+``attach->sgt`` cache of that tree) is not modelled; such an importer maps
+at map time.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from dmabuf_lab import hw
+from dmabuf_lab.addr import PAGE_SHIFT
+from dmabuf_lab.core.attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
+from dmabuf_lab.core.file import alloc_file_pseudo, fput
+from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
+from dmabuf_lab.kmodel import (EINVAL, ENOENT, ENOMEM, ERR_PTR, IS_ERR, WARN_ON, dma_resv,
+                               dma_resv_lock, dma_resv_unlock, kfree, kzalloc, might_sleep)
+from dmabuf_lab.revisions.base import Revision, current_session, deref, fixed, mode
+
+core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c
+
+REVISION = Revision(
+    name="get-pfn",
+    module="get_pfn",
+    title="dma_buf_get_pfn_unlocked(): PFNs for subsystem importers",
+    date="2025-01-07",
+    seed="004_d98da645bc0481a2.txt",
+    patch="[RFC PATCH 01/12] dma-buf: Introduce dma_buf_get_pfn_unlocked() kAPI (Xu Yilun)",
+    bugs={
+        "null-dev-attach": "dma_buf_dynamic_attach() refuses dev == NULL when the exporter also has "
+                           "map_dma_buf, so KVM cannot attach to such an exporter",
+    },
+    modes={
+        "importer-maps": "Jason: every exporter with a CPU address gives PFNs; importers map them themselves",
+        "exporter-maps": "Christian: no get_pfn; importers only see DMA addresses the exporter made for them",
+    },
+)
+
+IMPORTER_MAPS = "importer-maps"
+EXPORTER_MAPS = "exporter-maps"
+
+
+def importer_maps() -> bool:
+    """True in the importer-maps mode (device importers use get_pfn too)."""
+    return mode(IMPORTER_MAPS)
+
+
+def exporter_maps() -> bool:
+    """True in the exporter-maps mode (no get_pfn anywhere)."""
+    return mode(EXPORTER_MAPS)
+
+
+# ---------------------------------------------------------------------------
+# The philosophy table: which memory can be described how.
+# ---------------------------------------------------------------------------
+
+#: memory kind -> (has a PFN, has a struct page).  The facts behind the debate.
+MEMORY_KINDS = {
+    "system": (True, True),            # system heap pages: PFN and struct page
+    "mmio-bar": (True, False),         # a vfio BAR slice: PFN, no struct page
+    "vram-visible": (True, False),     # VRAM the BAR reaches: a BAR PFN, no struct page
+    "vram-invisible": (False, False),  # VRAM beyond the BAR, device-private memory: neither
+}
+
+#: importer -> what it must end up holding to work.
+IMPORTER_NEEDS = {
+    "kvm": "cpu-phys",        # guest mapping (EPT) of CPU physical addresses
+    "iommufd": "cpu-phys",    # its own IOMMU page table at a user IOVA
+    "rdma": "dma-addr",       # DMA addresses for its own device
+}
+
+
+def philosophy_works(philosophy: str, memory: str, importer: str) -> bool:
+    """Can ``importer`` use ``memory`` at all under ``philosophy``?
+
+    ``exporter-maps``: the exporter maps for ``attach->dev``; an importer that
+    needs CPU physical addresses (KVM, iommufd) gets nothing usable, one that
+    wants DMA addresses works whenever the exporter can place the memory
+    where the device reaches it (invisible VRAM included, by migrating it:
+    only the exporter knows how, which is Christian's point).
+    ``importer-maps``: memory without a PFN (CPU-invisible VRAM) fails for
+    everyone.  A PFN is enough for KVM and iommufd; a device importer that
+    maps it with the DMA API also needs to know how to reach it, and an
+    MMIO PFN without struct page leads to no pgmap and so no p2pdma
+    provider, so only system pages work for it.  The drivers implement the
+    same rules; the tests compare the two.
+    """
+    has_pfn, has_page = MEMORY_KINDS[memory]
+    need = IMPORTER_NEEDS[importer]
+    if philosophy == EXPORTER_MAPS:
+        return need != "cpu-phys"
+    if philosophy == IMPORTER_MAPS:
+        return has_pfn and (need == "cpu-phys" or has_page)
+    raise ValueError(f"unknown philosophy {philosophy!r}")
+
+
+PHILOSOPHY = {(ph, mem, imp): philosophy_works(ph, mem, imp)
+              for ph in (EXPORTER_MAPS, IMPORTER_MAPS) for mem in MEMORY_KINDS for imp in IMPORTER_NEEDS}
+
+
+def pfn_has_struct_page(topology, pfn: int) -> bool:
+    """Whether a PFN is system RAM with a struct page (pfn_valid() for RAM; MMIO has none)."""
+    return hw.page_is_ram(topology, pfn)
+
+
+# ---------------------------------------------------------------------------
+# include/linux/dma-buf.h with the RFC
+# ---------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class dma_buf_ops_pfn(dma_buf_ops):
+    """dma_buf_ops with the RFC's ``get_pfn(attach, pgoff) -> (ret, pfn, max_order)``.
+
+    Called with the reservation lock held; only valid after a successful attach.
+    """
+
+    get_pfn: Optional[Callable] = None
+
+
+def config_dmabuf_move_notify() -> bool:
+    """CONFIG_DMABUF_MOVE_NOTIFY for this run: the exporter spec's ``dmabuf_move_notify`` option,
+    else the lab's kernel config."""
+    s = current_session()
+    if s is None:
+        return core.CONFIG_DMABUF_MOVE_NOTIFY
+    return bool(s.exporter.option("dmabuf_move_notify", core.CONFIG_DMABUF_MOVE_NOTIFY))
+
+
+# ---------------------------------------------------------------------------
+# drivers/dma-buf/dma-buf.c with the RFC
+# ---------------------------------------------------------------------------
+
+def dma_buf_export(exp_info: dma_buf_export_info):
+    """dma_buf_export() with the RFC's rule: ``map_dma_buf``/``unmap_dma_buf`` come as a
+    pair, and an exporter needs ``map_dma_buf`` or ``get_pfn`` (WARN, -EINVAL otherwise)."""
+    ops = exp_info.ops
+    if WARN_ON(exp_info.priv is None or ops is None
+               or (ops.map_dma_buf is None) != (ops.unmap_dma_buf is None)
+               or (ops.map_dma_buf is None and getattr(ops, "get_pfn", None) is None)
+               or ops.release is None,
+               "dma_buf_export: priv, ops, map/unmap pair or get_pfn, or release missing"):
+        return ERR_PTR(-EINVAL)
+    if WARN_ON((ops.pin is None) != (ops.unpin is None), "dma_buf_export: pin without unpin"):
+        return ERR_PTR(-EINVAL)
+    f = alloc_file_pseudo(exp_info.flags, core._dma_buf_file_release)
+    if IS_ERR(f):
+        return f
+    dmabuf = kzalloc(core.dma_buf)
+    if dmabuf is None:
+        fput(f)
+        return ERR_PTR(-ENOMEM)
+    dmabuf.priv = exp_info.priv
+    dmabuf.ops = ops
+    dmabuf.size = exp_info.size
+    dmabuf.exp_name = exp_info.exp_name
+    dmabuf.owner = exp_info.owner
+    dmabuf.attachments = []
+    dmabuf.resv = exp_info.resv if exp_info.resv is not None else dma_resv()
+    f.private_data = dmabuf
+    dmabuf.file = f
+    return dmabuf
+
+
+def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
+                           importer_priv: Any = None):
+    """Attach; ``dev`` may be NULL for an importer that never maps an sg_table.
+
+    As posted the NULL check survives for any exporter with ``map_dma_buf``
+    (bug ``null-dev-attach``).  A static importer of a buffer with pin/unpin
+    pins it here, as that tree did; a refused pin fails the attach.
+    """
+    if WARN_ON(dmabuf is None, "dma_buf_dynamic_attach: NULL dmabuf"):
+        return ERR_PTR(-EINVAL)
+    relaxed = fixed("null-dev-attach") or importer_maps()
+    if not relaxed and WARN_ON(dmabuf.ops.map_dma_buf is not None and dev is None,
+                               "dma_buf_dynamic_attach: NULL dev for an exporter with map_dma_buf"):
+        return ERR_PTR(-EINVAL)
+    if WARN_ON(importer_ops is not None and importer_ops.move_notify is None,
+               "dma_buf_dynamic_attach: importer_ops without move_notify"):
+        return ERR_PTR(-EINVAL)
+
+    attach = kzalloc(dma_buf_attachment)
+    if attach is None:
+        return ERR_PTR(-ENOMEM)
+    attach.dev = dev
+    attach.dmabuf = dmabuf
+    attach.peer2peer = bool(importer_ops.allow_peer2peer) if importer_ops is not None else False
+    attach.importer_ops = importer_ops
+    attach.importer_priv = importer_priv
+    attach.nr_mappings = 0
+
+    if dmabuf.ops.attach is not None:
+        ret = dmabuf.ops.attach(dmabuf, attach)
+        if ret:
+            kfree(attach)
+            return ERR_PTR(ret)
+
+    if dma_buf_attachment_is_dynamic(attach) != core.dma_buf_is_dynamic(dmabuf):
+        dma_resv_lock(dmabuf.resv)
+        if core.dma_buf_is_dynamic(dmabuf):
+            ret = dmabuf.ops.pin(attach)          # dma_buf_pin() of a static importer
+            if ret:
+                dma_resv_unlock(dmabuf.resv)
+                if dmabuf.ops.detach is not None:
+                    dmabuf.ops.detach(dmabuf, attach)
+                kfree(attach)
+                return ERR_PTR(ret)
+        dma_resv_unlock(dmabuf.resv)
+
+    dma_resv_lock(dmabuf.resv)
+    dmabuf.attachments.insert(0, attach)
+    dma_resv_unlock(dmabuf.resv)
+    return attach
+
+
+def dma_buf_attach(dmabuf, dev):
+    """Static attach."""
+    return dma_buf_dynamic_attach(dmabuf, dev, None, None)
+
+
+def dma_buf_detach(dmabuf, attach) -> None:
+    """Mainline detach; a static importer of a pinned dynamic buffer unpins first."""
+    if (attach is not None and dmabuf is not None
+            and dma_buf_attachment_is_dynamic(attach) != core.dma_buf_is_dynamic(dmabuf)
+            and core.dma_buf_is_dynamic(dmabuf)):
+        dma_resv_lock(dmabuf.resv)
+        dmabuf.ops.unpin(attach)
+        dma_resv_unlock(dmabuf.resv)
+    core.dma_buf_detach(dmabuf, attach)
+
+
+def dma_buf_map_attachment(attach, direction: int):
+    """Mainline map, with the RFC's WARN for an exporter that has no ``map_dma_buf``."""
+    if WARN_ON(attach is None or attach.dmabuf is None or attach.dmabuf.ops.map_dma_buf is None,
+               "dma_buf_map_attachment: exporter has no map_dma_buf"):
+        return ERR_PTR(-EINVAL)
+    return core.dma_buf_map_attachment(attach, direction)
+
+
+def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
+    """Mainline unmap, with the RFC's WARN for an exporter without ``unmap_dma_buf``."""
+    if WARN_ON(attach is None or attach.dmabuf is None or attach.dmabuf.ops.unmap_dma_buf is None,
+               "dma_buf_unmap_attachment: exporter has no unmap_dma_buf"):
+        return
+    core.dma_buf_unmap_attachment(attach, sgt, direction)
+
+
+def dma_buf_get_pfn_unlocked(attach, pgoff: int) -> tuple[int, int, int]:
+    """The PFN of page ``pgoff`` of the buffer and the largest mappable order there.
+
+    Returns ``(0, pfn, max_order)`` or ``(-errno, 0, 0)``.  -EINVAL (WARN)
+    when the exporter has no ``get_pfn``; -ENOENT for a buffer with pin/unpin
+    when CONFIG_DMABUF_MOVE_NOTIFY is off (the RFC does not pin here and has
+    no API to unpin, so it refuses); otherwise the exporter's answer, asked
+    with the reservation lock held.
+    """
+    dmabuf = deref(attach, "dmabuf", "dma_buf_get_pfn_unlocked")   # read before the WARN_ON
+    if WARN_ON(dmabuf is None or getattr(dmabuf.ops, "get_pfn", None) is None,
+               "dma_buf_get_pfn_unlocked: exporter has no get_pfn"):
+        return -EINVAL, 0, 0
+    if core.dma_buf_is_dynamic(dmabuf) and not config_dmabuf_move_notify():
+        return -ENOENT, 0, 0
+    dma_resv_lock(dmabuf.resv)
+    try:
+        ret, pfn, max_order = dmabuf.ops.get_pfn(attach, pgoff)
+    finally:
+        dma_resv_unlock(dmabuf.resv)
+    return ret, pfn, max_order
+
+
+def dma_buf_move_notify(dmabuf) -> None:
+    """Unchanged from mainline."""
+    core.dma_buf_move_notify(dmabuf)
+
+
+def dma_buf_nr_pages(dmabuf) -> int:
+    """Pages in the buffer: how many pgoffs an importer walks."""
+    return int(dmabuf.size) >> PAGE_SHIFT
+
+
+def walk_pfns(attach, log=None) -> tuple[int, list[tuple[int, int]]]:
+    """Ask for every page's PFN and merge neighbours into ``(phys, len)`` runs.
+
+    One full walk of the buffer through ``dma_buf_get_pfn_unlocked()``, the
+    only way an importer learns the layout (the API answers one page at a
+    time).  Returns ``(0, runs)`` or ``(-errno, runs so far)``; ``max_order``
+    lets the walk skip ahead within a large page.
+    """
+    runs: list[list[int]] = []
+    npages = dma_buf_nr_pages(attach.dmabuf)
+    pgoff = 0
+    while pgoff < npages:
+        ret, pfn, order = dma_buf_get_pfn_unlocked(attach, pgoff)
+        if ret:
+            return ret, [(a, n) for a, n in runs]
+        step = 1 << max(0, int(order))
+        step = min(step, npages - pgoff)
+        phys, ln = pfn << PAGE_SHIFT, step << PAGE_SHIFT
+        if runs and runs[-1][0] + runs[-1][1] == phys:
+            runs[-1][1] += ln
+        else:
+            runs.append([phys, ln])
+        pgoff += step
+    return 0, [(a, n) for a, n in runs]

@@ -1,0 +1,260 @@
+"""R2: Thomas Hellström's interconnect offer list (2025-09-26).
+
+Models the proposal quoted in seed ``000_645f543bde6f7ee1.txt`` (Jason
+Gunthorpe's reply to Thomas Hellström, "dma-buf: interconnect negotiation"
+thread, linux-media/dri-devel, 2025-09-26).  Nothing of it was merged; the
+identifiers are the ones sketched in the mail:
+
+* ``struct dma_buf_interconnect`` — one per kind of interconnect, compared by
+  address.  Some are global (``dmabuf_generic_dma_addr_t``), some belong to
+  one piece of hardware (``myself->xe_vram``: "VRAM offset within this
+  specific VRAM memory").
+* ``struct dma_buf_interconnect_negotiation {interconnect, interconnect_args}``
+  — one entry of the importer's *offer*, most preferred first.
+* ``dma_buf_negotiate(dmabuf, offer, n)`` — the exporter runs down the offer
+  and returns the index of the first entry it accepts, so the importer's
+  preference wins; -EOPNOTSUPP when none is acceptable.  An exporter without
+  interconnect support gets the core fallback: the index of the generic
+  ``dma_addr_t`` entry if the importer offered it.
+* ``dma_buf_attach_interconnect(dmabuf, offer[idx], importer_ops)`` — attach
+  with the chosen entry; the exporter acknowledges by setting
+  ``attach->interconnect_attach`` and hands type-specific ops that the
+  importer recovers with ``container_of`` (here: :func:`container_of`
+  checks the ops' class) and calls ``->map(attach)`` / ``->unmap()``.
+* For the generic ``dma_addr_t`` interconnect with an exporter that knows
+  nothing about interconnects, the core wraps ``dma_buf_dynamic_attach()`` /
+  ``dma_buf_map_attachment()`` transparently.
+
+Static importers that never negotiate keep using mainline's
+``dma_buf_attach()``; that path is unchanged by the proposal.
+
+The only bug carried is inherited: vfio's generic ``dma_addr_t`` path still
+uses 6.19's ``dma_buf_phys_vec_to_sgt()`` (``sgt-helper``, see mainline).
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from dmabuf_lab.core.attachment import dma_buf_attachment
+from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_ops
+from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
+                               dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kzalloc)
+from dmabuf_lab.revisions.base import Revision
+
+#: drivers/dma-buf/dma-buf.c as merged (the module, not the struct the package exports)
+core = importlib.import_module("dmabuf_lab.core.dma_buf")
+
+REVISION = Revision(
+    name="offer-list",
+    module="offer_list",
+    title="Interconnect offer list and dma_buf_negotiate()",
+    date="2025-09-26",
+    seed="000_645f543bde6f7ee1.txt",
+    patch="Thomas Hellström's proposal in the 2025-09-26 interconnect thread (no patch posted)",
+    bugs={
+        "sgt-helper": "inherited 6.19 dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() leak (vfio's dma_addr_t path)",
+    },
+)
+
+
+@dataclass(eq=False)
+class dma_buf_interconnect:
+    """One interconnect, identified by its address.
+
+    ``kind`` is the lab's name for what an importer holds after mapping over
+    it (``dma-addr``, ``private``, ``iov``, ``phys``); ``owner`` is the
+    hardware it belongs to (a VRAM, a link) or None for a global one.
+    """
+
+    name: str
+    kind: str
+    owner: Any = None
+
+
+@dataclass(eq=False)
+class dma_buf_interconnect_negotiation:
+    """One entry of an importer's offer: an interconnect and its arguments."""
+
+    interconnect: dma_buf_interconnect
+    interconnect_args: Any = None
+
+
+@dataclass(eq=False)
+class dma_buf_interconnect_attach_ops:
+    """The common part every interconnect's attach ops embed (``container_of`` target)."""
+
+    name: str = ""
+
+
+@dataclass(eq=False)
+class dma_buf_interconnect_map_ops(dma_buf_interconnect_attach_ops):
+    """Type-specific ops of one interconnect: ``map(attach)`` -> its own address list."""
+
+    map: Optional[Callable] = None
+    unmap: Optional[Callable] = None
+
+
+@dataclass(eq=False)
+class dma_buf_ops_ic(dma_buf_ops):
+    """dma_buf_ops of an interconnect-aware exporter.
+
+    ``negotiate(dmabuf, offer, n)`` returns the first acceptable index or a
+    negative errno; ``attach_interconnect(dmabuf, attach)`` acknowledges the
+    chosen entry (sets ``attach.interconnect_attach`` and ``attach.ic_ops``)
+    or refuses with an errno.
+    """
+
+    negotiate: Optional[Callable] = None
+    attach_interconnect: Optional[Callable] = None
+    detach_interconnect: Optional[Callable] = None
+
+
+class dma_buf_attachment_ic(dma_buf_attachment):
+    """An attachment with the proposal's fields."""
+
+    fields = ("interconnect", "interconnect_args", ("interconnect_attach", False), "ic_ops")
+
+
+#: The generic interconnect: DMA addresses for the struct device in the args.
+dmabuf_generic_dma_addr_t = dma_buf_interconnect("generic dma_addr_t", "dma-addr")
+#: Physical addresses, as vfio, KVM and iommufd want them.
+dmabuf_phys_addr_t = dma_buf_interconnect("phys_addr_t", "phys")
+#: A slice of a PCI BAR (args: the importing PF and the BAR number).
+dmabuf_pci_bar_slice = dma_buf_interconnect("PCI BAR slice", "iov")
+
+
+def container_of(ops, cls):
+    """Recover the type-specific ops from the embedded common part; a wrong type is a bug."""
+    if WARN_ON(not isinstance(ops, cls), f"container_of: {type(ops).__name__} is not {cls.__name__}"):
+        return None
+    return ops
+
+
+def dma_buf_negotiate_first(offer, n: int, accepts: Callable) -> int:
+    """Helper for exporters: run down the offer, return the first index ``accepts`` likes."""
+    for i in range(n):
+        if accepts(offer[i]):
+            return i
+    return -EOPNOTSUPP
+
+
+def dma_buf_negotiate(dmabuf, offer, n: int) -> int:
+    """Index of the first offer entry the exporter accepts, or -EOPNOTSUPP.
+
+    An exporter without ``negotiate`` supports no interconnect: the core
+    picks the generic ``dma_addr_t`` entry if the importer offered one.
+    """
+    if WARN_ON(dmabuf is None or n <= 0, "dma_buf_negotiate: empty offer"):
+        return -EINVAL
+    neg = getattr(dmabuf.ops, "negotiate", None)
+    if neg is not None:
+        return neg(dmabuf, offer, n)
+    for i in range(n):
+        if offer[i].interconnect is dmabuf_generic_dma_addr_t:
+            return i
+    return -EOPNOTSUPP
+
+
+# --- the core's generic fallback over dynamic attach + map_attachment ----------
+
+def _generic_map(attach):
+    """Generic dma_addr_t map for an unaware exporter: dma_buf_map_attachment (resv held)."""
+    return core.dma_buf_map_attachment(attach, 0)
+
+
+def _generic_unmap(attach, sgt) -> None:
+    core.dma_buf_unmap_attachment(attach, sgt, 0)
+
+
+dma_buf_generic_dma_addr_ops = dma_buf_interconnect_map_ops(
+    name="generic dma_addr_t (core fallback)", map=_generic_map, unmap=_generic_unmap)
+
+
+def dma_buf_attach_interconnect(dmabuf, item: dma_buf_interconnect_negotiation,
+                                importer_ops: dma_buf_attach_ops, importer_priv: Any = None):
+    """Attach over the negotiated ``item``; returns the attachment or ERR_PTR.
+
+    Aware exporter: allocate the attachment, record the interconnect and let
+    the exporter's ``attach_interconnect`` acknowledge it.  Unaware exporter
+    with the generic entry: ``dma_buf_dynamic_attach()`` for the device in
+    the args, with the core's generic ops.  Anything else: -EOPNOTSUPP.
+    """
+    ic = item.interconnect
+    aware = getattr(dmabuf.ops, "attach_interconnect", None) is not None
+    if not aware:
+        if ic is not dmabuf_generic_dma_addr_t:
+            return ERR_PTR(-EOPNOTSUPP)
+        attach = core.dma_buf_dynamic_attach(dmabuf, item.interconnect_args, importer_ops,
+                                             importer_priv, attachment_type=dma_buf_attachment_ic)
+        if IS_ERR(attach):
+            return attach
+        attach.interconnect = ic
+        attach.interconnect_args = item.interconnect_args
+        attach.interconnect_attach = True
+        attach.ic_ops = dma_buf_generic_dma_addr_ops
+        return attach
+
+    if WARN_ON(importer_ops is None or importer_ops.move_notify is None,
+               "dma_buf_attach_interconnect: importer_ops without move_notify"):
+        return ERR_PTR(-EINVAL)
+    attach = kzalloc(dma_buf_attachment_ic)
+    if attach is None:
+        return ERR_PTR(-ENOMEM)
+    attach.dmabuf = dmabuf
+    attach.dev = item.interconnect_args if ic is dmabuf_generic_dma_addr_t else None
+    attach.importer_ops = importer_ops
+    attach.importer_priv = importer_priv
+    attach.peer2peer = bool(importer_ops.allow_peer2peer)
+    attach.nr_mappings = 0
+    attach.interconnect = ic
+    attach.interconnect_args = item.interconnect_args
+    ret = dmabuf.ops.attach_interconnect(dmabuf, attach)
+    if ret:
+        kfree(attach)
+        return ERR_PTR(ret)
+    if WARN_ON(not attach.interconnect_attach or attach.ic_ops is None,
+               "exporter accepted the attach but did not acknowledge the interconnect"):
+        kfree(attach)
+        return ERR_PTR(-EINVAL)
+    dma_resv_lock(dmabuf.resv)
+    dmabuf.attachments.insert(0, attach)
+    dma_resv_unlock(dmabuf.resv)
+    return attach
+
+
+def dma_buf_detach_interconnect(attach) -> None:
+    """Undo dma_buf_attach_interconnect()."""
+    dmabuf = attach.dmabuf
+    if getattr(dmabuf.ops, "attach_interconnect", None) is None:
+        core.dma_buf_detach(dmabuf, attach)
+        return
+    dma_resv_lock(dmabuf.resv)
+    core._list_del(dmabuf.attachments, attach)
+    dma_resv_unlock(dmabuf.resv)
+    if getattr(dmabuf.ops, "detach_interconnect", None) is not None:
+        dmabuf.ops.detach_interconnect(dmabuf, attach)
+    kfree(attach)
+
+
+def dma_buf_interconnect_map(attach):
+    """Call the negotiated interconnect's ``map`` (resv held); its own type or ERR_PTR."""
+    dma_resv_assert_held(attach.dmabuf.resv)
+    ops = container_of(attach.ic_ops, dma_buf_interconnect_map_ops)
+    if ops is None or ops.map is None:
+        return ERR_PTR(-EINVAL)
+    return ops.map(attach)
+
+
+def dma_buf_interconnect_unmap(attach, addrs) -> None:
+    """Call the negotiated interconnect's ``unmap`` (resv held)."""
+    dma_resv_assert_held(attach.dmabuf.resv)
+    ops = container_of(attach.ic_ops, dma_buf_interconnect_map_ops)
+    if ops is not None and ops.unmap is not None:
+        ops.unmap(attach, addrs)
+
+
+def dma_buf_move_notify(dmabuf) -> None:
+    """Unchanged from mainline."""
+    core.dma_buf_move_notify(dmabuf)

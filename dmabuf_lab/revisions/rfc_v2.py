@@ -1,0 +1,261 @@
+"""R4: interconnects, RFC v2 (Vivek Kasireddy, 2025-10-26) as reshaped in its review.
+
+Seed ``001_36edc25176c87e59.txt``: Vivek's reply (2025-10-27) to Jason
+Gunthorpe's review of "[RFC v2 1/8] dma-buf: Add support for map/unmap
+APIs for interconnects".  v2 1/8 itself still filled an xarray like v1;
+this module models the design the two converge on in that exchange, which
+is what ``reference/revisions.md`` calls R4:
+
+* a typed flat container instead of an xarray: ``struct dma_buf_mapping
+  {phys, nents, map_data}`` (a ``struct phys_vec`` array, its count and
+  per-type data; the other candidate, ``struct dma_buf_ranges {ranges,
+  nranges, ranges_data}``, has the same shape and lives beside it in
+  :mod:`dmabuf_lab.addr.phys_vec_array`);
+* per-interconnect ops: a common part ``struct dma_buf_interconnect_ops
+  {name, match_interconnect}`` embedded in a specific table such as
+  ``struct dma_buf_iov_interconnect_ops {ic_ops, map}``, which the importer
+  reaches with ``container_of`` (:func:`container_of`,
+  :func:`dma_buf_iov_map`).  The IOV ``map`` returns its own type (a
+  ``dma_buf_mapping`` of BAR physical addresses) plus ``bar_number`` and
+  ``nelms`` and has **no unmap**;
+* ``supports_interconnects`` on the importer's side
+  (``dma_buf_attach_ops``, where Vivek keeps it; Jason's sketch hung it off
+  the interconnect ops): if present, ``attach->allow_ic`` starts true and the
+  exporter's ``attach`` offers its list to the importer, which calls
+  :func:`dma_buf_match_interconnects` (exporter list outer, importer list
+  inner, same interconnect pointer, the exporter's ``match_interconnect``
+  decides).  No match clears ``allow_ic`` and the importer falls back to
+  ``dma_buf_map_attachment()`` — the fallback path is kept;
+* typed map only for dynamic importers
+  (:func:`dma_buf_attachment_is_dynamic`, -EINVAL for a static one), and
+  only with ``allow_ic`` (-EOPNOTSUPP), under the reservation lock.
+
+"No unmap" means the importer owns what ``map`` returned and must free it
+itself, with the exporter's allocators: the header was kzalloc'd and the
+array kvmalloc'd, so ``dma_buf_mapping_free()`` (kvfree then kfree) is the
+only correct release; dropping it leaks, ``kfree`` of the array is a
+bad-free (the kernel-runtime model reports each; see the tests).  The
+exporter also never learns when the importer is done with the addresses.
+
+Bugs (``Revision.bugs``; the vfio side is RFC v1 patch 4's, unchanged by the
+review):
+
+``ic-revoked``
+    vfio's attach returns 0 as soon as an interconnect matches, before its
+    ``revoked`` test, and its IOV map does not test ``revoked`` either: a
+    revoked BAR is attached and its addresses handed out (the lab reports
+    ``use-after-revoke``).  Fixed: -ENODEV at attach and at map.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from dmabuf_lab.core.attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
+from dmabuf_lab.core.ops import dma_buf_attach_ops
+from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_assert_held,
+                               dma_resv_lock, dma_resv_unlock, kfree, kstruct, kzalloc, might_sleep)
+from dmabuf_lab.revisions.base import Oops, Revision
+
+core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c
+
+REVISION = Revision(
+    name="rfc-v2",
+    module="rfc_v2",
+    title="Interconnects, RFC v2: flat typed container and per-interconnect ops",
+    date="2025-10-26",
+    seed="001_36edc25176c87e59.txt",
+    patch="[RFC v2 1/8] dma-buf: Add support for map/unmap APIs for interconnects (Vivek Kasireddy), "
+          "with Jason Gunthorpe's per-interconnect ops from its review",
+    bugs={
+        "ic-revoked": "vfio's interconnect attach and IOV map skip the revoked test (from RFC v1 patch 4)",
+    },
+)
+
+
+# ---------------------------------------------------------------------------
+# include/linux/dma-buf-interconnect.h
+# ---------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class dma_buf_interconnect:
+    """One interconnect, identified by its address (a singleton per kind)."""
+
+    name: str
+
+
+#: The IOV interconnect: a PF reaching its VF's BAR.
+dma_buf_iov_interconnect = dma_buf_interconnect("iov")
+
+
+@dataclass(eq=False)
+class dma_buf_interconnect_ops:
+    """The common part every interconnect's ops embed: a name and the exporter's match test.
+
+    ``match_interconnect(exp, imp)`` -> bool: whether the exporter accepts
+    the importer's entry for this interconnect.
+    """
+
+    name: str
+    match_interconnect: Optional[Callable] = None
+
+
+def container_of(ptr, cls, member: str):
+    """The ``cls`` object whose member ``member`` is ``ptr``.
+
+    C computes it blindly; applied to a common part that is embedded in
+    some other type it yields garbage whose function pointers crash: the
+    model raises :class:`Oops` then.
+    """
+    outer = getattr(ptr, "_container", None) if ptr is not None else None
+    if not isinstance(outer, cls) or getattr(outer, member) is not ptr:
+        raise Oops(f"container_of({type(ptr).__name__} -> {cls.__name__}.{member}): "
+                   f"the pointer is not embedded in a {cls.__name__}")
+    return outer
+
+
+@dataclass(eq=False)
+class dma_buf_iov_interconnect_ops:
+    """IOV ops: ``map(attach) -> (dma_buf_mapping | ERR_PTR, bar_number, nelms)``; no unmap."""
+
+    ic_ops: dma_buf_interconnect_ops
+    map: Optional[Callable] = None
+
+    def __post_init__(self):
+        self.ic_ops._container = self
+
+
+class dma_buf_interconnect_match(kstruct):
+    """One entry of a match list: which interconnect, the exporter's ops for it (exporter
+    entries only) and the IOV data (the PCI function and BAR)."""
+
+    fields = ("interconnect", "ic_ops", "pdev", ("bar", 0))
+
+
+def CREATE_IOV_INTERCONNECT(pdev, bar: int, ic_ops: Optional[dma_buf_interconnect_ops] = None):
+    """An IOV match entry for ``pdev``'s BAR ``bar`` (on the stack)."""
+    return dma_buf_interconnect_match(interconnect=dma_buf_iov_interconnect, ic_ops=ic_ops,
+                                      pdev=pdev, bar=bar)
+
+
+@dataclass(eq=False)
+class dma_buf_attach_ops_v2(dma_buf_attach_ops):
+    """Importer ops with ``supports_interconnects(attach, exp_matches, n) -> bool``."""
+
+    supports_interconnects: Optional[Callable] = None
+
+
+class dma_buf_attachment_v2(dma_buf_attachment):
+    """The attachment with ``allow_ic``, the agreed interconnect and its ops (common part)."""
+
+    fields = (("allow_ic", False), "interconnect", "ic_ops")
+
+
+# ---------------------------------------------------------------------------
+# drivers/dma-buf/dma-buf.c
+# ---------------------------------------------------------------------------
+
+def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
+                           importer_priv: Any = None):
+    """Mainline attach; ``allow_ic`` starts true when the importer has ``supports_interconnects``.
+
+    The exporter's ``attach`` callback does the matching (and may fall back
+    to its P2P rules when nothing matches).
+    """
+    if WARN_ON(dmabuf is None or dev is None, "dma_buf_dynamic_attach: NULL dmabuf or dev"):
+        return ERR_PTR(-EINVAL)
+    if WARN_ON(importer_ops is not None and importer_ops.move_notify is None,
+               "dma_buf_dynamic_attach: importer_ops without move_notify"):
+        return ERR_PTR(-EINVAL)
+    attach = kzalloc(dma_buf_attachment_v2)
+    if attach is None:
+        return ERR_PTR(-ENOMEM)
+    attach.dev = dev
+    attach.dmabuf = dmabuf
+    if importer_ops is not None:
+        attach.peer2peer = bool(importer_ops.allow_peer2peer)
+        if getattr(importer_ops, "supports_interconnects", None) is not None:
+            attach.allow_ic = True
+    attach.importer_ops = importer_ops
+    attach.importer_priv = importer_priv
+    attach.nr_mappings = 0
+    if dmabuf.ops.attach is not None:
+        ret = dmabuf.ops.attach(dmabuf, attach)
+        if ret:
+            kfree(attach)
+            return ERR_PTR(ret)
+    dma_resv_lock(dmabuf.resv)
+    dmabuf.attachments.insert(0, attach)
+    dma_resv_unlock(dmabuf.resv)
+    return attach
+
+
+def dma_buf_attach(dmabuf, dev):
+    """Static attach: no importer_ops, so no interconnects."""
+    return dma_buf_dynamic_attach(dmabuf, dev, None, None)
+
+
+def dma_buf_detach(dmabuf, attach) -> None:
+    """Unchanged from mainline."""
+    core.dma_buf_detach(dmabuf, attach)
+
+
+dma_buf_map_attachment = core.dma_buf_map_attachment
+dma_buf_unmap_attachment = core.dma_buf_unmap_attachment
+
+
+def dma_buf_match_interconnects(attach, exp, exp_ics: int, imp, imp_ics: int) -> bool:
+    """First exporter entry (exporter order) that an importer entry of the same interconnect
+    matches, as the exporter's ``match_interconnect`` decides.
+
+    On success the attachment records the interconnect and the exporter's
+    ops for it; on failure ``allow_ic`` is cleared so both sides fall back
+    to the sg_table path.
+    """
+    if not exp or not imp:
+        return False
+    if not attach.allow_ic:
+        return False
+    for i in range(exp_ics):
+        for j in range(imp_ics):
+            e, m = exp[i], imp[j]
+            if e.interconnect is not m.interconnect:
+                continue
+            ops = e.ic_ops
+            if ops is None or ops.match_interconnect is None:
+                continue
+            if ops.match_interconnect(e, m):
+                attach.interconnect = e.interconnect
+                attach.ic_ops = ops
+                return True
+    attach.allow_ic = False
+    return False
+
+
+def dma_buf_iov_map(attach) -> tuple:
+    """Map over the IOV interconnect: ``(mapping | ERR_PTR, bar_number, nelms)``.
+
+    Jason's static inline (``container_of(attach->ic_ops, struct
+    dma_buf_iov_interconnect_ops, ic_ops)->map(...)``) behind the checks the
+    v2 core keeps: dynamic importers only (-EINVAL), ``allow_ic``
+    (-EOPNOTSUPP), reservation lock held, an IOV attachment (-EINVAL).  The
+    importer owns the returned mapping (there is no unmap).
+    """
+    might_sleep()
+    if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_iov_map: NULL"):
+        return ERR_PTR(-EINVAL), 0, 0
+    if not dma_buf_attachment_is_dynamic(attach):
+        return ERR_PTR(-EINVAL), 0, 0
+    if not attach.allow_ic:
+        return ERR_PTR(-EOPNOTSUPP), 0, 0
+    dma_resv_assert_held(attach.dmabuf.resv)
+    if attach.interconnect is not dma_buf_iov_interconnect:
+        return ERR_PTR(-EINVAL), 0, 0
+    ops = container_of(attach.ic_ops, dma_buf_iov_interconnect_ops, "ic_ops")
+    return ops.map(attach)
+
+
+def dma_buf_move_notify(dmabuf) -> None:
+    """Unchanged from mainline."""
+    core.dma_buf_move_notify(dmabuf)

@@ -1,0 +1,74 @@
+"""`dmabuf-lab litmus`: the shipped scenarios pass; a wrong expectation fails readably."""
+from __future__ import annotations
+
+import json
+import shutil
+
+from dmabuf_lab.cli import main
+from dmabuf_lab.litmus.scenario import default_litmus_dir, find_scenarios
+
+SHIPPED = default_litmus_dir()
+
+
+def test_shipped_scenarios_all_agree(capsys):
+    assert len(find_scenarios([SHIPPED])) >= 15
+    rc = main(["litmus"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "MISMATCH" not in out
+
+
+def test_wrong_expectation_fails_with_a_readable_diff(tmp_path, capsys):
+    src = (SHIPPED / "oracle5-vfio-to-iommufd.toml").read_text()
+    # revisions.md Oracle 5 says PAL; claim SGT_P2P instead.
+    assert 'mapping-types-2026-02 = "pal"' in src
+    bad = tmp_path / "wrong.toml"
+    bad.write_text(src.replace('mapping-types-2026-02 = "pal"', 'mapping-types-2026-02 = "sgt-p2p"'))
+    rc = main(["litmus", str(bad)])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "MISMATCH" in out
+    assert f"--- {bad} [mapping-types-2026-02]" in out
+    assert "-   expected: sgt-p2p" in out
+    assert "+   observed: pal" in out
+    assert "What does iommufd get" in out          # the question is repeated
+
+
+def test_unlisted_findings_are_a_mismatch(tmp_path, capsys):
+    src = (SHIPPED / "bug-vfio-match-mapping-lock.toml").read_text()
+    bad = tmp_path / "nofind.toml"
+    bad.write_text(src.replace('mapping-types-2026-02 = ["lock"]', 'mapping-types-2026-02 = []'))
+    assert main(["litmus", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "+   findings observed: ['lock']" in out
+    assert "vfio_pci_dma_buf_match_mapping" in out   # the finding's site is shown
+
+
+def test_malformed_scenario_exits_2_naming_the_file(tmp_path, capsys):
+    src = (SHIPPED / "oracle5-vfio-to-iommufd.toml").read_text()
+    bad = tmp_path / "typo.toml"
+    bad.write_text(src.replace('driver = "iommufd"', 'driver = "iommu-fd"'))
+    assert main(["litmus", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "importer.driver" in err
+
+
+def test_revision_filter_and_json(capsys):
+    rc = main(["litmus", str(SHIPPED / "oracle5-vfio-to-iommufd.toml"), "--revision", "mainline", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert {c["target"] for c in data["checks"]} == {"mainline"}
+    assert data["checks"][0]["observed"] == "phys"
+
+
+def test_fault_sweep_reports_per_revision(tmp_path, capsys):
+    shutil.copy(SHIPPED / "oracle5-vfio-to-iommufd.toml", tmp_path)
+    rc = main(["litmus", str(tmp_path), "--faults", "--revision", "mapping-types-2026-02"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    header = out.splitlines()[0].split()
+    assert header == ["revision", "injected", "ok", "clean", "leak", "use-after-free", "double-free",
+                      "bad-free", "crash"]
+    row = [line.split() for line in out.splitlines() if line.startswith("mapping-types-2026-02 ")][0]
+    injected = int(row[1])
+    assert injected > 0 and sum(map(int, row[2:])) == injected

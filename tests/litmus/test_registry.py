@@ -1,0 +1,73 @@
+"""The revision and driver registries."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dmabuf_lab.drivers.registry import DRIVERS, expressible, pairs
+from dmabuf_lab.hw import load_topology
+from dmabuf_lab.litmus.runner import run_once
+from dmabuf_lab.revisions import REVISIONS, available_revisions, get_revision
+from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+def test_revision_order():
+    assert list(REVISIONS) == ["mainline", "get-pfn", "offer-list", "rfc-v1", "rfc-v2",
+                               "mapping-types-2025-10", "mapping-types-2026-02"]
+
+
+def test_revision_modules_name_their_source():
+    for name in available_revisions():
+        rev = get_revision(name)
+        assert rev.name == name and REVISIONS[name] == rev.module
+        assert rev.patch
+        doc = __import__(f"dmabuf_lab.revisions.{rev.module}", fromlist=["x"]).__doc__
+        if rev.seed:
+            assert rev.seed in doc
+            if SEEDS.exists():
+                assert (SEEDS / rev.seed).exists()
+
+
+def test_cannot_express_is_not_an_error():
+    # R6 posted no private-link type: a peer GPU importer has no module there.
+    assert not expressible("peer-gpu", "importer", "mapping-types-2026-02")
+    assert ("system", "peer-gpu") not in pairs("mapping-types-2026-02")
+    v = run_once(load_topology("xe-sriov-8vf"), ExporterSpec("system", ranges=((0, 4096),)),
+                 ImporterSpec("peer-gpu", "0000:03:00.0"), revision="mapping-types-2026-02")
+    assert v.outcome == "cannot-express"
+    assert v.findings == []
+
+
+def test_every_driver_has_a_package():
+    for info in DRIVERS.values():
+        assert (Path(__file__).resolve().parents[2] / "dmabuf_lab" / "drivers" / info.package).is_dir()
+
+
+def test_a_python_error_in_a_driver_is_a_model_error_not_a_verdict(monkeypatch):
+    from dmabuf_lab.drivers import registry
+    from dmabuf_lab.revisions.base import ImporterDriver
+
+    class Broken(ImporterDriver):
+        def attach(self, dmabuf):
+            return 1 // 0
+
+    monkeypatch.setattr(registry, "make_importer", lambda s: Broken(s))
+    v = run_once(load_topology("xe-sriov-8vf"), ExporterSpec("system", ranges=((0, 4096),)),
+                 ImporterSpec("legacy", "0000:04:00.0"), revision="mainline")
+    assert v.outcome == "model-error"
+    assert "ZeroDivisionError" in v.detail
+    assert v.step == "attach"
+
+
+def test_variants_select_fixes():
+    rev = get_revision("mapping-types-2026-02")
+    assert rev.variants[:2] == ("posted", "fixed")
+    assert "fix-xe-match-len" in rev.variants
+    topo = load_topology("xe-sriov-8vf")
+    exp = ExporterSpec("system", ranges=((0, 4096),))
+    imp = ImporterSpec("legacy", "0000:04:00.0", False, {"attach_via": "dynamic-null-ops"})
+    # revisions.md R6: the dynamic-attach wrapper dereferences importer_ops without a NULL check.
+    assert run_once(topo, exp, imp, revision="mapping-types-2026-02").outcome == "crash"
+    assert run_once(load_topology("xe-sriov-8vf"), exp, imp,
+                    revision="mapping-types-2026-02:fix-dynamic-attach-null-ops").outcome == "sgt"
