@@ -1,0 +1,93 @@
+"""The mailing-list thread as data: who proposed what, when, and where the lab models it.
+
+``data/thread.csv`` holds one row per message summarised from the seed
+files and the revisions fact sheet (date, author, revision R0..R6, source,
+subject where the message shows one, and what it proposes, in our words).
+``revision_modules`` maps each revision to the lab module that runs it and
+the notebook that walks through it.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+
+from dmabuf_lab.errors import LabInputError
+from dmabuf_lab.paths import data_dir, lab_root
+
+COLUMNS = ("date", "author", "revision", "source", "subject", "proposes")
+REVISION_NAMES = {
+    "R0": "mainline dma-buf (Linux 6.19)",
+    "R1": "get_pfn (2025-01)",
+    "R2": "offer list (2025-09)",
+    "R3": "RFC v1 interconnects (2025-10-14)",
+    "R4": "RFC v2 (2025-10-26)",
+    "R5": "mapping types design (2025-10-30)",
+    "R6": "mapping types RFC (2026-02-17)",
+}
+# revision -> (lab module, notebook)
+MODULES = {
+    "R0": ("dmabuf_lab/core", "01_mainline_sgt_and_p2p"),
+    "R1": ("dmabuf_lab/revisions/get_pfn.py", "02_get_pfn_debate"),
+    "R2": ("dmabuf_lab/revisions/offer_list.py", "03_offer_list"),
+    "R3": ("dmabuf_lab/revisions/rfc_v1.py", "04_rfc_v1_interconnects"),
+    "R4": ("dmabuf_lab/revisions/rfc_v2.py", "06_rfc_v2"),
+    "R5": ("dmabuf_lab/revisions/mapping_types_2025_10.py", "07_mapping_types"),
+    "R6": ("dmabuf_lab/revisions/mapping_types_2026_02.py", "07_mapping_types"),
+}
+
+
+class ThreadDataError(LabInputError):
+    """A malformed row in the thread table."""
+
+
+def load_thread(path: str | Path | None = None) -> pl.DataFrame:
+    """Read the thread table; dates become ``pl.Date`` (null where unknown)."""
+    path = Path(path) if path else data_dir() / "thread.csv"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ThreadDataError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ThreadDataError(f"missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}",
+                              file=str(path), line=1)
+    rows = []
+    for line, row in enumerate(reader, 2):
+        if row["revision"] not in REVISION_NAMES:
+            raise ThreadDataError(f"unknown revision {row['revision']!r}; expected one of "
+                                  f"{', '.join(REVISION_NAMES)}", file=str(path), line=line,
+                                  field="revision")
+        if row["date"] and not _is_iso_date(row["date"]):
+            raise ThreadDataError(f"expected a date as YYYY-MM-DD, got {row['date']!r}",
+                                  file=str(path), line=line, field="date")
+        if not row["proposes"].strip():
+            raise ThreadDataError("empty summary", file=str(path), line=line, field="proposes")
+        rows.append({c: (row[c] or None) for c in COLUMNS})
+    frame = pl.DataFrame(rows, schema={c: pl.Utf8 for c in COLUMNS})
+    return frame.with_columns(pl.col("date").str.to_date("%Y-%m-%d", strict=True))
+
+
+def _is_iso_date(text: str) -> bool:
+    import datetime
+    try:
+        datetime.date.fromisoformat(text)
+        return len(text) == 10
+    except ValueError:
+        return False
+
+
+def revision_modules(root: Path | None = None) -> pl.DataFrame:
+    """One row per revision: name, lab module, notebook, and whether each exists yet."""
+    root = root or lab_root()
+    rows = []
+    for rev, (module, notebook) in MODULES.items():
+        rows.append({
+            "revision": rev, "design": REVISION_NAMES[rev], "module": module,
+            "module_present": (root / module).exists(),
+            "notebook": notebook,
+            "notebook_present": (root / "notebooks" / f"{notebook}.py").exists(),
+        })
+    return pl.DataFrame(rows)

@@ -1,0 +1,99 @@
+"""``dmabuf-lab export FIGURE``: print or copy one exported figure.
+
+FIGURE is ``<notebook>/<name>`` as found under ``build/figures``
+(``dmabuf-lab export --list`` shows them).  ``--format email`` prints the
+plain-text form for a mailing-list reply; ``svg`` and ``csv`` print the file;
+``png`` needs ``-o FILE`` (or a pipe).  A missing figure is reported with the
+command that makes it.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from dmabuf_lab.errors import LabInputError
+from dmabuf_lab.figures.email import regenerate_command
+from dmabuf_lab.paths import build_root, lab_root
+
+FORMAT_FILES = {"email": "txt", "txt": "txt", "svg": "svg", "png": "png", "csv": "csv",
+                "parquet": "parquet", "json": "vl.json"}
+BINARY = {"png", "parquet"}
+
+
+class FigureNotFound(LabInputError):
+    """The named figure has not been exported (yet)."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("figure", nargs="?", metavar="FIGURE", help="<notebook>/<name>, e.g. 00_tour/timeline")
+    parser.add_argument("--format", "-f", default="email", choices=sorted(FORMAT_FILES),
+                        help="email (plain text, <= 72 columns; default), svg, png, csv, parquet, json")
+    parser.add_argument("--output", "-o", default=None, metavar="FILE",
+                        help="write to FILE instead of standard output")
+    parser.add_argument("--build", default=None, metavar="DIR", help="build directory (default: build/)")
+    parser.add_argument("--list", action="store_true", help="list the exported figures")
+
+
+def list_figures(build: Path) -> list[str]:
+    return sorted(f"{p.parent.name}/{p.name[:-len('.vl.json')]}"
+                  for p in (build / "figures").glob("*/*.vl.json"))
+
+
+def _notebook_for(key: str) -> str | None:
+    """The notebook whose source matches ``key`` (full name, number or bare name)."""
+    from dmabuf_lab.runner.notebook_source import discover
+    for nb in discover(lab_root() / "notebooks"):
+        if key in (nb.name, nb.name.split("_", 1)[0], nb.name.split("_", 1)[1]):
+            return nb.name
+    return None
+
+
+def resolve(build: Path, figure: str, fmt: str) -> Path:
+    """The file for ``figure`` in ``fmt``; FigureNotFound says how to make it."""
+    notebook, sep, name = figure.strip("/").partition("/")
+    if not sep or not notebook or not name:
+        raise FigureNotFound(f"expected <notebook>/<name>, got {figure!r}", field="FIGURE")
+    nb_dir = build / "figures" / notebook
+    if not nb_dir.is_dir():
+        full = _notebook_for(notebook)
+        if full and (build / "figures" / full).is_dir():
+            notebook, nb_dir = full, build / "figures" / full
+    path = nb_dir / f"{name}.{FORMAT_FILES[fmt]}"
+    if path.exists():
+        return path
+    full = _notebook_for(notebook) or notebook
+    known = [f for f in list_figures(build) if f.startswith(f"{full}/")]
+    hint = f"; {full} has: {', '.join(known)}" if known else ""
+    if _notebook_for(notebook) is None and not nb_dir.is_dir():
+        raise FigureNotFound(f"no notebook {notebook!r} in {lab_root() / 'notebooks'}; "
+                             "see `dmabuf-lab run --list`", field="FIGURE")
+    raise FigureNotFound(f"{path} does not exist; make it with: {regenerate_command(full)}{hint}",
+                         field="FIGURE")
+
+
+def main(args: argparse.Namespace) -> int:
+    build = Path(args.build).resolve() if args.build else build_root()
+    if args.list:
+        for fig in list_figures(build):
+            print(fig)
+        return 0
+    if not args.figure:
+        raise FigureNotFound("name a figure as <notebook>/<name> (see --list)", field="FIGURE")
+    path = resolve(build, args.figure, args.format)
+    if args.output:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, out)
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
+    if FORMAT_FILES[args.format] in BINARY:
+        if sys.stdout.isatty():
+            raise LabInputError(f"{args.format} is binary; use -o FILE or a pipe (file: {path})",
+                                field="--format")
+        sys.stdout.buffer.write(path.read_bytes())
+        sys.stdout.flush()
+        return 0
+    sys.stdout.write(path.read_text(encoding="utf-8"))
+    return 0

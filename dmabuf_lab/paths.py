@@ -1,0 +1,64 @@
+"""Where the lab's notebooks live and where its outputs go.
+
+The checkout root is found by walking up from the working directory to the
+``pyproject.toml`` that names this project (so a notebook opened from
+``notebooks/`` in JupyterLab writes to the same ``build/`` as the command
+line), falling back to the directory above the installed package.
+``DMABUF_LAB_BUILD`` overrides the output directory.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BUILD_ENV = "DMABUF_LAB_BUILD"
+NOTEBOOK_ENV = "DMABUF_LAB_NOTEBOOK"
+
+
+def _is_lab_root(path: Path) -> bool:
+    meta = path / "pyproject.toml"
+    try:
+        return meta.is_file() and 'name = "dmabuf-lab"' in meta.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def lab_root(start: Path | None = None) -> Path:
+    """The checkout that holds ``notebooks/`` and ``data/``."""
+    here = (start or Path.cwd()).resolve()
+    for path in (here, *here.parents):
+        if _is_lab_root(path):
+            return path
+    return Path(__file__).resolve().parents[1]
+
+
+def build_root() -> Path:
+    """The ``build/`` directory outputs go to (``$DMABUF_LAB_BUILD`` if set)."""
+    env = os.environ.get(BUILD_ENV)
+    if env:
+        return Path(env).resolve()
+    return lab_root() / "build"
+
+
+def data_dir() -> Path:
+    """The checkout's ``data/`` directory."""
+    return lab_root() / "data"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Text flavour of :func:`atomic_write_bytes` (UTF-8)."""
+    atomic_write_bytes(path, text.encode("utf-8"))

@@ -1,0 +1,1 @@
+"""Re-run the lab's notebooks headless and collect what they produce under build/."""

@@ -1,0 +1,79 @@
+"""Notebook sources: ``notebooks/NN_name.py`` in jupytext's py:percent format.
+
+The sources are plain Python (diffable, reviewable); they become ``.ipynb``
+only in memory, just before they run.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from dmabuf_lab.errors import LabInputError
+from dmabuf_lab.runner.kernel_spec import KERNEL_NAME
+
+NAME_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
+
+
+class NotebookNotFound(LabInputError):
+    """A notebook named on the command line does not exist."""
+
+
+@dataclass(frozen=True)
+class NotebookSource:
+    """One notebook source file and the name its outputs go under."""
+
+    name: str          # e.g. "05_rfc_v1_review_containers"
+    path: Path
+
+    def read(self) -> nbformat.NotebookNode:
+        """The source as an (unexecuted) notebook."""
+        nb = jupytext.read(self.path, fmt="py:percent")
+        nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+        nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (dmabuf-lab)",
+                                     "language": "python"}
+        nb.metadata["language_info"] = {"name": "python"}
+        return nb
+
+    def first_line_of(self, source: str) -> int | None:
+        """Line number in the ``.py`` file where a cell's first code line appears."""
+        first = next((ln.strip() for ln in source.splitlines() if ln.strip()), None)
+        if first is None:
+            return None
+        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip() == first:
+                return number
+        return None
+
+
+def discover(notebooks_dir: Path) -> list[NotebookSource]:
+    """Every ``NN_name.py`` notebook in ``notebooks_dir``, in number order."""
+    found = []
+    for path in sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.py")):
+        if NAME_RE.match(path.stem):
+            found.append(NotebookSource(path.stem, path))
+    return found
+
+
+def select(available: list[NotebookSource], wanted: list[str]) -> list[NotebookSource]:
+    """Resolve names from the command line: ``05``, ``05_rfc_v1_review_containers``,
+    ``rfc_v1_review_containers`` or a path to the ``.py`` file."""
+    if not wanted:
+        return list(available)
+    chosen: list[NotebookSource] = []
+    for want in wanted:
+        key = Path(want).stem if want.endswith((".py", ".ipynb")) else want.rstrip("/")
+        matches = [nb for nb in available
+                   if nb.name == key or nb.name.split("_", 1)[0] == key or nb.name.split("_", 1)[1] == key]
+        if not matches:
+            matches = [nb for nb in available if nb.name.startswith(key)]
+        if len(matches) != 1:
+            names = ", ".join(nb.name for nb in available) or "(none)"
+            what = "is ambiguous" if matches else "matches no notebook"
+            raise NotebookNotFound(f"{want!r} {what}; notebooks: {names}", field="NOTEBOOK")
+        if matches[0] not in chosen:
+            chosen.append(matches[0])
+    return chosen

@@ -1,0 +1,151 @@
+"""Run many notebooks, some in parallel, each in its own process, with progress.
+
+Each notebook runs in a fresh ``python -m dmabuf_lab.runner.execute``
+process (its kernel is a grandchild), so one crashing notebook cannot take
+the others down.  One progress line is printed per finished notebook, and a
+"still running" line every minute for long ones.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Callable
+
+from dmabuf_lab.paths import BUILD_ENV, NOTEBOOK_ENV, atomic_write_text, lab_root
+from dmabuf_lab.runner.execute import NotebookResult
+from dmabuf_lab.runner.kernel_spec import KERNEL_NAME, install_kernel_spec
+from dmabuf_lab.runner.notebook_source import NotebookSource
+
+SMALL_ENV = "DMABUF_LAB_SMALL"
+SCHEDULER_ENV = "DMABUF_LAB_SCHEDULER"
+STATUS_FILE = "run-status.json"
+
+
+def default_jobs(count: int) -> int:
+    """Two notebooks at a time on the 2-core machine; never more than there are."""
+    return max(1, min(count, os.cpu_count() or 1, 2))
+
+
+def _child_env(src: NotebookSource, build: Path, jupyter_path: Path, small: bool,
+               scheduler: str | None) -> dict:
+    env = dict(os.environ)
+    root = str(lab_root())
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(jupyter_path), env.get("JUPYTER_PATH", "")) if p)
+    env[BUILD_ENV] = str(build)
+    env[NOTEBOOK_ENV] = src.name
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    env.setdefault("PYTHONHASHSEED", "0")
+    if small:
+        env[SMALL_ENV] = "1"
+    else:
+        env.pop(SMALL_ENV, None)
+    if scheduler:
+        env[SCHEDULER_ENV] = scheduler
+    return env
+
+
+def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: dict, small: bool,
+             scheduler: str | None, cell_timeout: int | None, timeout: int | None,
+             started: dict | None = None) -> NotebookResult:
+    if started is not None:
+        started[src.name] = time.monotonic()
+    work = build / ".runner"
+    work.mkdir(parents=True, exist_ok=True)
+    job_file, result_file = work / f"{src.name}.job.json", work / f"{src.name}.result.json"
+    log_file = build / "logs" / f"{src.name}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    result_file.unlink(missing_ok=True)
+    job = {
+        "name": src.name, "path": str(src.path.resolve()),
+        "output": str(build / "notebooks" / f"{src.name}.ipynb"),
+        "result": str(result_file), "parameters": parameters, "kernel_name": KERNEL_NAME,
+        "cwd": str(src.path.resolve().parent), "cell_timeout": cell_timeout,
+    }
+    atomic_write_text(job_file, json.dumps(job, indent=1))
+    start = time.monotonic()
+    with open(log_file, "wb") as log:
+        try:
+            proc = subprocess.run([sys.executable, "-m", "dmabuf_lab.runner.execute", str(job_file)],
+                                  env=_child_env(src, build, jupyter_path, small, scheduler),
+                                  stdout=log, stderr=subprocess.STDOUT, timeout=timeout,
+                                  cwd=str(lab_root()))
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            return NotebookResult(src.name, "failed", round(time.monotonic() - start, 2),
+                                  error=f"timed out after {timeout} s", log=str(log_file))
+    if result_file.exists():
+        result = NotebookResult.from_json(json.loads(result_file.read_text(encoding="utf-8")))
+    else:
+        tail = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+        result = NotebookResult(src.name, "failed", round(time.monotonic() - start, 2),
+                                error=f"runner process exited with {code}: {' '.join(tail)}")
+    result.log = str(log_file)
+    return result
+
+
+def _record_status(build: Path, results: list[NotebookResult]) -> None:
+    path = build / STATUS_FILE
+    try:
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        status = {}
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for r in results:
+        status[r.name] = {"status": r.status, "seconds": r.seconds, "when": now,
+                          "problem": None if r.ok else r.describe()}
+    atomic_write_text(path, json.dumps(status, indent=1, sort_keys=True) + "\n")
+
+
+def run_notebooks(sources: list[NotebookSource], *, build: Path, parameters: dict | None = None,
+                  small: bool = False, jobs: int | None = None, scheduler: str | None = None,
+                  cell_timeout: int | None = None, timeout: int | None = 3600,
+                  echo: Callable[[str], None] = print, note_every: float = 60.0) -> list[NotebookResult]:
+    """Execute ``sources`` into ``build/notebooks``; return one result per notebook, in order."""
+    build = Path(build).resolve()
+    params = dict(parameters or {})
+    if small:
+        params["small"] = True
+    jupyter_path = install_kernel_spec(build)
+    jobs = jobs or default_jobs(len(sources))
+    total = len(sources)
+    width = max((len(s.name) for s in sources), default=0)
+    echo(f"running {total} notebook{'s' * (total != 1)} ({jobs} at a time) into {build}")
+    results: dict[str, NotebookResult] = {}
+    started: dict = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending = {}
+        for src in sources:
+            fut = pool.submit(_run_one, src, build, jupyter_path, params, small, scheduler,
+                              cell_timeout, timeout, started)
+            pending[fut] = src
+        last_note = time.monotonic()
+        while pending:
+            done, _ = wait(pending, timeout=min(5.0, note_every), return_when=FIRST_COMPLETED)
+            for fut in done:
+                src = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # a bug in the runner itself, not the notebook
+                    res = NotebookResult(src.name, "failed", error=f"{type(exc).__name__}: {exc}")
+                results[src.name] = res
+                mark = "ok  " if res.ok else "FAIL"
+                line = f"[{len(results)}/{total}] {mark} {src.name:<{width}} {res.seconds:7.1f}s"
+                if not res.ok:
+                    line += f"  {res.describe()}"
+                echo(line)
+            if pending and time.monotonic() - last_note >= note_every:
+                last_note = time.monotonic()
+                now = time.monotonic()
+                running = ", ".join(f"{s.name} ({now - started[s.name]:.0f}s)"
+                                    for s in pending.values() if s.name in started)
+                if running:
+                    echo(f"      still running: {running}")
+    ordered = [results[s.name] for s in sources]
+    _record_status(build, ordered)
+    return ordered

@@ -1,0 +1,134 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # A tour of the thread
+#
+# Between January 2025 and February 2026 a handful of kernel developers
+# argued, across several mailing lists, about one question: when a driver
+# shares a buffer through dma-buf, in what form should it tell the importing
+# driver *where the buffer is*?  Mainline answers with an `sg_table` of DMA
+# addresses already mapped for the importer.  Every proposal since then
+# changes who maps, what kind of address travels, and what container carries
+# it.
+#
+# This notebook lays the thread out as data: one row per message, with the
+# revision of the design it belongs to, and a map from each revision to the
+# module of this lab that runs it.  The later notebooks take one revision
+# each.
+
+# %% tags=["parameters"]
+# Parameters (papermill / `dmabuf-lab run --params`).  The tour has no
+# sizes to shrink; `small` is accepted like in every notebook.
+small = False
+
+# %%
+import altair as alt
+import polars as pl
+from IPython.display import display
+
+from dmabuf_lab.experiments.thread import REVISION_NAMES, load_thread, revision_modules
+from dmabuf_lab.figures import render_bars, render_heatmap, render_table, save_figure
+
+thread = load_thread()
+thread.select("date", "author", "revision", "proposes")
+
+# %% [markdown]
+# ## Who said what, and when
+#
+# Each point below is one message.  The vertical position is the author,
+# the colour is the revision of the design under discussion.  Messages
+# whose date the fact sheet does not give (the review of the 2026 RFC) are
+# kept in the table but left off the time axis.
+
+# %%
+dated = thread.filter(pl.col("date").is_not_null()).with_columns(
+    pl.col("revision").replace_strict(REVISION_NAMES).alias("design"),
+    pl.col("author").fill_null("(RFC 00/26 series)"))
+
+timeline = (
+    alt.Chart(dated)
+    .mark_circle(size=140, opacity=0.85)
+    .encode(
+        x=alt.X("date:T", title="date", axis=alt.Axis(format="%Y-%m")),
+        y=alt.Y("author:N", title=None, sort="-x"),
+        color=alt.Color("revision:N", title="revision",
+                        scale=alt.Scale(domain=list(REVISION_NAMES), scheme="tableau10")),
+        tooltip=["date:T", "author:N", "design:N", "proposes:N"],
+    )
+    .properties(width=620, height=220, title="Messages in the thread, by author and revision")
+)
+
+by_month = dated.with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))
+cells = (by_month.group_by("author", "month", maintain_order=True)
+         .agg(pl.col("revision").unique(maintain_order=True).str.join(",").alias("revisions")))
+save_figure(timeline, dated.select("date", "author", "revision", "source", "subject", "proposes"),
+            name="timeline", caption="The thread by author and month (cells: revisions discussed)",
+            text=render_heatmap(cells, "author", "month", "revisions"))
+
+# %% [markdown]
+# The rhythm is visible at a glance: a short, sharp exchange over `get_pfn`
+# in January 2025, then nothing for eight months, then five dense weeks
+# from late September to the end of October in which the offer list, RFC
+# v1, RFC v2 and the mapping-type design follow each other, and finally the
+# 2026 RFC series.
+
+# %% [markdown]
+# ## How much discussion each revision drew
+
+# %%
+per_revision = (thread.group_by("revision").agg(pl.len().alias("messages"))
+                .sort("revision")
+                .with_columns(pl.col("revision").replace_strict(REVISION_NAMES).alias("design")))
+bars = (
+    alt.Chart(per_revision)
+    .mark_bar()
+    .encode(x=alt.X("messages:Q", title="messages summarised"),
+            y=alt.Y("design:N", sort=list(REVISION_NAMES.values()), title=None),
+            color=alt.Color("revision:N", legend=None,
+                            scale=alt.Scale(domain=list(REVISION_NAMES), scheme="tableau10")),
+            tooltip=["revision", "design", "messages"])
+    .properties(width=520, height=180, title="Messages per revision")
+)
+save_figure(bars, per_revision, name="messages_per_revision",
+            caption="Messages summarised per revision of the design",
+            text=render_bars(per_revision, "design", "messages", max_label=36))
+
+# %% [markdown]
+# RFC v1 drew the longest review.  That is where most of the concrete
+# objections were raised -- an xarray that can only hold pointers, the
+# first/next iterator versus a whole list, naming, where the ops live --
+# and those objections shaped every revision after it.
+
+# %% [markdown]
+# ## From revision to code
+#
+# Every revision is modelled by one module, named as in the patches, and
+# walked through in one notebook.  The two `present` columns say what exists
+# in this checkout right now; the table is computed, not written by hand.
+
+# %%
+modules = revision_modules()
+print(render_table(modules.select("revision", "design", "module", "module_present")))
+modules
+
+# %% [markdown]
+# ## The messages, one line each
+#
+# The summaries are ours; the subjects are the messages' own where the
+# thread shows them.  Use `dmabuf-lab export 00_tour/timeline --format email`
+# to paste the compact form into a reply.
+
+# %%
+with pl.Config(fmt_str_lengths=120, tbl_rows=40):
+    display(thread.select("date", "author", "revision", "proposes"))
