@@ -27,7 +27,7 @@ from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL, DMA_MAPPING_ERROR, dm
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, check_ret, importer_dev
 from dmabuf_lab.drivers.sgt_importer import SgtImporter
-from dmabuf_lab.kmodel import EIO, ENOMEM, EOPNOTSUPP, KernelError, errname
+from dmabuf_lab.kmodel import ENOMEM, EOPNOTSUPP, KernelError, errname
 from dmabuf_lab.revisions import get_pfn as gp
 from dmabuf_lab.revisions.base import ImporterDriver
 

@@ -89,12 +89,13 @@ def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
     """
     from dmabuf_lab.hw import load_topology
     from dmabuf_lab.litmus.runner import run_once
+    from dmabuf_lab.revisions import split_target
 
     revs = list(revisions) if revisions is not None else available_revisions()
     rows = []
     for tname in topologies:
         for rev in revs:
-            for e, i in pairs(rev):
+            for e, i in pairs(split_target(rev)[0]):   # a 'revision:variant' target runs that variant
                 topo = load_topology(tname)
                 exp = default_exporter(topo, e)
                 if exp is None:

@@ -73,7 +73,7 @@ from dmabuf_lab.core.attachment import dma_buf_attachment, dma_buf_attachment_is
 from dmabuf_lab.core.file import alloc_file_pseudo, fput
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.kmodel import (EINVAL, ENOENT, ENOMEM, ERR_PTR, IS_ERR, WARN_ON, dma_resv,
-                               dma_resv_lock, dma_resv_unlock, kfree, kzalloc, might_sleep)
+                               dma_resv_lock, dma_resv_unlock, kfree, kzalloc)
 from dmabuf_lab.revisions.base import Revision, current_session, deref, fixed, mode
 
 core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c

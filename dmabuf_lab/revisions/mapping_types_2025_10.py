@@ -30,6 +30,12 @@ there (``reference/revisions.md`` R5):
 * **PAL**, the physical address list, for importers that build their own
   tables (iommufd; the design restricts it to no module, so KVM may use it
   too).  The exporter's PAL entry carries its p2pdma provider.
+* **Driver-defined types**: "if your driver wants something special, like
+  IOV, then give it proper clear types".  The lab's drivers add an IOV type
+  (a PF reaching its VF's BAR, :data:`dma_buf_mapping_iov_type`) and xe's
+  ``XE_VRAM`` ("VRAM offset within this specific VRAM memory", in
+  ``drivers/xe/mapping_types_2025_10.py``) that a peer GPU on a private link
+  can list.
 * **Importers using mapping types must be dynamic**: ``dma_buf_mapping_attach``
   refuses importer ops without ``move_notify`` (WARN, -EINVAL).  Only the
   SGT compat wrappers still take a static importer.

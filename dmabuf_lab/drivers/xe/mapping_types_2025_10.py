@@ -8,11 +8,12 @@ linked to it) and ``map_vram`` returns the BO's VRAM ranges (DPA, length).
 The SGT entries share 6.19's map body; the plain one migrates the BO to
 system memory first.
 
-Importer (the PF): dynamic, with ``[IOV(this PF, LMEM_BAR), SGT(this PF,
-accepts P2P)]``.  Over IOV it turns the VF BAR ranges into VRAM DPAs
-(:mod:`dmabuf_lab.drivers.xe.vf_translate`) and gives the list back; over
-SGT it maps an sg_table.  No fallback between them.  A static xe importer
-cannot use mapping types (-EINVAL).
+Importer (the PF): dynamic, with ``[XE_VRAM(this PF), IOV(this PF,
+LMEM_BAR), SGT(this PF, accepts P2P)]``.  Over XE_VRAM (a BO of its own
+VRAM) it takes the VRAM ranges as they are (``private``); over IOV it turns
+the VF BAR ranges into VRAM DPAs (:mod:`dmabuf_lab.drivers.xe.vf_translate`)
+and gives the list back; over SGT it maps an sg_table.  No fallback between
+them.  A static xe importer cannot use mapping types (-EINVAL).
 """
 from __future__ import annotations
 
@@ -138,6 +139,7 @@ class MtXeImporter(ImporterDriver):
         self.attachment = None
         self.sgt = None
         self.dpa = None
+        self.vram = None
 
     def move_notify(self, attach) -> None:
         self.s.log("xe: move_notify")
@@ -148,7 +150,8 @@ class MtXeImporter(ImporterDriver):
         self.dmabuf = dmabuf
         ops = (dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.move_notify,
                                   name="xe_dma_buf_attach_ops") if self.dynamic else None)
-        imp = [mt.DMA_BUF_MAPPING_IOV(self.pf, LMEM_BAR), mt.DMA_BUF_IMAPPING_SGT(self.pf, True)]
+        imp = [XE_MAPPING_VRAM(self.pf), mt.DMA_BUF_MAPPING_IOV(self.pf, LMEM_BAR),
+               mt.DMA_BUF_IMAPPING_SGT(self.pf, True)]
         self.attachment = check_ptr(mt.dma_buf_mapping_attach(dmabuf, imp, len(imp), ops, self),
                                     "xe: dma_buf_mapping_attach")
         self.attached = True
@@ -157,7 +160,10 @@ class MtXeImporter(ImporterDriver):
     def map(self) -> None:
         dma_resv_lock(self.dmabuf.resv)
         try:
-            if self.attachment.map_type.type is mt.dma_buf_mapping_iov_type:
+            if self.attachment.map_type.type is xe_vram_mapping_type:
+                self.vram = check_ptr(xe_vram_map(self.attachment), "xe: map_vram")
+                self.mapped = True
+            elif self.attachment.map_type.type is mt.dma_buf_mapping_iov_type:
                 self._map_iov()
             else:
                 sgt = mt.dma_buf_map_attachment(self.attachment, DMA_BIDIRECTIONAL)
@@ -181,6 +187,9 @@ class MtXeImporter(ImporterDriver):
         self.mapped = True
 
     def _drop(self) -> None:
+        if self.vram is not None:
+            xe_vram_unmap(self.attachment, self.vram)
+            self.vram = None
         if self.dpa is not None:
             xe_free_dpa_ranges(self.dpa)
             self.dpa = None
