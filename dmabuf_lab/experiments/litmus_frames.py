@@ -1,0 +1,169 @@
+"""The litmus scenarios and the fault-injection sweep, as Polars frames.
+
+:func:`scenario_checks` runs every scenario under every target it names
+(``revision`` or ``revision:variant``) through the litmus runner's API and
+returns one row per check; :func:`fault_rows` fails each allocation of each
+run in turn; :func:`fault_summary` counts how those injected failures ended,
+per target.  Nothing here shells out: the frames come from
+:mod:`dmabuf_lab.litmus.runner`, so new scenario files and new revisions
+show up without changes here.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Optional
+
+import polars as pl
+
+from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, fault_sweep_scenario
+from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
+from dmabuf_lab.revisions import REVISIONS, split_target
+
+CHECK_SCHEMA = {
+    "scenario": pl.Utf8, "target": pl.Utf8, "revision": pl.Utf8, "variant": pl.Utf8,
+    "topology": pl.Utf8, "exporter": pl.Utf8, "importer": pl.Utf8,
+    "expected": pl.Utf8, "observed": pl.Utf8, "expected_findings": pl.List(pl.Utf8),
+    "findings": pl.List(pl.Utf8), "outcome_ok": pl.Boolean, "findings_ok": pl.Boolean, "ok": pl.Boolean,
+    "step": pl.Utf8, "question": pl.Utf8, "source": pl.Utf8,
+}
+
+
+def target_order(target: str) -> tuple:
+    """Sort key: revisions in posting order, the posted variant first, then fixed, then the rest."""
+    rev, variant = split_target(target)
+    rank = list(REVISIONS).index(rev) if rev in REVISIONS else len(REVISIONS)
+    vrank = {"posted": 0, "fixed": 1}.get(variant, 2)
+    return rank, vrank, variant
+
+
+def load_scenarios(paths: Optional[Iterable] = None, *, select: Optional[str] = None) -> list:
+    """Every scenario under ``paths`` (default: the repository's ``litmus/``).
+
+    ``select`` keeps only the files whose name contains that text.
+    """
+    files = find_scenarios(list(paths) if paths else None)
+    if select:
+        files = [f for f in files if select in Path(f).stem]
+    return [load_scenario(f) for f in files]
+
+
+def scenario_checks(paths: Optional[Iterable] = None, *, revision: Optional[str] = None,
+                    select: Optional[str] = None, scenarios: Optional[list] = None) -> pl.DataFrame:
+    """One row per (scenario, target): expected vs observed verdict and finding kinds."""
+    rows = []
+    for sc in scenarios if scenarios is not None else load_scenarios(paths, select=select):
+        for c in check_scenario(sc, revision):
+            rev, variant = split_target(c.target)
+            v = c.verdict
+            rows.append({
+                "scenario": sc.name, "target": c.target, "revision": rev, "variant": variant,
+                "topology": sc.topology_ref, "exporter": sc.exporter.driver, "importer": sc.importer.driver,
+                "expected": c.expected, "observed": v.outcome,
+                "expected_findings": list(c.expected_findings or ()), "findings": list(v.finding_kinds),
+                "outcome_ok": c.outcome_ok, "findings_ok": c.findings_ok, "ok": c.ok,
+                "step": v.step or "", "question": sc.question, "source": sc.source,
+            })
+    return pl.DataFrame(rows, schema=CHECK_SCHEMA)
+
+
+def check_summary(checks: pl.DataFrame) -> pl.DataFrame:
+    """Per revision: scenarios touched, checks run, how many agree and how many differ."""
+    out = (checks.group_by("revision")
+           .agg(pl.col("scenario").n_unique().alias("scenarios"), pl.len().alias("checks"),
+                pl.col("ok").sum().alias("agree"), (~pl.col("ok")).sum().alias("differ")))
+    order = {r: i for i, r in enumerate(REVISIONS)}
+    return (out.with_columns(pl.col("revision").replace_strict(order, default=len(order)).alias("_o"))
+            .sort("_o").drop("_o"))
+
+
+FAULT_SCHEMA = {"scenario": pl.Utf8, "target": pl.Utf8, "revision": pl.Utf8, "variant": pl.Utf8,
+                "index": pl.Int64, "site": pl.Utf8, "outcome": pl.Utf8, "result": pl.Utf8,
+                "findings": pl.List(pl.Utf8)}
+
+
+def fault_rows(paths: Optional[Iterable] = None, *, revision: Optional[str] = None,
+               select: Optional[str] = None, scenarios: Optional[list] = None) -> pl.DataFrame:
+    """One row per injected allocation failure: where it failed and how the run ended.
+
+    ``result`` is one of :data:`dmabuf_lab.litmus.runner.FAULT_CLASSES`;
+    findings the unfaulted run already had are not blamed on the failure.
+    """
+    rows = []
+    for sc in scenarios if scenarios is not None else load_scenarios(paths, select=select):
+        for r in fault_sweep_scenario(sc, revision):
+            rev, variant = split_target(r.target)
+            rows.append({"scenario": r.scenario, "target": r.target, "revision": rev, "variant": variant,
+                         "index": r.index, "site": r.site, "outcome": r.outcome, "result": r.result,
+                         "findings": list(r.findings)})
+    return pl.DataFrame(rows, schema=FAULT_SCHEMA)
+
+
+def fault_summary(rows: pl.DataFrame, *, by: str = "target") -> pl.DataFrame:
+    """Counts per ``by`` (target or revision) and fault class, wide: one column per class."""
+    counts = {c: [] for c in FAULT_CLASSES}
+    keys = sorted(set(rows[by].to_list()), key=target_order)
+    injected = []
+    for key in keys:
+        sub = rows.filter(pl.col(by) == key)
+        injected.append(sub.height)
+        for c in FAULT_CLASSES:
+            counts[c].append(int((sub["result"] == c).sum()))
+    return pl.DataFrame({by: keys, "injected": injected, **counts},
+                        schema={by: pl.Utf8, "injected": pl.Int64, **{c: pl.Int64 for c in FAULT_CLASSES}})
+
+
+def fault_summary_long(summary: pl.DataFrame, *, by: str = "target") -> pl.DataFrame:
+    """The wide summary as (key, class, runs) rows, classes in FAULT_CLASSES order, zeros dropped."""
+    long = summary.unpivot(index=[by], on=list(FAULT_CLASSES), variable_name="class", value_name="runs")
+    rank = {c: i for i, c in enumerate(FAULT_CLASSES)}
+    return (long.filter(pl.col("runs") > 0)
+            .with_columns(pl.col("class").replace_strict(rank, return_dtype=pl.Int64).alias("class_rank")))
+
+
+def fault_rows_for_targets(scenarios: list, targets: Iterable[str]) -> pl.DataFrame:
+    """The fault sweep of each scenario under the given ``targets``, whether or not it names them.
+
+    Same protocol as the runner's sweep (one unfaulted run counts the
+    allocations, then run ``i`` fails allocation ``i``), so a posted and a
+    fixed variant can be compared over the very same scenarios.  A scenario
+    the target cannot express or run is skipped.
+    """
+    from dmabuf_lab.litmus.runner import classify_fault_run, run_once
+    from dmabuf_lab.revisions.base import CANNOT_EXPRESS, NOT_AVAILABLE
+
+    rows = []
+    for sc in scenarios:
+        for t in targets:
+            base = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, t)
+            if base.outcome in (NOT_AVAILABLE, CANNOT_EXPRESS):
+                continue
+            rev, variant = split_target(t)
+            for i in range(1, base.nr_allocs + 1):
+                v = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, t, fail_nth=i)
+                site = base.alloc_sites[i - 1] if i - 1 < len(base.alloc_sites) else "?"
+                rows.append({"scenario": sc.name, "target": t, "revision": rev, "variant": variant,
+                             "index": i, "site": str(site), "outcome": v.outcome,
+                             "result": classify_fault_run(base, v), "findings": [str(f) for f in v.findings]})
+    return pl.DataFrame(rows, schema=FAULT_SCHEMA)
+
+
+def scenarios_naming(scenarios: list, revision: str) -> list:
+    """The scenarios that check ``revision`` in any variant."""
+    return [sc for sc in scenarios if any(split_target(t)[0] == revision for t in sc.targets())]
+
+
+def posted_vs_fixed_faults(scenarios: list, revisions: Optional[Iterable[str]] = None) -> pl.DataFrame:
+    """For every revision that declares bugs: its scenarios swept as posted and as fixed.
+
+    Revisions without bugs have no fixed variant and are swept as posted only.
+    """
+    from dmabuf_lab.revisions import available_revisions, get_revision
+
+    frames = []
+    for rev in revisions if revisions is not None else available_revisions():
+        mine = scenarios_naming(scenarios, rev)
+        if not mine:
+            continue
+        targets = [rev] + ([f"{rev}:fixed"] if get_revision(rev).bugs else [])
+        frames.append(fault_rows_for_targets(mine, targets))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=FAULT_SCHEMA)

@@ -1,0 +1,266 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (dmabuf-lab)
+#     language: python
+#     name: dmabuf-lab
+# ---
+
+# %% [markdown]
+# # The negotiation matrix: every revision, every driver pair
+#
+# Each revision of the design answers the same question differently: given
+# this exporter and this importer, what does the importer end up holding?
+# An sg_table of DMA addresses, a typed list of physical or device
+# addresses, an error, or nothing because the revision has no way to write
+# one of the two drivers at all.
+#
+# This notebook runs attach, map, unmap and detach for every
+# (exporter, importer) pair that each revision's drivers can express, on
+# every topology preset, and draws the verdicts as heat maps.  The pairs use
+# one representative export per exporter driver (a 2 MiB slice of a VF's
+# BAR 2 for vfio-pci where the topology has VFs, a 2 MiB VRAM BO for xe, a
+# 2 MiB system-heap buffer) and the importer device a driver of that kind
+# would sit on (the exporting VF's PF for xe, a NIC for RDMA and the legacy
+# sg_table importer).  Revisions are listed as they are posted:
+# R0 is mainline, R6 the 2026-02 mapping-types RFC.
+
+# %% tags=["parameters"]
+small = False              # the tests and `dmabuf-lab run --small` set this
+topologies = ["xe-sriov-8vf", "gpu-nic-same-switch", "gpu-nic-split-root", "vfio-passthrough"]
+
+# %%
+if small:
+    topologies = ["xe-sriov-8vf", "gpu-nic-same-switch"]
+
+import textwrap
+
+import altair as alt
+import polars as pl
+from IPython.display import display
+
+from dmabuf_lab.experiments.negotiation import negotiation_matrix
+from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, class_counts, compare_revisions,
+                                                      revision_order, short_names, who_orders, with_classes)
+from dmabuf_lab.figures import render_heatmap, render_table, save_figure
+from dmabuf_lab.revisions import available_revisions, get_revision
+
+revisions = available_revisions()
+SHORT = short_names(revisions)
+for r in revisions:
+    rev = get_revision(r)
+    print(f"{SHORT[r]:3} {r:24} {rev.date}  {rev.title}")
+
+# %%
+matrix = with_classes(negotiation_matrix(topologies=topologies, revisions=revisions))
+matrix = matrix.with_columns(pl.col("revision").replace_strict(SHORT).alias("rev"),
+                             (pl.col("revision").replace_strict(SHORT) + " " + pl.col("revision")).alias("rev_label"))
+pair_order = list(dict.fromkeys(matrix["pair"].to_list()))   # the driver registry's order
+rev_labels = [f"{SHORT[r]} {r}" for r in revision_order(revisions)]
+print(f"{matrix.height} runs: {len(revisions)} revisions x {len(pair_order)} driver pairs x "
+      f"{len(topologies)} topologies (pairs a revision cannot express have no row)")
+
+# %% [markdown]
+# ## The heat map
+#
+# Colour is the class of the verdict; the label is the verdict itself
+# (`-` for cannot-express).  A `*` marks a run in which the kernel-runtime
+# model recorded findings (leaks, missing lock, ...), listed in the tooltip
+# and the table at the end.
+# An empty cell means that revision has no driver module for one side of
+# the pair (the 2026-02 RFC converts vfio, iommufd and xe; it has no peer
+# GPU over a private link).
+
+# %%
+plot = matrix.with_columns(
+    pl.when(pl.col("findings").list.len() > 0).then(pl.col("outcome") + "*")
+    .otherwise(pl.col("outcome")).str.replace("cannot-express", "-", literal=True).alias("label"),
+    pl.col("findings").list.join(", ").alias("findings_text"))
+classes = list(CLASSES)
+base = alt.Chart(plot).encode(
+    x=alt.X("rev_label:N", sort=rev_labels, title=None, axis=alt.Axis(labelAngle=-40)),
+    y=alt.Y("pair:N", sort=pair_order, title=None),
+)
+cells = base.mark_rect(stroke="white").encode(
+    color=alt.Color("class:N", title="verdict", sort=classes,
+                    scale=alt.Scale(domain=classes, range=[CLASS_COLOURS[c] for c in classes])),
+    tooltip=["topology", "revision", "exporter", "importer", "outcome", "findings_text",
+             "exporter_device", "importer_device", "step", "detail"])
+labels = base.mark_text(fontSize=9).encode(text="label:N")
+heat = (alt.layer(cells, labels, data=plot)
+        .properties(width=80 * len(revisions), height=17 * len(pair_order))
+        .facet(facet=alt.Facet("topology:N", sort=topologies, title=None), columns=2)
+        .properties(title="What the importer ends up with, per revision and driver pair"))
+
+
+first = topologies[0]
+legend = "  ".join(f"{SHORT[r]}={r}" for r in revision_order(revisions))
+email = (render_heatmap(plot.filter(pl.col("topology") == first), "pair", "rev", "label")
+         + "\n\n- = cannot express; . = no driver; * = the model recorded findings\n"
+         + textwrap.fill(legend, 72, break_on_hyphens=False, break_long_words=False))
+save_figure(heat, plot.drop("findings").with_columns(pl.Series("findings", plot["findings_text"])).drop(
+            "findings_text"), name="matrix",
+            caption=f"Negotiation verdicts per revision and driver pair ({first} in text)",
+            text=email)
+
+# %% [markdown]
+# Reading across a row shows what each revision changed for that pair:
+#
+# * vfio-pci -> xe on `xe-sriov-8vf` is the PF importing its own VF's VRAM:
+#   an sg_table of P2P addresses in mainline, the IOV interconnect in the
+#   offer list, RFC v1, RFC v2 and the 2025-10 mapping types, and back to
+#   SGT_P2P in the 2026-02 RFC, which defines no IOV type.
+# * vfio-pci -> iommufd and -> kvm are where "who maps" matters: physical
+#   addresses (`phys`, `pal`) where the revision can carry them at all.
+# * Where a topology has no VFs, the representative vfio-pci export is the
+#   GPU's own BAR and the xe importer is that same GPU: a lab construction
+#   (one function cannot be bound to both drivers), and under RFC v1 it
+#   reaches the `iov-match-pf` bug and crashes.
+# * An sg_table-only importer (`legacy`) keeps working wherever the
+#   exporter can still produce an sg_table, and vfio-pci never can for a
+#   static importer.
+
+# %% [markdown]
+# ## Counting the classes
+#
+# How often each revision gives an importer *something* it can use, summed
+# over the topologies.
+
+# %%
+counts = class_counts(matrix).with_columns(
+    pl.col("revision").replace_strict(SHORT).alias("rev"),
+    pl.col("class").replace_strict({c: i for i, c in enumerate(classes)}, return_dtype=pl.Int64).alias("rank"))
+count_chart = (
+    alt.Chart(counts)
+    .mark_bar()
+    .encode(y=alt.Y("revision:N", sort=revision_order(revisions), title=None),
+            x=alt.X("cells:Q", title="runs", stack="normalize", axis=alt.Axis(format="%")),
+            color=alt.Color("class:N", sort=classes, title="verdict",
+                            scale=alt.Scale(domain=classes, range=[CLASS_COLOURS[c] for c in classes])),
+            order=alt.Order("rank:Q"),
+            tooltip=["revision", "class", "cells"])
+    .properties(width=420, height=22 * len(revisions), title="Verdict classes per revision, all topologies")
+)
+wide = counts.pivot(on="class", index="rev", values="cells").fill_null(0)
+save_figure(count_chart, counts, name="classes",
+            caption="Verdict classes per revision (runs over all topologies)",
+            text=render_table(wide.select("rev", *[c for c in classes if c in wide.columns])
+                              .rename({"addresses (typed)": "typed", "cannot-express": "cannot"})))
+
+# %% [markdown]
+# ## What each topology changes
+#
+# Most verdicts do not depend on the topology: the revision and the two
+# drivers decide.  The rows below are the (revision, pair) cells whose
+# verdict differs between topologies.
+
+# %%
+varies = (matrix.group_by("revision", "pair").agg(pl.col("outcome").n_unique().alias("n"))
+          .filter(pl.col("n") > 1).select("revision", "pair"))
+by_topo = (matrix.join(varies, on=["revision", "pair"])
+           .pivot(on="topology", index=["revision", "pair"], values="outcome").sort("revision", "pair"))
+with pl.Config(tbl_rows=40, fmt_str_lengths=30):
+    display(by_topo)
+
+# %% [markdown]
+# ## Whose order wins: the offer list and the 2026-02 matcher
+#
+# In Thomas Hellström's offer list (R2) the importer lists what it can
+# take, in order of preference, and the exporter accepts the first entry it
+# can serve: the importer's preference wins.  The 2026-02 RFC's
+# `dma_buf_match_mapping()` walks the exporter's list on the outside, so the
+# exporter's order wins.  The matrix's default importers state no
+# preference between two kinds, so this needs its own run: an RDMA NIC
+# behind the same switch as a GPU whose BAR vfio-pci exports, able to take
+# DMA addresses or physical addresses, asked both ways round
+# (revisions.md Oracle 1).
+
+# %%
+orders = who_orders(revisions)
+orders.select("revision", "importer_prefers", "outcome", "findings", "importer_order")
+
+# %%
+order_chart = (
+    alt.Chart(orders.with_columns(pl.col("outcome").map_elements(
+        lambda o: next((c for c, m in CLASSES.items() if o in m), "errno"), return_dtype=pl.Utf8).alias("class")))
+    .mark_rect(stroke="white")
+    .encode(x=alt.X("importer_prefers:N", title="importer's preference", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("revision:N", sort=revision_order(revisions), title=None),
+            color=alt.Color("class:N", title="verdict", sort=classes,
+                            scale=alt.Scale(domain=classes, range=[CLASS_COLOURS[c] for c in classes])),
+            tooltip=["revision", "importer_prefers", "outcome", "importer_order"])
+    .properties(width=260, height=22 * len(revisions),
+                title="vfio-pci BAR -> RDMA NIC: does the importer's order matter?")
+)
+order_text = order_chart.mark_text(fontSize=11).encode(text="outcome:N", color=alt.value("black"))
+order_email = orders.with_columns(pl.col("revision").replace_strict(SHORT).alias("rev")).select(
+    "rev", "importer_prefers", "outcome", "importer_order")
+save_figure(order_chart + order_text, orders, name="who_orders",
+            caption="Whose preference wins: RDMA importer asking dma-addr vs phys first",
+            text=render_table(order_email))
+
+# %% [markdown]
+# Under the offer list the NIC gets what it asked for first.  Under the
+# 2026-02 RFC it gets a physical-address list (PAL) either way, because
+# vfio lists PAL before SGT_P2P and the exporter's list is the outer loop.
+# (The `lock` finding is the reviewers' vfio `match_mapping` bug: it asserts
+# the reservation lock, which attach does not hold.)  Wherever the verdict
+# is the same both ways, the importer's order decides nothing: either the
+# revision has no importer list at all, or the exporter's list does the
+# ordering.
+
+# %% [markdown]
+# ## Offer list vs 2026-02 across the whole matrix
+#
+# Every cell where R2 and R6 disagree.  Besides the ordering, the two differ
+# in what an exporter without support gets wrapped into (R2's generic
+# dma_addr_t interconnect, R6's SGT type), in the errno for "no common
+# type" (-EOPNOTSUPP from `dma_buf_negotiate()`, -EINVAL from
+# `dma_buf_match_mapping()`), and in reach (R6 has no KVM importer and no
+# peer GPU).
+
+# %%
+a, b = "offer-list", "mapping-types-2026-02"
+if a in revisions and b in revisions:
+    diff = compare_revisions(matrix, a, b)
+    diff_pairs = (diff.group_by("exporter", "importer", a, b).agg(pl.col("topology").sort().alias("topologies"))
+                  .sort("exporter", "importer"))
+    diff_plot = diff.with_columns((pl.col("exporter") + " -> " + pl.col("importer")).alias("pair"),
+                                  (pl.col(a) + "  vs  " + pl.col(b)).alias("change"))
+    diff_chart = (
+        alt.Chart(diff_plot)
+        .mark_rect(stroke="white")
+        .encode(x=alt.X("topology:N", sort=topologies, title=None, axis=alt.Axis(labelAngle=-30)),
+                y=alt.Y("pair:N", title=None),
+                color=alt.Color("change:N", title=f"{SHORT[a]} vs {SHORT[b]}"),
+                tooltip=["pair", "topology", a, b])
+        .properties(width=90 * len(topologies), height=18 * diff_plot["pair"].n_unique(),
+                    title=f"Cells where {a} and {b} disagree")
+    )
+    diff_email = diff_pairs.with_columns(pl.col("topologies").list.len().alias("topos")).select(
+        (pl.col("exporter") + ">" + pl.col("importer")).alias("pair"), pl.col(a).alias(SHORT[a]),
+        pl.col(b).alias(SHORT[b]), "topos")
+    save_figure(diff_chart, diff.with_columns(pl.lit(a).alias("a"), pl.lit(b).alias("b")), name="r2_vs_r6",
+                caption=f"Cells where {a} ({SHORT[a]}) and {b} ({SHORT[b]}) differ",
+                text=render_table(diff_email))
+    with pl.Config(tbl_rows=40):
+        display(diff_pairs)
+
+# %% [markdown]
+# ## Findings behind the verdicts
+#
+# The runs that ended with a usable verdict but in which the model recorded
+# findings.  Each is a litmus scenario away from a bug report.
+
+# %%
+flagged = (matrix.filter(pl.col("findings").list.len() > 0)
+           .with_columns(pl.col("findings").list.join(", ").alias("findings"))
+           .group_by("revision", "pair", "outcome", "findings").agg(pl.col("topology").n_unique().alias("topologies"))
+           .sort("revision", "pair"))
+with pl.Config(tbl_rows=60, fmt_str_lengths=40):
+    display(flagged)

@@ -1,0 +1,100 @@
+"""Litmus scenarios and fault sweeps as frames (dmabuf_lab.experiments.litmus_frames)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dmabuf_lab.experiments.litmus_frames import (check_summary, fault_rows_for_targets, fault_summary,
+                                                  fault_summary_long, load_scenarios, scenario_checks)
+from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, run_once
+from dmabuf_lab.litmus.scenario import load_scenario
+
+REPO = Path(__file__).resolve().parents[2]
+X550 = REPO / "data" / "captures" / "lspci-intel-x550-1.txt"
+
+# revisions.md Oracle 5 (vfio + iommufd -> PAL under R6) and R0 (the private vfio -> iommufd
+# bridge returns the phys_vec when nr_ranges == 1).
+CAPTURE_SCENARIO = """
+question = "Does a scenario on a captured machine give the Oracle 5 verdicts?"
+topology = "{topology}"
+
+[exporter]
+driver = "vfio-pci"
+device = "0000:05:00.0"
+bar = 0
+ranges = [[0x0, 0x200000]]
+
+[importer]
+driver = "iommufd"
+
+[expect]
+mainline = "phys"
+mapping-types-2026-02 = "pal"
+"mapping-types-2026-02:fixed" = "pal"
+"""
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_scenario_accepts_a_capture_path(tmp_path, relative):
+    import os
+
+    ref = os.path.relpath(X550, tmp_path) if relative else str(X550)
+    path = tmp_path / "capture.toml"
+    path.write_text(CAPTURE_SCENARIO.format(topology=ref))
+    sc = load_scenario(path)
+    assert "0000:05:00.0" in sc.fresh_topology().devices
+    checks = {c.target: c for c in check_scenario(sc)}
+    assert checks["mainline"].verdict.outcome == "phys"
+    assert checks["mapping-types-2026-02:fixed"].verdict.outcome == "pal"
+    assert checks["mapping-types-2026-02:fixed"].ok
+    # the same through the frame builder
+    df = scenario_checks(scenarios=[sc])
+    assert df.filter(pl.col("target") == "mapping-types-2026-02:fixed")["observed"].to_list() == ["pal"]
+
+
+def test_scenario_checks_frame_on_the_oracle5_files():
+    df = scenario_checks(select="oracle5")
+    assert set(df["scenario"]) == {"oracle5-vfio-to-iommufd", "oracle5-vfio-to-sgt-importer"}
+    r6 = df.filter(pl.col("revision") == "mapping-types-2026-02")
+    got = {(s, v): o for s, v, o in r6.select("scenario", "variant", "observed").iter_rows()}
+    assert got[("oracle5-vfio-to-iommufd", "posted")] == "pal"
+    assert got[("oracle5-vfio-to-sgt-importer", "posted")] == "sgt-p2p"
+    # ok is outcome_ok and findings_ok
+    assert (df["ok"] == (df["outcome_ok"] & df["findings_ok"])).all()
+    summary = check_summary(df)
+    assert summary["checks"].sum() == df.height
+    assert (summary["agree"] + summary["differ"] == summary["checks"]).all()
+
+
+def test_fault_summary_counts_hand_rows():
+    rows = pl.DataFrame({
+        "scenario": ["a"] * 5, "target": ["r", "r", "r", "r:fixed", "r:fixed"],
+        "revision": ["r"] * 5, "variant": ["posted"] * 3 + ["fixed"] * 2, "index": [1, 2, 3, 1, 2],
+        "site": ["s"] * 5, "outcome": ["x"] * 5, "result": ["clean", "leak", "leak", "ok", "clean"],
+        "findings": [[]] * 5}, schema_overrides={"findings": pl.List(pl.Utf8)})
+    s = fault_summary(rows)
+    assert s.columns == ["target", "injected", *FAULT_CLASSES]
+    r = s.filter(pl.col("target") == "r").row(0, named=True)
+    assert (r["injected"], r["clean"], r["leak"], r["ok"]) == (3, 1, 2, 0)
+    f = s.filter(pl.col("target") == "r:fixed").row(0, named=True)
+    assert (f["injected"], f["ok"], f["clean"]) == (2, 1, 1)
+    long = fault_summary_long(s)
+    assert long["runs"].sum() == 5 and (long["runs"] > 0).all()
+
+
+def test_fault_rows_one_per_allocation_and_target():
+    sc = load_scenario(REPO / "litmus" / "rfc-v1-xe-pf-imports-own-vf.toml")
+    targets = ["rfc-v1", "rfc-v1:fixed"]
+    df = fault_rows_for_targets([sc], targets)
+    for t in targets:
+        base = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, t)
+        got = sorted(df.filter(pl.col("target") == t)["index"].to_list())
+        assert got == list(range(1, base.nr_allocs + 1))
+    assert set(df["result"]) <= set(FAULT_CLASSES)
+
+
+def test_load_scenarios_select():
+    got = load_scenarios(select="rfc-v1-block")
+    assert [s.name for s in got] == ["rfc-v1-block-boundary"]

@@ -1,0 +1,71 @@
+"""Views of the negotiation matrix (dmabuf_lab.experiments.negotiation_views)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dmabuf_lab.experiments.negotiation import negotiation_matrix
+from dmabuf_lab.experiments.negotiation_views import (NO_DRIVER, compare_revisions, outcome_class, short_names,
+                                                      who_orders, with_classes)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("outcome,cls", [("sgt", "sg_table"), ("sgt-p2p", "sg_table"), ("pal", "addresses (typed)"),
+                                         ("iov", "addresses (typed)"), ("-EOPNOTSUPP", "errno"),
+                                         ("-EINVAL", "errno"), ("cannot-express", "cannot-express"),
+                                         ("crash", "crash"), ("private", "private"), ("model-error", "lab error")])
+def test_outcome_class(outcome, cls):
+    assert outcome_class(outcome) == cls
+
+
+def test_short_names_follow_posting_order():
+    assert short_names(["mainline", "mapping-types-2026-02", "rfc-v1"]) == {
+        "mainline": "R0", "mapping-types-2026-02": "R6", "rfc-v1": "R3"}
+
+
+@pytest.fixture(scope="module")
+def matrix():
+    return with_classes(negotiation_matrix(topologies=["xe-sriov-8vf"]))
+
+
+def test_matrix_has_the_revisions_md_oracle5_verdicts(matrix):
+    r6 = matrix.filter(pl.col("revision") == "mapping-types-2026-02")
+    cell = {(e, i): o for e, i, o in r6.select("exporter", "importer", "outcome").iter_rows()}
+    assert cell[("vfio-pci", "iommufd")] == "pal"            # vfio + iommufd -> PAL
+    assert cell[("vfio-pci", "xe")] == "sgt-p2p"             # vfio + an SGT importer -> SGT_P2P
+    assert cell[("vfio-pci", "rdma")] == "sgt-p2p"
+    assert set(matrix["class"]) <= {"sg_table", "addresses (typed)", "private", "errno", "cannot-express", "crash"}
+    assert (matrix["pair"] == matrix["exporter"] + " -> " + matrix["importer"]).all()
+
+
+def test_compare_revisions_on_hand_rows():
+    df = pl.DataFrame({"revision": ["a", "a", "b", "b", "a"], "exporter": ["e", "e", "e", "e", "x"],
+                       "importer": ["i", "j", "i", "j", "y"], "topology": ["t"] * 5,
+                       "outcome": ["sgt", "pal", "sgt", "-EINVAL", "sgt"]})
+    diff = compare_revisions(df, "a", "b")
+    got = sorted(diff.select("exporter", "importer", "a", "b").iter_rows())
+    assert got == [("e", "j", "pal", "-EINVAL"), ("x", "y", "sgt", NO_DRIVER)]
+
+
+def test_who_orders_oracle1():
+    # revisions.md Oracle 1: R2 gives the importer's first acceptable offer; R6 walks the
+    # exporter's list outside, and vfio offers [PAL, SGT_P2P].
+    df = who_orders(["offer-list", "mapping-types-2026-02"])
+    r2 = df.filter(pl.col("revision") == "offer-list")
+    assert (r2["outcome"] == r2["first_choice"]).all()
+    assert set(r2["importer_order"]) == {"follows the importer"}
+    r6 = df.filter(pl.col("revision") == "mapping-types-2026-02")
+    assert set(r6["outcome"]) == {"pal"} and r6.height == 2
+    assert set(r6["importer_order"]) == {"same either way"}
+
+
+def test_negotiation_matrix_takes_a_capture_path():
+    path = str(REPO / "data" / "captures" / "lspci-intel-x550-1.txt")
+    df = negotiation_matrix(topologies=[path], revisions=["mainline", "mapping-types-2026-02"])
+    assert set(df["topology"]) == {path}
+    cell = {(r, e, i): o for r, e, i, o in df.select("revision", "exporter", "importer", "outcome").iter_rows()}
+    assert cell[("mapping-types-2026-02", "vfio-pci", "iommufd")] == "pal"
+    assert cell[("mainline", "vfio-pci", "iommufd")] == "phys"
