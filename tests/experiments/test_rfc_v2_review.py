@@ -1,7 +1,6 @@
 """RFC v2 frames: container bytes by hand, ownership of an unmap-less mapping, container_of."""
 from __future__ import annotations
 
-import polars as pl
 
 from dmabuf_lab.experiments import rfc_v2_review as rv
 
