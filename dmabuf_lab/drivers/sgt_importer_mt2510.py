@@ -1,6 +1,7 @@
 """The sg_table importer under mapping-types-2025-10 (R5): unchanged driver code over the
 core's compat wrappers, which build its SGT match list.  What it holds is read
-from ``attach->map_type``."""
+from ``attach->map_type`` (``sgt`` once the exporter has moved the buffer to
+system memory, whatever type matched)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -22,4 +23,10 @@ class Mt2510SgtImporter(SgtImporter):
         super().__init__(session, core=MT2510_CORE)
 
     def _kind(self) -> str:
-        return mt.mapping_kind(self.attachment)
+        # As under the 2026-02 RFC (sgt_importer_mt.py): an exporter that has
+        # moved the buffer to system memory hands out system pages through
+        # the SGT_P2P match it made at attach; that is not P2P.
+        kind = mt.mapping_kind(self.attachment)
+        if kind == "sgt-p2p" and self.s.shared.get("p2p_memory") is False:
+            return "sgt"
+        return kind

@@ -28,7 +28,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--revision", metavar="R",
                         help="check only this revision (or 'revision:variant')")
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print each run's trace")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print the full-width table (no abbreviations) and each run's trace")
     parser.add_argument("--list", action="store_true",
                         help="list the revisions (variants, bugs) and which drivers each can express")
 
@@ -43,6 +44,102 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 def _fmt_findings(kinds) -> str:
     return "[" + ", ".join(kinds) + "]" if kinds else "[]"
+
+
+#: The default table fits this many columns; -v prints the full-width one.
+TABLE_WIDTH = 100
+
+#: Short forms used only by the default (narrow) table; a legend names them.
+SHORT_REVISIONS = {"mapping-types-2025-10": "mt-2025-10", "mapping-types-2026-02": "mt-2026-02"}
+SHORT_FINDINGS = {"use-after-free": "uaf", "use-after-revoke": "after-revoke", "double-free": "dbl-free",
+                  "mistranslation": "mistrans", "overstated-segment": "overstated",
+                  "uninitialised": "uninit", "no-mapping": "no-map"}
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns, marking the cut with '~'."""
+    return text if len(text) <= width else text[:width - 1] + "~"
+
+
+def short_target(target: str) -> str:
+    """``mapping-types-2026-02:fixed`` -> ``mt-2026-02:fixed`` (other names unchanged)."""
+    rev, sep, variant = target.partition(":")
+    return SHORT_REVISIONS.get(rev, rev) + sep + variant
+
+
+def _short_findings(kinds) -> str:
+    return ",".join(SHORT_FINDINGS.get(k, k) for k in kinds) if kinds else "-"
+
+
+def _findings_cell(c) -> str:
+    """Observed findings, short; '!' in front when they are not the expected ones."""
+    kinds = c.verdict.finding_kinds
+    if c.findings_ok:
+        return _short_findings(kinds)
+    return "!" + (_short_findings(kinds) if kinds else "(none)")
+
+
+def narrow_table(checks, width: int = TABLE_WIDTH) -> str:
+    """The default ``litmus`` table: one heading line per scenario, one row per target.
+
+    The heading is the scenario name and as much of its question as fits;
+    rows show the target (long revision names shortened, see the legend),
+    the expected verdict, the observed one (``=`` when they agree), the
+    findings observed and ok/MISMATCH.  Cells that would push a line past
+    ``width`` columns are cut with ``~``; ``-v`` and ``--json`` keep
+    everything.
+    """
+    def col(title, cells, cap):
+        return min(max([len(title)] + [len(x) for x in cells]), cap)
+
+    ew = col("expected", [c.expected or "(any)" for c in checks], 14)
+    ow = col("observed", [c.verdict.outcome for c in checks if not c.outcome_ok], 14)
+    fw = col("findings", [_findings_cell(c) for c in checks], 24)
+    sw = col("status", ["ok" if c.ok else "MISMATCH" for c in checks], 8)
+    tw = col("scenario / revision", [short_target(c.target) for c in checks],
+             max(20, width - (2 + 2 + ew + 2 + ow + 2 + fw + 2 + sw)))
+    fmt = "  {:<%d}  {:<%d}  {:<%d}  {:<%d}  {:<%d}" % (tw, ew, ow, fw, sw)
+    out = [fmt.format("scenario / revision", "expected", "observed", "findings", "status").rstrip(),
+           "  " + "-" * (tw + ew + ow + fw + sw + 8)]
+    used_rev, used_find = set(), set()
+    last = None
+    for c in checks:
+        if c.scenario.path != last:
+            last = c.scenario.path
+            head = c.scenario.name
+            rest = width - len(head) - 3
+            if rest > 10:
+                head += " - " + _cut(c.scenario.question, rest)
+            out.append(_cut(head, width))
+        rev = split_target(c.target)[0]
+        if rev in SHORT_REVISIONS:
+            used_rev.add(rev)
+        used_find.update(k for k in c.verdict.finding_kinds if k in SHORT_FINDINGS)
+        exp = c.expected if c.expected is not None else "(any)"
+        obs = "=" if c.expected is not None and c.outcome_ok else c.verdict.outcome
+        finds = _findings_cell(c)
+        out.append(fmt.format(_cut(short_target(c.target), tw), _cut(exp, ew), _cut(obs, ow),
+                              _cut(finds, fw), "ok" if c.ok else "MISMATCH").rstrip())
+    legend = [f"{SHORT_REVISIONS[r]} = {r}" for r in SHORT_REVISIONS if r in used_rev]
+    legend += [f"{SHORT_FINDINGS[k]} = {k}" for k in SHORT_FINDINGS if k in used_find]
+    if legend:
+        out.append("")
+        out.extend(_wrap("legend: ", legend, width))
+    out.extend(_wrap("", ["observed '=': as expected", "findings '!': not the expected ones (see the diff)",
+                          "-v: the full table and the traces"], width))
+    return "\n".join(out)
+
+
+def _wrap(prefix: str, items: list, width: int) -> list:
+    lines, cur = [], prefix
+    for i, item in enumerate(items):
+        piece = item + (";" if i < len(items) - 1 else "")
+        if len(cur) + len(piece) + 1 > width and cur.strip():
+            lines.append(cur.rstrip())
+            cur = " " * len(prefix)
+        cur += piece + " "
+    lines.append(cur.rstrip())
+    return lines
 
 
 def _check_revision_arg(rev: str | None) -> None:
@@ -94,13 +191,16 @@ def main(args) -> int:
         print()
         return 1 if bad else 0
 
-    rows = []
-    for c in checks:
-        exp = c.expected if c.expected is not None else "(any)"
-        rows.append([c.scenario.name, c.target, exp, c.verdict.outcome,
-                     _fmt_findings(c.verdict.finding_kinds), "ok" if c.ok else "MISMATCH"])
-    if rows:
+    if checks and args.verbose:
+        rows = []
+        for c in checks:
+            exp = c.expected if c.expected is not None else "(any)"
+            want = "" if c.findings_ok else " (expected " + _fmt_findings(c.expected_findings or ()) + ")"
+            rows.append([c.scenario.name, c.target, exp, c.verdict.outcome,
+                         _fmt_findings(c.verdict.finding_kinds) + want, "ok" if c.ok else "MISMATCH"])
         print(_table(rows, ["scenario", "revision", "expected", "observed", "findings", "status"]))
+    elif checks:
+        print(narrow_table(checks))
     if args.verbose:
         for c in checks:
             print(f"\n# {c.scenario.name} [{c.target}]")
@@ -108,8 +208,8 @@ def main(args) -> int:
                 print("  " + line)
     nscen = len({c.scenario.path for c in checks})
     if bad:
-        print()
         for c in bad:
+            print()
             print("\n".join(c.diff()))
         print(f"\n{len(bad)} mismatch(es) in {len(checks)} checks over {nscen} scenario(s)")
         return 1

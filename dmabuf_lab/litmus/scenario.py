@@ -13,13 +13,13 @@ give.  The minimum format (it may grow; these keys keep their meaning)::
     device = "0000:03:00.2"                # PCI address in that topology
     bar = 2
     ranges = [[0x0, 0x200000], [0x600000, 0x200000]]   # [offset, length] inside the BAR
-    # any other key is a driver option (e.g. migratable = false for xe)
+    # other keys: options the driver declares (drivers/registry.py; litmus/README.md lists them)
 
     [importer]
     driver = "xe"                          # iommufd, kvm, rdma, legacy, peer-gpu, xe
     device = "0000:03:00.0"
     dynamic = true                         # optional
-    # any other key is a driver option (e.g. allow_peer2peer = false)
+    # other keys: options the driver declares, e.g. allow_peer2peer = false
 
     [expect]                               # per revision: a mapping kind or an errno
     mainline = "sgt-p2p"
@@ -36,7 +36,8 @@ Outcomes: a mapping kind (``sgt``, ``sgt-p2p``, ``iov``, ``pal``,
 exactly the listed kinds (none when it is not listed under ``[findings]``).
 
 Loading validates everything a kernel path would not: an unknown key,
-revision, driver, mapping kind, errno or finding; a device not in the
+revision, driver, driver option (each driver declares the options it reads
+in ``dmabuf_lab.drivers.registry``), mapping kind, errno or finding; a device not in the
 topology; a range that is not ``[offset, length]`` with positive length
 inside the BAR.  Each problem raises :class:`ScenarioError` naming the file,
 the line where known, and the key.  Range properties the exporter itself
@@ -46,6 +47,8 @@ zero-length ranges to the kernel.
 """
 from __future__ import annotations
 
+import difflib
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -126,6 +129,11 @@ def _line_of(text: str, section: Optional[str], key: str) -> Optional[int]:
     return None
 
 
+def _looks_like_path(ref: str) -> bool:
+    """True for a topology reference that is a file path rather than a preset name."""
+    return "/" in ref or "\\" in ref or bool(Path(ref).suffix)
+
+
 class _Loader:
     def __init__(self, path: Path, text: str):
         self.path = path
@@ -156,21 +164,42 @@ class _Loader:
 
     # -- the parts ---------------------------------------------------------
     def topology_arg(self, ref: str) -> str:
-        """A preset name as is; a path relative to the scenario file."""
+        """A preset name as is; a snapshot path resolved against the scenario file's directory.
+
+        A reference that names no preset and does not look like a path (no
+        directory separator, no suffix) stays as given, so loading it
+        reports the unknown preset and lists the known ones.
+        """
         from dmabuf_lab.hw import PRESETS
 
         if ref in PRESETS:
             return ref
-        candidate = self.path.parent / ref
-        return str(candidate) if candidate.exists() else ref
+        path = Path(ref).expanduser()
+        if not path.is_absolute():
+            # absolute, so a later fresh_topology() does not depend on the working directory
+            path = Path(os.path.abspath(self.path.parent / path))
+        if path.exists() or _looks_like_path(ref):
+            return str(path)
+        return ref
 
     def topology(self, ref: str):
         from dmabuf_lab.hw import load_topology
 
+        arg = self.topology_arg(ref)
+        if arg != ref or _looks_like_path(ref):
+            where = Path(arg)
+            if not where.exists():
+                raise self.err(f"topology snapshot {ref!r} not found (looked for {where}; a relative "
+                               f"path is resolved against the scenario file's directory)", None, "topology")
+            if not where.is_file() and not where.is_dir():
+                raise self.err(f"topology snapshot {where} is not a file or a sysfs snapshot directory",
+                               None, "topology")
         try:
-            return load_topology(self.topology_arg(ref))
+            return load_topology(arg)
         except LabInputError as exc:
             raise self.err(f"cannot load topology {ref!r}: {exc}", None, "topology") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self.err(f"cannot read topology snapshot {arg}: {exc}", None, "topology") from None
 
     def device(self, topo, bdf: Optional[str], section: str):
         if bdf is None:
@@ -194,6 +223,41 @@ class _Loader:
         if role not in DRIVERS[name].roles:
             raise self.err(f"driver {name!r} is never an {role} (it is: {', '.join(DRIVERS[name].roles)})",
                            section, "driver")
+
+    def options(self, table: dict, fixed_keys: set, driver: str, role: str, topo=None) -> dict:
+        """The driver options of an [exporter]/[importer] table, each declared by the driver.
+
+        Any key that is neither one of the table's own keys nor an option
+        the driver declares (``drivers.registry``) is an error naming the
+        valid ones; so is a value of the wrong type or outside its choices.
+        """
+        from dmabuf_lab.drivers.registry import check_options
+
+        opts = {k: v for k, v in table.items() if k not in fixed_keys}
+        problems = check_options(driver, role, opts)
+        if problems:
+            key, msg = problems[0]
+            if msg.startswith("unknown"):
+                from dmabuf_lab.drivers.registry import driver_options
+
+                msg += f" (and the table's own keys: {', '.join(sorted(fixed_keys))})"
+                close = difflib.get_close_matches(key, list(driver_options(driver, role)) + sorted(fixed_keys),
+                                                  n=1)
+                if close:
+                    msg += f"; did you mean {close[0]!r}?"
+            raise self.err(msg, role, key)
+        if topo is not None:
+            from dmabuf_lab.drivers.registry import driver_options
+
+            for key, opt in driver_options(driver, role).items():
+                if opt.kind == "bdf" and key in opts:
+                    try:
+                        topo.device(opts[key])
+                    except (LabInputError, KeyError, ValueError):
+                        known = ", ".join(sorted(getattr(topo, "devices", {}))) or "none"
+                        raise self.err(f"device {opts[key]!r} is not in the topology (known: {known})",
+                                       role, key) from None
+        return opts
 
     def ranges(self, value, dev, bar, unchecked: bool) -> tuple:
         sec = "exporter"
@@ -287,7 +351,7 @@ class _Loader:
                                f"{sorted(getattr(edev, 'bars', {}))})", "exporter", "bar")
         unchecked = bool(exp.get("unchecked_ranges", False))
         ranges = self.ranges(exp.get("ranges", []), edev, bar, unchecked)
-        eopts = {k: v for k, v in exp.items() if k not in EXPORTER_KEYS}
+        eopts = self.options(exp, EXPORTER_KEYS, edrv, "exporter", topo)
 
         idrv = self.need_str(imp, "driver", "importer")
         self.driver(idrv, "importer", "importer")
@@ -296,7 +360,7 @@ class _Loader:
         dynamic = imp.get("dynamic")
         if dynamic is not None and not isinstance(dynamic, bool):
             raise self.err(f"dynamic must be true or false, got {dynamic!r}", "importer", "dynamic")
-        iopts = {k: v for k, v in imp.items() if k not in IMPORTER_KEYS}
+        iopts = self.options(imp, IMPORTER_KEYS, idrv, "importer", topo)
 
         expect = {}
         raw_expect = data.get("expect", {})

@@ -72,3 +72,28 @@ def test_fault_sweep_reports_per_revision(tmp_path, capsys):
     row = [line.split() for line in out.splitlines() if line.startswith("mapping-types-2026-02 ")][0]
     injected = int(row[1])
     assert injected > 0 and sum(map(int, row[2:])) == injected
+
+
+def test_default_table_fits_100_columns_and_verbose_keeps_full_names(capsys):
+    assert main(["litmus"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    # long revision names are shortened in the table and named in the legend
+    assert "  mt-2026-02:fixed " in out and "mt-2026-02 = mapping-types-2026-02" in out
+    assert main(["litmus", "-v", str(SHIPPED / "oracle5-vfio-to-iommufd.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "mapping-types-2026-02:fixed" in out and "mt-2026-02" not in out
+    assert "# oracle5-vfio-to-iommufd [mapping-types-2026-02]" in out     # the traces
+
+
+def test_narrow_table_marks_what_differs(tmp_path, capsys):
+    src = (SHIPPED / "oracle5-vfio-to-iommufd.toml").read_text()
+    bad = tmp_path / "w.toml"
+    # R0 bridge: phys, no findings (revisions.md R0); claim a leak instead
+    assert "\nmainline = []" in src
+    bad.write_text(src.replace("\nmainline = []", '\nmainline = ["leak"]'))
+    assert main(["litmus", str(bad)]) == 1
+    out = capsys.readouterr().out
+    row = [line for line in out.splitlines() if line.startswith("  mainline ")][0]
+    assert row.split() == ["mainline", "phys", "=", "!(none)", "MISMATCH"]
+    assert "-   findings expected: ['leak']" in out and "+   findings observed: []" in out
