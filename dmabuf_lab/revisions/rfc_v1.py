@@ -26,6 +26,15 @@ them by ``fixed``.  None of these was named in the thread's reviews, which
 were about the interface (kerneldoc, pointer identity, xarray of pointers,
 iterators, mapping types); the three marked (facts) are listed in
 ``reference/address-facts.md``, the rest were found by the lab.
+
+Three have no litmus scenario and are tested directly in
+``tests/revisions/test_rfc_v1.py``: no modelled driver reaches
+``null-attach`` (xe asserts its attachment, the others pass what attach
+returned) or ``unmap-early-return`` (xe, the only importer with ranges to
+give back, unmaps before it clears ``allow_ic``, and vfio has the unmap
+op); ``xe-remap-leak`` is reached, but every posted IOV map also leaks its
+``dma_buf_ranges`` (``xe-ranges-leak``), and a scenario compares finding
+kinds, so fixing it alone still shows a ``leak``.
 """
 from __future__ import annotations
 
@@ -51,9 +60,11 @@ REVISION = Revision(
     seed="002_2eeb82b91fd257bf.txt",
     patch="[RFC 0/8] dma-buf: Add support for mapping dmabufs via interconnects (Vivek Kasireddy)",
     bugs={
-        "null-attach": "(lab) dma_buf_map/unmap_interconnect() read attach->dmabuf before WARN_ON(!attach)",
+        "null-attach": "(lab) dma_buf_map/unmap_interconnect() read attach->dmabuf before WARN_ON(!attach); "
+                       "no driver passes NULL (unit test only)",
         "unmap-early-return": "(lab) dma_buf_unmap_interconnect() returns without freeing the ranges when "
-                              "allow_ic is clear or the exporter has no unmap op",
+                              "allow_ic is clear or the exporter has no unmap op; no driver path gets "
+                              "there (unit test only)",
         "ic-revoked": "(lab) vfio accepts an interconnect attach before its revoked test and "
                       "vfio_pci_map_interconnect() never tests revoked",
         "iov-match-pf": "(lab) vfio_pci_match_iov_interconnect() accepts a PF exporter: pci_physfn() of "
@@ -62,7 +73,8 @@ REVISION = Revision(
         "xe-no-fallback": "(lab) xe_bo_xarray_to_dma_addr() returns 0 when it cannot translate: "
                           "no sg_table and no DPA array, the bind dereferences a NULL sg_table",
         "xe-remap-leak": "(lab) a second xe_bo_move_dmabuf() overwrites dma_data: the old DPA array "
-                         "and the LMEM object reference leak",
+                         "and the LMEM object reference leak; the ranges leak masks it in every "
+                         "scenario (unit test)",
         "xe-bo-addr-page-size": "(lab) xe_bo_addr() is passed the range length as page_size; "
                                 "xe_assert(page_size <= PAGE_SIZE) fires on CONFIG_DRM_XE_DEBUG",
         "vf-lookup-last-page": "(facts) xe_find_vf_dev() tests phys < start + len - PAGE_SIZE: "

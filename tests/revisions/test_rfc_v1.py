@@ -351,3 +351,120 @@ def test_fault_sweep_of_attach_and_map():
     for i in range(1, base + 1):
         w = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, "rfc-v1:fixed", fail_nth=i)
         assert w.finding_kinds == [], (i, w.findings)
+
+
+# --- the three lab-found bugs no litmus scenario can isolate -------------------------------------------
+#
+# null-attach and unmap-early-return sit on paths no modelled driver takes; xe-remap-leak is reached,
+# but every posted IOV map also leaks its dma_buf_ranges, and a scenario compares finding kinds only.
+# So each is tested here directly (see the module docstring of dmabuf_lab/revisions/rfc_v1.py).
+
+def _runs_of_every_rfc_v1_scenario(target):
+    out = {}
+    for path in sorted(LITMUS.glob("*.toml")):
+        sc = load_scenario(path)
+        if any(t.split(":")[0] == "rfc-v1" for t in sc.targets()):
+            v = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, target)
+            out[sc.name] = (v.outcome, sorted((f.kind, f.site, f.message) for f in v.findings))
+    return out
+
+
+@pytest.mark.parametrize("bug", ["null-attach", "unmap-early-return"])
+def test_no_scenario_reaches_the_core_only_bugs(bug):
+    """No driver hands dma_buf_{map,unmap}_interconnect() a NULL attachment, and xe (their only
+    caller with ranges to give back) unmaps before it clears allow_ic, against vfio, which has an
+    unmap op: fixing either bug alone changes no scenario's run at all.  If this fails, a driver
+    path now reaches the bug: give it a scenario and update the docstrings."""
+    posted = _runs_of_every_rfc_v1_scenario("rfc-v1")
+    assert len(posted) >= 20
+    assert _runs_of_every_rfc_v1_scenario(f"rfc-v1:fix-{bug}") == posted
+
+
+def test_xe_error_unwind_unmaps_with_allow_ic_still_set():
+    """The one xe call of dma_buf_unmap_interconnect(): xe_bo_xarray_to_dma_addr() failed (only
+    -ENOMEM can make it fail as posted).  Patch 7 calls it before `attach->allow_ic = allow_ic`,
+    so even the posted early return is not taken: failing each allocation of the run in turn
+    gives the same result posted and with fix-unmap-early-return."""
+    sc = load_scenario(LITMUS / "rfc-v1-xe-pf-imports-own-vf.toml")
+    base = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, "rfc-v1")
+    sites = base.alloc_sites
+    dpa = [i for i, s in enumerate(sites, 1) if s.endswith("xe_bo_xarray_to_dma_addr")]
+    assert len(dpa) == 1                                     # one map, one DPA array
+    for i in range(1, base.nr_allocs + 1):
+        got = []
+        for t in ("rfc-v1", "rfc-v1:fix-unmap-early-return"):
+            v = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, t, fail_nth=i)
+            got.append((v.outcome, sorted((f.kind, f.site) for f in v.findings)))
+        assert got[0] == got[1], (i, sites[i - 1], got)
+    # the DPA array failing: xe gives the ranges back (nothing from the IOV map leaks) and falls
+    # back to the sg_table, whose only leak is 6.19's inherited sg-helper chunk
+    v = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, "rfc-v1", fail_nth=dpa[0])
+    assert v.outcome == "sgt-p2p"
+    assert not [f for f in v.findings if "dma_buf_ranges" in f.message or "range_" in f.message]
+
+
+def test_null_attachment_in_unmap_oopses_as_posted_and_warns_when_fixed():
+    with Kernel(), variant("posted"):
+        r = dma_buf_ranges()
+        with pytest.raises(Oops):
+            dma_buf_unmap_interconnect(None, r)
+    with Kernel() as k, variant("fix-null-attach"):
+        assert dma_buf_unmap_interconnect(None, dma_buf_ranges()) is None
+    assert [f.kind for f in k.findings] == ["warn"]
+
+
+@pytest.mark.parametrize("v, kinds", [("posted", ["leak"]), ("fix-unmap-early-return", [])])
+def test_unmap_when_the_exporter_has_no_unmap_op(v, kinds):
+    """Patch 1: `if (!ic_ops || !ic_ops->unmap_interconnect) return;` comes before xa_destroy and
+    kfree, so the core's own dma_buf_ranges leaks (the exporter stored nothing here)."""
+    calls = []
+
+    def map_ic(attach, ranges):
+        calls.append("map")
+        return 0
+
+    ops = dma_buf_ops_ic(interconnect_ops=dma_buf_interconnect_ops(map_interconnect=map_ic))
+    with Kernel() as k, variant(v):
+        a = _attach(ops)
+        r = _locked_map(a)
+        assert not IS_ERR(r) and calls == ["map"]
+        dma_resv_lock(a.dmabuf.resv)
+        dma_buf_unmap_interconnect(a, r)
+        dma_resv_unlock(a.dmabuf.resv)
+    assert sorted({f.kind for f in k.findings}) == kinds
+    if kinds:
+        assert all("dma_buf_ranges" in f.message for f in k.findings)
+
+
+def _leaks_by_what(target, steps):
+    from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec
+    exp = ExporterSpec("vfio-pci", VF1, 2, ((0x0, 2 * MiB),))
+    imp = ImporterSpec("xe", PF)
+    v = run_once(load_topology("xe-sriov-8vf"), exp, imp, steps, target)
+    assert v.outcome == "iov", v.detail
+    what = {"ranges": "struct dma_buf_ranges", "range array": "x range_", "DPA array": "x drm_pagemap_addr",
+            "LMEM reference": "(xe_bo_get) never dropped"}
+    count = {w: sum(needle in f.message for f in v.findings if f.kind == "leak") for w, needle in what.items()}
+    return v.finding_kinds, count
+
+
+def test_remap_leak_is_masked_by_the_ranges_leak():
+    """Patch 7, one 2 MiB range of VF1, validated twice around a vfio reset (move):
+
+    posted: each map allocates a dma_buf_ranges and vfio's one-entry range array that xe never
+    gives back (xe-ranges-leak): 2 + 2; the second map overwrites dma_data, so the first DPA array
+    and one of the two xe_bo_get() references are lost while delete_mem_notify frees and puts the
+    second: 1 + 1.  fix-xe-remap-leak frees the first before mapping again: 0 + 0, the ranges
+    leaks stay, so the finding kinds (all a scenario compares) are the same.
+    """
+    steps = ("attach", "map", "move", "map", "unmap", "detach")
+    kinds, posted = _leaks_by_what("rfc-v1", steps)
+    assert posted == {"ranges": 2, "range array": 2, "DPA array": 1, "LMEM reference": 1}
+    fkinds, fix = _leaks_by_what("rfc-v1:fix-xe-remap-leak", steps)
+    assert fix == {"ranges": 2, "range array": 2, "DPA array": 0, "LMEM reference": 0}
+    assert kinds == fkinds == ["leak"]
+    # one map only: nothing to overwrite, the two variants leak the same
+    one = ("attach", "map", "unmap", "detach")
+    assert _leaks_by_what("rfc-v1", one) == _leaks_by_what("rfc-v1:fix-xe-remap-leak", one)
+    assert _leaks_by_what("rfc-v1", one)[1] == {"ranges": 1, "range array": 1, "DPA array": 0,
+                                                "LMEM reference": 0}
