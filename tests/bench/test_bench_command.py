@@ -1,0 +1,50 @@
+"""`dmabuf-lab bench` end to end on tiny sizes."""
+import argparse
+import json
+
+from dmabuf_lab.bench import command
+
+
+def parse(argv):
+    p = argparse.ArgumentParser()
+    command.add_arguments(p)
+    return p.parse_args(argv)
+
+
+def test_quick_bench_writes_json(tmp_path, capsys):
+    args = parse(["--quick", "--sizes", "1000", "2000", "--kernels", "translate_sriov", "page_table_emit",
+                  "--backend", "reference", "numba", "cuda", "--out", str(tmp_path), "--machine", "ci box",
+                  "--port-subset", "200", "--no-containers"])
+    assert command.main(args) == 0
+    out = capsys.readouterr().out
+    files = list(tmp_path.glob("ci-box-*-quick.json"))
+    assert len(files) == 1, files
+    doc = json.loads(files[0].read_text())
+    assert doc["machine"] == "ci-box" and doc["device"]
+    assert doc["roofline"]["cpu"]["copy_bytes"] == 32 << 20
+    assert any("32 MiB" in n for n in doc["notes"]) and "32 MiB" in out
+    kinds = {(r["kernel"], r["backend"], r["ranges"]) for r in doc["results"]}
+    assert ("translate_sriov", "numba", 2000) in kinds and ("page_table_emit", "reference", 1000) in kinds
+    for r in doc["results"]:
+        assert r["seconds"] > 0 and r["bytes_moved"] > 0 and r["roofline_ratio"] > 0
+        assert r["python_port_subset"] == 200 and r["python_port_scaled"]
+        assert r["vs_reference"] > 0
+    # no GPU here: the cuda rows are skipped with a reason, never silently dropped
+    if not any(r["backend"] == "cuda" for r in doc["results"]):
+        assert any(s["backend"] == "cuda" and "GPU" in s["reason"] for s in doc["skipped"])
+    assert {t["target"] for t in doc["targets"]}  # targets listed even when not measured
+    assert not list(tmp_path.glob(".bench-*"))  # the temporary file was renamed away
+
+
+def test_linearity_slope_of_linear_data():
+    rows = [{"kernel": "k", "backend": "b", "ranges": n, "seconds": 2e-9 * n, "ns_per_range": 2.0}
+            for n in (10 ** 4, 10 ** 5, 10 ** 6)]
+    (lin,) = command.linearity(rows)
+    assert abs(lin["loglog_slope"] - 1.0) < 1e-9
+
+
+def test_targets_report_misses_by_how_much():
+    rows = [{"kernel": "translate_sriov", "backend": "numba", "ranges": 10 ** 7, "roofline_ratio": 0.4}]
+    t = next(x for x in command.check_targets(rows, [10 ** 7]) if x["kernel"] == "translate_sriov"
+             and x["goal"] == 0.8)
+    assert t["met"] is False and "missed by 50%" in t["note"]
