@@ -49,7 +49,7 @@ import altair as alt
 import polars as pl
 
 from dmabuf_lab.experiments import offer_negotiation as on
-from dmabuf_lab.experiments.scenario_table import scenario_verdicts, with_findings
+from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
 from dmabuf_lab.revisions import get_revision
 
@@ -201,13 +201,13 @@ save_figure(runs_chart + runs_text, shown.drop("detail"), name="offer_runs",
 # compares the posted runs with the expectations written in the files.
 
 # %%
-lit = with_findings(scenario_verdicts(["offer-list"], every_variant=True))
+lit = with_findings(scenario_checks(revision=["offer-list"], every_variant=True))
 lit.pivot(on="variant", index="scenario", values="cell")
 
 # %%
 print(f"{lit.filter(pl.col('ok') == True).height} of {lit.filter(pl.col('ok').is_not_null()).height} "
       "expectations hold")
-lit.filter(pl.col("variant") == "posted").filter(pl.col("findings") != "").select("scenario", "cell")
+lit.filter(pl.col("variant") == "posted").filter(pl.col("findings").list.len() > 0).select("scenario", "cell")
 
 # %% [markdown]
 # Where the posted offer-list variant shows a finding, it is the inherited

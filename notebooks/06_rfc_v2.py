@@ -48,7 +48,7 @@ import altair as alt
 import polars as pl
 
 from dmabuf_lab.experiments import rfc_v2_review as rv
-from dmabuf_lab.experiments.scenario_table import fault_sweep_frame, scenario_verdicts, with_findings
+from dmabuf_lab.experiments.litmus_frames import fault_rows, scenario_checks, with_findings
 from dmabuf_lab.figures import render_bars, render_heatmap, render_table, save_figure
 from dmabuf_lab.revisions import get_revision
 
@@ -178,9 +178,11 @@ rv.container_of_cases()
 # posted and with the lab's fixes (cells: outcome `+findings`).
 
 # %%
-lit = with_findings(scenario_verdicts(["rfc-v2"], also=["rfc-v1", "rfc-v1:fixed", "rfc-v2:fixed"]))
+lit = with_findings(scenario_checks(revision=["rfc-v2"], also=["rfc-v1", "rfc-v1:fixed", "rfc-v2:fixed"]))
 targets = ["rfc-v1", "rfc-v1:fixed", "rfc-v2", "rfc-v2:fixed"]
-side = lit.filter(pl.col("target").is_in(targets))
+side = lit.filter(pl.col("target").is_in(targets)).select(
+    "scenario", "question", "target", "revision", "variant", "expected", "observed", "step",
+    pl.col("findings").list.join(","), pl.col("expected_findings").list.join(","), "ok", "detail", "cell")
 side.pivot(on="target", index="scenario", values="cell").select(["scenario", *targets])
 
 # %%
@@ -233,7 +235,7 @@ save_figure(scen_chart + scen_text, side.drop("detail", "question"), name="scena
 # was left behind), `ok` (tolerated), or the worst new finding.
 
 # %%
-sweep = fault_sweep_frame(["rfc-v1", "rfc-v2"])
+sweep = fault_rows(revision=["rfc-v1", "rfc-v2"])
 sweep = sweep.filter(pl.col("target").is_in(targets))
 counts = sweep.group_by("target", "result").len().rename({"len": "runs"}).sort("target", "result")
 counts.pivot(on="result", index="target", values="runs").fill_null(0)

@@ -50,7 +50,7 @@ import altair as alt
 import polars as pl
 
 from dmabuf_lab.experiments import mapping_types_review as mr
-from dmabuf_lab.experiments.scenario_table import scenario_verdicts, with_findings
+from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
 from dmabuf_lab.revisions import get_revision
 
@@ -196,7 +196,7 @@ save_figure(mchart, matrix.drop("detail"), name="importer_matrix",
 # the scenarios whose verdict its own fix changes:
 
 # %%
-lit = with_findings(scenario_verdicts([mr.R6], every_variant=True))
+lit = with_findings(scenario_checks(revision=[mr.R6], every_variant=True))
 bugs = mr.bug_effects(lit)
 bugs.select("bug", "found_by", "scenarios_changed", "example", "posted", "fix_only_this", "all_fixed")
 
@@ -335,7 +335,7 @@ save_figure(rchart, rule, name="dynamic_only",
 # `ok` compares with the expectation in the file.
 
 # %%
-both = with_findings(scenario_verdicts([mr.R5, mr.R6]))
+both = with_findings(scenario_checks(revision=[mr.R5, mr.R6]))
 checked = both.filter(pl.col("ok").is_not_null())
 print(f"{checked.filter(pl.col('ok')).height} of {checked.height} expectations hold "
       f"over {both['scenario'].n_unique()} scenarios")

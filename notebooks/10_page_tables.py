@@ -46,31 +46,17 @@ if small:
 
 import os
 
-# numba's OpenMP threads spin at each barrier by default; on a busy 2-core
-# machine a spinning thread can hold a core another needs and one call then
-# takes milliseconds.  Sleeping waits keep the timings below about the code.
-# (Must be set before the first parallel kernel runs in this process.)
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+from dmabuf_lab.experiments.notebook_setup import passive_omp_wait, say, span
+
+passive_omp_wait()   # before the first parallel kernel runs in this process
 
 import altair as alt
 import polars as pl
-from IPython.display import Markdown, display
 
 from dmabuf_lab.experiments import page_tables as P
-from dmabuf_lab.experiments.translation import growth, random_ranges, xe_topology
-from dmabuf_lab.figures import render_bars, render_heatmap, render_lines, render_table, save_figure
+from dmabuf_lab.experiments.translation import growth, xe_topology
+from dmabuf_lab.figures import render_heatmap, render_lines, render_table, save_figure
 from dmabuf_lab.kernels.pt_formats import FORMATS
-
-
-def say(text: str) -> None:
-    """Prose that quotes numbers from this run."""
-    display(Markdown(text))
-
-
-def span(values, fmt: str = ".2f", unit: str = "") -> str:
-    """'lo to hi' for a series of numbers, or one number when they agree at this precision."""
-    lo, hi = format(min(values), fmt) + unit, format(max(values), fmt) + unit
-    return lo if lo == hi else f"{lo} to {hi}"
 
 
 topo = xe_topology()

@@ -143,7 +143,7 @@ def scenario_lines(cells: pl.DataFrame) -> str:
     return "\n".join(out)
 
 
-save_figure(scenario_chart, checks.drop("vrank"), name="scenarios",
+save_figure(scenario_chart, checks.drop("vrank", "detail"), name="scenarios",
             caption=f"Litmus: {checks.height} checks, {int(checks['ok'].sum())} agree with the facts",
             text=scenario_lines(cells)
             + "\n\n+N = N more variants checked\n"

@@ -93,7 +93,15 @@ def dma_buf_export(exp_info: dma_buf_export_info):
         return ERR_PTR(-EINVAL)
     if exp_info.owner is not None and getattr(exp_info.owner, "gone", False):
         return ERR_PTR(-ENOENT)     # try_module_get() failed
+    return __dma_buf_export(exp_info)
 
+
+def __dma_buf_export(exp_info: dma_buf_export_info):
+    """dma_buf_export() past its checks: the anon file, then the zeroed struct.
+
+    -ENOMEM (or the file's error) when an allocation fails.  Every revision
+    that changes only the checks of dma_buf_export() ends in this part.
+    """
     f = alloc_file_pseudo(exp_info.flags, _dma_buf_file_release)
     if IS_ERR(f):
         return f
@@ -104,7 +112,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
         return ERR_PTR(-ENOMEM)
 
     dmabuf.priv = exp_info.priv
-    dmabuf.ops = ops
+    dmabuf.ops = exp_info.ops
     dmabuf.size = exp_info.size
     dmabuf.exp_name = exp_info.exp_name
     dmabuf.owner = exp_info.owner
@@ -323,8 +331,8 @@ def _dev_name(dev) -> str:
 __all__ = [
     "CONFIG_DMABUF_MOVE_NOTIFY", "dma_buf", "dma_buf_ops", "dma_buf_attach_ops",
     "dma_buf_export_info", "dma_buf_attachment", "dma_buf_attachment_is_dynamic",
-    "dma_buf_is_dynamic", "dma_buf_pin_on_map", "dma_buf_export", "dma_buf_fd", "dma_buf_get",
-    "dma_buf_put", "dma_buf_release", "dma_buf_dynamic_attach", "dma_buf_attach",
+    "dma_buf_is_dynamic", "dma_buf_pin_on_map", "dma_buf_export", "__dma_buf_export", "dma_buf_fd",
+    "dma_buf_get", "dma_buf_put", "dma_buf_release", "dma_buf_dynamic_attach", "dma_buf_attach",
     "dma_buf_detach", "dma_buf_pin", "dma_buf_unpin", "dma_buf_map_attachment",
     "dma_buf_map_attachment_unlocked", "dma_buf_unmap_attachment",
     "dma_buf_unmap_attachment_unlocked", "dma_buf_move_notify", "close_fd",

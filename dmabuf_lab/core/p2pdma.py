@@ -79,6 +79,15 @@ def pcim_p2pdma_provider(pdev, bar: int):
     return p2p.mem[bar]
 
 
+def pci_p2pdma_distance(provider_dev, client) -> int:
+    """The topology's P2P distance from ``provider_dev``'s memory to ``client``; -1 when
+    P2P is impossible, which includes a client that is no PCI function (the kernel
+    finds no PCI parent for it) and no provider at all."""
+    if provider_dev is None or client is None or not hasattr(client, "bdf"):
+        return -1
+    return hw.pci_p2pdma_distance(provider_dev, client)
+
+
 def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
     """How ``dev`` reaches the provider's BAR: one of hw's PCI_P2PDMA_MAP_* values.
 

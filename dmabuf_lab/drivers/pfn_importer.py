@@ -16,12 +16,11 @@ Two shapes, both walking the buffer one page at a time through
   PFN has no struct page, hence no pgmap and no p2pdma provider to choose
   a P2P mapping from, so it is refused (-EOPNOTSUPP).  It holds ``dma-addr``.
 
-The sg_table importers of this revision are :class:`SgtImporter` over
-:data:`GET_PFN_CORE`.
+The sg_table importers of this revision are :class:`GetPfnSgtImporter`;
+:func:`make_device_importer` picks between it and :class:`PfnDmaImporter`
+for the device importers.
 """
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL, DMA_MAPPING_ERROR, dma_map_phys, dma_unmap_phys
 from dmabuf_lab.core.ops import dma_buf_attach_ops
@@ -31,20 +30,16 @@ from dmabuf_lab.kmodel import ENOMEM, EOPNOTSUPP, KernelError, errname
 from dmabuf_lab.revisions import get_pfn as gp
 from dmabuf_lab.revisions.base import ImporterDriver
 
-GET_PFN_CORE = SimpleNamespace(
-    dma_buf_attach=gp.dma_buf_attach,
-    dma_buf_dynamic_attach=gp.dma_buf_dynamic_attach,
-    dma_buf_detach=gp.dma_buf_detach,
-    dma_buf_map_attachment=gp.dma_buf_map_attachment,
-    dma_buf_unmap_attachment=gp.dma_buf_unmap_attachment,
-)
-
 
 class GetPfnSgtImporter(SgtImporter):
     """A device importer that keeps dma_buf_map_attachment() under the RFC."""
 
-    def __init__(self, session):
-        super().__init__(session, core=GET_PFN_CORE)
+    core = gp
+
+    def __init__(self, session, name=None):
+        if name is not None:
+            self.name = name
+        super().__init__(session)
 
 
 class PfnTableImporter(ImporterDriver):
@@ -108,7 +103,9 @@ class PfnDmaImporter(ImporterDriver):
 
     name = "pfn dma importer"
 
-    def __init__(self, session):
+    def __init__(self, session, name=None):
+        if name is not None:
+            self.name = name
         super().__init__(session)
         self.dev = importer_dev(session, self.name)
         self.dmabuf = None
@@ -171,3 +168,15 @@ class PfnDmaImporter(ImporterDriver):
         if self.attached:
             gp.dma_buf_detach(self.dmabuf, self.attachment)
             self.attached = False
+
+
+def make_device_importer(session, name: str) -> ImporterDriver:
+    """The device importer ``name`` (RDMA, the xe PF, a peer GPU) under get-pfn.
+
+    importer-maps: it maps the exporter's PFNs itself (:class:`PfnDmaImporter`);
+    posted and exporter-maps: the unchanged dynamic sg_table path
+    (:class:`GetPfnSgtImporter`).
+    """
+    if gp.importer_maps():
+        return PfnDmaImporter(session, name)
+    return GetPfnSgtImporter(session, name)

@@ -9,15 +9,16 @@ mapping; the next map rebuilds it.  The lab calls what it holds ``sgt-p2p``
 when the attachment allows P2P and the exporter's memory is device memory
 (``session.shared["p2p_memory"]``), else ``sgt``.
 
-The attach/map entry points are parameters, so a later revision that keeps
-this importer unchanged (offer-list's legacy path, the mapping-type compat
-wrappers) can reuse the class with its own core functions.
+The attach/map entry points come from ``core``, a revision's module that
+defines them under their kernel names, so a later revision that keeps this
+importer unchanged (offer-list's legacy path, the mapping-type compat
+wrappers) reuses the class by naming its own module.
 """
 from __future__ import annotations
 
 import importlib
-from types import SimpleNamespace
-from typing import Any, Optional
+from types import ModuleType
+from typing import Optional
 
 from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.core.ops import dma_buf_attach_ops
@@ -27,14 +28,6 @@ from dmabuf_lab.revisions.base import ImporterDriver
 
 #: drivers/dma-buf/dma-buf.c as merged (the module; ``dmabuf_lab.core.dma_buf`` names the struct)
 mainline = importlib.import_module("dmabuf_lab.core.dma_buf")
-
-MAINLINE_CORE = SimpleNamespace(
-    dma_buf_attach=mainline.dma_buf_attach,
-    dma_buf_dynamic_attach=mainline.dma_buf_dynamic_attach,
-    dma_buf_detach=mainline.dma_buf_detach,
-    dma_buf_map_attachment=mainline.dma_buf_map_attachment,
-    dma_buf_unmap_attachment=mainline.dma_buf_unmap_attachment,
-)
 
 
 class SgtImporter(ImporterDriver):
@@ -49,10 +42,12 @@ class SgtImporter(ImporterDriver):
 
     name = "sgt importer"
     default_dynamic = True
+    #: The revision's module whose dma_buf_attach(), dma_buf_dynamic_attach(),
+    #: dma_buf_detach() and dma_buf_(un)map_attachment() this importer calls.
+    core: ModuleType = mainline
 
-    def __init__(self, session, core: Any = MAINLINE_CORE, devname: Optional[str] = None):
+    def __init__(self, session, devname: Optional[str] = None):
         super().__init__(session)
-        self.core = core
         spec = session.importer
         self.dynamic = self.default_dynamic if spec.dynamic is None else spec.dynamic
         self.allow_peer2peer = bool(spec.option("allow_peer2peer", self.dynamic))

@@ -15,14 +15,17 @@ from __future__ import annotations
 from dmabuf_lab.drivers.common import check_ptr
 from dmabuf_lab.drivers.sgt_importer import SgtImporter
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
-from dmabuf_lab.revisions.rfc_v1 import RFC_V1_CORE, dma_buf_map_interconnect, dma_buf_unmap_interconnect
+from dmabuf_lab.revisions import rfc_v1
+from dmabuf_lab.revisions.rfc_v1 import dma_buf_map_interconnect, dma_buf_unmap_interconnect
 
 
 class RfcV1SgtImporter(SgtImporter):
     """An sg_table importer written against RFC v1's core."""
 
+    core = rfc_v1
+
     def __init__(self, session, devname=None):
-        super().__init__(session, core=RFC_V1_CORE, devname=devname)
+        super().__init__(session, devname=devname)
         self.map_via = session.importer.option("map_via", "sgt")
         self.hold_resv = bool(session.importer.option("hold_resv", True))
         self.ranges = None

@@ -7,24 +7,13 @@ hardware page table is sized and filled in one walk.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from dmabuf_lab.addr import for_each_sgtable_dma_sg
 from dmabuf_lab.drivers.sgt_importer import SgtImporter
 from dmabuf_lab.revisions import rfc_v2
 
-V2_CORE = SimpleNamespace(
-    dma_buf_attach=rfc_v2.dma_buf_attach,
-    dma_buf_dynamic_attach=rfc_v2.dma_buf_dynamic_attach,
-    dma_buf_detach=rfc_v2.dma_buf_detach,
-    dma_buf_map_attachment=rfc_v2.dma_buf_map_attachment,
-    dma_buf_unmap_attachment=rfc_v2.dma_buf_unmap_attachment,
-)
-
 
 class V2SgtImporter(SgtImporter):
-    def __init__(self, session):
-        super().__init__(session, core=V2_CORE)
+    core = rfc_v2
 
 
 def count_walk(importer, sgt) -> int:

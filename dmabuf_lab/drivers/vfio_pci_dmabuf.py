@@ -175,14 +175,16 @@ vfio_pci_dmabuf_ops_fixed = dma_buf_ops(
 )
 
 
-def vfio_pci_dma_buf_iommufd_map(attachment, phys) -> int:
+def vfio_pci_dma_buf_iommufd_map(attachment, phys, *,
+                                 ops: tuple = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed)) -> int:
     """The private vfio -> iommufd bridge: copy the single range into ``phys``.
 
-    -EOPNOTSUPP when the buffer is not vfio's or has more than one range,
-    -ENODEV when revoked; needs the reservation lock.
+    -EOPNOTSUPP when the buffer is not vfio's (its ops are none of ``ops``, the
+    tables of the revision in use) or has more than one range, -ENODEV when
+    revoked; needs the reservation lock.
     """
     dma_resv_assert_held(attachment.dmabuf.resv)
-    if attachment.dmabuf.ops not in (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed):
+    if attachment.dmabuf.ops not in ops:
         return -EOPNOTSUPP
     priv = attachment.dmabuf.priv
     if priv.revoked:
@@ -281,6 +283,58 @@ def memdup_array_user(src: list, n: int):
     return arr
 
 
+def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
+                            priv_type: type = vfio_pci_dma_buf) -> tuple[int, Any]:
+    """vfio_pci_core_feature_dma_buf() up to the export: checks, ranges, ``priv``, registration.
+
+    Returns ``(0, priv)`` (a ``priv_type``, registration held) or ``(ret,
+    None)`` with everything undone, ``ret`` being what the ioctl returns (0
+    for a PROBE).  RFC v1's version of the ioctl shares this part.
+    """
+    if vdev.pci_ops is None or vdev.pci_ops.get_dmabuf_phys is None:
+        return -EOPNOTSUPP, None
+    ret = vfio_check_feature(flags, VFIO_DEVICE_FEATURE_GET)
+    if ret != 1:
+        return ret, None
+    if not get_dma_buf.nr_ranges or get_dma_buf.flags:
+        return -EINVAL, None
+    if get_dma_buf.region_index >= VFIO_PCI_ROM_REGION_INDEX:
+        return -ENODEV, None
+
+    dma_ranges = memdup_array_user(get_dma_buf.dma_ranges, get_dma_buf.nr_ranges)
+    if IS_ERR(dma_ranges):
+        return PTR_ERR(dma_ranges), None
+
+    ret, length = validate_dmabuf_input(get_dma_buf, dma_ranges)
+    if ret:
+        kfree(dma_ranges)
+        return ret, None
+
+    priv = kzalloc(priv_type)
+    if priv is None:
+        kfree(dma_ranges)
+        return -ENOMEM, None
+    priv.phys_vec = kcalloc(get_dma_buf.nr_ranges, phys_vec)
+    if priv.phys_vec is None:
+        kfree(priv)
+        kfree(dma_ranges)
+        return -ENOMEM, None
+
+    priv.vdev = vdev
+    priv.nr_ranges = get_dma_buf.nr_ranges
+    priv.size = length
+    priv.provider, ret = vdev.pci_ops.get_dmabuf_phys(vdev, get_dma_buf.region_index,
+                                                      priv.phys_vec, dma_ranges, priv.nr_ranges)
+    if ret:
+        return _err_free_phys(priv, dma_ranges, ret), None
+
+    kfree(dma_ranges)
+
+    if not vfio_device_try_get_registration(vdev):
+        return _err_free_phys(priv, None, -ENODEV), None
+    return 0, priv
+
+
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                                   *, faithful: bool = True, fixed_helper: bool = False) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF: export BAR slices as a dma-buf; an fd or -errno.
@@ -295,47 +349,9 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     ``faithful=False`` returns right after the put.  ``fixed_helper``
     exports with :data:`vfio_pci_dmabuf_ops_fixed`.
     """
-    if vdev.pci_ops is None or vdev.pci_ops.get_dmabuf_phys is None:
-        return -EOPNOTSUPP
-    ret = vfio_check_feature(flags, VFIO_DEVICE_FEATURE_GET)
-    if ret != 1:
-        return ret
-    if not get_dma_buf.nr_ranges or get_dma_buf.flags:
-        return -EINVAL
-    if get_dma_buf.region_index >= VFIO_PCI_ROM_REGION_INDEX:
-        return -ENODEV
-
-    dma_ranges = memdup_array_user(get_dma_buf.dma_ranges, get_dma_buf.nr_ranges)
-    if IS_ERR(dma_ranges):
-        return PTR_ERR(dma_ranges)
-
-    ret, length = validate_dmabuf_input(get_dma_buf, dma_ranges)
-    if ret:
-        kfree(dma_ranges)
-        return ret
-
-    priv = kzalloc(vfio_pci_dma_buf)
+    ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf)
     if priv is None:
-        kfree(dma_ranges)
-        return -ENOMEM
-    priv.phys_vec = kcalloc(get_dma_buf.nr_ranges, phys_vec)
-    if priv.phys_vec is None:
-        kfree(priv)
-        kfree(dma_ranges)
-        return -ENOMEM
-
-    priv.vdev = vdev
-    priv.nr_ranges = get_dma_buf.nr_ranges
-    priv.size = length
-    priv.provider, ret = vdev.pci_ops.get_dmabuf_phys(vdev, get_dma_buf.region_index,
-                                                      priv.phys_vec, dma_ranges, priv.nr_ranges)
-    if ret:
-        return _err_free_phys(priv, dma_ranges, ret)
-
-    kfree(dma_ranges)
-
-    if not vfio_device_try_get_registration(vdev):
-        return _err_free_phys(priv, None, -ENODEV)
+        return ret
 
     exp_info = dma_buf_export_info(
         ops=vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops,

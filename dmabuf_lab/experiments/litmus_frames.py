@@ -2,30 +2,36 @@
 
 :func:`scenario_checks` runs every scenario under every target it names
 (``revision`` or ``revision:variant``) through the litmus runner's API and
-returns one row per check; :func:`fault_rows` fails each allocation of each
-run in turn; :func:`fault_summary` counts how those injected failures ended,
-per target.  Nothing here shells out: the frames come from
-:mod:`dmabuf_lab.litmus.runner`, so new scenario files and new revisions
-show up without changes here.
+returns one row per check, optionally restricted to some revisions and
+widened to further variants (:func:`with_findings` adds a printable cell);
+:func:`fault_rows` fails each allocation of each run in turn;
+:func:`fault_summary` counts how those injected failures ended, per target.
+Nothing here shells out: the frames come from :mod:`dmabuf_lab.litmus.runner`
+and the scenario files are read when a function runs, so new scenario files
+and new revisions show up without changes here.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Union
 
 import polars as pl
 
-from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, fault_sweep_scenario
+from dmabuf_lab.litmus.runner import (FAULT_CLASSES, Check, fault_sweep_scenario, fault_sweep_target,
+                                      run_once, selected_targets)
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
-from dmabuf_lab.revisions import REVISIONS, split_target
+from dmabuf_lab.revisions import POSTED, REVISIONS, get_revision, split_target
 
 CHECK_SCHEMA = {
     "scenario": pl.Utf8, "target": pl.Utf8, "revision": pl.Utf8, "variant": pl.Utf8,
     "topology": pl.Utf8, "exporter": pl.Utf8, "importer": pl.Utf8,
     "expected": pl.Utf8, "observed": pl.Utf8, "expected_findings": pl.List(pl.Utf8),
     "findings": pl.List(pl.Utf8), "outcome_ok": pl.Boolean, "findings_ok": pl.Boolean, "ok": pl.Boolean,
-    "step": pl.Utf8, "question": pl.Utf8, "source": pl.Utf8,
+    "step": pl.Utf8, "question": pl.Utf8, "source": pl.Utf8, "detail": pl.Utf8,
 }
+
+#: A revision name, ``revision:variant``, or a collection of revision names.
+Revisions = Optional[Union[str, Iterable[str]]]
 
 
 def target_order(target: str) -> tuple:
@@ -47,23 +53,71 @@ def load_scenarios(paths: Optional[Iterable] = None, *, select: Optional[str] = 
     return [load_scenario(f) for f in files]
 
 
-def scenario_checks(paths: Optional[Iterable] = None, *, revision: Optional[str] = None,
-                    select: Optional[str] = None, scenarios: Optional[list] = None) -> pl.DataFrame:
-    """One row per (scenario, target): expected vs observed verdict and finding kinds."""
+def scenario_targets(sc, revision: Revisions = None) -> list[str]:
+    """The targets of ``sc`` that ``revision`` selects: the runner's rule for one name
+    (or ``revision:variant``), membership for a collection, all for None."""
+    if revision is None or isinstance(revision, str):
+        return selected_targets(sc, revision)
+    wanted = set(revision)
+    return [t for t in sc.targets() if split_target(t)[0] in wanted]
+
+
+def scenario_checks(paths: Optional[Iterable] = None, *, revision: Revisions = None,
+                    select: Optional[str] = None, scenarios: Optional[list] = None,
+                    every_variant: bool = False, also: Iterable[str] = ()) -> pl.DataFrame:
+    """One row per (scenario, target): expected vs observed verdict and finding kinds.
+
+    ``revision`` selects targets (see :func:`scenario_targets`).  With
+    ``every_variant`` a scenario is also run under the other variants of each
+    selected revision; ``also`` lists further ``revision[:variant]`` targets to
+    run every selected scenario under (for side-by-side comparisons).  Rows
+    for targets the scenario does not check have null expectations and null
+    ``outcome_ok`` / ``findings_ok`` / ``ok``.
+    """
     rows = []
     for sc in scenarios if scenarios is not None else load_scenarios(paths, select=select):
-        for c in check_scenario(sc, revision):
-            rev, variant = split_target(c.target)
-            v = c.verdict
-            rows.append({
-                "scenario": sc.name, "target": c.target, "revision": rev, "variant": variant,
-                "topology": sc.topology_ref, "exporter": sc.exporter.driver, "importer": sc.importer.driver,
-                "expected": c.expected, "observed": v.outcome,
-                "expected_findings": list(c.expected_findings or ()), "findings": list(v.finding_kinds),
-                "outcome_ok": c.outcome_ok, "findings_ok": c.findings_ok, "ok": c.ok,
-                "step": v.step or "", "question": sc.question, "source": sc.source,
-            })
+        checked = scenario_targets(sc, revision)
+        targets = list(checked)
+        if every_variant:
+            for rev in dict.fromkeys(split_target(t)[0] for t in checked):
+                for variant in get_revision(rev).variants:
+                    t = rev if variant == POSTED else f"{rev}:{variant}"
+                    if t not in targets:
+                        targets.append(t)
+        if targets:
+            targets += [t for t in also if t not in targets]
+        for t in targets:
+            v = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, t)
+            rows.append(_check_row(sc, Check(sc, t, v, sc.expect.get(t), sc.findings.get(t)),
+                                   checked=t in sc.targets()))
     return pl.DataFrame(rows, schema=CHECK_SCHEMA)
+
+
+def _check_row(sc, c: Check, checked: bool) -> dict:
+    rev, variant = split_target(c.target)
+    v = c.verdict
+    return {
+        "scenario": sc.name, "target": c.target, "revision": rev, "variant": variant,
+        "topology": sc.topology_ref, "exporter": sc.exporter.driver, "importer": sc.importer.driver,
+        "expected": c.expected, "observed": v.outcome,
+        "expected_findings": list(c.expected_findings or ()) if checked else None,
+        "findings": list(v.finding_kinds),
+        "outcome_ok": c.outcome_ok if checked else None, "findings_ok": c.findings_ok if checked else None,
+        "ok": c.ok if checked else None,
+        "step": v.step or "", "question": sc.question, "source": sc.source, "detail": v.detail,
+    }
+
+
+def with_findings(frame: pl.DataFrame, column: str = "observed") -> pl.DataFrame:
+    """Add ``cell``: ``column`` with `` +kind,kind`` appended when the checker found something.
+
+    ``findings`` may be a list of kinds (the frames here) or a comma-joined string.
+    """
+    found = pl.col("findings")
+    if frame.schema["findings"] != pl.Utf8:
+        found = found.list.join(",")
+    return frame.with_columns(
+        (pl.col(column) + pl.when(found != "").then(" +" + found).otherwise(pl.lit(""))).alias("cell"))
 
 
 def check_summary(checks: pl.DataFrame) -> pl.DataFrame:
@@ -81,7 +135,7 @@ FAULT_SCHEMA = {"scenario": pl.Utf8, "target": pl.Utf8, "revision": pl.Utf8, "va
                 "findings": pl.List(pl.Utf8)}
 
 
-def fault_rows(paths: Optional[Iterable] = None, *, revision: Optional[str] = None,
+def fault_rows(paths: Optional[Iterable] = None, *, revision: Revisions = None,
                select: Optional[str] = None, scenarios: Optional[list] = None) -> pl.DataFrame:
     """One row per injected allocation failure: where it failed and how the run ended.
 
@@ -90,12 +144,25 @@ def fault_rows(paths: Optional[Iterable] = None, *, revision: Optional[str] = No
     """
     rows = []
     for sc in scenarios if scenarios is not None else load_scenarios(paths, select=select):
-        for r in fault_sweep_scenario(sc, revision):
-            rev, variant = split_target(r.target)
-            rows.append({"scenario": r.scenario, "target": r.target, "revision": rev, "variant": variant,
-                         "index": r.index, "site": r.site, "outcome": r.outcome, "result": r.result,
-                         "findings": list(r.findings)})
+        for rev in _sweep_revisions(sc, revision):
+            rows += [_fault_row(r) for r in fault_sweep_scenario(sc, rev)]
     return pl.DataFrame(rows, schema=FAULT_SCHEMA)
+
+
+def _fault_row(r) -> dict:
+    rev, variant = split_target(r.target)
+    return {"scenario": r.scenario, "target": r.target, "revision": rev, "variant": variant,
+            "index": r.index, "site": str(r.site), "outcome": r.outcome, "result": r.result,
+            "findings": list(r.findings)}
+
+
+def _sweep_revisions(sc, revision: Revisions) -> list:
+    """What to pass to the runner's fault sweep for ``sc``: ``revision`` itself, or each
+    revision of a collection that the scenario names."""
+    if revision is None or isinstance(revision, str):
+        return [revision]
+    wanted = set(revision)
+    return [r for r in dict.fromkeys(split_target(t)[0] for t in sc.targets()) if r in wanted]
 
 
 def fault_summary(rows: pl.DataFrame, *, by: str = "target") -> pl.DataFrame:
@@ -128,22 +195,7 @@ def fault_rows_for_targets(scenarios: list, targets: Iterable[str]) -> pl.DataFr
     fixed variant can be compared over the very same scenarios.  A scenario
     the target cannot express or run is skipped.
     """
-    from dmabuf_lab.litmus.runner import classify_fault_run, run_once
-    from dmabuf_lab.revisions.base import CANNOT_EXPRESS, NOT_AVAILABLE
-
-    rows = []
-    for sc in scenarios:
-        for t in targets:
-            base = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, t)
-            if base.outcome in (NOT_AVAILABLE, CANNOT_EXPRESS):
-                continue
-            rev, variant = split_target(t)
-            for i in range(1, base.nr_allocs + 1):
-                v = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, t, fail_nth=i)
-                site = base.alloc_sites[i - 1] if i - 1 < len(base.alloc_sites) else "?"
-                rows.append({"scenario": sc.name, "target": t, "revision": rev, "variant": variant,
-                             "index": i, "site": str(site), "outcome": v.outcome,
-                             "result": classify_fault_run(base, v), "findings": [str(f) for f in v.findings]})
+    rows = [_fault_row(r) for sc in scenarios for t in targets for r in fault_sweep_target(sc, t)]
     return pl.DataFrame(rows, schema=FAULT_SCHEMA)
 
 

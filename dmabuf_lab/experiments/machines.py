@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 
 import polars as pl
 
-from dmabuf_lab.experiments.negotiation import COLUMNS, default_exporter, default_importer
+from dmabuf_lab.experiments.negotiation import SCHEMA, default_exporter, default_importer, pair_rows
 from dmabuf_lab.revisions import available_revisions
 from dmabuf_lab.revisions.base import DEFAULT_STEPS, ExporterSpec, ImporterSpec
 
@@ -225,28 +225,11 @@ def machine_negotiation(source: Source, label: str, revisions: Optional[Iterable
     loaded for every run (runs leave state on devices).  ``topology`` holds
     ``label``.
     """
-    from dmabuf_lab.drivers.registry import pairs
-    from dmabuf_lab.litmus.runner import run_once
-
     revs = list(revisions) if revisions is not None else available_revisions()
     rows = []
     for rev in revs:
-        for e, i in pairs(rev):
-            topo = load_machine(source)
-            exp = machine_exporter(topo, e)
-            if exp is None:
-                continue
-            imp = machine_importer(topo, i, exp)
-            if imp is None:
-                continue
-            v = run_once(topo, exp, imp, tuple(steps), rev)
-            rows.append({"revision": rev, "exporter": e, "importer": i, "topology": label,
-                         "outcome": v.outcome, "findings": v.finding_kinds,
-                         "exporter_device": exp.device or "", "importer_device": imp.device or "",
-                         "step": v.step or "", "detail": v.detail})
-    schema = {c: pl.Utf8 for c in COLUMNS}
-    schema["findings"] = pl.List(pl.Utf8)
-    return pl.DataFrame(rows, schema=schema)
+        rows += pair_rows(rev, lambda: load_machine(source), label, machine_exporter, machine_importer, steps)
+    return pl.DataFrame(rows, schema=SCHEMA)
 
 
 def with_xe_vfs(source: Source, pf_bdf: str, *, num_vfs: int, vram_size: int, lmem_quota: int) -> Callable:

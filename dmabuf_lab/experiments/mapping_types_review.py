@@ -268,8 +268,8 @@ def mapping_attach_rule(revisions=(R5, R6)) -> pl.DataFrame:
 def bug_effects(verdicts: pl.DataFrame, revision: str = R6) -> pl.DataFrame:
     """Per declared bug: the scenarios whose verdict its fix changes, and one example.
 
-    ``verdicts`` is :func:`scenario_table.scenario_verdicts` for ``revision``
-    with ``every_variant=True`` and a ``cell`` column (outcome + findings).
+    ``verdicts`` is :func:`litmus_frames.scenario_checks` for ``revision``
+    with ``every_variant=True`` and a ``cell`` column (:func:`litmus_frames.with_findings`).
     The example prefers a scenario named ``bug-*``.
     """
     rev = get_revision(revision)

@@ -7,7 +7,7 @@ run as a Polars frame, for the notebooks to plot.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import polars as pl
 
@@ -18,6 +18,8 @@ from dmabuf_lab.revisions.base import DEFAULT_STEPS, ExporterSpec, ImporterSpec
 #: The columns of the frame, in order.
 COLUMNS = ("revision", "exporter", "importer", "topology", "outcome", "findings",
            "exporter_device", "importer_device", "step", "detail")
+#: Their types: ``findings`` is the list of distinct finding kinds, the rest text.
+SCHEMA = {c: pl.List(pl.Utf8) if c == "findings" else pl.Utf8 for c in COLUMNS}
 
 DEFAULT_TOPOLOGIES = ("xe-sriov-8vf", "gpu-nic-same-switch", "gpu-nic-split-root", "vfio-passthrough")
 SZ_2M = 2 << 20
@@ -88,27 +90,39 @@ def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
     ``findings`` the list of distinct finding kinds of that run.
     """
     from dmabuf_lab.hw import load_topology
-    from dmabuf_lab.litmus.runner import run_once
-    from dmabuf_lab.revisions import split_target
 
     revs = list(revisions) if revisions is not None else available_revisions()
     rows = []
     for tname in topologies:
         for rev in revs:
-            for e, i in pairs(split_target(rev)[0]):   # a 'revision:variant' target runs that variant
-                topo = load_topology(tname)
-                exp = default_exporter(topo, e)
-                if exp is None:
-                    continue
-                imp = default_importer(topo, i, exp)
-                if imp is None:
-                    continue
-                v = run_once(topo, exp, imp, tuple(steps), rev)
-                rows.append({"revision": rev, "exporter": e, "importer": i, "topology": tname,
-                             "outcome": v.outcome, "findings": v.finding_kinds,
-                             "exporter_device": exp.device or "", "importer_device": imp.device or "",
-                             "step": v.step or "", "detail": v.detail})
-    schema = {"revision": pl.Utf8, "exporter": pl.Utf8, "importer": pl.Utf8, "topology": pl.Utf8,
-              "outcome": pl.Utf8, "findings": pl.List(pl.Utf8), "exporter_device": pl.Utf8,
-              "importer_device": pl.Utf8, "step": pl.Utf8, "detail": pl.Utf8}
-    return pl.DataFrame(rows, schema=schema)
+            rows += pair_rows(rev, lambda: load_topology(tname), tname, default_exporter, default_importer, steps)
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def pair_rows(target: str, load: Callable, label: str, exporter_for: Callable, importer_for: Callable,
+              steps: Iterable[str] = DEFAULT_STEPS) -> list[dict]:
+    """One matrix row per (exporter, importer) driver pair that ``target`` can express.
+
+    Each run gets a fresh topology from ``load()`` (runs leave state on
+    devices); ``exporter_for(topo, driver)`` and ``importer_for(topo, driver,
+    exp)`` pick the specs; a pair for which either returns None is skipped.  A
+    ``revision:variant`` target runs that variant; ``topology`` holds ``label``.
+    """
+    from dmabuf_lab.litmus.runner import run_once
+    from dmabuf_lab.revisions import split_target
+
+    rows = []
+    for e, i in pairs(split_target(target)[0]):
+        topo = load()
+        exp = exporter_for(topo, e)
+        if exp is None:
+            continue
+        imp = importer_for(topo, i, exp)
+        if imp is None:
+            continue
+        v = run_once(topo, exp, imp, tuple(steps), target)
+        rows.append({"revision": target, "exporter": e, "importer": i, "topology": label,
+                     "outcome": v.outcome, "findings": v.finding_kinds,
+                     "exporter_device": exp.device or "", "importer_device": imp.device or "",
+                     "step": v.step or "", "detail": v.detail})
+    return rows

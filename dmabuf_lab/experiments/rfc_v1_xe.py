@@ -32,18 +32,13 @@ def _topology(topology):
 def _run_context(topology, target: str, exporter=None, importer=None):
     """A kmodel Kernel and a current Session for ``target``, as the litmus runner sets them up."""
     from dmabuf_lab.kmodel.runtime import Kernel
-    from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec, Session, enter_session, leave_session
+    from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec, Session, session_scope
 
     rev_name, variant = split_target(target)
     s = Session(topology, exporter or ExporterSpec("vfio-pci"), importer or ImporterSpec("xe", PF, True),
                 get_revision(rev_name), variant)
-    k = Kernel(name=target)
-    token = enter_session(s)
-    try:
-        with k:
-            yield k, s
-    finally:
-        leave_session(token)
+    with session_scope(s), Kernel(name=target) as k:
+        yield k, s
 
 
 # ---------------------------------------------------------------------------

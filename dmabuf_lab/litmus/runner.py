@@ -15,8 +15,7 @@ from typing import Iterable, Optional
 from dmabuf_lab.revisions import RevisionNotAvailable, get_revision, split_target
 from dmabuf_lab.revisions.base import (
     CANNOT_EXPRESS, CRASH, DEFAULT_STEPS, MODEL_ERROR, NOT_AVAILABLE, CannotExpress,
-    ExporterSpec, ImporterSpec, Oops, Session, Verdict, enter_session, format_exception_brief,
-    leave_session,
+    ExporterSpec, ImporterSpec, Oops, Session, Verdict, format_exception_brief, session_scope,
 )
 
 
@@ -65,11 +64,8 @@ def run_once(topology, exporter: ExporterSpec, importer: ImporterSpec, steps: It
         topology = load_topology(topology)
     k = Kernel(fail_nth=fail_nth, name=f"{rev_name}:{variant}")
     s = Session(topology, exporter, importer, rev, variant)
-    token = enter_session(s)
-    try:
+    with session_scope(s):
         _run_steps(k, s, steps)
-    finally:
-        leave_session(token)
     return Verdict(rev_name, variant, s.outcome, step=s.failed_step, findings=list(k.findings),
                    trace=list(s.trace), detail=s.detail, nr_allocs=k.nr_allocs,
                    alloc_sites=list(k.alloc_sites))
@@ -254,15 +250,20 @@ def fault_sweep_scenario(scenario, revision: Optional[str] = None) -> list[Fault
     allocations (``Verdict.nr_allocs``), then run ``i`` fails allocation
     ``i`` (``Kernel(fail_nth=i)``); each run gets a fresh topology.
     """
+    return [r for t in selected_targets(scenario, revision) for r in fault_sweep_target(scenario, t)]
+
+
+def fault_sweep_target(scenario, target: str) -> list[FaultRow]:
+    """The sweep of one target, whether or not the scenario names it (see
+    :func:`fault_sweep_scenario`); none when the target cannot express or run it."""
+    base = run_once(scenario.fresh_topology(), scenario.exporter, scenario.importer, scenario.steps, target)
+    if base.outcome in (NOT_AVAILABLE, CANNOT_EXPRESS):
+        return []
     rows = []
-    for t in selected_targets(scenario, revision):
-        base = run_once(scenario.fresh_topology(), scenario.exporter, scenario.importer, scenario.steps, t)
-        if base.outcome in (NOT_AVAILABLE, CANNOT_EXPRESS):
-            continue
-        for i in range(1, base.nr_allocs + 1):
-            v = run_once(scenario.fresh_topology(), scenario.exporter, scenario.importer, scenario.steps,
-                         t, fail_nth=i)
-            site = base.alloc_sites[i - 1] if i - 1 < len(base.alloc_sites) else "?"
-            rows.append(FaultRow(scenario.name, t, i, site, v.outcome, classify_fault_run(base, v),
-                                 [str(f) for f in v.findings]))
+    for i in range(1, base.nr_allocs + 1):
+        v = run_once(scenario.fresh_topology(), scenario.exporter, scenario.importer, scenario.steps,
+                     target, fail_nth=i)
+        site = base.alloc_sites[i - 1] if i - 1 < len(base.alloc_sites) else "?"
+        rows.append(FaultRow(scenario.name, target, i, site, v.outcome, classify_fault_run(base, v),
+                             [str(f) for f in v.findings]))
     return rows

@@ -36,6 +36,7 @@ code asks ``session.mode("name")`` / :func:`mode`.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import traceback
 from dataclasses import dataclass, field
@@ -309,6 +310,17 @@ def enter_session(s: Session):
 
 def leave_session(token) -> None:
     _CURRENT_SESSION.reset(token)
+
+
+@contextlib.contextmanager
+def session_scope(s: Session):
+    """``s`` is the current session inside the ``with`` block (:func:`enter_session` /
+    :func:`leave_session` around it); yields ``s``."""
+    token = enter_session(s)
+    try:
+        yield s
+    finally:
+        leave_session(token)
 
 
 # --------------------------------------------------------------------------

@@ -70,10 +70,9 @@ from typing import Any, Callable, Optional
 from dmabuf_lab import hw
 from dmabuf_lab.addr import PAGE_SHIFT
 from dmabuf_lab.core.attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
-from dmabuf_lab.core.file import alloc_file_pseudo, fput
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.kmodel import (EINVAL, ENOENT, ENOMEM, ERR_PTR, IS_ERR, WARN_ON, dma_resv,
-                               dma_resv_lock, dma_resv_unlock, kfree, kzalloc)
+from dmabuf_lab.kmodel import (EINVAL, ENOENT, ENOMEM, ERR_PTR, IS_ERR, WARN_ON, dma_resv_lock, dma_resv_unlock,
+                               kfree, kzalloc)  # IS_ERR: for callers of this module (gp.IS_ERR)
 from dmabuf_lab.revisions.base import Revision, current_session, deref, fixed, mode
 
 core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c
@@ -201,23 +200,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
         return ERR_PTR(-EINVAL)
     if WARN_ON((ops.pin is None) != (ops.unpin is None), "dma_buf_export: pin without unpin"):
         return ERR_PTR(-EINVAL)
-    f = alloc_file_pseudo(exp_info.flags, core._dma_buf_file_release)
-    if IS_ERR(f):
-        return f
-    dmabuf = kzalloc(core.dma_buf)
-    if dmabuf is None:
-        fput(f)
-        return ERR_PTR(-ENOMEM)
-    dmabuf.priv = exp_info.priv
-    dmabuf.ops = ops
-    dmabuf.size = exp_info.size
-    dmabuf.exp_name = exp_info.exp_name
-    dmabuf.owner = exp_info.owner
-    dmabuf.attachments = []
-    dmabuf.resv = exp_info.resv if exp_info.resv is not None else dma_resv()
-    f.private_data = dmabuf
-    dmabuf.file = f
-    return dmabuf
+    return core.__dma_buf_export(exp_info)
 
 
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
@@ -327,9 +310,7 @@ def dma_buf_get_pfn_unlocked(attach, pgoff: int) -> tuple[int, int, int]:
     return ret, pfn, max_order
 
 
-def dma_buf_move_notify(dmabuf) -> None:
-    """Unchanged from mainline."""
-    core.dma_buf_move_notify(dmabuf)
+dma_buf_move_notify = core.dma_buf_move_notify      # unchanged from mainline
 
 
 def dma_buf_nr_pages(dmabuf) -> int:

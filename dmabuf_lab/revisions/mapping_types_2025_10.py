@@ -70,10 +70,10 @@ from typing import Any, Callable, Optional
 
 from dmabuf_lab import hw
 from dmabuf_lab.core.attachment import dma_buf_attachment
-from dmabuf_lab.core.file import alloc_file_pseudo, fput
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
+from dmabuf_lab.core.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
-from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, dma_resv,
+from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep, report)
 from dmabuf_lab.revisions.base import Revision, mode
@@ -174,13 +174,6 @@ class dma_buf_attachment_mt(dma_buf_attachment):
 
 
 # --- the SGT type ----------------------------------------------------------------
-
-def pci_p2pdma_distance(provider_dev, client) -> int:
-    """P2P distance; a client that is no PCI function cannot do P2P."""
-    if provider_dev is None or client is None or not hasattr(client, "bdf"):
-        return -1
-    return hw.pci_p2pdma_distance(provider_dev, client)
-
 
 def dma_buf_sgt_match(dmabuf, exp, imp) -> int:
     """An exporter entry requiring P2P needs an importer that accepts it and reaches it."""
@@ -365,23 +358,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
         return ERR_PTR(-EINVAL)
     if WARN_ON((ops.pin is None) != (ops.unpin is None), "dma_buf_export: pin without unpin"):
         return ERR_PTR(-EINVAL)
-    f = alloc_file_pseudo(exp_info.flags, core._dma_buf_file_release)
-    if IS_ERR(f):
-        return f
-    dmabuf = kzalloc(core.dma_buf)
-    if dmabuf is None:
-        fput(f)
-        return ERR_PTR(-ENOMEM)
-    dmabuf.priv = exp_info.priv
-    dmabuf.ops = ops
-    dmabuf.size = exp_info.size
-    dmabuf.exp_name = exp_info.exp_name
-    dmabuf.owner = exp_info.owner
-    dmabuf.attachments = []
-    dmabuf.resv = exp_info.resv if exp_info.resv is not None else dma_resv()
-    f.private_data = dmabuf
-    dmabuf.file = f
-    return dmabuf
+    return core.__dma_buf_export(exp_info)
 
 
 def dma_buf_exporter_matches(dmabuf) -> list:
@@ -549,9 +526,7 @@ def dma_buf_iov_unmap(attach, lst) -> None:
         attach.nr_mappings -= 1
 
 
-def dma_buf_move_notify(dmabuf) -> None:
-    """Unchanged from mainline."""
-    core.dma_buf_move_notify(dmabuf)
+dma_buf_move_notify = core.dma_buf_move_notify      # unchanged from mainline
 
 
 def mapping_kind(attach) -> str:

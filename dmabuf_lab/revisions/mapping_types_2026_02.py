@@ -44,11 +44,10 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from dmabuf_lab import hw
 from dmabuf_lab.core.attachment import dma_buf_attachment
-from dmabuf_lab.core.file import alloc_file_pseudo, fput
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, dma_resv,
+from dmabuf_lab.core.p2pdma import pci_p2pdma_distance
+from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep)
 from dmabuf_lab.revisions.base import Revision, deref, fixed
@@ -195,13 +194,6 @@ def dma_buf_sgt_match(dmabuf, exp, imp) -> int:
             return -EOPNOTSUPP
         return 0
     return 0
-
-
-def pci_p2pdma_distance(provider, client) -> int:
-    """The topology's P2P distance; a client that is not a PCI function cannot do P2P."""
-    if provider is None or client is None or not hasattr(client, "bdf"):
-        return -1
-    return hw.pci_p2pdma_distance(provider, client)
 
 
 def dma_buf_sgt_finish_match(args, exp, imp) -> None:
@@ -357,23 +349,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
     if WARN_ON((ops.pin is None) != (ops.unpin is None), "dma_buf_export: pin without unpin"):
         return ERR_PTR(-EINVAL)
 
-    f = alloc_file_pseudo(exp_info.flags, core._dma_buf_file_release)
-    if IS_ERR(f):
-        return f
-    dmabuf = kzalloc(core.dma_buf)
-    if dmabuf is None:
-        fput(f)
-        return ERR_PTR(-ENOMEM)
-    dmabuf.priv = exp_info.priv
-    dmabuf.ops = ops
-    dmabuf.size = exp_info.size
-    dmabuf.exp_name = exp_info.exp_name
-    dmabuf.owner = exp_info.owner
-    dmabuf.attachments = []
-    dmabuf.resv = exp_info.resv if exp_info.resv is not None else dma_resv()
-    f.private_data = dmabuf
-    dmabuf.file = f
-    return dmabuf
+    return core.__dma_buf_export(exp_info)
 
 
 def dma_buf_mapping_attach(dmabuf, importer_matches, match_len: int,
@@ -441,9 +417,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv=None):
     return dma_buf_mapping_attach(dmabuf, sgt_match, len(sgt_match), importer_ops, importer_priv)
 
 
-def dma_buf_detach(dmabuf, attach) -> None:
-    """Unchanged from mainline."""
-    core.dma_buf_detach(dmabuf, attach)
+dma_buf_detach = core.dma_buf_detach      # unchanged from mainline
 
 
 def dma_buf_map_attachment(attach, direction: int):
@@ -471,9 +445,7 @@ def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
         attach.nr_mappings -= 1
 
 
-def dma_buf_move_notify(dmabuf) -> None:
-    """Unchanged from mainline: every dynamic importer's move_notify, resv held."""
-    core.dma_buf_move_notify(dmabuf)
+dma_buf_move_notify = core.dma_buf_move_notify      # unchanged from mainline
 
 
 def mapping_kind(attach) -> str:

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
 from dmabuf_lab.core.attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
@@ -175,16 +174,21 @@ class dma_buf_attachment_ic(dma_buf_attachment):
 # drivers/dma-buf/dma-buf.c
 # ---------------------------------------------------------------------------
 
-def dma_buf_dynamic_attach(dmabuf, dev, importer_ops=None, importer_priv: Any = None):
+def dma_buf_dynamic_attach(dmabuf, dev, importer_ops=None, importer_priv: Any = None, *,
+                           attachment_type: type = dma_buf_attachment_ic):
     """Mainline's dynamic attach with patch 2's change: ``allow_ic`` is set when the
-    importer has ``supports_interconnects``, before the exporter's ``attach`` runs."""
+    importer has ``supports_interconnects``, before the exporter's ``attach`` runs.
+
+    ``attachment_type`` lets RFC v2, which keeps this change, allocate its own
+    attachment struct.
+    """
     if WARN_ON(dmabuf is None or dev is None, "dma_buf_dynamic_attach: NULL dmabuf or dev"):
         return ERR_PTR(-EINVAL)
     if WARN_ON(importer_ops is not None and importer_ops.move_notify is None,
                "dma_buf_dynamic_attach: importer_ops without move_notify"):
         return ERR_PTR(-EINVAL)
 
-    attach = kzalloc(dma_buf_attachment_ic)
+    attach = kzalloc(attachment_type)
     if attach is None:
         return ERR_PTR(-ENOMEM)
 
@@ -310,19 +314,11 @@ def dma_buf_match_interconnects(attach, exp, exp_ics: int, imp, imp_ics: int) ->
     return False
 
 
-def dma_buf_move_notify(dmabuf) -> None:
-    """Unchanged from mainline."""
-    core.dma_buf_move_notify(dmabuf)
-
-
-#: The entry points an sg_table importer calls under this revision (see drivers/sgt_importer.py).
-RFC_V1_CORE = SimpleNamespace(
-    dma_buf_attach=dma_buf_attach,
-    dma_buf_dynamic_attach=dma_buf_dynamic_attach,
-    dma_buf_detach=core.dma_buf_detach,
-    dma_buf_map_attachment=core.dma_buf_map_attachment,
-    dma_buf_unmap_attachment=core.dma_buf_unmap_attachment,
-)
+# Unchanged from mainline.
+dma_buf_detach = core.dma_buf_detach
+dma_buf_map_attachment = core.dma_buf_map_attachment
+dma_buf_unmap_attachment = core.dma_buf_unmap_attachment
+dma_buf_move_notify = core.dma_buf_move_notify
 
 __all__ = [
     "REVISION", "DMA_BUF_INTERCONNECT_NONE", "DMA_BUF_INTERCONNECT_IOV", "dma_buf_ranges",
@@ -330,5 +326,6 @@ __all__ = [
     "CREATE_IOV_INTERCONNECT", "container_of_iov", "dma_buf_interconnect_ops", "dma_buf_ops_ic",
     "dma_buf_attach_ops_ic", "dma_buf_attachment_ic", "dma_buf_dynamic_attach", "dma_buf_attach",
     "dma_buf_map_interconnect", "dma_buf_unmap_interconnect", "dma_buf_match_interconnects",
-    "dma_buf_attachment_is_dynamic", "dma_buf_move_notify", "RFC_V1_CORE", "IS_ERR",
+    "dma_buf_attachment_is_dynamic", "dma_buf_detach", "dma_buf_map_attachment", "dma_buf_unmap_attachment",
+    "dma_buf_move_notify", "IS_ERR",
 ]

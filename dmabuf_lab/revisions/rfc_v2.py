@@ -54,8 +54,8 @@ from typing import Any, Callable, Optional
 
 from dmabuf_lab.core.attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
 from dmabuf_lab.core.ops import dma_buf_attach_ops
-from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_assert_held,
-                               dma_resv_lock, dma_resv_unlock, kfree, kstruct, kzalloc, might_sleep)
+from dmabuf_lab.kmodel import EINVAL, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_assert_held, kstruct, might_sleep
+from dmabuf_lab.revisions import rfc_v1
 from dmabuf_lab.revisions.base import Oops, Revision
 
 core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c
@@ -158,37 +158,14 @@ class dma_buf_attachment_v2(dma_buf_attachment):
 
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
                            importer_priv: Any = None):
-    """Mainline attach; ``allow_ic`` starts true when the importer has ``supports_interconnects``.
+    """RFC v1's attach, kept: ``allow_ic`` starts true when the importer has
+    ``supports_interconnects``; the attachment is v2's.
 
     The exporter's ``attach`` callback does the matching (and may fall back
     to its P2P rules when nothing matches).
     """
-    if WARN_ON(dmabuf is None or dev is None, "dma_buf_dynamic_attach: NULL dmabuf or dev"):
-        return ERR_PTR(-EINVAL)
-    if WARN_ON(importer_ops is not None and importer_ops.move_notify is None,
-               "dma_buf_dynamic_attach: importer_ops without move_notify"):
-        return ERR_PTR(-EINVAL)
-    attach = kzalloc(dma_buf_attachment_v2)
-    if attach is None:
-        return ERR_PTR(-ENOMEM)
-    attach.dev = dev
-    attach.dmabuf = dmabuf
-    if importer_ops is not None:
-        attach.peer2peer = bool(importer_ops.allow_peer2peer)
-        if getattr(importer_ops, "supports_interconnects", None) is not None:
-            attach.allow_ic = True
-    attach.importer_ops = importer_ops
-    attach.importer_priv = importer_priv
-    attach.nr_mappings = 0
-    if dmabuf.ops.attach is not None:
-        ret = dmabuf.ops.attach(dmabuf, attach)
-        if ret:
-            kfree(attach)
-            return ERR_PTR(ret)
-    dma_resv_lock(dmabuf.resv)
-    dmabuf.attachments.insert(0, attach)
-    dma_resv_unlock(dmabuf.resv)
-    return attach
+    return rfc_v1.dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv,
+                                         attachment_type=dma_buf_attachment_v2)
 
 
 def dma_buf_attach(dmabuf, dev):
@@ -196,13 +173,11 @@ def dma_buf_attach(dmabuf, dev):
     return dma_buf_dynamic_attach(dmabuf, dev, None, None)
 
 
-def dma_buf_detach(dmabuf, attach) -> None:
-    """Unchanged from mainline."""
-    core.dma_buf_detach(dmabuf, attach)
-
-
+# Unchanged from mainline.
+dma_buf_detach = core.dma_buf_detach
 dma_buf_map_attachment = core.dma_buf_map_attachment
 dma_buf_unmap_attachment = core.dma_buf_unmap_attachment
+dma_buf_move_notify = core.dma_buf_move_notify
 
 
 def dma_buf_match_interconnects(attach, exp, exp_ics: int, imp, imp_ics: int) -> bool:
@@ -255,7 +230,3 @@ def dma_buf_iov_map(attach) -> tuple:
     ops = container_of(attach.ic_ops, dma_buf_iov_interconnect_ops, "ic_ops")
     return ops.map(attach)
 
-
-def dma_buf_move_notify(dmabuf) -> None:
-    """Unchanged from mainline."""
-    core.dma_buf_move_notify(dmabuf)

@@ -6,10 +6,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dmabuf_lab.experiments.litmus_frames import (check_summary, fault_rows_for_targets, fault_summary,
-                                                  fault_summary_long, load_scenarios, scenario_checks)
+from dmabuf_lab.experiments.litmus_frames import (check_summary, fault_rows, fault_rows_for_targets,
+                                                  fault_summary, fault_summary_long, load_scenarios,
+                                                  scenario_checks, with_findings)
 from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, run_once
-from dmabuf_lab.litmus.scenario import load_scenario
+from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 X550 = REPO / "data" / "captures" / "lspci-intel-x550-1.txt"
@@ -98,3 +99,38 @@ def test_fault_rows_one_per_allocation_and_target():
 def test_load_scenarios_select():
     got = load_scenarios(select="rfc-v1-block")
     assert [s.name for s in got] == ["rfc-v1-block-boundary"]
+
+
+def test_revision_list_matches_check_scenario_for_one_revision():
+    f = scenario_checks(revision=["rfc-v2"])
+    expected = []
+    for p in find_scenarios():
+        for c in check_scenario(load_scenario(p), "rfc-v2"):
+            expected.append((c.scenario.name, c.target, c.verdict.outcome, c.ok))
+    got = sorted(zip(f["scenario"], f["target"], f["observed"], f["ok"]))
+    assert got == sorted(expected)
+
+
+def test_every_variant_adds_unchecked_rows():
+    f = scenario_checks(revision=["rfc-v2"], every_variant=True)
+    extra = f.filter(pl.col("expected").is_null() & pl.col("expected_findings").is_null())
+    assert extra.height > 0
+    assert extra["ok"].is_null().all()
+
+
+def test_with_findings_cell_from_a_list_or_a_string():
+    as_list = pl.DataFrame({"observed": ["sgt", "pal"], "findings": [["leak", "lock"], []]},
+                           schema_overrides={"findings": pl.List(pl.Utf8)})
+    as_text = pl.DataFrame({"observed": ["sgt", "pal"], "findings": ["leak,lock", ""]})
+    for frame in (as_list, as_text):
+        assert with_findings(frame)["cell"].to_list() == ["sgt +leak,lock", "pal"]
+
+
+def test_fault_rows_for_a_revision_list():
+    f = fault_rows(revision=["rfc-v2"])
+    assert f.height > 0
+    assert set(f["revision"]) == {"rfc-v2"}
+    assert set(f["result"]) <= set(FAULT_CLASSES)
+    # each (scenario, target) numbers its failed allocations 1..N without gaps
+    for (_, _), g in f.group_by("scenario", "target"):
+        assert sorted(g["index"].to_list()) == list(range(1, g.height + 1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import polars as pl
 
 from dmabuf_lab.experiments import mapping_types_review as mr
-from dmabuf_lab.experiments.scenario_table import scenario_verdicts, with_findings
+from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 
 
 def test_every_stated_oracle_agrees():
@@ -38,7 +38,7 @@ def test_dynamic_only_rule_of_the_design():
 
 
 def test_bug_effects_cover_the_reviewer_bugs():
-    v = with_findings(scenario_verdicts(["mapping-types-2026-02"], every_variant=True))
+    v = with_findings(scenario_checks(revision=["mapping-types-2026-02"], every_variant=True))
     b = mr.bug_effects(v)
     reviewers = b.filter(pl.col("found_by") == "reviewers")
     assert set(reviewers["bug"]) == set(mr.REVIEWER_FOUND)

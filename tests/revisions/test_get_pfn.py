@@ -19,8 +19,7 @@ from dmabuf_lab.kmodel import EINVAL, ENODEV, ENOENT, PTR_ERR, Kernel, dma_resv,
 from dmabuf_lab.litmus.runner import fault_sweep_scenario, run_once
 from dmabuf_lab.litmus.scenario import load_scenario
 from dmabuf_lab.revisions import get_pfn as gp
-from dmabuf_lab.revisions.base import (ExporterSpec, ImporterSpec, Oops, Session, enter_session,
-                                       leave_session)
+from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec, Oops, Session, session_scope
 
 LITMUS = Path(__file__).resolve().parents[2] / "litmus"
 MiB = 1 << 20
@@ -29,12 +28,8 @@ STEPS = ("attach", "map", "unmap", "detach")
 
 @contextlib.contextmanager
 def variant(v: str = "posted", exporter: ExporterSpec | None = None):
-    tok = enter_session(Session(None, exporter or ExporterSpec("system"), ImporterSpec("kvm"),
-                                gp.REVISION, v))
-    try:
+    with session_scope(Session(None, exporter or ExporterSpec("system"), ImporterSpec("kvm"), gp.REVISION, v)):
         yield
-    finally:
-        leave_session(tok)
 
 
 class fake_buf(kstruct):
@@ -134,29 +129,25 @@ def test_vfio_get_pfn_walks_its_ranges():
 
     topo = load_topology("xe-sriov-8vf")
     s = Session(topo, _vfio_two_ranges(), ImporterSpec("kvm"), gp.REVISION, "posted")
-    tok = enter_session(s)
-    try:
-        with Kernel():
-            exp = registry.make_exporter(s)
-            imp = registry.make_importer(s)
-            s.dmabuf = exp.export()
-            imp.attach(s.dmabuf)
-            a = imp.attachment
-            bar = 0x40_0000_0000 + 1 * (4 << 30)
-            assert gp.dma_buf_get_pfn_unlocked(a, 0) == (0, bar >> 12, 0)
-            assert gp.dma_buf_get_pfn_unlocked(a, 511) == (0, (bar + 2 * MiB - 4096) >> 12, 0)
-            # page 512 is the first page of the second slice, 6 MiB into the BAR
-            assert gp.dma_buf_get_pfn_unlocked(a, 512) == (0, (bar + 6 * MiB) >> 12, 0)
-            assert gp.dma_buf_get_pfn_unlocked(a, 1024)[0] == -EINVAL      # 4 MiB buffer: past the end
-            imp.map()
-            assert imp.runs == [(bar, 2 * MiB), (bar + 6 * MiB, 2 * MiB)]
-            exp.revoke()
-            assert imp.zapped == 1 and not imp.mapped
-            assert gp.dma_buf_get_pfn_unlocked(a, 0)[0] == -ENODEV
-            imp.teardown()
-            exp.release()
-    finally:
-        leave_session(tok)
+    with session_scope(s), Kernel():
+        exp = registry.make_exporter(s)
+        imp = registry.make_importer(s)
+        s.dmabuf = exp.export()
+        imp.attach(s.dmabuf)
+        a = imp.attachment
+        bar = 0x40_0000_0000 + 1 * (4 << 30)
+        assert gp.dma_buf_get_pfn_unlocked(a, 0) == (0, bar >> 12, 0)
+        assert gp.dma_buf_get_pfn_unlocked(a, 511) == (0, (bar + 2 * MiB - 4096) >> 12, 0)
+        # page 512 is the first page of the second slice, 6 MiB into the BAR
+        assert gp.dma_buf_get_pfn_unlocked(a, 512) == (0, (bar + 6 * MiB) >> 12, 0)
+        assert gp.dma_buf_get_pfn_unlocked(a, 1024)[0] == -EINVAL      # 4 MiB buffer: past the end
+        imp.map()
+        assert imp.runs == [(bar, 2 * MiB), (bar + 6 * MiB, 2 * MiB)]
+        exp.revoke()
+        assert imp.zapped == 1 and not imp.mapped
+        assert gp.dma_buf_get_pfn_unlocked(a, 0)[0] == -ENODEV
+        imp.teardown()
+        exp.release()
 
 
 # --- the philosophy table -------------------------------------------------------------------

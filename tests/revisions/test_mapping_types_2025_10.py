@@ -18,7 +18,7 @@ from dmabuf_lab.kmodel import EINVAL, ENOMEM, EOPNOTSUPP, IS_ERR, PTR_ERR, Kerne
 from dmabuf_lab.litmus.runner import fault_sweep_scenario, run_once
 from dmabuf_lab.litmus.scenario import load_scenario
 from dmabuf_lab.revisions import mapping_types_2025_10 as mt
-from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec, Session, enter_session, leave_session
+from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec, Session, session_scope
 
 LITMUS = Path(__file__).resolve().parents[2] / "litmus"
 MiB = 1 << 20
@@ -27,11 +27,8 @@ STEPS = ("attach", "map", "unmap", "detach")
 
 @contextlib.contextmanager
 def variant(v: str = "posted"):
-    tok = enter_session(Session(None, ExporterSpec("system"), ImporterSpec("legacy"), mt.REVISION, v))
-    try:
+    with session_scope(Session(None, ExporterSpec("system"), ImporterSpec("legacy"), mt.REVISION, v)):
         yield
-    finally:
-        leave_session(tok)
 
 
 class fake_buf(kstruct):

@@ -20,7 +20,7 @@ from dmabuf_lab.kmodel import (EINVAL, EIO, ENOMEM, EOPNOTSUPP, IS_ERR, PTR_ERR,
                                dma_resv_unlock, kmalloc, kstruct, xa_store)
 from dmabuf_lab.litmus.runner import fault_sweep_scenario, run_once
 from dmabuf_lab.litmus.scenario import load_scenario
-from dmabuf_lab.revisions.base import Oops, Session, enter_session, leave_session
+from dmabuf_lab.revisions.base import Oops, Session, session_scope
 from dmabuf_lab.revisions.rfc_v1 import (DMA_BUF_INTERCONNECT_IOV, DMA_BUF_INTERCONNECT_NONE, REVISION,
                                          dma_buf_attachment_ic, dma_buf_interconnect,
                                          dma_buf_interconnect_match, dma_buf_interconnect_ops,
@@ -36,11 +36,8 @@ PF, VF1, VF0 = "0000:03:00.0", "0000:03:00.2", "0000:03:00.1"   # VF1: pci_iov_v
 @contextlib.contextmanager
 def variant(v: str = "posted"):
     """Run model code as the given rfc-v1 variant."""
-    tok = enter_session(Session(None, None, None, REVISION, v))
-    try:
+    with session_scope(Session(None, None, None, REVISION, v)):
         yield
-    finally:
-        leave_session(tok)
 
 
 class fake_buf(kstruct):

@@ -21,7 +21,7 @@ from dmabuf_lab.kmodel import (EINVAL, EOPNOTSUPP, PTR_ERR, Kernel, dma_resv, dm
 from dmabuf_lab.litmus.runner import fault_sweep_scenario
 from dmabuf_lab.litmus.scenario import load_scenario
 from dmabuf_lab.revisions import rfc_v2 as v2
-from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec, Oops, Session, enter_session, leave_session
+from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec, Oops, Session, session_scope
 
 LITMUS = Path(__file__).resolve().parents[2] / "litmus"
 MiB, GiB = 1 << 20, 1 << 30
@@ -204,16 +204,12 @@ def _run(exporter, importer, target="rfc-v2"):
 
     rev, var = split_target(target)
     s = Session(load_topology("xe-sriov-8vf"), exporter, importer, get_revision(rev), var)
-    tok = enter_session(s)
-    try:
-        with Kernel() as k:
-            exp, imp = registry.make_exporter(s), registry.make_importer(s)
-            s.dmabuf = exp.export()
-            yield s, exp, imp, k
-            imp.teardown()
-            exp.release()
-    finally:
-        leave_session(tok)
+    with session_scope(s), Kernel() as k:
+        exp, imp = registry.make_exporter(s), registry.make_importer(s)
+        s.dmabuf = exp.export()
+        yield s, exp, imp, k
+        imp.teardown()
+        exp.release()
 
 
 def _hand_dpa(vf, offset, length):

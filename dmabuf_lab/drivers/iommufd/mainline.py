@@ -6,6 +6,10 @@ global device, then under the reservation lock asks
 ``vfio_pci_dma_buf_iommufd_map()`` for the buffer's single physical range:
 -EOPNOTSUPP for a non-vfio exporter or more than one range, -ENODEV when
 revoked.  The importer holds ``phys``.
+
+RFC v1 and v2 keep this importer and only change what it calls: the
+revision's ``dma_buf_dynamic_attach()`` / ``dma_buf_detach()`` and the
+bridge that recognises the revision's vfio ops (class attributes below).
 """
 from __future__ import annotations
 
@@ -20,6 +24,11 @@ IOMMUFD_GLOBAL_DEVICE = "iommufd"
 
 
 class IommufdImporter(ImporterDriver):
+    name = "iommufd"
+    dma_buf_dynamic_attach = staticmethod(dma_buf_dynamic_attach)
+    dma_buf_detach = staticmethod(dma_buf_detach)
+    vfio_pci_dma_buf_iommufd_map = staticmethod(vfio_pci_dma_buf_iommufd_map)
+
     def __init__(self, session):
         super().__init__(session)
         self.dev = device(IOMMUFD_GLOBAL_DEVICE)
@@ -38,14 +47,15 @@ class IommufdImporter(ImporterDriver):
         self.dmabuf = dmabuf
         ops = dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.iopt_revoke_notify,
                                  name="iopt_dmabuf_attach_revoke_ops")
-        self.attachment = check_ptr(dma_buf_dynamic_attach(dmabuf, self.dev, ops, self), "iommufd: attach")
+        self.attachment = check_ptr(self.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self),
+                                    "iommufd: attach")
         self.attached = True
         self.kind = "phys"
 
     def map(self) -> None:
         dma_resv_lock(self.dmabuf.resv)
         try:
-            rc = vfio_pci_dma_buf_iommufd_map(self.attachment, self.phys)
+            rc = self.vfio_pci_dma_buf_iommufd_map(self.attachment, self.phys)
         finally:
             dma_resv_unlock(self.dmabuf.resv)
         check_ret(rc, "iommufd: vfio_pci_dma_buf_iommufd_map")
@@ -57,7 +67,7 @@ class IommufdImporter(ImporterDriver):
 
     def detach(self) -> None:
         if self.attached:
-            dma_buf_detach(self.dmabuf, self.attachment)
+            self.dma_buf_detach(self.dmabuf, self.attachment)
             self.attached = False
 
 

@@ -2,7 +2,7 @@
 ``dma_buf_attach()`` hands the core ``[SGT(dev, no P2P)]`` (the compat list)."""
 from __future__ import annotations
 
-from dmabuf_lab.drivers.sgt_importer_mt2510 import Mt2510SgtImporter
+from dmabuf_lab.drivers.sgt_importer_mt import Mt2510SgtImporter
 
 
 class LegacyImporter(Mt2510SgtImporter):

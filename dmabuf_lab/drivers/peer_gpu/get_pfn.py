@@ -7,18 +7,8 @@ PFNs it maps itself (importer-maps).
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.pfn_importer import GetPfnSgtImporter, PfnDmaImporter
-from dmabuf_lab.revisions.get_pfn import importer_maps
-
-
-class PeerGpuSgtImporter(GetPfnSgtImporter):
-    name = "peer-gpu"
-    default_dynamic = True
-
-
-class PeerGpuPfnImporter(PfnDmaImporter):
-    name = "peer-gpu"
+from dmabuf_lab.drivers.pfn_importer import make_device_importer
 
 
 def make_importer(session):
-    return PeerGpuPfnImporter(session) if importer_maps() else PeerGpuSgtImporter(session)
+    return make_device_importer(session, "peer-gpu")

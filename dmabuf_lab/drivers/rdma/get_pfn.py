@@ -8,18 +8,8 @@ table first, it walks the one-page-per-call API twice
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.pfn_importer import GetPfnSgtImporter, PfnDmaImporter
-from dmabuf_lab.revisions.get_pfn import importer_maps
-
-
-class RdmaSgtImporter(GetPfnSgtImporter):
-    name = "rdma"
-    default_dynamic = True
-
-
-class RdmaPfnImporter(PfnDmaImporter):
-    name = "rdma"
+from dmabuf_lab.drivers.pfn_importer import make_device_importer
 
 
 def make_importer(session):
-    return RdmaPfnImporter(session) if importer_maps() else RdmaSgtImporter(session)
+    return make_device_importer(session, "rdma")

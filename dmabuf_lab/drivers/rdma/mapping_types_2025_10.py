@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr
-from dmabuf_lab.drivers.sgt_importer_mt2510 import Mt2510SgtImporter
+from dmabuf_lab.drivers.sgt_importer_mt import Mt2510SgtImporter
 from dmabuf_lab.drivers.sgt_importer_v2 import count_walk
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.revisions import mapping_types_2025_10 as mt

@@ -29,6 +29,7 @@ class VfioExporter(ExporterDriver):
     ops = None                  # None: keep 6.19's vfio_pci_dmabuf_ops
     fixed_helper_bug = None     # name of the revision's bug that selects the fixed core helper
     fd_error_bug = None         # name of the revision's bug for the fd error path
+    trace_note = ""             # appended to the export line of the trace
 
     def __init__(self, session):
         super().__init__(session)
@@ -43,18 +44,22 @@ class VfioExporter(ExporterDriver):
         self.vdev.memory_enabled = bool(s.exporter.option("memory_enabled", True))
         bar = s.exporter.bar if s.exporter.bar is not None else 0
         req = vfio_device_feature_dma_buf(region_index=bar, dma_ranges=[tuple(r) for r in s.exporter.ranges])
-        fd = vfio_pci_core_feature_dma_buf(
-            self.vdev, VFIO_DEVICE_FEATURE_GET, req,
-            faithful=not (self.fd_error_bug and fixed(self.fd_error_bug)),
-            fixed_helper=bool(self.fixed_helper_bug and fixed(self.fixed_helper_bug)))
-        self.fd = check_ret(fd, "VFIO_DEVICE_FEATURE_DMA_BUF")
+        self.fd = check_ret(self.feature_dma_buf(req), "VFIO_DEVICE_FEATURE_DMA_BUF")
         self.dmabuf = check_ptr(dma_buf_get(self.fd), "dma_buf_get")
         if self.ops is not None:
             self.dmabuf.ops = self.ops
         s.shared["p2p_memory"] = True
         s.shared["vfio_priv"] = self.dmabuf.priv
-        s.log(f"vfio-pci: exported {len(s.exporter.ranges)} range(s) of {self.pdev.bdf} BAR {bar}")
+        s.log(f"vfio-pci: exported {len(s.exporter.ranges)} range(s) of {self.pdev.bdf} BAR {bar}"
+              + self.trace_note)
         return self.dmabuf
+
+    def feature_dma_buf(self, req) -> int:
+        """VFIO_DEVICE_FEATURE_DMA_BUF as this revision's vfio-pci implements it: an fd or -errno."""
+        return vfio_pci_core_feature_dma_buf(
+            self.vdev, VFIO_DEVICE_FEATURE_GET, req,
+            faithful=not (self.fd_error_bug and fixed(self.fd_error_bug)),
+            fixed_helper=bool(self.fixed_helper_bug and fixed(self.fixed_helper_bug)))
 
     def revoke(self) -> None:
         """Memory decoding off / reset: revoke every buffer (move_notify to importers)."""

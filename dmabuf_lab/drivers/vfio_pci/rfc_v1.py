@@ -25,22 +25,17 @@ exporter (:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`):
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_export, dma_buf_fd, dma_buf_get
-from dmabuf_lab.drivers.common import check_ptr, check_ret
+from dmabuf_lab.core.dma_buf import dma_buf_export, dma_buf_fd
+from dmabuf_lab.drivers import vfio_pci_dmabuf as vfio_619
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, VFIO_PCI_ROM_REGION_INDEX,
-                                                _err_free_phys, _list_del, memdup_array_user,
-                                                validate_dmabuf_input, vfio_check_feature,
-                                                vfio_device_feature_dma_buf, vfio_device_put_registration,
-                                                vfio_device_try_get_registration, vfio_pci_core_device,
-                                                vfio_pci_dma_buf, vfio_pci_dma_buf_map,
-                                                vfio_pci_dma_buf_unmap)
-from dmabuf_lab.addr import phys_vec
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, _err_free_phys,
+                                                feature_dma_buf_prepare, vfio_device_put_registration,
+                                                vfio_pci_dma_buf, vfio_pci_dma_buf_map, vfio_pci_dma_buf_unmap)
 from dmabuf_lab.core.ops import dma_buf_export_info
 from dmabuf_lab.hw import pci_physfn
-from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, IS_ERR, PTR_ERR, dma_resv_assert_held,
-                               dma_resv_lock, dma_resv_unlock, kcalloc, kfree, kmalloc_array, kstruct,
-                               kzalloc, report, xa_err, xa_is_err, xa_load, xa_store)
+from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, IS_ERR, PTR_ERR, dma_resv_lock,
+                               dma_resv_unlock, kfree, kmalloc_array, kstruct, kzalloc, report, xa_err,
+                               xa_is_err, xa_load, xa_store)
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV,
                                          container_of_iov, dma_buf_interconnect_ops, dma_buf_iov_interconnect,
@@ -168,13 +163,8 @@ def _unmap(attachment, sgt, direction) -> None:
 
 def vfio_pci_dma_buf_release(dmabuf) -> None:
     """6.19's release plus ``kfree(priv->iov_ic)``."""
-    priv = dmabuf.priv
-    if priv.vdev is not None:
-        _list_del(priv.vdev.dmabufs, priv)
-        vfio_device_put_registration(priv.vdev)
-    kfree(priv.phys_vec)
-    kfree(priv.iov_ic)
-    kfree(priv)
+    kfree(dmabuf.priv.iov_ic)
+    vfio_619.vfio_pci_dma_buf_release(dmabuf)
 
 
 vfio_pci_interconnect_ops = dma_buf_interconnect_ops(
@@ -190,17 +180,7 @@ vfio_pci_dmabuf_ops = dma_buf_ops_ic(
 
 def vfio_pci_dma_buf_iommufd_map(attachment, phys) -> int:
     """The 6.19 vfio -> iommufd bridge, for this revision's ops table (one range only)."""
-    dma_resv_assert_held(attachment.dmabuf.resv)
-    if attachment.dmabuf.ops is not vfio_pci_dmabuf_ops:
-        return -EOPNOTSUPP
-    priv = attachment.dmabuf.priv
-    if priv.revoked:
-        return -ENODEV
-    if priv.nr_ranges != 1:
-        return -EOPNOTSUPP
-    phys.paddr = priv.phys_vec[0].paddr
-    phys.len = priv.phys_vec[0].len
-    return 0
+    return vfio_619.vfio_pci_dma_buf_iommufd_map(attachment, phys, ops=(vfio_pci_dmabuf_ops,))
 
 
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf) -> int:
@@ -210,44 +190,9 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf) -> int:
     ``err_dev_put``), ``dma_buf_export()`` (error: ``err_free_iov``) and, as in
     the patch's context, ``return dma_buf_fd()``.
     """
-    if vdev.pci_ops is None or vdev.pci_ops.get_dmabuf_phys is None:
-        return -EOPNOTSUPP
-    ret = vfio_check_feature(flags, VFIO_DEVICE_FEATURE_GET)
-    if ret != 1:
-        return ret
-    if not get_dma_buf.nr_ranges or get_dma_buf.flags:
-        return -EINVAL
-    if get_dma_buf.region_index >= VFIO_PCI_ROM_REGION_INDEX:
-        return -ENODEV
-
-    dma_ranges = memdup_array_user(get_dma_buf.dma_ranges, get_dma_buf.nr_ranges)
-    if IS_ERR(dma_ranges):
-        return PTR_ERR(dma_ranges)
-    ret, length = validate_dmabuf_input(get_dma_buf, dma_ranges)
-    if ret:
-        kfree(dma_ranges)
-        return ret
-
-    priv = kzalloc(vfio_pci_dma_buf_ic)
+    ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf, vfio_pci_dma_buf_ic)
     if priv is None:
-        kfree(dma_ranges)
-        return -ENOMEM
-    priv.phys_vec = kcalloc(get_dma_buf.nr_ranges, phys_vec)
-    if priv.phys_vec is None:
-        kfree(priv)
-        kfree(dma_ranges)
-        return -ENOMEM
-    priv.vdev = vdev
-    priv.nr_ranges = get_dma_buf.nr_ranges
-    priv.size = length
-    priv.provider, ret = vdev.pci_ops.get_dmabuf_phys(vdev, get_dma_buf.region_index,
-                                                      priv.phys_vec, dma_ranges, priv.nr_ranges)
-    if ret:
-        return _err_free_phys(priv, dma_ranges, ret)
-    kfree(dma_ranges)
-
-    if not vfio_device_try_get_registration(vdev):
-        return _err_free_phys(priv, None, -ENODEV)
+        return ret
 
     ret = vfio_pci_create_iov_match(priv, get_dma_buf)
     if ret:
@@ -273,20 +218,10 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf) -> int:
 class RfcV1VfioExporter(VfioExporter):
     """vfio-pci exporting BAR slices with the IOV interconnect offered at attach."""
 
-    def export(self):
-        s = self.s
-        self.vdev = vfio_pci_core_device(self.pdev)
-        self.vdev.memory_enabled = bool(s.exporter.option("memory_enabled", True))
-        bar = s.exporter.bar if s.exporter.bar is not None else 0
-        req = vfio_device_feature_dma_buf(region_index=bar, dma_ranges=[tuple(r) for r in s.exporter.ranges])
-        self.fd = check_ret(vfio_pci_core_feature_dma_buf(self.vdev, VFIO_DEVICE_FEATURE_GET, req),
-                            "VFIO_DEVICE_FEATURE_DMA_BUF")
-        self.dmabuf = check_ptr(dma_buf_get(self.fd), "dma_buf_get")
-        s.shared["p2p_memory"] = True
-        s.shared["vfio_priv"] = self.dmabuf.priv
-        s.log(f"vfio-pci: exported {len(s.exporter.ranges)} range(s) of {self.pdev.bdf} BAR {bar} "
-              "with the IOV interconnect")
-        return self.dmabuf
+    trace_note = " with the IOV interconnect"
+
+    def feature_dma_buf(self, req) -> int:
+        return vfio_pci_core_feature_dma_buf(self.vdev, VFIO_DEVICE_FEATURE_GET, req)
 
 
 def make_exporter(session):

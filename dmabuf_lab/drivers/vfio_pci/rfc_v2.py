@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dmabuf_lab import hw
 from dmabuf_lab.addr.phys_vec_array import dma_buf_mapping_from_ranges
+from dmabuf_lab.drivers import vfio_pci_dmabuf as vfio_619
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_map, vfio_pci_dma_buf_release,
                                                 vfio_pci_dma_buf_unmap)
@@ -107,18 +108,8 @@ vfio_pci_dmabuf_v2_ops = dma_buf_ops(
 
 
 def vfio_pci_dma_buf_iommufd_map(attachment, phys) -> int:
-    """The private bridge: the single range of a vfio buffer (-EOPNOTSUPP otherwise, -ENODEV revoked)."""
-    dma_resv_assert_held(attachment.dmabuf.resv)
-    if attachment.dmabuf.ops is not vfio_pci_dmabuf_v2_ops:
-        return -EOPNOTSUPP
-    priv = attachment.dmabuf.priv
-    if priv.revoked:
-        return -ENODEV
-    if priv.nr_ranges != 1:
-        return -EOPNOTSUPP
-    phys.paddr = priv.phys_vec[0].paddr
-    phys.len = priv.phys_vec[0].len
-    return 0
+    """The 6.19 private bridge, recognising this revision's ops table (one range only)."""
+    return vfio_619.vfio_pci_dma_buf_iommufd_map(attachment, phys, ops=(vfio_pci_dmabuf_v2_ops,))
 
 
 class RfcV2VfioExporter(VfioExporter):

@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 from dmabuf_lab import hw
 from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
+from dmabuf_lab.core.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.kmodel import EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, KernelError
 
 XE_PL_TT = "tt"
@@ -64,11 +65,8 @@ def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
     return 0
 
 
-def p2p_distance(pdev, client) -> int:
-    """pci_p2pdma_distance(); a non-PCI client never reaches device memory."""
-    if client is None or not hasattr(client, "bdf"):
-        return -1
-    return hw.pci_p2pdma_distance(pdev, client)
+#: pci_p2pdma_distance(); a non-PCI client never reaches device memory.
+p2p_distance = pci_p2pdma_distance
 
 
 def xe_bo_dma_ranges(bo: xe_bo) -> list[tuple[int, int]]:

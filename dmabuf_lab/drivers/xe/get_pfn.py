@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dmabuf_lab import hw
 from dmabuf_lab.addr import PAGE_SHIFT, PAGE_SIZE, SZ_2M
-from dmabuf_lab.drivers.pfn_importer import GetPfnSgtImporter, PfnDmaImporter
+from dmabuf_lab.drivers.pfn_importer import make_device_importer
 from dmabuf_lab.drivers.xe.bo import (LMEM_BAR, TT_BASE, XE_PL_TT, p2p_distance, xe_bo_release,
                                       xe_dma_buf_attach_checks, xe_dma_buf_map_common, xe_dma_buf_unmap_common)
 from dmabuf_lab.drivers.xe.mainline import XeExporter
@@ -99,18 +99,9 @@ class GetPfnXeExporter(XeExporter):
         return dmabuf
 
 
-class XeSgtImporter(GetPfnSgtImporter):
-    name = "xe"
-    default_dynamic = True
-
-
-class XePfnImporter(PfnDmaImporter):
-    name = "xe"
-
-
 def make_exporter(session):
     return GetPfnXeExporter(session)
 
 
 def make_importer(session):
-    return XePfnImporter(session) if importer_maps() else XeSgtImporter(session)
+    return make_device_importer(session, "xe")

@@ -128,7 +128,11 @@ def xe_vram_unmap(attach, arr) -> None:
 # --- importer (the PF) ---------------------------------------------------------------
 
 class MtXeImporter(ImporterDriver):
+    """The xe PF importing with its match list; the peer GPU (``drivers/peer_gpu``)
+    is the same importer with a shorter list (:meth:`match_list`)."""
+
     name = "xe"
+    attach_ops_name = "xe_dma_buf_attach_ops"
 
     def __init__(self, session):
         super().__init__(session)
@@ -142,18 +146,22 @@ class MtXeImporter(ImporterDriver):
         self.vram = None
 
     def move_notify(self, attach) -> None:
-        self.s.log("xe: move_notify")
+        self.s.log(f"{self.name}: move_notify")
         if self.mapped:
             self._drop()
+
+    def match_list(self) -> list:
+        """``[XE_VRAM(this PF), IOV(this PF, LMEM_BAR), SGT(this PF, accepts P2P)]``."""
+        return [XE_MAPPING_VRAM(self.pf), mt.DMA_BUF_MAPPING_IOV(self.pf, LMEM_BAR),
+                mt.DMA_BUF_IMAPPING_SGT(self.pf, True)]
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf
         ops = (dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.move_notify,
-                                  name="xe_dma_buf_attach_ops") if self.dynamic else None)
-        imp = [XE_MAPPING_VRAM(self.pf), mt.DMA_BUF_MAPPING_IOV(self.pf, LMEM_BAR),
-               mt.DMA_BUF_IMAPPING_SGT(self.pf, True)]
+                                  name=self.attach_ops_name) if self.dynamic else None)
+        imp = self.match_list()
         self.attachment = check_ptr(mt.dma_buf_mapping_attach(dmabuf, imp, len(imp), ops, self),
-                                    "xe: dma_buf_mapping_attach")
+                                    f"{self.name}: dma_buf_mapping_attach")
         self.attached = True
         self.kind = mt.mapping_kind(self.attachment)
 
@@ -161,13 +169,13 @@ class MtXeImporter(ImporterDriver):
         dma_resv_lock(self.dmabuf.resv)
         try:
             if self.attachment.map_type.type is xe_vram_mapping_type:
-                self.vram = check_ptr(xe_vram_map(self.attachment), "xe: map_vram")
+                self.vram = check_ptr(xe_vram_map(self.attachment), f"{self.name}: map_vram")
                 self.mapped = True
             elif self.attachment.map_type.type is mt.dma_buf_mapping_iov_type:
                 self._map_iov()
             else:
                 sgt = mt.dma_buf_map_attachment(self.attachment, DMA_BIDIRECTIONAL)
-                self.sgt = check_ptr(sgt, "xe: dma_buf_map_attachment")
+                self.sgt = check_ptr(sgt, f"{self.name}: dma_buf_map_attachment")
                 self.mapped = True
         finally:
             dma_resv_unlock(self.dmabuf.resv)

@@ -37,8 +37,9 @@ from dmabuf_lab.drivers.xe.sriov_pf_config import xe_bo_put
 from dmabuf_lab.drivers.xe.xarray_to_dma_addr import xe_bo_xarray_to_dma_addr
 from dmabuf_lab.kmodel import (IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                report)
+from dmabuf_lab.revisions import rfc_v1
 from dmabuf_lab.revisions.base import ImporterDriver, fixed
-from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV, RFC_V1_CORE,
+from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV,
                                          dma_buf_attach_ops_ic, dma_buf_map_interconnect,
                                          dma_buf_match_interconnects, dma_buf_unmap_interconnect)
 
@@ -103,9 +104,9 @@ class XeRfcV1Importer(ImporterDriver):
             ops = dma_buf_attach_ops_ic(allow_peer2peer=True, move_notify=self.xe_dma_buf_move_notify,
                                         supports_interconnects=self.xe_dma_buf_supports_interconnects,
                                         name="xe_dma_buf_attach_ops")
-            att = RFC_V1_CORE.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self)
+            att = rfc_v1.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self)
         else:
-            att = RFC_V1_CORE.dma_buf_attach(dmabuf, self.dev)
+            att = rfc_v1.dma_buf_attach(dmabuf, self.dev)
         self.attachment = check_ptr(att, "xe: attach")
         self.attached = True
         a = self.attachment
@@ -136,7 +137,7 @@ class XeRfcV1Importer(ImporterDriver):
     def detach(self) -> None:
         if not self.attached:
             return
-        RFC_V1_CORE.dma_buf_detach(self.dmabuf, self.attachment)
+        rfc_v1.dma_buf_detach(self.dmabuf, self.attachment)
         self.attachment = None
         self.attached = False
         for obj in self.lmem_objs:
@@ -157,7 +158,7 @@ class XeRfcV1Importer(ImporterDriver):
         if to_system:
             return
         if bo.sg is not None:
-            RFC_V1_CORE.dma_buf_unmap_attachment(attach, bo.sg, DMA_BIDIRECTIONAL)
+            rfc_v1.dma_buf_unmap_attachment(attach, bo.sg, DMA_BIDIRECTIONAL)
             bo.sg = None
         if fixed("xe-ranges-leak") and bo.ic_ranges is not None:
             dma_buf_unmap_interconnect(attach, bo.ic_ranges)
@@ -186,7 +187,7 @@ class XeRfcV1Importer(ImporterDriver):
                     self.lmem_objs.append(bo.dma_data.lmem_obj)
             attach.allow_ic = allow_ic
         if not allow_ic:
-            sg = RFC_V1_CORE.dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL)
+            sg = rfc_v1.dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL)
             if IS_ERR(sg):
                 raise KernelError(PTR_ERR(sg), "xe: dma_buf_map_attachment")
         bo.sg = sg
@@ -203,7 +204,7 @@ class XeRfcV1Importer(ImporterDriver):
         """Release the attachment's mapping: the sg_table, or the DPA array and the LMEM reference."""
         bo = self.bo
         if bo.sg is not None:
-            RFC_V1_CORE.dma_buf_unmap_attachment(self.attachment, bo.sg, DMA_BIDIRECTIONAL)
+            rfc_v1.dma_buf_unmap_attachment(self.attachment, bo.sg, DMA_BIDIRECTIONAL)
             bo.sg = None
         if bo.is_devmem_external:
             xe_bo_put(bo.dma_data.lmem_obj)
