@@ -32,11 +32,28 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         except ModuleNotFoundError as exc:
             if exc.name and modname.startswith(exc.name):
                 continue  # that part of the lab is not present in this tree
-            raise
+            # A package this subcommand needs is missing (e.g. a GPU box with
+            # only numpy/numba/CuPy): keep the others usable.
+            mod = _Missing(name, exc.name or str(exc))
         p = sub.add_parser(name, help=helptext, description=helptext)
         mod.add_arguments(p)
         modules[name] = mod
     return parser, modules
+
+
+class _Missing:
+    """Stands in for a subcommand whose dependencies are not installed."""
+
+    def __init__(self, command: str, package: str):
+        self.command, self.package = command, package
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("rest", nargs=argparse.REMAINDER)
+
+    def main(self, args) -> int:
+        print(f"dmabuf-lab {self.command}: needs the Python package '{self.package}', "
+              f"which is not installed here (pip install -e . installs it)", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
