@@ -22,11 +22,16 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict]:
+    """The parser and the subcommand modules; with ``only``, import just that subcommand's module."""
     parser = argparse.ArgumentParser(prog="dmabuf-lab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = {}
     for name, (modname, helptext) in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            # listed in --help, but its (possibly heavy) module is not imported
+            sub.add_parser(name, help=helptext, description=helptext)
+            continue
         try:
             mod = importlib.import_module(modname)
         except ModuleNotFoundError as exc:
@@ -57,8 +62,10 @@ class _Missing:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, modules = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    chosen = next((w for w in words if not w.startswith("-")), None)
+    parser, modules = build_parser(only=chosen if chosen in SUBCOMMANDS else None)
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help()
         return 2

@@ -375,7 +375,8 @@ bad = (faults.filter(pl.col("result") != "clean")
                      .list.unique().list.join(", ").alias("left_behind"))
        .group_by("target", "result", "failed_allocation_in", "left_behind")
        .agg(pl.len().alias("runs"), pl.col("scenario").n_unique().alias("scenarios"))
-       .sort("target", "runs", descending=[False, True]))
+       .sort("target", "runs", "result", "failed_allocation_in", "left_behind",
+             descending=[False, True, False, False, False]))
 with pl.Config(fmt_str_lengths=80, tbl_rows=30):
     display(bad)
 

@@ -229,7 +229,7 @@ a, b = "offer-list", "mapping-types-2026-02"
 if a in revisions and b in revisions:
     diff = compare_revisions(matrix, a, b)
     diff_pairs = (diff.group_by("exporter", "importer", a, b).agg(pl.col("topology").sort().alias("topologies"))
-                  .sort("exporter", "importer"))
+                  .sort("exporter", "importer", a, b))
     diff_plot = diff.with_columns((pl.col("exporter") + " -> " + pl.col("importer")).alias("pair"),
                                   (pl.col(a) + "  vs  " + pl.col(b)).alias("change"))
     diff_chart = (
@@ -261,6 +261,6 @@ if a in revisions and b in revisions:
 flagged = (matrix.filter(pl.col("findings").list.len() > 0)
            .with_columns(pl.col("findings").list.join(", ").alias("findings"))
            .group_by("revision", "pair", "outcome", "findings").agg(pl.col("topology").n_unique().alias("topologies"))
-           .sort("revision", "pair"))
+           .sort("revision", "pair", "outcome", "findings"))
 with pl.Config(tbl_rows=60, fmt_str_lengths=40):
     display(flagged)

@@ -257,6 +257,7 @@ bad = (pl.concat([faults, paired]).unique(subset=["scenario", "target", "index"]
                      .list.drop_nulls().list.unique().list.join(", ").alias("leaked_from"))
        .group_by("target", "result", "failed_in", "leaked_from")
        .agg(pl.len().alias("runs"), pl.col("scenario").unique().sort().alias("scenarios"))
-       .sort("target", "runs", descending=[False, True]))
+       .sort("target", "runs", "result", "failed_in", "leaked_from",
+             descending=[False, True, False, False, False]))
 with pl.Config(tbl_rows=60, fmt_str_lengths=60):
     display(bad)

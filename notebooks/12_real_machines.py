@@ -101,7 +101,7 @@ def gap_kind(line: str) -> str:
 
 
 gaps = gaps.with_columns(pl.col("missing").map_elements(gap_kind, return_dtype=pl.Utf8).alias("gap"))
-gap_counts = gaps.group_by("machine", "gap").len().rename({"len": "lines"})
+gap_counts = gaps.group_by("machine", "gap").len().rename({"len": "lines"}).sort("machine", "gap")
 gap_chart = (
     alt.Chart(gap_counts)
     .mark_bar()

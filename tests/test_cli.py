@@ -30,3 +30,18 @@ def test_bench_works_without_the_notebook_stack():
 def test_no_command_prints_help():
     from dmabuf_lab.cli import main
     assert main([]) == 2
+
+
+def test_litmus_does_not_load_the_notebook_stack():
+    """`dmabuf-lab litmus` needs neither Polars nor Altair; importing them costs a noticeable fraction of a second."""
+    code = textwrap.dedent("""
+        import sys
+        from dmabuf_lab.cli import main
+        rc = main(["litmus", "--revision", "mainline"])
+        loaded = sorted(m for m in ("polars", "altair", "vl_convert") if m in sys.modules)
+        print("loaded:", loaded)
+        sys.exit(rc)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "loaded: []" in r.stdout, r.stdout[-500:]

@@ -151,7 +151,7 @@ class Sweep:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if data.get("key") != key or not isinstance(data.get("rows"), list):
+        if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("rows"), list):
             return None
         return data["rows"]
 

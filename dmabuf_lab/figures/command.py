@@ -9,6 +9,7 @@ command that makes it.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -76,7 +77,11 @@ def resolve(build: Path, figure: str, fmt: str) -> Path:
 def main(args: argparse.Namespace) -> int:
     build = Path(args.build).resolve() if args.build else build_root()
     if args.list:
-        for fig in list_figures(build):
+        figures = list_figures(build)
+        if not figures:
+            raise FigureNotFound(f"no exported figures under {build / 'figures'}; "
+                                 "make them with: dmabuf-lab run", field="--build")
+        for fig in figures:
             print(fig)
         return 0
     if not args.figure:
@@ -84,8 +89,15 @@ def main(args: argparse.Namespace) -> int:
     path = resolve(build, args.figure, args.format)
     if args.output:
         out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, out)
+        tmp = out.with_name(f".{out.name}.tmp")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, out)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise LabInputError(f"cannot write {out}: {exc.strerror}; expected a writable file path",
+                                field="--output") from None
         print(f"wrote {out}", file=sys.stderr)
         return 0
     if FORMAT_FILES[args.format] in BINARY:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 import json
 import re
 
@@ -57,11 +58,20 @@ def javascript_bundle() -> str:
     return vl_convert.javascript_bundle(vl_version=vegalite_version())
 
 
+_ALTAIR_DIV = re.compile(r"altair-viz-[0-9a-f]{32}")
+_CHART_NUMBERS = itertools.count(1)
+
+
 def _lab_renderer(spec: dict, **meta) -> dict:
     """Altair renderer: Altair's own HTML for JupyterLab plus the raw spec for the site."""
     major = alt.SCHEMA_VERSION.lstrip("v").split(".")[0]
     display = importlib.import_module(f"altair.vegalite.v{major}.display")
     bundle = dict(display.html_renderer(spec, **meta))
+    html = bundle.get("text/html")
+    if isinstance(html, str):
+        # Altair names the chart's <div> with a random uuid; a counter keeps re-runs identical.
+        chart = next(_CHART_NUMBERS)
+        bundle["text/html"] = _ALTAIR_DIV.sub(f"altair-viz-{chart}", html)
     bundle[vegalite_mime()] = spec
     return bundle
 

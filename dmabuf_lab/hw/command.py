@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from dmabuf_lab.hw.errors import TopologyError
 from dmabuf_lab.hw.json_export import topology_to_json
@@ -33,6 +34,12 @@ def _from_capture(kind: str, path: str):
     if fn is None:
         raise TopologyError(f"cannot read {path}: {kind} snapshot loading is not available in this tree",
                             file=path)
+    if kind == "lspci":
+        # The option names a file: never read a missing path as capture text.
+        if not Path(path).is_file():
+            raise TopologyError("no such file; expected a file holding `lspci -vvv` output",
+                                file=path, field="--from-lspci")
+        return fn(Path(path))
     return fn(path)
 
 

@@ -246,6 +246,12 @@ def load_topology(name_or_path: str) -> Topology:
         if loaders is None or not hasattr(loaders, "load_path"):
             raise TopologyError(f"cannot read {name_or_path}: snapshot loading is not available in this tree",
                                 file=name_or_path)
-        return loaders.load_path(name_or_path)
+        loaded = loaders.load_path(name_or_path)
+        bufinfo = getattr(loaders, "Bufinfo", None)
+        if bufinfo is not None and isinstance(loaded, bufinfo):
+            raise TopologyError("this capture is a dma-buf bufinfo dump, which lists buffers, not PCI "
+                                "devices; expected `lspci -vvv` text or a sysfs snapshot directory",
+                                file=name_or_path)
+        return loaded
     raise TopologyError(f"unknown topology {name_or_path!r}: not a file, and not a preset; presets are "
                         + ", ".join(PRESETS), field="preset")

@@ -145,8 +145,21 @@ def _wrap(prefix: str, items: list, width: int) -> list:
 def _check_revision_arg(rev: str | None) -> None:
     from dmabuf_lab.errors import LabInputError
 
-    if rev is not None and split_target(rev)[0] not in REVISIONS:
+    if rev is None:
+        return
+    name, variant = split_target(rev)
+    if name not in REVISIONS:
         raise LabInputError(f"unknown revision {rev!r}; known: {list(REVISIONS)}", field="--revision")
+    if ":" in rev:
+        from dmabuf_lab.revisions import RevisionNotAvailable, get_revision
+
+        try:
+            known = get_revision(name).variants
+        except RevisionNotAvailable:
+            return
+        if variant not in known:
+            raise LabInputError(f"revision {name!r} has no variant {variant!r}; known: {list(known)}",
+                                field="--revision")
 
 
 def run_checks(paths, revision=None):

@@ -190,7 +190,7 @@ def selected_targets(scenario, revision: Optional[str] = None) -> list[str]:
     if revision is None:
         return ts
     if ":" in revision:
-        return [t for t in ts if t == revision]
+        return [t for t in ts if split_target(t) == split_target(revision)]
     return [t for t in ts if split_target(t)[0] == revision]
 
 

@@ -400,6 +400,10 @@ def load_scenario(path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read scenario: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise ScenarioError(f"not UTF-8 text (byte {exc.start}); expected a TOML scenario file",
+                            file=str(path), line=line) from None
     return _Loader(path, text).load()
 
 
@@ -415,7 +419,11 @@ def find_scenarios(paths=None) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(p.glob("*.toml")))
+            found = sorted(p.glob("*.toml"))
+            if not found:
+                raise ScenarioError("no scenario files in this directory; expected *.toml files",
+                                    file=str(p))
+            out.extend(found)
         elif p.exists():
             out.append(p)
         else:

@@ -31,7 +31,8 @@ def parse_params(items: list[str] | None) -> dict:
         name, sep, raw = item.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise ParameterError(f"expected name=value, got {item!r}", field="--params")
+            hint = " (name notebooks before --params)" if not sep and item[:2].isdigit() else ""
+            raise ParameterError(f"expected name=value, got {item!r}{hint}", field="--params")
         spelled = {"True": True, "False": False, "None": None}
         if raw in spelled:
             value = spelled[raw]
@@ -76,7 +77,7 @@ def _print_topologies(echo) -> bool:
         return False
     presets, load = getattr(hw, "PRESETS", None), getattr(hw, "load_topology", None)
     if presets is None or load is None:
-        echo("topology presets: not in this tree yet (dmabuf_lab.hw has no PRESETS)")
+        echo("topology presets: not present in this tree (dmabuf_lab.hw has no PRESETS)")
         return True
     ok = True
     echo("== topology presets")
@@ -97,7 +98,7 @@ def _run_litmus(echo) -> bool:
     except ModuleNotFoundError:
         spec = None
     if spec is None:
-        echo("litmus checks: not in this tree yet (no dmabuf_lab.litmus.command)")
+        echo("litmus checks: not present in this tree (no dmabuf_lab.litmus.command)")
         return True
     echo("== litmus checks")
     try:
@@ -133,6 +134,17 @@ def main(args: argparse.Namespace) -> int:
     chosen = select(available, args.notebooks)
     params = parse_params(args.params)
     build = Path(args.out).resolve() if args.out else root / "build"
+    try:
+        build.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LabInputError(f"cannot create the output directory {build}: {exc.strerror}; "
+                            "expected a writable directory", field="--out") from None
+    if args.jobs is not None and args.jobs < 1:
+        raise LabInputError(f"expected a positive number of notebooks at once, got {args.jobs}",
+                            field="--jobs")
+    if args.cell_timeout is not None and args.cell_timeout <= 0:
+        raise LabInputError(f"expected a positive number of seconds, got {args.cell_timeout}",
+                            field="--cell-timeout")
     start = time.monotonic()
 
     checks_ok = True

@@ -119,8 +119,23 @@ def run_job(job: dict) -> NotebookResult:
     finally:
         result.seconds = round(time.monotonic() - start, 2)
         if tmp.exists():
+            _make_reproducible(tmp, output)
             os.replace(tmp, output)
     return result
+
+
+def _make_reproducible(path: Path, output: Path) -> None:
+    """Remove what papermill makes differ between runs: the injected cell's random id
+    and the temporary file's name recorded as the output path."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
+    if "papermill" in nb.metadata:
+        nb.metadata["papermill"]["output_path"] = str(output)
+    nbformat.write(nb, path)
 
 
 def main(argv: list[str]) -> int:

@@ -36,6 +36,8 @@ class NotebookSource:
         nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (dmabuf-lab)",
                                      "language": "python"}
         nb.metadata["language_info"] = {"name": "python"}
+        for index, cell in enumerate(nb.cells):
+            cell["id"] = f"cell-{index}"  # stable ids: re-running gives the same notebook
         return nb
 
     def first_line_of(self, source: str) -> int | None:

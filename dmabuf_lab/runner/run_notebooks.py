@@ -69,16 +69,20 @@ def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: d
     }
     atomic_write_text(job_file, json.dumps(job, indent=1))
     start = time.monotonic()
-    with open(log_file, "wb") as log:
-        try:
-            proc = subprocess.run([sys.executable, "-m", "dmabuf_lab.runner.execute", str(job_file)],
-                                  env=_child_env(src, build, jupyter_path, small, scheduler),
-                                  stdout=log, stderr=subprocess.STDOUT, timeout=timeout,
-                                  cwd=str(lab_root()))
-            code = proc.returncode
-        except subprocess.TimeoutExpired:
-            return NotebookResult(src.name, "failed", round(time.monotonic() - start, 2),
-                                  error=f"timed out after {timeout} s", log=str(log_file))
+    log_tmp = log_file.with_name(f".{log_file.name}.tmp")
+    try:
+        with open(log_tmp, "wb") as log:
+            try:
+                proc = subprocess.run([sys.executable, "-m", "dmabuf_lab.runner.execute", str(job_file)],
+                                      env=_child_env(src, build, jupyter_path, small, scheduler),
+                                      stdout=log, stderr=subprocess.STDOUT, timeout=timeout,
+                                      cwd=str(lab_root()))
+                code = proc.returncode
+            except subprocess.TimeoutExpired:
+                return NotebookResult(src.name, "failed", round(time.monotonic() - start, 2),
+                                      error=f"timed out after {timeout} s", log=str(log_file))
+    finally:
+        os.replace(log_tmp, log_file)  # a reader never sees half a log from an earlier run
     if result_file.exists():
         result = NotebookResult.from_json(json.loads(result_file.read_text(encoding="utf-8")))
     else:

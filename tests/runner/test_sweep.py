@@ -98,3 +98,12 @@ def test_numpy_results_are_stored_as_plain_json(tmp_path):
     frame = sweep(numpy_point, {"n": [3]}, cache_dir=tmp_path, executor=SerialExecutor())
     assert frame.get_column("total").to_list() == [6]
     assert frame.get_column("parts").to_list() == [[0, 1, 2]]
+
+
+def test_a_cache_file_holding_valid_json_of_the_wrong_shape_is_recomputed(tmp_path):
+    s = Sweep(square, cache_dir=tmp_path, name="sq")
+    s.run({"n": [5]}, executor=SerialExecutor())
+    path = next((tmp_path / "sq").glob("*.json"))
+    path.write_text("[1, 2]")
+    s.run({"n": [5]}, executor=SerialExecutor())
+    assert s.computed == 1 and json.loads(path.read_text())["rows"] == [{"value": 25}]

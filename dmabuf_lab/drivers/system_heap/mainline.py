@@ -28,10 +28,12 @@ def system_heap_map_dma_buf(attach, direction):
 
 
 def system_heap_unmap_dma_buf(attach, sgt, direction) -> None:
+    """Free the sg_table made by ``system_heap_map_dma_buf``."""
     sg_table_free(sgt)
 
 
 def system_heap_dma_buf_release(dmabuf) -> None:
+    """Last reference gone: free the heap buffer."""
     kfree(dmabuf.priv)
 
 

@@ -42,6 +42,7 @@ def vfio_pci_dma_buf_map_phys(attach):
 
 
 def vfio_pci_dma_buf_unmap_phys(attach, lst) -> None:
+    """Free the physical address list made by the PAL map."""
     dma_buf_phys_list_free(lst)
 
 

@@ -62,6 +62,7 @@ def vfio_ic_bar_slice_map(attach):
 
 
 def vfio_ic_list_unmap(attach, addrs) -> None:
+    """Free the offset/address array made by a list map."""
     kvfree(addrs)
 
 
@@ -75,6 +76,7 @@ def vfio_ic_dma_map(attach):
 
 
 def vfio_ic_dma_unmap(attach, sgt) -> None:
+    """Unmap and free the sg_table made by ``vfio_ic_dma_map``."""
     dma_buf_free_sgt(attach, sgt, 0, faithful=not fixed("sgt-helper"))
 
 

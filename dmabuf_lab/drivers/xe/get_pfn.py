@@ -42,15 +42,18 @@ def xe_dma_buf_attach(dmabuf, attach) -> int:
 
 
 def xe_dma_buf_map(attach, direction):
+    """sg_table for the importer: VRAM through the BAR when P2P is allowed, else migrate."""
     bo = attach.dmabuf.priv
     return xe_dma_buf_map_common(bo, bool(attach.peer2peer), getattr(bo, "session", None))
 
 
 def xe_dma_buf_unmap(attach, sgt, direction) -> None:
+    """Undo ``xe_dma_buf_map``."""
     xe_dma_buf_unmap_common(sgt)
 
 
 def xe_dma_buf_release(dmabuf) -> None:
+    """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)
 
 

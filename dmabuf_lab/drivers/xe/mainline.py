@@ -37,10 +37,12 @@ def xe_dma_buf_map(attach, direction):
 
 
 def xe_dma_buf_unmap(attach, sgt, direction) -> None:
+    """Undo ``xe_dma_buf_map``."""
     xe_dma_buf_unmap_common(sgt)
 
 
 def xe_dma_buf_release(dmabuf) -> None:
+    """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)
 
 

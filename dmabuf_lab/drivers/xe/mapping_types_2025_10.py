@@ -57,6 +57,7 @@ def XE_MAPPING_VRAM(pdev, ops=None) -> mt.dma_buf_mapping_match:
 
 
 def xe_dma_buf_map_vram(attach):
+    """The BO's VRAM ranges (DPA, length) as a kvmalloc'ed array."""
     bo = attach.dmabuf.priv
     ranges = bo.lmem.ranges
     out = kvmalloc_array(len(ranges), 16)
@@ -68,25 +69,30 @@ def xe_dma_buf_map_vram(attach):
 
 
 def xe_dma_buf_unmap_vram(attach, arr) -> None:
+    """Free the array made by ``xe_dma_buf_map_vram``."""
     kvfree(arr)
 
 
 # --- exporter ---------------------------------------------------------------------
 
 def xe_dma_buf_sgt_attach(dmabuf, attach) -> int:
+    """SGT mapping type: P2P only when the chosen type requires it."""
     return xe_dma_buf_attach_checks(dmabuf.priv, attach, bool(attach.map_type.requires_p2p))
 
 
 def xe_dma_buf_map(attach, direction):
+    """sg_table for the importer: VRAM through the BAR for SGT_P2P, else migrate."""
     bo = attach.dmabuf.priv
     return xe_dma_buf_map_common(bo, bool(attach.map_type.requires_p2p), getattr(bo, "session", None))
 
 
 def xe_dma_buf_unmap(attach, sgt, direction) -> None:
+    """Undo ``xe_dma_buf_map``."""
     xe_dma_buf_unmap_common(sgt)
 
 
 def xe_dma_buf_release(dmabuf) -> None:
+    """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)
 
 
@@ -96,6 +102,7 @@ xe_vram_ops = xe_vram_exp_ops(map_vram=xe_dma_buf_map_vram, unmap_vram=xe_dma_bu
 
 
 def xe_dma_buf_mapping_types(dmabuf) -> list:
+    """The mapping types xe exports for this BO, in the order it lists them."""
     bo = dmabuf.priv
     out = [XE_MAPPING_VRAM(bo.pdev, xe_vram_ops), mt.DMA_BUF_EMAPPING_SGT_P2P(xe_sgt_ops, bo.pdev)]
     if xe_bo_can_migrate(bo, XE_PL_TT):

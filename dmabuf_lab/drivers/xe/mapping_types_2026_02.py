@@ -41,15 +41,18 @@ def xe_dma_buf_attach(dmabuf, attach) -> int:
 
 
 def xe_dma_buf_map(attach, direction):
+    """sg_table for the importer: VRAM through the BAR when SGT P2P is allowed, else migrate."""
     bo = attach.dmabuf.priv
     return xe_dma_buf_map_common(bo, dma_buf_sgt_p2p_allowed(attach), getattr(bo, "session", None))
 
 
 def xe_dma_buf_unmap(attach, sgt, direction) -> None:
+    """Undo ``xe_dma_buf_map``."""
     xe_dma_buf_unmap_common(sgt)
 
 
 def xe_dma_buf_release(dmabuf) -> None:
+    """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)
 
 

@@ -34,6 +34,7 @@ def xe_vram_interconnect(pdev) -> dma_buf_interconnect:
 
 
 def xe_ic_vram_map(attach):
+    """Private VRAM interconnect: the BO's (DPA, length) ranges as an array."""
     bo = attach.dmabuf.priv
     out = kvmalloc_array(len(bo.lmem.ranges), 16)
     if out is None:
@@ -44,16 +45,19 @@ def xe_ic_vram_map(attach):
 
 
 def xe_ic_vram_unmap(attach, addrs) -> None:
+    """Free the array made by ``xe_ic_vram_map``."""
     kvfree(addrs)
 
 
 def xe_ic_dma_map(attach):
+    """Generic dma_addr_t interconnect: an sg_table, through the BAR when P2P reaches."""
     bo = attach.dmabuf.priv
     p2p = p2p_distance(bo.pdev, attach.dev) >= 0
     return xe_dma_buf_map_common(bo, p2p, getattr(bo, "session", None))
 
 
 def xe_ic_dma_unmap(attach, sgt) -> None:
+    """Undo ``xe_ic_dma_map``."""
     xe_dma_buf_unmap_common(sgt)
 
 
@@ -71,11 +75,13 @@ def _accepts(bo, item) -> bool:
 
 
 def xe_dma_buf_negotiate(dmabuf, offer, n: int) -> int:
+    """Index of the first offer entry xe can serve (own VRAM, or dma_addr_t it can reach or migrate for)."""
     bo = dmabuf.priv
     return dma_buf_negotiate_first(offer, n, lambda item: _accepts(bo, item))
 
 
 def xe_dma_buf_attach_interconnect(dmabuf, attach) -> int:
+    """Pick the map ops for the negotiated interconnect; -EOPNOTSUPP for any other."""
     bo = dmabuf.priv
     if attach.interconnect is getattr(bo.pdev, "_xe_vram_ic", None):
         attach.ic_ops = xe_vram_ops

@@ -48,6 +48,7 @@ class XeV2Importer(ImporterDriver):
 
     # -- dma_buf_attach_ops ------------------------------------------------------
     def xe_dma_buf_supports_interconnects(self, attach, exp, exp_ics: int) -> bool:
+        """Importer side: accept only the IOV interconnect to this PF's LMEM BAR."""
         supports_ics = [v2.CREATE_IOV_INTERCONNECT(attach.dev, LMEM_BAR)]
         return v2.dma_buf_match_interconnects(attach, exp, exp_ics, supports_ics, len(supports_ics))
 
