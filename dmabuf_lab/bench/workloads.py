@@ -107,7 +107,8 @@ def _bytes_translate_correct(d, r):
 
 
 def _bytes_translate_rfc(d, r):
-    return 16 * d["n"] + 8 * d["n"] + 24 * d["n"]      # starts+lengths; status+vf; index, dpa, order
+    # starts+lengths; status+vf; index (8), dpa (8), order (1) -- the length is the input array, not written
+    return 16 * d["n"] + 8 * d["n"] + 17 * d["n"]
 
 
 def _make_split(n, rng):

@@ -15,6 +15,25 @@ from __future__ import annotations
 
 import os
 
+# numba's OpenMP threading layer (libgomp here) lets idle workers spin for
+# 300,000 iterations before sleeping.  On this loaded 2-core VM the spinners
+# hold the CPUs the master and other processes need: parallel kernels took
+# 12-16 ms per call even for 1000 ranges.  Alternatives, 1000 ranges of
+# translate (count -> emit: two parallel regions), loadavg 2-3.5 from other
+# work on the VM, median per call over several runs:
+#   passive (sleep at once)   50-180 us, slowest tenth <= 250 us
+#   GOMP_SPINCOUNT=20000      30-40 us, but slowest tenth 1-2 ms, and the
+#                             best of 200 calls 1.5 ms in one benchmark run
+# Passive pays a futex wake-up per parallel region (at 10^6 ranges the SR-IOV
+# count -> emit path runs at ~4 ns/range instead of ~2.2 because the worker
+# wakes late for the second region; at 10^7 it is amortised), but it never
+# stalls, and a shared machine is the usual case here, so it is the default.
+# libgomp reads the policy once, when numba first starts its thread pool, so
+# it is set here, before any kernel module runs a parallel kernel; values the
+# user exported (OMP_WAIT_POLICY, GOMP_SPINCOUNT) win.
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["OMP_WAIT_POLICY"] = "passive"
+
 BACKENDS = ("reference", "numba", "cuda")
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backends  # noqa: F401  (sets the OpenMP wait policy before numba starts threads)
+
 MASK64 = (1 << 64) - 1
 
 

@@ -7,7 +7,10 @@ chunk ``(range index, iova, paddr, pgsize, count)`` -- what the driver's
 
 Every fast backend runs count -> prefix-sum -> emit: one pass counts the
 steps (per chunk of ranges on the CPU, per range on the GPU), a prefix sum
-turns counts into output offsets, a second pass writes the chunks.  A range
+turns counts into output offsets, a second pass writes the chunks.  With at
+most two CPU threads the numba backend does both in one read of the input
+(:func:`split_one_pass`: each range counted then written, the two threads
+writing towards each other).  A range
 whose ``iova``, ``paddr`` or ``size`` is not aligned to the smallest
 supported page fails like ``__iommu_map`` with ``-EINVAL`` and emits nothing.
 """
@@ -153,7 +156,7 @@ def step(bitmap, iova, paddr, size):
                 size = off
     return idx, size >> U64(idx)
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def count_range(bitmap, minmask, iova, paddr, size):
     if ((iova | paddr | size) & minmask) != U64(0):
         return -1
@@ -205,6 +208,62 @@ def emit_chunks(bitmap, minmask, iova, paddr, size, bounds, offsets, status,
                 j += U64(1)
 
 
+@numba.njit(inline="always", cache=True)
+def write_steps(i, v, p, s, j, bitmap, o_ri, o_iova, o_paddr, o_pgsize, o_count):
+    """Write the chunks of one valid range at ``o_*[j:]``."""
+    while s != U64(0):
+        idx, cnt = step(bitmap, v, p, s)
+        o_ri[j] = i
+        o_iova[j] = v
+        o_paddr[j] = p
+        o_pgsize[j] = U64(1) << U64(idx)
+        o_count[j] = cnt
+        mapped = cnt << U64(idx)
+        s -= mapped
+        v += mapped
+        p += mapped
+        j += U64(1)
+
+
+@numba.njit(parallel=True, cache=True)
+def split_one_pass(bitmap, minmask, iova, paddr, size, half, mid, status,
+                   o_ri, o_iova, o_paddr, o_pgsize, o_count, ends):
+    """count -> emit in one read of the input, on two threads: thread 0 walks
+    ranges ``[0, half)`` backwards writing its chunks so they end at ``mid``,
+    thread 1 walks ``[half, n)`` forwards from ``mid``; the chunks are
+    ``o_*[ends[0]:ends[1]]`` in range order.  ``ends[t] = -1``: thread t ran
+    out of room (the caller then runs count -> emit)."""
+    n = iova.shape[0]
+    cap = U64(o_ri.shape[0])
+    for t in numba.prange(2):
+        j = U64(mid)
+        ok = True
+        lo = U64(0) if t == 0 else U64(half)
+        hi = U64(half) if t == 0 else U64(n)
+        for r in range(hi - lo):
+            i = hi - U64(1) - r if t == 0 else lo + r
+            v = iova[i]
+            p = paddr[i]
+            s = size[i]
+            k = count_range(bitmap, minmask, v, p, s)
+            status[i] = -EINVAL if k < 0 else 0
+            if k <= 0:
+                continue
+            if t == 0:
+                if U64(k) > j:
+                    ok = False
+                    break
+                j -= U64(k)
+                write_steps(i, v, p, s, j, bitmap, o_ri, o_iova, o_paddr, o_pgsize, o_count)
+            else:
+                if U64(k) > cap - j:
+                    ok = False
+                    break
+                write_steps(i, v, p, s, j, bitmap, o_ri, o_iova, o_paddr, o_pgsize, o_count)
+                j += U64(k)
+        ends[t] = np.int64(j) if ok else -1
+
+
 def _numba_kernels():
     return {"count_chunks": count_chunks, "emit_chunks": emit_chunks}
 
@@ -216,11 +275,25 @@ def chunk_bounds(n: int, per_thread: int = 16) -> np.ndarray:
     return np.linspace(0, n, nchunks + 1).astype(np.int64)
 
 
-def _numba(iova, paddr, size, pgsize_bitmap: int, workspace=None) -> SplitResult:
+def _numba(iova, paddr, size, pgsize_bitmap: int, workspace=None, one_pass: bool | None = None) -> SplitResult:
     k = _numba_kernels()
     n = iova.shape[0]
     bitmap = U64(pgsize_bitmap)
     minmask = U64((1 << __ffs(pgsize_bitmap)) - 1)
+    if one_pass is None:  # the one-pass kernel runs on two threads: use it where that is all there is
+        one_pass = numba.get_num_threads() <= 2
+    if one_pass and n:
+        half = n // 2
+        slack = n // 2 + 64  # room for two chunks per range on average before falling back
+        out = tuple(backends.empty(workspace, key, n + 2 * slack, dt) for key, dt in
+                    (("ri", np.int64), ("iova", U64), ("paddr", U64), ("pgsize", U64), ("count", U64)))
+        status = backends.empty(workspace, "status", n, np.int32)
+        ends = np.zeros(2, dtype=np.int64)
+        split_one_pass(bitmap, minmask, iova, paddr, size, np.int64(half), np.int64(half + slack), status,
+                       *out, ends)
+        e0, e1 = int(ends[0]), int(ends[1])
+        if e0 >= 0 and e1 >= 0:
+            return SplitResult(*(a[e0:e1] for a in out), status)
     bounds = chunk_bounds(n)
     chunk_counts = np.zeros(bounds.shape[0] - 1, dtype=np.int64)
     status = backends.empty(workspace, "status", n, np.int32)

@@ -18,7 +18,10 @@ With ``materialize=True`` it also returns every leaf entry (VA, entry bits,
 level).  Every fast backend runs count -> prefix sum -> emit; the table
 counts combine per-chunk partial results (count, first and last block) in
 VA order, so ranges must be sorted by VA and must not overlap (they are
-sorted here when they are not).
+sorted here when they are not).  With at most two CPU threads the numba
+backend counts and writes in one read of the input instead
+(:func:`build_one_pass`: the two threads write towards each other from the
+two ends of the input, into an output sized by an upper bound).
 
 Xe rules (xe_pt.c): a 2M/1G leaf only where the range covers the whole
 entry and VA and address are aligned (``xe_pt_hugepte_possible``); a
@@ -46,6 +49,7 @@ U64 = np.uint64
 EINVAL = 22
 ERANGE = 34
 TABLE_BITS = 9
+ONE_PASS_ENTRIES_PER_RANGE = 16  # above this bound on leaf entries per range, count -> emit sizes the output
 
 
 @dataclass
@@ -408,6 +412,156 @@ def summary(va, oa, size, bitmap, minmask, va_lim, shifts, lvl_of, is_xe, bounds
 
 
 @numba.njit(inline="always", cache=True)
+def add_interval_rev(a, b, sh, l, cnt, first, last):
+    # add_interval for intervals arriving in decreasing VA order: merged with the lowest block seen
+    if sh >= 64:
+        lo = np.int64(0)
+        hi = np.int64(0)
+    else:
+        lo = np.int64(a >> U64(sh))
+        hi = np.int64((b - U64(1)) >> U64(sh))
+    n = hi - lo + 1
+    if first[l] == hi:
+        n -= 1
+    cnt[l] += n
+    if last[l] < 0:
+        last[l] = hi
+    first[l] = lo
+
+
+@numba.njit(inline="always", cache=True)
+def walk_range(v, o, s, bitmap, shifts, lvl_of, is_xe, h, sl, fb, lbe):
+    """The map loop over one valid range, counting only: leaf pages per size
+    into ``h``, entries per level into ``sl``; ``fb[l]``/``lbe[l]`` = VA of the
+    first leaf above level l / end of the last one.  Returns (highest leaf
+    level, entries)."""
+    rs = v
+    re = v + s
+    top = 0
+    ent = np.int64(0)
+    while s != U64(0):
+        idx, cnt = step(bitmap, v, o, s)
+        lv = lvl_of[idx]
+        mapped = cnt << U64(idx)
+        h[idx] += np.int64(cnt)
+        if is_xe and idx == 16:
+            comp = xe_compact(v, v + mapped, rs, re)
+            e = np.int64(comp + U64(16) * (cnt - comp))
+        else:
+            e = np.int64(cnt << U64(idx - shifts[lv]))
+        sl[lv] += e
+        ent += e
+        if lv > top:
+            for l in range(top, lv):  # levels below lv see their first big leaf here
+                fb[l] = v
+            top = lv
+        for l in range(lv):
+            lbe[l] = v + mapped
+        s -= mapped
+        v += mapped
+        o += mapped
+    return top, ent
+
+
+@numba.njit(parallel=True, cache=True)
+def build_one_pass(va, oa, size, bitmap, minmask, va_lim, shifts, lvl_of, is_xe, enc, dm, materialize,
+                   half, mid, hist, slots, tcount, tfirst, tlast, status, flags, o_va, o_pte, o_lvl, ends):
+    """Summary and (with ``materialize``) leaf entries in one read of the input, on two threads.
+
+    Thread 0 walks ranges ``[0, half)`` backwards, writing each range's leaves
+    just below the previous ones so that they end at ``mid``; thread 1 walks
+    ``[half, n)`` forwards from ``mid``: the leaves are ``o_*[ends[0]:ends[1]]``
+    in VA order.  The caller sizes ``mid`` and the arrays from an upper bound
+    (entries <= size >> level-0 shift); ``ends[t] = -1`` if it was wrong.
+    Row t of the per-thread outputs is thread t's part, rows in VA order, as
+    :func:`summary` gives them per chunk."""
+    n = va.shape[0]
+    L = shifts.shape[0]
+    cap = U64(o_va.shape[0])
+    for t in numba.prange(2):
+        fb = np.empty(L, dtype=np.uint64)
+        lbe = np.empty(L, dtype=np.uint64)
+        h = np.zeros(64, dtype=np.int64)
+        sl = np.zeros(L, dtype=np.int64)
+        tc = np.zeros(L, dtype=np.int64)
+        tf = np.full(L, -1, dtype=np.int64)
+        tl = np.full(L, -1, dtype=np.int64)
+        tsh = np.empty(L, dtype=np.int64)
+        for l in range(L):
+            tsh[l] = shifts[l] + 9
+        fl = 0
+        low_only = False  # the last range counted mapped only level-0 leaves: its tables nest
+        j = U64(mid)
+        lo_i = U64(0) if t == 0 else U64(half)
+        hi_i = U64(half) if t == 0 else U64(n)
+        for r in range(hi_i - lo_i):
+            i = hi_i - U64(1) - r if t == 0 else lo_i + r
+            v = va[i]
+            o = oa[i]
+            s = size[i]
+            if i > U64(0):
+                pv = va[i - U64(1)]
+                ps = size[i - U64(1)]
+                if v < pv:
+                    fl |= 1
+                elif ps != U64(0) and (pv + ps > v or pv + ps < pv):
+                    fl |= 2
+            st = range_status(v, o, s, minmask, va_lim)
+            status[i] = st
+            if st != 0 or s == U64(0):
+                continue
+            rs = v
+            re = v + s
+            top, m = walk_range(v, o, s, bitmap, shifts, lvl_of, is_xe, h, sl, fb, lbe)
+            # tables: when this range and the last one both hold only level-0 leaves and
+            # share their level-0 table, they share every table above it too: nothing new
+            same = False
+            if top == 0 and low_only and tsh[0] < 64:
+                b0 = np.int64(rs >> U64(tsh[0]))
+                same = b0 == np.int64((re - U64(1)) >> U64(tsh[0])) and b0 == (tl[0] if t == 1 else tf[0])
+            low_only = top == 0
+            if not same:
+                for l in range(L):
+                    if t == 1:
+                        if l >= top:  # every leaf at or below l: one interval
+                            add_interval(rs, re, tsh[l], l, tc, tf, tl)
+                        else:
+                            if fb[l] > rs:
+                                add_interval(rs, fb[l], tsh[l], l, tc, tf, tl)
+                            if lbe[l] < re:
+                                add_interval(lbe[l], re, tsh[l], l, tc, tf, tl)
+                    else:  # the same intervals, highest first
+                        if l >= top:
+                            add_interval_rev(rs, re, tsh[l], l, tc, tf, tl)
+                        else:
+                            if lbe[l] < re:
+                                add_interval_rev(lbe[l], re, tsh[l], l, tc, tf, tl)
+                            if fb[l] > rs:
+                                add_interval_rev(rs, fb[l], tsh[l], l, tc, tf, tl)
+            if materialize:
+                if t == 0:
+                    if U64(m) > j:
+                        fl |= 4
+                        continue
+                    j -= U64(m)
+                    write_leaves(v, o, s, j, bitmap, shifts, lvl_of, enc, dm, o_va, o_pte, o_lvl)
+                else:
+                    if U64(m) > cap - j:
+                        fl |= 4
+                        continue
+                    j = write_leaves(v, o, s, j, bitmap, shifts, lvl_of, enc, dm, o_va, o_pte, o_lvl)
+        for b in range(64):
+            hist[t, b] = h[b]
+        for l in range(L):
+            slots[t, l] = sl[l]
+            tcount[t, l] = tc[l]
+            tfirst[t, l] = tf[l]
+            tlast[t, l] = tl[l]
+        flags[t] = fl
+        ends[t] = np.int64(j)
+
+
+@numba.njit(inline="always", cache=True)
 def entry_template(enc, dm, lv, rep_gt1, compact):
     """(flag bits, address mask) shared by every entry of a run (not AMD v1)."""
     if enc == ENC_X86 or enc == ENC_VTD:
@@ -433,73 +587,76 @@ def entry_template(enc, dm, lv, rep_gt1, compact):
     return f, U64(ADDR_MASK_52)
 
 
-@numba.njit(parallel=True, cache=True)
-def emit(va, oa, size, bitmap, shifts, lvl_of, enc, dm, bounds, offsets, status, o_va, o_pte, o_lvl):
+@numba.njit(inline="always", cache=True)
+def write_leaves(v, o, s, j, bitmap, shifts, lvl_of, enc, dm, o_va, o_pte, o_lvl):
+    """Write the leaf entries of one valid range at ``o_*[j:]``; returns the next free index."""
     amd_flags = U64(AMD_PR | AMD_IR | AMD_IW)
     amd_rep = U64(AMD_NEXT_LEVEL_DEFAULT << AMD_NEXT_LEVEL_SHIFT)
-    for c in numba.prange(bounds.shape[0] - 1):
-        j = U64(offsets[c])
-        for i in range(U64(bounds[c]), U64(bounds[c + 1])):
-            if status[i] != 0:
-                continue
-            v = va[i]
-            o = oa[i]
-            s = size[i]
-            rs = v
-            re = v + s
-            while s != U64(0):
-                idx, cnt = step(bitmap, v, o, s)
-                lv = np.int8(lvl_of[idx])
-                sh = shifts[lv]
-                pg = U64(1) << U64(idx)
-                nent = np.int64(1) << (idx - sh)
-                e_sh = U64(sh)
-                flags, amask = entry_template(enc, dm, lv, nent > 1, False)
-                xe64 = enc == ENC_XE and idx == 16
-                if nent == 1 and enc != ENC_AMDV1 and not xe64:
-                    # one entry per page, address advancing with it: the common case
-                    for _ in range(np.int64(cnt)):
-                        o_va[j] = v
-                        o_pte[j] = flags | (o & amask)
-                        o_lvl[j] = lv
-                        j += U64(1)
-                        v += pg
-                        o += pg
-                    s -= cnt << U64(idx)
-                    continue
-                for _ in range(np.int64(cnt)):
-                    if xe64:
-                        span = v & ~U64(SZ_2M - 1)
-                        if span >= rs and span + U64(SZ_2M) <= re:  # compact table: one 64K entry
-                            f2, m2 = entry_template(enc, dm, lv, False, True)
-                            o_va[j] = v
-                            o_pte[j] = f2 | (o & m2)
-                            o_lvl[j] = lv
-                            j += U64(1)
-                            v += pg
-                            o += pg
-                            s -= pg
-                            continue
-                    if enc == ENC_AMDV1:
-                        if nent > 1:  # the same entry replicated, page size in the address bits
-                            e = (((o | (pg - U64(1))) & ~(pg >> U64(1))) & U64(ADDR_MASK_52)) | amd_flags | amd_rep
-                        else:
-                            e = (o & U64(ADDR_MASK_52)) | amd_flags
-                        for k in range(nent):
-                            o_va[j] = v + (U64(k) << e_sh)
-                            o_pte[j] = e
-                            o_lvl[j] = lv
-                            j += U64(1)
-                    else:
-                        for k in range(nent):
-                            off = U64(k) << e_sh
-                            o_va[j] = v + off
-                            o_pte[j] = flags | ((o + off) & amask)
-                            o_lvl[j] = lv
-                            j += U64(1)
+    rs = v
+    re = v + s
+    while s != U64(0):
+        idx, cnt = step(bitmap, v, o, s)
+        lv = np.int8(lvl_of[idx])
+        sh = shifts[lv]
+        pg = U64(1) << U64(idx)
+        nent = np.int64(1) << (idx - sh)
+        e_sh = U64(sh)
+        flags, amask = entry_template(enc, dm, lv, nent > 1, False)
+        xe64 = enc == ENC_XE and idx == 16
+        if nent == 1 and enc != ENC_AMDV1 and not xe64:
+            # one entry per page, address advancing with it: the common case
+            for _ in range(np.int64(cnt)):
+                o_va[j] = v
+                o_pte[j] = flags | (o & amask)
+                o_lvl[j] = lv
+                j += U64(1)
+                v += pg
+                o += pg
+            s -= cnt << U64(idx)
+            continue
+        for _ in range(np.int64(cnt)):
+            if xe64:
+                span = v & ~U64(SZ_2M - 1)
+                if span >= rs and span + U64(SZ_2M) <= re:  # compact table: one 64K entry
+                    f2, m2 = entry_template(enc, dm, lv, False, True)
+                    o_va[j] = v
+                    o_pte[j] = f2 | (o & m2)
+                    o_lvl[j] = lv
+                    j += U64(1)
                     v += pg
                     o += pg
                     s -= pg
+                    continue
+            if enc == ENC_AMDV1:
+                if nent > 1:  # the same entry replicated, page size in the address bits
+                    e = (((o | (pg - U64(1))) & ~(pg >> U64(1))) & U64(ADDR_MASK_52)) | amd_flags | amd_rep
+                else:
+                    e = (o & U64(ADDR_MASK_52)) | amd_flags
+                for k in range(nent):
+                    o_va[j] = v + (U64(k) << e_sh)
+                    o_pte[j] = e
+                    o_lvl[j] = lv
+                    j += U64(1)
+            else:
+                for k in range(nent):
+                    off = U64(k) << e_sh
+                    o_va[j] = v + off
+                    o_pte[j] = flags | ((o + off) & amask)
+                    o_lvl[j] = lv
+                    j += U64(1)
+            v += pg
+            o += pg
+            s -= pg
+    return j
+
+
+@numba.njit(parallel=True, cache=True)
+def emit(va, oa, size, bitmap, shifts, lvl_of, enc, dm, bounds, offsets, status, o_va, o_pte, o_lvl):
+    for c in numba.prange(bounds.shape[0] - 1):
+        j = U64(offsets[c])
+        for i in range(U64(bounds[c]), U64(bounds[c + 1])):
+            if status[i] == 0:
+                j = write_leaves(va[i], oa[i], size[i], j, bitmap, shifts, lvl_of, enc, dm, o_va, o_pte, o_lvl)
 
 
 def _numba_kernels():
@@ -529,8 +686,75 @@ def _combine_tables(tcount, tfirst, tlast):
     return out
 
 
-def _numba(va, oa, size, fmt: PtFormat, status_unused, materialize: bool, workspace=None) -> PageTableSummary:
+@numba.njit(parallel=True, cache=True)
+def entries_bound(size, half, shift, out):
+    """Upper bound on the leaf entries of ranges ``[0, half)`` and ``[half, n)``:
+    every entry maps at least 2**shift bytes (each range's share capped at 2**32)."""
+    n = size.shape[0]
+    for t in numba.prange(2):
+        lo = 0 if t == 0 else half
+        hi = half if t == 0 else n
+        acc = U64(0)
+        for i in range(lo, hi):
+            x = size[i] >> U64(shift)
+            acc += x if x < U64(1 << 32) else U64(1 << 32)
+        out[t] = acc
+
+
+def _one_pass(va, oa, size, fmt: PtFormat, materialize: bool, workspace):
+    """:func:`build_one_pass` and the summary from its two rows; None when its
+    bound on the output is too loose to be worth the memory (or was wrong)."""
+    n = va.shape[0]
+    L = fmt.levels
+    shifts, lvl_of, minmask, va_lim = _fmt_arrays(fmt)
+    half = n // 2
+    mid = cap = 0
+    if materialize:
+        bound = np.zeros(2, dtype=U64)
+        entries_bound(size, np.int64(half), np.int64(shifts[0]), bound)
+        mid, cap = int(bound[0]), int(bound[0]) + int(bound[1])
+        if cap > ONE_PASS_ENTRIES_PER_RANGE * n + 4096:
+            return None
+    hist = np.zeros((2, 64), dtype=np.int64)
+    slots = np.zeros((2, L), dtype=np.int64)
+    tcount = np.zeros((2, L), dtype=np.int64)
+    tfirst = np.full((2, L), -1, dtype=np.int64)
+    tlast = np.full((2, L), -1, dtype=np.int64)
+    flags = np.zeros(2, dtype=np.int64)
+    ends = np.zeros(2, dtype=np.int64)
+    status = backends.empty(workspace, "status", n, np.int32)
+    o_va = backends.empty(workspace, "va", cap, U64)
+    o_pte = backends.empty(workspace, "pte", cap, U64)
+    o_lvl = backends.empty(workspace, "level", cap, np.int8)
+    build_one_pass(va, oa, size, U64(fmt.pgsize_bitmap), minmask, va_lim, shifts, lvl_of, fmt.encoding == ENC_XE,
+                   np.int64(fmt.encoding), fmt.device_memory, materialize, np.int64(half), np.int64(mid),
+                   hist, slots, tcount, tfirst, tlast, status, flags, o_va, o_pte, o_lvl, ends)
+    if np.any(flags & 1):  # not sorted by VA: sort (and check overlap) with numpy, then run again
+        va, oa, size = _sort_and_check(va, oa, size)
+        return _one_pass(va, oa, size, fmt, materialize, workspace)
+    if np.any(flags & 2):
+        raise ValueError(OVERLAP_MSG)
+    if np.any(flags & 4):
+        return None
+    h = hist.sum(axis=0)
+    leaves = None
+    if materialize:
+        e0, e1 = int(ends[0]), int(ends[1])
+        leaves = PtLeaves(o_va[e0:e1], o_pte[e0:e1], o_lvl[e0:e1])
+    return PageTableSummary(fmt.name, {1 << b: int(h[b]) for b in range(64) if h[b]},
+                            [int(x) for x in slots.sum(axis=0)], _combine_tables(tcount, tfirst, tlast),
+                            status, leaves)
+
+
+def _numba(va, oa, size, fmt: PtFormat, status_unused, materialize: bool, workspace=None,
+           one_pass: bool | None = None) -> PageTableSummary:
     from .iommu_map_split import chunk_bounds
+    if one_pass is None:  # the one-pass kernel runs on two threads: use it where that is all there is
+        one_pass = numba.get_num_threads() <= 2
+    if one_pass:
+        r = _one_pass(va, oa, size, fmt, materialize, workspace)
+        if r is not None:
+            return r
     k = _numba_kernels()
     n = va.shape[0]
     L = fmt.levels
@@ -548,7 +772,7 @@ def _numba(va, oa, size, fmt: PtFormat, status_unused, materialize: bool, worksp
                  bounds, hist, slots, tcount, tfirst, tlast, status, flags)
     if np.any(flags & 1):  # not sorted by VA: sort (and check overlap) with numpy, then run again
         va, oa, size = _sort_and_check(va, oa, size)
-        return _numba(va, oa, size, fmt, None, materialize, workspace)
+        return _numba(va, oa, size, fmt, None, materialize, workspace, one_pass=False)
     if np.any(flags & 2):
         raise ValueError(OVERLAP_MSG)
     h = hist.sum(axis=0)

@@ -140,3 +140,63 @@ def test_backends_equal_references(rs, fmt):
         assert np.array_equal(got.leaves.va, want.leaves.va)
         assert np.array_equal(got.leaves.pte, want.leaves.pte)
         assert np.array_equal(got.leaves.level, want.leaves.level)
+
+
+def _mixed_ranges(rng, n):
+    """Sorted ranges: mostly 4K..32K with small gaps (many per level-0 table),
+    every 50th a 2M-aligned 4M..6M run that maps 2M leaves (and 64K / 32M where
+    the format has them), OA skewed so some runs fall back to 4K."""
+    va, oa, size = [], [], []
+    at = 1 << 30
+    for i in range(n):
+        if i % 50 == 7:
+            at = (at + 2 * M - 1) & ~(2 * M - 1)
+            s = (4 + int(rng.integers(0, 3))) * M + int(rng.integers(0, 3)) * 64 * K
+            skew = int(rng.choice([0, 0, 4 * K, 64 * K]))
+        else:
+            s = int(rng.integers(1, 9)) * 4 * K
+            skew = int(rng.integers(0, 1 << 20)) << 12
+        va.append(at)
+        oa.append(at + skew)
+        size.append(s)
+        at += s + int(rng.integers(0, 4)) * 4 * K
+    return r3(va, oa, size)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 1001])
+def test_one_pass_equals_two_pass_and_reference(fmt, n):
+    # the two-thread one-pass kernel (halves meeting in the middle of the output)
+    # against count -> emit and the numpy reference, summary and leaves
+    from dmabuf_lab.kernels import page_table as pt
+    rs = _mixed_ranges(np.random.default_rng(n), n)
+    want = build_page_table(rs, fmt, backend="reference", materialize=True)
+    f = get_format(fmt)
+    for materialize in (True, False):
+        for one_pass in (True, False):
+            got = pt._numba(*rs, f, None, materialize, None, one_pass=one_pass)
+            assert got.same_as(want), (one_pass, materialize, got.as_dict(), want.as_dict())
+            if materialize:
+                for field in ("va", "pte", "level"):
+                    assert np.array_equal(getattr(got.leaves, field), getattr(want.leaves, field)), field
+    if n > 3:
+        assert len(want.leaf_pages) >= 2  # big and small leaves both exercised
+
+
+def test_one_pass_unsorted_overlap_and_loose_bound():
+    from dmabuf_lab.kernels import page_table as pt
+    f = get_format("x86-64-4level")
+    rs = _mixed_ranges(np.random.default_rng(3), 400)
+    want = build_page_table(rs, f, backend="reference", materialize=True)
+    perm = np.random.default_rng(4).permutation(400)
+    got = pt._numba(*(a[perm] for a in rs), f, None, True, None, one_pass=True)  # sorted, then run again
+    assert got.same_as(want) and np.array_equal(got.leaves.pte, want.leaves.pte)
+    with pytest.MonkeyPatch.context() as mp:  # a bound too loose for one pass: count -> emit instead
+        mp.setattr(pt, "ONE_PASS_ENTRIES_PER_RANGE", 0)
+        got = pt._numba(*rs, f, None, True, None, one_pass=True)
+        assert got.same_as(want) and np.array_equal(got.leaves.va, want.leaves.va)
+    va, oa, size = rs
+    size = size.copy()
+    size[300] += np.uint64(64 * K)  # runs into the next range
+    with pytest.raises(ValueError, match="overlap"):
+        pt._numba(va, oa, size, f, None, True, None, one_pass=True)
