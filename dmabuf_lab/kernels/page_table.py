@@ -36,7 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import backends
-from .bitops import nb_ffs, nb_fls, numba
+from .bitops import numba
+from .iommu_pgsize_step import cuda_iommu_pgsize_step
+from .iommu_pgsize_step import iommu_pgsize_step as step
 from .bitops import __ffs
 from .pt_best_pgsize import pt_best_pgsize
 from .pt_formats import (ADDR_MASK_52, AMD_IR, AMD_IW, AMD_NEXT_LEVEL_DEFAULT, AMD_NEXT_LEVEL_SHIFT, AMD_PR,
@@ -278,26 +280,6 @@ def _pte_np(fmt, oa, lg2, lvl, shift, compact, slot):
 # ------------------------------------------------------------ numba (CPU)
 # numba kernels live at module level so cache=True can reuse them between runs
 
-
-@numba.njit(inline="always", cache=True)
-def step(bitmap, iova, paddr, size):
-    addr_merge = paddr | iova
-    lim = nb_fls(size)
-    if addr_merge != U64(0):
-        a = nb_ffs(addr_merge)
-        if a < lim:
-            lim = a
-    pgsizes = bitmap & ((U64(2) << U64(lim)) - U64(1))
-    idx = nb_fls(pgsizes)
-    above = bitmap & ~((U64(2) << U64(idx)) - U64(1))
-    if above != U64(0):
-        nxt = U64(1) << U64(nb_ffs(above))
-        nm1 = nxt - U64(1)
-        if ((iova ^ paddr) & nm1) == U64(0):
-            off = nxt - (addr_merge & nm1)
-            if off + nxt <= size:
-                size = off
-    return idx, size >> U64(idx)
 
 @numba.njit(inline="always", cache=True)
 def xe_compact(a, b, rs, re):
@@ -803,28 +785,7 @@ def _cuda_kernels():
     if _CUDA:
         return _CUDA
     from numba import cuda
-    from .bitops import cuda_ops
-    cu_ffs, cu_fls = cuda_ops()
-
-    @cuda.jit(device=True)
-    def step(bitmap, iova, paddr, size):
-        addr_merge = paddr | iova
-        lim = cu_fls(size)
-        if addr_merge != U64(0):
-            a = cu_ffs(addr_merge)
-            if a < lim:
-                lim = a
-        pgsizes = bitmap & ((U64(2) << U64(lim)) - U64(1))
-        idx = cu_fls(pgsizes)
-        above = bitmap & ~((U64(2) << U64(idx)) - U64(1))
-        if above != U64(0):
-            nxt = U64(1) << U64(cu_ffs(above))
-            nm1 = nxt - U64(1)
-            if ((iova ^ paddr) & nm1) == U64(0):
-                off = nxt - (addr_merge & nm1)
-                if off + nxt <= size:
-                    size = off
-        return idx, size >> U64(idx)
+    step = cuda_iommu_pgsize_step()
 
     @cuda.jit
     def summary_kernel(va, oa, size, bitmap, minmask, va_lim, shifts, lvl_of, is_xe,
