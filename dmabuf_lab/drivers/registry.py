@@ -142,7 +142,7 @@ _DEFERRED_UNMAP = DriverOption(
     "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.3 "
     "waits for it", revisions=_MAINLINES, default="false")
 _SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
-                      "mapping-types-2026-02")
+                      "mapping-types-2026-02", "mapping-types-2026-03")
 
 
 DRIVERS = {
@@ -167,13 +167,13 @@ DRIVERS = {
                        DriverOption("cpu_visible", "false: the BO lies in VRAM beyond the CPU-visible "
                                     "BAR (small BAR / device-private): no PFN and no BAR address",
                                     revisions=("get-pfn",), default="true"),
-                       _move_notify(("get-pfn", "mapping-types-2026-02")),
+                       _move_notify(("get-pfn", "mapping-types-2026-02", "mapping-types-2026-03")),
                        _UNCHECKED_RANGES),
                    importer_options=(
                        dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
-                                                                  "mapping-types-2026-02")),
+                                                                  "mapping-types-2026-02", "mapping-types-2026-03")),
                        dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
-                                                                   "mapping-types-2026-02")),
+                                                                   "mapping-types-2026-02", "mapping-types-2026-03")),
                        _DEFERRED_UNMAP,
                        DriverOption("offer", "the PF's offer list, in order, from \"bar-slice\" (PCI "
                                     "BAR slice of its LMEM BAR), \"vram\" (its own VRAM), "
@@ -209,7 +209,7 @@ DRIVERS = {
                                     "(generic dma_addr_t / SGT accepting P2P), \"phys\" (phys_addr_t / "
                                     "PAL); under the mapping types it then plays a converted importer",
                                     kind="list", revisions=("offer-list", "mapping-types-2025-10",
-                                                             "mapping-types-2026-02"),
+                                                             "mapping-types-2026-02", "mapping-types-2026-03"),
                                     choices=("dma-addr", "phys"),
                                     default='["dma-addr"]; mapping types: unconverted'))),
         DriverInfo("legacy", "legacy", (IMPORTER,), False,

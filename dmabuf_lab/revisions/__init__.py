@@ -52,6 +52,7 @@ REVISIONS = {
     "rfc-v2": "rfc_v2",                                  # 2025-10-26, RFC v2
     "mapping-types-2025-10": "mapping_types_2025_10",    # 2025-10-30, Jason Gunthorpe's design
     "mapping-types-2026-02": "mapping_types_2026_02",    # 2026-02-17, "[PATCH RFC 00/26]"
+    "mapping-types-2026-03": "mapping_types_2026_03",    # 2026-03-01, the rebased branch
     "mainline-7.3": "mainline_7_3",                      # Linux 7.3 (2026-09 fixes)
 }
 
