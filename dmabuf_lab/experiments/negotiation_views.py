@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 import polars as pl
 
-from dmabuf_lab.revisions import REVISIONS, available_revisions
+from dmabuf_lab.revisions import REVISIONS, available_revisions, canonical
 from dmabuf_lab.revisions.base import CANNOT_EXPRESS, CRASH, MAPPING_KINDS, MODEL_ERROR, NOT_AVAILABLE
 
 #: Outcome classes, in legend order, and what falls in each.
@@ -76,9 +76,24 @@ NO_DRIVER = "no driver"
 
 
 def short_names(revs: Iterable[str]) -> dict:
-    """``R<n>`` by posting order (R0 = mainline), for tables that must fit 72 columns."""
-    order = list(REVISIONS)
-    return {r: (f"R{order.index(r)}" if r in order else r) for r in revs}
+    """Short column names for tables that must fit 72 columns.
+
+    Mainline releases become ``ml-<version>`` (``ml-6.19``, ``ml-7.3``; the
+    alias ``mainline`` names the newest); the designs are ``R<n>`` by posting
+    order among the designs (R1 = get-pfn ... R6 = the 2026-02 RFC, then the
+    later ones), so a table's legend can list them.
+    """
+    designs = [r for r in REVISIONS if not r.startswith("mainline-")]
+    out = {}
+    for r in revs:
+        c = canonical(r)
+        if c.startswith("mainline-"):
+            out[r] = "ml-" + c.split("-", 1)[1]
+        elif c in designs:
+            out[r] = f"R{designs.index(c) + 1}"
+        else:
+            out[r] = r
+    return out
 
 
 def compare_revisions(matrix: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
