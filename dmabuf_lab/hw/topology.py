@@ -25,11 +25,17 @@ class Topology:
     """Devices by bdf, the tree under each host bridge, RAM and per-group IOMMU domains.
 
     ``p2pdma_whitelist`` (host bridges allowed to forward P2P) and
-    ``cpu_supports_p2pdma`` (AMD Zen and later forward any P2P) feed the P2P rules.
+    ``cpu_supports_p2pdma`` (AMD Zen and later forward any P2P) feed the P2P rules;
+    a captured machine may leave it ``None``: the capture does not say.
+
+    When a P2P answer needs a fact the source does not show (see
+    ``PciDevice.unknown``, ``HostBridge.unknown``), the reason is added to
+    ``unknowns_consulted`` and the fact is taken against P2P, or for it when
+    ``unknowns_taken_for_p2p`` is set; ``hw.p2p.p2p_verdict()`` asks both ways.
     """
 
     def __init__(self, name: str = "", description: str = "", *, ram: SystemRam | None = None,
-                 p2pdma_whitelist=PCI_P2PDMA_WHITELIST, cpu_supports_p2pdma: bool = False):
+                 p2pdma_whitelist=PCI_P2PDMA_WHITELIST, cpu_supports_p2pdma: bool | None = False):
         self.name = name
         self.description = description
         self.ram = ram
@@ -38,6 +44,8 @@ class Topology:
         self.iommu_domains: dict[int, IommuDomain] = {}
         self.p2pdma_whitelist = tuple(p2pdma_whitelist)
         self.cpu_supports_p2pdma = cpu_supports_p2pdma
+        self.unknowns_consulted: list[str] = []
+        self.unknowns_taken_for_p2p = False
         self.notes: list[str] = []
         self.guests: list = []          # KVM guests (hw.guest.KvmGuest) running on the host
         self._duplicates: list[str] = []

@@ -34,10 +34,15 @@ from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, Captured
 
 HEADER_EXAMPLE = "an lspci device header such as '03:00.0 VGA compatible controller: ...'"
 
+# A header is recognised by its shape alone: an address, whitespace, then the
+# class text up to the first colon (any text: "3D controller", "Class [ff00]",
+# "Non-Essential Instrumentation [1300]"), with the -nn class code in brackets.
+_ADDRESS = re.compile(r"^(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
+                      r"\.(?P<fn>[0-7])(?=\s)")
 _HEADER = re.compile(
     r"^(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
-    r"\.(?P<fn>[0-7])\s+(?P<cls>[A-Za-z][^:\[\]]{1,60}?)\s*(?:\[(?P<cc>[0-9a-fA-F]{4})\])?:"
-    r"\s*(?P<desc>.*)$")
+    r"\.(?P<fn>[0-7])\s+(?P<cls>[^:\s][^:]*?)\s*(?:\[(?P<cc>[0-9a-fA-F]{4})\])?:"
+    r"(?:\s+(?P<desc>.*))?$")
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_/#.&()+' -]{0,40}?:(?:\s|$)")
 _BAR_START = re.compile(r"^(?:\[(?:virtual|enhanced)\]\s*)?(?:Memory at|I/O ports at|Expansion ROM at)\b")
 _BAR = re.compile(
@@ -103,14 +108,30 @@ _VENDORS = (
 )
 
 
+def looks_like_header(text: str) -> bool:
+    """True for a stripped line that starts with a PCI address and whitespace, as every
+    lspci device header does; parse_lspci() refuses one it cannot read as a header."""
+    return bool(_ADDRESS.match(text))
+
+
 def is_device_header(text: str) -> bool:
-    """True for a stripped line that opens an lspci device block."""
+    """True for a stripped line that is a well-formed lspci device header."""
     m = _HEADER.match(text)
     return bool(m) and int(m.group("slot"), 16) <= 0x1f
 
 
+def header_problem(text: str) -> str | None:
+    """Why a line that starts with a PCI address is not a device header (None when it is)."""
+    if is_device_header(text):
+        return None
+    m = _HEADER.match(text)
+    if m:
+        return f"device number {int(m.group('slot'), 16):#x} is above 0x1f"
+    return "no 'class: description' after the address"
+
+
 def _starts_line(text: str) -> bool:
-    return bool(is_device_header(text) or _KEY.match(text) or _BAR_START.match(text)
+    return bool(looks_like_header(text) or _KEY.match(text) or _BAR_START.match(text)
                 or text.startswith("!!!") or TIMESTAMP.match(text) or _ELLIPSIS.match(text))
 
 
@@ -144,7 +165,12 @@ def parse_lspci(text: str, *, file: str | None = None) -> CapturedMachine:
     for ll in logical:
         if ll is None:
             continue
-        if is_device_header(ll.text):
+        if looks_like_header(ll.text):
+            problem = header_problem(ll.text)
+            if problem is not None:
+                raise CaptureParseError(f"a line starting with a PCI address is not a device header "
+                                        f"({problem}): {ll.text[:70]!r}", file=file, line=ll.number,
+                                        expected=HEADER_EXAMPLE)
             blocks.append((ll, []))
         elif blocks:
             blocks[-1][1].append(ll)
@@ -175,14 +201,21 @@ def parse_lspci(text: str, *, file: str | None = None) -> CapturedMachine:
     if saw_any_detail and not saw_caps:
         machine.note("no capabilities printed (lspci -v without root, or -vv needed): "
                      "SR-IOV, ACS and PCIe port types unknown")
-    _apply_kernel_log(machine, [(ll.number, ll.text) for ll in logical if ll is not None])
+    apply_kernel_log(machine, [(ll.number, ll.text) for ll in logical if ll is not None])
     _link_virtual_functions(machine)
     place_in_bus_tree(machine)
     return machine
 
 
-def _apply_kernel_log(machine: CapturedMachine, lines) -> None:
-    """Fill ids and per-VF IOV BAR sizes from dmesg lines pasted with the capture."""
+def kernel_log_lines(text: str) -> list[tuple[int, str]]:
+    """``(line number, text)`` of a pasted kernel log, wrapped lines joined again."""
+    return [(ll.number, ll.text) for ll in logical_lines(source_lines(text), _starts_line) if ll is not None]
+
+
+def apply_kernel_log(machine: CapturedMachine, lines, source: str | None = None) -> None:
+    """Fill ids and per-VF IOV BAR sizes from dmesg lines (``(number, text)`` pairs) pasted
+    with the capture or read from ``source``, a file of their own."""
+    where = f"{source} line" if source else "kernel log line"
     facts = read_kernel_log(lines)
     for bdf, (ven, did, cls) in facts.ids.items():
         dev = machine.devices.get(bdf)
@@ -205,14 +238,14 @@ def _apply_kernel_log(machine: CapturedMachine, lines) -> None:
             if vb is None or vb.size_per_vf is not None:
                 continue
             if vb.base is not None and vb.base != start:
-                dev.missing.append(f"kernel log line {number}: VF BAR{j} space starts at {start:#x}, "
+                dev.missing.append(f"{where} {number}: VF BAR{j} space starts at {start:#x}, "
                                    f"lspci says {vb.base:#x}; log ignored")
                 continue
             per_vf = pci_iov_resource_size(size, nvfs)
             if per_vf is None:
                 continue
             vb.size_per_vf = per_vf
-            vb.size_source = f"kernel log line {number}: VF(n) BAR{j} space / {nvfs} VFs"
+            vb.size_source = f"{where} {number}: VF(n) BAR{j} space / {nvfs} VFs"
             dev.missing[:] = [m for m in dev.missing
                               if m != f"per-VF size of IOV BAR {j} not printed in SR-IOV block"]
 
@@ -224,7 +257,7 @@ def _device_from_header(header: LogicalLine, machine: CapturedMachine) -> Captur
     if bdf in machine.devices:
         machine.note(f"device {bdf} appears twice (line {header.number}); the later block is ignored")
         return None
-    desc = m.group("desc").strip()
+    desc = (m.group("desc") or "").strip()
     dev = CapturedDevice(bdf=bdf, class_name=m.group("cls").strip(), line=header.number)
     ids = list(_IDS.finditer(desc))
     if ids:
@@ -254,8 +287,12 @@ def _device_from_header(header: LogicalLine, machine: CapturedMachine) -> Captur
 
 def _read_body(dev: CapturedDevice, body: list[LogicalLine], machine: CapturedMachine) -> None:
     cap: str | None = None          # the capability whose lines we are reading
+    cut = False                     # the paste left lines out ("...")
     for ll in body:
         t = ll.text
+        if _ELLIPSIS.match(t):
+            cut = True
+            continue
         if t.startswith("Capabilities:"):
             cap = _read_capability_header(dev, ll)
             continue
@@ -290,6 +327,8 @@ def _read_body(dev: CapturedDevice, body: list[LogicalLine], machine: CapturedMa
                 dev.subordinate_bus = int(b.group("u"), 16)
             else:
                 dev.missing.append(f"line {ll.number}: unreadable bridge bus numbers")
+    if cut and not dev.acs_seen:
+        dev.caps_listed = False     # the ACS capability may be among the lines left out
     if dev.sriov is not None:
         _check_sriov(dev)
     if dev.secondary_bus is not None and dev.pcie_type is None:
@@ -305,6 +344,8 @@ def _read_capability_header(dev: CapturedDevice, ll: LogicalLine) -> str | None:
         dev.missing.append("capabilities: <access denied> (lspci run without root): "
                            "SR-IOV, ACS and PCIe port type unknown")
         return None
+    if m and m.group("pos"):
+        dev.caps_listed = True
     if name.startswith("Express"):
         for label, kind in _EXPRESS_TYPES:
             if label in name:
@@ -316,6 +357,7 @@ def _read_capability_header(dev: CapturedDevice, ll: LogicalLine) -> str | None:
             dev.sriov = CapturedSriov(line=ll.number)
         return "sriov"
     if "Access Control Services" in name:
+        dev.acs_seen = True
         return "acs"
     return "other"
 
