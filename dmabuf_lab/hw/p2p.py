@@ -116,8 +116,7 @@ def host_bridge_whitelist_unknown(host: HostBridge | None, whitelist) -> str | N
     if "device" in root.unknown:
         rows = [e for e in whitelist if e.vendor == root.vendor]
         if rows and not any(e.device == PCI_ANY_ID for e in rows):
-            return (f"the capture does not show the device id of host bridge {root.bdf} "
-                    f"(lspci without -nn)")
+            return f"the capture does not show the device id of host bridge {root.bdf}; lspci -nn prints it"
     return None
 
 

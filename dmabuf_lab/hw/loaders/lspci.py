@@ -37,12 +37,16 @@ HEADER_EXAMPLE = "an lspci device header such as '03:00.0 VGA compatible control
 # A header is recognised by its shape alone: an address, whitespace, then the
 # class text up to the first colon (any text: "3D controller", "Class [ff00]",
 # "Non-Essential Instrumentation [1300]"), with the -nn class code in brackets.
+# lspci -P / -PP name a function by its path through the bridges: "00:01.1/00.0/00.0"
+# (-P, no bus numbers) or "00:01.1/01:00.0/02:00.0" (-PP); the last element is the function.
+_PATH = r"(?P<path>(?:/(?:[0-9a-fA-F]{2}:)?[0-9a-fA-F]{2}\.[0-7])*)"
 _ADDRESS = re.compile(r"^(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
-                      r"\.(?P<fn>[0-7])(?=\s)")
+                      r"\.(?P<fn>[0-7])" + _PATH + r"(?=\s)")
 _HEADER = re.compile(
     r"^(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
-    r"\.(?P<fn>[0-7])\s+(?P<cls>[^:\s][^:]*?)\s*(?:\[(?P<cc>[0-9a-fA-F]{4})\])?:"
+    r"\.(?P<fn>[0-7])" + _PATH + r"\s+(?P<cls>[^:\s][^:]*?)\s*(?:\[(?P<cc>[0-9a-fA-F]{4})\])?:"
     r"(?:\s+(?P<desc>.*))?$")
+_PATH_ELEMENT = re.compile(r"/(?:(?P<bus>[0-9a-fA-F]{2}):)?(?P<slot>[0-9a-fA-F]{2})\.(?P<fn>[0-7])")
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_/#.&()+' -]{0,40}?:(?:\s|$)")
 _BAR_START = re.compile(r"^(?:\[(?:virtual|enhanced)\]\s*)?(?:Memory at|I/O ports at|Expansion ROM at)\b")
 _BAR = re.compile(
@@ -114,20 +118,29 @@ def looks_like_header(text: str) -> bool:
     return bool(_ADDRESS.match(text))
 
 
+def _path_elements(m: re.Match) -> list[tuple[str | None, str, str]]:
+    """(bus, slot, fn) of every function a header names: the address, then the -P/-PP path."""
+    first = [(m.group("bus"), m.group("slot"), m.group("fn"))]
+    return first + [(e.group("bus"), e.group("slot"), e.group("fn"))
+                    for e in _PATH_ELEMENT.finditer(m.group("path") or "")]
+
+
 def is_device_header(text: str) -> bool:
     """True for a stripped line that is a well-formed lspci device header."""
-    m = _HEADER.match(text)
-    return bool(m) and int(m.group("slot"), 16) <= 0x1f
+    return header_problem(text) is None
 
 
 def header_problem(text: str) -> str | None:
     """Why a line that starts with a PCI address is not a device header (None when it is)."""
-    if is_device_header(text):
-        return None
     m = _HEADER.match(text)
-    if m:
-        return f"device number {int(m.group('slot'), 16):#x} is above 0x1f"
-    return "no 'class: description' after the address"
+    if not m:
+        return "no 'class: description' after the address"
+    for bus, slot, _ in _path_elements(m):
+        if int(slot, 16) > 0x1f:
+            return f"device number {int(slot, 16):#x} is above 0x1f"
+        if bus is None:
+            return "a bridge path without bus numbers (lspci -P); lspci -PP prints them"
+    return None
 
 
 def _starts_line(text: str) -> bool:
@@ -231,7 +244,13 @@ def apply_kernel_log(machine: CapturedMachine, lines, source: str | None = None)
                           if not (m.startswith("vendor id") or m.startswith("device id"))]
     for bdf, bars in facts.vf_bar_space.items():
         dev = machine.devices.get(bdf)
-        if dev is None or dev.sriov is None:
+        if dev is None:
+            continue
+        if dev.sriov is None:
+            nvfs = sorted({n for _, _, n, _ in bars.values()})
+            dev.missing.append(f"{where} {min(b[3] for b in bars.values())}: the kernel sized IOV BARs "
+                               f"{sorted(bars)} for {'/'.join(map(str, nvfs))} VFs, but the lspci text shows no "
+                               "SR-IOV capability (VF offset and stride unknown; lspci -vvv as root shows them)")
             continue
         for j, (start, size, nvfs, number) in bars.items():
             vb = dev.sriov.vf_bars.get(j)
@@ -253,12 +272,15 @@ def apply_kernel_log(machine: CapturedMachine, lines, source: str | None = None)
 def _device_from_header(header: LogicalLine, machine: CapturedMachine) -> CapturedDevice | None:
     m = _HEADER.match(header.text)
     dom = int(m.group("dom") or "0", 16)
-    bdf = f"{dom:04x}:{m.group('bus').lower()}:{m.group('slot').lower()}.{m.group('fn')}"
+    chain = [f"{dom:04x}:{b.lower()}:{s.lower()}.{f}" for b, s, f in _path_elements(m)]
+    bdf = chain[-1]
     if bdf in machine.devices:
         machine.note(f"device {bdf} appears twice (line {header.number}); the later block is ignored")
         return None
     desc = (m.group("desc") or "").strip()
     dev = CapturedDevice(bdf=bdf, class_name=m.group("cls").strip(), line=header.number)
+    if len(chain) > 1:
+        dev.parent = chain[-2]       # lspci -PP: the bridge the function hangs from
     ids = list(_IDS.finditer(desc))
     if ids:
         dev.vendor = int(ids[-1].group("ven"), 16)
@@ -448,8 +470,26 @@ def _read_rom(dev: CapturedDevice, ll: LogicalLine) -> None:
 
 def _link_virtual_functions(machine: CapturedMachine) -> None:
     """Mark VFs whose PF is in the capture, index their -v BARs, learn per-VF sizes."""
-    pfs = [d for d in machine.devices.values()
-           if d.sriov is not None and d.sriov.vf_offset is not None]
+    pfs = sorted((d for d in machine.devices.values()
+                  if d.sriov is not None and d.sriov.vf_offset is not None), key=lambda d: d.routing_id)
+    # A function at a VF position of an earlier PF is that VF even when its config space
+    # shows an SR-IOV capability of its own: pci_iov_init() skips sriov_init() for a VF.
+    for pf in list(pfs):
+        if pf not in pfs:
+            continue
+        s = pf.sriov
+        for other in list(pfs):
+            if other is pf or other.domain != pf.domain:
+                continue
+            vf_id = vf_id_for_routing_id(pf.routing_id, s.vf_offset, s.vf_stride or 0,
+                                         other.routing_id, s.total_vfs)
+            if vf_id is None:
+                continue
+            other.sriov = None
+            other.missing[:] = [m for m in other.missing if "IOV" not in m]
+            other.missing.append(f"shows an SR-IOV capability although it is VF{vf_id} of {pf.bdf}; "
+                                 "ignored, as the kernel ignores it on a VF")
+            pfs.remove(other)
     for dev in machine.devices.values():
         if dev.sriov is not None:
             continue

@@ -56,6 +56,22 @@ def _hw_bar(bar: CapturedBar, virtfn: bool):
                virtual=bar.virtual or virtfn)
 
 
+def _drop_impossible_bus_ranges(devices: dict, note) -> None:
+    """A bridge whose bus range the capture shows outside its parent's cannot be placed
+    in a consistent tree (firmware left it so, e.g. a CardBus bridge); its range is not used."""
+    for dev in devices.values():
+        p = devices.get(dev.parent) if dev.parent else None
+        if p is None or dev.secondary_bus is None or p.secondary_bus is None:
+            continue
+        lo, hi = p.secondary_bus, p.subordinate_bus if p.subordinate_bus is not None else p.secondary_bus
+        sub_ = dev.subordinate_bus if dev.subordinate_bus is not None else dev.secondary_bus
+        if lo <= dev.secondary_bus <= hi and sub_ <= hi:
+            continue
+        note(f"{dev.bdf}: bus range [{dev.secondary_bus:02x}-{sub_:02x}] as captured lies outside its "
+             f"parent {p.bdf}'s [{lo:02x}-{hi:02x}]; not used")
+        dev.secondary_bus = dev.subordinate_bus = None
+
+
 def _unknown_facts(dev: CapturedDevice) -> dict[str, str]:
     """What ``dev``'s capture does not show, as ``PciDevice.unknown`` holds it."""
     out = {}
@@ -80,7 +96,7 @@ _ROOT_BUS_CLASSES = (0x0600, 0x0880)
 _ROOT_BUS_TYPES = ("host_bridge", "root_port", "rc_endpoint")
 
 
-def _mark_host_bridges(topo, note) -> None:
+def _mark_host_bridges(topo, note, machine: CapturedMachine) -> None:
     """Say which host bridges the capture really shows, and what the CPU is known to do.
 
     A host bridge made for a bus whose upstream bridges are missing, or whose
@@ -90,6 +106,8 @@ def _mark_host_bridges(topo, note) -> None:
     bridge's) but never its family.
     """
     vendors = set()
+    rangeless = {d.domain for d in machine.devices.values()
+                 if (d.class_code or 0) >> 8 == 0x0604 and d.secondary_bus is None}
     for hb in topo.host_bridges:
         first = min(hb.devices, key=lambda d: d.devfn, default=None)
         if first is None or first.devfn != 0:
@@ -97,7 +115,9 @@ def _mark_host_bridges(topo, note) -> None:
         elif (first.class_code >> 8 not in _ROOT_BUS_CLASSES or "class" in first.unknown) \
                 and first.pcie_type not in _ROOT_BUS_TYPES:
             hb.unknown = (f"the capture does not show the host bridge above {first.bdf}: "
-                          f"the bridges above bus {hb.label} are not in it")
+                          + (f"its bridges print no bus numbers, so which one leads to bus {hb.label} "
+                             "is unknown (lspci -v prints them)" if hb.domain in rangeless
+                             else f"the bridges above bus {hb.label} are not in it"))
         elif "vendor" not in first.unknown:
             vendors.add(first.vendor)
         if hb.unknown:
@@ -155,6 +175,7 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
         return pd
 
     devices = dict(machine.devices)
+    _drop_impossible_bus_ranges(devices, note)
     pfs_present = {b for b, d in devices.items() if d.sriov is not None}
 
     def parent_of(dev: CapturedDevice) -> CapturedDevice | None:
@@ -250,7 +271,7 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
                         vf.unknown["device"] = f"its PF {bdf}'s VF device id is not in the capture"
                     topo.add_device(vf)
 
-        _mark_host_bridges(topo, note)
+        _mark_host_bridges(topo, note, machine)
         groups = sorted({d.iommu_group for d in made.values() if d.iommu_group is not None})
         if groups:
             for g in groups:
