@@ -259,6 +259,7 @@ def p2p_verdict(provider: PciDevice, client: PciDevice) -> P2PVerdict:
         depends = tuple(topo.unknowns_consulted)
         topo.unknowns_taken_for_p2p = True
         allowed = _calc(provider, client, None)[0] if depends else against
+        depends = tuple(dict.fromkeys(depends + tuple(topo.unknowns_consulted)))
     finally:
         topo.unknowns_consulted, topo.unknowns_taken_for_p2p = saved
     return P2PVerdict(against, dist, allowed, depends)

@@ -151,15 +151,16 @@ class Check:
         """The unknown facts the verdict turns on: empty when taking them for P2P changes nothing."""
         if self.if_allowed is None or self.if_allowed.outcome == self.verdict.outcome:
             return ()
-        return tuple(self.verdict.unknowns)
+        return tuple(dict.fromkeys(list(self.verdict.unknowns) + list(self.if_allowed.unknowns)))
 
     def depends_text(self) -> str:
         """One sentence for the report; empty when the verdict does not depend on an unknown."""
         if not self.depends_on:
             return ""
-        return (f"{self.scenario.name} [{self.target}]: the verdict depends on what the capture does not "
-                f"show: {' and on '.join(self.depends_on)}; {self.verdict.outcome} with each unknown "
-                f"taken against P2P, {self.if_allowed.outcome} with each taken for it")
+        facts = "; ".join(f"({i}) {d}" for i, d in enumerate(self.depends_on, 1))
+        return (f"{self.scenario.name} [{self.target}]: the verdict depends on facts the topology's "
+                f"capture does not show: {self.verdict.outcome} with each taken against P2P, "
+                f"{self.if_allowed.outcome} with each taken for it. {facts}")
 
     @property
     def outcome_ok(self) -> bool:
