@@ -160,3 +160,32 @@ def test_load_files_matches_a_single_text_when_there_is_one_file():
     a = load_files(CAPTURES / "lspci-intel-x550-1.txt")
     b = load_path(CAPTURES / "lspci-intel-x550-1.txt")
     assert sorted(a.devices) == sorted(b.devices)
+
+
+def test_a_bar_of_unknown_size_is_printed_as_unknown():
+    from dmabuf_lab.hw.loaders import load_lspci
+    text = ("00:00.0 Host bridge [0600]: Intel Corporation Device [8086:09a2]\n"
+            "03:00.0 3D controller [0302]: NVIDIA Corporation Device [10de:2330]\n"
+            "\tRegion 0: Memory at f0000000 (32-bit, non-prefetchable)\n")
+    topo = load_lspci(text)
+    gpu = topo.device("0000:03:00.0")
+    assert 0 not in gpu.bars and "BAR0" in gpu.unknown
+    assert "BAR0  size unknown (at 0xf0000000; the capture does not show its size)" in topo.render_tree()
+
+
+@pytest.mark.parametrize("cls,code", [
+    ("3D controller [0302]", 0x030200), ("3D controller", 0x030200),
+    ("Processing accelerators [1200]", 0x120000), ("Display controller", 0x038000),
+    ("Non-Essential Instrumentation [1300]", 0x130000), ("Unassigned class [ff00]", 0xff0000),
+    ("Class [0b40]", 0x0b4000), ("Generic system peripheral [0807]", 0x080700),
+    ("System peripheral", 0x088000), ("Co-processor", 0x0b4000),
+])
+def test_any_class_text_makes_a_header(cls, code):
+    from dmabuf_lab.hw.loaders import read_lspci
+    text = (f"0000:3b:00.0 {cls}: Some Vendor Some/Device [Rev 2] [1234:5678] (rev a1) (prog-if 00 [x])\n"
+            "\tFlags: bus master, fast devsel, latency 0, IOMMU group 7\n"
+            "\tMemory at 9c000000 (32-bit, non-prefetchable) [size=16M]\n")
+    dev = read_lspci(text).devices["0000:3b:00.0"]
+    assert dev.class_name == re.sub(r"\s*\[[0-9a-f]{4}\]$", "", cls)
+    assert dev.class_code == code and (dev.vendor, dev.device) == (0x1234, 0x5678)
+    assert dev.iommu_group == 7 and dev.unindexed_bars == [] and dev.bars[0].size == 16 << 20
