@@ -188,6 +188,13 @@ DRIVERS = {
                        DriverOption("ic_map_unconditionally", "call dma_buf_iov_map() whatever allow_ic "
                                     "says and never fall back to the sg_table (probes the core's checks)",
                                     revisions=("rfc-v2",), default="false"))),
+        DriverInfo("nvgrace-egm", "nvgrace_egm", (EXPORTER,), True,
+                   "nvgrace-gpu Extended GPU Memory: exports slices of the EGM region, PAL only "
+                   "(on the 2026-02 mapping-type API; ankita-nv/linux, not mainline)",
+                   exporter_options=(
+                       DriverOption("egm_size", "size in bytes of the EGM region the slices lie in",
+                                    kind="int", revisions=("mapping-types-2026-02",), default="1 GiB"),
+                       _UNCHECKED_RANGES)),
         DriverInfo("system", "system_heap", (EXPORTER,), True,
                    "the system dma-heap: pages of system RAM",
                    exporter_options=(_move_notify(_MOVE_NOTIFY_GET_PFN), _UNCHECKED_RANGES)),
