@@ -142,7 +142,7 @@ _DEFERRED_UNMAP = DriverOption(
     "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.3 "
     "waits for it", revisions=_MAINLINES, default="false")
 _SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
-                      "mapping-types-2026-02", "mapping-types-2026-03")
+                      "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05")
 
 
 DRIVERS = {
@@ -171,9 +171,11 @@ DRIVERS = {
                        _UNCHECKED_RANGES),
                    importer_options=(
                        dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
-                                                                  "mapping-types-2026-02", "mapping-types-2026-03")),
+                                                                  "mapping-types-2026-02", "mapping-types-2026-03",
+                                                                   "mapping-types-2026-05")),
                        dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
-                                                                   "mapping-types-2026-02", "mapping-types-2026-03")),
+                                                                   "mapping-types-2026-02", "mapping-types-2026-03",
+                                                                   "mapping-types-2026-05")),
                        _DEFERRED_UNMAP,
                        DriverOption("offer", "the PF's offer list, in order, from \"bar-slice\" (PCI "
                                     "BAR slice of its LMEM BAR), \"vram\" (its own VRAM), "
@@ -215,7 +217,7 @@ DRIVERS = {
                        DriverOption("wants", "what it lists, in its order of preference: \"dma-addr\" "
                                     "(generic dma_addr_t / SGT accepting P2P), \"phys\" (phys_addr_t / "
                                     "PAL); under the mapping types it then plays a converted importer",
-                                    kind="list", revisions=("offer-list", "mapping-types-2025-10",
+                                    kind="list", revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05",
                                                              "mapping-types-2026-02", "mapping-types-2026-03"),
                                     choices=("dma-addr", "phys"),
                                     default='["dma-addr"]; mapping types: unconverted'))),
@@ -230,9 +232,11 @@ DRIVERS = {
                    importer_options=(
                        DriverOption("link_to", "bdf of the GPU whose VRAM it reaches over the private "
                                     "link (it lists that VRAM's own type first)", kind="bdf",
-                                    revisions=("offer-list", "mapping-types-2025-10")),
-                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2")),
-                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2")),
+                                    revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05")),
+                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2",
+                                                                  "mapping-types-2026-05")),
+                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2",
+                                                                  "mapping-types-2026-05")),
                        _DEFERRED_UNMAP)),
     )
 }

@@ -19,7 +19,7 @@ from dmabuf_lab.revisions.base import CANNOT_EXPRESS, CRASH, MAPPING_KINDS, MODE
 #: Outcome classes, in legend order, and what falls in each.
 CLASSES = {
     "sg_table": ("sgt", "sgt-p2p"),
-    "addresses (typed)": ("iov", "pal", "dma-addr", "phys", "pfn"),
+    "addresses (typed)": ("iov", "pal", "dma-addr", "phys", "pfn", "iommu-domain"),
     "private": ("private",),
     "errno": (),
     "cannot-express": (CANNOT_EXPRESS,),
