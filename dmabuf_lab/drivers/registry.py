@@ -108,11 +108,14 @@ _UNCHECKED_RANGES = DriverOption(
     "unchecked_ranges", "hand the ranges to the kernel without the loader's zero-length and "
     "past-the-BAR checks", default="false")
 _MOVE_NOTIFY_GET_PFN = ("get-pfn",)
+_MOVE_NOTIFY_VFIO = ("mainline-6.19", "get-pfn")
 
 
 def _move_notify(revisions: tuple) -> DriverOption:
     return DriverOption("dmabuf_move_notify", "CONFIG_DMABUF_MOVE_NOTIFY for this run (get-pfn: "
                         "dma_buf_get_pfn_unlocked() refuses a pinnable buffer without it"
+                        + ("; mainline-6.19: without it every importer is pinned at map and vfio's "
+                           "pin fails" if "mainline-6.19" in revisions else "")
                         + ("; mapping-types-2026-02: xe lists SGT_P2P only with it" if
                            "mapping-types-2026-02" in revisions else "") + ")",
                         revisions=revisions, default="false (the lab's kernel config)")
@@ -155,7 +158,7 @@ DRIVERS = {
                        DriverOption("pal_only", "declare only [PAL] (Jason's \"vfio PAL-only\" step); "
                                     "SGT importers then need the conversion mode",
                                     revisions=("mapping-types-2025-10",), default="false"),
-                       _move_notify(_MOVE_NOTIFY_GET_PFN),
+                       _move_notify(_MOVE_NOTIFY_VFIO),
                        _UNCHECKED_RANGES)),
         DriverInfo("xe", "xe", (EXPORTER, IMPORTER), True,
                    "Intel xe: exports VRAM BOs; the PF imports its VFs' VRAM BAR slices",
