@@ -29,7 +29,9 @@
 # would sit on (the exporting VF's PF for xe, a NIC for RDMA and the legacy
 # sg_table importer).  Revisions are listed as they are posted; mainline
 # releases are `ml-6.19` and `ml-7.3` (plain `mainline` is the newest), the
-# designs R1 (get-pfn) to R7 (the mapping-types branch of 2026-03).
+# designs carry the codes of the tour's thread table: R1 (get-pfn) to R6
+# (the 2026-02 RFC), R8 (the branch rebased in March 2026), R9 (the review
+# plan of April-May 2026, posted = its step 3).
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
@@ -229,11 +231,13 @@ save_figure(order_chart + order_text, orders, name="who_orders",
 # ## What changed between Linux 6.19 and today
 #
 # Every cell where `mainline-6.19` and `mainline-7.3` disagree, and the
-# same for the 2026-02 RFC against the branch rebased in March 2026.  An
-# empty table means the revoke series, e98137f0a874 and the two mapping
-# fixes change no verdict of these default pairs; the scenarios
-# `revoke-waits-for-deferred-unmap` and `mainline-mapped-len-wrap` show
-# where 6.19 and 7.3 differ.
+# same for the 2026-02 RFC against the branch rebased in March 2026.  The
+# matrix runs the default kernel configuration: in 6.19 that has
+# `CONFIG_DMABUF_MOVE_NOTIFY=n`, so vfio's always-failing pin (61ceaf236115)
+# refuses every sg_table importer at map time, while 7.3 (609fc8766d68 and
+# the revoke series) maps them.  The scenarios
+# `revoke-waits-for-deferred-unmap` and `mainline-mapped-len-wrap` show the
+# other differences, which these default pairs do not reach.
 
 # %%
 for old, new in (("mainline-6.19", "mainline-7.3"), ("mapping-types-2026-02", "mapping-types-2026-03")):
