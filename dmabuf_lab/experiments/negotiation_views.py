@@ -19,7 +19,7 @@ from dmabuf_lab.revisions.base import CANNOT_EXPRESS, CRASH, MAPPING_KINDS, MODE
 #: Outcome classes, in legend order, and what falls in each.
 CLASSES = {
     "sg_table": ("sgt", "sgt-p2p"),
-    "addresses (typed)": ("iov", "pal", "dma-addr", "phys", "pfn"),
+    "addresses (typed)": ("iov", "pal", "dma-addr", "phys", "pfn", "iommu-domain"),
     "private": ("private",),
     "errno": (),
     "cannot-express": (CANNOT_EXPRESS,),
@@ -75,24 +75,27 @@ def class_counts(matrix: pl.DataFrame) -> pl.DataFrame:
 NO_DRIVER = "no driver"
 
 
+#: Design revision -> its code in the thread table (R7 there is mainline after 6.19).
+DESIGN_CODES = {"get-pfn": "R1", "offer-list": "R2", "rfc-v1": "R3", "rfc-v2": "R4",
+                "mapping-types-2025-10": "R5", "mapping-types-2026-02": "R6",
+                "mapping-types-2026-03": "R8", "mapping-types-2026-05": "R9"}
+
+
 def short_names(revs: Iterable[str]) -> dict:
     """Short column names for tables that must fit 72 columns.
 
     Mainline releases become ``ml-<version>`` (``ml-6.19``, ``ml-7.3``; the
-    alias ``mainline`` names the newest); the designs are ``R<n>`` by posting
-    order among the designs (R1 = get-pfn ... R6 = the 2026-02 RFC, then the
-    later ones), so a table's legend can list them.
+    alias ``mainline`` names the newest); the designs get the codes of the
+    thread table (``data/thread.csv``, :data:`DESIGN_CODES`), so a table's
+    legend can list them.
     """
-    designs = [r for r in REVISIONS if not r.startswith("mainline-")]
     out = {}
     for r in revs:
         c = canonical(r)
         if c.startswith("mainline-"):
             out[r] = "ml-" + c.split("-", 1)[1]
-        elif c in designs:
-            out[r] = f"R{designs.index(c) + 1}"
         else:
-            out[r] = r
+            out[r] = DESIGN_CODES.get(c, r)
     return out
 
 
