@@ -21,7 +21,7 @@ from pathlib import Path
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _QP_HEX = re.compile(r"=([0-9A-F]{2})")
-_QP_HINT = re.compile(r"=3D|=20$|=09", re.MULTILINE)
+_QP_HINT = re.compile(r"=3D|=20$|=09$", re.MULTILINE)
 
 
 @dataclass

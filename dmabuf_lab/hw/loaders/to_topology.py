@@ -148,11 +148,14 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
                      "kept as a plain function")
 
         # SR-IOV capabilities, then the VFs the capture shows, then the rest by virtfn_add()
+        vfs_of: dict[str, list[CapturedDevice]] = {}
+        for d in devices.values():
+            if d.physfn in pfs_present and d.vf_index is not None:
+                vfs_of.setdefault(d.physfn, []).append(d)
         for bdf in pfs_present:
             dev, pd = devices[bdf], made[bdf]
             s = dev.sriov
-            vf_devs = sorted((d for d in devices.values() if d.physfn == bdf and d.vf_index is not None),
-                             key=lambda d: d.vf_index)
+            vf_devs = sorted(vfs_of.get(bdf, ()), key=lambda d: d.vf_index)
             num_vfs = s.num_vfs or 0
             if vf_devs and vf_devs[-1].vf_index + 1 > num_vfs:
                 note(f"{bdf}: the capture shows VF{vf_devs[-1].vf_index} but NumVFs is {num_vfs} "
