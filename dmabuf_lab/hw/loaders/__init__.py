@@ -63,7 +63,12 @@ def sniff(path) -> str:
                                 expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump")
     if tarfile.is_tarfile(p):
         return "sysfs"
-    head = decode(p.read_bytes()[:65536])
+    try:
+        with open(p, "rb") as fh:
+            head = decode(fh.read(65536))
+    except OSError as exc:
+        raise CaptureParseError(f"cannot read: {exc.strerror}", file=str(p),
+                                expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump") from None
     if "Dma-buf Objects" in head or re.search(r"^\s*size\s+flags\s+mode\s+count\s+exp_name", head, re.M):
         return "bufinfo"
     lines = [ln for ln in head.splitlines() if ln.strip()]

@@ -202,7 +202,7 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
         raise CaptureParseError(f"the capture does not describe a consistent machine: {exc.message}",
                                 file=machine.source, field=exc.field) from None
     except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
-        raise CaptureParseError(f"the capture could not be turned into a topology: {exc}",
+        raise CaptureParseError(f"the capture could not be turned into a topology: {type(exc).__name__}: {exc}",
                                 file=machine.source) from None
 
     missing.extend(f"{d.bdf}: {m}" for d in machine.devices.values() for m in d.missing)
