@@ -443,6 +443,9 @@ def find_scenarios(paths=None) -> list[Path]:
     if not paths:
         paths = [default_litmus_dir()]
     out: list[Path] = []
+    for given in paths:
+        if not str(given).strip():
+            raise ScenarioError("empty path; expected a scenario file or a directory of them", field="PATH")
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(p.glob("*.toml"))

@@ -62,3 +62,8 @@ def test_fault_sweep_that_runs_nothing_says_so(capsys):
 def test_the_selected_revision_still_checks(capsys):
     assert cli.main(["litmus", "--revision", "rfc-v1", str(SCENARIO)]) == 0
     assert "all 1 checks over 1 scenario(s) agree" in capsys.readouterr().out
+
+
+def test_an_empty_path_is_an_error_not_the_working_directory(capsys):
+    err = _error(capsys, ["litmus", ""])
+    assert "empty path" in err

@@ -14,7 +14,6 @@ CaptureParseError naming the file, the line and what was expected.
 from __future__ import annotations
 
 import re
-import tarfile
 from pathlib import Path
 
 from dmabuf_lab.hw.loaders.bufinfo import Bufinfo, BufinfoBuffer, BufinfoFence, load_bufinfo
@@ -23,7 +22,7 @@ from dmabuf_lab.hw.loaders.lspci import read_lspci
 from dmabuf_lab.hw.loaders.pasted_text import decode, read_capture_text
 from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, CapturedMachine,
                                           CapturedSriov, CapturedVfBar)
-from dmabuf_lab.hw.loaders.sysfs import parse_resource, read_sysfs
+from dmabuf_lab.hw.loaders.sysfs import looks_like_archive, parse_resource, read_sysfs
 from dmabuf_lab.hw.loaders.to_topology import build_topology
 
 __all__ = [
@@ -61,7 +60,7 @@ def sniff(path) -> str:
     if not p.is_file():
         raise CaptureParseError("no such capture file or directory", file=str(p),
                                 expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump")
-    if tarfile.is_tarfile(p):
+    if looks_like_archive(p):
         return "sysfs"
     try:
         with open(p, "rb") as fh:

@@ -106,7 +106,7 @@ def resource_to_bar(index: int | None, start: int, end: int, flg: int, *, kind: 
 def read_sysfs(path) -> CapturedMachine:
     """Load a snapshot directory (or a .tar/.tar.gz of one)."""
     p = Path(path)
-    if p.is_file() and _is_tarfile(p):
+    if p.is_file() and looks_like_archive(p):
         with tempfile.TemporaryDirectory(prefix="dmabuf-lab-snap-") as tmp:
             try:
                 with tarfile.open(p) as tf:
@@ -130,7 +130,8 @@ MAX_ARCHIVE_BYTES = 256 << 20
 MAX_ATTRIBUTE_BYTES = 64 << 10
 
 
-def _is_tarfile(p: Path) -> bool:
+def looks_like_archive(p: Path) -> bool:
+    """A tar (maybe compressed) -- also one too damaged to read, which extraction then reports."""
     try:
         return tarfile.is_tarfile(p)
     except (EOFError, zlib.error, OSError):
