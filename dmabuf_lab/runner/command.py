@@ -9,10 +9,12 @@ notebook executed so far.  The exit status is non-zero when anything failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -147,7 +149,7 @@ def main(args: argparse.Namespace) -> int:
                             field="--cell-timeout")
     from dmabuf_lab.runner import build_dir
 
-    with build_dir.build_lock(build):
+    with build_dir.build_lock(build), _terminate_as_interrupt():
         build_dir.recover(build)
         try:
             return _run_locked(args, echo, build, nb_dir, available, chosen, params)
@@ -157,6 +159,26 @@ def main(args: argparse.Namespace) -> int:
             echo(f"interrupted: no further notebook started, the running ones were stopped; "
                  f"{build} is as the last complete run left it")
             return 130
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM and SIGHUP stop a run the way Ctrl-C does (the notebooks run in sessions of
+    their own, so only the runner can stop them)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    saved = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            saved[sig] = signal.signal(sig, interrupt)
+        except ValueError:      # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def _run_locked(args, echo, build: Path, nb_dir: Path, available, chosen, params) -> int:

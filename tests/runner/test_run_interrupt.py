@@ -27,7 +27,7 @@ pause = 0.0
 import os, pathlib, time
 marks = os.environ.get("DMABUF_TEST_MARKS")
 if marks:
-    pathlib.Path(marks, "{name}").write_text("started")
+    pathlib.Path(marks, "{name}").write_text(str(os.getpid()))
 time.sleep(pause)
 print("done {name}")
 '''
@@ -111,10 +111,42 @@ def test_ctrl_c_stops_queued_work_and_keeps_the_last_good_build(tmp_path):
     assert proc.returncode == 130, out
     assert "interrupted" in out and "Traceback" not in out
     assert not (marks / "02_second").exists(), "a queued notebook started after Ctrl-C"
+    assert _gone(int((marks / "01_first").read_text())), "the notebook's kernel outlived the run"
     assert _snapshot(build) == before
     leftovers = [p.name for p in build.iterdir() if p.name.startswith((".staging-", ".old-", ".publish"))]
     assert leftovers == []
     assert not [p for p in build.rglob("*.tmp*")]
+
+
+def _gone(pid: int, within: float = 30.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_sigterm_stops_the_run_and_its_kernels(tmp_path):
+    nbs, build, marks = _notebooks(tmp_path), tmp_path / "build", tmp_path / "marks"
+    proc = subprocess.Popen(_run_argv(nbs, build, "--jobs", "1", "--params", "pause=120"),
+                            env=_env(tmp_path, marks), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, cwd=ROOT)
+    try:
+        _wait_for(marks / "01_first", proc)
+        kernel = int((marks / "01_first").read_text())
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out
+    assert _gone(kernel), "the notebook's kernel outlived the run"
+    assert not (marks / "02_second").exists()
+    assert not (build / "notebooks").exists() and not (build / "run-status.json").exists()
+    assert [p.name for p in build.iterdir() if p.name.startswith((".staging-", ".old-"))] == []
 
 
 def test_nothing_is_written_outside_the_build_folder(tmp_path):
