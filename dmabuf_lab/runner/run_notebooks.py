@@ -204,7 +204,8 @@ def run_notebooks(sources: list[NotebookSource], *, build: Path, parameters: dic
     jobs = jobs or default_jobs(len(sources))
     total = len(sources)
     width = max((len(s.name) for s in sources), default=0)
-    echo(f"running {total} notebook{'s' * (total != 1)} ({jobs} at a time) into {build}")
+    where = f"{publish_to} (staged in {build.name})" if publish_to is not None else str(build)
+    echo(f"running {total} notebook{'s' * (total != 1)} ({jobs} at a time) into {where}")
     results: dict[str, NotebookResult] = {}
     started: dict = {}
     pool = ThreadPoolExecutor(max_workers=jobs)
