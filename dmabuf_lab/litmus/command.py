@@ -164,6 +164,15 @@ def _check_revision_arg(rev: str | None) -> None:
                                 field="--revision")
 
 
+def raise_nothing_checked(args) -> None:
+    """No scenario names the selected revision: say so instead of "all 0 checks agree"."""
+    from dmabuf_lab.errors import LabInputError
+
+    count = len(find_scenarios(args.paths))
+    raise LabInputError(f"nothing checked: none of the {count} scenario(s) names revision {args.revision!r} "
+                        "under [expect] or [findings]", field="--revision" if args.revision else "PATH")
+
+
 def run_checks(paths, revision=None):
     """Load every scenario and check it; returns the list of Checks."""
     checks = []
@@ -200,6 +209,8 @@ def main(args) -> int:
     if args.faults:
         return _main_faults(args)
     checks = run_checks(args.paths, args.revision)
+    if not checks:
+        raise_nothing_checked(args)
     bad = [c for c in checks if not c.ok]
     if args.json:
         json.dump({"checks": [c.as_dict() for c in checks], "mismatches": len(bad)}, sys.stdout, indent=1)
@@ -239,6 +250,8 @@ def _main_faults(args) -> int:
     rows = []
     for path in find_scenarios(args.paths):
         rows.extend(fault_sweep_scenario(load_scenario(path), args.revision))
+    if not rows:
+        raise_nothing_checked(args)
     per_rev: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
         per_rev[r.target][r.result] += 1
