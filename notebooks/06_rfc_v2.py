@@ -6,9 +6,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python (dmabuf-lab)
+#     display_name: Python 3 (ipykernel)
 #     language: python
-#     name: dmabuf-lab
+#     name: python3
 # ---
 
 # %% [markdown]

@@ -45,12 +45,32 @@ def parse_params(items: list[str] | None) -> dict:
     return out
 
 
+def check_params(params: dict, chosen) -> None:
+    """Every ``-p`` name must be a parameter of every notebook it goes to.
+
+    Papermill would inject an unknown name as a new variable that nothing
+    reads, and the run would silently use the defaults; this refuses it and
+    lists what each notebook does take.
+    """
+    problems = []
+    for nb in chosen:
+        declared = nb.parameters()
+        unknown = [name for name in params if name not in declared]
+        if unknown:
+            problems.append(f"{nb.name} has no parameter {', '.join(map(repr, unknown))}; "
+                            f"its parameters: {', '.join(declared) or '(none)'}")
+    if problems:
+        raise ParameterError("; ".join(problems) + " (the cell tagged 'parameters' in "
+                             "notebooks/<name>.py declares them)", field="--params")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                         help="notebooks to run (e.g. 05, 05_rfc_v1_review_containers); default: all")
     parser.add_argument("-p", "--params", nargs="+", action="extend", metavar="NAME=VALUE",
-                        help="set notebook parameters (values are JSON, else text); "
-                             "name notebooks before this option")
+                        help="set notebook parameters (values are JSON, else text); each name must "
+                             "be a parameter of every notebook run (an unknown one is an error that "
+                             "lists them); name notebooks before this option")
     parser.add_argument("--small", action="store_true",
                         help="shrink every notebook's sizes (sets the parameter small=True)")
     parser.add_argument("--out", default=None, metavar="DIR",
@@ -133,6 +153,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     chosen = select(available, args.notebooks)
     params = parse_params(args.params)
+    check_params(params, chosen)
     build = Path(args.out).resolve() if args.out else root / "build"
     try:
         build.mkdir(parents=True, exist_ok=True)
