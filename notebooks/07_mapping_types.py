@@ -38,6 +38,19 @@
 # converter discussed later) and `mapping-types-2026-02` (R6, as posted,
 # with each reviewer-found bug behind a fix variant).
 
+# %% [markdown] tags=["answer"]
+# The mapping types keep their promise to sg_table importers: they keep
+# their source and get an sg_table through the core's compat list.  P2P
+# becomes part of the SGT type, so a static importer meets vfio's P2P-only
+# entry with -EINVAL; all five stated oracles hold.  A physical address list
+# reaches iommufd only: the 2026-02 RFC leaves KVM without any type.  The
+# posted February series carries the reviewers' three bugs (xe's match
+# length, vfio's lock assertion in `match_mapping`, NULL `importer_ops` in
+# the dynamic attach) plus a missing revoked test in vfio's PAL map and the
+# inherited sg_table leak.  The core converter lets a PAL-only exporter
+# serve dynamic P2P importers but does not answer Christian König's
+# objection to handing out physical addresses.
+
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
 r6_oracle_variant = "fixed"   # R6 variant for the driver-level oracles (posted shows the lock bug)

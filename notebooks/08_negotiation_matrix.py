@@ -30,6 +30,17 @@
 # sg_table importer).  Revisions are listed as they are posted:
 # R0 is mainline, R6 the 2026-02 mapping-types RFC.
 
+# %% [markdown] tags=["answer"]
+# The revision and the two drivers decide the verdict; the topology rarely
+# does.  The xe PF importing its VF's VRAM gets the IOV interconnect from the
+# offer list through the 2025-10 mapping types and falls back to SGT_P2P in
+# the 2026-02 RFC, which defines no IOV type.  iommufd and KVM get physical
+# addresses only where a revision can carry them, and a static sg_table
+# importer never gets a vfio-pci buffer.  On whose order wins: under the
+# offer list the RDMA NIC gets what it asked for first; under the 2026-02
+# RFC it gets a physical address list either way, because vfio lists PAL
+# first.
+
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
 topologies = ["xe-sriov-8vf", "gpu-nic-same-switch", "gpu-nic-split-root", "vfio-passthrough"]

@@ -26,6 +26,16 @@
 # snapshot directory (the one-line command is in `data/README.md`) wherever
 # a capture path is used here.
 
+# %% [markdown] tags=["answer"]
+# On the machines that were captured, the topology answers before the
+# design does: the two ConnectX-7 NICs sit under different host bridges with
+# no P2P-capable root complex in the capture, so every revision fails to map
+# between them, and no capture has a GPU with VFs enabled.  Only the what-if
+# (the 8086:56c0 GPU with assumed VRAM and VFs) reaches the thread's case,
+# where each revision answers as on the presets.  Pasted captures lack
+# device ids, upstream ports and per-VF BAR sizes; every gap is listed under
+# its machine.
+
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
 layout_vfs = 0             # VFs per PF in the layout chart (0 = every VF up to TotalVFs)

@@ -89,9 +89,9 @@ def _blocks(natural: list[int], width: int, key: list[int]) -> list[list[int]] |
     rest = [i for i in range(len(natural)) if i not in key]
     if not rest:
         return [list(key)]
-    key_w = sum(min(natural[i], max(_MIN_COL, width // 3)) for i in key) + len(_GAP) * (len(key) - 1)
-    if key_w + len(_GAP) + _MIN_COL > width:
-        return None
+    key_w = sum(natural[i] for i in key) + len(_GAP) * (len(key) - 1)
+    if key_w + len(_GAP) + min(max(natural[i] for i in rest), 2 * _MIN_COL) > width:
+        return None  # the key cells would have to be cut: print each row as its own block
     blocks: list[list[int]] = []
     current = list(key)
     used = key_w
