@@ -227,9 +227,9 @@ pieces_text = pl.concat([
      ("fixed bind", runs[FIXED]["bind"]))]).select(
     "who", hexs("offset").alias("offset"), hexs("address").alias("address"), hexs("bytes").alias("bytes"))
 wrong = pages.filter(pl.col("wrong")).group_by("series").len()
-save_figure(dpa_chart, pages, name="dpa_per_page",
-            caption="A 4 MiB VF buffer across a VRAM block edge: true vs bound DPA",
-            text=render_table(pieces_text))
+display(save_figure(dpa_chart, pages, name="dpa_per_page",
+                    caption="A 4 MiB VF buffer across a VRAM block edge: true vs bound DPA",
+                    text=render_table(pieces_text)))
 wrong
 
 # %% [markdown]

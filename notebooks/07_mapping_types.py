@@ -117,7 +117,7 @@ orc_chart = (obase.mark_rect(stroke="white").encode(
     width=960, height=22 * orc.height, title="Oracles 1-5 of revisions.md, computed by the model")
 save_figure(orc_chart, orc, name="oracles",
             caption="Oracles 1-5 (revisions.md): fact sheet vs the model's result",
-            text=render_table(orc.select("oracle", "rev", "fact_sheet", "model", "check")))
+            text=render_table(orc.select("oracle", "case", "rev", "fact_sheet", "model", "check")))
 
 # %% [markdown]
 # All stated oracles hold.  Oracle 1 is the design decision that separates

@@ -256,11 +256,10 @@ if a in revisions and b in revisions:
     diff_email = diff_pairs.with_columns(pl.col("topologies").list.len().alias("topos")).select(
         (pl.col("exporter") + ">" + pl.col("importer")).alias("pair"), pl.col(a).alias(SHORT[a]),
         pl.col(b).alias(SHORT[b]), "topos")
-    save_figure(diff_chart, diff.with_columns(pl.lit(a).alias("a"), pl.lit(b).alias("b")), name="r2_vs_r6",
-                caption=f"Cells where {a} ({SHORT[a]}) and {b} ({SHORT[b]}) differ",
-                text=render_table(diff_email))
-    with pl.Config(tbl_rows=40):
-        display(diff_pairs)
+    display(save_figure(diff_chart, diff.with_columns(pl.lit(a).alias("a"), pl.lit(b).alias("b")),
+                        name="r2_vs_r6", caption=f"Cells where {a} ({SHORT[a]}) and {b} ({SHORT[b]}) differ",
+                        text=render_table(diff_email)))
+    display(diff_pairs)
 
 # %% [markdown]
 # ## Findings behind the verdicts

@@ -53,13 +53,16 @@ def truncate(text: str, width: int) -> str:
     return text[: width - 1] + "~"
 
 
-def _fit_widths(natural: list[int], budget: int) -> list[int]:
-    """Shrink the widest columns until the row fits ``budget``."""
+def _fit_widths(natural: list[int], budget: int, keep: int = 0) -> list[int]:
+    """Shrink the widest columns until the row fits ``budget``; the first ``keep``
+    columns (the key) are cut only when nothing else is left to cut."""
     widths = list(natural)
     while sum(widths) > budget:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= _MIN_COL:
+        others = [i for i in range(keep, len(widths)) if widths[i] > _MIN_COL]
+        pool = others or [i for i in range(len(widths)) if widths[i] > _MIN_COL]
+        if not pool:
             break
+        widest = max(pool, key=lambda i: widths[i])
         widths[widest] -= 1
     return widths
 
@@ -162,7 +165,8 @@ def render_table(frame: pl.DataFrame, *, width: int = EMAIL_WIDTH, max_rows: int
         if n:
             lines.append("")
         budget = width - len(_GAP) * (len(block) - 1)
-        widths = _fit_widths([natural[i] for i in block], budget)
+        keep = len(key_idx) if len(blocks) > 1 else 0
+        widths = _fit_widths([natural[i] for i in block], budget, keep)
         head, rule = [], []
         for w, i in zip(widths, block):
             h = truncate(headers[i], w)
