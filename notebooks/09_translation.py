@@ -303,12 +303,13 @@ save_figure(roof_chart, tp, name="roofline",
 # %%
 lin_chart = by_backend(tp, "ns_per_range", "Cost per range as the set grows", "ns per range")
 slopes = T.growth(tp, min_x=fit_from)
-save_figure(lin_chart, tp, name="linear_growth",
-            caption="ns per range vs number of ranges, per backend (flat = linear)",
-            text=render_lines(tp.with_columns((pl.col("backend") + "/" + pl.col("variant")).alias("series")),
-                              "ranges", "ns_per_range", series="series", logx=True, logy=True,
-                              xlabel="ranges", ylabel="ns per range")
-            + "\n\n" + render_table(slopes.select("backend", "variant", pl.col("loglog_slope").round(2))))
+display(save_figure(
+    lin_chart, tp, name="linear_growth",
+    caption="ns per range vs number of ranges, per backend (flat = linear)",
+    text=render_lines(tp.with_columns((pl.col("backend") + "/" + pl.col("variant")).alias("series")),
+                      "ranges", "ns_per_range", series="series", logx=True, logy=True,
+                      xlabel="ranges", ylabel="ns per range")
+    + "\n\n" + render_table(slopes.select("backend", "variant", pl.col("loglog_slope").round(2)))))
 slopes
 
 # %%
