@@ -64,6 +64,7 @@ passive_omp_wait()   # before the first parallel kernel runs in this process
 
 import altair as alt
 import polars as pl
+from IPython.display import display
 
 from dmabuf_lab.experiments import page_tables as P
 from dmabuf_lab.experiments.translation import growth, xe_topology
@@ -354,13 +355,13 @@ scale_chart = (
     .properties(title="build_page_table: cost per range as the range count grows")
 )
 slopes = growth(scale, by=("format", "backend"), min_x=fit_from)
-save_figure(scale_chart, scale, name="build_scaling",
-            caption="build_page_table ns per range vs number of ranges (flat = linear)",
-            text=render_lines(scale.with_columns((pl.col("backend") + "/" + pl.col("format")).alias("series")),
-                              "ranges", "ns_per_range", series="series", logx=True, logy=True,
-                              xlabel="ranges", ylabel="ns per range")
-            + "\n\n" + render_table(slopes.select("format", "backend", pl.col("loglog_slope").round(2),
-                                                  pl.col("per_range_ratio").round(2))))
+display(save_figure(scale_chart, scale, name="build_scaling",
+                    caption="build_page_table ns per range vs number of ranges (flat = linear)",
+                    text=render_lines(scale.with_columns((pl.col("backend") + "/" + pl.col("format")).alias("series")),
+                                      "ranges", "ns_per_range", series="series", logx=True, logy=True,
+                                      xlabel="ranges", ylabel="ns per range")
+                    + "\n\n" + render_table(slopes.select("format", "backend", pl.col("loglog_slope").round(2),
+                                                          pl.col("per_range_ratio").round(2)))))
 slopes
 
 # %%

@@ -215,10 +215,10 @@ fault_chart = (
                 title=f"Fault injection per revision and variant ({len(swept)} scenarios)")
 )
 compact = {"use-after-free": "uaf", "double-free": "2free", "bad-free": "badfree", "injected": "runs"}
-save_figure(fault_chart, by_target, name="faults",
-            caption=f"Fault injection over {len(swept)} scenarios, per revision",
-            text=render_table(by_revision.with_columns(pl.col("revision").replace_strict(SHORT).alias("revision"))
-                              .rename(compact)))
+display(save_figure(fault_chart, by_target, name="faults",
+                    caption=f"Fault injection over {len(swept)} scenarios, per revision",
+                    text=render_table(by_revision.with_columns(pl.col("revision").replace_strict(SHORT).alias("revision"))
+                                      .rename(compact))))
 by_target
 
 # %% [markdown]
@@ -249,9 +249,9 @@ paired_chart = (
 paired_text = paired_sum.with_columns(
     pl.col("target").map_elements(lambda t: SHORT.get(t.split(":")[0], t) + (":fixed" if ":fixed" in t else ""),
                                   return_dtype=pl.Utf8)).rename(compact)
-save_figure(paired_chart, paired_sum, name="posted_vs_fixed",
-            caption="Fault injection, posted vs fixed over the same scenarios",
-            text=render_table(paired_text))
+display(save_figure(paired_chart, paired_sum, name="posted_vs_fixed",
+                    caption="Fault injection, posted vs fixed over the same scenarios",
+                    text=render_table(paired_text)))
 paired_sum
 
 # %% [markdown]
