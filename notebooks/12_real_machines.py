@@ -48,6 +48,7 @@ whatif_quota_gib = 2       # LMEM quota per VF
 if small:
     layout_vfs = 4
 
+import os
 import textwrap
 
 import altair as alt
@@ -255,7 +256,7 @@ save_figure(layout_chart, known, name="vf_bar_layout",
 # name.  One file, as is:
 
 # %%
-single = str(CAPTURES / "lspci-intel-x550-1.txt")
+single = os.path.relpath(CAPTURES / "lspci-intel-x550-1.txt")   # as a reader would type it
 negotiation_matrix(topologies=[single], revisions=revisions[:2]).select(
     "revision", "exporter", "importer", "topology", "outcome").head(6)
 

@@ -12,7 +12,6 @@ from typing import Callable, Iterable, Optional
 import polars as pl
 
 from dmabuf_lab.drivers.registry import DRIVERS, pairs
-from dmabuf_lab.paths import display_path
 from dmabuf_lab.revisions import available_revisions
 from dmabuf_lab.revisions.base import DEFAULT_STEPS, ExporterSpec, ImporterSpec
 
@@ -122,7 +121,7 @@ def pair_rows(target: str, load: Callable, label: str, exporter_for: Callable, i
         if imp is None:
             continue
         v = run_once(topo, exp, imp, tuple(steps), target)
-        rows.append({"revision": target, "exporter": e, "importer": i, "topology": display_path(label),
+        rows.append({"revision": target, "exporter": e, "importer": i, "topology": label,
                      "outcome": v.outcome, "findings": v.finding_kinds,
                      "exporter_device": exp.device or "", "importer_device": imp.device or "",
                      "step": v.step or "", "detail": v.detail})

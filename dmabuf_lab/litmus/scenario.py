@@ -373,20 +373,20 @@ class _Loader:
             if edev is not None and bar not in getattr(edev, "bars", {}):
                 raise self.err(f"device {edev_name} has no BAR {bar} (it has: "
                                f"{sorted(getattr(edev, 'bars', {}))})", "exporter", "bar")
-        self.placement(edrv, "exporter", edev, construction)
         unchecked = bool(exp.get("unchecked_ranges", False))
         ranges = self.ranges(exp.get("ranges", []), edev, bar, unchecked)
         eopts = self.options(exp, EXPORTER_KEYS, edrv, "exporter", topo)
+        self.placement(edrv, "exporter", edev, construction)
 
         idrv = self.need_str(imp, "driver", "importer")
         self.driver(idrv, "importer", "importer")
         idev_name = self.need_str(imp, "device", "importer", required=False)
         idev = self.device(topo, idev_name, "importer")
-        self.placement(idrv, "importer", idev, construction)
         dynamic = imp.get("dynamic")
         if dynamic is not None and not isinstance(dynamic, bool):
             raise self.err(f"dynamic must be true or false, got {dynamic!r}", "importer", "dynamic")
         iopts = self.options(imp, IMPORTER_KEYS, idrv, "importer", topo)
+        self.placement(idrv, "importer", idev, construction)
 
         expect = {}
         raw_expect = data.get("expect", {})
