@@ -45,9 +45,10 @@
 # start is translated, so a range that crosses a VRAM block boundary binds
 # memory the VF does not own; `get_order()` overstates lengths that are not
 # a power of two of pages; and the match accepts a PF exporter, which then
-# crashes the translation.  Under fault injection every leak of the posted
-# series is the 6.19 sg_table helper leak on its fallback path; with the
-# fixes the error paths end clean.
+# crashes the translation.  Under fault injection the posted series leaks,
+# almost always the 6.19 sg_table helper leak reached on its fallback path
+# (the few other leaks are listed at the end); with the fixes the error
+# paths end clean.
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
@@ -384,9 +385,9 @@ def last_word(col: str) -> pl.Expr:
 bad = (faults.filter(pl.col("result") != "clean")
        .with_columns(last_word("site").alias("failed_allocation_in"),
                      # "[leak] kmalloc_array(1 x scatterlist, 32 bytes) never freed at <file>:<line> sg_kmalloc"
-                     # -> "leak from sg_kmalloc": the finding's kind and the function that allocated
+                     # -> "leak at sg_kmalloc": the finding's kind and the function it names
                      pl.col("findings").list.eval(
-                         pl.element().str.extract(r"^\[([\w-]+)\]") + pl.lit(" from ")
+                         pl.element().str.extract(r"^\[([\w-]+)\]") + pl.lit(" at ")
                          + pl.element().str.extract(r"(\w+)\s*$"))
                      .list.unique().list.sort().list.join(", ").alias("left_behind"))
        .group_by("target", "result", "failed_allocation_in", "left_behind")
@@ -396,8 +397,8 @@ bad = (faults.filter(pl.col("result") != "clean")
 bad
 
 # %% [markdown]
-# The interconnect path unwinds its own allocations.  Every leak above is
-# the same one, reached a new way: when an allocation of the IOV map fails
+# The interconnect path mostly unwinds its own allocations.  Nearly every
+# leak above is the same one, reached a new way: when an allocation of the IOV map fails
 # (the `dma_buf_ranges`, vfio's range array, or xe's DPA array), xe falls
 # back to `dma_buf_map_attachment()`, and vfio's sg_table path carries the
 # 6.19 `dma_buf_phys_vec_to_sgt()` leak (`sgt-helper`): the scatterlist is
