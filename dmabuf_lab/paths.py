@@ -40,6 +40,19 @@ def build_root() -> Path:
     return lab_root() / "build"
 
 
+def display_path(text: str | None) -> str | None:
+    """``text`` with the checkout's own absolute path cut to a relative one.
+
+    Names of files inside the checkout are printed relative to it
+    (``data/captures/x.txt``), so outputs carry no path of the machine that
+    made them; other paths are left as they are.
+    """
+    if not text:
+        return text
+    root = str(lab_root()) + os.sep
+    return text.replace(root, "")
+
+
 def data_dir() -> Path:
     """The checkout's ``data/`` directory."""
     return lab_root() / "data"

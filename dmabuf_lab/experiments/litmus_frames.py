@@ -135,18 +135,65 @@ FAULT_SCHEMA = {"scenario": pl.Utf8, "target": pl.Utf8, "revision": pl.Utf8, "va
                 "findings": pl.List(pl.Utf8)}
 
 
+def fault_point(scenario: str, target: str, scenario_sha: str) -> list[dict]:
+    """The fault sweep of one scenario file under one target, as rows (a sweep point).
+
+    ``scenario`` is the file's path (relative to the checkout when inside
+    it); ``scenario_sha`` the hash of its text, so an edited file is swept
+    again.
+    """
+    from dmabuf_lab.paths import lab_root
+
+    path = Path(scenario)
+    sc = load_scenario(path if path.is_absolute() else lab_root() / path)
+    return [_fault_row(r) for r in fault_sweep_target(sc, target)]
+
+
+def cached_fault_sweep(points: list[tuple]) -> list[dict]:
+    """Rows of :func:`fault_point` for each (scenario, target), through the sweep cache.
+
+    The cache key holds the scenario file's text and every source file of
+    the lab (:func:`~dmabuf_lab.experiments.sweep.lab_source_digest`), so
+    a re-run with nothing changed reads the rows back instead of re-running
+    every injected failure, and any change to the models runs them again.
+    """
+    import hashlib
+
+    from dmabuf_lab.experiments.sweep import SerialExecutor, Sweep, lab_source_digest
+    from dmabuf_lab.paths import display_path
+
+    grid = []
+    for sc, target in points:
+        text = Path(sc.path).read_bytes()
+        grid.append({"scenario": display_path(str(Path(sc.path).resolve())), "target": target,
+                     "scenario_sha": hashlib.sha256(text).hexdigest()[:16]})
+    if not grid:
+        return []
+    frame = Sweep(fault_point, name="litmus-faults", version=lab_source_digest()).run(
+        grid, executor=SerialExecutor())
+    return frame.drop("scenario_sha").to_dicts() if frame.height else []
+
+
 def fault_rows(paths: Optional[Iterable] = None, *, revision: Revisions = None,
                select: Optional[str] = None, scenarios: Optional[list] = None) -> pl.DataFrame:
     """One row per injected allocation failure: where it failed and how the run ended.
 
     ``result`` is one of :data:`dmabuf_lab.litmus.runner.FAULT_CLASSES`;
     findings the unfaulted run already had are not blamed on the failure.
+    Each (scenario, target) sweep is cached (:func:`cached_fault_sweep`).
     """
-    rows = []
+    points = []
     for sc in scenarios if scenarios is not None else load_scenarios(paths, select=select):
         for rev in _sweep_revisions(sc, revision):
-            rows += [_fault_row(r) for r in fault_sweep_scenario(sc, rev)]
-    return pl.DataFrame(rows, schema=FAULT_SCHEMA)
+            points += [(sc, t) for t in selected_targets(sc, rev)]
+    return _fault_frame(cached_fault_sweep(points))
+
+
+def _fault_frame(rows: list[dict]) -> pl.DataFrame:
+    """Sweep rows back in FAULT_SCHEMA (the scenario column holds the scenario's name)."""
+    for row in rows:
+        row["scenario"] = Path(row["scenario"]).stem
+    return pl.DataFrame([{k: row.get(k) for k in FAULT_SCHEMA} for row in rows], schema=FAULT_SCHEMA)
 
 
 def _fault_row(r) -> dict:
@@ -195,8 +242,7 @@ def fault_rows_for_targets(scenarios: list, targets: Iterable[str]) -> pl.DataFr
     fixed variant can be compared over the very same scenarios.  A scenario
     the target cannot express or run is skipped.
     """
-    rows = [_fault_row(r) for sc in scenarios for t in targets for r in fault_sweep_target(sc, t)]
-    return pl.DataFrame(rows, schema=FAULT_SCHEMA)
+    return _fault_frame(cached_fault_sweep([(sc, t) for sc in scenarios for t in targets]))
 
 
 def scenarios_naming(scenarios: list, revision: str) -> list:

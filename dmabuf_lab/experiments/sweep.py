@@ -24,6 +24,7 @@ reused.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import itertools
@@ -96,6 +97,24 @@ def source_digest(fn: Callable) -> str:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else ""
     except (TypeError, OSError):
         return ""
+
+
+@functools.lru_cache(maxsize=None)
+def lab_source_digest() -> str:
+    """Hash of every ``.py`` file of the ``dmabuf_lab`` package.
+
+    Pass it as ``version=`` for a sweep whose points run the lab's models
+    (the litmus runner, the revisions, the drivers): any change anywhere in
+    the package then invalidates the cached points, not only a change to
+    the module that defines the swept function.
+    """
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def point_key(fn: Callable | str, version: str, params: Mapping) -> str:

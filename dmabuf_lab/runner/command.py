@@ -48,12 +48,34 @@ def parse_params(items: list[str] | None) -> dict:
     return out
 
 
+def check_params(params: dict, chosen) -> None:
+    """Every ``-p`` name must be a parameter of a notebook being run.
+
+    Papermill would inject an unknown name as a new variable that nothing
+    reads, and the run would silently use the defaults; this refuses a name
+    that no chosen notebook declares and lists what each of them takes.
+    """
+    declared = {nb.name: nb.parameters() for nb in chosen}
+    unknown = [name for name in params if not any(name in p for p in declared.values())]
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        if len(declared) == 1:
+            (nb, p), = declared.items()
+            told = f"{nb} has no parameter {names}; its parameters: {', '.join(p) or '(none)'}"
+        else:
+            told = (f"no notebook run here has a parameter {names}; their parameters: "
+                    + "; ".join(f"{nb}: {', '.join(p) or '(none)'}" for nb, p in declared.items()))
+        raise ParameterError(told + " (the cell tagged 'parameters' in notebooks/<name>.py declares them)",
+                             field="--params")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                         help="notebooks to run (e.g. 05, 05_rfc_v1_review_containers); default: all")
     parser.add_argument("-p", "--params", nargs="+", action="extend", metavar="NAME=VALUE",
-                        help="set notebook parameters (values are JSON, else text); "
-                             "name notebooks before this option")
+                        help="set notebook parameters (values are JSON, else text); each name must "
+                             "be a parameter of a notebook being run (an unknown one is an error that "
+                             "lists them); name notebooks before this option")
     parser.add_argument("--small", action="store_true",
                         help="shrink every notebook's sizes (sets the parameter small=True)")
     parser.add_argument("--out", default=None, metavar="DIR",
@@ -135,6 +157,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     chosen = select(available, args.notebooks)
     params = parse_params(args.params)
+    check_params(params, chosen)
     build = Path(args.out).resolve() if args.out else root / "build"
     try:
         build.mkdir(parents=True, exist_ok=True)
