@@ -7,7 +7,9 @@ diff for each difference; 2 for a malformed scenario (the error names the
 file and key).  ``--faults`` instead runs each scenario once per allocation
 index, failing that allocation, and reports per revision how many injected
 failures were tolerated (ok), ended clean, leaked, used freed memory (or
-freed it twice / wrongly) or crashed.
+freed it twice / wrongly) or crashed.  Those runs are independent tasks:
+they spread over local processes (``--workers``) or a Dask cluster
+(``--scheduler``), and unchanged ones are read from ``build/cache/tasks``.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import json
 import sys
 from collections import Counter, defaultdict
 
-from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, fault_sweep_scenario
+from dmabuf_lab.experiments.executors import SCHEDULER_ENV
+from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, selected_targets
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import REVISIONS, split_target
 
@@ -32,6 +35,15 @@ def add_arguments(parser) -> None:
                         help="print the full-width table (no abbreviations) and each run's trace")
     parser.add_argument("--list", action="store_true",
                         help="list the revisions (variants, bugs) and which drivers each can express")
+    where = parser.add_argument_group("where --faults runs (see README: Running on a Dask cluster)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="Dask scheduler to run the fault sweep's tasks on, e.g. tcp://127.0.0.1:8786 "
+                            f"(default: ${SCHEDULER_ENV}, else local processes)")
+    where.add_argument("-j", "--workers", type=int, default=None, metavar="N",
+                       help="local worker processes (default: one per CPU; 0: in this process)")
+    where.add_argument("--no-cache", action="store_true",
+                       help="recompute every task instead of reading build/cache/tasks")
+    where.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -231,9 +243,20 @@ def main(args) -> int:
 
 
 def _main_faults(args) -> int:
-    rows = []
+    from dmabuf_lab.experiments.executors import describe
+    from dmabuf_lab.experiments.tasks import TextProgress
+    from dmabuf_lab.litmus.fault_tasks import fault_sweep
+
+    pairs = []
     for path in find_scenarios(args.paths):
-        rows.extend(fault_sweep_scenario(load_scenario(path), args.revision))
+        sc = load_scenario(path)
+        pairs += [(sc, t) for t in selected_targets(sc, args.revision)]
+    quiet = args.quiet or args.json
+    if not quiet:
+        print(f"fault sweep: {len(pairs)} scenario x revision pairs on "
+              f"{describe(args.scheduler, args.workers)}", file=sys.stderr, flush=True)
+    rows = fault_sweep(pairs, scheduler=args.scheduler, workers=args.workers, cache=not args.no_cache,
+                       progress=None if quiet else (lambda what: TextProgress(f"fault sweep, {what}")))
     per_rev: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
         per_rev[r.target][r.result] += 1

@@ -404,7 +404,12 @@ def load_scenario(path) -> Scenario:
         line = path.read_bytes()[:exc.start].count(b"\n") + 1
         raise ScenarioError(f"not UTF-8 text (byte {exc.start}); expected a TOML scenario file",
                             file=str(path), line=line) from None
-    return _Loader(path, text).load()
+    return load_scenario_text(path, text)
+
+
+def load_scenario_text(path, text: str) -> Scenario:
+    """Load a scenario from its text; ``path`` names it and anchors relative snapshot paths."""
+    return _Loader(Path(path), text).load()
 
 
 def default_litmus_dir() -> Path:

@@ -1,0 +1,94 @@
+"""What a task is given instead of live objects: topologies and scenarios as plain data.
+
+A topology travels as its preset name, or as the path of a captured
+machine plus the digest of that capture; a litmus scenario as its path and
+its full text.  Both are small, picklable and JSON, so they ship cheaply to
+a worker and name the task's cache entry: an edited scenario or capture is
+a new task.  The worker loads them once per process and checks that a
+capture still has the digest the client saw, so a worker on another
+machine with a different file fails loudly instead of caching a wrong
+result.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from dmabuf_lab.errors import LabInputError
+from dmabuf_lab.experiments.tasks import file_digest
+
+
+class TaskInputError(LabInputError):
+    """A capture or scenario a worker sees differently from the client."""
+
+
+def topology_ref(name_or_path: str) -> dict:
+    """``{"topology": preset name or absolute capture path, "digest": capture digest or None}``."""
+    from dmabuf_lab.hw.presets import PRESETS
+
+    name = str(name_or_path)
+    if name in PRESETS or not os.path.exists(name):
+        return {"topology": name, "digest": None}   # unknown names fail in the task, as load_topology does
+    path = str(Path(name).resolve())
+    return {"topology": path, "digest": file_digest(path)}
+
+
+def _check_capture(path: str, digest: Optional[str], what: str) -> None:
+    if digest is None:
+        return
+    if not os.path.exists(path):
+        raise TaskInputError(f"{what} {path} does not exist on this worker; expected the capture the "
+                             "client read (run the workers from the same checkout)", file=path)
+    if file_digest(path) != digest:
+        raise TaskInputError(f"{what} {path} differs on this worker from the client's copy "
+                             f"(digest {file_digest(path)}, expected {digest})", file=path)
+
+
+@lru_cache(maxsize=64)
+def _checked_capture(path: str, digest: Optional[str], what: str) -> None:
+    _check_capture(path, digest, what)
+
+
+def load_topology_ref(ref: dict):
+    """A freshly loaded topology from :func:`topology_ref`'s dict (capture checked once per process)."""
+    from dmabuf_lab.hw import load_topology
+
+    _checked_capture(ref["topology"], ref.get("digest"), "capture")
+    return load_topology(ref["topology"])
+
+
+def scenario_ref(scenario_or_path) -> dict:
+    """``{"path", "text", "topology_digest"}`` of a scenario file (a path or a loaded Scenario)."""
+    from dmabuf_lab.litmus.scenario import ScenarioError, load_scenario_text
+
+    path = Path(getattr(scenario_or_path, "path", scenario_or_path)).resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read scenario: {exc}", file=str(path)) from None
+    sc = scenario_or_path if hasattr(scenario_or_path, "topology_ref") else load_scenario_text(path, text)
+    arg = sc.topology_arg or sc.topology_ref
+    digest = file_digest(arg) if sc.topology_ref not in _presets() and os.path.exists(arg) else None
+    return {"path": str(path), "text": text, "topology_digest": digest}
+
+
+def _presets():
+    from dmabuf_lab.hw.presets import PRESETS
+
+    return PRESETS
+
+
+@lru_cache(maxsize=256)
+def _loaded(path: str, text: str, digest: Optional[str]):
+    from dmabuf_lab.litmus.scenario import load_scenario_text
+
+    sc = load_scenario_text(path, text)
+    _check_capture(sc.topology_arg or sc.topology_ref, digest, f"{Path(path).name}: topology")
+    return sc
+
+
+def load_scenario_ref(ref: dict):
+    """The Scenario of :func:`scenario_ref`'s dict, parsed once per worker process."""
+    return _loaded(ref["path"], ref["text"], ref.get("topology_digest"))
