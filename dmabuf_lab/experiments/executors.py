@@ -17,6 +17,7 @@ made in one place and the same way everywhere:
 from __future__ import annotations
 
 import os
+import socket
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator
@@ -66,19 +67,38 @@ def describe(scheduler: str | None = None, workers: int | None = None) -> str:
     return f"{n} local process{'es' * (n != 1)}"
 
 
-def connect(address: str, timeout: float = 10.0):
+def connect(address: str, timeout: float = 10.0, field: str = "--scheduler"):
     """A ``distributed.Client`` for ``address``, or a :class:`SchedulerError` saying why not."""
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
         raise SchedulerError(f"a scheduler was given ({address}) but dask.distributed is not installed "
-                             f"({exc}); pip install 'dask[distributed]'", field="--scheduler") from None
+                             f"({exc}); pip install 'dask[distributed]'", field=field) from None
     try:
+        _probe(address, timeout)
         return Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise SchedulerError(f"cannot reach the Dask scheduler at {address!r}: {exc}; expected the "
                              "address a running `dask scheduler` prints, e.g. tcp://127.0.0.1:8786",
-                             field="--scheduler") from None
+                             field=field) from None
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Open and close a TCP connection to a tcp:// or tls:// scheduler.
+
+    A refused or unroutable address then fails at once, with the socket's
+    own error, instead of after the client's retries.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    scheme, location = parse_address(address)
+    if scheme not in backends:
+        raise ValueError(f"unknown address scheme {scheme!r} (known: {', '.join(sorted(backends))})")
+    if scheme in ("tcp", "tls"):
+        host, port = parse_host_port(location)
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
 
 
 def check_scheduler(address: str) -> str:
@@ -121,6 +141,7 @@ class LabExecutor(Executor):
 
     def __init__(self, scheduler: str | None, workers: int | None):
         self.address = scheduler_address(scheduler)
+        self.field = "--scheduler" if scheduler else f"${SCHEDULER_ENV}"
         self.workers = workers
         self._inner: Executor | None = None
         self._client = None
@@ -131,7 +152,7 @@ class LabExecutor(Executor):
     def inner(self) -> Executor:
         if self._inner is None:
             if self.address:
-                self._client = connect(self.address)
+                self._client = connect(self.address, field=self.field)
                 self._inner = self._client.get_executor()
             elif self.workers == 0:
                 self._inner = SerialExecutor()

@@ -46,17 +46,33 @@ def _check_capture(path: str, digest: Optional[str], what: str) -> None:
                              f"(digest {file_digest(path)}, expected {digest})", file=path)
 
 
+def _stamp(path: str) -> tuple:
+    """Size and modification time of a file, or of every file under a directory."""
+    p = Path(path)
+    try:
+        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+        return tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    except OSError:
+        return ()
+
+
 @lru_cache(maxsize=64)
-def _checked_capture(path: str, digest: Optional[str], what: str) -> None:
+def _checked_capture(path: str, digest: Optional[str], what: str, stamp: tuple) -> None:
     _check_capture(path, digest, what)
 
 
 def load_topology_ref(ref: dict):
-    """A freshly loaded topology from :func:`topology_ref`'s dict (capture checked once per process)."""
+    """A freshly loaded topology from :func:`topology_ref`'s dict.
+
+    The capture's digest is checked again whenever its size or modification
+    time changes, not on every run.
+    """
     from dmabuf_lab.hw import load_topology
 
-    _checked_capture(ref["topology"], ref.get("digest"), "capture")
-    return load_topology(ref["topology"])
+    path, digest = ref["topology"], ref.get("digest")
+    if digest is not None:
+        _checked_capture(path, digest, "capture", _stamp(path))
+    return load_topology(path)
 
 
 def scenario_ref(scenario_or_path) -> dict:
@@ -81,14 +97,21 @@ def _presets():
 
 
 @lru_cache(maxsize=256)
-def _loaded(path: str, text: str, digest: Optional[str]):
+def _loaded(path: str, text: str):
     from dmabuf_lab.litmus.scenario import load_scenario_text
 
-    sc = load_scenario_text(path, text)
-    _check_capture(sc.topology_arg or sc.topology_ref, digest, f"{Path(path).name}: topology")
-    return sc
+    return load_scenario_text(path, text)
 
 
 def load_scenario_ref(ref: dict):
-    """The Scenario of :func:`scenario_ref`'s dict, parsed once per worker process."""
-    return _loaded(ref["path"], ref["text"], ref.get("topology_digest"))
+    """The Scenario of :func:`scenario_ref`'s dict, parsed once per worker process.
+
+    A capture topology is checked against the client's digest as in
+    :func:`load_topology_ref`.
+    """
+    sc = _loaded(ref["path"], ref["text"])
+    digest = ref.get("topology_digest")
+    if digest is not None:
+        arg = sc.topology_arg or sc.topology_ref
+        _checked_capture(arg, digest, f"{Path(ref['path']).name}: topology", _stamp(arg))
+    return sc

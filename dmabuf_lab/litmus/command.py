@@ -247,6 +247,11 @@ def _main_faults(args) -> int:
     from dmabuf_lab.experiments.tasks import TextProgress
     from dmabuf_lab.litmus.fault_tasks import fault_sweep
 
+    from dmabuf_lab.errors import LabInputError
+
+    if args.workers is not None and args.workers < 0:
+        raise LabInputError(f"expected 0 (this process) or a positive number of workers, got {args.workers}",
+                            field="--workers")
     pairs = []
     for path in find_scenarios(args.paths):
         sc = load_scenario(path)
@@ -255,8 +260,14 @@ def _main_faults(args) -> int:
     if not quiet:
         print(f"fault sweep: {len(pairs)} scenario x revision pairs on "
               f"{describe(args.scheduler, args.workers)}", file=sys.stderr, flush=True)
+    stats = []
     rows = fault_sweep(pairs, scheduler=args.scheduler, workers=args.workers, cache=not args.no_cache,
-                       progress=None if quiet else (lambda what: TextProgress(f"fault sweep, {what}")))
+                       progress=None if quiet else (lambda what: TextProgress(f"fault sweep, {what}")),
+                       stats=stats)
+    if not quiet:
+        runs, cached = sum(s.total for s in stats), sum(s.cached for s in stats)
+        print(f"fault sweep: {runs} runs, {runs - cached} computed, {cached} from the cache, "
+              f"{sum(s.seconds for s in stats):.1f} s", file=sys.stderr, flush=True)
     per_rev: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
         per_rev[r.target][r.result] += 1

@@ -1,0 +1,80 @@
+"""The fault sweep and the negotiation matrix on a Dask cluster of two worker processes
+give exactly the serial results, whether the cluster is passed or named by address."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from dmabuf_lab.experiments.executors import SCHEDULER_ENV, check_scheduler
+from dmabuf_lab.experiments.negotiation import (DEFAULT_TOPOLOGIES, SCHEMA, default_exporter,
+                                                default_importer, negotiation_matrix, pair_rows)
+from dmabuf_lab.hw import load_topology
+from dmabuf_lab.litmus.fault_tasks import fault_sweep
+from dmabuf_lab.litmus.runner import fault_sweep_scenario, selected_targets
+from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
+from dmabuf_lab.revisions import available_revisions
+
+distributed = pytest.importorskip("distributed", reason="dask[distributed] is a dependency of the lab")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, worker_dashboard_address=None) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    return [load_scenario(p) for p in find_scenarios()]
+
+
+def _workers_used(client, run):
+    """Run ``run()`` and return the set of workers the scheduler saw run its tasks."""
+    with distributed.get_task_stream(client) as stream:
+        result = run()
+    return result, {t["worker"] for t in stream.data if str(t.get("key", "")).startswith("run_chunk")}
+
+
+def test_fault_sweep_over_every_scenario_matches_the_serial_sweep(cluster, scenarios):
+    want = [r for sc in scenarios for r in fault_sweep_scenario(sc)]
+    pairs = [(sc, t) for sc in scenarios for t in selected_targets(sc)]
+    with distributed.Client(cluster) as client:
+        got, used = _workers_used(client, lambda: fault_sweep(pairs, executor=client.get_executor(),
+                                                              cache=False))
+    assert len(got) == len(want) > 1000
+    assert got == want
+    assert len(used) == 2            # both worker processes took part
+
+
+def test_negotiation_matrix_matches_the_serial_matrix(cluster):
+    revs = available_revisions()
+    rows = []
+    for tname in DEFAULT_TOPOLOGIES:
+        for rev in revs:
+            rows += pair_rows(rev, lambda: load_topology(tname), tname, default_exporter, default_importer)
+    want = pl.DataFrame(rows, schema=SCHEMA)
+    with distributed.Client(cluster) as client:
+        got, used = _workers_used(client, lambda: negotiation_matrix(executor=client.get_executor(),
+                                                                     cache=False))
+    assert got.height == want.height > 100
+    assert got.equals(want)
+    assert len(used) == 2
+
+
+def test_the_variable_dmabuf_lab_run_sets_sends_notebook_calls_to_the_cluster(cluster, monkeypatch):
+    from dmabuf_lab.experiments.litmus_frames import fault_rows
+
+    local = fault_rows(select="bug-xe", workers=0, cache=False)
+    local_matrix = negotiation_matrix(["gpu-nic-split-root"], workers=0, cache=False)
+    monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+    with distributed.Client(cluster) as client:
+        remote, used = _workers_used(client, lambda: fault_rows(select="bug-xe", cache=False))
+        matrix, used_m = _workers_used(client, lambda: negotiation_matrix(["gpu-nic-split-root"], cache=False))
+    assert used and used_m               # the tasks ran on the cluster, not locally
+    assert remote.height > 0 and remote.equals(local)
+    assert matrix.equals(local_matrix)
+
+
+def test_check_scheduler_counts_the_workers(cluster):
+    assert "2 workers" in check_scheduler(cluster.scheduler_address)
