@@ -76,15 +76,24 @@ def load_topology_ref(ref: dict):
 
 
 def scenario_ref(scenario_or_path) -> dict:
-    """``{"path", "text", "topology_digest"}`` of a scenario file (a path or a loaded Scenario)."""
+    """``{"path", "text", "topology_digest"}`` of a scenario file (a path or a loaded Scenario).
+
+    The Scenario is also remembered in this process, so that workers forked
+    from it later start with it parsed.
+    """
     from dmabuf_lab.litmus.scenario import ScenarioError, load_scenario_text
 
     path = Path(getattr(scenario_or_path, "path", scenario_or_path)).resolve()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read scenario: {exc}", file=str(path)) from None
-    sc = scenario_or_path if hasattr(scenario_or_path, "topology_ref") else load_scenario_text(path, text)
+    sc = scenario_or_path if getattr(scenario_or_path, "text", "") else None
+    if sc is not None:
+        text = sc.text          # exactly what this Scenario was parsed from
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"cannot read scenario: {exc}", file=str(path)) from None
+        sc = load_scenario_text(path, text)
+    _remember(str(path), text, sc)
     arg = sc.topology_arg or sc.topology_ref
     digest = file_digest(arg) if sc.topology_ref not in _presets() and os.path.exists(arg) else None
     return {"path": str(path), "text": text, "topology_digest": digest}
@@ -96,11 +105,27 @@ def _presets():
     return PRESETS
 
 
-@lru_cache(maxsize=256)
+#: Scenarios parsed in this process, by (path, text).  Those the client
+#: loaded itself are entered by :func:`scenario_ref`, so workers forked from
+#: it find them here instead of parsing every file again.
+_SCENARIOS: dict = {}
+_MAX_SCENARIOS = 1024
+
+
 def _loaded(path: str, text: str):
     from dmabuf_lab.litmus.scenario import load_scenario_text
 
-    return load_scenario_text(path, text)
+    sc = _SCENARIOS.get((path, text))
+    if sc is None:
+        sc = load_scenario_text(path, text)
+        _remember(path, text, sc)
+    return sc
+
+
+def _remember(path: str, text: str, sc) -> None:
+    if len(_SCENARIOS) >= _MAX_SCENARIOS:
+        _SCENARIOS.clear()
+    _SCENARIOS[(path, text)] = sc
 
 
 def load_scenario_ref(ref: dict):

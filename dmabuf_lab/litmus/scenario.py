@@ -94,6 +94,7 @@ class Scenario:
     findings: dict = field(default_factory=dict)    # target -> tuple of kinds
     source: str = ""
     topology_arg: str = ""
+    text: str = field(default="", repr=False)      # the file's text, as parsed
 
     @property
     def name(self) -> str:
@@ -390,7 +391,7 @@ class _Loader:
                         exporter=ExporterSpec(edrv, edev_name, bar, ranges, eopts),
                         importer=ImporterSpec(idrv, idev_name, dynamic, iopts),
                         expect=expect, findings=findings, source=str(source),
-                        topology_arg=self.topology_arg(topo_ref))
+                        topology_arg=self.topology_arg(topo_ref), text=self.text)
 
 
 def load_scenario(path) -> Scenario:
