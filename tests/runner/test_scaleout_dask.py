@@ -78,3 +78,53 @@ def test_the_variable_dmabuf_lab_run_sets_sends_notebook_calls_to_the_cluster(cl
 
 def test_check_scheduler_counts_the_workers(cluster):
     assert "2 workers" in check_scheduler(cluster.scheduler_address)
+
+
+PROBE = '''# %% tags=["parameters"]
+small = False
+
+# %%
+from dmabuf_lab.experiments.executors import describe
+from dmabuf_lab.experiments.negotiation import negotiation_matrix
+
+print("sweeps run on:", describe())
+print("matrix rows:", negotiation_matrix(["gpu-nic-split-root"], cache=False).height)
+'''
+
+
+def test_run_scheduler_reaches_the_notebooks_matrix(cluster, tmp_path, capsys):
+    import json
+
+    from dmabuf_lab import cli
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    (nbs / "01_probe.py").write_text(PROBE)
+    out = tmp_path / "build"
+    with distributed.Client(cluster) as client:
+        rc, used = _workers_used(client, lambda: cli.main(
+            ["run", "--notebooks-dir", str(nbs), "--out", str(out), "--no-site", "--no-checks",
+             "--scheduler", cluster.scheduler_address]))
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert f"Dask scheduler {cluster.scheduler_address}: 2 workers" in text
+    nb = json.loads((out / "notebooks" / "01_probe.ipynb").read_text())
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert f"sweeps run on: Dask scheduler {cluster.scheduler_address}" in printed
+    want = negotiation_matrix(["gpu-nic-split-root"], workers=0, cache=False).height
+    assert f"matrix rows: {want}" in printed
+    assert used                          # the notebook's tasks ran on the cluster
+
+
+def test_run_with_an_unreachable_scheduler_stops_before_any_notebook(tmp_path, capsys):
+    from dmabuf_lab import cli
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    (nbs / "01_probe.py").write_text(PROBE)
+    rc = cli.main(["run", "--notebooks-dir", str(nbs), "--out", str(tmp_path / "build"), "--no-site",
+                   "--no-checks", "--scheduler", "tcp://127.0.0.1:1"])
+    captured = capsys.readouterr()
+    assert rc == 2
+    assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'" in captured.err
+    assert not (tmp_path / "build" / "notebooks").exists()
