@@ -55,3 +55,26 @@ def test_a_second_matrix_is_read_from_the_cache(tmp_path):
     assert seen == [(total, total)]      # nothing left to compute
     assert again.equals(first)
     assert len(list((tmp_path / "negotiation-matrix").rglob("*.json"))) == total
+
+
+def test_an_edited_capture_is_a_new_task(tmp_path):
+    import shutil
+
+    copy = tmp_path / "machine.txt"
+    shutil.copy(CAPTURE, copy)
+    seen = []
+
+    def run():
+        seen.clear()
+        return negotiation_matrix([str(copy)], ["mainline"], executor=SerialExecutor(), cache=tmp_path / "c",
+                                  progress=lambda d, n: seen.append((d, n)))
+
+    first = run()
+    total = seen[-1][1]
+    assert seen[0] == (0, total)         # nothing cached yet
+    run()
+    assert seen == [(total, total)]      # all cached
+    copy.write_text(copy.read_text() + "\n")
+    again = run()
+    assert seen[0] == (0, total)         # the capture changed: every cell is computed again
+    assert again.equals(first)
