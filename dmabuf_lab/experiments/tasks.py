@@ -244,9 +244,16 @@ def run_tasks(tasks: Iterable[Task], *, name: str, executor: Optional[Executor] 
     return {k: values[k] for k in sorted(values, key=_sort_key)}
 
 
-def _sort_key(key: tuple) -> tuple:
-    """Keys compare element by element; numbers before text where a position mixes them."""
-    return tuple((0, k, "") if isinstance(k, (int, float)) else (1, 0, str(k)) for k in key)
+def _sort_key(key) -> tuple:
+    """Keys compare element by element, nested tuples too (a schedule prefix, say);
+    where a position mixes kinds, numbers come before text before tuples."""
+    if isinstance(key, (tuple, list)):
+        return (2, tuple(_sort_key(k) for k in key))
+    if isinstance(key, (int, float)):
+        return (0, key)
+    if isinstance(key, str):
+        return (1, key)
+    return (3, repr(key))
 
 
 def _compute(name, todo, executor, chunk, lab, put, values, total, progress) -> None:

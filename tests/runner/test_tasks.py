@@ -47,6 +47,14 @@ def test_results_come_back_in_key_order_whatever_finishes_first(tmp_path):
     assert threaded[(1, 4)] == {"n": 4, "square": 16, "pair": [4, -4]}
 
 
+def test_keys_with_nested_tuples_merge_in_numeric_order():
+    # a task key may hold a path of child indices (a prefix of a search tree)
+    tasks = [Task((0, path), slow_square, {"n": i}) for i, path in
+             enumerate([(10,), (2, 1), (2,), (1, 10), (1, 9)])]
+    out = run_tasks(tasks, name="tree", executor=SerialExecutor(), cache=False)
+    assert list(out) == [(0, (1, 9)), (0, (1, 10)), (0, (2,)), (0, (2, 1)), (0, (10,))]
+
+
 def test_a_second_run_is_read_from_the_cache_and_a_changed_task_alone_is_computed(tmp_path):
     CALLS.clear()
     first_stats, second_stats, third_stats = RunStats(), RunStats(), RunStats()
