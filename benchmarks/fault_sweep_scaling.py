@@ -19,7 +19,10 @@ reads it back; both times are printed.
 
 The load average at the start and the end is printed because a shared
 machine moves every figure; so is the CPU time the workers and the client
-spent, which the machine's load moves much less than the wall time.
+spent, which the machine's load moves much less than the wall time.  Each
+round also times a plain CPU loop (no data, no cache) on the same worker
+counts: its speed-up is the most the machine allowed at that moment, to
+read the sweep's against.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -66,6 +70,22 @@ def timed(pairs, cpu: dict | None = None, **where) -> tuple[float, list, list]:
     return wall, rows, stats
 
 
+def spin(n: int) -> int:
+    """Pure CPU work with no data to ship: the speed-up the machine itself allows."""
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def ceiling(workers: int, pieces: int = 8, size: int = 1_500_000) -> float:
+    """Wall seconds of ``pieces`` equal spins on a fresh pool of ``workers`` processes."""
+    start = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(spin, [size] * pieces))
+    return time.perf_counter() - start
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], metavar="N",
@@ -74,6 +94,8 @@ def main(argv=None) -> int:
     ap.add_argument("--scheduler", default=None, metavar="ADDRESS",
                     help="also time the sweep on this Dask scheduler")
     ap.add_argument("--no-cache-check", action="store_true", help="skip the cache part")
+    ap.add_argument("--no-ceiling", action="store_true",
+                    help="skip timing a plain CPU loop on the same worker counts in each round")
     args = ap.parse_args(argv)
     if args.repeats < 1 or any(n < 1 for n in args.workers):
         ap.error("expected --repeats >= 1 and worker counts >= 1")
@@ -87,9 +109,12 @@ def main(argv=None) -> int:
 
     times: dict = {n: [] for n in args.workers}
     cpus: dict = {n: [] for n in args.workers}
+    spins: dict = {n: [] for n in args.workers}
     for r in range(args.repeats):
         order = args.workers if r % 2 == 0 else list(reversed(args.workers))
         for n in order:
+            if not args.no_ceiling:
+                spins[n].append(ceiling(n))
             cpu: dict = {}
             seconds, rows, _ = timed(pairs, cpu, workers=n, cache=False)
             if rows != reference:
@@ -110,6 +135,13 @@ def main(argv=None) -> int:
               f"{statistics.median(times[base]) / med:>7.2f}x  {wcpu:>14.2f}  {ccpu:>6.2f}")
     print("(CPU s: medians of the CPU time the worker processes and this process spent per sweep; on a "
           "busy machine the wall times mostly measure the other load)")
+    if not args.no_ceiling:
+        print("\nwhat the machine allowed meanwhile: a plain CPU loop split in 8 equal pieces, same rounds")
+        print(f"{'workers':>8}  {'fastest':>8}  {'median':>8}  {'speed-up (fastest)':>18}  {'(median)':>8}")
+        for n in args.workers:
+            print(f"{n:>8}  {min(spins[n]):>7.2f}s  {statistics.median(spins[n]):>7.2f}s  "
+                  f"{min(spins[base]) / min(spins[n]):>17.2f}x  "
+                  f"{statistics.median(spins[base]) / statistics.median(spins[n]):>7.2f}x")
 
     if args.scheduler:
         seconds, rows, _ = timed(pairs, scheduler=args.scheduler, cache=False)
