@@ -11,7 +11,6 @@ from dmabuf_lab.cli import main as cli_main
 from dmabuf_lab.experiments.executors import SerialExecutor
 from dmabuf_lab.experiments.task_inputs import (TaskInputError, load_topology_ref, scenario_ref,
                                                 topology_ref)
-from dmabuf_lab.experiments.tasks import RunStats
 from dmabuf_lab.litmus.fault_tasks import fault_sweep
 from dmabuf_lab.litmus.runner import fault_sweep_scenario, selected_targets
 from dmabuf_lab.litmus.scenario import default_litmus_dir, find_scenarios, load_scenario
