@@ -39,8 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dmabuf_lab.experiments.tasks import RunStats  # noqa: E402
-from dmabuf_lab.litmus.fault_tasks import fault_sweep  # noqa: E402
-from dmabuf_lab.litmus.runner import selected_targets  # noqa: E402
+from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs  # noqa: E402
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario  # noqa: E402
 
 
@@ -102,7 +101,7 @@ def main(argv=None) -> int:
 
     print(f"machine: {os.cpu_count()} CPUs; load average at start: {_load()}")
     scenarios = [load_scenario(p) for p in find_scenarios()]
-    pairs = [(sc, t) for sc in scenarios for t in selected_targets(sc)]
+    pairs = [pair for sc in scenarios for pair in sweep_pairs(sc)]
     _, reference, stats = timed(pairs, workers=0, cache=False)
     print(f"fault sweep: {len(scenarios)} scenarios, {len(pairs)} scenario x revision pairs, "
           f"{sum(s.total for s in stats)} runs ({stats[0].total} baseline + {stats[1].total} faulted)")

@@ -19,7 +19,7 @@ from typing import Iterable, Optional, Union
 
 import polars as pl
 
-from dmabuf_lab.litmus.fault_tasks import fault_sweep
+from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
 from dmabuf_lab.litmus.runner import FAULT_CLASSES, Check, run_once, selected_targets
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import POSTED, REVISIONS, get_revision, split_target
@@ -152,7 +152,7 @@ def fault_rows(paths: Optional[Iterable] = None, *, revision: Revisions = None,
     pairs = []
     for sc in scenarios if scenarios is not None else load_scenarios(paths, select=select):
         for rev in _sweep_revisions(sc, revision):
-            pairs += [(sc, t) for t in selected_targets(sc, rev)]
+            pairs += sweep_pairs(sc, rev)
     return pl.DataFrame([_fault_row(r) for r in fault_sweep(pairs, **where)], schema=FAULT_SCHEMA)
 
 

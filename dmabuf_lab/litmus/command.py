@@ -18,7 +18,7 @@ import sys
 from collections import Counter, defaultdict
 
 from dmabuf_lab.experiments.executors import SCHEDULER_ENV
-from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, selected_targets
+from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import REVISIONS, split_target
 
@@ -245,7 +245,7 @@ def main(args) -> int:
 def _main_faults(args) -> int:
     from dmabuf_lab.experiments.executors import describe
     from dmabuf_lab.experiments.tasks import TextProgress
-    from dmabuf_lab.litmus.fault_tasks import fault_sweep
+    from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
 
     from dmabuf_lab.errors import LabInputError
 
@@ -254,8 +254,7 @@ def _main_faults(args) -> int:
                             field="--workers")
     pairs = []
     for path in find_scenarios(args.paths):
-        sc = load_scenario(path)
-        pairs += [(sc, t) for t in selected_targets(sc, args.revision)]
+        pairs += sweep_pairs(load_scenario(path), args.revision)
     quiet = args.quiet or args.json
     if not quiet:
         print(f"fault sweep: {len(pairs)} scenario x revision pairs on "

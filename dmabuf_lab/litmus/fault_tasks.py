@@ -25,7 +25,7 @@ from dmabuf_lab.experiments.executors import lab_executor
 from dmabuf_lab.experiments.task_inputs import load_scenario_ref, scenario_ref
 from dmabuf_lab.experiments.tasks import RunStats, Task, run_tasks
 from dmabuf_lab.kmodel.runtime import Finding
-from dmabuf_lab.litmus.runner import FaultRow, classify_fault_run, run_once
+from dmabuf_lab.litmus.runner import FaultRow, classify_fault_run, run_once, selected_targets
 from dmabuf_lab.revisions import split_target
 from dmabuf_lab.revisions.base import CANNOT_EXPRESS, NOT_AVAILABLE, Verdict
 
@@ -61,6 +61,15 @@ def _verdict(target: str, data: dict) -> Verdict:
 def sweep_runs(base: dict) -> int:
     """How many faulted runs a baseline calls for (none when the target cannot run the scenario)."""
     return 0 if base["outcome"] in (NOT_AVAILABLE, CANNOT_EXPRESS) else int(base["nr_allocs"])
+
+
+def sweep_pairs(scenario, revision: Optional[str] = None) -> list[tuple]:
+    """The ``(scenario, target)`` pairs :func:`~dmabuf_lab.litmus.runner.fault_sweep_scenario`
+    sweeps: every selected target, none for a concurrent scenario (whose runs are explored, not
+    swept)."""
+    if getattr(scenario, "concurrent", False):
+        return []
+    return [(scenario, t) for t in selected_targets(scenario, revision)]
 
 
 def fault_sweep(pairs: Iterable[tuple], *, executor: Optional[Executor] = None,

@@ -124,3 +124,16 @@ def test_litmus_faults_with_an_unreachable_scheduler_is_a_clear_error(tmp_path, 
     assert "unknown address scheme 'nonsense'" in capsys.readouterr().err
     assert cli_main(["litmus", "--faults", "-j", "-3", *files]) == 2
     assert "field '--workers'" in capsys.readouterr().err
+
+
+def test_sweep_pairs_follow_the_serial_sweep_and_skip_concurrent_scenarios():
+    from dmabuf_lab.litmus.fault_tasks import sweep_pairs
+
+    sc = _scenarios(SOME[:1])[0]
+    assert sweep_pairs(sc) == [(sc, t) for t in selected_targets(sc)]
+    assert sweep_pairs(sc, "mainline") == [(sc, t) for t in selected_targets(sc, "mainline")]
+
+    class Concurrent:                 # a scenario with threads: explored, not swept
+        concurrent = True
+
+    assert sweep_pairs(Concurrent()) == []

@@ -9,8 +9,8 @@ from dmabuf_lab.experiments.executors import SCHEDULER_ENV, check_scheduler
 from dmabuf_lab.experiments.negotiation import (DEFAULT_TOPOLOGIES, SCHEMA, default_exporter,
                                                 default_importer, negotiation_matrix, pair_rows)
 from dmabuf_lab.hw import load_topology
-from dmabuf_lab.litmus.fault_tasks import fault_sweep
-from dmabuf_lab.litmus.runner import fault_sweep_scenario, selected_targets
+from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
+from dmabuf_lab.litmus.runner import fault_sweep_scenario
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import available_revisions
 
@@ -38,7 +38,7 @@ def _workers_used(client, run):
 
 def test_fault_sweep_over_every_scenario_matches_the_serial_sweep(cluster, scenarios):
     want = [r for sc in scenarios for r in fault_sweep_scenario(sc)]
-    pairs = [(sc, t) for sc in scenarios for t in selected_targets(sc)]
+    pairs = [pair for sc in scenarios for pair in sweep_pairs(sc)]
     with distributed.Client(cluster) as client:
         got, used = _workers_used(client, lambda: fault_sweep(pairs, executor=client.get_executor(),
                                                               cache=False))
