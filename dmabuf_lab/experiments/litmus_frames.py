@@ -4,7 +4,9 @@
 (``revision`` or ``revision:variant``) through the litmus runner's API and
 returns one row per check, optionally restricted to some revisions and
 widened to further variants (:func:`with_findings` adds a printable cell);
-:func:`fault_rows` fails each allocation of each run in turn;
+:func:`fault_rows` fails each allocation of each run in turn (as tasks
+that run on local processes or a Dask cluster, see
+:mod:`dmabuf_lab.litmus.fault_tasks`);
 :func:`fault_summary` counts how those injected failures ended, per target.
 Nothing here shells out: the frames come from :mod:`dmabuf_lab.litmus.runner`
 and the scenario files are read when a function runs, so new scenario files
@@ -17,8 +19,8 @@ from typing import Iterable, Optional, Union
 
 import polars as pl
 
-from dmabuf_lab.litmus.runner import (FAULT_CLASSES, Check, fault_sweep_scenario, fault_sweep_target,
-                                      run_once, selected_targets)
+from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
+from dmabuf_lab.litmus.runner import FAULT_CLASSES, Check, run_once, selected_targets
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import POSTED, REVISIONS, get_revision, split_target
 
@@ -135,65 +137,23 @@ FAULT_SCHEMA = {"scenario": pl.Utf8, "target": pl.Utf8, "revision": pl.Utf8, "va
                 "findings": pl.List(pl.Utf8)}
 
 
-def fault_point(scenario: str, target: str, scenario_sha: str) -> list[dict]:
-    """The fault sweep of one scenario file under one target, as rows (a sweep point).
-
-    ``scenario`` is the file's path (relative to the checkout when inside
-    it); ``scenario_sha`` the hash of its text, so an edited file is swept
-    again.
-    """
-    from dmabuf_lab.paths import lab_root
-
-    path = Path(scenario)
-    sc = load_scenario(path if path.is_absolute() else lab_root() / path)
-    return [_fault_row(r) for r in fault_sweep_target(sc, target)]
-
-
-def cached_fault_sweep(points: list[tuple]) -> list[dict]:
-    """Rows of :func:`fault_point` for each (scenario, target), through the sweep cache.
-
-    The cache key holds the scenario file's text and every source file of
-    the lab (:func:`~dmabuf_lab.experiments.sweep.lab_source_digest`), so
-    a re-run with nothing changed reads the rows back instead of re-running
-    every injected failure, and any change to the models runs them again.
-    """
-    import hashlib
-
-    from dmabuf_lab.experiments.sweep import SerialExecutor, Sweep, lab_source_digest
-    from dmabuf_lab.paths import display_path
-
-    grid = []
-    for sc, target in points:
-        text = Path(sc.path).read_bytes()
-        grid.append({"scenario": display_path(str(Path(sc.path).resolve())), "target": target,
-                     "scenario_sha": hashlib.sha256(text).hexdigest()[:16]})
-    if not grid:
-        return []
-    frame = Sweep(fault_point, name="litmus-faults", version=lab_source_digest()).run(
-        grid, executor=SerialExecutor())
-    return frame.drop("scenario_sha").to_dicts() if frame.height else []
-
-
 def fault_rows(paths: Optional[Iterable] = None, *, revision: Revisions = None,
-               select: Optional[str] = None, scenarios: Optional[list] = None) -> pl.DataFrame:
+               select: Optional[str] = None, scenarios: Optional[list] = None,
+               **where) -> pl.DataFrame:
     """One row per injected allocation failure: where it failed and how the run ended.
 
     ``result`` is one of :data:`dmabuf_lab.litmus.runner.FAULT_CLASSES`;
     findings the unfaulted run already had are not blamed on the failure.
-    Each (scenario, target) sweep is cached (:func:`cached_fault_sweep`).
+    The runs are tasks of :func:`dmabuf_lab.litmus.fault_tasks.fault_sweep`;
+    ``where`` passes its ``executor`` / ``scheduler`` / ``workers`` / ``cache``
+    (by default local processes, or the cluster ``$DMABUF_LAB_SCHEDULER``
+    names, with the build folder's cache).
     """
-    points = []
+    pairs = []
     for sc in scenarios if scenarios is not None else load_scenarios(paths, select=select):
         for rev in _sweep_revisions(sc, revision):
-            points += [(sc, t) for t in selected_targets(sc, rev)]
-    return _fault_frame(cached_fault_sweep(points))
-
-
-def _fault_frame(rows: list[dict]) -> pl.DataFrame:
-    """Sweep rows back in FAULT_SCHEMA (the scenario column holds the scenario's name)."""
-    for row in rows:
-        row["scenario"] = Path(row["scenario"]).stem
-    return pl.DataFrame([{k: row.get(k) for k in FAULT_SCHEMA} for row in rows], schema=FAULT_SCHEMA)
+            pairs += sweep_pairs(sc, rev)
+    return pl.DataFrame([_fault_row(r) for r in fault_sweep(pairs, **where)], schema=FAULT_SCHEMA)
 
 
 def _fault_row(r) -> dict:
@@ -234,15 +194,18 @@ def fault_summary_long(summary: pl.DataFrame, *, by: str = "target") -> pl.DataF
             .with_columns(pl.col("class").replace_strict(rank, return_dtype=pl.Int64).alias("class_rank")))
 
 
-def fault_rows_for_targets(scenarios: list, targets: Iterable[str]) -> pl.DataFrame:
+def fault_rows_for_targets(scenarios: list, targets: Iterable[str], **where) -> pl.DataFrame:
     """The fault sweep of each scenario under the given ``targets``, whether or not it names them.
 
     Same protocol as the runner's sweep (one unfaulted run counts the
     allocations, then run ``i`` fails allocation ``i``), so a posted and a
     fixed variant can be compared over the very same scenarios.  A scenario
-    the target cannot express or run is skipped.
+    the target cannot express or run is skipped.  ``where``: as for
+    :func:`fault_rows`.
     """
-    return _fault_frame(cached_fault_sweep([(sc, t) for sc in scenarios for t in targets]))
+    targets = list(targets)
+    rows = fault_sweep([(sc, t) for sc in scenarios for t in targets], **where)
+    return pl.DataFrame([_fault_row(r) for r in rows], schema=FAULT_SCHEMA)
 
 
 def scenarios_naming(scenarios: list, revision: str) -> list:
@@ -250,18 +213,17 @@ def scenarios_naming(scenarios: list, revision: str) -> list:
     return [sc for sc in scenarios if any(split_target(t)[0] == revision for t in sc.targets())]
 
 
-def posted_vs_fixed_faults(scenarios: list, revisions: Optional[Iterable[str]] = None) -> pl.DataFrame:
+def posted_vs_fixed_faults(scenarios: list, revisions: Optional[Iterable[str]] = None,
+                           **where) -> pl.DataFrame:
     """For every revision that declares bugs: its scenarios swept as posted and as fixed.
 
-    Revisions without bugs have no fixed variant and are swept as posted only.
+    Revisions without bugs have no fixed variant and are swept as posted
+    only.  All of it is one fault sweep (``where``: as for :func:`fault_rows`).
     """
     from dmabuf_lab.revisions import available_revisions, get_revision
 
-    frames = []
+    pairs = []
     for rev in revisions if revisions is not None else available_revisions():
-        mine = scenarios_naming(scenarios, rev)
-        if not mine:
-            continue
         targets = [rev] + ([f"{rev}:fixed"] if get_revision(rev).bugs else [])
-        frames.append(fault_rows_for_targets(mine, targets))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=FAULT_SCHEMA)
+        pairs += [(sc, t) for sc in scenarios_naming(scenarios, rev) for t in targets]
+    return pl.DataFrame([_fault_row(r) for r in fault_sweep(pairs, **where)], schema=FAULT_SCHEMA)

@@ -103,6 +103,7 @@ class Scenario:
     source: str = ""
     topology_arg: Any = ""          # a preset name, an absolute path, or a dict of files
     construction: str = ""                          # why an impossible placement is used on purpose
+    text: str = field(default="", repr=False)      # the file's text, as parsed
 
 
     @property
@@ -488,7 +489,7 @@ class _Loader:
                         exporter=ExporterSpec(edrv, edev_name, bar, ranges, eopts),
                         importer=ImporterSpec(idrv, idev_name, dynamic, iopts),
                         expect=expect, findings=findings, source=str(source),
-                        topology_arg=arg, construction=construction)
+                        topology_arg=arg, construction=construction, text=self.text)
 
 
 #: A scenario is a few dozen lines; anything bigger is not one.
@@ -532,7 +533,12 @@ def load_scenario(path, require_expect: bool = True) -> Scenario:
         line = raw[:exc.start].count(b"\n") + 1
         raise ScenarioError(f"not UTF-8 text (byte {exc.start}); expected a TOML scenario file",
                             file=str(path), line=line) from None
-    return _Loader(path, text).load(require_expect)
+    return load_scenario_text(path, text, require_expect)
+
+
+def load_scenario_text(path, text: str, require_expect: bool = True) -> Scenario:
+    """Load a scenario from its text; ``path`` names it and anchors relative snapshot paths."""
+    return _Loader(Path(path), text).load(require_expect)
 
 
 def default_litmus_dir() -> Path:

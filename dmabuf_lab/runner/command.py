@@ -83,7 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=None,
                         help="notebooks to run at once (default: up to 2)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="Dask scheduler address for the notebooks' sweeps (default: local processes)")
+                        help="Dask scheduler address (e.g. tcp://127.0.0.1:8786) for the notebooks' fault "
+                             "sweeps and negotiation matrices (default: local processes)")
     parser.add_argument("--no-checks", action="store_true",
                         help="skip the topology presets and litmus checks run before all notebooks")
     parser.add_argument("--no-site", action="store_true", help="do not rebuild build/site")
@@ -170,6 +171,9 @@ def main(args: argparse.Namespace) -> int:
     if args.cell_timeout is not None and args.cell_timeout <= 0:
         raise LabInputError(f"expected a positive number of seconds, got {args.cell_timeout}",
                             field="--cell-timeout")
+    if args.scheduler:
+        from dmabuf_lab.experiments.executors import check_scheduler
+        echo(check_scheduler(args.scheduler))   # an unreachable address stops here, not in every notebook
     from dmabuf_lab.runner import build_dir
 
     with build_dir.build_lock(build), _terminate_as_interrupt():
