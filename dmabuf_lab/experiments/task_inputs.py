@@ -94,9 +94,32 @@ def scenario_ref(scenario_or_path) -> dict:
             raise ScenarioError(f"cannot read scenario: {exc}", file=str(path)) from None
         sc = load_scenario_text(path, text)
     _remember(str(path), text, sc)
-    arg = sc.topology_arg or sc.topology_ref
-    digest = file_digest(arg) if sc.topology_ref not in _presets() and os.path.exists(arg) else None
+    files = _topology_files(sc)
+    digest = _files_digest(files) if files else None
     return {"path": str(path), "text": text, "topology_digest": digest}
+
+
+def _topology_files(sc) -> list[str]:
+    """The capture files a scenario's topology is loaded from (none for a preset).
+
+    ``topology_arg`` is a path, or a dict of the files of one machine
+    (``lspci``, ``dmesg`` lists and a ``resource`` table)."""
+    arg = sc.topology_arg or sc.topology_ref
+    if isinstance(arg, dict):
+        return [str(p) for k in ("lspci", "dmesg") for p in arg.get(k, ())] + \
+               [str(p) for p in arg.get("resource", {}).values()]
+    if sc.topology_ref in _presets() or not os.path.exists(arg):
+        return []
+    return [str(arg)]
+
+
+def _files_digest(files: list[str]) -> str:
+    """One file's digest, or a digest over several files' digests in order."""
+    if len(files) == 1:
+        return file_digest(files[0])
+    import hashlib
+
+    return hashlib.sha256("\n".join(file_digest(f) for f in files).encode()).hexdigest()[:32]
 
 
 def _presets():
@@ -137,6 +160,19 @@ def load_scenario_ref(ref: dict):
     sc = _loaded(ref["path"], ref["text"])
     digest = ref.get("topology_digest")
     if digest is not None:
-        arg = sc.topology_arg or sc.topology_ref
-        _checked_capture(arg, digest, f"{Path(ref['path']).name}: topology", _stamp(arg))
+        files = _topology_files(sc)
+        _checked_captures(tuple(files), digest, f"{Path(ref['path']).name}: topology",
+                          tuple(_stamp(f) for f in files))
     return sc
+
+
+@lru_cache(maxsize=64)
+def _checked_captures(files: tuple, digest: Optional[str], what: str, stamps: tuple) -> None:
+    missing = [f for f in files if not os.path.exists(f)]
+    if missing:
+        raise TaskInputError(f"{what} {missing[0]} does not exist on this worker; expected the capture the "
+                             "client read (run the workers from the same checkout)", file=missing[0])
+    got = _files_digest(list(files))
+    if got != digest:
+        raise TaskInputError(f"{what} {', '.join(files)} differs on this worker from the client's copy "
+                             f"(digest {got}, expected {digest})", file=files[0])

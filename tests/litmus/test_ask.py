@@ -19,7 +19,7 @@ import pytest
 from dmabuf_lab import cli
 from dmabuf_lab.litmus.ask import targets
 from dmabuf_lab.litmus.scenario import ScenarioError, find_scenarios, load_scenario
-from dmabuf_lab.revisions import REVISIONS, split_target
+from dmabuf_lab.revisions import ALIASES, REVISIONS, split_target
 
 RDMA_OVER_VFIO = ["ask", "--topology", "gpu-nic-same-switch", "--exporter", "vfio-pci", "--importer", "rdma"]
 
@@ -42,7 +42,7 @@ def test_rdma_over_vfio_is_answered_under_every_revision_the_registry_holds(caps
 def test_text_form_names_verdict_findings_and_path(capsys):
     assert cli.main([*RDMA_OVER_VFIO, "--revision", "mainline"]) == 0
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if line.startswith("mainline "))
+    row = next(line for line in out.splitlines() if line.startswith(ALIASES["mainline"] + " "))
     assert "sgt-p2p" in row and "leak" in row and "attach > map > unmap > detach" in row
     assert cli.main([*RDMA_OVER_VFIO, "--revision", "mainline", "-v"]) == 0
     verbose = capsys.readouterr().out
@@ -67,7 +67,7 @@ def test_scenario_without_expect_is_asked_but_not_checked(tmp_path, capsys):
     with pytest.raises(ScenarioError, match="checks nothing"):
         load_scenario(scen)
     data = _answers(capsys, ["ask", str(scen), "--revision", "mainline"])
-    assert [a["target"] for a in data["answers"]][:1] == ["mainline"]
+    assert [a["target"] for a in data["answers"]][:1] == [ALIASES["mainline"]]
 
 
 def test_importer_on_a_switch_port_is_refused_naming_the_device(tmp_path, capsys):
