@@ -141,7 +141,9 @@ def test_scenario_topology_table_with_several_files(tmp_path):
     shutil.copy(CAPTURES / "dmesg-intel-flex-56c0-sriov-quoted.txt", tmp_path / "b.txt")
     text = (ROOT / "litmus" / "p2p-captured-host-bridge-unknown.toml").read_text()
     old = re.search(r"^topology = .*$", text, re.M).group(0)
-    body = (text.replace(old, 'topology = { lspci = "a.txt", dmesg = ["b.txt"] }')
+    # the capture holds no second endpoint, so the importer sits on a switch port: a construction
+    body = (text.replace(old, 'topology = { lspci = "a.txt", dmesg = ["b.txt"] }\n'
+                              'construction = "only the topology files are under test"')
             .replace("0000:04:00.0", "0000:53:00.0").replace("0000:83:00.0", "0000:52:01.0")
             .replace("bar = 1", "bar = 2"))
     (tmp_path / "s.toml").write_text(body)
