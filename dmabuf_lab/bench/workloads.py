@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from dmabuf_lab.kernels.backends import Workspace
-from dmabuf_lab.kernels.iommu_map_split import iommu_map_split, iommu_map_split_python
+from dmabuf_lab.kernels.iommu_map import iommu_map_split, iommu_map_split_python
 from dmabuf_lab.kernels.page_table import build_page_table, build_page_table_python
 from dmabuf_lab.kernels.translate import TranslateTopology, translate_bar_to_dpa, translate_python
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backends  # noqa: F401  (sets the OpenMP wait policy before numba starts threads)
-
 MASK64 = (1 << 64) - 1
 
 
@@ -120,33 +118,17 @@ else:
         return __fls(int(x))
 
 
-def numba_ops():
-    """(nb_ffs, nb_fls)."""
-    return nb_ffs, nb_fls
-
-
 # ------------------------------------------------------ portable (CUDA device)
 def portable_ffs(x):
     """0-based lowest set bit of a non-zero uint64 by halving (no intrinsics)."""
     x = np.uint64(x)
     n = np.int64(0)
-    if (x & np.uint64(0xFFFFFFFF)) == np.uint64(0):
-        n += 32
-        x = x >> np.uint64(32)
-    if (x & np.uint64(0xFFFF)) == np.uint64(0):
-        n += 16
-        x = x >> np.uint64(16)
-    if (x & np.uint64(0xFF)) == np.uint64(0):
-        n += 8
-        x = x >> np.uint64(8)
-    if (x & np.uint64(0xF)) == np.uint64(0):
-        n += 4
-        x = x >> np.uint64(4)
-    if (x & np.uint64(0x3)) == np.uint64(0):
-        n += 2
-        x = x >> np.uint64(2)
-    if (x & np.uint64(0x1)) == np.uint64(0):
-        n += 1
+    sh = np.int64(32)
+    while sh > 0:
+        if (x & ((np.uint64(1) << np.uint64(sh)) - np.uint64(1))) == np.uint64(0):
+            n += sh
+            x = x >> np.uint64(sh)
+        sh >>= 1
     return n
 
 
@@ -154,34 +136,10 @@ def portable_fls(x):
     """0-based highest set bit of a non-zero uint64 by halving (no intrinsics)."""
     x = np.uint64(x)
     n = np.int64(0)
-    if x >= np.uint64(1 << 32):
-        n += 32
-        x = x >> np.uint64(32)
-    if x >= np.uint64(1 << 16):
-        n += 16
-        x = x >> np.uint64(16)
-    if x >= np.uint64(1 << 8):
-        n += 8
-        x = x >> np.uint64(8)
-    if x >= np.uint64(1 << 4):
-        n += 4
-        x = x >> np.uint64(4)
-    if x >= np.uint64(1 << 2):
-        n += 2
-        x = x >> np.uint64(2)
-    if x >= np.uint64(1 << 1):
-        n += 1
+    sh = np.int64(32)
+    while sh > 0:
+        if x >= (np.uint64(1) << np.uint64(sh)):
+            n += sh
+            x = x >> np.uint64(sh)
+        sh >>= 1
     return n
-
-
-_cuda = None
-
-
-def cuda_ops():
-    """Return (cu_ffs, cu_fls) CUDA device functions, compiled on first use."""
-    global _cuda
-    if _cuda is None:
-        from numba import cuda
-
-        _cuda = (cuda.jit(device=True)(portable_ffs), cuda.jit(device=True)(portable_fls))
-    return _cuda
