@@ -341,3 +341,21 @@ def test_one_pass_option_equals_default():
     b = translate_bar_to_dpa(starts, lens, t, backend="numba")
     for f in FIELDS:
         assert np.array_equal(getattr(a, f), getattr(b, f))
+
+
+@given(topologies(), st.data())
+def test_numpy_with_the_kernels_lookups_equals_reference(t, data):
+    # the benchmark's "same algorithm" numpy baseline (arithmetic / table lookups)
+    # must compute what the generic numpy reference (binary searches) computes
+    from dmabuf_lab.kernels.translate import reference
+    n = data.draw(st.integers(0, 30))
+    starts = u64([int(t.win_base[data.draw(st.integers(0, t.win_base.size - 1))]) + data.draw(st.integers(0, 1 << 22))
+                  for _ in range(n)])
+    lens = u64([data.draw(st.integers(0, 1 << 18)) for _ in range(n)])
+    lookups = ["windows"] + (["sriov"] if t.sriov_count else [])
+    for mode in ("correct", "rfc"):
+        want = reference.translate(starts, lens, t, mode)
+        for lookup in lookups:
+            got = reference.translate(starts, lens, t, mode, lookup)
+            for f in FIELDS:
+                assert np.array_equal(getattr(want, f), getattr(got, f)), (mode, lookup, f)

@@ -73,9 +73,30 @@ def translate_python(starts, lengths, topo: TranslateTopology, mode: str = "corr
 
 
 # ------------------------------------------------------------ numpy reference
-def _lookup_windows_np(t: TranslateTopology, starts, lengths, rfc: bool):
-    """Window index per range (-1: none) by binary search, and the VF behind it."""
-    w = np.searchsorted(t.win_base, starts, side="right").astype(np.int64) - 1
+def _search_windows_np(t: TranslateTopology, starts):
+    """Window index per range by binary search over the sorted bases (-1: below all)."""
+    return np.searchsorted(t.win_base, starts, side="right").astype(np.int64) - 1
+
+
+def _table_windows_np(t: TranslateTopology, starts, lookup: str):
+    """Window index per range as the compiled kernels find it: SR-IOV arithmetic,
+    else the window granule table, else the search (-1: none)."""
+    if lookup == "sriov":
+        size = t.sriov_size
+        rel = starts - U64(t.sriov_base)
+        q = rel >> U64(size.bit_length() - 1) if size & (size - 1) == 0 else rel // U64(size)
+        return np.where((starts >= U64(t.sriov_base)) & (q < U64(t.sriov_count)), q.astype(np.int64), -1)
+    if t.wshift < 0 or not t.win_base.size:
+        return _search_windows_np(t, starts)
+    g = ((starts - t.win_base[0]) >> U64(t.wshift)).astype(np.int64)
+    ok = (starts >= t.win_base[0]) & (g < t.wtab.size)
+    return np.where(ok, t.wtab[np.where(ok, g, 0)], -1).astype(np.int64)
+
+
+def _lookup_windows_np(t: TranslateTopology, starts, rfc: bool, lookup: str | None):
+    """Window index per range (-1: none): by binary search (``lookup`` None) or
+    as the compiled kernels look it up; then the end-of-window test."""
+    w = _search_windows_np(t, starts) if lookup is None else _table_windows_np(t, starts, lookup)
     ok = w >= 0
     wc = np.where(ok, w, 0)
     if t.win_base.size == 0:
@@ -88,8 +109,14 @@ def _lookup_windows_np(t: TranslateTopology, starts, lengths, rfc: bool):
     return np.where(ok, w, -1)
 
 
-def _block_at_np(t: TranslateTopology, vf, off):
-    """Global block index holding object offset ``off`` of VF ``vf`` (both arrays)."""
+def _block_at_np(t: TranslateTopology, vf, off, tables: bool = False):
+    """Global block index holding object offset ``off`` of VF ``vf`` (both arrays):
+    by binary search, or with ``tables`` as the compiled kernels find it (a shift
+    for one power-of-two block size, else the granule table)."""
+    if tables and t.block_shift > 0:
+        return t.blk_ptr[vf] + (off >> U64(t.block_shift)).astype(np.int64)
+    if tables and t.gshift >= 0:
+        return t.gtab[t.gptr[vf] + (off >> U64(t.gshift)).astype(np.int64)].astype(np.int64)
     lo = t.blk_ptr[vf]
     hi = t.blk_ptr[vf + 1]
     # every VF's blocks are consecutive in the CSR arrays: search the running
@@ -101,11 +128,15 @@ def _block_at_np(t: TranslateTopology, vf, off):
     return np.clip(k, lo, np.maximum(hi - 1, lo))
 
 
-def translate(starts, lengths, t: TranslateTopology, mode: str) -> TranslateResult:
-    """The numpy reference: binary searches over windows and blocks, count -> repeat -> emit."""
+def translate(starts, lengths, t: TranslateTopology, mode: str, lookup: str | None = None) -> TranslateResult:
+    """The numpy reference: count -> repeat -> emit.  Windows and blocks are
+    found by binary search (the generic algorithm) when ``lookup`` is None, or
+    with the compiled kernels' arithmetic and tables for ``lookup`` ("sriov" or
+    "windows"): the same algorithm as theirs, vectorised."""
     n = starts.shape[0]
     rfc = mode == "rfc"
-    w = _lookup_windows_np(t, starts, lengths, rfc)
+    tables = lookup is not None
+    w = _lookup_windows_np(t, starts, rfc, lookup)
     found = w >= 0
     wc = np.where(found, w, 0)
     vf = np.where(found, t.win_vf[wc] if t.win_vf.size else 0, -1).astype(np.int32)
@@ -119,7 +150,7 @@ def translate(starts, lengths, t: TranslateTopology, mode: str) -> TranslateResu
         status = np.where(found & ~inq, -ERANGE, status).astype(np.int32)
         dpa = np.zeros(n, dtype=U64)
         idx = np.nonzero(inq)[0]
-        k = _block_at_np(t, vfc[idx], off[idx])
+        k = _block_at_np(t, vfc[idx], off[idx], tables)
         dpa[idx] = t.blk_dpa[k] + (off[idx] - t.blk_off[k])
         return TranslateResult("rfc", status, vf, np.arange(n, dtype=np.int64), dpa, lengths,
                                get_order_bulk(lengths).astype(np.uint8))
@@ -132,8 +163,11 @@ def translate(starts, lengths, t: TranslateTopology, mode: str) -> TranslateResu
     g_vf = vfc[good]
     g_off = off[good]
     g_end = g_off + lengths[good] - U64(1)
-    k0 = _block_at_np(t, g_vf, g_off)
-    k1 = _block_at_np(t, g_vf, g_end)
+    k0 = _block_at_np(t, g_vf, g_off, tables)
+    k1 = _block_at_np(t, g_vf, g_end, tables)
+    if np.array_equal(k0, k1):  # no range crosses a block: one segment each
+        return TranslateResult("correct", status, vf, good.astype(np.int64),
+                               t.blk_dpa[k0] + (g_off - t.blk_off[k0]), lengths[good])
     cnt = (k1 - k0 + 1).astype(np.int64)
     total = int(cnt.sum())
     rep = np.repeat(np.arange(good.size), cnt)
