@@ -14,70 +14,87 @@ import numpy as np
 
 from dmabuf_lab.kernels import threads
 from dmabuf_lab.kernels.bitops import numba
+from dmabuf_lab.kernels.streaming import stream_fence, stream_store
 
 U64 = np.uint64
+CHUNKS = 64  # ranges are cut into this many chunks; each ends with one fence
 
 
 @numba.njit(parallel=True, cache=True)
 def segments_loop(starts, lengths, blk_dpa, shift, status, vf, ri, dpa, ln):
     """Translation: per range one window shift, one block load, one segment."""
     mask = U64(blk_dpa.shape[0] - 1)
-    for i in numba.prange(starts.shape[0]):
-        a = starts[i]
-        status[i] = 0
-        vf[i] = np.int32(a >> U64(shift))
-        ri[i] = i
-        dpa[i] = blk_dpa[(a >> U64(21)) & mask] + (a & U64(0x1FFFFF))
-        ln[i] = lengths[i]
+    n = starts.shape[0]
+    for c in numba.prange(CHUNKS):
+        for i in range(c * n // CHUNKS, (c + 1) * n // CHUNKS):
+            a = starts[i]
+            stream_store(status, i, 0)
+            stream_store(vf, i, np.int32(a >> U64(shift)))
+            stream_store(ri, i, i)
+            stream_store(dpa, i, blk_dpa[(a >> U64(21)) & mask] + (a & U64(0x1FFFFF)))
+            stream_store(ln, i, lengths[i])
+        stream_fence()
 
 
 @numba.njit(parallel=True, cache=True)
 def rfc_loop(starts, lengths, blk_dpa, shift, status, vf, ri, dpa, order):
     """RFC translation: one entry per range, and the order byte."""
     mask = U64(blk_dpa.shape[0] - 1)
-    for i in numba.prange(starts.shape[0]):
-        a = starts[i]
-        status[i] = 0
-        vf[i] = np.int32(a >> U64(shift))
-        ri[i] = i
-        dpa[i] = blk_dpa[(a >> U64(21)) & mask] + (a & U64(0x1FFFFF))
-        order[i] = np.uint8(lengths[i] >> U64(12))
+    n = starts.shape[0]
+    for c in numba.prange(CHUNKS):
+        for i in range(c * n // CHUNKS, (c + 1) * n // CHUNKS):
+            a = starts[i]
+            stream_store(status, i, 0)
+            stream_store(vf, i, np.int32(a >> U64(shift)))
+            stream_store(ri, i, i)
+            stream_store(dpa, i, blk_dpa[(a >> U64(21)) & mask] + (a & U64(0x1FFFFF)))
+            stream_store(order, i, np.uint8(lengths[i] >> U64(12)))
+        stream_fence()
 
 
 @numba.njit(parallel=True, cache=True)
 def chunks_loop(iova, paddr, size, status, o_ri, o_iova, o_paddr, o_pgsize, o_count):
     """The split: one chunk per range."""
-    for i in numba.prange(iova.shape[0]):
-        s = size[i]
-        status[i] = 0
-        o_ri[i] = i
-        o_iova[i] = iova[i]
-        o_paddr[i] = paddr[i]
-        o_pgsize[i] = U64(4096)
-        o_count[i] = s >> U64(12)
+    n = iova.shape[0]
+    for c in numba.prange(CHUNKS):
+        for i in range(c * n // CHUNKS, (c + 1) * n // CHUNKS):
+            s = size[i]
+            stream_store(status, i, 0)
+            stream_store(o_ri, i, i)
+            stream_store(o_iova, i, iova[i])
+            stream_store(o_paddr, i, paddr[i])
+            stream_store(o_pgsize, i, U64(4096))
+            stream_store(o_count, i, s >> U64(12))
+        stream_fence()
 
 
 @numba.njit(parallel=True, cache=True)
 def status_loop(va, oa, size, status):
     """The page-table summary: read every range, write its status."""
-    for i in numba.prange(va.shape[0]):
-        status[i] = np.int32((va[i] | oa[i] | size[i]) & U64(0xFFF))
+    n = va.shape[0]
+    for c in numba.prange(CHUNKS):
+        for i in range(c * n // CHUNKS, (c + 1) * n // CHUNKS):
+            stream_store(status, i, np.int32((va[i] | oa[i] | size[i]) & U64(0xFFF)))
+        stream_fence()
 
 
 @numba.njit(parallel=True, cache=True)
 def leaves_loop(va, oa, size, offsets, status, o_va, o_pte, o_lvl):
     """Page-table emission: every 4K page of every range one entry, at offsets
     known in advance (the loop gets the prefix sum the kernel has to find)."""
-    for i in numba.prange(va.shape[0]):
-        v = va[i]
-        o = oa[i]
-        status[i] = 0
-        j = offsets[i]
-        for k in range(size[i] >> U64(12)):
-            o_va[j] = v + (U64(k) << U64(12))
-            o_pte[j] = (o + (U64(k) << U64(12))) | U64(3)
-            o_lvl[j] = 0
-            j += 1
+    n = va.shape[0]
+    for c in numba.prange(CHUNKS):
+        for i in range(c * n // CHUNKS, (c + 1) * n // CHUNKS):
+            v = va[i]
+            o = oa[i]
+            stream_store(status, i, 0)
+            j = offsets[i]
+            for k in range(size[i] >> U64(12)):
+                stream_store(o_va, j, v + (U64(k) << U64(12)))
+                stream_store(o_pte, j, (o + (U64(k) << U64(12))) | U64(3))
+                stream_store(o_lvl, j, 0)
+                j += 1
+        stream_fence()
 
 
 class Loop:

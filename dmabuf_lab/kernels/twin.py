@@ -33,7 +33,10 @@ class Twin:
 
     @property
     def cpu(self):
-        """The ``njit(inline="always")`` version."""
+        """The ``njit(inline="always")`` version, inlined into the kernels at
+        numba's IR level.  (Left to LLVM, a body too big to inline is called
+        with the record flattened into ~100 arguments and its arrays'
+        reference counts updated: 140-350 ns per call instead of a few.)"""
         if "cpu" not in self._built:
             fn = self._given["cpu"]
             self._built["cpu"] = fn if fn is not None else numba.njit(inline="always", cache=True)(
@@ -64,11 +67,11 @@ def retarget(fn, target: str):
     too, so they call the compiled bodies and not the wrappers."""
     glb = fn.__globals__
     names = _called_names(fn.__code__)
-    swap = {k: getattr(glb[k], target) for k in names if isinstance(glb.get(k), Twin)}
-    if not swap:
+    repl = {k: getattr(glb[k], target) for k in names if isinstance(glb.get(k), Twin)}
+    if not repl:
         return fn
     new_glb = dict(glb)
-    new_glb.update(swap)
+    new_glb.update(repl)
     out = types.FunctionType(fn.__code__, new_glb, fn.__name__, fn.__defaults__, fn.__closure__)
     out.__qualname__ = fn.__qualname__
     out.__doc__ = fn.__doc__

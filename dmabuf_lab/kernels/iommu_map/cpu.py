@@ -13,6 +13,7 @@ from .. import backends, threads
 from ..bitops import numba
 from ..errno import EINVAL
 from ..meet import claim, half_of, nth
+from ..streaming import store, stream_fence
 from ..twin import cpu_kernel
 from .device import count_range, write_steps
 from .result import COLUMNS, SplitChunks, SplitResult
@@ -26,9 +27,10 @@ def count_chunks(bitmap, minmask, iova, paddr, size, bounds, chunk_counts, statu
         tot = 0
         for i in range(bounds[c], bounds[c + 1]):
             k = count_range(bitmap, minmask, iova[i], paddr[i], size[i])
-            status[i] = -EINVAL if k < 0 else 0
+            store(status, i, -EINVAL if k < 0 else 0)
             tot += max(k, 0)
         chunk_counts[c] = tot
+        stream_fence()
 
 
 @cpu_kernel(parallel=True, cache=True)
@@ -38,6 +40,7 @@ def emit_chunks(bitmap, iova, paddr, size, bounds, offsets, status, o_ri, o_iova
         for i in range(bounds[c], bounds[c + 1]):
             if status[i] == 0:
                 j = write_steps(i, iova[i], paddr[i], size[i], j, bitmap, o_ri, o_iova, o_paddr, o_pgsize, o_count)
+        stream_fence()
 
 
 @cpu_kernel(parallel=True, cache=True)
@@ -54,7 +57,7 @@ def split_one_pass(bitmap, minmask, iova, paddr, size, half, mid, status, o_ri, 
         for r in range(hi - lo):
             i = nth(t, lo, hi, r)
             k = count_range(bitmap, minmask, iova[i], paddr[i], size[i])
-            status[i] = -EINVAL if k < 0 else 0
+            store(status, i, -EINVAL if k < 0 else 0)
             if k <= 0:
                 continue
             at, j = claim(t, j, k, o_iova.shape[0])
@@ -63,6 +66,7 @@ def split_one_pass(bitmap, minmask, iova, paddr, size, half, mid, status, o_ri, 
                 break
             write_steps(i, iova[i], paddr[i], size[i], at, bitmap, o_ri, o_iova, o_paddr, o_pgsize, o_count)
         ends[t] = j
+        stream_fence()
 
 
 def _columns(workspace, n):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..iommu_pgsize_step import iommu_pgsize_step
+from ..streaming import store
 from ..twin import device
 
 U64 = np.uint64
@@ -37,11 +38,11 @@ def write_steps(i, v, p, s, j, bitmap, o_ri, o_iova, o_paddr, o_pgsize, o_count)
     made through a named-tuple field.)"""
     while s != U64(0):
         idx, cnt, v2, p2, s = advance(bitmap, v, p, s)
-        o_ri[j] = i
-        o_iova[j] = v
-        o_paddr[j] = p
-        o_pgsize[j] = U64(1) << U64(idx)
-        o_count[j] = cnt
+        store(o_ri, j, i)
+        store(o_iova, j, v)
+        store(o_paddr, j, p)
+        store(o_pgsize, j, U64(1) << U64(idx))
+        store(o_count, j, cnt)
         v = v2
         p = p2
         j += 1

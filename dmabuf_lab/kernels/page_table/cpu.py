@@ -14,6 +14,7 @@ import numpy as np
 from .. import backends, threads
 from ..bitops import numba
 from ..meet import claim, half_of, nth
+from ..streaming import stream_fence
 from ..twin import cpu_kernel
 from .device import add_range_tables, order_flags, visit_range, write_leaves
 from .ranges import OVERLAP_MSG, sort_and_check
@@ -55,6 +56,7 @@ def summary(va, oa, size, f, bounds, status, flags, hist, slots, tcount, tfirst,
                 add_range_tables(va[i], va[i] + size[i], top, fb, lbe, f, False, tc, tf, tl)
         _flush(c, h, sl, tc, tf, tl, hist, slots, tcount, tfirst, tlast)
         flags[c] = fl
+        stream_fence()
 
 
 @cpu_kernel(parallel=True, cache=True)
@@ -64,6 +66,7 @@ def emit(va, oa, size, f, bounds, offsets, status, o_va, o_pte, o_lvl):
         for i in range(bounds[c], bounds[c + 1]):
             if status[i] == 0:
                 j = write_leaves(va[i], oa[i], size[i], j, f, o_va, o_pte, o_lvl)
+        stream_fence()
 
 
 @cpu_kernel(parallel=True, cache=True)
@@ -128,6 +131,7 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
         _flush(t, h, sl, tc, tf, tl, hist, slots, tcount, tfirst, tlast)
         flags[t] = fl
         ends[t] = j
+        stream_fence()
 
 
 def _acc(rows, L):

@@ -15,6 +15,7 @@ from ..pt_formats import (ADDR_MASK_52, AMD_IR, AMD_IW, AMD_NEXT_LEVEL_DEFAULT, 
                           ARM_AF, ARM_CONT, ARM_TABLE_OR_PAGE, ARM_VALID, ENC_AMDV1, ENC_ARM, ENC_VTD, ENC_X86,
                           ENC_XE, SZ_2M, VTD_READ, VTD_WRITE, X86_PRESENT, X86_PS, X86_RW, XE_PAGE_PRESENT,
                           XE_PAGE_RW, XE_PDE_PS_2M, XE_PPGTT_PTE_DM, XE_PTE_PS64)
+from ..streaming import store
 from ..twin import device
 
 U64 = np.uint64
@@ -168,9 +169,9 @@ def entry_template(enc, dm, lv, rep_gt1, compact):
 @device
 def put_entry(j, va, pte, lv, o_va, o_pte, o_lvl):
     """Store one leaf entry at index j; returns j + 1."""
-    o_va[j] = va
-    o_pte[j] = pte
-    o_lvl[j] = lv
+    store(o_va, j, va)
+    store(o_pte, j, pte)
+    store(o_lvl, j, lv)
     return j + 1
 
 
@@ -248,7 +249,7 @@ def visit_range(i, va, oa, size, f, status, h, sl, fb, lbe):
     o = oa[i]
     s = size[i]
     st = range_status(v, o, s, f)
-    status[i] = st
+    store(status, i, st)
     if st != 0 or s == U64(0):
         return -1, np.int64(0)
     return walk_range(v, o, s, f, h, sl, fb, lbe)

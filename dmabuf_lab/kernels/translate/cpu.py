@@ -12,6 +12,7 @@ import numpy as np
 from .. import backends, threads
 from ..bitops import numba
 from ..meet import claim, half_of, nth
+from ..streaming import store, stream_fence
 from ..twin import cpu_kernel
 from .device import place, rfc_place, write_segments
 from .result import Segments, TranslateResult
@@ -25,10 +26,11 @@ def count_pass(starts, lengths, t, bounds, chunk_counts, status, vfo):
         tot = np.int64(0)
         for i in range(bounds[c], bounds[c + 1]):
             st, v, k, inner, m = place(starts[i], lengths[i], t)
-            status[i] = st
-            vfo[i] = v
+            store(status, i, st)
+            store(vfo, i, v)
             tot += m
         chunk_counts[c] = tot
+        stream_fence()
 
 
 @cpu_kernel(parallel=True, cache=True)
@@ -41,6 +43,7 @@ def emit_pass(starts, lengths, t, bounds, offsets, status, o_ri, o_dpa, o_len):
                 st, v, k, inner, m = place(starts[i], ln, t)
                 write_segments(i, k, inner, ln, m, j, t, o_ri, o_dpa, o_len)
                 j += m
+        stream_fence()
 
 
 @cpu_kernel(parallel=True, cache=True)
@@ -60,8 +63,8 @@ def translate_one_pass(starts, lengths, t, half, mid, status, vfo, o_ri, o_dpa, 
             i = nth(th, lo, hi, r)
             ln = lengths[i]
             st, v, k, inner, m = place(starts[i], ln, t)
-            status[i] = st
-            vfo[i] = v
+            store(status, i, st)
+            store(vfo, i, v)
             if st != 0:
                 continue
             at, j = claim(th, j, m, o_dpa.shape[0])
@@ -70,17 +73,20 @@ def translate_one_pass(starts, lengths, t, half, mid, status, vfo, o_ri, o_dpa, 
                 break
             write_segments(i, k, inner, ln, m, at, t, o_ri, o_dpa, o_len)
         ends[th] = j
+        stream_fence()
 
 
 @cpu_kernel(parallel=True, cache=True)
-def rfc_pass(starts, lengths, t, status, vfo, ri, dpa, order):
-    for i in numba.prange(starts.shape[0]):
-        st, v, d, o = rfc_place(starts[i], lengths[i], t)
-        status[i] = st
-        vfo[i] = v
-        ri[i] = i
-        dpa[i] = d
-        order[i] = o
+def rfc_pass(starts, lengths, t, bounds, status, vfo, ri, dpa, order):
+    for c in numba.prange(bounds.shape[0] - 1):
+        for i in range(bounds[c], bounds[c + 1]):
+            st, v, d, o = rfc_place(starts[i], lengths[i], t)
+            store(status, i, st)
+            store(vfo, i, v)
+            store(ri, i, i)
+            store(dpa, i, d)
+            store(order, i, o)
+        stream_fence()
 
 
 def _segments(ws, n):
@@ -98,7 +104,7 @@ def translate(starts, lengths, rec, mode: str, workspace=None, one_pass: bool | 
         ri = backends.empty(ws, "ri", n, np.int64)
         dpa = backends.empty(ws, "dpa", n, U64)
         order = backends.empty(ws, "order", n, np.uint8)
-        rfc_pass(starts, lengths, rec, status, vfo, ri, dpa, order)
+        rfc_pass(starts, lengths, rec, backends.chunk_bounds(n), status, vfo, ri, dpa, order)
         return TranslateResult("rfc", status, vfo, ri, dpa, lengths, order)
     if (threads.two_thread_pass() if one_pass is None else one_pass) and n:
         half = n // 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errno import EINVAL, ENODEV, ERANGE
+from ..streaming import store
 from ..twin import device, fls
 
 U64 = np.uint64
@@ -65,9 +66,33 @@ def block_of(v, off, t):
 
 
 @device
+def place_sriov(a, ln, t):
+    """:func:`place` on the fast path: power-of-two SR-IOV windows and one
+    power-of-two block size -- window, VF, offset and blocks by shifts, without
+    the window arrays."""
+    sh = U64(t.sriov_shift)
+    rel = a - t.sriov_base
+    w = rel >> sh
+    if a < t.sriov_base or w >= U64(t.sriov_count):
+        return np.int32(-ENODEV), np.int32(-1), np.int64(0), U64(0), np.int64(0)
+    v = np.int64(w)
+    off = rel & ((U64(1) << sh) - U64(1))
+    q = t.quota[v]
+    if ln == U64(0):
+        return np.int32(-EINVAL), np.int32(v), np.int64(0), U64(0), np.int64(0)
+    if ln > (U64(1) << sh) - off or off >= q or ln > q - off:
+        return np.int32(-ERANGE), np.int32(v), np.int64(0), U64(0), np.int64(0)
+    bs = U64(t.bshift)
+    m = np.int64(((off + ln - U64(1)) >> bs) - (off >> bs)) + 1
+    return np.int32(0), np.int32(v), t.blk_ptr[v] + np.int64(off >> bs), off & ((U64(1) << bs) - U64(1)), m
+
+
+@device
 def place(a, ln, t):
     """Correct-mode translation of one range up to its first block:
     (status, vf, first block, offset into it, number of segments)."""
+    if t.use_sriov and t.sriov_shift >= 0 and t.bshift > 0:
+        return place_sriov(a, ln, t)
     w = window_of(a, t)
     if w < 0:
         return np.int32(-ENODEV), np.int32(-1), np.int64(0), U64(0), np.int64(0)
@@ -97,17 +122,17 @@ def place(a, ln, t):
 def write_segments(i, k, inner, rem, m, j, t, o_ri, o_dpa, o_len):
     """Write range ``i``'s ``m`` segments at ``o_*[j:j + m]``, starting ``inner`` bytes into block ``k``."""
     if m == 1:  # the common case: the range stays inside one block
-        o_ri[j] = i
-        o_dpa[j] = t.blk_dpa[k] + inner
-        o_len[j] = rem
+        store(o_ri, j, i)
+        store(o_dpa, j, t.blk_dpa[k] + inner)
+        store(o_len, j, rem)
         return
     seg = t.blk_len[k] - inner
     for s in range(m):
         if seg > rem:
             seg = rem
-        o_ri[j] = i
-        o_dpa[j] = t.blk_dpa[k] + inner
-        o_len[j] = seg
+        store(o_ri, j, i)
+        store(o_dpa, j, t.blk_dpa[k] + inner)
+        store(o_len, j, seg)
         rem -= seg
         inner = U64(0)
         k += 1
