@@ -16,7 +16,6 @@ wrappers) reuses the class by naming its own module.
 """
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Optional
 
@@ -26,8 +25,8 @@ from dmabuf_lab.drivers.common import check_ptr, importer_dev
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.revisions.base import ImporterDriver
 
-#: drivers/dma-buf/dma-buf.c as merged (the module; ``dmabuf_lab.core.dma_buf`` names the struct)
-mainline = importlib.import_module("dmabuf_lab.core.dma_buf")
+#: drivers/dma-buf/dma-buf.c as merged
+from dmabuf_lab.core import dma_buf as mainline
 
 
 class SgtImporter(ImporterDriver):
