@@ -143,7 +143,7 @@ def measure_roofline(nbytes: int, backend: str):
     np.copyto(dst, src)
     t1, _, _ = best_time(lambda: np.copyto(dst, src), max_repeats=20, min_total=1.0)
     # the same copy as a numba parallel loop over all cores (the store path the kernels use)
-    from dmabuf_lab.kernels.bitops import numba
+    from dmabuf_lab.kernels.jit import numba
 
     @numba.njit(parallel=True)
     def loop_copy(a, b):

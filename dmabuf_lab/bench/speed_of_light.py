@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from dmabuf_lab.kernels import threads
-from dmabuf_lab.kernels.bitops import numba
+from dmabuf_lab.kernels.jit import numba
 from dmabuf_lab.kernels.streaming import stream_fence, stream_store
 
 U64 = np.uint64

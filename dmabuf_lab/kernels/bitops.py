@@ -3,8 +3,8 @@
 Three flavours of the same four operations:
 
 * plain Python on exact integers (the scalar twins use these);
-* ``nb_*``: numba ``njit`` functions over ``uint64`` built on the LLVM
-  count-zeros intrinsics;
+* ``nb_*`` (in :mod:`.jit`): numba ``njit`` functions over ``uint64`` built
+  on the LLVM count-zeros intrinsics;
 * ``portable_*``: branch-only arithmetic with no intrinsics, compiled as CUDA
   device functions (the CUDA simulator's ``ffs``/``clz`` only look at 32 bits,
   so the GPU path avoids them and the simulator then checks the same code).
@@ -77,45 +77,6 @@ def np_ffs(x):
     x = np.asarray(x, dtype=np.uint64)
     low = x & (np.uint64(0) - x)
     return np.where(x == 0, 64, np_fls64(low) - 1)
-
-
-# --------------------------------------------------------------- numba (CPU)
-try:
-    import numba
-    from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
-except ImportError:  # the reference backend still works without numba
-    class _NoNumba:
-        prange = range
-
-        @staticmethod
-        def njit(*args, **kwargs):
-            if args and callable(args[0]):
-                return args[0]
-            return lambda f: f
-
-        @staticmethod
-        def get_num_threads():
-            return 1
-
-    numba = _NoNumba()
-    trailing_zeros = leading_zeros = None
-
-if trailing_zeros is not None:
-    @numba.njit(inline="always", cache=True)
-    def nb_ffs(x):
-        """__ffs for a non-zero uint64 (LLVM cttz)."""
-        return np.int64(trailing_zeros(np.uint64(x)))
-
-    @numba.njit(inline="always", cache=True)
-    def nb_fls(x):
-        """__fls for a non-zero uint64 (LLVM ctlz)."""
-        return np.int64(63 - leading_zeros(np.uint64(x)))
-else:
-    def nb_ffs(x):
-        return __ffs(int(x))
-
-    def nb_fls(x):
-        return __fls(int(x))
 
 
 # ------------------------------------------------------ portable (CUDA device)

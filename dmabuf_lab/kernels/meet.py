@@ -8,7 +8,7 @@ it.  The output is one contiguous run around ``mid``, in input order.
 """
 from __future__ import annotations
 
-from .bitops import numba
+from .jit import numba
 
 
 @numba.njit(inline="always", cache=True)

@@ -35,5 +35,5 @@ def before_first_parallel_kernel() -> None:
 def two_thread_pass() -> bool:
     """True where the one-pass kernels (two threads writing towards each other) fit:
     numba runs at most two threads, so a count pass would buy no extra parallelism."""
-    from .bitops import numba
+    from .jit import numba
     return numba.get_num_threads() <= 2

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import types
 
-from .bitops import numba
+from .jit import numba
 
 
 class Twin:
@@ -100,7 +100,8 @@ def cuda_kernel(fn):
 
 # the bit scans every body uses: LLVM cttz/ctlz on the CPU, halving arithmetic on the GPU
 # (the CUDA simulator's ffs/clz look at 32 bits only, so the GPU code avoids them)
-from .bitops import nb_ffs, nb_fls, portable_ffs, portable_fls  # noqa: E402
+from .bitops import portable_ffs, portable_fls  # noqa: E402
+from .jit import nb_ffs, nb_fls  # noqa: E402
 
 ffs = Twin(portable_ffs, cpu=nb_ffs)
 fls = Twin(portable_fls, cpu=nb_fls)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backends, threads
-from ..bitops import numba
+from ..jit import numba
 from ..meet import claim, half_of, nth
 from ..streaming import store, stream_fence
 from ..twin import cpu_kernel
