@@ -39,6 +39,8 @@ from IPython.display import display
 
 from dmabuf_lab.experiments.thread import REVISION_NAMES, load_thread, revision_modules
 from dmabuf_lab.figures import render_bars, render_heatmap, render_table, save_figure
+from dmabuf_lab.figures import use_lab_renderer  # noqa: E402
+use_lab_renderer()  # every chart keeps its Vega-Lite spec, for the offline site
 
 thread = load_thread()
 thread.select("date", "author", "revision", "proposes")

@@ -51,6 +51,8 @@ import polars as pl
 
 from dmabuf_lab.experiments import get_pfn_debate as gd
 from dmabuf_lab.figures import render_lines, render_table, save_figure
+from dmabuf_lab.figures import use_lab_renderer  # noqa: E402
+use_lab_renderer()  # every chart keeps its Vega-Lite spec, for the offline site
 from dmabuf_lab.revisions import get_revision
 
 rev = get_revision("get-pfn")

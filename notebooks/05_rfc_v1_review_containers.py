@@ -51,6 +51,8 @@ from dmabuf_lab.addr import (SZ_2M, RangeArray, consume_sized, consume_streaming
                              phys_vec_array_from_ranges)
 from dmabuf_lab.experiments.containers import SHORT, container_footprints
 from dmabuf_lab.figures import render_table, save_figure
+from dmabuf_lab.figures import use_lab_renderer  # noqa: E402
+use_lab_renderer()  # every chart keeps its Vega-Lite spec, for the offline site
 from dmabuf_lab.kmodel import Kernel, kvfree
 
 # %% [markdown]

@@ -50,6 +50,8 @@ import polars as pl
 from dmabuf_lab.experiments import rfc_v2_review as rv
 from dmabuf_lab.experiments.litmus_frames import fault_rows, scenario_checks, with_findings
 from dmabuf_lab.figures import render_bars, render_heatmap, render_table, save_figure
+from dmabuf_lab.figures import use_lab_renderer  # noqa: E402
+use_lab_renderer()  # every chart keeps its Vega-Lite spec, for the offline site
 from dmabuf_lab.revisions import get_revision
 
 for name in ("rfc-v1", "rfc-v2"):

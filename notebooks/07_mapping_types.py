@@ -52,6 +52,8 @@ import polars as pl
 from dmabuf_lab.experiments import mapping_types_review as mr
 from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
+from dmabuf_lab.figures import use_lab_renderer  # noqa: E402
+use_lab_renderer()  # every chart keeps its Vega-Lite spec, for the offline site
 from dmabuf_lab.revisions import get_revision
 
 targets = mr.mapping_targets()

@@ -56,6 +56,8 @@ import polars as pl
 from dmabuf_lab.experiments import page_tables as P
 from dmabuf_lab.experiments.translation import growth, xe_topology
 from dmabuf_lab.figures import render_heatmap, render_lines, render_table, save_figure
+from dmabuf_lab.figures import use_lab_renderer  # noqa: E402
+use_lab_renderer()  # every chart keeps its Vega-Lite spec, for the offline site
 from dmabuf_lab.kernels.pt_formats import FORMATS
 
 

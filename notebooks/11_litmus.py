@@ -48,6 +48,8 @@ from dmabuf_lab.experiments.litmus_frames import (check_summary, fault_rows, fau
                                                   target_order)
 from dmabuf_lab.experiments.negotiation_views import CLASS_COLOURS, CLASSES, outcome_class, short_names
 from dmabuf_lab.figures import render_table, save_figure
+from dmabuf_lab.figures import use_lab_renderer  # noqa: E402
+use_lab_renderer()  # every chart keeps its Vega-Lite spec, for the offline site
 from dmabuf_lab.litmus.runner import FAULT_CLASSES
 from dmabuf_lab.revisions import REVISIONS, available_revisions
 

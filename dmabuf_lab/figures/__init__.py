@@ -6,14 +6,14 @@ In a notebook::
     save_figure(chart, frame, name="footprint", caption="Bytes per container",
                 text=render_bars(frame, "container", "bytes"))
 
-Taking anything from this package switches Altair to a renderer that keeps
-each chart's spec in the notebook output, which the offline site needs.
-The names load lazily, so command-line tools that only import a submodule
+Importing this package changes no Altair setting; a notebook calls
+``use_lab_renderer()`` to make each chart keep its spec in the notebook
+output, which the offline site needs.  The names load lazily, so command-line tools that only import a submodule
 do not pay for Altair and vl-convert.
 """
 from __future__ import annotations
 
-import importlib
+from importlib import import_module
 
 _EXPORTS = {
     "FigureTextError": "email", "compose_email": "email", "regenerate_command": "email",
@@ -29,8 +29,7 @@ def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'dmabuf_lab.figures' has no attribute {name!r}")
-    importlib.import_module("dmabuf_lab.figures.vega").use_lab_renderer()
-    value = getattr(importlib.import_module(f"dmabuf_lab.figures.{module}"), name)
+    value = getattr(import_module(f"dmabuf_lab.figures.{module}"), name)
     globals()[name] = value
     return value
 
