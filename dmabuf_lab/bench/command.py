@@ -1,11 +1,13 @@
 """``dmabuf-lab bench``: the bulk kernels against the memory roofline.
 
 For each kernel, backend and size: the kernel's best time, its throughput,
-and three ratios measured in the same run -- against the roofline (bytes the
+and ratios measured in the same run -- against the roofline (bytes the
 kernel must read and write per second, over the bandwidth of a plain array
-copy of >= 256 MiB), against the numpy reference, and against a
-line-by-line Python port of the per-range loop (timed on a subset and scaled
-linearly; the subset size is recorded).  Results go to
+copy of >= 256 MiB), against the speed-of-light loop that moves the same
+streams and does nothing else (and that loop against the roofline), against
+numpy running the same algorithm and against the generic numpy reference
+(:mod:`.ratios`), and against a line-by-line Python port of the per-range
+loop (timed on a subset and scaled linearly; the subset size is recorded).  Results go to
 ``<out>/<machine>-<device>.json``, written atomically.
 """
 from __future__ import annotations
