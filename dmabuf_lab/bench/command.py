@@ -144,8 +144,11 @@ def measure_roofline(nbytes: int, backend: str):
     dst = np.empty_like(src)
     np.copyto(dst, src)
     t1, _, _ = best_time(lambda: np.copyto(dst, src), max_repeats=20, min_total=1.0)
-    # the same copy as a numba parallel loop over all cores (the store path the kernels use)
+    # the same copy as a numba parallel loop over all cores (the store path the kernels use);
+    # the first parallel loop of the run starts numba's threads: with the kernels' wait policy
+    from dmabuf_lab.kernels import threads
     from dmabuf_lab.kernels.jit import numba
+    threads.before_first_parallel_kernel()
 
     @numba.njit(parallel=True)
     def loop_copy(a, b):

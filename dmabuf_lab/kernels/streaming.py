@@ -4,9 +4,12 @@ A kernel writing hundreds of megabytes of output with ordinary stores makes
 the CPU read every output cache line before overwriting it (read for
 ownership): a third memory stream the copy roofline does not pay, since
 ``memcpy`` switches to non-temporal stores for large copies.  ``store`` here
-is one output store: a non-temporal store (LLVM ``!nontemporal``) in the CPU
-kernels, a plain store on the GPU.  The outputs then land in memory, not in
-the cache, and a kernel that wrote with them ends its work with
+is one output store: with ``nt`` a non-temporal store (LLVM
+``!nontemporal``) in the CPU kernels, else, and always on the GPU, a plain
+store.  Non-temporal outputs land in memory, not in the cache, so the
+kernels use them only for outputs well beyond the last-level cache
+(:data:`STREAM_MIN_BYTES`), where they would not stay cached anyway.  A
+kernel that wrote with them ends each chunk of work with
 ``stream_fence()`` so that the stores are visible to the other threads.
 """
 from __future__ import annotations
@@ -14,7 +17,15 @@ from __future__ import annotations
 from .twin import Twin
 
 
-def plain_store(arr, i, v):
+STREAM_MIN_BYTES = 64 << 20  # twice the 32 MiB L3 of the machine the benchmarks ran on
+
+
+def streaming(nbytes: int) -> bool:
+    """Whether a kernel writing ``nbytes`` of output should use non-temporal stores."""
+    return nbytes >= STREAM_MIN_BYTES
+
+
+def plain_store(arr, i, v, nt):
     """``arr[i] = v``."""
     arr[i] = v
 
@@ -29,7 +40,7 @@ try:
     from numba.core import cgutils
     from numba.extending import intrinsic
 except ImportError:  # without numba everything runs as plain Python
-    stream_store, stream_fence = plain_store, _nothing
+    stream_store, stream_fence = None, _nothing
 else:
     @intrinsic
     def stream_store(typingctx, arr, idx, val):
@@ -52,4 +63,12 @@ else:
         return types.void(), codegen
 
 
-store = Twin(plain_store, cpu=stream_store)
+def store_or_stream(arr, i, v, nt):
+    """``arr[i] = v``, non-temporal when ``nt``."""
+    if nt:
+        stream_store(arr, i, v)
+    else:
+        arr[i] = v
+
+
+store = Twin(plain_store, cpu=plain_store if stream_store is None else Twin(store_or_stream).cpu)

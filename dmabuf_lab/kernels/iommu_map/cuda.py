@@ -29,7 +29,7 @@ def count_kernel(bitmap, minmask, iova, paddr, size, counts, status):
 def emit_kernel(bitmap, iova, paddr, size, offsets, status, o_ri, o_iova, o_paddr, o_pgsize, o_count):
     i = cuda.grid(1)
     if i < iova.shape[0] and status[i] == 0:
-        write_steps(i, iova[i], paddr[i], size[i], offsets[i], bitmap, o_ri, o_iova, o_paddr, o_pgsize, o_count)
+        write_steps(i, iova[i], paddr[i], size[i], offsets[i], bitmap, False, o_ri, o_iova, o_paddr, o_pgsize, o_count)
 
 
 def _kernels():

@@ -31,18 +31,19 @@ def count_range(bitmap, minmask, iova, paddr, size):
 
 
 @device
-def write_steps(i, v, p, s, j, bitmap, o_ri, o_iova, o_paddr, o_pgsize, o_count):
-    """Write the chunks of one valid range at ``o_*[j:]``; returns the next free index.
+def write_steps(i, v, p, s, j, bitmap, nt, o_ri, o_iova, o_paddr, o_pgsize, o_count):
+    """Write the chunks of one valid range at ``o_*[j:]`` (non-temporal when ``nt``);
+    returns the next free index.
 
     (Output columns travel as separate arrays: numba's parallel loops drop stores
     made through a named-tuple field.)"""
     while s != U64(0):
         idx, cnt, v2, p2, s = advance(bitmap, v, p, s)
-        store(o_ri, j, i)
-        store(o_iova, j, v)
-        store(o_paddr, j, p)
-        store(o_pgsize, j, U64(1) << U64(idx))
-        store(o_count, j, cnt)
+        store(o_ri, j, i, nt)
+        store(o_iova, j, v, nt)
+        store(o_paddr, j, p, nt)
+        store(o_pgsize, j, U64(1) << U64(idx), nt)
+        store(o_count, j, cnt, nt)
         v = v2
         p = p2
         j += 1

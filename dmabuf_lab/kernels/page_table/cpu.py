@@ -14,7 +14,7 @@ import numpy as np
 from .. import backends, threads
 from ..jit import numba
 from ..meet import claim, half_of, nth
-from ..streaming import stream_fence
+from ..streaming import stream_fence, streaming  # noqa: F401  (streaming: for the caller)
 from ..twin import cpu_kernel
 from .device import add_range_tables, order_flags, visit_range, write_leaves
 from .ranges import OVERLAP_MSG, sort_and_check
@@ -132,6 +132,16 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
         flags[t] = fl
         ends[t] = j
         stream_fence()
+
+
+def entries_upper_bound(size, fmt) -> int:
+    """At most one leaf entry per smallest page of every range (a cheap bound
+    that decides how the entries are stored, not where)."""
+    if not size.shape[0]:
+        return 0
+    bound = np.zeros(2, dtype=U64)
+    entries_bound(size, np.int64(size.shape[0] // 2), np.int64(fmt.level_shifts[0]), bound)
+    return int(bound[0]) + int(bound[1])
 
 
 def _acc(rows, L):

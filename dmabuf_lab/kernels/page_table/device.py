@@ -32,6 +32,7 @@ class FormatRecord(NamedTuple):
     is_xe: bool
     enc: np.int64
     dm: bool               # Xe device memory (XE_PPGTT_PTE_DM)
+    stream: bool           # write the outputs with non-temporal stores (CPU; see kernels.streaming)
 
 
 @device
@@ -167,11 +168,11 @@ def entry_template(enc, dm, lv, rep_gt1, compact):
 
 
 @device
-def put_entry(j, va, pte, lv, o_va, o_pte, o_lvl):
-    """Store one leaf entry at index j; returns j + 1."""
-    store(o_va, j, va)
-    store(o_pte, j, pte)
-    store(o_lvl, j, lv)
+def put_entry(j, va, pte, lv, nt, o_va, o_pte, o_lvl):
+    """Store one leaf entry at index j (non-temporal when ``nt``); returns j + 1."""
+    store(o_va, j, va, nt)
+    store(o_pte, j, pte, nt)
+    store(o_lvl, j, lv, nt)
     return j + 1
 
 
@@ -194,7 +195,7 @@ def write_leaves(v, o, s, j, f, o_va, o_pte, o_lvl):
         if nent == 1 and f.enc != ENC_AMDV1 and not xe64:
             # one entry per page, address advancing with it: the common case
             for _ in range(np.int64(cnt)):
-                j = put_entry(j, v, flags | (o & amask), lv, o_va, o_pte, o_lvl)
+                j = put_entry(j, v, flags | (o & amask), lv, f.stream, o_va, o_pte, o_lvl)
                 v += pg
                 o += pg
             s -= cnt << U64(idx)
@@ -204,7 +205,7 @@ def write_leaves(v, o, s, j, f, o_va, o_pte, o_lvl):
                 span = v & ~U64(SZ_2M - 1)
                 if span >= rs and span + U64(SZ_2M) <= re:  # compact table: one 64K entry
                     f2, m2 = entry_template(f.enc, f.dm, lv, False, True)
-                    j = put_entry(j, v, f2 | (o & m2), lv, o_va, o_pte, o_lvl)
+                    j = put_entry(j, v, f2 | (o & m2), lv, f.stream, o_va, o_pte, o_lvl)
                     v += pg
                     o += pg
                     s -= pg
@@ -215,11 +216,11 @@ def write_leaves(v, o, s, j, f, o_va, o_pte, o_lvl):
                 else:
                     e = (o & U64(ADDR_MASK_52)) | amd_flags
                 for k in range(nent):
-                    j = put_entry(j, v + (U64(k) << e_sh), e, lv, o_va, o_pte, o_lvl)
+                    j = put_entry(j, v + (U64(k) << e_sh), e, lv, f.stream, o_va, o_pte, o_lvl)
             else:
                 for k in range(nent):
                     off = U64(k) << e_sh
-                    j = put_entry(j, v + off, flags | ((o + off) & amask), lv, o_va, o_pte, o_lvl)
+                    j = put_entry(j, v + off, flags | ((o + off) & amask), lv, f.stream, o_va, o_pte, o_lvl)
             v += pg
             o += pg
             s -= pg
@@ -249,7 +250,7 @@ def visit_range(i, va, oa, size, f, status, h, sl, fb, lbe):
     o = oa[i]
     s = size[i]
     st = range_status(v, o, s, f)
-    store(status, i, st)
+    store(status, i, st, f.stream)
     if st != 0 or s == U64(0):
         return -1, np.int64(0)
     return walk_range(v, o, s, f, h, sl, fb, lbe)

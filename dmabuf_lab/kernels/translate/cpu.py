@@ -12,7 +12,7 @@ import numpy as np
 from .. import backends, threads
 from ..jit import numba
 from ..meet import claim, half_of, nth
-from ..streaming import store, stream_fence
+from ..streaming import store, stream_fence, streaming  # noqa: F401  (streaming: for the caller)
 from ..twin import cpu_kernel
 from .device import place, rfc_place, write_segments
 from .result import Segments, TranslateResult
@@ -26,8 +26,8 @@ def count_pass(starts, lengths, t, bounds, chunk_counts, status, vfo):
         tot = np.int64(0)
         for i in range(bounds[c], bounds[c + 1]):
             st, v, k, inner, m = place(starts[i], lengths[i], t)
-            store(status, i, st)
-            store(vfo, i, v)
+            store(status, i, st, t.stream)
+            store(vfo, i, v, t.stream)
             tot += m
         chunk_counts[c] = tot
         stream_fence()
@@ -63,8 +63,8 @@ def translate_one_pass(starts, lengths, t, half, mid, status, vfo, o_ri, o_dpa, 
             i = nth(th, lo, hi, r)
             ln = lengths[i]
             st, v, k, inner, m = place(starts[i], ln, t)
-            store(status, i, st)
-            store(vfo, i, v)
+            store(status, i, st, t.stream)
+            store(vfo, i, v, t.stream)
             if st != 0:
                 continue
             at, j = claim(th, j, m, o_dpa.shape[0])
@@ -81,11 +81,11 @@ def rfc_pass(starts, lengths, t, bounds, status, vfo, ri, dpa, order):
     for c in numba.prange(bounds.shape[0] - 1):
         for i in range(bounds[c], bounds[c + 1]):
             st, v, d, o = rfc_place(starts[i], lengths[i], t)
-            store(status, i, st)
-            store(vfo, i, v)
-            store(ri, i, i)
-            store(dpa, i, d)
-            store(order, i, o)
+            store(status, i, st, t.stream)
+            store(vfo, i, v, t.stream)
+            store(ri, i, i, t.stream)
+            store(dpa, i, d, t.stream)
+            store(order, i, o, t.stream)
         stream_fence()
 
 

@@ -122,17 +122,17 @@ def place(a, ln, t):
 def write_segments(i, k, inner, rem, m, j, t, o_ri, o_dpa, o_len):
     """Write range ``i``'s ``m`` segments at ``o_*[j:j + m]``, starting ``inner`` bytes into block ``k``."""
     if m == 1:  # the common case: the range stays inside one block
-        store(o_ri, j, i)
-        store(o_dpa, j, t.blk_dpa[k] + inner)
-        store(o_len, j, rem)
+        store(o_ri, j, i, t.stream)
+        store(o_dpa, j, t.blk_dpa[k] + inner, t.stream)
+        store(o_len, j, rem, t.stream)
         return
     seg = t.blk_len[k] - inner
     for s in range(m):
         if seg > rem:
             seg = rem
-        store(o_ri, j, i)
-        store(o_dpa, j, t.blk_dpa[k] + inner)
-        store(o_len, j, seg)
+        store(o_ri, j, i, t.stream)
+        store(o_dpa, j, t.blk_dpa[k] + inner, t.stream)
+        store(o_len, j, seg, t.stream)
         rem -= seg
         inner = U64(0)
         k += 1
