@@ -50,7 +50,10 @@ else:
             ary = context.make_array(arrty)(context, builder, args[0])
             ptr = cgutils.get_item_pointer(context, builder, arrty, ary, [args[1]], wraparound=False)
             st = builder.store(context.cast(builder, args[2], sig.args[2], arrty.dtype), ptr)
-            st.set_metadata("nontemporal", builder.module.add_metadata([ir.IntType(32)(1)]))
+            if context.get_abi_sizeof(context.get_data_type(arrty.dtype)) >= 4:
+                # x86 has no non-temporal store below 32 bits: byte and half-word
+                # columns stay ordinary stores rather than partial write-combined lines
+                st.set_metadata("nontemporal", builder.module.add_metadata([ir.IntType(32)(1)]))
             return context.get_dummy_value()
         return types.void(arr, idx, val), codegen
 
