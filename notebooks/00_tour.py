@@ -53,6 +53,8 @@ from IPython.display import display
 
 from dmabuf_lab.experiments.thread import REVISION_NAMES, load_thread, revision_modules
 from dmabuf_lab.figures import render_bars, render_heatmap, render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 
 thread = load_thread()
 thread.select("date", "author", "revision", "proposes")

@@ -56,6 +56,8 @@ import polars as pl
 
 from dmabuf_lab.experiments.p2p_cases import CASES, GiB, MiB, entry_counts, p2p_cases
 from dmabuf_lab.figures import render_heatmap, render_lines, render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.hw import load_topology
 
 for preset, (gpu, nic) in CASES.items():

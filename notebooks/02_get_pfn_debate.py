@@ -62,6 +62,8 @@ import polars as pl
 
 from dmabuf_lab.experiments import get_pfn_debate as gd
 from dmabuf_lab.figures import render_lines, render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.revisions import get_revision
 
 rev = get_revision("get-pfn")

@@ -73,6 +73,8 @@ from dmabuf_lab.experiments.litmus_frames import (fault_summary, fault_summary_l
 from dmabuf_lab.experiments.rfc_v1_xe import (bug_table, dpa_per_page, get_order_table, import_vf_buffer,
                                               iov_match, vf_lookup)
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.revisions import get_revision
 
 REV = get_revision("rfc-v1")

@@ -61,6 +61,8 @@ from dmabuf_lab.addr import (SZ_2M, RangeArray, consume_sized, consume_streaming
                              phys_vec_array_from_ranges)
 from dmabuf_lab.experiments.containers import SHORT, container_footprints
 from dmabuf_lab.figures import render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.kmodel import Kernel, kvfree
 
 # %% [markdown]

@@ -60,6 +60,8 @@ import polars as pl
 from dmabuf_lab.experiments import rfc_v2_review as rv
 from dmabuf_lab.experiments.litmus_frames import fault_rows, scenario_checks, with_findings
 from dmabuf_lab.figures import render_bars, render_heatmap, render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.revisions import get_revision
 
 for name in ("rfc-v1", "rfc-v2"):

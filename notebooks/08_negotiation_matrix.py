@@ -62,6 +62,8 @@ from dmabuf_lab.experiments.negotiation import negotiation_matrix
 from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, class_counts, compare_revisions,
                                                       revision_order, short_names, who_orders, with_classes)
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.revisions import available_revisions, get_revision
 
 revisions = available_revisions()

@@ -85,6 +85,8 @@ from IPython.display import display
 from dmabuf_lab.experiments import translation as T
 from dmabuf_lab.experiments.page_tables import owner_vf
 from dmabuf_lab.figures import render_lines, render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 
 
 topo = T.xe_topology()

@@ -69,6 +69,8 @@ from IPython.display import display
 from dmabuf_lab.experiments import page_tables as P
 from dmabuf_lab.experiments.translation import growth, xe_topology
 from dmabuf_lab.figures import render_heatmap, render_lines, render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.kernels.pt_formats import FORMATS
 
 

@@ -59,6 +59,8 @@ from dmabuf_lab.experiments.litmus_frames import (check_summary, fault_rows, fau
                                                   target_order)
 from dmabuf_lab.experiments.negotiation_views import CLASS_COLOURS, CLASSES, outcome_class, short_names
 from dmabuf_lab.figures import render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.litmus.runner import FAULT_CLASSES
 from dmabuf_lab.revisions import REVISIONS, available_revisions
 

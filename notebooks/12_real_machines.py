@@ -63,6 +63,8 @@ from dmabuf_lab.experiments.negotiation import negotiation_matrix
 from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, revision_order, short_names,
                                                       with_classes)
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
+from dmabuf_lab.figures import use_lab_display  # noqa: E402
+use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.hw.loaders import load_bufinfo
 from dmabuf_lab.revisions import available_revisions
 

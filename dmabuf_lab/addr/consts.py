@@ -50,12 +50,8 @@ def DIV_ROUND_UP(n: int, d: int) -> int:
     return (int(n) + int(d) - 1) // int(d)
 
 
-def get_order(size: int) -> int:
-    """Smallest order with ``PAGE_SIZE << order >= size`` (rounds up; size > 0)."""
-    size = int(size)
-    if size <= 0:
-        raise ValueError("get_order() needs a positive size")
-    return max(0, ((size - 1) >> PAGE_SHIFT).bit_length())
+# get_order() (include/asm-generic/getorder.h) has one twin, with the C's answer for 0
+from dmabuf_lab.kernels.getorder import get_order  # noqa: E402,F401
 
 # Largest DMA-only sg entry dma-buf-mapping.c writes.  Linux 6.19 splits at
 # UINT_MAX (so entries after the first are not page aligned); later trees

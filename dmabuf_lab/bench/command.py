@@ -1,11 +1,13 @@
 """``dmabuf-lab bench``: the bulk kernels against the memory roofline.
 
 For each kernel, backend and size: the kernel's best time, its throughput,
-and three ratios measured in the same run -- against the roofline (bytes the
+and ratios measured in the same run -- against the roofline (bytes the
 kernel must read and write per second, over the bandwidth of a plain array
-copy of >= 256 MiB), against the numpy reference, and against a
-line-by-line Python port of the per-range loop (timed on a subset and scaled
-linearly; the subset size is recorded).  Results go to
+copy of >= 256 MiB), against the speed-of-light loop that moves the same
+streams and does nothing else (and that loop against the roofline), against
+numpy running the same algorithm and against the generic numpy reference
+(:mod:`.ratios`), and against a line-by-line Python port of the per-range
+loop (timed on a subset and scaled linearly; the subset size is recorded).  Results go to
 ``<out>/<machine>-<device>.json``, written atomically.
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dmabuf_lab.errors import LabInputError
 from dmabuf_lab.kernels import backends
 from dmabuf_lab.kernels.containers import measure_containers
 
+from . import ratios
 from .workloads import CASES
 
 FULL_SIZES = [10 ** k for k in range(3, 9)]
@@ -180,8 +183,11 @@ def measure_roofline(nbytes: int, backend: str):
     dst = np.empty_like(src)
     np.copyto(dst, src)
     t1, _, _ = best_time(lambda: np.copyto(dst, src), max_repeats=20, min_total=1.0)
-    # the same copy as a numba parallel loop over all cores (the store path the kernels use)
-    from dmabuf_lab.kernels.bitops import numba
+    # the same copy as a numba parallel loop over all cores (the store path the kernels use);
+    # the first parallel loop of the run starts numba's threads: with the kernels' wait policy
+    from dmabuf_lab.kernels import threads
+    from dmabuf_lab.kernels.jit import numba
+    threads.before_first_parallel_kernel()
 
     @numba.njit(parallel=True)
     def loop_copy(a, b):
@@ -329,7 +335,9 @@ def run_bench(args) -> dict:
             m = min(n, port_subset)
             t_port, _, _ = best_time(lambda: case.port(d, m), max_repeats=3 if m >= 10 ** 4 else 5)
             port_scaled = t_port * n / m
+            base = ratios.measure(case, d, n, best_time, quick, with_numpy=n <= REFERENCE_MAX)
             for row in rows_here:
+                row["_base"] = base
                 row["vs_reference"] = (row_ref["seconds"] / row["seconds"]) if row_ref else None
                 row["python_port_seconds"] = port_scaled
                 row["python_port_subset"] = m
@@ -346,6 +354,9 @@ def run_bench(args) -> dict:
     for row in results:
         roof = roofs.get(row.pop("_roof"))
         row["roofline_ratio"] = row["bandwidth_Bps"] / roof["copy_bandwidth_Bps"] if roof else None
+        ref_s = next((r["seconds"] for r in results if r["kernel"] == row["kernel"] and
+                      r["ranges"] == row["ranges"] and r["backend"] == "reference"), None)
+        ratios.annotate(row, row.pop("_base"), ref_s, roof["copy_bandwidth_Bps"] if roof else None)
 
     if not results:
         why = "; ".join(f"{x['kernel']} {x['backend']} at {x['ranges']}: {x['reason']}"
@@ -428,6 +439,11 @@ def check_targets(results, sizes) -> list:
         note = ""
         if met is False:
             note = f"missed by {100 * (1 - val / goal):.0f}% ({val:.2f} vs {goal:.2f})"
+            sol = row.get("speed_of_light_roofline_ratio")
+            if metric == "roofline_ratio" and sol is not None:
+                note += (f"; the speed-of-light loop for these streams reaches {sol:.2f} of the roofline"
+                         f"{' (the goal is out of reach here)' if sol < goal else ''}, the kernel "
+                         f"{row['speed_of_light_ratio']:.2f} of that loop")
         out.append({"target": words, "kernel": kernel, "backend": be, "ranges": n, "goal": goal,
                     "measured": val, "met": met, "note": note})
     return out
@@ -439,6 +455,14 @@ def _fmt_row(r) -> str:
     return (f"{r['kernel']:<20} {r['backend']:<9} {r['ranges']:>11,} {r['seconds']:10.4f}s "
             f"{r['ns_per_range']:9.1f} ns/rng {r['bandwidth_Bps'] / 1e9:7.2f} GB/s roof {rr}  ref {vr}  "
             f"port {r['vs_python_port']:9.0f}x{'*' if r['python_port_scaled'] else ''}")
+
+
+def _pct(x) -> str:
+    return "   n/a" if x is None else f"{100 * x:5.1f}%"
+
+
+def _times(x) -> str:
+    return "    n/a" if not x else f"{x:6.1f}x"
 
 
 def print_report(doc) -> None:
@@ -453,15 +477,22 @@ def print_report(doc) -> None:
                          f"{roof['numpy_copy_with_alloc_Bps'] / 1e9:.1f} GB/s")
             print(f"roofline ({key}): {roof['method']} of {roof['copy_bytes'] >> 20} MiB: "
                   f"{roof['copy_bandwidth_Bps'] / 1e9:.1f} GB/s{extra}")
-    print("\nresults at the two largest sizes (ratio to the roofline, to the numpy reference, to the Python port):")
+    print("\nresults at the two largest sizes -- roof: share of the copy roofline; sol: share of the "
+          "speed-of-light loop's bandwidth (that loop's own share of the roofline in brackets); "
+          "np-same: x numpy running the same algorithm; np-generic: x the generic numpy reference "
+          "(binary searches); port: x the Python port:")
     big = sorted({r["ranges"] for r in doc["results"]})[-2:]
     for r in doc["results"]:
         if r["ranges"] in big:
-            rr = "n/a" if r["roofline_ratio"] is None else f"{100 * r['roofline_ratio']:.1f}%"
-            vr = "n/a" if not r.get("vs_reference") else f"{r['vs_reference']:.1f}x"
             print(f"  {r['kernel']:<20} {r['backend']:<9} {r['ranges']:>11,}  {r['ns_per_range']:8.1f} ns/range  "
-                  f"roof {rr:>6}  ref {vr:>7}  port {r['vs_python_port']:.0f}x  cpu/wall "
+                  f"roof {_pct(r['roofline_ratio'])}  sol {_pct(r.get('speed_of_light_ratio'))} "
+                  f"({_pct(r.get('speed_of_light_roofline_ratio'))})  np-same {_times(r.get('vs_numpy_same'))}  "
+                  f"np-generic {_times(r.get('vs_reference'))}  port {r['vs_python_port']:.0f}x  cpu/wall "
                   f"{r['cpu_seconds'] / r['seconds']:.2f}")
+    print("numpy same-algorithm baselines:")
+    for k in dict.fromkeys(r["kernel"] for r in doc["results"]):
+        is_ = next(r.get("numpy_same_is") for r in doc["results"] if r["kernel"] == k)
+        print(f"  {k:<20} {is_}")
     for n in doc["notes"]:
         print("note:", n)
     print("* Python port timed on a subset and scaled linearly (see python_port_subset)")

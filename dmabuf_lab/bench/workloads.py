@@ -13,9 +13,12 @@ from typing import Callable
 import numpy as np
 
 from dmabuf_lab.kernels.backends import Workspace
-from dmabuf_lab.kernels.iommu_map_split import iommu_map_split, iommu_map_split_python
+from dmabuf_lab.kernels.iommu_map import iommu_map_split, iommu_map_split_python
 from dmabuf_lab.kernels.page_table import build_page_table, build_page_table_python
 from dmabuf_lab.kernels.translate import TranslateTopology, translate_bar_to_dpa, translate_python
+from dmabuf_lab.kernels.translate import reference as translate_reference
+
+from . import speed_of_light as sol
 
 U64 = np.uint64
 K, M, G = 1 << 10, 1 << 20, 1 << 30
@@ -37,6 +40,9 @@ class Case:
     bytes_moved: Callable[[dict, object], int]
     outputs: Callable[[object], int]
     bytes_per_range_estimate: int             # for the memory check before a size is attempted
+    numpy_same: Callable[[dict], object] | None  # numpy doing the numba kernel's algorithm (None: the reference)
+    numpy_same_is: str                        # what that baseline is, in words
+    speed_of_light: Callable[[dict], object]  # the loop that only moves the kernel's bytes (speed_of_light.Loop)
 
 
 def _uniform_topology(rng):
@@ -111,6 +117,18 @@ def _bytes_translate_rfc(d, r):
     return 16 * d["n"] + 8 * d["n"] + 17 * d["n"]
 
 
+def _numpy_translate(mode, lookup):
+    def run(d):
+        return translate_reference.translate(d["starts"], d["lengths"], d["topo"], mode, lookup)
+    return run
+
+
+SAME_TABLES = ("numpy with the kernel's lookups: {} window, {} blocks, then the same count -> repeat -> emit "
+               "as the generic reference")
+SAME_AS_REFERENCE = "the numpy reference itself: it already runs the kernel's algorithm (iommu_pgsize steps, " \
+                    "all ranges one step per round)"
+
+
 def _make_split(n, rng):
     iova = (rng.integers(0, 1 << 34, n).astype(U64)) << U64(12)
     same = rng.random(n) < 0.5
@@ -132,27 +150,32 @@ CASES = {
         "translate_sriov", "translate_bar_to_dpa, correct mode, SR-IOV arithmetic lookup, uniform 2M blocks "
         "(fast path); 4K-64K ranges, split at block boundaries",
         _make_translate("sriov"), _run_translate("correct", "sriov"), _port_translate("correct"),
-        _bytes_translate_correct, len, 120),
+        _bytes_translate_correct, len, 120, _numpy_translate("correct", "sriov"),
+        SAME_TABLES.format("SR-IOV arithmetic", "shift-indexed 2M"), sol.for_translate),
     "translate_windows": Case(
         "translate_windows", "translate_bar_to_dpa, correct mode, binary search over sorted windows, "
         "buddy blocks 2M-512M found by binary search, split at block boundaries",
         _make_translate("windows"), _run_translate("correct", "windows"), _port_translate("correct"),
-        _bytes_translate_correct, len, 120),
+        _bytes_translate_correct, len, 120, _numpy_translate("correct", "windows"),
+        SAME_TABLES.format("granule-table", "granule-table"), sol.for_translate),
     "translate_rfc": Case(
         "translate_rfc", "translate_bar_to_dpa, RFC mode (start only, last page excluded, get_order), SR-IOV lookup",
         _make_translate("sriov"), _run_translate("rfc", "sriov"), _port_translate("rfc"),
-        _bytes_translate_rfc, len, 120),
+        _bytes_translate_rfc, len, 120, _numpy_translate("rfc", "sriov"),
+        SAME_TABLES.format("SR-IOV arithmetic", "shift-indexed 2M"), sol.for_rfc),
     "iommu_map_split": Case(
         "iommu_map_split", "__iommu_map loop, x86 bitmap 4K|2M|1G, 4K-4M ranges, half with iova == paddr",
         _make_split, lambda d, be: iommu_map_split(d["iova"], d["paddr"], d["size"], X86, backend=be, workspace=_ws(d, be)),
         lambda d, m: iommu_map_split_python(d["iova"][:m], d["paddr"][:m], d["size"][:m], X86),
-        lambda d, r: 24 * d["n"] + 4 * d["n"] + 40 * len(r), len, 200),
+        lambda d, r: 24 * d["n"] + 4 * d["n"] + 40 * len(r), len, 200,
+        None, SAME_AS_REFERENCE, sol.for_split),
     "page_table_summary": Case(
         "page_table_summary", "build_page_table x86-64 4-level, summary only (leaf counts, table pages)",
         _make_pt, lambda d, be: build_page_table((d["va"], d["oa"], d["size"]), "x86-64-4level", backend=be,
                                                  workspace=_ws(d, be)),
         lambda d, m: build_page_table_python((d["va"][:m], d["oa"][:m], d["size"][:m]), "x86-64-4level"),
-        lambda d, r: 24 * d["n"] + 4 * d["n"], lambda r: r.total_leaf_entries, 160),
+        lambda d, r: 24 * d["n"] + 4 * d["n"], lambda r: r.total_leaf_entries, 160,
+        None, SAME_AS_REFERENCE, sol.for_pt_summary),
     "page_table_emit": Case(
         "page_table_emit", "build_page_table x86-64 4-level with materialize=True: every leaf entry "
         "(VA, entry bits, level) written out",
@@ -160,5 +183,6 @@ CASES = {
                                                  materialize=True, workspace=_ws(d, be)),
         lambda d, m: build_page_table_python((d["va"][:m], d["oa"][:m], d["size"][:m]), "x86-64-4level",
                                              materialize=True),
-        lambda d, r: 24 * d["n"] + 4 * d["n"] + 17 * r.total_leaf_entries, lambda r: r.total_leaf_entries, 300),
+        lambda d, r: 24 * d["n"] + 4 * d["n"] + 17 * r.total_leaf_entries, lambda r: r.total_leaf_entries, 300,
+        None, SAME_AS_REFERENCE, sol.for_pt_emit),
 }

@@ -6,7 +6,7 @@ Later revisions build on these pieces: they subclass the ops tables and
 the attachment, and call the same map/unmap paths.
 """
 from .attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
-from .dma_buf import (CONFIG_DMABUF_MOVE_NOTIFY, dma_buf, dma_buf_attach, dma_buf_detach,
+from .dma_buf import (CONFIG_DMABUF_MOVE_NOTIFY, dma_buf_attach, dma_buf_detach,
                       dma_buf_dynamic_attach, dma_buf_export, dma_buf_fd, dma_buf_get,
                       dma_buf_is_dynamic, dma_buf_map_attachment,
                       dma_buf_map_attachment_unlocked, dma_buf_move_notify, dma_buf_pin,
@@ -23,5 +23,7 @@ from .p2pdma import (p2pdma_provider, pci_p2pdma_bus_addr_map, pci_p2pdma_map_ty
                      pcim_p2pdma_init, pcim_p2pdma_provider)
 from .phys_vec_to_sgt import calc_sg_nents, dma_buf_dma, dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 
+# ``dmabuf_lab.core.dma_buf`` is the module (drivers/dma-buf/dma-buf.c); the struct
+# is ``from dmabuf_lab.core.dma_buf import dma_buf``
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
-    "attachment", "dma_mapping", "file", "ops", "p2pdma", "phys_vec_to_sgt", "iommu_dma")]
+    "attachment", "dma_buf", "dma_mapping", "file", "ops", "p2pdma", "phys_vec_to_sgt", "iommu_dma")]

@@ -18,7 +18,6 @@ re-exported here so that a driver written for 7.3 names one module:
 """
 from __future__ import annotations
 
-import importlib
 from typing import Any, Optional
 
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, ERR_PTR, WARN_ON, dma_resv_assert_held,
@@ -30,8 +29,8 @@ from .dma_buf import (dma_buf, dma_buf_attachment_is_dynamic, dma_buf_detach,  #
                       dma_buf_put, dma_buf_release, dma_buf_unpin)
 from .ops import dma_buf_attach_ops
 
-#: The 6.19 module (``dmabuf_lab.core`` exports the struct under the name ``dma_buf``).
-_619 = importlib.import_module("dmabuf_lab.core.dma_buf")
+#: The 6.19 module, whose functions this version keeps unchanged.
+from dmabuf_lab.core import dma_buf as _619  # noqa: E402
 
 
 def dma_buf_pin_on_map(attach) -> bool:

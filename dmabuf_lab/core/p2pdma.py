@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dmabuf_lab import hw
+from dmabuf_lab.hw.p2p import pci_p2pdma_distance  # noqa: F401  (drivers/pci/p2pdma.c, for importers here)
 from dmabuf_lab.kmodel import WARN_ON
 
 #: Number of standard BARs of a PCI function (PCI_STD_NUM_BARS).
@@ -77,15 +78,6 @@ def pcim_p2pdma_provider(pdev, bar: int):
     if WARN_ON(p2p is None, "pcim_p2pdma_provider before pcim_p2pdma_init"):
         return None
     return p2p.mem[bar]
-
-
-def pci_p2pdma_distance(provider_dev, client) -> int:
-    """The topology's P2P distance from ``provider_dev``'s memory to ``client``; -1 when
-    P2P is impossible, which includes a client that is no PCI function (the kernel
-    finds no PCI parent for it) and no provider at all."""
-    if provider_dev is None or client is None or not hasattr(client, "bdf"):
-        return -1
-    return hw.pci_p2pdma_distance(provider_dev, client)
 
 
 def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:

@@ -16,7 +16,6 @@ wrappers) reuses the class by naming its own module.
 """
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Optional
 
@@ -30,8 +29,8 @@ from dmabuf_lab.revisions.base import ImporterDriver
 #: The revisions whose importers read the ``deferred_unmap`` option.
 DEFERRED_UNMAP_REVISIONS = ("mainline-6.19", "mainline-7.3")
 
-#: drivers/dma-buf/dma-buf.c as merged (the module; ``dmabuf_lab.core.dma_buf`` names the struct)
-mainline = importlib.import_module("dmabuf_lab.core.dma_buf")
+#: drivers/dma-buf/dma-buf.c as merged
+from dmabuf_lab.core import dma_buf as mainline  # noqa: E402
 
 
 class SgtImporter(ImporterDriver):

@@ -7,13 +7,12 @@ its notification in ``dma_buf_attach_ops.invalidate_mappings``
 """
 from __future__ import annotations
 
-import importlib
-
+from dmabuf_lab.core import dma_buf_7_3
 from dmabuf_lab.drivers.sgt_importer import SgtImporter
 
 
 class SgtImporter73(SgtImporter):
     """An sg_table importer written against Linux 7.3."""
 
-    core = importlib.import_module("dmabuf_lab.core.dma_buf_7_3")
+    core = dma_buf_7_3
     notify_member = "invalidate_mappings"

@@ -10,12 +10,12 @@
 """
 from __future__ import annotations
 
-import os
-
 
 def passive_omp_wait() -> None:
-    """Make OpenMP threads sleep, not spin, while they wait (unless the user chose otherwise)."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    """Make OpenMP threads sleep, not spin, while they wait (unless the user chose otherwise):
+    the kernels' thread policy (:mod:`dmabuf_lab.kernels.threads`), applied now."""
+    from dmabuf_lab.kernels import threads
+    threads.before_first_parallel_kernel()
 
 
 def say(text: str) -> None:

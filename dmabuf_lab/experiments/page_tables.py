@@ -21,13 +21,14 @@ import numpy as np
 import polars as pl
 
 from dmabuf_lab.kernels import backends
-from dmabuf_lab.kernels.get_order import PAGE_SIZE, get_order_bulk
+from dmabuf_lab.kernels.getorder import PAGE_SIZE, get_order_bulk
 from dmabuf_lab.kernels.ib_umem import ib_umem_find_best_pgsz
 from dmabuf_lab.kernels.iommu_pgsize import iommu_map_steps
 from dmabuf_lab.kernels.page_table import build_page_table
 from dmabuf_lab.kernels.pt_formats import get_format
-from dmabuf_lab.kernels.translate import TranslateTopology, compare_translations
+from dmabuf_lab.kernels.translate import TranslateTopology
 
+from .rfc_vs_correct import compare_translations
 from .translation import best_time, load_average
 
 U64 = np.uint64

@@ -208,7 +208,7 @@ def dpa_per_page(ranges, *, vf: str = "0000:03:00.2", targets: Iterable[str] = (
 
 def get_order_table(lengths: Iterable[int]) -> pl.DataFrame:
     """``get_order(len)`` and the bytes a ``drm_pagemap_addr`` of that order claims."""
-    from dmabuf_lab.kernels.get_order import get_order
+    from dmabuf_lab.kernels.getorder import get_order
 
     rows = []
     for n in lengths:

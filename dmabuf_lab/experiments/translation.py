@@ -31,10 +31,12 @@ import numpy as np
 import polars as pl
 
 from dmabuf_lab.kernels import backends
-from dmabuf_lab.kernels.get_order import PAGE_SIZE, get_order_bulk
-from dmabuf_lab.kernels.translate import (REASON_NAMES, TranslateTopology, compare_translations, from_topology,
-                                          translate_bar_to_dpa)
+from dmabuf_lab.kernels.getorder import PAGE_SIZE, get_order_bulk
+from dmabuf_lab.kernels.translate import TranslateTopology, translate_bar_to_dpa
 from dmabuf_lab.kmodel import errname
+
+from .rfc_vs_correct import REASON_NAMES, compare_translations
+from .translate_topology import from_topology
 
 PRESET = "xe-sriov-8vf"
 PF = "0000:03:00.0"

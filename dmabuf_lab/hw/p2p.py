@@ -304,7 +304,10 @@ def pci_p2pdma_distance_many(provider: PciDevice, clients, verbose: bool = False
 
 
 def pci_p2pdma_distance(provider, client, verbose: bool = False, log: list | None = None) -> int:
-    """Distance between a provider and one client; -1 when P2P is impossible."""
+    """Distance between a provider and one client; -1 when P2P is impossible, which
+    includes no provider at all and a client with no PCI function at or above it."""
+    if provider is None:
+        return -1
     return pci_p2pdma_distance_many(_provider_dev(provider), [client], verbose, log)
 
 

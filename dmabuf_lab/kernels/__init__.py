@@ -1,32 +1,43 @@
 """Bulk kernels: range translation, page-size selection, page-table construction.
 
-Each kernel has one short numpy reference and fast backends chosen with
-``backend=``: ``"reference"``, ``"numba"`` (parallel CPU), ``"cuda"``
-(numba.cuda kernels; CuPy arrays stay on the device; runs on the CUDA
-simulator with ``NUMBA_ENABLE_CUDASIM=1``) and ``"auto"`` (the fastest that
-really runs here).  Scalar twins of the kernel helpers are exact to the C.
+Each bulk operation is a package of the same shape: ``__init__`` (the
+public function and its backend dispatch), ``reference`` (the line-by-line
+Python port and the numpy reference), ``device`` (per-range bodies written
+once), ``cpu`` (numba) and ``cuda`` (numba.cuda, compiled from the same
+bodies; runs on the CUDA simulator with ``NUMBA_ENABLE_CUDASIM=1``).
+``backend="auto"`` picks the fastest backend that really runs here.  Scalar
+twins of the kernel helpers are exact to the C.
 
 This package imports only numpy, numba and (optionally) CuPy.
 """
-from .backends import BACKENDS, BackendUnavailable, Workspace, available_backends, resolve
-from .get_order import get_order, get_order_bulk
-from .ib_umem import ib_umem_find_best_pgsz, ib_umem_find_best_pgsz_numpy
-from .iommu_map_split import SplitResult, iommu_map_split, iommu_map_split_python
-from .iommu_pgsize import IommuPgsizeBug, iommu_map_steps, iommu_pgsize
-from .page_table import PageTableSummary, PtLeaves, build_page_table, build_page_table_python
-from .pt_best_pgsize import pt_best_pgsize
-from .pt_formats import FORMATS, PtFormat, get_format
-from .translate import (BLOCK_CROSSING, LAST_PAGE, ORDER_OVERSTATED, OVERRUN, Disagreement, TranslateResult,
-                        TranslateTopology, compare_translations, drm_pagemap_addr_decode, drm_pagemap_addr_encode,
-                        from_topology, translate_bar_to_dpa, translate_python)
+import importlib
 
-__all__ = [
-    "BACKENDS", "BackendUnavailable", "Workspace", "available_backends", "resolve",
-    "get_order", "get_order_bulk", "ib_umem_find_best_pgsz", "ib_umem_find_best_pgsz_numpy",
-    "SplitResult", "iommu_map_split", "iommu_map_split_python", "IommuPgsizeBug", "iommu_map_steps",
-    "iommu_pgsize", "PageTableSummary", "PtLeaves", "build_page_table", "build_page_table_python",
-    "pt_best_pgsize", "FORMATS", "PtFormat", "get_format", "BLOCK_CROSSING", "LAST_PAGE", "ORDER_OVERSTATED",
-    "OVERRUN", "Disagreement", "TranslateResult", "TranslateTopology", "compare_translations",
-    "drm_pagemap_addr_decode", "drm_pagemap_addr_encode", "from_topology", "translate_bar_to_dpa",
-    "translate_python",
-]
+# every public name and the module that defines it; modules load on first use,
+# so importing one small piece (``kernels.getorder``) does not start numba
+_EXPORTS = {
+    "backends": ("BACKENDS", "BackendUnavailable", "Workspace", "available_backends", "resolve"),
+    "getorder": ("get_order", "get_order_bulk"),
+    "ib_umem": ("ib_umem_find_best_pgsz", "ib_umem_find_best_pgsz_numpy"),
+    "iommu_map": ("SplitResult", "iommu_map_split", "iommu_map_split_python"),
+    "iommu_pgsize": ("IommuPgsizeBug", "iommu_map_steps", "iommu_pgsize"),
+    "page_table": ("PageTableSummary", "PtLeaves", "build_page_table", "build_page_table_python"),
+    "pt_best_pgsize": ("pt_best_pgsize",),
+    "pt_formats": ("FORMATS", "PtFormat", "get_format"),
+    "translate": ("TranslateResult", "TranslateTopology", "drm_pagemap_addr_decode", "drm_pagemap_addr_encode",
+                  "translate_bar_to_dpa", "translate_python"),
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name):
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

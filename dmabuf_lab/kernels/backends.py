@@ -15,25 +15,6 @@ from __future__ import annotations
 
 import os
 
-# numba's OpenMP threading layer (libgomp here) lets idle workers spin for
-# 300,000 iterations before sleeping.  On this loaded 2-core VM the spinners
-# hold the CPUs the master and other processes need: parallel kernels took
-# 12-16 ms per call even for 1000 ranges.  Alternatives, 1000 ranges of
-# translate (count -> emit: two parallel regions), loadavg 2-3.5 from other
-# work on the VM, median per call over several runs:
-#   passive (sleep at once)   50-180 us, slowest tenth <= 250 us
-#   GOMP_SPINCOUNT=20000      30-40 us, but slowest tenth 1-2 ms, and the
-#                             best of 200 calls 1.5 ms in one benchmark run
-# Passive pays a futex wake-up per parallel region (at 10^6 ranges the SR-IOV
-# count -> emit path runs at ~4 ns/range instead of ~2.2 because the worker
-# wakes late for the second region; at 10^7 it is amortised), but it never
-# stalls, and a shared machine is the usual case here, so it is the default.
-# libgomp reads the policy once, when numba first starts its thread pool, so
-# it is set here, before any kernel module runs a parallel kernel; values the
-# user exported (OMP_WAIT_POLICY, GOMP_SPINCOUNT) win.
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-    os.environ["OMP_WAIT_POLICY"] = "passive"
-
 BACKENDS = ("reference", "numba", "cuda")
 
 
@@ -162,10 +143,37 @@ def empty(workspace, key: str, n: int, dtype):
     return workspace.empty(key, n, dtype)
 
 
-def empty2(workspace, key: str, shape: tuple, dtype):
-    """A 2-D scratch array (from the workspace when one is given)."""
+def chunk_bounds(n: int, per_thread: int = 16) -> "np.ndarray":
+    """Split ``n`` items into contiguous chunks for the CPU count/emit passes."""
+    import numba
     import numpy as np
-    if workspace is None:
-        return np.empty(shape, dtype=dtype)
-    flat = workspace.empty(key, shape[0] * shape[1], dtype)
-    return flat.reshape(shape)
+    nchunks = max(1, min(n, numba.get_num_threads() * per_thread))
+    return np.linspace(0, n, nchunks + 1).astype(np.int64)
+
+
+class DeviceArrays:
+    """Allocation and prefix sums on the device: CuPy on a GPU, numpy in the simulator."""
+
+    def __init__(self, like_device: bool):
+        import numpy as np
+        self.cp = cupy_module() if not cuda_simulated() else None
+        self.xp = self.cp if self.cp is not None else np
+        self.on_device = like_device and self.cp is not None
+
+    def put(self, a):
+        return self.xp.asarray(a)
+
+    def empty(self, n, dtype):
+        return self.xp.empty(n, dtype=dtype)
+
+    def zeros(self, n, dtype):
+        return self.xp.zeros(n, dtype=dtype)
+
+    def exclusive_scan(self, counts):
+        offs = self.xp.zeros(counts.shape[0] + 1, dtype="int64")
+        self.xp.cumsum(counts, out=offs[1:])
+        return offs
+
+    def out(self, a):
+        """Return to the caller in the kind of array they passed in."""
+        return a if self.on_device else to_host(a)

@@ -3,8 +3,8 @@
 Three flavours of the same four operations:
 
 * plain Python on exact integers (the scalar twins use these);
-* ``nb_*``: numba ``njit`` functions over ``uint64`` built on the LLVM
-  count-zeros intrinsics;
+* ``nb_*`` (in :mod:`.jit`): numba ``njit`` functions over ``uint64`` built
+  on the LLVM count-zeros intrinsics;
 * ``portable_*``: branch-only arithmetic with no intrinsics, compiled as CUDA
   device functions (the CUDA simulator's ``ffs``/``clz`` only look at 32 bits,
   so the GPU path avoids them and the simulator then checks the same code).
@@ -17,8 +17,6 @@ return 64 and -1 so callers can test for it.
 from __future__ import annotations
 
 import numpy as np
-
-from . import backends  # noqa: F401  (sets the OpenMP wait policy before numba starts threads)
 
 MASK64 = (1 << 64) - 1
 
@@ -81,72 +79,17 @@ def np_ffs(x):
     return np.where(x == 0, 64, np_fls64(low) - 1)
 
 
-# --------------------------------------------------------------- numba (CPU)
-try:
-    import numba
-    from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
-except ImportError:  # the reference backend still works without numba
-    class _NoNumba:
-        prange = range
-
-        @staticmethod
-        def njit(*args, **kwargs):
-            if args and callable(args[0]):
-                return args[0]
-            return lambda f: f
-
-        @staticmethod
-        def get_num_threads():
-            return 1
-
-    numba = _NoNumba()
-    trailing_zeros = leading_zeros = None
-
-if trailing_zeros is not None:
-    @numba.njit(inline="always", cache=True)
-    def nb_ffs(x):
-        """__ffs for a non-zero uint64 (LLVM cttz)."""
-        return np.int64(trailing_zeros(np.uint64(x)))
-
-    @numba.njit(inline="always", cache=True)
-    def nb_fls(x):
-        """__fls for a non-zero uint64 (LLVM ctlz)."""
-        return np.int64(63 - leading_zeros(np.uint64(x)))
-else:
-    def nb_ffs(x):
-        return __ffs(int(x))
-
-    def nb_fls(x):
-        return __fls(int(x))
-
-
-def numba_ops():
-    """(nb_ffs, nb_fls)."""
-    return nb_ffs, nb_fls
-
-
 # ------------------------------------------------------ portable (CUDA device)
 def portable_ffs(x):
     """0-based lowest set bit of a non-zero uint64 by halving (no intrinsics)."""
     x = np.uint64(x)
     n = np.int64(0)
-    if (x & np.uint64(0xFFFFFFFF)) == np.uint64(0):
-        n += 32
-        x = x >> np.uint64(32)
-    if (x & np.uint64(0xFFFF)) == np.uint64(0):
-        n += 16
-        x = x >> np.uint64(16)
-    if (x & np.uint64(0xFF)) == np.uint64(0):
-        n += 8
-        x = x >> np.uint64(8)
-    if (x & np.uint64(0xF)) == np.uint64(0):
-        n += 4
-        x = x >> np.uint64(4)
-    if (x & np.uint64(0x3)) == np.uint64(0):
-        n += 2
-        x = x >> np.uint64(2)
-    if (x & np.uint64(0x1)) == np.uint64(0):
-        n += 1
+    sh = np.int64(32)
+    while sh > 0:
+        if (x & ((np.uint64(1) << np.uint64(sh)) - np.uint64(1))) == np.uint64(0):
+            n += sh
+            x = x >> np.uint64(sh)
+        sh >>= 1
     return n
 
 
@@ -154,34 +97,10 @@ def portable_fls(x):
     """0-based highest set bit of a non-zero uint64 by halving (no intrinsics)."""
     x = np.uint64(x)
     n = np.int64(0)
-    if x >= np.uint64(1 << 32):
-        n += 32
-        x = x >> np.uint64(32)
-    if x >= np.uint64(1 << 16):
-        n += 16
-        x = x >> np.uint64(16)
-    if x >= np.uint64(1 << 8):
-        n += 8
-        x = x >> np.uint64(8)
-    if x >= np.uint64(1 << 4):
-        n += 4
-        x = x >> np.uint64(4)
-    if x >= np.uint64(1 << 2):
-        n += 2
-        x = x >> np.uint64(2)
-    if x >= np.uint64(1 << 1):
-        n += 1
+    sh = np.int64(32)
+    while sh > 0:
+        if x >= (np.uint64(1) << np.uint64(sh)):
+            n += sh
+            x = x >> np.uint64(sh)
+        sh >>= 1
     return n
-
-
-_cuda = None
-
-
-def cuda_ops():
-    """Return (cu_ffs, cu_fls) CUDA device functions, compiled on first use."""
-    global _cuda
-    if _cuda is None:
-        from numba import cuda
-
-        _cuda = (cuda.jit(device=True)(portable_ffs), cuda.jit(device=True)(portable_fls))
-    return _cuda

@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from .bitops import numba
+from .jit import numba
 
 U64 = np.uint64
 SIZEOF_SCATTERLIST = 32          # x86-64, CONFIG_NEED_SG_DMA_LENGTH

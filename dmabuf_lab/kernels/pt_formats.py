@@ -15,20 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SZ_4K = 1 << 12
-SZ_64K = 1 << 16
-SZ_2M = 1 << 21
-SZ_32M = 1 << 25
-SZ_1G = 1 << 30
-SZ_512G = 1 << 39
+SZ_4K, SZ_64K, SZ_2M, SZ_32M, SZ_1G, SZ_512G = (1 << s for s in (12, 16, 21, 25, 30, 39))
 TABLE_BYTES = 4096  # every format here allocates 4 KiB table pages (xe's compact tables too)
 
 # leaf-entry encodings (a small number each, used by the emit kernels)
-ENC_X86 = 0
-ENC_VTD = 1
-ENC_AMDV1 = 2
-ENC_ARM = 3
-ENC_XE = 4
+ENC_X86, ENC_VTD, ENC_AMDV1, ENC_ARM, ENC_XE = range(5)
 
 # x86-64 (and generic_pt's x86_64 format)
 X86_PRESENT = 1 << 0

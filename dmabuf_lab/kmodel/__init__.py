@@ -8,8 +8,8 @@ injection, the reservation lock and WARNs, and the xarray.
 
 Outside any ``with Kernel()`` block everything works against one process-wide
 default run (``default_kernel()``), which reports leaks only when asked
-(``check_leaks()``).  The name ``xarray`` here is the struct; reach the rest of
-that module with ``from dmabuf_lab.kmodel.xarray import ...``.
+(``check_leaks()``).  ``dmabuf_lab.kmodel.xarray`` is the module (lib/xarray.c);
+the struct is ``from dmabuf_lab.kmodel.xarray import xarray``.
 """
 from .errno import (E2BIG, EACCES, EAGAIN, EALREADY, EBADF, EBUSY, EDEADLK, EEXIST, EFAULT,
                     EINTR, EINVAL, EIO, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOSYS, ENOTSUPP, ENXIO,
@@ -34,7 +34,7 @@ from .xarray import (DEFINE_XARRAY, XA_CHUNK_SHIFT, XA_CHUNK_SIZE, XA_ERROR, XA_
                      XA_ZERO_ENTRY, XaCorruption, xa_count_nodes, xa_destroy, xa_empty,
                      xa_err, xa_erase, xa_for_each, xa_init, xa_is_advanced, xa_is_err,
                      xa_is_internal, xa_is_value, xa_is_zero, xa_load, xa_mk_internal,
-                     xa_mk_value, xa_node, xa_nodes_for, xa_store, xa_to_value, xarray)
+                     xa_mk_value, xa_node, xa_nodes_for, xa_store, xa_to_value)
 
 
 def fail_nth(n: int | None, name: str = "fail-nth") -> Kernel:
@@ -44,4 +44,3 @@ def fail_nth(n: int | None, name: str = "fail-nth") -> Kernel:
 
 __all__ = [n for n in dir() if (not n.startswith("_") or n.startswith("__GFP"))
            and n not in ("alloc", "err_ptr", "errno", "fault", "resv", "runtime", "xarray")]
-__all__.append("xarray")   # the struct, not the module

@@ -63,7 +63,6 @@ at map time.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -75,7 +74,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOENT, ENOMEM, ERR_PTR, IS_ERR, WARN_ON,
                                kfree, kzalloc)  # IS_ERR: for callers of this module (gp.IS_ERR)
 from dmabuf_lab.revisions.base import Revision, current_session, deref, fixed, mode
 
-core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c
+from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
 
 REVISION = Revision(
     name="get-pfn",

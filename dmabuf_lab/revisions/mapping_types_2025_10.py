@@ -64,7 +64,6 @@ buffers refused at attach and at every map).
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -78,7 +77,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN
                                kzalloc, might_sleep, report)
 from dmabuf_lab.revisions.base import Revision, current_session, mode
 
-core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c
+from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
 
 REVISION = Revision(
     name="mapping-types-2025-10",

@@ -43,7 +43,6 @@ Bugs as posted (see ``REVISION.bugs``), each with its fix behind a variant:
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -56,7 +55,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN
 from dmabuf_lab.revisions.base import Revision, deref, fixed
 
 #: drivers/dma-buf/dma-buf.c as merged (the module, not the struct the package exports)
-core = importlib.import_module("dmabuf_lab.core.dma_buf")
+from dmabuf_lab.core import dma_buf as core
 
 REVISION = Revision(
     name="mapping-types-2026-02",

@@ -33,7 +33,6 @@ uses 6.19's ``dma_buf_phys_vec_to_sgt()`` (``sgt-helper``, see mainline).
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -44,7 +43,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN
 from dmabuf_lab.revisions.base import Revision
 
 #: drivers/dma-buf/dma-buf.c as merged (the module, not the struct the package exports)
-core = importlib.import_module("dmabuf_lab.core.dma_buf")
+from dmabuf_lab.core import dma_buf as core
 
 REVISION = Revision(
     name="offer-list",

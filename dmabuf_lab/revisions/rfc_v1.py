@@ -38,7 +38,6 @@ kinds, so fixing it alone still shows a ``leak``.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -49,7 +48,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN
                                xa_destroy, xa_init, xarray)
 from dmabuf_lab.revisions.base import Revision, deref, fixed
 
-core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c (6.19)
+from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c (6.19)
 
 REVISION = Revision(
     name="rfc-v1",

@@ -48,7 +48,6 @@ review):
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -58,7 +57,7 @@ from dmabuf_lab.kmodel import EINVAL, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_ass
 from dmabuf_lab.revisions import rfc_v1
 from dmabuf_lab.revisions.base import Oops, Revision
 
-core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c
+from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
 
 REVISION = Revision(
     name="rfc-v2",

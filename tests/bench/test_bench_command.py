@@ -48,3 +48,24 @@ def test_targets_report_misses_by_how_much():
     t = next(x for x in command.check_targets(rows, [10 ** 7]) if x["kernel"] == "translate_sriov"
              and x["goal"] == 0.8)
     assert t["met"] is False and "missed by 50%" in t["note"]
+
+
+def test_rows_carry_both_numpy_ratios_and_speed_of_light(tmp_path, capsys):
+    args = parse(["--quick", "--sizes", "3000", "--kernels", "translate_sriov", "iommu_map_split",
+                  "--backend", "reference", "numba", "--out", str(tmp_path), "--port-subset", "100",
+                  "--no-containers"])
+    assert command.main(args) == 0
+    out = capsys.readouterr().out
+    assert "np-same" in out and "np-generic" in out and "sol" in out
+    doc = json.loads(next(tmp_path.glob("*-quick.json")).read_text())
+    rows = {(r["kernel"], r["backend"]): r for r in doc["results"]}
+    fast = rows[("translate_sriov", "numba")]
+    # the fast path's same-algorithm baseline is its own numpy, timed apart from the generic reference
+    assert fast["numpy_same_seconds"] != rows[("translate_sriov", "reference")]["seconds"]
+    assert fast["vs_numpy_same"] > 0 and fast["vs_reference"] > 0
+    assert "SR-IOV arithmetic" in fast["numpy_same_is"]
+    # the split's numpy reference already runs its algorithm: both ratios are the same figure
+    split = rows[("iommu_map_split", "numba")]
+    assert split["vs_numpy_same"] == split["vs_reference"]
+    for r in (fast, split):
+        assert r["speed_of_light_ratio"] > 0 and r["speed_of_light_roofline_ratio"] > 0

@@ -13,7 +13,7 @@ import numpy as np
 assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", "run me under the CUDA simulator"
 
 from dmabuf_lab.kernels import backends  # noqa: E402
-from dmabuf_lab.kernels.iommu_map_split import iommu_map_split  # noqa: E402
+from dmabuf_lab.kernels.iommu_map import iommu_map_split  # noqa: E402
 from dmabuf_lab.kernels.page_table import build_page_table  # noqa: E402
 from dmabuf_lab.kernels.pt_formats import FORMATS  # noqa: E402
 from dmabuf_lab.kernels.translate import TranslateTopology, translate_bar_to_dpa  # noqa: E402

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from dmabuf_lab.kernels import backends
-from dmabuf_lab.kernels.iommu_map_split import iommu_map_split
+from dmabuf_lab.kernels.iommu_map import iommu_map_split
 
 GPU_OK, GPU_WHY = backends.gpu_usable()
 

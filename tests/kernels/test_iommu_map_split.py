@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from dmabuf_lab.kernels.iommu_map_split import iommu_map_split, iommu_map_split_python
+from dmabuf_lab.kernels.iommu_map import iommu_map_split, iommu_map_split_python
 
 
 K, M, G = 1 << 10, 1 << 20, 1 << 30
@@ -72,8 +72,7 @@ def test_chunks_tile_each_range(rs):
 def test_one_pass_equals_count_emit_and_reference(n):
     # two threads writing towards each other (one pass), count -> emit, and the
     # fallback when ranges need more chunks than the one-pass slack holds
-    import importlib
-    ms = importlib.import_module("dmabuf_lab.kernels.iommu_map_split")  # the module, not the function
+    from dmabuf_lab.kernels import iommu_map as ms
     rng = np.random.default_rng(n)
     x86 = (1 << 12) | (1 << 21) | (1 << 30)
     iova = rng.integers(0, 1 << 34, n).astype(np.uint64) << np.uint64(12)
@@ -87,7 +86,7 @@ def test_one_pass_equals_count_emit_and_reference(n):
     for size, pa, io in ((small, paddr, iova), (big, edge, edge)):
         want = ms.iommu_map_split(io, pa, size, x86, backend="reference")
         for one_pass in (True, False):
-            got = ms._numba(io, pa, size, x86, None, one_pass=one_pass)
+            got = ms.iommu_map_split(io, pa, size, x86, backend="numba", one_pass=one_pass)
             for f in ("range_index", "iova", "paddr", "pgsize", "count", "status"):
                 assert np.array_equal(getattr(got, f), getattr(want, f)), (one_pass, f)
     if n == 999:

@@ -174,7 +174,7 @@ def test_one_pass_equals_two_pass_and_reference(fmt, n):
     f = get_format(fmt)
     for materialize in (True, False):
         for one_pass in (True, False):
-            got = pt._numba(*rs, f, None, materialize, None, one_pass=one_pass)
+            got = pt.build_page_table(rs, f, backend="numba", materialize=materialize, one_pass=one_pass)
             assert got.same_as(want), (one_pass, materialize, got.as_dict(), want.as_dict())
             if materialize:
                 for field in ("va", "pte", "level"):
@@ -185,18 +185,20 @@ def test_one_pass_equals_two_pass_and_reference(fmt, n):
 
 def test_one_pass_unsorted_overlap_and_loose_bound():
     from dmabuf_lab.kernels import page_table as pt
+    from dmabuf_lab.kernels.page_table import cpu  # noqa: F401  (pt.cpu below)
     f = get_format("x86-64-4level")
     rs = _mixed_ranges(np.random.default_rng(3), 400)
     want = build_page_table(rs, f, backend="reference", materialize=True)
     perm = np.random.default_rng(4).permutation(400)
-    got = pt._numba(*(a[perm] for a in rs), f, None, True, None, one_pass=True)  # sorted, then run again
+    # sorted, then run again
+    got = pt.build_page_table(tuple(a[perm] for a in rs), f, backend="numba", materialize=True, one_pass=True)
     assert got.same_as(want) and np.array_equal(got.leaves.pte, want.leaves.pte)
     with pytest.MonkeyPatch.context() as mp:  # a bound too loose for one pass: count -> emit instead
-        mp.setattr(pt, "ONE_PASS_ENTRIES_PER_RANGE", 0)
-        got = pt._numba(*rs, f, None, True, None, one_pass=True)
+        mp.setattr(pt.cpu, "ONE_PASS_ENTRIES_PER_RANGE", 0)
+        got = pt.build_page_table(rs, f, backend="numba", materialize=True, one_pass=True)
         assert got.same_as(want) and np.array_equal(got.leaves.va, want.leaves.va)
     va, oa, size = rs
     size = size.copy()
     size[300] += np.uint64(64 * K)  # runs into the next range
     with pytest.raises(ValueError, match="overlap"):
-        pt._numba(va, oa, size, f, None, True, None, one_pass=True)
+        pt.build_page_table((va, oa, size), f, backend="numba", materialize=True, one_pass=True)

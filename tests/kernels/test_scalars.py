@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from dmabuf_lab.kernels.get_order import get_order, get_order_bulk
+from dmabuf_lab.kernels.getorder import get_order, get_order_bulk
 from dmabuf_lab.kernels.ib_umem import ib_umem_find_best_pgsz, ib_umem_find_best_pgsz_numpy
 from dmabuf_lab.kernels.iommu_pgsize import IommuPgsizeBug, iommu_map_steps, iommu_pgsize
 from dmabuf_lab.kernels.pt_best_pgsize import pt_best_pgsize

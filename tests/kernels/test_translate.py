@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from dmabuf_lab.kernels.get_order import get_order
-from dmabuf_lab.kernels.translate import (BLOCK_CROSSING, DRM_INTERCONNECT_DRIVER, LAST_PAGE, ORDER_OVERSTATED,
-                                          OVERRUN, TranslateTopology, compare_translations,
-                                          drm_pagemap_addr_decode, drm_pagemap_addr_encode, translate_bar_to_dpa)
+from dmabuf_lab.kernels.getorder import get_order
+from dmabuf_lab.experiments.rfc_vs_correct import (BLOCK_CROSSING, LAST_PAGE, ORDER_OVERSTATED, OVERRUN,
+                                                   compare_translations)
+from dmabuf_lab.kernels.translate import (DRM_INTERCONNECT_DRIVER, TranslateTopology, drm_pagemap_addr_decode,
+                                          drm_pagemap_addr_encode, translate_bar_to_dpa)
 
 K, M, G = 1 << 10, 1 << 20, 1 << 30
 BASE = 0x40_0000_0000
@@ -195,7 +196,7 @@ def test_sriov_fast_path_equals_window_search(nvf, nblocks, data):
 
 def test_from_topology_xe_sriov_8vf(backend):
     hw = pytest.importorskip("dmabuf_lab.hw")
-    from dmabuf_lab.kernels.translate import from_topology
+    from dmabuf_lab.experiments.translate_topology import from_topology
     topo = hw.load_topology("xe-sriov-8vf")
     t = from_topology(topo, "0000:03:00.0")
     # address-facts: IOV BAR2 at 0x40_0000_0000, 4 GiB per VF
@@ -234,7 +235,7 @@ def test_binary_search_block_lookup_equals_reference(t, data):
     # the same topology without the granule table: blocks found by binary search
     from dmabuf_lab.kernels import translate as tr
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tr, "GRANULE_TABLE_MAX", 0)
+        mp.setattr(tr.topology, "GRANULE_TABLE_MAX", 0)
         t2 = TranslateTopology(t.win_base, t.win_size, t.win_vf, t.blk_ptr, t.blk_dpa, t.blk_len)
     assert t2.gshift == -1
     n = data.draw(st.integers(0, 30))
@@ -261,7 +262,7 @@ def test_many_windows_and_blocks_use_halving_search(table):
     ptr = np.arange(0, nw * nb + 1, nb)
     with pytest.MonkeyPatch.context() as mp:
         if not table:
-            mp.setattr(tr, "GRANULE_TABLE_MAX", 0)
+            mp.setattr(tr.topology, "GRANULE_TABLE_MAX", 0)
         t = TranslateTopology(base, size, rng.permutation(nw), ptr, dpa, lens)
     assert (t.gshift >= 0) == table
     n = 3000
@@ -294,7 +295,7 @@ def test_one_pass_meets_in_the_middle_and_falls_back(n, lookup):
     for lens in (short, long_):
         ref = translate_bar_to_dpa(starts, lens, t, lookup=lookup, backend="reference")
         for fused in (True, False):
-            got = tr._numba(starts, lens, t, "correct", lookup, None, fused=fused)
+            got = tr.translate_bar_to_dpa(starts, lens, t, "correct", lookup, backend="numba", one_pass=fused)
             for f in FIELDS:
                 assert np.array_equal(getattr(ref, f), getattr(got, f)), (fused, f)
         if n == 500:
@@ -315,7 +316,7 @@ def test_window_table_with_gaps_equals_search():
     t = TranslateTopology(base, size, np.array([2, 0, 3, 1]), ptr, dpa, ln)
     assert t.wshift == 29
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tr, "WINDOW_TABLE_MAX", 0)
+        mp.setattr(tr.topology, "WINDOW_TABLE_MAX", 0)
         t2 = TranslateTopology(base, size, np.array([2, 0, 3, 1]), ptr, dpa, ln)
     assert t2.wshift == -1
     n = 4000
@@ -340,3 +341,21 @@ def test_one_pass_option_equals_default():
     b = translate_bar_to_dpa(starts, lens, t, backend="numba")
     for f in FIELDS:
         assert np.array_equal(getattr(a, f), getattr(b, f))
+
+
+@given(topologies(), st.data())
+def test_numpy_with_the_kernels_lookups_equals_reference(t, data):
+    # the benchmark's "same algorithm" numpy baseline (arithmetic / table lookups)
+    # must compute what the generic numpy reference (binary searches) computes
+    from dmabuf_lab.kernels.translate import reference
+    n = data.draw(st.integers(0, 30))
+    starts = u64([int(t.win_base[data.draw(st.integers(0, t.win_base.size - 1))]) + data.draw(st.integers(0, 1 << 22))
+                  for _ in range(n)])
+    lens = u64([data.draw(st.integers(0, 1 << 18)) for _ in range(n)])
+    lookups = ["windows"] + (["sriov"] if t.sriov_count else [])
+    for mode in ("correct", "rfc"):
+        want = reference.translate(starts, lens, t, mode)
+        for lookup in lookups:
+            got = reference.translate(starts, lens, t, mode, lookup)
+            for f in FIELDS:
+                assert np.array_equal(getattr(want, f), getattr(got, f)), (mode, lookup, f)

@@ -6,7 +6,8 @@ import pytest
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, ENXIO, ERR_PTR, Kernel, XaCorruption,
                                kzalloc, kstruct, xa_count_nodes, xa_destroy, xa_empty, xa_erase,
                                xa_err, xa_for_each, xa_init, xa_is_err, xa_is_value, xa_load,
-                               xa_mk_value, xa_nodes_for, xa_store, xa_to_value, xarray)
+                               xa_mk_value, xa_nodes_for, xa_store, xa_to_value)
+from dmabuf_lab.kmodel.xarray import xarray
 
 MASK = (1 << 64) - 1
 

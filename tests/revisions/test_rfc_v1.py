@@ -284,7 +284,8 @@ def test_posted_translation_agrees_with_the_bulk_reference():
     topo = load_topology("xe-sriov-8vf")
     bar = 0x41_0000_0000
     pairs = [(bar + 0x7FE0_0000, 4 * MiB), (bar + 0x1000, 0x3000), (bar + 0x8000_0000, 2 * MiB)]
-    t = translate.from_topology(topo, PF)
+    from dmabuf_lab.experiments.translate_topology import from_topology
+    t = from_topology(topo, PF)
     starts = np.array([p[0] for p in pairs], dtype=np.uint64)
     lens = np.array([p[1] for p in pairs], dtype=np.uint64)
     ref = translate.translate_bar_to_dpa(starts, lens, t, "rfc", backend="reference")

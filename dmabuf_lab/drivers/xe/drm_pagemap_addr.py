@@ -10,7 +10,7 @@ One entry of the DMA-address arrays xe binds from: ``addr`` (dma_addr_t),
 from __future__ import annotations
 
 from dmabuf_lab.addr import PAGE_SIZE
-from dmabuf_lab.kernels.get_order import get_order  # noqa: F401  (include/asm-generic/getorder.h)
+from dmabuf_lab.kernels.getorder import get_order  # noqa: F401  (include/asm-generic/getorder.h)
 from dmabuf_lab.kmodel import kstruct
 
 DRM_INTERCONNECT_SYSTEM = 0

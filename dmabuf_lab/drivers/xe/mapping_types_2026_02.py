@@ -19,7 +19,6 @@ Exporter options: ``migratable`` (default true), ``dmabuf_move_notify``
 """
 from __future__ import annotations
 
-import importlib
 
 from dmabuf_lab.drivers.sgt_importer_mt import MtSgtImporter
 from dmabuf_lab.drivers.xe.bo import (XE_PL_TT, xe_bo_can_migrate, xe_bo_release, xe_dma_buf_map_common,
@@ -32,7 +31,7 @@ from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_SGT, DM
                                                         dma_buf_mapping_sgt_exp_ops, dma_buf_match_mapping,
                                                         dma_buf_ops_mt, dma_buf_sgt_p2p_allowed)
 
-_core = importlib.import_module("dmabuf_lab.core.dma_buf")
+from dmabuf_lab.core import dma_buf as _core
 
 
 def xe_dma_buf_attach(dmabuf, attach) -> int:

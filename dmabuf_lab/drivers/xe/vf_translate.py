@@ -17,8 +17,11 @@ from dmabuf_lab.hw.vram import xe_bo_addr_range
 from dmabuf_lab.kmodel import EINVAL, ENODEV, ENOMEM, KernelError, kvfree, kvmalloc_array
 
 
-def xe_find_vf_dev(topology, pf, bar: int, phys: int):
-    """The VF whose BAR ``bar`` holds ``phys`` and the offset into it, or (None, 0)."""
+def vf_dev_for_bar_address(topology, pf, bar: int, phys: int):
+    """The VF whose BAR ``bar`` holds ``phys`` and the offset into it, or (None, 0).
+
+    The job of RFC v1's ``xe_find_vf_dev()`` (modelled, with its posted rule,
+    in :mod:`.xarray_to_dma_addr`), done by the exact window rule."""
     hit = vf_for_bar_address(pf, bar, phys)
     if hit is None:
         return None, 0
@@ -38,7 +41,7 @@ def xe_translate_bar_ranges_to_dpa(topology, pf, bar: int, ranges) -> tuple[int,
     """
     out = []
     for phys, ln in ranges:
-        vf, offset = xe_find_vf_dev(topology, pf, bar, int(phys))
+        vf, offset = vf_dev_for_bar_address(topology, pf, bar, int(phys))
         if vf is None or getattr(vf, "lmem", None) is None:
             return -ENODEV, None
         try:
