@@ -180,7 +180,7 @@ def _main_list() -> int:
         except RevisionNotAvailable:
             print(f"{name}: (not in this tree)")
             continue
-        print(f"{name}: {rev.title} ({rev.date}); seed {rev.seed or '-'}")
+        print(f"{name}: {rev.title} ({rev.date}); docs/sources.md [{rev.source or '-'}]")
         print(f"    {rev.patch}")
         print(f"    variants: {', '.join(rev.variants)}")
         for bug, what in rev.bugs.items():

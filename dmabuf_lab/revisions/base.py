@@ -220,7 +220,8 @@ class Revision:
     module: str
     title: str
     date: str
-    seed: Optional[str]
+    #: The key of this revision's entry in docs/sources.md (e.g. ``mapping-types-rfc``).
+    source: Optional[str]
     patch: str
     bugs: dict = field(default_factory=dict)
     run_hook: Optional[Callable[["Session"], None]] = None

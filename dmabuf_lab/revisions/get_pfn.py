@@ -82,7 +82,7 @@ REVISION = Revision(
     module="get_pfn",
     title="dma_buf_get_pfn_unlocked(): PFNs for subsystem importers",
     date="2025-01-07",
-    seed="004_d98da645bc0481a2.txt",
+    source="get-pfn-rfc",
     patch="[RFC PATCH 01/12] dma-buf: Introduce dma_buf_get_pfn_unlocked() kAPI (Xu Yilun)",
     bugs={
         "null-dev-attach": "dma_buf_dynamic_attach() refuses dev == NULL when the exporter also has "

@@ -32,7 +32,7 @@ REVISION = Revision(
     module="mainline",
     title="Mainline dma-buf (Linux 6.19)",
     date="2025-12",
-    seed=None,
+    source="mainline-6.19",
     patch="Linux 6.19: drivers/dma-buf/dma-buf.c, dma-buf-mapping.c, drivers/vfio/pci/vfio_pci_dmabuf.c",
     bugs={
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged: leaks the sg chunk, IOVA offset 0",

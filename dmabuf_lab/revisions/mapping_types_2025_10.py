@@ -85,7 +85,7 @@ REVISION = Revision(
     module="mapping_types_2025_10",
     title="DMA-buf mapping types (Jason Gunthorpe's design)",
     date="2025-10-30",
-    seed="003_814be2c0f6f4397c.txt",
+    source="mapping-types-design",
     patch="Jason Gunthorpe's mapping-type branch as described in "
           "'Re: [RFC v2 0/8] dma-buf: Add support for mapping dmabufs via interconnects'",
     modes={

@@ -60,7 +60,7 @@ REVISION = Revision(
     module="mapping_types_2026_02",
     title="DMA-buf mapping types (RFC 00/26)",
     date="2026-02-17",
-    seed=None,
+    source="mapping-types-rfc",
     patch="[PATCH RFC 00/26] Add DMA-buf mapping types and convert vfio/iommufd to use them",
     bugs={
         "xe-match-len": "xe passes ARRAY_SIZE(sgt_match) instead of num_match to dma_buf_match_mapping()",

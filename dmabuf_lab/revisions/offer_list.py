@@ -51,7 +51,7 @@ REVISION = Revision(
     module="offer_list",
     title="Interconnect offer list and dma_buf_negotiate()",
     date="2025-09-26",
-    seed="000_645f543bde6f7ee1.txt",
+    source="offer-list",
     patch="Thomas Hellström's proposal in the 2025-09-26 interconnect thread (no patch posted)",
     bugs={
         "sgt-helper": "inherited 6.19 dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() leak (vfio's dma_addr_t path)",

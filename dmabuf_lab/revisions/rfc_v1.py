@@ -56,7 +56,7 @@ REVISION = Revision(
     module="rfc_v1",
     title="dma-buf: Add support for mapping dmabufs via interconnects (RFC v1)",
     date="2025-10-14",
-    seed="002_2eeb82b91fd257bf.txt",
+    source="interconnects-rfc-v1",
     patch="[RFC 0/8] dma-buf: Add support for mapping dmabufs via interconnects (Vivek Kasireddy)",
     bugs={
         "null-attach": "(lab) dma_buf_map/unmap_interconnect() read attach->dmabuf before WARN_ON(!attach); "

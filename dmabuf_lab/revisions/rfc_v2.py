@@ -65,7 +65,7 @@ REVISION = Revision(
     module="rfc_v2",
     title="Interconnects, RFC v2: flat typed container and per-interconnect ops",
     date="2025-10-26",
-    seed="001_36edc25176c87e59.txt",
+    source="interconnects-rfc-v2",
     patch="[RFC v2 1/8] dma-buf: Add support for map/unmap APIs for interconnects (Vivek Kasireddy), "
           "with Jason Gunthorpe's per-interconnect ops from its review",
     bugs={

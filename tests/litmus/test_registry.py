@@ -9,7 +9,7 @@ from dmabuf_lab.litmus.runner import run_once
 from dmabuf_lab.revisions import REVISIONS, available_revisions, get_revision
 from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SOURCES = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
 
 
 def test_revision_order():
@@ -23,10 +23,8 @@ def test_revision_modules_name_their_source():
         assert rev.name == name and REVISIONS[name] == rev.module
         assert rev.patch
         doc = __import__(f"dmabuf_lab.revisions.{rev.module}", fromlist=["x"]).__doc__
-        if rev.seed:
-            assert rev.seed in doc
-            if SEEDS.exists():
-                assert (SEEDS / rev.seed).exists()
+        assert rev.source and f"[{rev.source}]" in doc
+        assert f"### [{rev.source}]" in SOURCES.read_text(encoding="utf-8")
 
 
 def test_cannot_express_is_not_an_error():
