@@ -32,8 +32,14 @@ def default_jobs(count: int) -> int:
 
 
 def _child_env(src: NotebookSource, build: Path, jupyter_path: Path, small: bool,
-               scheduler: str | None) -> dict:
+               scheduler: str | None, parameters: dict | None = None) -> dict:
+    from dmabuf_lab.figures.provenance import PARAMS_ENV, params_to_env
+    from dmabuf_lab.provenance import COMMIT_ENV, lab_commit
+
     env = dict(os.environ)
+    # what the figures record: the parameters given and the checkout's commit
+    env[PARAMS_ENV] = params_to_env(parameters or {})
+    env[COMMIT_ENV] = str(lab_commit())
     root = str(lab_root())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(jupyter_path), env.get("JUPYTER_PATH", "")) if p)
@@ -74,7 +80,7 @@ def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: d
         with open(log_tmp, "wb") as log:
             try:
                 proc = subprocess.run([sys.executable, "-m", "dmabuf_lab.runner.execute", str(job_file)],
-                                      env=_child_env(src, build, jupyter_path, small, scheduler),
+                                      env=_child_env(src, build, jupyter_path, small, scheduler, parameters),
                                       stdout=log, stderr=subprocess.STDOUT, timeout=timeout,
                                       cwd=str(lab_root()))
                 code = proc.returncode
