@@ -17,9 +17,10 @@ from dmabuf_lab.revisions.base import DEFAULT_STEPS, ExporterSpec, ImporterSpec
 
 #: The columns of the frame, in order.
 COLUMNS = ("revision", "exporter", "importer", "topology", "outcome", "findings",
-           "exporter_device", "importer_device", "step", "detail")
-#: Their types: ``findings`` is the list of distinct finding kinds, the rest text.
-SCHEMA = {c: pl.List(pl.Utf8) if c == "findings" else pl.Utf8 for c in COLUMNS}
+           "exporter_device", "importer_device", "step", "detail", "config")
+#: Their types: ``findings`` is the list of distinct finding kinds; ``config`` lists, for
+#: each Kconfig option whose flip changes the verdict, ``OPTION=y: <verdict>``; the rest text.
+SCHEMA = {c: pl.List(pl.Utf8) if c in ("findings", "config") else pl.Utf8 for c in COLUMNS}
 
 DEFAULT_TOPOLOGIES = ("xe-sriov-8vf", "gpu-nic-same-switch", "gpu-nic-split-root", "vfio-passthrough")
 SZ_2M = 2 << 20
@@ -83,11 +84,14 @@ def default_importer(topo, driver: str, exp: ExporterSpec) -> Optional[ImporterS
 
 def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
                        revisions: Optional[Iterable[str]] = None,
-                       steps: Iterable[str] = DEFAULT_STEPS) -> pl.DataFrame:
+                       steps: Iterable[str] = DEFAULT_STEPS, vary_config: bool = True) -> pl.DataFrame:
     """One row per (revision, exporter, importer, topology) the drivers allow.
 
     ``outcome`` is the mapping kind or errno (or crash / cannot-express);
-    ``findings`` the list of distinct finding kinds of that run.
+    ``findings`` the list of distinct finding kinds of that run; ``config``
+    the Kconfig options that change it (each cell is run again with every
+    option of :data:`~dmabuf_lab.experiments.assumptions.KCONFIG_DEFAULTS`
+    flipped, unless ``vary_config`` is false).
     """
     from dmabuf_lab.hw import load_topology
 
@@ -95,12 +99,13 @@ def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
     rows = []
     for tname in topologies:
         for rev in revs:
-            rows += pair_rows(rev, lambda: load_topology(tname), tname, default_exporter, default_importer, steps)
+            rows += pair_rows(rev, lambda: load_topology(tname), tname, default_exporter, default_importer, steps,
+                              vary_config=vary_config)
     return pl.DataFrame(rows, schema=SCHEMA)
 
 
 def pair_rows(target: str, load: Callable, label: str, exporter_for: Callable, importer_for: Callable,
-              steps: Iterable[str] = DEFAULT_STEPS) -> list[dict]:
+              steps: Iterable[str] = DEFAULT_STEPS, vary_config: bool = False) -> list[dict]:
     """One matrix row per (exporter, importer) driver pair that ``target`` can express.
 
     Each run gets a fresh topology from ``load()`` (runs leave state on
@@ -108,6 +113,7 @@ def pair_rows(target: str, load: Callable, label: str, exporter_for: Callable, i
     exp)`` pick the specs; a pair for which either returns None is skipped.  A
     ``revision:variant`` target runs that variant; ``topology`` holds ``label``.
     """
+    from dmabuf_lab.experiments.assumptions import config_notes
     from dmabuf_lab.litmus.runner import run_once
     from dmabuf_lab.revisions import split_target
 
@@ -121,8 +127,9 @@ def pair_rows(target: str, load: Callable, label: str, exporter_for: Callable, i
         if imp is None:
             continue
         v = run_once(topo, exp, imp, tuple(steps), target)
+        config = config_notes(load, exp, imp, steps, target, v) if vary_config else []
         rows.append({"revision": target, "exporter": e, "importer": i, "topology": label,
                      "outcome": v.outcome, "findings": v.finding_kinds,
                      "exporter_device": exp.device or "", "importer_device": imp.device or "",
-                     "step": v.step or "", "detail": v.detail})
+                     "step": v.step or "", "detail": v.detail, "config": config})
     return rows
