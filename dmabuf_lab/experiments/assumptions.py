@@ -74,7 +74,9 @@ def config_notes(topology_loader, exporter, importer, steps, target: str, baseli
         with ctx:
             v = run_once(topology_loader(), exp, imp, tuple(steps), target)
         if (v.outcome, v.finding_kinds) != (baseline.outcome, baseline.finding_kinds):
-            found = f" +{','.join(v.finding_kinds)}" if v.finding_kinds else " (no findings)"
+            found = f" +{','.join(v.finding_kinds)}" if v.finding_kinds else ""
+            if not found and v.outcome == baseline.outcome:
+                found = " (no findings)"
             notes.append(f"{option}=y: {v.outcome}{found}")
     return notes
 

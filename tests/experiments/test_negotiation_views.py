@@ -48,8 +48,10 @@ def test_annotate_names_findings_and_config_in_every_marked_cell(matrix):
 
 
 def test_config_flip_is_restored_after_the_run():
-    import dmabuf_lab.core as core
-    import dmabuf_lab.core.dma_buf as dma_buf
+    import importlib
+
+    core = importlib.import_module("dmabuf_lab.core")
+    dma_buf = importlib.import_module("dmabuf_lab.core.dma_buf")
     from dmabuf_lab.experiments.assumptions import move_notify_config
 
     before = (core.CONFIG_DMABUF_MOVE_NOTIFY, dma_buf.CONFIG_DMABUF_MOVE_NOTIFY)
