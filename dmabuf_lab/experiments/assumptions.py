@@ -92,9 +92,19 @@ def kernel_of(target: str) -> str:
     return f"{what} ({variant})"
 
 
-def kconfig_text() -> str:
+def spec_config(exporter=None, importer=None) -> dict:
+    """The Kconfig values one run uses: the defaults, unless a spec option sets one."""
+    out = dict(KCONFIG_DEFAULTS)
+    if exporter is not None and exporter.option("dmabuf_move_notify") is not None:
+        out["CONFIG_DMABUF_MOVE_NOTIFY"] = "y" if exporter.option("dmabuf_move_notify") else "n"
+    if importer is not None and importer.option("drm_xe_debug") is not None:
+        out["CONFIG_DRM_XE_DEBUG"] = "y" if importer.option("drm_xe_debug") else "n"
+    return out
+
+
+def kconfig_text(config: dict | None = None) -> str:
     """``CONFIG_DMABUF_MOVE_NOTIFY=n, CONFIG_DRM_XE_DEBUG=n; assumed y: ...``."""
-    varied = ", ".join(f"{k}={v}" for k, v in KCONFIG_DEFAULTS.items())
+    varied = ", ".join(f"{k}={v}" for k, v in (config or KCONFIG_DEFAULTS).items())
     return f"{varied}; assumed y: {', '.join(KCONFIG_ALWAYS)}"
 
 

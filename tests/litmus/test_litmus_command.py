@@ -97,3 +97,44 @@ def test_narrow_table_marks_what_differs(tmp_path, capsys):
     row = [line for line in out.splitlines() if line.startswith("  mainline ")][0]
     assert row.split() == ["mainline", "phys", "=", "!(none)", "MISMATCH"]
     assert "-   findings expected: ['leak']" in out and "+   findings observed: []" in out
+
+
+def test_verbose_explains_the_path_addresses_and_call_chains(capsys):
+    from dmabuf_lab.cli import main
+
+    rc = main(["litmus", "litmus/mainline-sgt-helper-leak.toml", "--revision", "mainline", "-v"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    block = out.split("# mainline-sgt-helper-leak [mainline]")[1].split("# mainline-sgt-helper-leak [")[0]
+    assert "kernel: Mainline dma-buf (Linux 6.19) (posted)" in block
+    assert "config: CONFIG_DMABUF_MOVE_NOTIFY=n" in block
+    path = block.split("path (modelled kernel functions, nesting by indent):")[1].split("addresses")[0]
+    names = [line.strip() for line in path.splitlines() if line.strip()]
+    for fn in ("vfio_pci_core_feature_dma_buf", "dma_buf_map_attachment", "vfio_pci_dma_buf_map",
+               "dma_buf_phys_vec_to_sgt", "sg_alloc_table", "dma_buf_free_sgt", "sg_free_table"):
+        assert fn in names, fn
+    assert names.index("dma_buf_map_attachment") < names.index("dma_buf_unmap_attachment")
+    assert "sg_table (1 DMA entries): dma 0x4000000000+0x200000" in block
+    assert "phys 0x4000000000+0x200000" in block
+    chain = next(line for line in block.splitlines() if "call chain:" in line)
+    assert chain.split("call chain: ")[1] == ("kmalloc_array <- sg_kmalloc <- sg_alloc_table <- "
+                                             "dma_buf_phys_vec_to_sgt <- vfio_pci_dma_buf_map <- "
+                                             "dma_buf_map_attachment")
+    assert ".py" not in block
+    assert "Assumes:" in out
+
+
+def test_explaining_a_run_does_not_change_its_verdict():
+    from dmabuf_lab.litmus.explain import explain_run
+    from dmabuf_lab.litmus.runner import run_once
+    from dmabuf_lab.litmus.scenario import load_scenario
+
+    for name, rev in (("rfc-v1-block-boundary", "rfc-v1"), ("bug-xe-match-len-uninitialised",
+                                                           "mapping-types-2026-02")):
+        sc = load_scenario(f"litmus/{name}.toml")
+        plain = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, rev)
+        explained, ex = explain_run(lambda: run_once(sc.fresh_topology(), sc.exporter, sc.importer,
+                                                     sc.steps, rev))
+        assert (explained.outcome, [(f.kind, f.message) for f in explained.findings]) == \
+            (plain.outcome, [(f.kind, f.message) for f in plain.findings])
+        assert ex.calls
