@@ -19,7 +19,7 @@
 # of one page of the buffer, so that "subsystem importers" -- KVM building
 # a guest mapping, iommufd building an IOMMU table at a user IOVA -- can
 # consume a dma-buf without a `struct device` and without an `sg_table`.
-# The reply thread (seed 004) turned into a debate about *who maps*:
+# The reply thread (the get_pfn RFC thread (2025-01-07/08)) turned into a debate about *who maps*:
 #
 # * **Exporter maps** (Christian König): the importer only ever sees
 #   addresses the exporter made valid for `attach->dev`.  The exporter may

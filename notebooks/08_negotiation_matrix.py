@@ -28,7 +28,7 @@
 # 2 MiB system-heap buffer) and the importer device a driver of that kind
 # would sit on (the exporting VF's PF for xe, a NIC for RDMA and the legacy
 # sg_table importer).  Revisions are listed as they are posted:
-# R0 is mainline, R6 the 2026-02 mapping-types RFC.
+# mainline-6.19 is mainline, mapping-types-2026-02 the 2026-02 mapping-types RFC.
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
@@ -186,7 +186,7 @@ with pl.Config(tbl_rows=40, fmt_str_lengths=30):
 # %% [markdown]
 # ## Whose order wins: the offer list and the 2026-02 matcher
 #
-# In Thomas Hellström's offer list (R2) the importer lists what it can
+# In Thomas Hellström's offer list (offer-list) the importer lists what it can
 # take, in order of preference, and the exporter accepts the first entry it
 # can serve: the importer's preference wins.  The 2026-02 RFC's
 # `dma_buf_match_mapping()` walks the exporter's list on the outside, so the
@@ -194,7 +194,7 @@ with pl.Config(tbl_rows=40, fmt_str_lengths=30):
 # preference between two kinds, so this needs its own run: an RDMA NIC
 # behind the same switch as a GPU whose BAR vfio-pci exports, able to take
 # DMA addresses or physical addresses, asked both ways round
-# (revisions.md Oracle 1).
+# (docs/sources.md matching check 1).
 
 # %%
 orders = who_orders(revisions)
@@ -237,11 +237,11 @@ save_figure(order_chart + order_text, orders, name="who_orders",
 # %% [markdown]
 # ## Offer list vs 2026-02 across the whole matrix
 #
-# Every cell where R2 and R6 disagree.  Besides the ordering, the two differ
-# in what an exporter without support gets wrapped into (R2's generic
-# dma_addr_t interconnect, R6's SGT type), in the errno for "no common
+# Every cell where offer-list and mapping-types-2026-02 disagree.  Besides the ordering, the two differ
+# in what an exporter without support gets wrapped into (offer-list's generic
+# dma_addr_t interconnect, mapping-types-2026-02's SGT type), in the errno for "no common
 # type" (-EOPNOTSUPP from `dma_buf_negotiate()`, -EINVAL from
-# `dma_buf_match_mapping()`), and in reach (R6 has no KVM importer and no
+# `dma_buf_match_mapping()`), and in reach (mapping-types-2026-02 has no KVM importer and no
 # peer GPU).
 
 # %%

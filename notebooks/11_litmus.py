@@ -20,7 +20,7 @@
 # kind, an errno, `crash` or `cannot-express`, and the exact set of finding
 # kinds the kernel-runtime model must report (leak, lock, use-after-free,
 # mistranslation, ...).  The expected verdicts come from the reference
-# facts, the seeds and the patches, never from running the models.
+# facts, the postings and the patches, never from running the models.
 #
 # This notebook runs every scenario in `litmus/` under every
 # `revision[:variant]` it names, through the runner's API, and then runs

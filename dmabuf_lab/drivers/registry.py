@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Optional
 
-from dmabuf_lab.revisions import REVISIONS
+from dmabuf_lab.revisions import REVISIONS, canonical
 from dmabuf_lab.revisions.base import CannotExpress, ExporterDriver, ImporterDriver, Session
 
 EXPORTER = "exporter"
@@ -136,8 +136,13 @@ _HOLD_RESV = DriverOption(
     "hold_resv", "false: with map_via = \"interconnect\", call dma_buf_map_interconnect() without "
     "taking the reservation lock",
     revisions=("rfc-v1",), default="true")
-_SGT_IMPORTER_REVS = ("mainline", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
-                      "mapping-types-2026-02")
+_MAINLINES = ("mainline-6.19", "mainline-7.3")
+_DEFERRED_UNMAP = DriverOption(
+    "deferred_unmap", "the move_notify / invalidate_mappings callback only schedules the unmap, "
+    "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.3 "
+    "waits for it", revisions=_MAINLINES, default="false")
+_SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
+                      "mapping-types-2026-02", "mapping-types-2026-03")
 
 
 DRIVERS = {
@@ -162,13 +167,14 @@ DRIVERS = {
                        DriverOption("cpu_visible", "false: the BO lies in VRAM beyond the CPU-visible "
                                     "BAR (small BAR / device-private): no PFN and no BAR address",
                                     revisions=("get-pfn",), default="true"),
-                       _move_notify(("get-pfn", "mapping-types-2026-02")),
+                       _move_notify(("get-pfn", "mapping-types-2026-02", "mapping-types-2026-03")),
                        _UNCHECKED_RANGES),
                    importer_options=(
-                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline", "get-pfn",
-                                                                  "mapping-types-2026-02")),
-                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline", "get-pfn",
-                                                                   "mapping-types-2026-02")),
+                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
+                                                                  "mapping-types-2026-02", "mapping-types-2026-03")),
+                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
+                                                                   "mapping-types-2026-02", "mapping-types-2026-03")),
+                       _DEFERRED_UNMAP,
                        DriverOption("offer", "the PF's offer list, in order, from \"bar-slice\" (PCI "
                                     "BAR slice of its LMEM BAR), \"vram\" (its own VRAM), "
                                     "\"dma-addr\" (generic dma_addr_t)", kind="list",
@@ -198,12 +204,12 @@ DRIVERS = {
                    importer_options=(
                        dataclasses.replace(_ALLOW_P2P, revisions=_SGT_IMPORTER_REVS),
                        dataclasses.replace(_ATTACH_VIA, revisions=_SGT_IMPORTER_REVS),
-                       _MAP_VIA, _HOLD_RESV,
+                       _MAP_VIA, _HOLD_RESV, _DEFERRED_UNMAP,
                        DriverOption("wants", "what it lists, in its order of preference: \"dma-addr\" "
                                     "(generic dma_addr_t / SGT accepting P2P), \"phys\" (phys_addr_t / "
                                     "PAL); under the mapping types it then plays a converted importer",
                                     kind="list", revisions=("offer-list", "mapping-types-2025-10",
-                                                             "mapping-types-2026-02"),
+                                                             "mapping-types-2026-02", "mapping-types-2026-03"),
                                     choices=("dma-addr", "phys"),
                                     default='["dma-addr"]; mapping types: unconverted'))),
         DriverInfo("legacy", "legacy", (IMPORTER,), False,
@@ -211,15 +217,16 @@ DRIVERS = {
                    importer_options=(
                        dataclasses.replace(_ALLOW_P2P, revisions=_SGT_IMPORTER_REVS + ("offer-list",)),
                        dataclasses.replace(_ATTACH_VIA, revisions=_SGT_IMPORTER_REVS + ("offer-list",)),
-                       _MAP_VIA, _HOLD_RESV)),
+                       _MAP_VIA, _HOLD_RESV, _DEFERRED_UNMAP)),
         DriverInfo("peer-gpu", "peer_gpu", (EXPORTER, IMPORTER), True,
                    "a GPU reachable over a private link: VRAM offsets within one specific VRAM",
                    importer_options=(
                        DriverOption("link_to", "bdf of the GPU whose VRAM it reaches over the private "
                                     "link (it lists that VRAM's own type first)", kind="bdf",
                                     revisions=("offer-list", "mapping-types-2025-10")),
-                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline", "get-pfn", "rfc-v2")),
-                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline", "get-pfn", "rfc-v2")))),
+                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2")),
+                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2")),
+                       _DEFERRED_UNMAP)),
     )
 }
 
@@ -232,7 +239,7 @@ def driver_info(name: str) -> DriverInfo:
 def driver_module(driver: str, revision: str) -> Optional[ModuleType]:
     """The module writing ``driver`` against ``revision``, or None if there is none."""
     pkg = DRIVERS[driver].package
-    modname = f"{__package__}.{pkg}.{REVISIONS[revision]}"
+    modname = f"{__package__}.{pkg}.{REVISIONS[canonical(revision)]}"
     try:
         return importlib.import_module(modname)
     except ModuleNotFoundError as exc:

@@ -88,7 +88,7 @@ def kernel_of(target: str) -> str:
         rev = get_revision(name)
     except Exception:
         return name
-    what = rev.title if name.startswith("mainline") else f"{rev.title}, posted {rev.date}"
+    what = rev.title if rev.name.startswith("mainline") else f"{rev.title}, posted {rev.date}"
     return f"{what} ({variant})"
 
 
@@ -120,9 +120,16 @@ def assumptions_lines(targets: Iterable[str], topologies: Iterable[str], width: 
                                    subsequent_indent="    ", break_on_hyphens=False,
                                    break_long_words=False))
 
-    add("kernel", "each revision's code over the lab's model of the 6.19 dma-buf core; "
-                  "mainline = Linux 6.19 as released")
+    names = {split_target(t)[0] for t in targets}
+    releases = [r for r in names if r.startswith("mainline")]
+    kernel = [kernel_of(r).rsplit(" (", 1)[0] for r in sorted(releases)]
+    if names - set(releases):
+        kernel.append("the designs: each posting's code over the lab's model of the 6.19 core")
+    add("kernel", "; ".join(kernel))
     add("config", kconfig_text())
+    if any(r.startswith("mainline-7") for r in releases):
+        add("note", "CONFIG_DMABUF_MOVE_NOTIFY is gone from 7.1 on (609fc8766d68); "
+                    "mainline-7.3 behaves as if it were y")
     add("topology", ", ".join(topologies))
     add("variant", variant_note or ", ".join(variants))
     add("sources", "docs/sources.md; findings: dmabuf-lab findings")

@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 import polars as pl
 
-from dmabuf_lab.revisions import REVISIONS, available_revisions
+from dmabuf_lab.revisions import REVISIONS, available_revisions, canonical
 from dmabuf_lab.revisions.base import CANNOT_EXPRESS, CRASH, MAPPING_KINDS, MODEL_ERROR, NOT_AVAILABLE
 
 #: Outcome classes, in legend order, and what falls in each.
@@ -76,18 +76,29 @@ NO_DRIVER = "no driver"
 
 
 #: Column heads for tables that must fit 72 columns; a legend always spells them out.
-SHORT_NAMES = {"mainline": "main", "get-pfn": "pfn", "offer-list": "offer", "rfc-v1": "v1",
-               "rfc-v2": "v2", "mapping-types-2025-10": "mt25", "mapping-types-2026-02": "mt26"}
+SHORT_NAMES = {"get-pfn": "pfn", "offer-list": "offer", "rfc-v1": "v1", "rfc-v2": "v2",
+               "mapping-types-2025-10": "mt25", "mapping-types-2026-02": "mt26",
+               "mapping-types-2026-03": "mt2603", "mapping-types-review": "mtrev"}
 
 
 def short_names(revs: Iterable[str]) -> dict:
-    """A short column head per revision (see :data:`SHORT_NAMES`); others keep their name."""
+    """A short column head per revision, for tables that must fit 72 columns.
+
+    Mainline releases become ``ml-<version>`` (``ml-6.19``, ``ml-7.3``; the
+    alias ``mainline`` names the newest); the designs get the names of
+    :data:`SHORT_NAMES`; a variant keeps its suffix (``v1:fixed``); any other
+    name is kept.  A table's legend spells them out.
+    """
     out = {}
     for r in revs:
         name, sep, variant = r.partition(":")
-        out[r] = SHORT_NAMES.get(name, name) + (sep + variant if sep else "")
+        c = canonical(name)
+        if c.startswith("mainline-"):
+            short = "ml-" + c.split("-", 1)[1]
+        else:
+            short = SHORT_NAMES.get(c, c)
+        out[r] = short + (sep + variant if sep else "")
     return out
-
 
 def _letters(i: int) -> str:
     out = ""

@@ -4,8 +4,8 @@ Lists every defect in ``data/findings.toml``, grouped by where it lives
 (mainline, then each revision; within it the kernel component).  ``text``
 (default) is one line per finding; ``email`` prints each as a bug report of
 at most 72 columns that a developer can send as is; ``json`` is
-machine-readable.  ``--where`` keeps one place (``mainline``, a revision
-name).  Naming IDs prints just those.
+machine-readable.  ``--where`` keeps one place (a revision name, or
+``mainline`` for every mainline release).  Naming IDs prints just those.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 
 from dmabuf_lab.errors import LabInputError
 from dmabuf_lab.findings.email import finding_email
-from dmabuf_lab.findings.registry import groups, load_findings
+from dmabuf_lab.findings.registry import groups, lives_in, load_findings
 
 
 def add_arguments(parser) -> None:
@@ -22,7 +22,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--format", "-f", default="text", choices=("text", "email", "json"),
                         help="text (one line each; default), email (bug reports, <= 72 columns), json")
     parser.add_argument("--where", metavar="PLACE",
-                        help="only findings that live in PLACE (mainline or a revision name)")
+                        help="only findings that live in PLACE (a revision name, or mainline for every release)")
 
 
 def select(findings, ids, where):
@@ -30,7 +30,7 @@ def select(findings, ids, where):
     missing = [i for i in ids if i not in known]
     if missing:
         raise LabInputError(f"unknown finding id(s) {missing}; known: {sorted(known)}", field="ID")
-    out = [f for f in findings if (not ids or f.id in ids) and (where is None or f.where == where)]
+    out = [f for f in findings if (not ids or f.id in ids) and (where is None or lives_in(f, where))]
     if where is not None and not out:
         places = sorted({f.where for f in findings})
         raise LabInputError(f"no finding lives in {where!r}; places with findings: {places}", field="--where")

@@ -152,11 +152,19 @@ def load_findings(path: Path | None = None) -> list[Finding]:
 
 
 def groups(findings: list[Finding]) -> dict[str, list[Finding]]:
-    """Findings by where they live: mainline first, then the revisions in posting order."""
-    from dmabuf_lab.revisions import REVISIONS
+    """Findings by where they live: the mainline releases newest first, then the
+    designs in posting order; within each, by component."""
+    from dmabuf_lab.revisions import MAINLINE_RELEASES, REVISIONS
 
-    order = list(REVISIONS)
+    order = list(reversed(MAINLINE_RELEASES)) + [r for r in REVISIONS if r not in MAINLINE_RELEASES]
     out: dict[str, list[Finding]] = {}
     for f in sorted(findings, key=lambda f: (order.index(f.where), COMPONENTS.index(f.component))):
         out.setdefault(f.group, []).append(f)
     return out
+
+
+def lives_in(f: Finding, place: str) -> bool:
+    """True when ``f`` lives in ``place``: a revision name, or ``mainline`` for any release."""
+    if place == "mainline":
+        return f.where.startswith("mainline-")
+    return f.where == place

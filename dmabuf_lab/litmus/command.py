@@ -50,7 +50,8 @@ def _fmt_findings(kinds) -> str:
 TABLE_WIDTH = 100
 
 #: Short forms used only by the default (narrow) table; a legend names them.
-SHORT_REVISIONS = {"mapping-types-2025-10": "mt-2025-10", "mapping-types-2026-02": "mt-2026-02"}
+SHORT_REVISIONS = {"mapping-types-2025-10": "mt-2025-10", "mapping-types-2026-02": "mt-2026-02", "mapping-types-2026-03": "mt-2026-03",
+                   "mainline-6.19": "ml-6.19", "mainline-7.3": "ml-7.3"}
 SHORT_FINDINGS = {"use-after-free": "uaf", "use-after-revoke": "after-revoke", "double-free": "dbl-free",
                   "mistranslation": "mistrans", "overstated-segment": "overstated",
                   "uninitialised": "uninit", "no-mapping": "no-map"}

@@ -37,7 +37,7 @@ def _dispatch(step: str, exp, imp, s: Session) -> None:
 
 
 def run_once(topology, exporter: ExporterSpec, importer: ImporterSpec, steps: Iterable[str] = DEFAULT_STEPS,
-             revision: str = "mainline", variant: Optional[str] = None,
+             revision: str = "mainline-6.19", variant: Optional[str] = None,
              fail_nth: Optional[int] = None) -> Verdict:
     """Run ``steps`` between ``exporter`` and ``importer`` under ``revision``.
 
@@ -191,7 +191,7 @@ def selected_targets(scenario, revision: Optional[str] = None) -> list[str]:
         return ts
     if ":" in revision:
         return [t for t in ts if split_target(t) == split_target(revision)]
-    return [t for t in ts if split_target(t)[0] == revision]
+    return [t for t in ts if split_target(t)[0] == split_target(revision)[0]]
 
 
 def check_scenario(scenario, revision: Optional[str] = None) -> list[Check]:

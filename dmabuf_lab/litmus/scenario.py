@@ -6,7 +6,7 @@ give.  The minimum format (it may grow; these keys keep their meaning)::
     question = "Can an xe PF import what vfio-pci exports from its own VF's VRAM BAR?"
     topology = "xe-sriov-8vf"              # preset name, or a snapshot path (relative to the file)
     steps = ["attach", "map", "unmap", "detach"]   # optional; also "revoke", "move"
-    source = "revisions.md R6"             # optional: where the expected verdicts come from
+    source = "docs/sources.md mapping-types-2026-02"             # optional: where the expected verdicts come from
 
     [exporter]
     driver = "vfio-pci"
@@ -61,7 +61,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from dmabuf_lab.errors import LabInputError
-from dmabuf_lab.revisions import REVISIONS, RevisionNotAvailable, get_revision, split_target
+from dmabuf_lab.revisions import ALIASES, REVISIONS, RevisionNotAvailable, get_revision, split_target
 from dmabuf_lab.revisions.base import (
     DEFAULT_STEPS, FINDING_KINDS, MAPPING_KINDS, SPECIAL_OUTCOMES, STEPS, ExporterSpec,
     ImporterSpec,
@@ -284,17 +284,25 @@ class _Loader:
             out.append((off, ln))
         return tuple(out)
 
-    def target(self, key: str, section: str) -> str:
+    def target(self, key: str, section: str, seen: Optional[set] = None) -> str:
+        """The canonical ``revision[:variant]`` of ``key`` (an alias such as ``mainline``
+        becomes the revision it stands for); a key naming the same target twice is an error."""
         rev, variant = split_target(key)
         if rev not in REVISIONS:
-            raise self.err(f"unknown revision {rev!r}; known: {list(REVISIONS)}", section, key)
+            raise self.err(f"unknown revision {rev!r}; known: {list(REVISIONS)} "
+                           f"and the aliases {list(ALIASES)}", section, key)
+        name = rev if ":" not in key else f"{rev}:{variant}"
+        if seen is not None:
+            if name in seen:
+                raise self.err(f"{key!r} names {name!r}, which this table already lists", section, key)
+            seen.add(name)
         try:
             known = get_revision(rev).variants
         except RevisionNotAvailable:
-            return key  # checked when it runs: the runner reports the missing module
+            return name  # checked when it runs: the runner reports the missing module
         if variant not in known:
             raise self.err(f"revision {rev!r} has no variant {variant!r}; known: {list(known)}", section, key)
-        return key
+        return name
 
     def outcome(self, value, key: str) -> str:
         from dmabuf_lab.kmodel.errno import errname, parse_errno
@@ -366,15 +374,17 @@ class _Loader:
         raw_expect = data.get("expect", {})
         if not isinstance(raw_expect, dict):
             raise self.err("[expect] must be a table", "expect", "")
+        seen: set = set()
         for key, value in raw_expect.items():
-            expect[self.target(key, "expect")] = self.outcome(value, key)
+            expect[self.target(key, "expect", seen)] = self.outcome(value, key)
 
         findings = {}
         raw_find = data.get("findings", {})
         if not isinstance(raw_find, dict):
             raise self.err("[findings] must be a table", "findings", "")
+        seen = set()
         for key, value in raw_find.items():
-            t = self.target(key, "findings")
+            t = self.target(key, "findings", seen)
             if not isinstance(value, list):
                 raise self.err(f"expected a list of finding kinds, got {value!r}", "findings", key)
             for kind in value:

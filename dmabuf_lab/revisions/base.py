@@ -228,6 +228,10 @@ class Revision:
     #: Named alternatives that are not bug fixes (name -> one line), e.g. the
     #: two philosophies of get-pfn; selected as ``"revision:<mode>"``.
     modes: dict = field(default_factory=dict)
+    #: Bugs of an earlier revision whose code this one reuses and that this
+    #: one fixes itself (name -> the commit or posting that fixed it): code
+    #: asking ``fixed(bug)`` gets True in every variant.
+    fixed_upstream: dict = field(default_factory=dict)
 
     @property
     def variants(self) -> tuple:
@@ -264,7 +268,10 @@ class Session:
         self.detail = ""
 
     def fixed(self, bug: str) -> bool:
-        """True when this run applies the fix for ``bug`` (posted: never)."""
+        """True when this run applies the fix for ``bug`` (posted: never, unless the
+        revision itself carries the fix, see ``Revision.fixed_upstream``)."""
+        if bug in self.revision.fixed_upstream:
+            return True
         if bug not in self.revision.bugs:
             raise ModelError(f"{self.revision.name} does not declare bug {bug!r}")
         return self.variant == FIXED or self.variant == f"fix-{bug}"

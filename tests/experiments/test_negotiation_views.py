@@ -22,9 +22,10 @@ def test_outcome_class(outcome, cls):
 
 
 def test_short_names_are_readable_and_keep_variants():
-    assert short_names(["mainline", "mapping-types-2026-02", "rfc-v1", "rfc-v1:fixed", "new-thing"]) == {
-        "mainline": "main", "mapping-types-2026-02": "mt26", "rfc-v1": "v1", "rfc-v1:fixed": "v1:fixed",
-        "new-thing": "new-thing"}
+    assert short_names(["mainline-6.19", "mapping-types-2026-02", "rfc-v1", "mainline-7.3", "mainline",
+                        "rfc-v1:fixed", "new-thing"]) == {
+        "mainline-6.19": "ml-6.19", "mapping-types-2026-02": "mt26", "rfc-v1": "v1",
+        "mainline-7.3": "ml-7.3", "mainline": "ml-7.3", "rfc-v1:fixed": "v1:fixed", "new-thing": "new-thing"}
 
 
 def test_annotate_names_findings_and_config_in_every_marked_cell(matrix):
@@ -85,7 +86,7 @@ def test_compare_revisions_on_hand_rows():
 
 
 def test_who_orders_oracle1():
-    # revisions.md Oracle 1: R2 gives the importer's first acceptable offer; R6 walks the
+    # docs/sources.md matching check 1: offer-list gives the importer's first acceptable offer; mapping-types-2026-02 walks the
     # exporter's list outside, and vfio offers [PAL, SGT_P2P].
     df = who_orders(["offer-list", "mapping-types-2026-02"])
     r2 = df.filter(pl.col("revision") == "offer-list")

@@ -66,14 +66,44 @@ def test_scenario_shows_the_finding_posted_and_not_with_its_fix(finding, scenari
         (fixed.outcome, fixed.finding_kinds)
 
 
-def test_mainline_findings_come_first_and_name_their_status():
-    order = list(groups(FINDINGS))
-    assert order[0].startswith("mainline / ")
-    mainline = [f for f in FINDINGS if f.where == "mainline"]
-    assert {f.id for f in mainline} >= {"sgt-orig-nents-leak", "iova-link-offset-zero",
-                                        "iova-span-leak-sg-alloc", "iova-span-leak-first-link"}
-    for f in mainline:
-        assert f.upstream in ("present", "fixed")
+def test_mainline_findings_come_first_newest_release_first():
+    from dmabuf_lab.revisions import MAINLINE_RELEASES
+
+    order = [g.split(" / ")[0] for g in groups(FINDINGS)]
+    n = sum(1 for g in order if g.startswith("mainline-"))
+    assert order[:n] == sorted(order[:n], key=lambda r: -MAINLINE_RELEASES.index(r))
+    assert all(not g.startswith("mainline-") for g in order[n:])
+    newest = [f for f in FINDINGS if f.where == MAINLINE_RELEASES[-1]]
+    assert {f.id for f in newest} >= {"sgt-orig-nents-leak", "iova-link-offset-zero",
+                                      "iova-span-leak-sg-alloc", "iova-span-leak-first-link"}
+    for f in FINDINGS:
+        if f.where.startswith("mainline-"):
+            assert f.upstream in ("present", "fixed"), f.id
+
+
+NEWEST_CASES = [(f, s) for f in FINDINGS if f.where.startswith("mainline-") for s in f.scenarios]
+
+
+@pytest.mark.parametrize("finding, scenario", NEWEST_CASES,
+                         ids=[f"{f.id}-{Path(s).stem}" for f, s in NEWEST_CASES])
+def test_upstream_status_agrees_with_the_newest_mainline_model(finding, scenario):
+    """'still present' must show under the newest mainline the lab models; 'fixed' must not."""
+    from dmabuf_lab.revisions import canonical
+
+    newest = canonical("mainline")
+    sc = load_scenario(ROOT / scenario)
+    v = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, revision=newest)
+    assert _shows(v, finding.kind) == (finding.upstream == "present"), (newest, v.outcome, v.finding_kinds)
+
+
+@pytest.mark.parametrize("finding", [f for f in FINDINGS if f.upstream == "present" and not f.scenarios],
+                         ids=lambda f: f.id)
+def test_present_findings_without_a_scenario_are_tested_on_the_newest_release(finding):
+    """Their unit tests must exercise the 7.3 code path too (the helper's faithful mode is release-independent)."""
+    from dmabuf_lab.revisions import canonical, get_revision
+
+    assert finding.where == canonical("mainline")
+    assert finding.variant.split(":", 1)[1] in get_revision(finding.where).variants
 
 
 def test_the_vfio_double_free_is_fixed_upstream_and_found_again():
@@ -97,9 +127,10 @@ def test_bad_entries_name_the_file_entry_and_field(tmp_path):
     good = (ROOT / "data" / "findings.toml").read_text(encoding="utf-8")
     bad = tmp_path / "findings.toml"
     bad.write_text(good.replace('upstream = "present"', 'upstream = "gone"', 1), encoding="utf-8")
+    assert 'upstream = "present"' in good.split("[[finding]]")[2]
     with pytest.raises(FindingsError, match=r"findings\.toml: \[\[finding\]\] #1 \(sgt-orig-nents-leak\): upstream"):
         load_findings(bad)
-    bad.write_text(good.replace('where = "mainline"', 'where = "mainlin"', 1), encoding="utf-8")
+    bad.write_text(good.replace('where = "mainline-7.3"', 'where = "mainlin"', 1), encoding="utf-8")
     with pytest.raises(FindingsError, match="'mainlin' is not a revision"):
         load_findings(bad)
 
@@ -112,6 +143,6 @@ def test_command_formats(capsys):
     assert len(data["findings"]) == len(FINDINGS) and data["commit"]
     assert main(["findings", "--where", "mainline", "--format", "email"]) == 0
     out = capsys.readouterr().out
-    assert out.count("Reproduce:") == sum(f.where == "mainline" for f in FINDINGS)
+    assert out.count("Reproduce:") == sum(f.where.startswith("mainline-") for f in FINDINGS)
     assert main(["findings", "no-such-finding"]) == 2
     assert "unknown finding id" in capsys.readouterr().err

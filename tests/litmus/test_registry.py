@@ -13,8 +13,17 @@ SOURCES = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
 
 
 def test_revision_order():
-    assert list(REVISIONS) == ["mainline", "get-pfn", "offer-list", "rfc-v1", "rfc-v2",
-                               "mapping-types-2025-10", "mapping-types-2026-02"]
+    assert list(REVISIONS)[:8] == ["mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2",
+                                   "mapping-types-2025-10", "mapping-types-2026-02", "mainline-7.3"]
+
+
+def test_mainline_alias_is_the_newest_mainline():
+    from dmabuf_lab.revisions import ALIASES, MAINLINE_RELEASES, canonical, get_revision, split_target
+    assert ALIASES["mainline"] == MAINLINE_RELEASES[-1] == "mainline-7.3"
+    assert canonical("mainline") == "mainline-7.3" and canonical("rfc-v1") == "rfc-v1"
+    assert split_target("mainline:fixed") == ("mainline-7.3", "fixed")
+    assert get_revision("mainline").name == "mainline-7.3"
+    assert get_revision("mainline-6.19").name == "mainline-6.19"
 
 
 def test_revision_modules_name_their_source():
@@ -28,7 +37,7 @@ def test_revision_modules_name_their_source():
 
 
 def test_cannot_express_is_not_an_error():
-    # R6 posted no private-link type: a peer GPU importer has no module there.
+    # mapping-types-2026-02 posted no private-link type: a peer GPU importer has no module there.
     assert not expressible("peer-gpu", "importer", "mapping-types-2026-02")
     assert ("system", "peer-gpu") not in pairs("mapping-types-2026-02")
     v = run_once(load_topology("xe-sriov-8vf"), ExporterSpec("system", ranges=((0, 4096),)),
@@ -65,7 +74,7 @@ def test_variants_select_fixes():
     topo = load_topology("xe-sriov-8vf")
     exp = ExporterSpec("system", ranges=((0, 4096),))
     imp = ImporterSpec("legacy", "0000:04:00.0", False, {"attach_via": "dynamic-null-ops"})
-    # revisions.md R6: the dynamic-attach wrapper dereferences importer_ops without a NULL check.
+    # docs/sources.md mapping-types-2026-02: the dynamic-attach wrapper dereferences importer_ops without a NULL check.
     assert run_once(topo, exp, imp, revision="mapping-types-2026-02").outcome == "crash"
     assert run_once(load_topology("xe-sriov-8vf"), exp, imp,
                     revision="mapping-types-2026-02:fix-dynamic-attach-null-ops").outcome == "sgt"

@@ -1,17 +1,60 @@
-"""vfio-pci under mainline (6.19): the merged exporter as it is.
+"""vfio-pci under mainline 6.19: the merged exporter as it is.
 
 Driver: :mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`.  Attach needs
 ``peer2peer`` (-EOPNOTSUPP otherwise) and a live buffer (-ENODEV), map
-goes through ``dma_buf_phys_vec_to_sgt()``.
+goes through ``dma_buf_phys_vec_to_sgt()``.  The export runs as one
+system call, so the final fput() of its error path is deferred to the
+return to user space, as in the kernel.
+
+Revoke sets ``revoked``, calls move_notify and returns: 6.19 does not wait
+for the importers.  The lab checks what the kernel does not: a mapping
+still held when vfio_pci_dma_buf_move() returns is a ``use-after-revoke``
+(the importer can still DMA to a BAR whose decoding is being turned off);
+the importer's deferred unmap runs afterwards.
 """
 from __future__ import annotations
 
+from dmabuf_lab.core.file import syscall
+from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
+from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_move
+from dmabuf_lab.kmodel.runtime import report
+from dmabuf_lab.revisions.base import fixed
 
 
 class MainlineVfioExporter(VfioExporter):
     fixed_helper_bug = "sgt-helper"
     fd_error_bug = "fd-error-put"
+
+    def feature_dma_buf(self, req) -> int:
+        with syscall():
+            return super().feature_dma_buf(req)
+
+    def revoke(self) -> None:
+        vfio_pci_dma_buf_move(self.vdev, True)
+        self._check_revoked()
+
+    def move(self) -> None:
+        vfio_pci_dma_buf_move(self.vdev, True)
+        self._check_revoked()
+        vfio_pci_dma_buf_move(self.vdev, False)
+
+    def _check_revoked(self) -> None:
+        """After move() returned: report every attachment that still holds a mapping.
+
+        The ``revoke-no-wait`` fix lets the importers' pending work run
+        first, as 1a8a5227f229's wait_for_completion() does.
+        """
+        if fixed("revoke-no-wait"):
+            flush_scheduled_work()
+        if self.dmabuf is not None:
+            for a in list(self.dmabuf.attachments):
+                if a.nr_mappings:
+                    dev = getattr(a.dev, "bdf", None) or getattr(a.dev, "name", "?")
+                    report("use-after-revoke",
+                           f"vfio_pci_dma_buf_move() returned while {dev} still holds "
+                           f"{a.nr_mappings} mapping(s) of the revoked BAR", "vfio_pci_dma_buf_move")
+        flush_scheduled_work()
 
 
 def make_exporter(session):
