@@ -49,6 +49,7 @@ if small:
 import altair as alt
 import polars as pl
 
+from dmabuf_lab.experiments.assumptions import assumptions_text
 from dmabuf_lab.experiments import get_pfn_debate as gd
 from dmabuf_lab.figures import render_lines, render_table, save_figure
 from dmabuf_lab.revisions import get_revision
@@ -114,7 +115,9 @@ text = "\n\n".join(
     for v in SHOWN)
 save_figure(who, heat.drop("detail"), name="who_can_import",
             caption="get_pfn debate: outcome per importer x buffer, per position",
-            text=text + "\n\nn/a: the importer cannot be written under that position")
+            text=text + "\n\nn/a: the importer cannot be written under that position"
+            + assumptions_text(["get-pfn"], sorted(set(heat["topology"])) if "topology" in heat.columns
+                               else ["the buffer kinds' own presets"], variant_note="the three positions"))
 
 # %% [markdown]
 # Reading the three panels:

@@ -48,6 +48,7 @@ if small:
 import altair as alt
 import polars as pl
 
+from dmabuf_lab.experiments.assumptions import assumptions_text
 from dmabuf_lab.experiments import offer_negotiation as on
 from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
@@ -105,10 +106,10 @@ order_text = order_chart.mark_text(fontSize=9).encode(
     text="cell:N", color=alt.value("black"))
 differ = matrix.filter(pl.col("verdict") == "differ")
 save_figure(order_chart + order_text, matrix, name="who_wins",
-            caption="Whose order wins: offer-list offer list vs mapping-types-2026-02 exporter-first matcher",
+            caption="Whose order wins: offer list vs the 2026-02 exporter-first matcher",
             text=render_table(summary) + "\n\n" + render_table(
                 check1.select("matcher", "chosen", "exporter_index", "importer_index"))
-            + "\n\nSome pairs that differ (cell: offer-list pick / mapping-types-2026-02 pick):\n"
+            + "\n\nSome pairs that differ (cell: offer-list pick / 2026-02 RFC pick):\n"
             + render_table(differ.select("exporter", "importer", "r2", "r6"), max_rows=12))
 
 # %% [markdown]
@@ -163,8 +164,9 @@ runs_chart = (
 )
 runs_text = runs_chart.mark_text(fontSize=11).encode(text="label:N", color=alt.value("black"))
 save_figure(runs_chart + runs_text, shown.drop("detail"), name="offer_runs",
-            caption="Same exporter/importer pairs, offer list (offer-list) vs 2026-02 RFC (mapping-types-2026-02)",
-            text=render_heatmap(shown, "case", "revision", "label")
+            caption="Same exporter/importer pairs: offer list vs the 2026-02 RFC",
+            text=render_heatmap(shown, "case", "revision", "label") + assumptions_text(
+                ["offer-list", "mapping-types-2026-02"], ["as in each case"], variant_note="posted")
             + "\n\n[n]: index of the offer entry dma_buf_negotiate() chose")
 
 # %% [markdown]

@@ -49,13 +49,14 @@ if small:
 import altair as alt
 import polars as pl
 
+from dmabuf_lab.experiments.assumptions import assumptions_text
 from dmabuf_lab.experiments import mapping_types_review as mr
 from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
 from dmabuf_lab.revisions import get_revision
 
 targets = mr.mapping_targets()
-for name in (mr.R5, mr.R6):
+for name in (mr.MT2510, mr.MT2602):
     r = get_revision(name)
     print(f"{r.name:22} {r.date}  {r.title}")
     for k, line in {**r.modes, **r.bugs}.items():
@@ -152,8 +153,10 @@ mtext = "\n\n".join(t + ":\n" + render_table(
     matrix.filter(pl.col("target") == t).pivot(on="importer", index="exporter", values="label"))
     for t in targets)
 save_figure(mchart, matrix.drop("detail"), name="importer_matrix",
-            caption="Mapping types (mapping-types-2025-10, mapping-types-2026-02): importer x exporter outcome per variant",
-            text=mtext + "\n\nn/a: the importer cannot be written in that revision")
+            caption="Mapping types (2025-10 design, 2026-02 RFC): outcome per variant",
+            text=mtext + "\n\nn/a: the importer cannot be written in that revision"
+            + assumptions_text([mr.MT2510, mr.MT2602], ["xe-sriov-8vf", "gpu-nic-same-switch"],
+                               variant_note="as in each column"))
 
 # %% [markdown]
 # Reading it:
@@ -196,7 +199,7 @@ save_figure(mchart, matrix.drop("detail"), name="importer_matrix",
 # the scenarios whose verdict its own fix changes:
 
 # %%
-lit = with_findings(scenario_checks(revision=[mr.R6], every_variant=True))
+lit = with_findings(scenario_checks(revision=[mr.MT2602], every_variant=True))
 bugs = mr.bug_effects(lit)
 bugs.select("bug", "found_by", "scenarios_changed", "example", "posted", "fix_only_this", "all_fixed")
 
@@ -272,7 +275,7 @@ pchart = (pbase.mark_rect(stroke="white").encode(
     + pbase.mark_text(fontSize=11).encode(text="outcome:N")).properties(
     width=480, height=90, title="A PAL-only vfio exporter: without and with the core converter")
 save_figure(pchart, pal, name="pal_only",
-            caption="PAL-only vfio exporter vs importers: no converter (mapping-types-2026-02, mapping-types-2025-10), converter",
+            caption="PAL-only vfio exporter vs importers: without and with a converter",
             text=render_heatmap(pal.with_columns(pl.col("target").str.replace("mapping-types-", "mt-")),
                                 "importer", "target", "outcome"))
 
@@ -313,7 +316,7 @@ rchart = (rbase.mark_rect(stroke="white").encode(
     + rbase.mark_text(fontSize=11).encode(text="cell:N")).properties(
     width=360, height=90, title="dma_buf_mapping_attach(): which importer_ops it takes")
 save_figure(rchart, rule, name="dynamic_only",
-            caption="dma_buf_mapping_attach() by importer_ops kind, mapping-types-2025-10 vs mapping-types-2026-02",
+            caption="dma_buf_mapping_attach() by importer_ops kind, 2025-10 vs 2026-02",
             text=render_heatmap(rule.with_columns(pl.col("revision").str.replace("mapping-types-", "mt-")),
                                 "importer_ops", "revision", "cell"))
 
@@ -335,7 +338,7 @@ save_figure(rchart, rule, name="dynamic_only",
 # `ok` compares with the expectation in the file.
 
 # %%
-both = with_findings(scenario_checks(revision=[mr.R5, mr.R6]))
+both = with_findings(scenario_checks(revision=[mr.MT2510, mr.MT2602]))
 checked = both.filter(pl.col("ok").is_not_null())
 print(f"{checked.filter(pl.col('ok')).height} of {checked.height} expectations hold "
       f"over {both['scenario'].n_unique()} scenarios")

@@ -43,6 +43,7 @@ import altair as alt
 import polars as pl
 from IPython.display import display
 
+from dmabuf_lab.experiments.assumptions import assumptions_text
 from dmabuf_lab.experiments.litmus_frames import (check_summary, fault_rows, fault_summary, fault_summary_long,
                                                   load_scenarios, posted_vs_fixed_faults, scenario_checks,
                                                   target_order)
@@ -147,7 +148,9 @@ save_figure(scenario_chart, checks.drop("vrank", "detail"), name="scenarios",
             caption=f"Litmus: {checks.height} checks, {int(checks['ok'].sum())} agree with the facts",
             text=scenario_lines(cells)
             + "\n\n+N = N more variants checked\n"
-            + textwrap.fill(legend, 72, break_on_hyphens=False, break_long_words=False))
+            + textwrap.fill(legend, 72, break_on_hyphens=False, break_long_words=False)
+            + assumptions_text(checks["revision"].unique().to_list(), ["each scenario's own (litmus/*.toml)"],
+                               variant_note="posted, fixed and each fix-<bug>"))
 
 # %%
 summary_chart = (
@@ -240,7 +243,9 @@ paired_text = paired_sum.with_columns(
                                   return_dtype=pl.Utf8)).rename(compact)
 save_figure(paired_chart, paired_sum, name="posted_vs_fixed",
             caption="Fault injection, posted vs fixed over the same scenarios",
-            text=render_table(paired_text))
+            text=render_table(paired_text) + assumptions_text(
+                checks["revision"].unique().to_list(), ["each scenario's own (litmus/*.toml)"],
+                variant_note="posted and fixed, side by side"))
 paired_sum
 
 # %% [markdown]

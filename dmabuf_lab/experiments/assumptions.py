@@ -134,3 +134,8 @@ def assumptions_lines(targets: Iterable[str], topologies: Iterable[str], width: 
     add("variant", variant_note or ", ".join(variants))
     add("sources", "docs/sources.md; findings: dmabuf-lab findings")
     return lines
+
+
+def assumptions_text(targets: Iterable[str], topologies: Iterable[str], variant_note: str | None = None) -> str:
+    """:func:`assumptions_lines` as a block to append to a figure's email text."""
+    return "\n\n" + "\n".join(assumptions_lines(targets, topologies, variant_note=variant_note))
