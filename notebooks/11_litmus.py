@@ -266,3 +266,26 @@ bad = (pl.concat([faults, paired]).unique(subset=["scenario", "target", "index"]
              descending=[False, True, False, False, False]))
 with pl.Config(tbl_rows=60, fmt_str_lengths=60):
     display(bad)
+
+# %% [markdown]
+# ## Explaining one verdict
+#
+# `dmabuf-lab litmus FILE -v` shows, per revision, the path the modelled
+# kernel took (as kernel function names, nested by call depth), the
+# addresses one side handed the other (sg entries, physical ranges, DPAs)
+# and, for each finding, the kernel call chain that allocated the leaked
+# object or took the lock.  The same for the scatterlist leak of
+# `dma_buf_phys_vec_to_sgt()` under the newest mainline the lab models:
+
+# %%
+from dmabuf_lab.litmus.explain import explain_run, render
+from dmabuf_lab.litmus.runner import run_once
+from dmabuf_lab.litmus.scenario import load_scenario
+from dmabuf_lab.paths import lab_root
+from dmabuf_lab.revisions import canonical
+
+example = load_scenario(lab_root() / "litmus" / "mainline-sgt-helper-leak.toml")
+verdict, why = explain_run(lambda: run_once(example.fresh_topology(), example.exporter, example.importer,
+                                            example.steps, canonical("mainline")))
+print(f"# {example.name} [{canonical('mainline')}]")
+print("\n".join(render(verdict, why)))

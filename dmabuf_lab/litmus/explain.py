@@ -28,7 +28,7 @@ from dmabuf_lab.kmodel.runtime import _HARNESS_DIRS, _KMODEL_DIR, _LAB_ROOT, _NO
 #: Output arguments that carry addresses back to the caller.
 _OUT_ARGS = ("phys", "ranges", "pv", "phys_vec", "out")
 #: Depth below which calls are not listed (keeps the path readable).
-MAX_DEPTH = 4
+MAX_DEPTH = 6
 #: Entries of one address list shown before "... n more".
 MAX_ENTRIES = 4
 
