@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections import Counter, defaultdict
 
 from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, fault_sweep_scenario
@@ -259,6 +260,9 @@ def main(args) -> int:
         if configured:
             print("\n".join(_wrap("  config set by the scenario in: ", configured, TABLE_WIDTH)))
     nscen = len({c.scenario.path for c in checks})
+    for c in checks:
+        if c.depends_on:
+            print("\n" + textwrap.fill(c.depends_text(), TABLE_WIDTH, subsequent_indent="  "))
     if bad:
         for c in bad:
             print()

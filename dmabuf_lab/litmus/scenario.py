@@ -5,6 +5,8 @@ give.  The minimum format (it may grow; these keys keep their meaning)::
 
     question = "Can an xe PF import what vfio-pci exports from its own VF's VRAM BAR?"
     topology = "xe-sriov-8vf"              # preset name, or a snapshot path (relative to the file)
+    # or several files of one captured machine (paths relative to the file):
+    # topology = { lspci = "a.txt", dmesg = ["b.txt"], resource = { "0000:05:00.0" = "c.txt" } }
     steps = ["attach", "map", "unmap", "detach"]   # optional; also "revoke", "move"
     source = "docs/sources.md mapping-types-2026-02"             # optional: where the expected verdicts come from
 
@@ -93,7 +95,8 @@ class Scenario:
     expect: dict = field(default_factory=dict)      # target -> outcome string
     findings: dict = field(default_factory=dict)    # target -> tuple of kinds
     source: str = ""
-    topology_arg: str = ""
+    topology_arg: Any = ""          # a preset name, an absolute path, or a dict of files
+
 
     @property
     def name(self) -> str:
@@ -182,8 +185,50 @@ class _Loader:
             return str(path)
         return ref
 
-    def topology(self, ref: str):
+    def topology_files(self, table: dict) -> dict:
+        """A ``topology = { lspci = ..., dmesg = ..., resource = {...} }`` table, paths made absolute."""
+        allowed = {"lspci", "dmesg", "resource"}
+        self.unknown_keys(table, allowed, "topology")
+        out: dict = {"lspci": [], "dmesg": [], "resource": {}}
+
+        def path_of(value, what: str) -> str:
+            if not isinstance(value, str) or not value.strip():
+                raise self.err(f"topology.{what}: expected a file path, got {value!r}", None, "topology")
+            p = Path(value).expanduser()
+            if not p.is_absolute():
+                p = Path(os.path.abspath(self.path.parent / p))
+            if not p.is_file():
+                raise self.err(f"topology.{what}: capture file {value!r} not found (looked for {p}; a "
+                               "relative path is resolved against the scenario file's directory)",
+                               None, "topology")
+            return str(p)
+
+        for key in ("lspci", "dmesg"):
+            value = table.get(key, [])
+            for item in value if isinstance(value, list) else [value]:
+                out[key].append(path_of(item, key))
+        if not out["lspci"]:
+            raise self.err("a topology table needs lspci = a file (or a list of files) of lspci output",
+                           None, "topology")
+        res = table.get("resource", {})
+        if not isinstance(res, dict):
+            raise self.err(f"topology.resource: expected a table of BDF = file, got {res!r}", None, "topology")
+        for bdf, value in res.items():
+            out["resource"][bdf] = path_of(value, f"resource.{bdf}")
+        return out
+
+    def topology(self, ref):
         from dmabuf_lab.hw import load_topology
+
+        if isinstance(ref, dict):
+            try:
+                return load_topology(self.topology_files(ref))
+            except LabInputError as exc:
+                if isinstance(exc, ScenarioError):
+                    raise
+                raise self.err(f"cannot load topology files: {exc}", None, "topology") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise self.err(f"cannot read topology files: {exc}", None, "topology") from None
 
         arg = self.topology_arg(ref)
         if arg != ref or _looks_like_path(ref):
@@ -328,7 +373,11 @@ class _Loader:
                                 line=int(m.group(1)) if m else None) from None
         self.unknown_keys(data, TOP_KEYS, None)
         question = self.need_str(data, "question", None)
-        topo_ref = self.need_str(data, "topology", None)
+        raw_topo = data.get("topology")
+        if isinstance(raw_topo, dict):
+            topo_ref = raw_topo
+        else:
+            topo_ref = self.need_str(data, "topology", None)
         source = data.get("source", "")
         steps = data.get("steps", list(DEFAULT_STEPS))
         if not isinstance(steps, list) or not steps:
@@ -395,12 +444,20 @@ class _Loader:
         if not expect and not findings:
             raise self.err("the scenario checks nothing: add an [expect] table", "expect", "")
 
+        if isinstance(topo_ref, dict):
+            arg = self.topology_files(topo_ref)
+            topo_ref = " + ".join(os.path.relpath(p, self.path.parent) for k in ("lspci", "dmesg")
+                                  for p in arg[k])
+            topo_ref += "".join(f" + {os.path.relpath(p, self.path.parent)} ({b})"
+                                for b, p in arg["resource"].items())
+        else:
+            arg = self.topology_arg(topo_ref)
         return Scenario(path=self.path, question=question, topology_ref=topo_ref, topology=topo,
                         steps=tuple(steps),
                         exporter=ExporterSpec(edrv, edev_name, bar, ranges, eopts),
                         importer=ImporterSpec(idrv, idev_name, dynamic, iopts),
                         expect=expect, findings=findings, source=str(source),
-                        topology_arg=self.topology_arg(topo_ref))
+                        topology_arg=arg)
 
 
 def load_scenario(path) -> Scenario:

@@ -354,6 +354,9 @@ class Verdict:
     detail: str = ""
     nr_allocs: int = 0
     alloc_sites: list = field(default_factory=list)
+    # facts the run needed that the topology's source does not show (hw.p2p), each taken
+    # against P2P unless the topology says otherwise
+    unknowns: list = field(default_factory=list)
 
     @property
     def target(self) -> str:
@@ -370,6 +373,7 @@ class Verdict:
                 {"kind": f.kind, "message": getattr(f, "message", ""), "site": getattr(f, "site", "")}
                 for f in self.findings],
             "trace": list(self.trace), "detail": self.detail, "nr_allocs": self.nr_allocs,
+            "unknowns": list(self.unknowns),
         }
 
 
