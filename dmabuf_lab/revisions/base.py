@@ -370,7 +370,8 @@ class Verdict:
         return {
             "revision": self.revision, "variant": self.variant, "outcome": self.outcome,
             "step": self.step, "findings": [
-                {"kind": f.kind, "message": getattr(f, "message", ""), "site": getattr(f, "site", "")}
+                {"kind": f.kind, "message": getattr(f, "message", ""), "site": getattr(f, "site", ""),
+                 "chain": list(getattr(f, "chain", ()))}
                 for f in self.findings],
             "trace": list(self.trace), "detail": self.detail, "nr_allocs": self.nr_allocs,
             "unknowns": list(self.unknowns),
