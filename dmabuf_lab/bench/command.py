@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from dmabuf_lab.errors import LabInputError
 from dmabuf_lab.kernels import backends
 from dmabuf_lab.kernels.containers import measure_containers
 
@@ -50,12 +51,50 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", nargs="+", default=["reference", "numba", "cuda"],
                    help="backends to time: reference numba cuda auto (default: all that can run here)")
     p.add_argument("--kernels", nargs="+", choices=sorted(CASES), help="only these kernels")
-    p.add_argument("--out", default="data/bench", help="directory for <machine>-<device>.json")
+    p.add_argument("--out", default="data/bench",
+                   help="directory for <machine>-<device>-<backends>.json (checked before anything runs)")
     p.add_argument("--machine", help="machine name for the file (default: the host name)")
     p.add_argument("--no-containers", action="store_true", help="skip the container-cost table")
     p.add_argument("--no-write", action="store_true", help="do not write the JSON file")
     p.add_argument("--port-subset", type=int, help="ranges given to the Python port (default 2000 quick, 20000 full)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0 .. 2**32-1)")
+
+
+class NothingMeasured(LabInputError):
+    """A bench run that would measure nothing: no backend or no size can run here."""
+
+
+def check_options(args) -> None:
+    """Reject bad numbers before anything is measured."""
+    if args.sizes is not None and any(n < 1 for n in args.sizes):
+        raise LabInputError(f"expected positive numbers of ranges, got {args.sizes}", field="--sizes")
+    if args.port_subset is not None and args.port_subset < 1:
+        raise LabInputError(f"expected a positive number of ranges for the Python port, got {args.port_subset}",
+                            field="--port-subset")
+    if not 0 <= args.seed < 2 ** 32:
+        raise LabInputError(f"expected a seed from 0 to 2**32-1, got {args.seed}", field="--seed")
+    for be in args.backend:
+        if be not in backends.BACKENDS and be not in ("auto", "all"):
+            raise LabInputError(f"unknown backend {be!r}; expected some of: "
+                                f"{', '.join(list(backends.BACKENDS) + ['auto', 'all'])}", field="--backend")
+
+
+def check_out_dir(out: str) -> str:
+    """Make sure results can be written to directory ``out`` (created if missing); return it.
+
+    Checked before the benchmark runs, so a bad --out never costs a run."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise LabInputError(f"{out} is not a directory; expected a directory for the results file",
+                            field="--out")
+    try:
+        os.makedirs(out, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".bench-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise LabInputError(f"cannot write to {out}: {exc.strerror}; expected a writable directory",
+                            field="--out") from None
+    return out
 
 
 # ------------------------------------------------------------------ helpers
@@ -199,9 +238,8 @@ def _to_device(d: dict):
 # ------------------------------------------------------------------ main
 def run_bench(args) -> dict:
     quick = args.quick
+    check_options(args)
     sizes = sorted(set(args.sizes or (QUICK_SIZES if quick else FULL_SIZES)))
-    if any(n < 1 for n in sizes):
-        raise SystemExit("dmabuf-lab bench: --sizes must be positive")
     want = list(dict.fromkeys(args.backend))
     if "all" in want:
         want = ["reference", "numba", "cuda"]
@@ -211,7 +249,7 @@ def run_bench(args) -> dict:
         if be == "auto":
             be = backends.resolve("auto")
         if be not in backends.BACKENDS:
-            raise SystemExit(f"dmabuf-lab bench: unknown backend {be!r}")
+            raise LabInputError(f"unknown backend {be!r}", field="--backend")
         if be == "cuda":
             ok, why = backends.gpu_usable()
             if not ok:
@@ -223,6 +261,10 @@ def run_bench(args) -> dict:
             continue
         if be not in run_backends:
             run_backends.append(be)
+    if not run_backends:
+        why = "; ".join(f"{x['backend']}: {x['reason']}" for x in skipped) or "none asked for"
+        raise NothingMeasured(f"no backend can run here ({why}); nothing measured, nothing written",
+                              field="--backend")
     kernels = args.kernels or list(CASES)
     copy_bytes = QUICK_COPY_BYTES if quick else FULL_COPY_BYTES
     if quick:
@@ -305,6 +347,11 @@ def run_bench(args) -> dict:
         roof = roofs.get(row.pop("_roof"))
         row["roofline_ratio"] = row["bandwidth_Bps"] / roof["copy_bandwidth_Bps"] if roof else None
 
+    if not results:
+        why = "; ".join(f"{x['kernel']} {x['backend']} at {x['ranges']}: {x['reason']}"
+                        for x in skipped[:3])
+        raise NothingMeasured(f"every kernel and size was skipped ({why}); nothing measured, nothing written",
+                              field="--sizes")
     containers = []
     if not args.no_containers:
         csizes = [1, 10, 100, 1000, 10_000] + ([] if quick else [100_000, 1_000_000])
@@ -316,6 +363,7 @@ def run_bench(args) -> dict:
         "schema": 1,
         "machine": machine,
         "device": device,
+        "backends": run_backends,
         "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "quick": quick,
         "command": "dmabuf-lab bench " + " ".join(sys.argv[2:] if len(sys.argv) > 2 else []),
@@ -438,13 +486,20 @@ def print_report(doc) -> None:
                   f"ns/frag  rdma {r['rdma_ns_per_fragment']:7.2f} ns/frag  footprint {r['footprint_bytes']:,}")
 
 
+def result_name(doc: dict) -> str:
+    """``<machine>-<device>-<backends>[-quick].json``: which machine, device and backends measured it."""
+    name = f"{doc['machine']}-{doc['device']}-{'-'.join(doc['backends'])}"
+    return name + ("-quick.json" if doc["quick"] else ".json")
+
+
 def main(args) -> int:
+    check_options(args)
+    if not args.no_write:
+        check_out_dir(args.out)
     doc = run_bench(args)
     path = None
     if not args.no_write:
-        path = os.path.join(args.out, f"{doc['machine']}-{doc['device']}.json")
-        if doc["quick"]:
-            path = path[:-5] + "-quick.json"
+        path = os.path.join(args.out, result_name(doc))
         _atomic_write(path, doc)
     if args.json:
         json.dump(doc, sys.stdout, indent=1)

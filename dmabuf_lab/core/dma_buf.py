@@ -47,6 +47,22 @@ def dma_buf_is_dynamic(dmabuf) -> bool:
     return dmabuf.ops.pin is not None
 
 
+def config_dmabuf_move_notify() -> bool:
+    """CONFIG_DMABUF_MOVE_NOTIFY for the run in progress.
+
+    A driver may record the run's kernel config in its session
+    (``session.shared["config_dmabuf_move_notify"]``, e.g. the 6.19 vfio
+    exporter from its ``dmabuf_move_notify`` option); otherwise the module's
+    value, the Kconfig default (off).
+    """
+    from dmabuf_lab.revisions.base import current_session
+
+    s = current_session()
+    if s is not None and "config_dmabuf_move_notify" in s.shared:
+        return bool(s.shared["config_dmabuf_move_notify"])
+    return CONFIG_DMABUF_MOVE_NOTIFY
+
+
 def dma_buf_pin_on_map(attach, move_notify_config: Optional[bool] = None) -> bool:
     """Whether map must pin: pinnable exporter and an importer without move_notify.
 
@@ -54,7 +70,9 @@ def dma_buf_pin_on_map(attach, move_notify_config: Optional[bool] = None) -> boo
     (None: the module's value); kernels after 609fc8766d68 ("dma-buf: Always
     build with DMABUF_MOVE_NOTIFY") behave as if it were True.
     """
-    config = CONFIG_DMABUF_MOVE_NOTIFY if move_notify_config is None else move_notify_config
+    if move_notify_config is None:
+        move_notify_config = config_dmabuf_move_notify()
+    config = move_notify_config
     return attach.dmabuf.ops.pin is not None and (
         not dma_buf_attachment_is_dynamic(attach) or not config)
 

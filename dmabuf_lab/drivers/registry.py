@@ -108,11 +108,14 @@ _UNCHECKED_RANGES = DriverOption(
     "unchecked_ranges", "hand the ranges to the kernel without the loader's zero-length and "
     "past-the-BAR checks", default="false")
 _MOVE_NOTIFY_GET_PFN = ("get-pfn",)
+_MOVE_NOTIFY_VFIO = ("mainline-6.19", "get-pfn")
 
 
 def _move_notify(revisions: tuple) -> DriverOption:
     return DriverOption("dmabuf_move_notify", "CONFIG_DMABUF_MOVE_NOTIFY for this run (get-pfn: "
                         "dma_buf_get_pfn_unlocked() refuses a pinnable buffer without it"
+                        + ("; mainline-6.19: without it every importer is pinned at map and vfio's "
+                           "pin fails" if "mainline-6.19" in revisions else "")
                         + ("; mapping-types-2026-02: xe lists SGT_P2P only with it" if
                            "mapping-types-2026-02" in revisions else "") + ")",
                         revisions=revisions, default="false (the lab's kernel config)")
@@ -142,7 +145,7 @@ _DEFERRED_UNMAP = DriverOption(
     "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.3 "
     "waits for it", revisions=_MAINLINES, default="false")
 _SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
-                      "mapping-types-2026-02", "mapping-types-2026-03")
+                      "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05")
 
 
 DRIVERS = {
@@ -155,7 +158,7 @@ DRIVERS = {
                        DriverOption("pal_only", "declare only [PAL] (Jason's \"vfio PAL-only\" step); "
                                     "SGT importers then need the conversion mode",
                                     revisions=("mapping-types-2025-10",), default="false"),
-                       _move_notify(_MOVE_NOTIFY_GET_PFN),
+                       _move_notify(_MOVE_NOTIFY_VFIO),
                        _UNCHECKED_RANGES)),
         DriverInfo("xe", "xe", (EXPORTER, IMPORTER), True,
                    "Intel xe: exports VRAM BOs; the PF imports its VFs' VRAM BAR slices",
@@ -171,9 +174,11 @@ DRIVERS = {
                        _UNCHECKED_RANGES),
                    importer_options=(
                        dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
-                                                                  "mapping-types-2026-02", "mapping-types-2026-03")),
+                                                                  "mapping-types-2026-02", "mapping-types-2026-03",
+                                                                   "mapping-types-2026-05")),
                        dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
-                                                                   "mapping-types-2026-02", "mapping-types-2026-03")),
+                                                                   "mapping-types-2026-02", "mapping-types-2026-03",
+                                                                   "mapping-types-2026-05")),
                        _DEFERRED_UNMAP,
                        DriverOption("offer", "the PF's offer list, in order, from \"bar-slice\" (PCI "
                                     "BAR slice of its LMEM BAR), \"vram\" (its own VRAM), "
@@ -188,6 +193,13 @@ DRIVERS = {
                        DriverOption("ic_map_unconditionally", "call dma_buf_iov_map() whatever allow_ic "
                                     "says and never fall back to the sg_table (probes the core's checks)",
                                     revisions=("rfc-v2",), default="false"))),
+        DriverInfo("nvgrace-egm", "nvgrace_egm", (EXPORTER,), True,
+                   "nvgrace-gpu Extended GPU Memory: exports slices of the EGM region, PAL only "
+                   "(on the 2026-02 mapping-type API; ankita-nv/linux, not mainline)",
+                   exporter_options=(
+                       DriverOption("egm_size", "size in bytes of the EGM region the slices lie in",
+                                    kind="int", revisions=("mapping-types-2026-02",), default="1 GiB"),
+                       _UNCHECKED_RANGES)),
         DriverInfo("system", "system_heap", (EXPORTER,), True,
                    "the system dma-heap: pages of system RAM",
                    exporter_options=(_move_notify(_MOVE_NOTIFY_GET_PFN), _UNCHECKED_RANGES)),
@@ -208,7 +220,7 @@ DRIVERS = {
                        DriverOption("wants", "what it lists, in its order of preference: \"dma-addr\" "
                                     "(generic dma_addr_t / SGT accepting P2P), \"phys\" (phys_addr_t / "
                                     "PAL); under the mapping types it then plays a converted importer",
-                                    kind="list", revisions=("offer-list", "mapping-types-2025-10",
+                                    kind="list", revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05",
                                                              "mapping-types-2026-02", "mapping-types-2026-03"),
                                     choices=("dma-addr", "phys"),
                                     default='["dma-addr"]; mapping types: unconverted'))),
@@ -223,9 +235,11 @@ DRIVERS = {
                    importer_options=(
                        DriverOption("link_to", "bdf of the GPU whose VRAM it reaches over the private "
                                     "link (it lists that VRAM's own type first)", kind="bdf",
-                                    revisions=("offer-list", "mapping-types-2025-10")),
-                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2")),
-                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2")),
+                                    revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05")),
+                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2",
+                                                                  "mapping-types-2026-05")),
+                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2",
+                                                                  "mapping-types-2026-05")),
                        _DEFERRED_UNMAP)),
     )
 }

@@ -157,6 +157,16 @@ def vfio_pci_dma_buf_release(dmabuf) -> None:
     kfree(priv)
 
 
+def vfio_pci_dma_buf_pin(attachment) -> int:
+    """61ceaf236115 ("vfio: Prevent from pinned DMABUF importers to attach to VFIO DMABUF",
+    6.19-rc8): a pin always fails, so an importer that must pin cannot use the buffer."""
+    return -EOPNOTSUPP
+
+
+def vfio_pci_dma_buf_unpin(attachment) -> None:
+    """Nothing to undo."""
+
+
 vfio_pci_dmabuf_ops = dma_buf_ops(
     attach=vfio_pci_dma_buf_attach,
     map_dma_buf=vfio_pci_dma_buf_map,
@@ -175,8 +185,26 @@ vfio_pci_dmabuf_ops_fixed = dma_buf_ops(
 )
 
 
+#: Linux 6.19 as released: the tables above plus the pin/unpin pair of 61ceaf236115.  With
+#: CONFIG_DMABUF_MOVE_NOTIFY off (its default) dma_buf_map_attachment() pins every
+#: importer of a pinnable exporter, so every map fails with -EOPNOTSUPP.
+vfio_pci_dmabuf_ops_pin = dma_buf_ops(
+    pin=vfio_pci_dma_buf_pin, unpin=vfio_pci_dma_buf_unpin,
+    attach=vfio_pci_dma_buf_attach, map_dma_buf=vfio_pci_dma_buf_map,
+    unmap_dma_buf=vfio_pci_dma_buf_unmap, release=vfio_pci_dma_buf_release,
+    name="vfio_pci_dmabuf_ops (6.19)")
+vfio_pci_dmabuf_ops_pin_fixed = dma_buf_ops(
+    pin=vfio_pci_dma_buf_pin, unpin=vfio_pci_dma_buf_unpin,
+    attach=vfio_pci_dma_buf_attach,
+    map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=False),
+    unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=False),
+    release=vfio_pci_dma_buf_release,
+    name="vfio_pci_dmabuf_ops (6.19, fixed helper)")
+
+
 def vfio_pci_dma_buf_iommufd_map(attachment, phys, *,
-                                 ops: tuple = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed)) -> int:
+                                 ops: tuple = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed,
+                                               vfio_pci_dmabuf_ops_pin, vfio_pci_dmabuf_ops_pin_fixed)) -> int:
     """The private vfio -> iommufd bridge: copy the single range into ``phys``.
 
     -EOPNOTSUPP when the buffer is not vfio's (its ops are none of ``ops``, the
@@ -336,7 +364,8 @@ def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_d
 
 
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
-                                  *, faithful: bool = True, fixed_helper: bool = False) -> int:
+                                  *, faithful: bool = True, fixed_helper: bool = False,
+                                  pin_ops: bool = False) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF: export BAR slices as a dma-buf; an fd or -errno.
 
     Checks, in the kernel's order: driver support (-EOPNOTSUPP), feature
@@ -347,15 +376,20 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     memory decoding is off.  As merged, a failing dma_buf_fd() puts the
     buffer (freeing ``priv``) and then frees ``priv`` again;
     ``faithful=False`` returns right after the put.  ``fixed_helper``
-    exports with :data:`vfio_pci_dmabuf_ops_fixed`.
+    exports with :data:`vfio_pci_dmabuf_ops_fixed`; ``pin_ops`` with the
+    released 6.19 table that has the always-failing pin of 61ceaf236115
+    (earlier revisions of the series, which later designs build on, had none).
     """
     ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf)
     if priv is None:
         return ret
 
-    exp_info = dma_buf_export_info(
-        ops=vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops,
-        size=priv.size, flags=get_dma_buf.open_flags, priv=priv, exp_name="vfio_pci")
+    if pin_ops:
+        ops = vfio_pci_dmabuf_ops_pin_fixed if fixed_helper else vfio_pci_dmabuf_ops_pin
+    else:
+        ops = vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops
+    exp_info = dma_buf_export_info(ops=ops, size=priv.size, flags=get_dma_buf.open_flags, priv=priv,
+                                   exp_name="vfio_pci")
     priv.dmabuf = dma_buf_export(exp_info)
     if IS_ERR(priv.dmabuf):
         ret = PTR_ERR(priv.dmabuf)

@@ -19,7 +19,7 @@ from dmabuf_lab.revisions.base import CANNOT_EXPRESS, CRASH, MAPPING_KINDS, MODE
 #: Outcome classes, in legend order, and what falls in each.
 CLASSES = {
     "sg_table": ("sgt", "sgt-p2p"),
-    "addresses (typed)": ("iov", "pal", "dma-addr", "phys", "pfn"),
+    "addresses (typed)": ("iov", "pal", "dma-addr", "phys", "pfn", "iommu-domain"),
     "private": ("private",),
     "errno": (),
     "cannot-express": (CANNOT_EXPRESS,),
@@ -78,7 +78,7 @@ NO_DRIVER = "no driver"
 #: Column heads for tables that must fit 72 columns; a legend always spells them out.
 SHORT_NAMES = {"get-pfn": "pfn", "offer-list": "offer", "rfc-v1": "v1", "rfc-v2": "v2",
                "mapping-types-2025-10": "mt25", "mapping-types-2026-02": "mt26",
-               "mapping-types-2026-03": "mt2603", "mapping-types-review": "mtrev"}
+               "mapping-types-2026-03": "mt2603", "mapping-types-2026-05": "mt2605"}
 
 
 def short_names(revs: Iterable[str]) -> dict:
@@ -99,6 +99,7 @@ def short_names(revs: Iterable[str]) -> dict:
             short = SHORT_NAMES.get(c, c)
         out[r] = short + (sep + variant if sep else "")
     return out
+
 
 def _letters(i: int) -> str:
     out = ""

@@ -29,7 +29,7 @@ REVISION_NAMES = {
     "mapping-types-2026-02": "mapping types RFC (2026-02-17)",
     "mainline-7.3": "mainline after 6.19: revoke series, vfio and mapping fixes (Linux 7.1-7.3)",
     "mapping-types-2026-03": "mapping types, rebased branch (2026-03)",
-    "mapping-types-review": "mapping-type review plan and alternatives (2026-04/05)",
+    "mapping-types-2026-05": "mapping-type review plan and alternatives (2026-04/05)",
 }
 # revision -> (lab module, notebook)
 MODULES = {
@@ -42,7 +42,7 @@ MODULES = {
     "mapping-types-2026-02": ("dmabuf_lab/revisions/mapping_types_2026_02.py", "07_mapping_types"),
     "mainline-7.3": ("dmabuf_lab/revisions/mainline_7_3.py", "01_mainline_sgt_and_p2p"),
     "mapping-types-2026-03": ("dmabuf_lab/revisions/mapping_types_2026_03.py", "07_mapping_types"),
-    "mapping-types-review": ("dmabuf_lab/revisions/mapping_types_review.py", "07_mapping_types"),
+    "mapping-types-2026-05": ("dmabuf_lab/revisions/mapping_types_2026_05.py", "07_mapping_types"),
 }
 
 

@@ -51,19 +51,49 @@ def _notebook_for(key: str) -> str | None:
     return None
 
 
-def resolve(build: Path, figure: str, fmt: str) -> Path:
-    """The file for ``figure`` in ``fmt``; FigureNotFound says how to make it."""
-    notebook, sep, name = figure.strip("/").partition("/")
-    if not sep or not notebook or not name:
+class FigureOutsideBuild(LabInputError):
+    """A figure name that would read a file outside the figures folder."""
+
+
+def _plain_parts(figure: str) -> tuple[str, str]:
+    """``<notebook>/<name>`` as two plain names; anything that could leave the folder is refused."""
+    parts = figure.strip("/").split("/")
+    if len(parts) != 2 or not all(parts):
+        if "//" in figure.strip("/") or len(parts) > 2:
+            raise FigureOutsideBuild(f"expected <notebook>/<name> (two plain names), got {figure!r}; "
+                                     "a figure name is never a path", field="FIGURE")
         raise FigureNotFound(f"expected <notebook>/<name>, got {figure!r}", field="FIGURE")
+    for part in parts:
+        if part in (".", "..") or "\\" in part or "\0" in part or part.startswith("~"):
+            raise FigureOutsideBuild(f"expected <notebook>/<name> (two plain names), got {figure!r}; "
+                                     "a figure name is never a path", field="FIGURE")
+    return parts[0], parts[1]
+
+
+def _inside(folder: Path, path: Path, figure: str) -> Path:
+    """``path`` itself when it resolves (links followed) inside ``folder``."""
+    real, root = path.resolve(), folder.resolve()
+    if real != root and root not in real.parents:
+        raise FigureOutsideBuild(f"{figure!r} resolves to {real}, outside {root}; export only reads "
+                                 "the figures the lab exported", field="FIGURE")
+    return path
+
+
+def resolve(build: Path, figure: str, fmt: str) -> Path:
+    """The file for ``figure`` in ``fmt``; FigureNotFound says how to make it.
+
+    The name is two plain names and the file it resolves to (links followed)
+    lies inside ``build/figures``; anything else is FigureOutsideBuild.
+    """
+    notebook, name = _plain_parts(figure)
     nb_dir = build / "figures" / notebook
     if not nb_dir.is_dir():
         full = _notebook_for(notebook)
         if full and (build / "figures" / full).is_dir():
             notebook, nb_dir = full, build / "figures" / full
     path = nb_dir / f"{name}.{FORMAT_FILES[fmt]}"
-    if path.exists():
-        return path
+    if path.exists() or path.is_symlink():
+        return _inside(build / "figures", path, figure)
     full = _notebook_for(notebook) or notebook
     known = [f for f in list_figures(build) if f.startswith(f"{full}/")]
     hint = f"; {full} has: {', '.join(known)}" if known else ""

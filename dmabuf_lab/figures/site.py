@@ -110,7 +110,7 @@ def build_site(build: Path, *, notebook_names: list[str] | None = None) -> SiteR
     _write_static(site / "_static")
     status = _status(build)
     figures = _figures(build)
-    executed = sorted((build / "notebooks").glob("*.ipynb"))
+    executed = sorted(p for p in (build / "notebooks").glob("*.ipynb") if not p.name.startswith("."))
     names = sorted(set(notebook_names or []) | {p.stem for p in executed})
     report = SiteReport(index=site / "index.html")
 

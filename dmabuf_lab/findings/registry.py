@@ -27,7 +27,7 @@ UPSTREAM = {"present": "still present in the newest source found",
 REPORTED = {"lab": "found only by the lab",
             "reviewer": "reported by a reviewer",
             "upstream-fix": "fixed upstream, found again by the lab"}
-COMPONENTS = ("dma-buf core", "vfio-pci", "xe", "iommufd", "kvm", "rdma")
+COMPONENTS = ("dma-buf core", "vfio-pci", "nvgrace-gpu", "xe", "iommufd", "kvm", "rdma")
 
 _REQUIRED = ("id", "title", "where", "component", "function", "file", "code", "kind", "what",
              "trigger", "observed", "variant", "upstream", "upstream_detail", "reported", "report",

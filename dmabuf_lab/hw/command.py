@@ -37,6 +37,9 @@ def add_arguments(parser) -> None:
                         help="one function's /sys/bus/pci/devices/BDF/resource file of the same machine "
                              "(with --from-lspci; repeatable)")
     parser.add_argument("--from-sysfs", metavar="DIR", help="build the topology from a sysfs snapshot")
+    parser.add_argument("--p2p", choices=("auto", "summary", "all"), default="auto",
+                        help="P2P section: every pair (all), counts per root port (summary), or "
+                             "every pair up to 64 and counts above that (auto, the default)")
 
 
 def _existing_file(path: str, option: str, what: str) -> Path:
@@ -90,6 +93,12 @@ def main(args) -> int:
         for name in PRESETS:
             out.write(f"{name:<{width}}  {PRESET_HELP.get(name, '')}\n")
         return 0
+    for given, fld in ((args.preset, "preset"), (args.from_lspci, "--from-lspci"),
+                       (getattr(args, "from_dmesg", None), "--from-dmesg"), (args.from_sysfs, "--from-sysfs")):
+        names = given if isinstance(given, list) else [given]
+        if any(n is not None and not n.strip() for n in names):
+            raise TopologyError("empty name; expected a preset name (see --list) or a capture path",
+                                field=fld)
     sources = [s for s in (args.preset, args.from_lspci, args.from_sysfs) if s]
     if len(sources) > 1:
         raise TopologyError("give one of PRESET, --from-lspci or --from-sysfs", field="preset")
@@ -112,7 +121,7 @@ def main(args) -> int:
             data = {t.name: _to_json(t) for t in topos}
         out.write(json.dumps(data, indent=2) + "\n")
         return 0
-    out.write("\n".join(t.render_tree() for t in topos))
+    out.write("\n".join(t.render_tree(p2p=args.p2p) for t in topos))
     return 0
 
 

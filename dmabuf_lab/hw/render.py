@@ -7,9 +7,9 @@ an email.  A short P2P summary follows the tree.
 """
 from __future__ import annotations
 
-from dmabuf_lab.hw.bridge import acs_text, pci_host_bridge_dev
-from dmabuf_lab.hw.p2p import PCI_ANY_ID, host_bridge_whitelist_unknown, p2p_verdict
-from dmabuf_lab.hw.pci import PCI_IOV_RESOURCES, PciDevice
+from dmabuf_lab.hw.bridge import acs_text, pci_find_host_bridge, pci_host_bridge_dev
+from dmabuf_lab.hw.p2p import PCI_ANY_ID, host_bridge_whitelist_unknown, p2p_verdict, pci_bridge_has_acs_redir
+from dmabuf_lab.hw.pci import PCI_IOV_RESOURCES, PciDevice, pci_upstream_bridge
 from dmabuf_lab.hw.topology import Topology, lmem_quota
 from dmabuf_lab.hw.units import human_size
 
@@ -105,10 +105,15 @@ def _children(topo: Topology, node) -> list[PciDevice]:
     return out
 
 
-def _p2p_pairs(topo: Topology) -> list[tuple[PciDevice, PciDevice]]:
-    ends = [d for d in topo.devices.values()
+def _p2p_ends(topo: Topology) -> list[PciDevice]:
+    """The functions the P2P section pairs up: endpoints (not VFs) that have BARs."""
+    return [d for d in topo.devices.values()
             if not d.is_bridge and not d.is_virtfn and d.pcie_type != "host_bridge" and d.bars]
-    pairs = [(a, b) for i, a in enumerate(ends) for b in ends[i + 1:]]
+
+
+def _sriov_pairs(topo: Topology, ends: list[PciDevice]) -> list[tuple[PciDevice, PciDevice]]:
+    """Per PF with VFs: VF0 -> PF and VF1 -> VF0."""
+    pairs = []
     for pf in ends:
         vfs = topo.vfs(pf) if pf.is_physfn else []
         if vfs:
@@ -118,8 +123,149 @@ def _p2p_pairs(topo: Topology) -> list[tuple[PciDevice, PciDevice]]:
     return pairs
 
 
-def render_tree(topo: Topology) -> str:
-    """The whole topology as text: header, RAM, each host bridge's tree, then P2P verdicts."""
+def _p2p_pairs(topo: Topology) -> list[tuple[PciDevice, PciDevice]]:
+    """Every pair of P2P ends, then the SR-IOV pairs of each PF (quadratic: on request only)."""
+    ends = _p2p_ends(topo)
+    pairs = [(a, b) for i, a in enumerate(ends) for b in ends[i + 1:]]
+    return pairs + _sriov_pairs(topo, ends)
+
+
+#: Up to this many pairs the P2P section lists each one; above it, a summary.
+P2P_LIST_LIMIT = 64
+
+
+def _chain(dev: PciDevice) -> list[PciDevice]:
+    out = []
+    while dev is not None:
+        out.append(dev)
+        dev = pci_upstream_bridge(dev)
+    return out
+
+
+def _top_label(dev: PciDevice) -> str:
+    kind = KIND_TEXT.get(dev.pcie_type, dev.pcie_type) or "function"
+    return f"{kind} {dev.bdf}"
+
+
+class _Tally:
+    """Pairs counted per verdict text (map type and distance, or what it depends on), with an example."""
+
+    def __init__(self):
+        self.counts: dict[str, list] = {}
+
+    def add(self, verdict: str, count: int, example) -> None:
+        if count <= 0:
+            return
+        slot = self.counts.setdefault(verdict, [0, example])
+        slot[0] += count
+
+    @property
+    def total(self) -> int:
+        return sum(c for c, _ in self.counts.values())
+
+    def lines(self, indent: str) -> list[str]:
+        out = []
+        for text, (count, (a, b)) in sorted(self.counts.items()):
+            out.append(f"{indent}{text}: {count} pair{'s' * (count != 1)}, "
+                       f"e.g. {a.bdf} -> {b.bdf}")
+        return out
+
+
+def p2p_summary(topo: Topology) -> list[str]:
+    """The P2P section grouped per root port (or switch) and across them, counting every pair.
+
+    ``calc_map_type_and_dist()`` depends only on the two upstream chains and
+    on whether each end redirects through ACS itself, so ends with the same
+    parent and the same ACS redirect share every verdict: one representative
+    pair per class pair gives the verdict for all pairs of those classes.
+    Ends below different root-bus functions share no bridge; their pairs go
+    through the host bridge(s), and their verdict depends only on the two
+    host bridges and the two depths, so they are counted per (host bridge,
+    depth) bucket.  The work grows with the number of classes under each
+    root port and of buckets, not with the square of the number of ends.
+    """
+    ends = _p2p_ends(topo)
+    npairs = len(ends) * (len(ends) - 1) // 2
+    cache: dict[tuple, str] = {}
+
+    def verdict(a: PciDevice, b: PciDevice, key) -> str:
+        if key not in cache:
+            cache[key] = p2p_verdict(a, b).text()
+        return cache[key]
+
+    # ends per top (root-bus function above them), each top split into classes
+    tops: dict[int, tuple[PciDevice, dict]] = {}
+    depth: dict[int, int] = {}
+    for d in ends:
+        chain = _chain(d)
+        top = chain[-1]
+        depth[id(d)] = len(chain)
+        cls = (id(chain[1]) if len(chain) > 1 else ("hb", id(pci_find_host_bridge(d))),
+               pci_bridge_has_acs_redir(d))
+        tops.setdefault(id(top), (top, {}))[1].setdefault(cls, []).append(d)
+
+    lines = [f"P2P (provider -> client: map type, distance): {npairs} pairs of {len(ends)} endpoints, "
+             "counted per root port and across them; `--p2p all` lists every pair"]
+    for top, classes in tops.values():
+        tally = _Tally()
+        groups = list(classes.items())
+        for i, (ka, ma) in enumerate(groups):
+            if len(ma) > 1:
+                tally.add(verdict(ma[0], ma[1], (ka, ka)), len(ma) * (len(ma) - 1) // 2, (ma[0], ma[1]))
+            for kb, mb in groups[i + 1:]:
+                tally.add(verdict(ma[0], mb[0], (ka, kb)), len(ma) * len(mb), (ma[0], mb[0]))
+        if tally.total:
+            n = sum(len(m) for m in classes.values())
+            lines.append(f"  below {_top_label(top)} ({n} endpoints, {tally.total} pairs):")
+            lines.extend(tally.lines("    "))
+
+    # across tops: bucket (host bridge, depth) -> per top counts and two examples from different tops
+    buckets: dict[tuple, dict] = {}
+    for top, classes in tops.values():
+        for members in classes.values():
+            for d in members:
+                key = (id(pci_find_host_bridge(d)), depth[id(d)])
+                b = buckets.setdefault(key, {"per_top": {}, "examples": {}})
+                b["per_top"][id(top)] = b["per_top"].get(id(top), 0) + 1
+                if len(b["examples"]) < 2 and id(top) not in b["examples"]:
+                    b["examples"][id(top)] = d
+    across = _Tally()
+    keys = list(buckets)
+    for i, kx in enumerate(keys):
+        for ky in keys[i:]:
+            bx, by = buckets[kx], buckets[ky]
+            tx, ty = bx["per_top"], by["per_top"]
+            hx, hy = sum(tx.values()), sum(ty.values())
+            same_top = sum(c * ty.get(t, 0) for t, c in tx.items())
+            count = (hx * hx - same_top) // 2 if kx == ky else hx * hy - same_top
+            if count <= 0:
+                continue
+            pair = next(((a, b) for ta, a in bx["examples"].items()
+                         for tb, b in by["examples"].items() if ta != tb), None)
+            if pair is None:   # the only examples share a top: find one in another top
+                continue
+            across.add(verdict(pair[0], pair[1], ("across", kx, ky)), count, pair)
+    if across.total:
+        lines.append(f"  between different root ports / host bridges ({across.total} pairs):")
+        lines.extend(across.lines("    "))
+    sriov = _Tally()
+    for a, b in _sriov_pairs(topo, ends):
+        sriov.add(p2p_verdict(a, b).text(), 1, (a, b))
+    if sriov.total:
+        lines.append(f"  SR-IOV, VF0 -> PF and VF1 -> VF0 of each PF ({sriov.total} pairs):")
+        lines.extend(sriov.lines("    "))
+    return lines
+
+
+def render_tree(topo: Topology, p2p: str = "auto") -> str:
+    """The whole topology as text: header, RAM, each host bridge's tree, then P2P verdicts.
+
+    ``p2p``: "all" lists every pair, "summary" counts them per root port and
+    across (see :func:`p2p_summary`), "auto" lists up to ``P2P_LIST_LIMIT``
+    pairs and summarises above that.
+    """
+    if p2p not in ("auto", "all", "summary"):
+        raise ValueError(f"p2p must be auto, all or summary, not {p2p!r}")
     lines = [f"{topo.name}: {topo.description}" if topo.description else topo.name or "(topology)"]
     if topo.ram is not None:
         ranges = ", ".join(f"{s:#x}-{s + n - 1:#x}" for s, n in topo.ram.ranges)
@@ -153,8 +299,12 @@ def render_tree(topo: Topology) -> str:
                     lines.append(cont + ("|     " if has_kids else "      ") + d)
                 rec(k, cont)
         rec(hb, "")
+    in_group: dict[int, list[str]] = {}
+    for d in topo.devices.values():
+        if d.iommu_group is not None:
+            in_group.setdefault(d.iommu_group, []).append(d.bdf)
     for dom_group, dom in sorted(topo.iommu_domains.items()):
-        members = ", ".join(d.bdf for d in topo.iommu_group_devices(dom_group)) or "-"
+        members = ", ".join(in_group.get(dom_group, ())) or "-"
         lines.append(f"IOMMU group {dom_group}: {dom.type} domain {dom.name!r}, pgsize_bitmap "
                      f"{dom.pgsize_bitmap:#x}, {len(dom.mappings)} mappings; devices {members}")
     for g in topo.guests:
@@ -164,9 +314,14 @@ def render_tree(topo: Topology) -> str:
             what = "RAM" if s.kind == "ram" else f"{s.device} BAR{s.bar}"
             lines.append(f"  GPA {s.gpa:#014x}-{s.gpa + s.size - 1:#014x} -> HPA {s.hpa:#x}  "
                          f"{human_size(s.size)}  {what}")
-    pairs = _p2p_pairs(topo)
-    if pairs:
-        lines.append("P2P (provider -> client: map type, distance):")
-        for a, b in pairs:
-            lines.append(f"  {a.bdf} -> {b.bdf}: {p2p_verdict(a, b).text()}")
+    ends = _p2p_ends(topo)
+    listed = len(ends) * (len(ends) - 1) // 2 + len(_sriov_pairs(topo, ends))
+    if p2p == "all" or (p2p == "auto" and listed <= P2P_LIST_LIMIT):
+        pairs = _p2p_pairs(topo)
+        if pairs:
+            lines.append("P2P (provider -> client: map type, distance):")
+            for a, b in pairs:
+                lines.append(f"  {a.bdf} -> {b.bdf}: {p2p_verdict(a, b).text()}")
+    elif listed:
+        lines.extend(p2p_summary(topo))
     return "\n".join(lines) + "\n"

@@ -49,6 +49,7 @@ class Topology:
         self.notes: list[str] = []
         self.guests: list = []          # KVM guests (hw.guest.KvmGuest) running on the host
         self._duplicates: list[str] = []
+        self._vf_index: tuple[int, dict] | None = None   # (device count, VFs by id(PF))
 
     # -- building ----------------------------------------------------------------------
     def add_host_bridge(self, hb: HostBridge) -> HostBridge:
@@ -118,7 +119,15 @@ class Topology:
 
     def vfs(self, pf: PciDevice) -> list[PciDevice]:
         """The PF's VFs in VF-index order."""
-        return sorted((d for d in self.devices.values() if d.physfn is pf), key=lambda d: d.vf_index)
+        index = self._vf_index
+        if index is None or index[0] != len(self.devices):
+            by_pf: dict[int, list[PciDevice]] = {}
+            for d in self.devices.values():
+                if d.physfn is not None:
+                    by_pf.setdefault(id(d.physfn), []).append(d)
+            index = self._vf_index = (len(self.devices), by_pf)
+        return sorted((d for d in index[1].get(id(pf), ()) if d.physfn is pf
+                       and self.devices.get(d.bdf) is d), key=lambda d: d.vf_index)
 
     def walk(self):
         """Yield ``(depth, device)`` in tree order; a PF's VFs follow it at the same depth."""
@@ -136,10 +145,10 @@ class Topology:
     def __iter__(self):
         return (d for _, d in self.walk())
 
-    def render_tree(self) -> str:
-        """Readable tree of the machine (see ``hw.render``)."""
+    def render_tree(self, p2p: str = "auto") -> str:
+        """Readable tree of the machine (see ``hw.render``); ``p2p``: auto, all or summary."""
         from dmabuf_lab.hw.render import render_tree
-        return render_tree(self)
+        return render_tree(self, p2p=p2p)
 
     def to_json(self) -> list[dict]:
         """Device list as plain data (see ``hw.json_export``)."""

@@ -51,7 +51,7 @@ def _fmt_findings(kinds) -> str:
 TABLE_WIDTH = 100
 
 #: Short forms used only by the default (narrow) table; a legend names them.
-SHORT_REVISIONS = {"mapping-types-2025-10": "mt-2025-10", "mapping-types-2026-02": "mt-2026-02", "mapping-types-2026-03": "mt-2026-03",
+SHORT_REVISIONS = {"mapping-types-2025-10": "mt-2025-10", "mapping-types-2026-02": "mt-2026-02", "mapping-types-2026-03": "mt-2026-03", "mapping-types-2026-05": "mt-2026-05",
                    "mainline-6.19": "ml-6.19", "mainline-7.3": "ml-7.3"}
 SHORT_FINDINGS = {"use-after-free": "uaf", "use-after-revoke": "after-revoke", "double-free": "dbl-free",
                   "mistranslation": "mistrans", "overstated-segment": "overstated",
@@ -194,6 +194,15 @@ def _check_revision_arg(rev: str | None) -> None:
                                 field="--revision")
 
 
+def raise_nothing_checked(args) -> None:
+    """No scenario names the selected revision: say so instead of "all 0 checks agree"."""
+    from dmabuf_lab.errors import LabInputError
+
+    count = len(find_scenarios(args.paths))
+    raise LabInputError(f"nothing checked: none of the {count} scenario(s) names revision {args.revision!r} "
+                        "under [expect] or [findings]", field="--revision" if args.revision else "PATH")
+
+
 def run_checks(paths, revision=None):
     """Load every scenario and check it; returns the list of Checks."""
     checks = []
@@ -230,6 +239,8 @@ def main(args) -> int:
     if args.faults:
         return _main_faults(args)
     checks = run_checks(args.paths, args.revision)
+    if not checks:
+        raise_nothing_checked(args)
     bad = [c for c in checks if not c.ok]
     if args.json:
         json.dump({"checks": [c.as_dict() for c in checks], "mismatches": len(bad)}, sys.stdout, indent=1)
@@ -277,6 +288,8 @@ def _main_faults(args) -> int:
     rows = []
     for path in find_scenarios(args.paths):
         rows.extend(fault_sweep_scenario(load_scenario(path), args.revision))
+    if not rows:
+        raise_nothing_checked(args)
     per_rev: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
         per_rev[r.target][r.result] += 1

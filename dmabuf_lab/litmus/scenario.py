@@ -52,6 +52,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -367,6 +368,10 @@ class _Loader:
     def load(self) -> Scenario:
         try:
             data = tomllib.loads(self.text)
+        except RecursionError:
+            raise ScenarioError("tables or arrays nested too deeply to read; expected a flat scenario "
+                                "(question, topology, [exporter], [importer], [expect])",
+                                file=str(self.path)) from None
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"line (\d+)", str(exc))
             raise ScenarioError(f"not valid TOML: {exc}", file=str(self.path),
@@ -460,15 +465,36 @@ class _Loader:
                         topology_arg=arg)
 
 
+#: A scenario is a few dozen lines; anything bigger is not one.
+MAX_SCENARIO_BYTES = 1 << 20
+
+
+def read_scenario_bytes(path: Path) -> bytes:
+    """The bytes of a regular scenario file, never more than MAX_SCENARIO_BYTES.
+
+    A device or FIFO (``/dev/zero``, a pipe) is refused before it is opened,
+    so reading never blocks and never grows without bound."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ScenarioError("not a regular file; expected a TOML scenario file", file=str(path))
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SCENARIO_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario: {exc.strerror}", file=str(path)) from None
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(f"larger than {MAX_SCENARIO_BYTES >> 20} MiB; expected a TOML scenario file "
+                            "of a few dozen lines", file=str(path))
+    return data
+
+
 def load_scenario(path) -> Scenario:
     """Load and validate one scenario file (raises :class:`ScenarioError`)."""
     path = Path(path)
+    raw = read_scenario_bytes(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"cannot read scenario: {exc.strerror}", file=str(path)) from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        line = raw[:exc.start].count(b"\n") + 1
         raise ScenarioError(f"not UTF-8 text (byte {exc.start}); expected a TOML scenario file",
                             file=str(path), line=line) from None
     return _Loader(path, text).load()
@@ -484,6 +510,9 @@ def find_scenarios(paths=None) -> list[Path]:
     if not paths:
         paths = [default_litmus_dir()]
     out: list[Path] = []
+    for given in paths:
+        if not str(given).strip():
+            raise ScenarioError("empty path; expected a scenario file or a directory of them", field="PATH")
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(p.glob("*.toml"))

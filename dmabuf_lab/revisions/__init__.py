@@ -53,6 +53,7 @@ REVISIONS = {
     "mapping-types-2025-10": "mapping_types_2025_10",    # 2025-10-30, Jason Gunthorpe's design
     "mapping-types-2026-02": "mapping_types_2026_02",    # 2026-02-17, "[PATCH RFC 00/26]"
     "mapping-types-2026-03": "mapping_types_2026_03",    # 2026-03-01, the rebased branch
+    "mapping-types-2026-05": "mapping_types_2026_05",    # 2026-04/05, the review plan
     "mainline-7.3": "mainline_7_3",                      # Linux 7.3 (2026-09 fixes)
 }
 

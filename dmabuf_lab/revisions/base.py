@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 #: What an importer ends up holding after a successful attach (+ map).
-MAPPING_KINDS = ("sgt", "sgt-p2p", "iov", "pal", "dma-addr", "private", "pfn", "phys")
+MAPPING_KINDS = ("sgt", "sgt-p2p", "iov", "pal", "dma-addr", "private", "pfn", "phys", "iommu-domain")
 
 #: Verdicts that are neither a mapping kind nor an errno.
 CRASH = "crash"                    # the modelled kernel oopsed (NULL dereference, BUG_ON)

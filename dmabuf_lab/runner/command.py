@@ -9,9 +9,12 @@ notebook executed so far.  The exit status is non-zero when anything failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -119,7 +122,6 @@ def _run_litmus(echo) -> bool:
 
 def main(args: argparse.Namespace) -> int:
     from dmabuf_lab.runner.notebook_source import discover, select
-    from dmabuf_lab.runner.run_notebooks import run_notebooks
 
     def echo(line: str) -> None:
         print(line, flush=True)
@@ -145,8 +147,46 @@ def main(args: argparse.Namespace) -> int:
     if args.cell_timeout is not None and args.cell_timeout <= 0:
         raise LabInputError(f"expected a positive number of seconds, got {args.cell_timeout}",
                             field="--cell-timeout")
-    start = time.monotonic()
+    from dmabuf_lab.runner import build_dir
 
+    with build_dir.build_lock(build), _terminate_as_interrupt():
+        build_dir.recover(build)
+        try:
+            return _run_locked(args, echo, build, nb_dir, available, chosen, params)
+        except KeyboardInterrupt:
+            for staging in build.glob(f".staging-{os.getpid()}"):
+                build_dir.discard(staging)
+            echo(f"interrupted: no further notebook started, the running ones were stopped; "
+                 f"{build} is as the last complete run left it")
+            return 130
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM and SIGHUP stop a run the way Ctrl-C does (the notebooks run in sessions of
+    their own, so only the runner can stop them)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    saved = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            saved[sig] = signal.signal(sig, interrupt)
+        except ValueError:      # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _run_locked(args, echo, build: Path, nb_dir: Path, available, chosen, params) -> int:
+    """The run itself, with the build folder locked: checks, notebooks into staging, site, publish."""
+    from dmabuf_lab.runner import build_dir
+    from dmabuf_lab.runner.run_notebooks import run_notebooks
+
+    start = time.monotonic()
     checks_ok = True
     if not args.notebooks and not args.no_checks:
         checks_ok = _print_topologies(echo) & _run_litmus(echo)
@@ -154,16 +194,27 @@ def main(args: argparse.Namespace) -> int:
     if not chosen:
         echo(f"no notebooks found in {nb_dir}")
         return 0 if checks_ok else 1
-    results = run_notebooks(chosen, build=build, parameters=params, small=args.small, jobs=args.jobs,
-                            scheduler=args.scheduler, cell_timeout=args.cell_timeout, echo=echo)
+    full = {nb.name for nb in chosen} == {nb.name for nb in available}
+    staging = build_dir.stage(build, rerun=[nb.name for nb in chosen], full=full)
+    try:
+        results = run_notebooks(chosen, build=staging, parameters=params, small=args.small, jobs=args.jobs,
+                                scheduler=args.scheduler, cell_timeout=args.cell_timeout, echo=echo,
+                                state_dir=build / ".state", publish_to=build)
+    except BaseException:
+        build_dir.discard(staging)
+        raise
+    build_dir.drop_temporaries(staging)
     failed = [r for r in results if not r.ok]
+    for r in results:   # point at where the log will be once published
+        if r.log:
+            r.log = str(build / Path(r.log).relative_to(staging))
 
     site_ok = True
     if not args.no_site:
         from dmabuf_lab.figures.site import build_site
         try:
-            report = build_site(build, notebook_names=[nb.name for nb in available])
-            echo(f"site: {report.index} ({len(report.pages)} notebooks, {report.charts} charts)")
+            report = build_site(staging, notebook_names=[nb.name for nb in available])
+            echo(f"site: {build / report.index.relative_to(staging)} ({len(report.pages)} notebooks, {report.charts} charts)")
             for name, count in report.offline_problems.items():
                 echo(f"site: {name} has {count} output(s) that need the network; "
                      "display charts through dmabuf_lab.figures")
@@ -171,6 +222,7 @@ def main(args: argparse.Namespace) -> int:
         except Exception as exc:
             echo(f"site: could not build: {type(exc).__name__}: {exc}")
             site_ok = False
+    build_dir.publish(staging, build)
 
     figures = sorted((build / "figures").glob("*/*.txt"))
     elapsed = time.monotonic() - start

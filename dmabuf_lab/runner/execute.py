@@ -119,7 +119,7 @@ def run_job(job: dict) -> NotebookResult:
     finally:
         result.seconds = round(time.monotonic() - start, 2)
         if tmp.exists():
-            _make_reproducible(tmp, output)
+            _make_reproducible(tmp, Path(job.get("recorded_output") or output))
             os.replace(tmp, output)
     return result
 

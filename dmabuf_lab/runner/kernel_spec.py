@@ -3,8 +3,9 @@
 A fresh virtual environment may have no usable ``python3`` kernel, or one
 that resolves ``python`` on PATH to another interpreter.  The runner writes
 its own spec under ``build/.jupyter`` and points ``JUPYTER_PATH`` at it, so
-notebooks always execute with ``sys.executable`` and nothing outside
-``build/`` is touched.
+notebooks always execute with ``sys.executable``; the kernels' IPython and
+Jupyter folders are set under ``build/.state`` (see ``run_notebooks``), so
+nothing outside ``build/`` is touched.  Kernels talk over loopback TCP.
 """
 from __future__ import annotations
 

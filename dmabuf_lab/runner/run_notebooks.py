@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -32,7 +34,8 @@ def default_jobs(count: int) -> int:
 
 
 def _child_env(src: NotebookSource, build: Path, jupyter_path: Path, small: bool,
-               scheduler: str | None, parameters: dict | None = None) -> dict:
+               scheduler: str | None, state_dir: Path | None = None,
+               parameters: dict | None = None) -> dict:
     from dmabuf_lab.figures.provenance import PARAMS_ENV, params_to_env
     from dmabuf_lab.provenance import COMMIT_ENV, lab_commit
 
@@ -45,6 +48,19 @@ def _child_env(src: NotebookSource, build: Path, jupyter_path: Path, small: bool
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(jupyter_path), env.get("JUPYTER_PATH", "")) if p)
     env[BUILD_ENV] = str(build)
     env[NOTEBOOK_ENV] = src.name
+    # everything the kernel and its libraries would keep in the home folder stays under the
+    # build folder (shared by every run, outside the staged parts)
+    home = Path(state_dir) if state_dir is not None else build / ".state"
+    for sub in ("ipython", "jupyter-config", "jupyter-data", "jupyter-runtime", "matplotlib", "numba-cache",
+                "xdg-cache"):
+        (home / sub).mkdir(parents=True, exist_ok=True)   # IPython falls back to /tmp when it is missing
+    env["IPYTHONDIR"] = str(home / "ipython")
+    env["JUPYTER_CONFIG_DIR"] = str(home / "jupyter-config")
+    env["JUPYTER_DATA_DIR"] = str(home / "jupyter-data")
+    env["JUPYTER_RUNTIME_DIR"] = str(home / "jupyter-runtime")
+    env["MPLCONFIGDIR"] = str(home / "matplotlib")
+    env["NUMBA_CACHE_DIR"] = str(home / "numba-cache")
+    env["XDG_CACHE_HOME"] = str(home / "xdg-cache")
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     env.setdefault("PYTHONHASHSEED", "0")
     if small:
@@ -56,9 +72,60 @@ def _child_env(src: NotebookSource, build: Path, jupyter_path: Path, small: bool
     return env
 
 
+class _Children:
+    """The notebook processes running now, so an interrupt can stop them (and their kernels)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.procs: set[subprocess.Popen] = set()
+        self.stopping = threading.Event()
+
+    def start(self, argv, **kwargs) -> subprocess.Popen | None:
+        with self.lock:
+            if self.stopping.is_set():
+                return None
+            # a session of its own: the kernel (a grandchild) goes with it on stop
+            proc = subprocess.Popen(argv, start_new_session=True, **kwargs)
+            self.procs.add(proc)
+            return proc
+
+    def done(self, proc: subprocess.Popen) -> None:
+        with self.lock:
+            self.procs.discard(proc)
+
+    def stop_all(self, grace: float = 5.0) -> None:
+        """No more starts; SIGTERM every running notebook's process group, SIGKILL after ``grace``."""
+        with self.lock:
+            self.stopping.set()
+            procs = list(self.procs)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for proc in procs:
+                _signal_group(proc, sig)
+            deadline = time.monotonic() + grace
+            for proc in procs:
+                try:
+                    proc.wait(max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
+            procs = [p for p in procs if p.poll() is None]
+            if not procs:
+                break
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: dict, small: bool,
              scheduler: str | None, cell_timeout: int | None, timeout: int | None,
-             started: dict | None = None) -> NotebookResult:
+             started: dict | None = None, children: _Children | None = None,
+             state_dir: Path | None = None, publish_to: Path | None = None) -> NotebookResult:
+    children = children or _Children()
+    if children.stopping.is_set():
+        return NotebookResult(src.name, "failed", error="not started: the run was interrupted")
     if started is not None:
         started[src.name] = time.monotonic()
     work = build / ".runner"
@@ -70,6 +137,7 @@ def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: d
     job = {
         "name": src.name, "path": str(src.path.resolve()),
         "output": str(build / "notebooks" / f"{src.name}.ipynb"),
+        "recorded_output": str((publish_to or build) / "notebooks" / f"{src.name}.ipynb"),
         "result": str(result_file), "parameters": parameters, "kernel_name": KERNEL_NAME,
         "cwd": str(src.path.resolve().parent), "cell_timeout": cell_timeout,
     }
@@ -78,17 +146,27 @@ def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: d
     log_tmp = log_file.with_name(f".{log_file.name}.tmp")
     try:
         with open(log_tmp, "wb") as log:
+            proc = children.start([sys.executable, "-m", "dmabuf_lab.runner.execute", str(job_file)],
+                                  env=_child_env(src, build, jupyter_path, small, scheduler, state_dir,
+                                                 parameters),
+                                  stdout=log, stderr=subprocess.STDOUT, cwd=str(lab_root()))
+            if proc is None:
+                return NotebookResult(src.name, "failed", error="not started: the run was interrupted")
             try:
-                proc = subprocess.run([sys.executable, "-m", "dmabuf_lab.runner.execute", str(job_file)],
-                                      env=_child_env(src, build, jupyter_path, small, scheduler, parameters),
-                                      stdout=log, stderr=subprocess.STDOUT, timeout=timeout,
-                                      cwd=str(lab_root()))
-                code = proc.returncode
+                code = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait()
                 return NotebookResult(src.name, "failed", round(time.monotonic() - start, 2),
                                       error=f"timed out after {timeout} s", log=str(log_file))
+            finally:
+                children.done(proc)
+            if children.stopping.is_set():
+                return NotebookResult(src.name, "failed", round(time.monotonic() - start, 2),
+                                      error="stopped: the run was interrupted", log=str(log_file))
     finally:
-        os.replace(log_tmp, log_file)  # a reader never sees half a log from an earlier run
+        if log_tmp.exists():
+            os.replace(log_tmp, log_file)  # a reader never sees half a log from an earlier run
     if result_file.exists():
         result = NotebookResult.from_json(json.loads(result_file.read_text(encoding="utf-8")))
     else:
@@ -115,9 +193,18 @@ def _record_status(build: Path, results: list[NotebookResult]) -> None:
 def run_notebooks(sources: list[NotebookSource], *, build: Path, parameters: dict | None = None,
                   small: bool = False, jobs: int | None = None, scheduler: str | None = None,
                   cell_timeout: int | None = None, timeout: int | None = 3600,
-                  echo: Callable[[str], None] = print, note_every: float = 60.0) -> list[NotebookResult]:
-    """Execute ``sources`` into ``build/notebooks``; return one result per notebook, in order."""
+                  echo: Callable[[str], None] = print, note_every: float = 60.0,
+                  state_dir: Path | None = None, publish_to: Path | None = None) -> list[NotebookResult]:
+    """Execute ``sources`` into ``build/notebooks``; return one result per notebook, in order.
+
+    ``state_dir`` holds what the kernels would otherwise keep under the home
+    folder (IPython's profile, Jupyter's runtime files, caches); default
+    ``build/.state``.  ``publish_to``: the folder ``build`` will be moved to
+    (notebooks record that path, not the staging one).  On KeyboardInterrupt no further notebook starts, the
+    running ones are stopped with their kernels, and the interrupt is raised.
+    """
     build = Path(build).resolve()
+    children = _Children()
     params = dict(parameters or {})
     if small:
         params["small"] = True
@@ -125,14 +212,16 @@ def run_notebooks(sources: list[NotebookSource], *, build: Path, parameters: dic
     jobs = jobs or default_jobs(len(sources))
     total = len(sources)
     width = max((len(s.name) for s in sources), default=0)
-    echo(f"running {total} notebook{'s' * (total != 1)} ({jobs} at a time) into {build}")
+    where = f"{publish_to} (staged in {build.name})" if publish_to is not None else str(build)
+    echo(f"running {total} notebook{'s' * (total != 1)} ({jobs} at a time) into {where}")
     results: dict[str, NotebookResult] = {}
     started: dict = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         pending = {}
         for src in sources:
             fut = pool.submit(_run_one, src, build, jupyter_path, params, small, scheduler,
-                              cell_timeout, timeout, started)
+                              cell_timeout, timeout, started, children, state_dir, publish_to)
             pending[fut] = src
         last_note = time.monotonic()
         while pending:
@@ -156,6 +245,13 @@ def run_notebooks(sources: list[NotebookSource], *, build: Path, parameters: dic
                                     for s in pending.values() if s.name in started)
                 if running:
                     echo(f"      still running: {running}")
+    except BaseException:
+        # Ctrl-C (or any failure of the runner itself): start nothing more, stop what runs
+        pool.shutdown(wait=False, cancel_futures=True)
+        children.stop_all()
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
     ordered = [results[s.name] for s in sources]
     _record_status(build, ordered)
     return ordered

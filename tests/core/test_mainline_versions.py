@@ -162,3 +162,33 @@ def test_73_revoke_with_a_mapping_never_unmapped_would_sleep_forever():
         dma_buf_detach(buf, a)
         dma_buf_put(buf)
         close_fd(fd)
+
+
+# --- 6.19 as released: vfio's pin (61ceaf236115) against CONFIG_DMABUF_MOVE_NOTIFY ---------
+
+def _map_619_with_pin(config):
+    core619 = CORE["6.19"]
+    vdev, nic = setup()
+    with Kernel() as k:
+        fd = v619.vfio_pci_core_feature_dma_buf(vdev, v619.VFIO_DEVICE_FEATURE_GET, feature([(0, 2 * MiB)]),
+                                                pin_ops=True, fixed_helper=True)
+        buf = dma_buf_get(fd)
+        a = core619.dma_buf_dynamic_attach(buf, nic, dma_buf_attach_ops(allow_peer2peer=True,
+                                                                         move_notify=print), None)
+        dma_resv_lock(buf.resv)
+        sgt = core619.dma_buf_map_attachment(a, 0, move_notify_config=config)
+        if not IS_ERR(sgt):
+            core619.dma_buf_unmap_attachment(a, sgt, 0, move_notify_config=config)
+        dma_resv_unlock(buf.resv)
+        core619.dma_buf_detach(buf, a)
+        dma_buf_put(buf)
+        close_fd(fd)
+    return sgt, k
+
+
+def test_619_default_config_pins_every_importer_and_vfio_refuses():
+    from dmabuf_lab.kmodel import PTR_ERR
+    sgt, k = _map_619_with_pin(False)
+    assert IS_ERR(sgt) and PTR_ERR(sgt) == -95          # -EOPNOTSUPP from vfio_pci_dma_buf_pin()
+    sgt, k = _map_619_with_pin(True)
+    assert not IS_ERR(sgt) and k.findings == []

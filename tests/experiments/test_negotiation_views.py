@@ -26,6 +26,8 @@ def test_short_names_are_readable_and_keep_variants():
                         "rfc-v1:fixed", "new-thing"]) == {
         "mainline-6.19": "ml-6.19", "mapping-types-2026-02": "mt26", "rfc-v1": "v1",
         "mainline-7.3": "ml-7.3", "mainline": "ml-7.3", "rfc-v1:fixed": "v1:fixed", "new-thing": "new-thing"}
+    assert short_names(["mapping-types-2026-03", "mapping-types-2026-05"]) == {
+        "mapping-types-2026-03": "mt2603", "mapping-types-2026-05": "mt2605"}
 
 
 def test_annotate_names_findings_and_config_in_every_marked_cell(matrix):

@@ -112,7 +112,7 @@ def test_verbose_explains_the_path_addresses_and_call_chains(capsys):
     assert rc == 0
     block = out.split("# mainline-sgt-helper-leak [mainline-6.19]")[1].split("# mainline-sgt-helper-leak [")[0]
     assert "kernel: Mainline dma-buf (Linux 6.19) (posted)" in block
-    assert "config: CONFIG_DMABUF_MOVE_NOTIFY=n" in block
+    assert "config: CONFIG_DMABUF_MOVE_NOTIFY=y" in block        # the scenario sets it
     path = block.split("path (modelled kernel functions, nesting by indent):")[1].split("addresses")[0]
     names = [line.strip() for line in path.splitlines() if line.strip()]
     for fn in ("vfio_pci_core_feature_dma_buf", "dma_buf_map_attachment", "vfio_pci_dma_buf_map",

@@ -2,7 +2,12 @@
 
 Driver: :mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`.  Attach needs
 ``peer2peer`` (-EOPNOTSUPP otherwise) and a live buffer (-ENODEV), map
-goes through ``dma_buf_phys_vec_to_sgt()``.  The export runs as one
+goes through ``dma_buf_phys_vec_to_sgt()``.  The released 6.19 ops carry
+61ceaf236115's pin, which always fails: with CONFIG_DMABUF_MOVE_NOTIFY off
+(the Kconfig default, and the lab's unless the exporter option
+``dmabuf_move_notify`` says otherwise) dma_buf_map_attachment() pins
+every importer first, so no sg_table importer can map the buffer; only
+iommufd's private bridge, which does not map, works.  The export runs as one
 system call, so the final fput() of its error path is deferred to the
 return to user space, as in the kernel.
 
@@ -17,7 +22,9 @@ from __future__ import annotations
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
-from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_move
+from dmabuf_lab.core.dma_buf import CONFIG_DMABUF_MOVE_NOTIFY
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_pci_core_feature_dma_buf,
+                                                vfio_pci_dma_buf_move)
 from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.revisions.base import fixed
 
@@ -27,8 +34,13 @@ class MainlineVfioExporter(VfioExporter):
     fd_error_bug = "fd-error-put"
 
     def feature_dma_buf(self, req) -> int:
+        """The 6.19 ioctl as one system call, exporting the released ops (with pin)."""
+        self.s.shared["config_dmabuf_move_notify"] = bool(
+            self.s.exporter.option("dmabuf_move_notify", CONFIG_DMABUF_MOVE_NOTIFY))
         with syscall():
-            return super().feature_dma_buf(req)
+            return vfio_pci_core_feature_dma_buf(
+                self.vdev, VFIO_DEVICE_FEATURE_GET, req, faithful=not fixed(self.fd_error_bug),
+                fixed_helper=fixed(self.fixed_helper_bug), pin_ops=True)
 
     def revoke(self) -> None:
         vfio_pci_dma_buf_move(self.vdev, True)

@@ -14,7 +14,6 @@ CaptureParseError naming the file, the line and what was expected.
 from __future__ import annotations
 
 import re
-import tarfile
 from pathlib import Path
 
 from dmabuf_lab.hw.loaders.combine import read_files
@@ -24,7 +23,7 @@ from dmabuf_lab.hw.loaders.lspci import read_lspci
 from dmabuf_lab.hw.loaders.pasted_text import decode, read_capture_text
 from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, CapturedMachine,
                                           CapturedSriov, CapturedVfBar)
-from dmabuf_lab.hw.loaders.sysfs import parse_resource, read_sysfs
+from dmabuf_lab.hw.loaders.sysfs import looks_like_archive, parse_resource, read_sysfs
 from dmabuf_lab.hw.loaders.to_topology import build_topology
 
 __all__ = [
@@ -71,9 +70,14 @@ def sniff(path) -> str:
     if not p.is_file():
         raise CaptureParseError("no such capture file or directory", file=str(p),
                                 expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump")
-    if tarfile.is_tarfile(p):
+    if looks_like_archive(p):
         return "sysfs"
-    head = decode(p.read_bytes()[:65536])
+    try:
+        with open(p, "rb") as fh:
+            head = decode(fh.read(65536))
+    except OSError as exc:
+        raise CaptureParseError(f"cannot read: {exc.strerror}", file=str(p),
+                                expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump") from None
     if "Dma-buf Objects" in head or re.search(r"^\s*size\s+flags\s+mode\s+count\s+exp_name", head, re.M):
         return "bufinfo"
     lines = [ln for ln in head.splitlines() if ln.strip()]

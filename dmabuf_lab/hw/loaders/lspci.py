@@ -21,6 +21,7 @@ CaptureParseError naming the first line and what was expected.
 """
 from __future__ import annotations
 
+import bisect
 import re
 
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
@@ -470,37 +471,18 @@ def _read_rom(dev: CapturedDevice, ll: LogicalLine) -> None:
 
 def _link_virtual_functions(machine: CapturedMachine) -> None:
     """Mark VFs whose PF is in the capture, index their -v BARs, learn per-VF sizes."""
-    pfs = sorted((d for d in machine.devices.values()
-                  if d.sriov is not None and d.sriov.vf_offset is not None), key=lambda d: d.routing_id)
-    # A function at a VF position of an earlier PF is that VF even when its config space
-    # shows an SR-IOV capability of its own: pci_iov_init() skips sriov_init() for a VF.
-    for pf in list(pfs):
-        if pf not in pfs:
-            continue
-        s = pf.sriov
-        for other in list(pfs):
-            if other is pf or other.domain != pf.domain:
-                continue
-            vf_id = vf_id_for_routing_id(pf.routing_id, s.vf_offset, s.vf_stride or 0,
-                                         other.routing_id, s.total_vfs)
-            if vf_id is None:
-                continue
-            other.sriov = None
-            other.missing[:] = [m for m in other.missing if "IOV" not in m]
-            other.missing.append(f"shows an SR-IOV capability although it is VF{vf_id} of {pf.bdf}; "
-                                 "ignored, as the kernel ignores it on a VF")
-            pfs.remove(other)
+    pfs = [d for d in machine.devices.values()
+           if d.sriov is not None and d.sriov.vf_offset is not None]
+    _drop_sriov_of_vfs(pfs)
+    pfs = [d for d in pfs if d.sriov is not None]
+    owner = _vf_owners(machine, pfs)
     for dev in machine.devices.values():
         if dev.sriov is not None:
             continue
-        for pf in pfs:
+        found = owner.get(dev.bdf)
+        if found is not None:
+            pf, vf_id = found
             s = pf.sriov
-            if pf.domain != dev.domain or dev.bdf == pf.bdf:
-                continue
-            vf_id = vf_id_for_routing_id(pf.routing_id, s.vf_offset, s.vf_stride or 0,
-                                         dev.routing_id, s.total_vfs)
-            if vf_id is None:
-                continue
             dev.is_virtfn, dev.physfn, dev.vf_index = True, pf.bdf, vf_id
             if dev.vendor is None:
                 dev.vendor = pf.vendor
@@ -508,12 +490,84 @@ def _link_virtual_functions(machine: CapturedMachine) -> None:
             if s.vf_device is not None and dev.device is None:
                 dev.device = s.vf_device
                 dev.missing[:] = [x for x in dev.missing if not x.startswith("device id")]
-            break
         if not dev.is_virtfn and any(b.virtual for b in list(dev.bars.values()) + dev.unindexed_bars):
             dev.missing.append("BARs marked [virtual] (a VF?) but its PF is not in the capture")
         _index_unindexed_bars(dev, machine)
+    vfs_of: dict[str, list[CapturedDevice]] = {}
+    for dev in machine.devices.values():
+        if dev.physfn is not None:
+            vfs_of.setdefault(dev.physfn, []).append(dev)
     for pf in pfs:
-        _learn_vf_sizes(pf, machine)
+        _learn_vf_sizes(pf, vfs_of.get(pf.bdf, []))
+
+
+def _drop_sriov_of_vfs(pfs: list[CapturedDevice]) -> None:
+    """A function at a VF position of another PF is that VF, even with an SR-IOV capability.
+
+    pci_iov_init() skips sriov_init() for a VF, so its capability is ignored.
+    Each PF looks only at the PFs whose routing ids fall inside its VF range.
+    """
+    by_domain: dict[int, list[CapturedDevice]] = {}
+    for pf in sorted(pfs, key=lambda d: d.routing_id):
+        by_domain.setdefault(pf.domain, []).append(pf)
+    for rows in by_domain.values():
+        rids = [d.routing_id for d in rows]
+        for pf in rows:
+            s = pf.sriov
+            if s is None:
+                continue
+            stride = s.vf_stride or 0
+            lo = pf.routing_id + s.vf_offset
+            hi = lo if stride == 0 else (lo + stride * (s.total_vfs - 1) if s.total_vfs else 0xFFFF)
+            for k in range(bisect.bisect_left(rids, lo), bisect.bisect_right(rids, hi)):
+                other = rows[k]
+                if other is pf or other.sriov is None:
+                    continue
+                vf_id = vf_id_for_routing_id(pf.routing_id, s.vf_offset, stride,
+                                             other.routing_id, s.total_vfs)
+                if vf_id is None:
+                    continue
+                other.sriov = None
+                other.missing[:] = [m for m in other.missing if "IOV" not in m]
+                other.missing.append(f"shows an SR-IOV capability although it is VF{vf_id} of {pf.bdf}; "
+                                     "ignored, as the kernel ignores it on a VF")
+
+
+def _vf_owners(machine: CapturedMachine, pfs: list[CapturedDevice]) -> dict:
+    """bdf -> (PF, VF index) for every non-PF function some PF's VF layout places there.
+
+    Each PF looks only at the functions whose routing ids fall inside its VF
+    range (found by bisection), so a host with thousands of VFs costs about
+    one look per function; the first PF in capture order wins, as it would
+    when asking every PF in turn.
+    """
+    by_domain: dict[int, list[tuple[int, CapturedDevice]]] = {}
+    for dev in machine.devices.values():
+        if dev.sriov is None:
+            by_domain.setdefault(dev.domain, []).append((dev.routing_id, dev))
+    for rows in by_domain.values():
+        rows.sort(key=lambda r: r[0])
+    rids_of = {dom: [r for r, _ in rows] for dom, rows in by_domain.items()}
+    owner: dict[str, tuple[CapturedDevice, int]] = {}
+    for pf in pfs:
+        s = pf.sriov
+        rows = by_domain.get(pf.domain)
+        if not rows:
+            continue
+        if s.total_vfs is not None and s.total_vfs <= 0:
+            continue
+        stride = s.vf_stride or 0
+        lo = pf.routing_id + s.vf_offset
+        hi = lo if stride == 0 else (lo + stride * (s.total_vfs - 1) if s.total_vfs else 0xFFFF)
+        rids = rids_of[pf.domain]
+        for k in range(bisect.bisect_left(rids, lo), bisect.bisect_right(rids, hi)):
+            rid, dev = rows[k]
+            if dev.bdf in owner or dev.bdf == pf.bdf:
+                continue
+            vf_id = vf_id_for_routing_id(pf.routing_id, s.vf_offset, stride, rid, s.total_vfs)
+            if vf_id is not None:
+                owner[dev.bdf] = (pf, vf_id)
+    return owner
 
 
 def _index_unindexed_bars(dev: CapturedDevice, machine: CapturedMachine) -> None:
@@ -544,10 +598,8 @@ def _index_unindexed_bars(dev: CapturedDevice, machine: CapturedMachine) -> None
     dev.missing[:] = [x for x in dev.missing if x != "BAR ? size not printed"]
 
 
-def _learn_vf_sizes(pf: CapturedDevice, machine: CapturedMachine) -> None:
-    for vf in machine.devices.values():
-        if vf.physfn != pf.bdf:
-            continue
+def _learn_vf_sizes(pf: CapturedDevice, vfs: list[CapturedDevice]) -> None:
+    for vf in vfs:
         for vb in pf.sriov.vf_bars.values():
             bar = vf.bars.get(vb.index)
             if bar is None or bar.size is None or vb.size_per_vf is not None:
@@ -563,23 +615,27 @@ def _learn_vf_sizes(pf: CapturedDevice, machine: CapturedMachine) -> None:
 
 def place_in_bus_tree(machine: CapturedMachine) -> None:
     """Parent of each device: the innermost bridge whose bus range holds its bus."""
-    bridges = [d for d in machine.devices.values() if d.secondary_bus is not None]
+    # per (domain, bus): the two innermost bridges whose bus range holds it (a bridge is
+    # never its own parent), so each device is placed with one look-up
+    inner: dict[tuple[int, int], list] = {}
+    for br in machine.devices.values():
+        if br.secondary_bus is None:
+            continue
+        lo, hi = br.secondary_bus, br.subordinate_bus
+        if hi is None or hi < lo:
+            hi = lo
+        for bus in range(max(lo, 0), min(hi, 0xFF) + 1):
+            best = inner.setdefault((br.domain, bus), [])
+            best.append((hi - lo, -lo, len(best), br))
+            best.sort(key=lambda b: b[:3])
+            del best[2:]
     lonely_buses = set()
     for dev in machine.devices.values():
         if dev.parent is not None:
             continue
-        best = None
-        for br in bridges:
-            if br is dev or br.domain != dev.domain:
-                continue
-            lo, hi = br.secondary_bus, br.subordinate_bus
-            if hi is None or hi < lo:
-                hi = lo
-            if lo <= dev.bus <= hi:
-                if best is None or (hi - lo, -lo) < (best[0], -best[1]):
-                    best = (hi - lo, lo, br)
+        best = next((b[3] for b in inner.get((dev.domain, dev.bus), ()) if b[3] is not dev), None)
         if best is not None:
-            dev.parent = best[2].bdf
+            dev.parent = best.bdf
         elif dev.bus != 0 and not dev.is_virtfn:
             lonely_buses.add((dev.domain, dev.bus))
     for dom, bus in sorted(lonely_buses):

@@ -14,7 +14,9 @@ Every line keeps the number it had in the file, so errors can point at it.
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,20 +49,45 @@ class LogicalLine:
         return f"{self.number}: {self.text}"
 
 
+#: The largest capture file read: a 30,000-function ``lspci -vvv`` is about 16 MiB.
+MAX_CAPTURE_BYTES = 256 << 20
+
+
+def read_file_bounded(path: Path, limit: int = MAX_CAPTURE_BYTES, *, what: str = "a capture") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; CaptureParseError otherwise.
+
+    Devices, FIFOs and sockets are refused before they are opened, so a read
+    never blocks and never grows without bound."""
+    from dmabuf_lab.hw.loaders.errors import CaptureParseError
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise CaptureParseError("not a regular file", file=str(path), expected=what)
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise CaptureParseError(f"cannot read: {exc.strerror}", file=str(path), expected=what) from None
+    if len(data) > limit:
+        raise CaptureParseError(f"larger than {limit} bytes", file=str(path),
+                                expected=f"{what} of at most {limit >> 20} MiB")
+    return data
+
+
 def read_capture_text(text_or_path) -> tuple[str, str | None]:
     """Return ``(text, file_name)`` for a str of capture text, bytes, or a path."""
     if isinstance(text_or_path, Path):
-        return decode(text_or_path.read_bytes()), str(text_or_path)
+        return decode(read_file_bounded(text_or_path)), str(text_or_path)
     if isinstance(text_or_path, (bytes, bytearray)):
         return decode(bytes(text_or_path)), None
     if isinstance(text_or_path, str):
         if "\n" not in text_or_path and "\r" not in text_or_path and len(text_or_path) < 4096:
             p = Path(text_or_path)
             try:
-                if p.is_file():
-                    return decode(p.read_bytes()), str(p)
+                is_file = p.is_file()
             except (OSError, ValueError):
-                pass
+                is_file = False
+            if is_file:
+                return decode(read_file_bounded(p)), str(p)
         return text_or_path, None
     raise TypeError(f"expected capture text, bytes or a path, got {type(text_or_path).__name__}")
 

@@ -37,6 +37,7 @@ import os
 import re
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
@@ -105,10 +106,15 @@ def resource_to_bar(index: int | None, start: int, end: int, flg: int, *, kind: 
 def read_sysfs(path) -> CapturedMachine:
     """Load a snapshot directory (or a .tar/.tar.gz of one)."""
     p = Path(path)
-    if p.is_file() and tarfile.is_tarfile(p):
+    if p.is_file() and looks_like_archive(p):
         with tempfile.TemporaryDirectory(prefix="dmabuf-lab-snap-") as tmp:
-            with tarfile.open(p) as tf:
-                _safe_extract(tf, Path(tmp), str(p))
+            try:
+                with tarfile.open(p) as tf:
+                    _safe_extract(tf, Path(tmp), str(p))
+            except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+                why = str(exc) or type(exc).__name__
+                raise CaptureParseError(f"truncated or corrupt archive ({why})", file=str(p),
+                                        expected="a complete .tar or .tar.gz of a snapshot directory") from None
             machine = _load_dir(_snapshot_root(Path(tmp), str(p)), source=str(p))
         return machine
     if not p.is_dir():
@@ -117,31 +123,68 @@ def read_sysfs(path) -> CapturedMachine:
     return _load_dir(_snapshot_root(p, str(p)), source=str(p))
 
 
+#: What an archived snapshot may unpack to: members and bytes (a real one is far smaller).
+MAX_ARCHIVE_MEMBERS = 1_000_000
+MAX_ARCHIVE_BYTES = 256 << 20
+#: One sysfs attribute file (``resource`` is the longest, 17 short lines).
+MAX_ATTRIBUTE_BYTES = 64 << 10
+
+
+def looks_like_archive(p: Path) -> bool:
+    """A tar (maybe compressed) -- also one too damaged to read, which extraction then reports."""
+    try:
+        return tarfile.is_tarfile(p)
+    except (EOFError, zlib.error, OSError):
+        return True   # starts like an archive but cannot be read: reported by the extraction
+
+
 def _safe_extract(tf: tarfile.TarFile, dest: Path, name: str) -> None:
-    members = []
-    for m in tf.getmembers():
+    members, links, total = [], [], 0
+    for count, m in enumerate(tf, 1):
+        if count > MAX_ARCHIVE_MEMBERS:
+            raise CaptureParseError(f"more than {MAX_ARCHIVE_MEMBERS} members in the snapshot archive",
+                                    file=name, expected="one folder per PCI function")
         target = (dest / m.name).resolve()
         if not str(target).startswith(str(dest.resolve())) or m.isdev():
             raise CaptureParseError(f"unsafe path {m.name!r} in snapshot archive", file=name,
                                     expected="relative paths inside the archive")
         if m.issym() or m.islnk():
-            continue  # links are read as text files; a tar of real links is not followed
+            links.append((target, m.linkname))   # kept as a text file holding the target
+            continue
+        total += m.size
+        if total > MAX_ARCHIVE_BYTES:
+            raise CaptureParseError(f"the snapshot archive unpacks to more than {MAX_ARCHIVE_BYTES >> 20} MiB",
+                                    file=name, expected="a sysfs snapshot (small text files)")
         members.append(m)
     try:
         tf.extractall(dest, members=members, filter="data")
     except TypeError:  # Python without extraction filters
         tf.extractall(dest, members=members)
+    # read to the end of the (compressed) stream: a gzip cut short past the last member
+    # is still a truncated file, and says so here
+    rest = 0
+    while rest <= MAX_ARCHIVE_BYTES:
+        chunk = tf.fileobj.read(1 << 20)
+        if not chunk:
+            break
+        rest += len(chunk)
+    for target, linkname in links:
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(linkname)
 
 
 def _snapshot_root(p: Path, name: str) -> Path:
     """The folder holding the bdf folders: p itself, or the one folder inside it."""
-    if any(_BDF_DIR.match(c.name) for c in p.iterdir() if c.is_dir()):
-        return p
-    if _BDF_DIR.match(p.name):
-        return p.parent
-    subs = [c for c in p.iterdir() if c.is_dir()]
-    if len(subs) == 1:
-        return _snapshot_root(subs[0], name)
+    for _ in range(64):
+        if any(_BDF_DIR.match(c.name) for c in p.iterdir() if c.is_dir()):
+            return p
+        if _BDF_DIR.match(p.name):
+            return p.parent
+        subs = [c for c in p.iterdir() if c.is_dir()]
+        if len(subs) != 1:
+            break
+        p = subs[0]
     raise CaptureParseError("no PCI device folders in the snapshot", file=name,
                             expected="folders named like 0000:03:00.0 holding vendor, device, resource")
 
@@ -151,11 +194,16 @@ def _read(dirpath: Path, fname: str) -> str | None:
     try:
         if f.is_symlink():
             return os.readlink(f)
-        if f.is_file():
-            return decode(f.read_bytes()).strip()
+        if not f.is_file():
+            return None
+        with open(f, "rb") as fh:
+            data = fh.read(MAX_ATTRIBUTE_BYTES + 1)
     except OSError:
         return None
-    return None
+    if len(data) > MAX_ATTRIBUTE_BYTES:
+        raise CaptureParseError(f"larger than {MAX_ATTRIBUTE_BYTES >> 10} KiB", file=str(f),
+                                expected="a sysfs attribute file (one short value or a few lines)")
+    return decode(data).strip()
 
 
 def _read_int(dirpath: Path, fname: str, base: int) -> int | None:
@@ -190,6 +238,14 @@ def _load_dir(root: Path, *, source: str) -> CapturedMachine:
                                 expected="folders named like 0000:03:00.0")
     virtfn_links: dict[str, dict[int, str]] = {}
     resources: dict[str, list[tuple[int, int, int]]] = {}
+    spelled: dict[str, str] = {}
+    for d in dirs:
+        bdf = _norm_bdf(d.name)
+        if bdf in spelled:
+            raise CaptureParseError(f"the folders {spelled[bdf]!r} and {d.name!r} both name PCI function {bdf}",
+                                    file=str(root / d.name),
+                                    expected="one folder per PCI function, as /sys/bus/pci/devices has")
+        spelled[bdf] = d.name
     for d in dirs:
         dev = CapturedDevice(bdf=_norm_bdf(d.name))
         dev.vendor = _read_int(d, "vendor", 16)
@@ -204,12 +260,18 @@ def _load_dir(root: Path, *, source: str) -> CapturedMachine:
             tail = group.rstrip("/").rsplit("/", 1)[-1]
             dev.iommu_group = int(tail) if tail.isdigit() else None
         dev.physfn = _link_bdf(_read(d, "physfn"))
+        if dev.physfn == dev.bdf:
+            raise CaptureParseError(f"physfn names {dev.bdf} itself", file=str(d / "physfn"), field="physfn",
+                                    expected="a link to the PF of this VF")
         dev.is_virtfn = dev.physfn is not None
         links = {}
         for f in d.iterdir():
             m = re.fullmatch(r"virtfn(\d+)", f.name)
             if m:
                 target = _link_bdf(_read(d, f.name))
+                if target == dev.bdf:
+                    raise CaptureParseError(f"{f.name} names {dev.bdf} itself", file=str(d / f.name),
+                                            field=f.name, expected="a link to one of this PF's VFs")
                 if target:
                     links[int(m.group(1))] = target
         if links:
@@ -226,7 +288,7 @@ def _load_dir(root: Path, *, source: str) -> CapturedMachine:
         machine.devices[dev.bdf] = dev
     if not any((root / d.name / "devpath").exists() for d in dirs):
         machine.note("no devpath files: the bridge each device hangs from is unknown")
-    _read_sriov(root, machine, virtfn_links, resources)
+    _read_sriov(root, machine, virtfn_links, resources, spelled)
     place_in_bus_tree(machine)
     return machine
 
@@ -250,9 +312,10 @@ def _read_resources(d: Path, dev: CapturedDevice) -> list[tuple[int, int, int]]:
     return res
 
 
-def _read_sriov(root: Path, machine: CapturedMachine, virtfn_links: dict, resources: dict) -> None:
+def _read_sriov(root: Path, machine: CapturedMachine, virtfn_links: dict, resources: dict,
+                spelled: dict) -> None:
     for dev in machine.devices.values():
-        d = root / _dir_name(root, dev.bdf)
+        d = root / spelled.get(dev.bdf, dev.bdf)
         total = _read_int(d, "sriov_totalvfs", 10)
         if total is None:
             continue
@@ -329,15 +392,6 @@ def _read_sriov(root: Path, machine: CapturedMachine, virtfn_links: dict, resour
             dev.vf_index = vf_id_for_routing_id(pf.routing_id, pf.sriov.vf_offset,
                                                 pf.sriov.vf_stride or 0, dev.routing_id,
                                                 pf.sriov.total_vfs)
-
-
-def _dir_name(root: Path, bdf: str) -> str:
-    if (root / bdf).is_dir():
-        return bdf
-    for c in root.iterdir():
-        if _BDF_DIR.match(c.name) and _norm_bdf(c.name) == bdf:
-            return c.name
-    return bdf
 
 
 def _routing(bdf: str) -> int:

@@ -224,11 +224,14 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
                      "kept as a plain function")
 
         # SR-IOV capabilities, then the VFs the capture shows, then the rest by virtfn_add()
+        vfs_of: dict[str, list[CapturedDevice]] = {}
+        for d in devices.values():
+            if d.physfn in pfs_present and d.vf_index is not None:
+                vfs_of.setdefault(d.physfn, []).append(d)
         for bdf in pfs_present:
             dev, pd = devices[bdf], made[bdf]
             s = dev.sriov
-            vf_devs = sorted((d for d in devices.values() if d.physfn == bdf and d.vf_index is not None),
-                             key=lambda d: d.vf_index)
+            vf_devs = sorted(vfs_of.get(bdf, ()), key=lambda d: d.vf_index)
             num_vfs = s.num_vfs or 0
             if vf_devs and vf_devs[-1].vf_index + 1 > num_vfs:
                 note(f"{bdf}: the capture shows VF{vf_devs[-1].vf_index} but NumVFs is {num_vfs} "
@@ -282,7 +285,7 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
         raise CaptureParseError(f"the capture does not describe a consistent machine: {exc.message}",
                                 file=machine.source, field=exc.field) from None
     except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
-        raise CaptureParseError(f"the capture could not be turned into a topology: {exc}",
+        raise CaptureParseError(f"the capture could not be turned into a topology: {type(exc).__name__}: {exc}",
                                 file=machine.source) from None
 
     missing.extend(f"{d.bdf}: {m}" for d in machine.devices.values() for m in d.missing)
