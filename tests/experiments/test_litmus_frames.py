@@ -58,7 +58,7 @@ def test_scenario_accepts_a_capture_path(tmp_path, relative):
 
 
 def test_scenario_checks_frame_on_the_oracle5_files():
-    df = scenario_checks(select="vfio-to-")
+    df = scenario_checks(select="vfio-to-").filter(~pl.col("scenario").str.starts_with("review-plan-"))
     assert set(df["scenario"]) == {"vfio-to-iommufd", "vfio-to-sgt-importer"}
     r6 = df.filter(pl.col("revision") == "mapping-types-2026-02")
     got = {(s, v): o for s, v, o in r6.select("scenario", "variant", "observed").iter_rows()}
