@@ -9,6 +9,7 @@ line), falling back to the directory above the installed package.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 BUILD_ENV = "DMABUF_LAB_BUILD"
@@ -40,18 +41,43 @@ def build_root() -> Path:
     return lab_root() / "build"
 
 
+def display_path(text: str | None) -> str | None:
+    """``text`` with the checkout's own absolute path cut to a relative one.
+
+    Names of files inside the checkout are printed relative to it
+    (``data/captures/x.txt``), so outputs carry no path of the machine that
+    made them; other paths are left as they are.
+    """
+    if not text:
+        return text
+    root = str(lab_root()) + os.sep
+    return text.replace(root, "")
+
+
 def data_dir() -> Path:
     """The checkout's ``data/`` directory."""
     return lab_root() / "data"
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    The temporary name is unique to this call (process id plus a random
+    part, created with ``O_EXCL``), so two processes -- or two threads of
+    one process -- writing the same path at once never share a temporary
+    file: a reader sees one writer's whole file or the other's.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
     finally:

@@ -32,6 +32,16 @@
 # `mainline-7.3`), mapping-types-2026-03 the RFC rebased in March 2026, mapping-types-2026-05 the plan and the
 # alternative the review reached in April and May 2026.
 
+# %% [markdown] tags=["answer"]
+# The thread came in three bursts: a short exchange over `get_pfn` in
+# January 2025; five dense weeks from late September to the end of October
+# 2025 in which the offer list, RFC v1, RFC v2 and the mapping-type design
+# followed each other; and the 26-patch mapping-types RFC of February 2026.
+# RFC v1 drew the longest review, and its objections (an xarray that holds
+# only pointers, an iterator against a whole list, where the ops live)
+# shaped every revision after it.  Each revision is one module of this lab
+# and one of the notebooks that follow.
+
 # %% tags=["parameters"]
 # Parameters (papermill / `dmabuf-lab run --params`).  The tour has no
 # sizes to shrink; `small` is accepted like in every notebook.

@@ -31,6 +31,16 @@
 # `allow_peer2peer`, map, unmap, detach -- on three topology presets, once as
 # merged and once with the lab's fixes applied.
 
+# %% [markdown] tags=["answer"]
+# Mainline's answer depends only on the path between the devices: behind one
+# switch the importer gets PCI bus addresses, one sg entry per slice; through
+# the host bridge the IOMMU maps all slices into one IOVA span (one entry per
+# 4 GiB); through a host bridge not known to forward P2P it gets nothing
+# (-EINVAL).  The 6.19 helper `dma_buf_phys_vec_to_sgt()` as merged has two
+# bugs the lab finds: every map/unmap cycle leaks the scatterlist
+# (`orig_nents` is left 0), and through the host bridge every slice is
+# linked at IOVA offset 0, so a second slice cannot be mapped.
+
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
 slice_counts = [1, 4, 16, 64, 256, 1024, 2048]

@@ -6,9 +6,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python (dmabuf-lab)
+#     display_name: Python 3 (ipykernel)
 #     language: python
-#     name: dmabuf-lab
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -35,6 +35,17 @@
 # as posted (`dmabuf_lab/revisions/get_pfn.py`, drivers in
 # `dmabuf_lab/drivers/*/get_pfn.py`).  Below, every importer meets every
 # kind of memory under each of them, through the real driver paths.
+
+# %% [markdown] tags=["answer"]
+# Neither position works alone.  Exporter-maps cannot serve KVM or iommufd
+# at all: they have no device to map for.  Importer-maps cannot describe
+# CPU-invisible or device-private memory, and it breaks P2P MMIO for device
+# importers, because a PFN without a `struct page` carries no p2pdma
+# provider.  The RFC as posted is a hybrid that serves KVM and iommufd only
+# from vfio, and its NULL-device attach is refused (WARN, -EINVAL) by any
+# exporter that also has `map_dma_buf`.  A page-at-a-time API costs one call
+# per 4 KiB page unless the exporter reports real orders.  Later revisions
+# close the gap by passing physical ranges together with their provider.
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this

@@ -6,9 +6,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python (dmabuf-lab)
+#     display_name: Python 3 (ipykernel)
 #     language: python
-#     name: dmabuf-lab
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -36,6 +36,17 @@
 # list outside.  This notebook runs both matchers on the same lists and the
 # same drivers (`dmabuf_lab/revisions/offer_list.py`,
 # `dmabuf_lab/revisions/mapping_types_2026_02.py`).
+
+# %% [markdown] tags=["answer"]
+# Under the offer list the importer's order wins: `dma_buf_negotiate()`
+# returns the importer's first entry the exporter can serve.  The 2026-02
+# RFC's `dma_buf_match_mapping()` walks the exporter's list outside, so the
+# exporter's order wins.  The two agree whenever either side lists a single
+# type and differ in many pairs where both list two or more (counted below).
+# Through the drivers, an RDMA NIC that asks for DMA addresses first gets
+# them under the offer list and a physical address list under the 2026-02
+# RFC.  The offer list's generic `dma_addr_t` fallback exists only when the
+# importer offers it, and the proposal itself adds no finding.
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this

@@ -6,9 +6,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python (dmabuf-lab)
+#     display_name: Python 3 (ipykernel)
 #     language: python
-#     name: dmabuf-lab
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -33,6 +33,17 @@
 # RFC, `mt2603` for the branch rebased in March 2026, `mt2605` for the
 # review plan of April-May 2026, posted = its step 3), spelled out under
 # every table.
+
+# %% [markdown] tags=["answer"]
+# The revision and the two drivers decide the verdict; the topology rarely
+# does.  The xe PF importing its VF's VRAM gets the IOV interconnect from the
+# offer list through the 2025-10 mapping types and falls back to SGT_P2P in
+# the 2026-02 RFC, which defines no IOV type.  iommufd and KVM get physical
+# addresses only where a revision can carry them, and a static sg_table
+# importer never gets a vfio-pci buffer.  On whose order wins: under the
+# offer list the RDMA NIC gets what it asked for first; under the 2026-02
+# RFC it gets a physical address list either way, because vfio lists PAL
+# first.
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
@@ -289,12 +300,11 @@ if a in revisions and b in revisions:
     diff_email = diff_pairs.with_columns(pl.col("topologies").list.len().alias("topos")).select(
         (pl.col("exporter") + ">" + pl.col("importer")).alias("pair"), pl.col(a).alias(SHORT[a]),
         pl.col(b).alias(SHORT[b]), "topos")
-    save_figure(diff_chart, diff.with_columns(pl.lit(a).alias("a"), pl.lit(b).alias("b")), name="r2_vs_r6",
-                caption=f"Cells where {a} ({SHORT[a]}) and {b} ({SHORT[b]}) differ",
-                text=render_table(diff_email) + "\n\n"
-                + "\n".join(assumptions_lines([a, b], topologies, variant_note="posted")))
-    with pl.Config(tbl_rows=40):
-        display(diff_pairs)
+    display(save_figure(diff_chart, diff.with_columns(pl.lit(a).alias("a"), pl.lit(b).alias("b")),
+                        name="r2_vs_r6", caption=f"Cells where {a} ({SHORT[a]}) and {b} ({SHORT[b]}) differ",
+                        text=render_table(diff_email) + "\n\n"
+                        + "\n".join(assumptions_lines([a, b], topologies, variant_note="posted"))))
+    display(diff_pairs)
 
 # %% [markdown]
 # ## Findings behind the verdicts

@@ -26,6 +26,18 @@
 # runs it on buffers from the `xe-sriov-8vf` preset and on the worked
 # examples of the page-size helpers.
 
+# %% [markdown] tags=["answer"]
+# Page-table memory is not the problem: a VF's LMEM as provisioned needs a
+# few hundred leaf entries and a few KiB of tables, and stays small even
+# when the quota is scattered in 2 MiB blocks.  The RFC's orders are the
+# problem: mapped back to back, the overstated segments add leaf entries,
+# map pages outside the buffer (with 2 MiB blocks, some of another VF's
+# LMEM), and shift every later segment, so almost every page of the
+# buffer's VA span points at the wrong DPA.  For RDMA, the page size
+# `ib_umem_find_best_pgsz()` picks depends on whether touching entries
+# merge (commit 486055f5e09d): whatever replaces the sg_table must let the
+# importer see that entries touch.
+
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
 rfc_ranges = 20_000        # random ranges of one VF's BAR for the RFC-vs-exact tables
@@ -52,6 +64,7 @@ passive_omp_wait()   # before the first parallel kernel runs in this process
 
 import altair as alt
 import polars as pl
+from IPython.display import display
 
 from dmabuf_lab.experiments import page_tables as P
 from dmabuf_lab.experiments.translation import growth, xe_topology
@@ -342,13 +355,13 @@ scale_chart = (
     .properties(title="build_page_table: cost per range as the range count grows")
 )
 slopes = growth(scale, by=("format", "backend"), min_x=fit_from)
-save_figure(scale_chart, scale, name="build_scaling",
-            caption="build_page_table ns per range vs number of ranges (flat = linear)",
-            text=render_lines(scale.with_columns((pl.col("backend") + "/" + pl.col("format")).alias("series")),
-                              "ranges", "ns_per_range", series="series", logx=True, logy=True,
-                              xlabel="ranges", ylabel="ns per range")
-            + "\n\n" + render_table(slopes.select("format", "backend", pl.col("loglog_slope").round(2),
-                                                  pl.col("per_range_ratio").round(2))))
+display(save_figure(scale_chart, scale, name="build_scaling",
+                    caption="build_page_table ns per range vs number of ranges (flat = linear)",
+                    text=render_lines(scale.with_columns((pl.col("backend") + "/" + pl.col("format")).alias("series")),
+                                      "ranges", "ns_per_range", series="series", logx=True, logy=True,
+                                      xlabel="ranges", ylabel="ns per range")
+                    + "\n\n" + render_table(slopes.select("format", "backend", pl.col("loglog_slope").round(2),
+                                                          pl.col("per_range_ratio").round(2)))))
 slopes
 
 # %%

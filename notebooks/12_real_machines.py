@@ -6,9 +6,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python (dmabuf-lab)
+#     display_name: Python 3 (ipykernel)
 #     language: python
-#     name: dmabuf-lab
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -26,6 +26,16 @@
 # snapshot directory (the one-line command is in `data/README.md`) wherever
 # a capture path is used here.
 
+# %% [markdown] tags=["answer"]
+# On the machines that were captured, the topology answers before the
+# design does: the two ConnectX-7 NICs sit under different host bridges with
+# no P2P-capable root complex in the capture, so every revision fails to map
+# between them, and no capture has a GPU with VFs enabled.  Only the what-if
+# (the 8086:56c0 GPU with assumed VRAM and VFs) reaches the thread's case,
+# where each revision answers as on the presets.  Pasted captures lack
+# device ids, upstream ports and per-VF BAR sizes; every gap is listed under
+# its machine.
+
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
 layout_vfs = 0             # VFs per PF in the layout chart (0 = every VF up to TotalVFs)
@@ -38,6 +48,7 @@ whatif_quota_gib = 2       # LMEM quota per VF
 if small:
     layout_vfs = 4
 
+import os
 import textwrap
 
 import altair as alt
@@ -246,7 +257,7 @@ save_figure(layout_chart, known, name="vf_bar_layout",
 # name.  One file, as is:
 
 # %%
-single = str(CAPTURES / "lspci-intel-x550-1.txt")
+single = os.path.relpath(CAPTURES / "lspci-intel-x550-1.txt")   # as a reader would type it
 negotiation_matrix(topologies=[single], revisions=revisions[:2]).select(
     "revision", "exporter", "importer", "topology", "outcome").head(6)
 

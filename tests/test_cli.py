@@ -45,3 +45,39 @@ def test_litmus_does_not_load_the_notebook_stack():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "loaded: []" in r.stdout, r.stdout[-500:]
+
+
+def test_every_command_and_option_explains_itself():
+    import argparse
+
+    from dmabuf_lab.cli import SUBCOMMANDS, build_parser
+
+    parser, modules = build_parser()
+    assert set(modules) == set(SUBCOMMANDS)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, p in sub.choices.items():
+        assert p.description and len(p.description) > len(SUBCOMMANDS[name][1]), f"{name}: no description"
+        for action in p._actions:
+            if action.help == argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help and len(action.help) > 10, f"dmabuf-lab {name} {action.option_strings or action.dest}"
+    top = parser.format_help()
+    assert "where to start" in top and "dmabuf-lab ask" in top
+
+
+def test_version_names_the_commit(capsys):
+    import pytest
+
+    from dmabuf_lab.cli import main
+    from dmabuf_lab.version import git_commit
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("dmabuf-lab ")
+    commit = git_commit()
+    if commit is not None:
+        assert f"commit {commit}" in out
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        assert head.startswith(commit.split("-")[0])

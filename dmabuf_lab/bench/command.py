@@ -57,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-containers", action="store_true", help="skip the container-cost table")
     p.add_argument("--no-write", action="store_true", help="do not write the JSON file")
     p.add_argument("--port-subset", type=int, help="ranges given to the Python port (default 2000 quick, 20000 full)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0 .. 2**32-1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random range sets, so two runs time the same inputs (0 .. 2**32-1, default 0)")
 
 
 class NothingMeasured(LabInputError):

@@ -4,7 +4,9 @@
 (``revision`` or ``revision:variant``) through the litmus runner's API and
 returns one row per check, optionally restricted to some revisions and
 widened to further variants (:func:`with_findings` adds a printable cell);
-:func:`fault_rows` fails each allocation of each run in turn;
+:func:`fault_rows` fails each allocation of each run in turn (as tasks
+that run on local processes or a Dask cluster, see
+:mod:`dmabuf_lab.litmus.fault_tasks`);
 :func:`fault_summary` counts how those injected failures ended, per target.
 Nothing here shells out: the frames come from :mod:`dmabuf_lab.litmus.runner`
 and the scenario files are read when a function runs, so new scenario files
@@ -17,8 +19,8 @@ from typing import Iterable, Optional, Union
 
 import polars as pl
 
-from dmabuf_lab.litmus.runner import (FAULT_CLASSES, Check, fault_sweep_scenario, fault_sweep_target,
-                                      run_once, selected_targets)
+from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
+from dmabuf_lab.litmus.runner import FAULT_CLASSES, Check, run_once, selected_targets
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import POSTED, REVISIONS, get_revision, split_target
 
@@ -136,17 +138,22 @@ FAULT_SCHEMA = {"scenario": pl.Utf8, "target": pl.Utf8, "revision": pl.Utf8, "va
 
 
 def fault_rows(paths: Optional[Iterable] = None, *, revision: Revisions = None,
-               select: Optional[str] = None, scenarios: Optional[list] = None) -> pl.DataFrame:
+               select: Optional[str] = None, scenarios: Optional[list] = None,
+               **where) -> pl.DataFrame:
     """One row per injected allocation failure: where it failed and how the run ended.
 
     ``result`` is one of :data:`dmabuf_lab.litmus.runner.FAULT_CLASSES`;
     findings the unfaulted run already had are not blamed on the failure.
+    The runs are tasks of :func:`dmabuf_lab.litmus.fault_tasks.fault_sweep`;
+    ``where`` passes its ``executor`` / ``scheduler`` / ``workers`` / ``cache``
+    (by default local processes, or the cluster ``$DMABUF_LAB_SCHEDULER``
+    names, with the build folder's cache).
     """
-    rows = []
+    pairs = []
     for sc in scenarios if scenarios is not None else load_scenarios(paths, select=select):
         for rev in _sweep_revisions(sc, revision):
-            rows += [_fault_row(r) for r in fault_sweep_scenario(sc, rev)]
-    return pl.DataFrame(rows, schema=FAULT_SCHEMA)
+            pairs += sweep_pairs(sc, rev)
+    return pl.DataFrame([_fault_row(r) for r in fault_sweep(pairs, **where)], schema=FAULT_SCHEMA)
 
 
 def _fault_row(r) -> dict:
@@ -187,16 +194,18 @@ def fault_summary_long(summary: pl.DataFrame, *, by: str = "target") -> pl.DataF
             .with_columns(pl.col("class").replace_strict(rank, return_dtype=pl.Int64).alias("class_rank")))
 
 
-def fault_rows_for_targets(scenarios: list, targets: Iterable[str]) -> pl.DataFrame:
+def fault_rows_for_targets(scenarios: list, targets: Iterable[str], **where) -> pl.DataFrame:
     """The fault sweep of each scenario under the given ``targets``, whether or not it names them.
 
     Same protocol as the runner's sweep (one unfaulted run counts the
     allocations, then run ``i`` fails allocation ``i``), so a posted and a
     fixed variant can be compared over the very same scenarios.  A scenario
-    the target cannot express or run is skipped.
+    the target cannot express or run is skipped.  ``where``: as for
+    :func:`fault_rows`.
     """
-    rows = [_fault_row(r) for sc in scenarios for t in targets for r in fault_sweep_target(sc, t)]
-    return pl.DataFrame(rows, schema=FAULT_SCHEMA)
+    targets = list(targets)
+    rows = fault_sweep([(sc, t) for sc in scenarios for t in targets], **where)
+    return pl.DataFrame([_fault_row(r) for r in rows], schema=FAULT_SCHEMA)
 
 
 def scenarios_naming(scenarios: list, revision: str) -> list:
@@ -204,18 +213,17 @@ def scenarios_naming(scenarios: list, revision: str) -> list:
     return [sc for sc in scenarios if any(split_target(t)[0] == revision for t in sc.targets())]
 
 
-def posted_vs_fixed_faults(scenarios: list, revisions: Optional[Iterable[str]] = None) -> pl.DataFrame:
+def posted_vs_fixed_faults(scenarios: list, revisions: Optional[Iterable[str]] = None,
+                           **where) -> pl.DataFrame:
     """For every revision that declares bugs: its scenarios swept as posted and as fixed.
 
-    Revisions without bugs have no fixed variant and are swept as posted only.
+    Revisions without bugs have no fixed variant and are swept as posted
+    only.  All of it is one fault sweep (``where``: as for :func:`fault_rows`).
     """
     from dmabuf_lab.revisions import available_revisions, get_revision
 
-    frames = []
+    pairs = []
     for rev in revisions if revisions is not None else available_revisions():
-        mine = scenarios_naming(scenarios, rev)
-        if not mine:
-            continue
         targets = [rev] + ([f"{rev}:fixed"] if get_revision(rev).bugs else [])
-        frames.append(fault_rows_for_targets(mine, targets))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=FAULT_SCHEMA)
+        pairs += [(sc, t) for sc in scenarios_naming(scenarios, rev) for t in targets]
+    return pl.DataFrame([_fault_row(r) for r in fault_sweep(pairs, **where)], schema=FAULT_SCHEMA)

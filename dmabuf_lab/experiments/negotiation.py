@@ -3,10 +3,13 @@
 :func:`negotiation_matrix` runs attach -> map -> unmap -> detach for every
 (exporter, importer) pair each revision can express (see
 ``dmabuf_lab.drivers.registry``) on each topology, and returns one row per
-run as a Polars frame, for the notebooks to plot.
+run as a Polars frame, for the notebooks to plot.  Each run is an
+independent task, so the matrix spreads over local processes or a Dask
+cluster and is cached like the fault sweep.
 """
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from typing import Callable, Iterable, Optional
 
 import polars as pl
@@ -84,7 +87,10 @@ def default_importer(topo, driver: str, exp: ExporterSpec) -> Optional[ImporterS
 
 def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
                        revisions: Optional[Iterable[str]] = None,
-                       steps: Iterable[str] = DEFAULT_STEPS, vary_config: bool = True) -> pl.DataFrame:
+                       steps: Iterable[str] = DEFAULT_STEPS, *, executor: Optional[Executor] = None,
+                       scheduler: Optional[str] = None, workers: Optional[int] = None, cache=True,
+                       progress: Optional[Callable[[int, int], None]] = None,
+                       vary_config: bool = True) -> pl.DataFrame:
     """One row per (revision, exporter, importer, topology) the drivers allow.
 
     ``outcome`` is the mapping kind or errno (or crash / cannot-express);
@@ -92,16 +98,48 @@ def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
     the Kconfig options that change it (each cell is run again with every
     option of :data:`~dmabuf_lab.experiments.assumptions.KCONFIG_DEFAULTS`
     flipped, unless ``vary_config`` is false).
+
+    Each (revision, driver pair, topology) is one task (:func:`matrix_cell`)
+    over whatever revisions and driver pairs the registries hold; the tasks
+    run on ``executor``, else where
+    :func:`~dmabuf_lab.experiments.executors.lab_executor` says
+    (``scheduler`` / ``$DMABUF_LAB_SCHEDULER`` / ``workers``), are cached
+    under ``build/cache/tasks/negotiation-matrix`` (``cache=False`` to
+    recompute) and come back in topology, revision, pair order.
     """
-    from dmabuf_lab.hw import load_topology
+    from dmabuf_lab.experiments.task_inputs import topology_ref
+    from dmabuf_lab.experiments.tasks import Task, run_tasks
+    from dmabuf_lab.revisions import split_target
 
     revs = list(revisions) if revisions is not None else available_revisions()
-    rows = []
-    for tname in topologies:
-        for rev in revs:
-            rows += pair_rows(rev, lambda: load_topology(tname), tname, default_exporter, default_importer, steps,
-                              vary_config=vary_config)
-    return pl.DataFrame(rows, schema=SCHEMA)
+    steps = list(steps)
+    tasks = []
+    for t, tname in enumerate(topologies):
+        ref = topology_ref(tname)
+        for r, rev in enumerate(revs):
+            for p, (e, i) in enumerate(pairs(split_target(rev)[0])):
+                tasks.append(Task((t, r, p), matrix_cell, {"target": rev, "exporter": e, "importer": i,
+                                                           "topology": ref, "label": str(tname),
+                                                           "steps": steps, "vary_config": vary_config}))
+    cells = run_tasks(tasks, name=MATRIX_CACHE, executor=executor, scheduler=scheduler, workers=workers,
+                      cache=cache, progress=progress)
+    return pl.DataFrame([row for row in cells.values() if row is not None], schema=SCHEMA)
+
+
+#: Cache folder (under build/cache/tasks/) of the matrix's cells.
+MATRIX_CACHE = "negotiation-matrix"
+
+
+def matrix_cell(target: str, exporter: str, importer: str, topology: dict, label: str,
+                steps: list, vary_config: bool = False) -> Optional[dict]:
+    """The matrix row of one (revision, driver pair, topology), or None when the topology
+    offers no device for one side.  ``topology`` is a
+    :func:`~dmabuf_lab.experiments.task_inputs.topology_ref` dict."""
+    from dmabuf_lab.experiments.task_inputs import load_topology_ref
+
+    return pair_row(target, exporter, importer, load_topology_ref(topology), label,
+                    default_exporter, default_importer, steps,
+                    reload=(lambda: load_topology_ref(topology)) if vary_config else None)
 
 
 def pair_rows(target: str, load: Callable, label: str, exporter_for: Callable, importer_for: Callable,
@@ -112,24 +150,39 @@ def pair_rows(target: str, load: Callable, label: str, exporter_for: Callable, i
     devices); ``exporter_for(topo, driver)`` and ``importer_for(topo, driver,
     exp)`` pick the specs; a pair for which either returns None is skipped.  A
     ``revision:variant`` target runs that variant; ``topology`` holds ``label``.
+    ``vary_config`` fills ``config`` (see :func:`pair_row`).
     """
-    from dmabuf_lab.experiments.assumptions import config_notes
-    from dmabuf_lab.litmus.runner import run_once
     from dmabuf_lab.revisions import split_target
 
     rows = []
     for e, i in pairs(split_target(target)[0]):
-        topo = load()
-        exp = exporter_for(topo, e)
-        if exp is None:
-            continue
-        imp = importer_for(topo, i, exp)
-        if imp is None:
-            continue
-        v = run_once(topo, exp, imp, tuple(steps), target)
-        config = config_notes(load, exp, imp, steps, target, v) if vary_config else []
-        rows.append({"revision": target, "exporter": e, "importer": i, "topology": label,
-                     "outcome": v.outcome, "findings": v.finding_kinds,
-                     "exporter_device": exp.device or "", "importer_device": imp.device or "",
-                     "step": v.step or "", "detail": v.detail, "config": config})
+        row = pair_row(target, e, i, load(), label, exporter_for, importer_for, steps,
+                       reload=load if vary_config else None)
+        if row is not None:
+            rows.append(row)
     return rows
+
+
+def pair_row(target: str, exporter: str, importer: str, topo, label: str, exporter_for: Callable,
+             importer_for: Callable, steps: Iterable[str] = DEFAULT_STEPS,
+             reload: Optional[Callable] = None) -> Optional[dict]:
+    """The row of one driver pair on a freshly loaded ``topo`` (see :func:`pair_rows`), or None.
+
+    With ``reload`` (a function giving a fresh copy of the topology) the pair is run again
+    with each Kconfig option the model reads flipped, and ``config`` names those that
+    change the verdict."""
+    from dmabuf_lab.experiments.assumptions import config_notes
+    from dmabuf_lab.litmus.runner import run_once
+
+    exp = exporter_for(topo, exporter)
+    if exp is None:
+        return None
+    imp = importer_for(topo, importer, exp)
+    if imp is None:
+        return None
+    v = run_once(topo, exp, imp, tuple(steps), target)
+    return {"revision": target, "exporter": exporter, "importer": importer, "topology": label,
+            "outcome": v.outcome, "findings": v.finding_kinds,
+            "exporter_device": exp.device or "", "importer_device": imp.device or "",
+            "step": v.step or "", "detail": v.detail,
+            "config": config_notes(reload, exp, imp, steps, target, v) if reload is not None else []}

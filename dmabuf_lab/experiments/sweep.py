@@ -7,14 +7,18 @@ sweep again computes only the points that are new or changed.  Results come
 back as one Polars frame: the parameters as columns, then what ``fn``
 returned (a dict is one row; a list of dicts is several rows).
 
-Where the work runs:
+Where the work runs is chosen as everywhere in the lab, by
+:func:`dmabuf_lab.experiments.executors.lab_executor`:
 
-* ``executor=None`` -- a local ``ProcessPoolExecutor``;
-* ``scheduler="tcp://host:8786"`` (or ``$DMABUF_LAB_SCHEDULER``, which
-  ``dmabuf-lab run --scheduler`` sets) -- a Dask cluster, through
-  ``distributed.Client(address).get_executor()``;
+* ``executor=None`` -- a local ``ProcessPoolExecutor``, or the Dask cluster
+  at ``scheduler="tcp://host:8786"`` (or ``$DMABUF_LAB_SCHEDULER``, which
+  ``dmabuf-lab run --scheduler`` sets);
 * any other ``concurrent.futures.Executor`` you pass, including
   ``SerialExecutor()`` to stay in this process.
+
+For many small independent tasks whose results are merged into one
+product (the fault sweep, the negotiation matrix), see
+:mod:`dmabuf_lab.experiments.tasks`.
 
 ``fn`` must be importable by name (defined in a module, not a notebook cell)
 for process pools and remote clusters.  Bump ``version`` when ``fn``'s
@@ -24,13 +28,14 @@ reused.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import itertools
 import json
 import math
 import os
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -38,26 +43,14 @@ from typing import Any, Callable, Iterable, Mapping
 import polars as pl
 
 from dmabuf_lab.errors import LabInputError
+from dmabuf_lab.experiments.executors import SCHEDULER_ENV, SerialExecutor, lab_executor  # noqa: F401
 from dmabuf_lab.paths import atomic_write_text, build_root
 
-SCHEDULER_ENV = "DMABUF_LAB_SCHEDULER"
 CACHE_ENV = "DMABUF_LAB_CACHE"
 
 
 class SweepError(LabInputError):
     """A sweep point or result that cannot be stored as JSON."""
-
-
-class SerialExecutor(Executor):
-    """Runs each task at once in the calling process (debugging, tiny sweeps)."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        fut: Future = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the caller through the future
-            fut.set_exception(exc)
-        return fut
 
 
 def grid(**axes: Iterable) -> list[dict]:
@@ -189,19 +182,12 @@ class Sweep:
         return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
 
     def _compute(self, todo, results, executor, scheduler, max_workers, progress) -> None:
-        owned = None
-        client = None
         if executor is None:
-            scheduler = scheduler or os.environ.get(SCHEDULER_ENV)
-            if scheduler:
-                from distributed import Client
-                client = Client(scheduler)
-                executor = client.get_executor()
-            else:
-                owned = executor = ProcessPoolExecutor(
-                    max_workers=max_workers or max(1, min(len(todo), os.cpu_count() or 1)))
+            workers = max_workers or max(1, min(len(todo), os.cpu_count() or 1))
+            with lab_executor(scheduler, workers) as ex:
+                return self._compute(todo, results, ex, None, None, progress)
+        futures = {key: executor.submit(self.fn, **params) for key, params in todo.items()}
         try:
-            futures = {key: executor.submit(self.fn, **params) for key, params in todo.items()}
             for done, (key, fut) in enumerate(futures.items(), 1):
                 rows = _rows(fut.result(), f"{self.name}({todo[key]})")
                 self._store(key, todo[key], rows)
@@ -210,10 +196,8 @@ class Sweep:
                 if progress:
                     progress(done, len(futures))
         finally:
-            if owned is not None:
-                owned.shutdown(cancel_futures=True)
-            if client is not None:
-                client.close()
+            for fut in futures.values():
+                fut.cancel()
 
 
 def sweep(fn: Callable, points, *, name: str | None = None, cache_dir: str | Path | None = None,

@@ -34,12 +34,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", default=None, metavar="FILE",
                         help="write to FILE instead of standard output")
     parser.add_argument("--build", default=None, metavar="DIR", help="build directory (default: build/)")
-    parser.add_argument("--list", action="store_true", help="list the exported figures")
+    parser.add_argument("--list", action="store_true",
+                        help="list the exported figures, each with its caption")
 
 
 def list_figures(build: Path) -> list[str]:
     return sorted(f"{p.parent.name}/{p.name[:-len('.vl.json')]}"
                   for p in (build / "figures").glob("*/*.vl.json"))
+
+
+def figure_caption(build: Path, figure: str) -> str:
+    """The caption ``save_figure`` stored in the figure's Vega-Lite spec ("" when unreadable)."""
+    import json
+
+    notebook, _, name = figure.partition("/")
+    try:
+        spec = json.loads((build / "figures" / notebook / f"{name}.vl.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    meta = spec.get("usermeta", {}).get("dmabuf_lab", {}) if isinstance(spec, dict) else {}
+    return str(meta.get("caption", ""))
 
 
 def _notebook_for(key: str) -> str | None:
@@ -111,8 +125,15 @@ def main(args: argparse.Namespace) -> int:
         if not figures:
             raise FigureNotFound(f"no exported figures under {build / 'figures'}; "
                                  "make them with: dmabuf-lab run", field="--build")
+        width = max(len(f) for f in figures)
+        notebook = None
         for fig in figures:
-            print(fig)
+            if fig.split("/")[0] != notebook:
+                notebook = fig.split("/")[0]
+                print(f"{notebook}:")
+            print(f"  {fig:<{width}}  {figure_caption(build, fig)}".rstrip())
+        print(f"\n{len(figures)} figures; print one with: dmabuf-lab export <notebook>/<name> "
+              "[--format email|svg|png|csv|parquet|json]")
         return 0
     if not args.figure:
         raise FigureNotFound("name a figure as <notebook>/<name> (see --list)", field="FIGURE")

@@ -1,7 +1,9 @@
 """Render an executed notebook as a static HTML page that works offline.
 
-Markdown cells go through markdown-it, code cells are shown with their
-outputs.  A chart output becomes a placeholder holding its Vega-Lite spec;
+The page opens with the notebook's question (its first markdown cell) and
+its answer (markdown cells tagged ``answer``); then the walk-through, with
+each code cell's source folded under a summary line and its outputs shown.
+Markdown cells go through markdown-it.  A chart output becomes a placeholder holding its Vega-Lite spec;
 ``render-charts.js`` draws it with the locally bundled vega-embed.  Outputs
 that would need the network (Altair's CDN-loading HTML without a spec) are
 replaced by a visible notice and counted, so tests can catch them.
@@ -88,39 +90,83 @@ class NotebookPage:
             return _pre(_text(data["text/plain"]), "plain")
         return ""
 
+    def _code(self, cell) -> str:
+        """A code cell: its source folded (shown on demand), its outputs open."""
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags:
+            what = "parameters set by dmabuf-lab run"
+        elif "parameters" in tags:
+            what = "parameters (defaults)"
+        else:
+            lines = len(cell.source.splitlines())
+            what = f"code, {lines} line{'s' * (lines != 1)}"
+        outputs = "".join(self._output(o) for o in cell.get("outputs", []))
+        source = (f'<details class="source"><summary>{what}</summary>'
+                  f'<pre class="source"><code>{html.escape(cell.source)}</code></pre></details>')
+        if not cell.source.strip():
+            source = ""
+        return f'<section class="code">{source}<div class="outputs">{outputs}</div></section>'
+
+    def _lead(self) -> tuple[str, int]:
+        """The question (the first markdown cell) and the answer (cells tagged ``answer``).
+
+        Returns the HTML and how many leading cells it used up.
+        """
+        cells = self.nb.cells
+        if not cells or cells[0].cell_type != "markdown":
+            return "", 0
+        question = _md.render(cells[0].source)
+        answers = [c for c in cells if c.cell_type == "markdown"
+                   and "answer" in c.get("metadata", {}).get("tags", [])]
+        answer = "".join(_md.render(c.source) for c in answers)
+        lead = f'<section class="md question">{question}</section>'
+        if answer:
+            lead += f'<section class="md answer">{answer}</section>'
+        return lead, 1
+
     def body(self) -> str:
-        parts = []
-        for cell in self.nb.cells:
+        lead, used = self._lead()
+        parts = [lead] if lead else []
+        for cell in self.nb.cells[used:]:
+            tags = cell.get("metadata", {}).get("tags", [])
             if cell.cell_type == "markdown":
+                if "answer" in tags:
+                    continue  # shown at the top
                 parts.append(f'<section class="md">{_md.render(cell.source)}</section>')
             elif cell.cell_type == "code":
-                tags = cell.get("metadata", {}).get("tags", [])
-                label = ""
-                if "injected-parameters" in tags:
-                    label = '<div class="label">parameters set by dmabuf-lab run</div>'
-                elif "parameters" in tags:
-                    label = '<div class="label">parameters (defaults)</div>'
-                outputs = "".join(self._output(o) for o in cell.get("outputs", []))
-                parts.append(f'<section class="code">{label}'
-                             f'<pre class="source"><code>{html.escape(cell.source)}</code></pre>'
-                             f'<div class="outputs">{outputs}</div></section>')
+                parts.append(self._code(cell))
         return "\n".join(parts)
 
     def render(self, *, status_line: str = "") -> str:
         body = self.body()
         return page(self.title, f'<nav><a href="{self.index_href}">&larr; all notebooks</a>'
-                    f' &middot; <code>{html.escape(self.name)}</code> {status_line}</nav>\n{body}',
-                    static_prefix=self.static_prefix, heading=False)
+                    f' &middot; <code>{html.escape(self.name)}</code> {status_line}'
+                    ' &middot; <a href="#" class="toggle-code" onclick="var o=!document.body.classList'
+                    ".toggle('code-open');document.querySelectorAll('details.source')"
+                    '.forEach(function(d){d.open=!o});return false">show / hide all code</a></nav>\n'
+                    f"{body}", static_prefix=self.static_prefix, heading=False)
 
 
 CSS = """
-body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
-pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:13px}
+body{font-family:system-ui,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:13px;line-height:1.3}
 pre.error{background:#fdecea;color:#611a15}
-pre.source{border-left:3px solid #9ab}
+pre.source{border-left:3px solid #9ab;margin-top:.2em}
+details.source>summary{font-size:12px;color:#567;cursor:pointer}
+section.code{margin:.4em 0 .8em}
+section.question{border-bottom:1px solid #ccd;margin-bottom:1em}
+section.answer{background:#eef6ee;border-left:4px solid #1a7f37;padding:.2em 1em;margin-bottom:1.5em}
+section.answer::before{content:"Answer";font-weight:bold;color:#1a7f37;display:block;margin-top:.6em}
 .label{font-size:12px;color:#567}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccd;padding:2px 6px}
-.vega-chart{margin:.5em 0}
+.lab-frame{margin:.5em 0;max-width:100%}
+.lab-frame-scroll{max-width:100%;max-height:36em;overflow:auto;display:inline-block}
+.lab-table th{background:#f0f2f5;position:sticky;top:0}
+.lab-table .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.lab-table .text{text-align:left}
+.lab-frame-note{font-size:12px;color:#567}
+.vega-chart{margin:.5em 0;max-width:100%;overflow-x:auto;overflow-y:hidden}
+.html-output{max-width:100%;overflow-x:auto}
 .offline-problem,.chart-error{background:#fff3cd;padding:.5em}
 nav{margin-bottom:1em}.ok{color:#1a7f37}.failed{color:#b3261e}
 """

@@ -51,7 +51,20 @@ RENDER_JS = r"""
     var spec;
     try { spec = JSON.parse(holder.textContent); }
     catch (e) { failed++; console.error('dmabuf-lab: bad spec for ' + el.id + ': ' + e); finish(); return; }
-    vegaEmbed(el, spec, {actions: false, renderer: 'svg'}).then(function () {
+    function draw(spec, moved) {
+      return vegaEmbed(el, spec, {actions: false, renderer: 'svg'}).then(function () {
+        // A chart wider than its box scrolls inside it; its legend goes below
+        // the plot so that it stays in view while the plot is scrolled.
+        if (!moved && el.scrollWidth > el.clientWidth + 1 && el.querySelector('.role-legend')) {
+          var copy = JSON.parse(JSON.stringify(spec));
+          copy.config = copy.config || {};
+          copy.config.legend = Object.assign({}, copy.config.legend || {}, {orient: 'bottom'});
+          el.dataset.legendMoved = 'yes';
+          return draw(copy, true);
+        }
+      });
+    }
+    draw(spec, false).then(function () {
       ok++; el.dataset.rendered = 'yes'; finish();
     }).catch(function (e) {
       failed++; el.dataset.rendered = 'no';

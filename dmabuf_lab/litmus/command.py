@@ -7,7 +7,9 @@ diff for each difference; 2 for a malformed scenario (the error names the
 file and key).  ``--faults`` instead runs each scenario once per allocation
 index, failing that allocation, and reports per revision how many injected
 failures were tolerated (ok), ended clean, leaked, used freed memory (or
-freed it twice / wrongly) or crashed.
+freed it twice / wrongly) or crashed.  Those runs are independent tasks:
+they spread over local processes (``--workers``) or a Dask cluster
+(``--scheduler``), and unchanged ones are read from ``build/cache/tasks``.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import sys
 import textwrap
 from collections import Counter, defaultdict
 
-from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, fault_sweep_scenario
+from dmabuf_lab.experiments.executors import SCHEDULER_ENV
+from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import REVISIONS, split_target
 
@@ -33,6 +36,15 @@ def add_arguments(parser) -> None:
                         help="print the full-width table (no abbreviations) and each run's trace")
     parser.add_argument("--list", action="store_true",
                         help="list the revisions (variants, bugs) and which drivers each can express")
+    where = parser.add_argument_group("where --faults runs (see README: Running on a Dask cluster)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="Dask scheduler to run the fault sweep's tasks on, e.g. tcp://127.0.0.1:8786 "
+                            f"(default: ${SCHEDULER_ENV}, else local processes)")
+    where.add_argument("-j", "--workers", type=int, default=None, metavar="N",
+                       help="local worker processes (default: one per CPU; 0: in this process)")
+    where.add_argument("--no-cache", action="store_true",
+                       help="recompute every task instead of reading build/cache/tasks")
+    where.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -285,11 +297,32 @@ def main(args) -> int:
 
 
 def _main_faults(args) -> int:
-    rows = []
+    from dmabuf_lab.experiments.executors import describe
+    from dmabuf_lab.experiments.tasks import TextProgress
+    from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
+
+    from dmabuf_lab.errors import LabInputError
+
+    if args.workers is not None and args.workers < 0:
+        raise LabInputError(f"expected 0 (this process) or a positive number of workers, got {args.workers}",
+                            field="--workers")
+    pairs = []
     for path in find_scenarios(args.paths):
-        rows.extend(fault_sweep_scenario(load_scenario(path), args.revision))
-    if not rows:
+        pairs += sweep_pairs(load_scenario(path), args.revision)
+    if not pairs:
         raise_nothing_checked(args)
+    quiet = args.quiet or args.json
+    if not quiet:
+        print(f"fault sweep: {len(pairs)} scenario x revision pairs on "
+              f"{describe(args.scheduler, args.workers)}", file=sys.stderr, flush=True)
+    stats = []
+    rows = fault_sweep(pairs, scheduler=args.scheduler, workers=args.workers, cache=not args.no_cache,
+                       progress=None if quiet else (lambda what: TextProgress(f"fault sweep, {what}")),
+                       stats=stats)
+    if not quiet:
+        runs, cached = sum(s.total for s in stats), sum(s.cached for s in stats)
+        print(f"fault sweep: {runs} runs, {runs - cached} computed, {cached} from the cache, "
+              f"{sum(s.seconds for s in stats):.1f} s", file=sys.stderr, flush=True)
     per_rev: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
         per_rev[r.target][r.result] += 1

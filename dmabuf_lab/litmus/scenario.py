@@ -31,6 +31,8 @@ give.  The minimum format (it may grow; these keys keep their meaning)::
     [findings]                             # optional, per revision: finding kinds
     mapping-types-2026-02 = []
 
+    construction = "why"                   # optional, top level: see below
+
 Outcomes: a mapping kind (``sgt``, ``sgt-p2p``, ``iov``, ``pal``,
 ``dma-addr``, ``private``, ``pfn``, ``phys``), an errno (``-EINVAL``), or
 ``crash`` / ``cannot-express``.  A revision absent from ``[expect]`` and
@@ -41,7 +43,10 @@ Loading validates everything a kernel path would not: an unknown key,
 revision, driver, driver option (each driver declares the options it reads
 in ``dmabuf_lab.drivers.registry``), mapping kind, errno or finding; a device not in the
 topology; a range that is not ``[offset, length]`` with positive length
-inside the BAR.  Each problem raises :class:`ScenarioError` naming the file,
+inside the BAR; a driver on a device no real machine binds it to (an
+importer on a bridge or switch port, an RDMA importer on a GPU; see
+``placement.py``) unless the scenario sets ``construction`` to say why it
+uses that placement on purpose.  Each problem raises :class:`ScenarioError` naming the file,
 the line where known, and the key.  Range properties the exporter itself
 checks (alignment, for instance) are left to the modelled kernel; set
 ``unchecked_ranges = true`` in ``[exporter]`` to hand even out-of-BAR or
@@ -72,7 +77,7 @@ from dmabuf_lab.revisions.base import (
 
 U64 = 1 << 64
 
-TOP_KEYS = {"question", "topology", "steps", "source", "notes", "exporter", "importer",
+TOP_KEYS = {"question", "topology", "steps", "source", "notes", "construction", "exporter", "importer",
             "expect", "findings"}
 EXPORTER_KEYS = {"driver", "device", "bar", "ranges"}
 IMPORTER_KEYS = {"driver", "device", "dynamic"}
@@ -97,6 +102,8 @@ class Scenario:
     findings: dict = field(default_factory=dict)    # target -> tuple of kinds
     source: str = ""
     topology_arg: Any = ""          # a preset name, an absolute path, or a dict of files
+    construction: str = ""                          # why an impossible placement is used on purpose
+    text: str = field(default="", repr=False)      # the file's text, as parsed
 
 
     @property
@@ -365,7 +372,17 @@ class _Loader:
         raise self.err(f"unknown outcome {value!r}; expected one of {list(MAPPING_KINDS)}, an errno "
                        f"like '-EINVAL', or one of {list(SPECIAL_OUTCOMES)}", "expect", key)
 
-    def load(self) -> Scenario:
+    def placement(self, driver: str, role: str, dev, construction: str) -> None:
+        """Refuse a driver on a device no real machine binds it to, unless this is a construction."""
+        from dmabuf_lab.litmus.placement import placement_problem
+
+        problem = placement_problem(driver, role, dev)
+        if problem and not construction:
+            raise self.err(problem + "; if the scenario uses this placement on purpose, say why in "
+                           "a top-level construction = \"...\" (dmabuf-lab ask: --construction WHY)",
+                           role, "device")
+
+    def load(self, require_expect: bool = True) -> Scenario:
         try:
             data = tomllib.loads(self.text)
         except RecursionError:
@@ -376,6 +393,10 @@ class _Loader:
             m = re.search(r"line (\d+)", str(exc))
             raise ScenarioError(f"not valid TOML: {exc}", file=str(self.path),
                                 line=int(m.group(1)) if m else None) from None
+        return self.from_data(data, require_expect)
+
+    def from_data(self, data: dict, require_expect: bool = True) -> Scenario:
+        """Validate a parsed scenario; ``require_expect=False`` accepts one that checks nothing."""
         self.unknown_keys(data, TOP_KEYS, None)
         question = self.need_str(data, "question", None)
         raw_topo = data.get("topology")
@@ -391,6 +412,10 @@ class _Loader:
             if s not in STEPS:
                 raise self.err(f"unknown step {s!r}; expected one of {list(STEPS)}", None, "steps")
 
+        construction = data.get("construction", "")
+        if not isinstance(construction, str) or (construction and not construction.strip()):
+            raise self.err(f"construction must say why the scenario places a driver where no real "
+                           f"machine has it, got {construction!r}", None, "construction")
         topo = self.topology(topo_ref)
 
         exp = data.get("exporter")
@@ -414,15 +439,17 @@ class _Loader:
         unchecked = bool(exp.get("unchecked_ranges", False))
         ranges = self.ranges(exp.get("ranges", []), edev, bar, unchecked)
         eopts = self.options(exp, EXPORTER_KEYS, edrv, "exporter", topo)
+        self.placement(edrv, "exporter", edev, construction)
 
         idrv = self.need_str(imp, "driver", "importer")
         self.driver(idrv, "importer", "importer")
         idev_name = self.need_str(imp, "device", "importer", required=False)
-        self.device(topo, idev_name, "importer")
+        idev = self.device(topo, idev_name, "importer")
         dynamic = imp.get("dynamic")
         if dynamic is not None and not isinstance(dynamic, bool):
             raise self.err(f"dynamic must be true or false, got {dynamic!r}", "importer", "dynamic")
         iopts = self.options(imp, IMPORTER_KEYS, idrv, "importer", topo)
+        self.placement(idrv, "importer", idev, construction)
 
         expect = {}
         raw_expect = data.get("expect", {})
@@ -446,7 +473,7 @@ class _Loader:
                     raise self.err(f"unknown finding {kind!r}; expected one of {list(FINDING_KINDS)}",
                                    "findings", key)
             findings[t] = tuple(sorted(set(value)))
-        if not expect and not findings:
+        if require_expect and not expect and not findings:
             raise self.err("the scenario checks nothing: add an [expect] table", "expect", "")
 
         if isinstance(topo_ref, dict):
@@ -462,7 +489,7 @@ class _Loader:
                         exporter=ExporterSpec(edrv, edev_name, bar, ranges, eopts),
                         importer=ImporterSpec(idrv, idev_name, dynamic, iopts),
                         expect=expect, findings=findings, source=str(source),
-                        topology_arg=arg)
+                        topology_arg=arg, construction=construction, text=self.text)
 
 
 #: A scenario is a few dozen lines; anything bigger is not one.
@@ -487,8 +514,17 @@ def read_scenario_bytes(path: Path) -> bytes:
     return data
 
 
-def load_scenario(path) -> Scenario:
-    """Load and validate one scenario file (raises :class:`ScenarioError`)."""
+def scenario_from_data(data: dict, where: str = "<command line>") -> Scenario:
+    """Validate a scenario given as a dict (the ``dmabuf-lab ask`` options); it need not expect anything."""
+    return _Loader(Path(where), "").from_data(data, require_expect=False)
+
+
+def load_scenario(path, require_expect: bool = True) -> Scenario:
+    """Load and validate one scenario file (raises :class:`ScenarioError`).
+
+    ``require_expect=False`` (``dmabuf-lab ask``) accepts a scenario without
+    ``[expect]`` or ``[findings]``.
+    """
     path = Path(path)
     raw = read_scenario_bytes(path)
     try:
@@ -497,7 +533,12 @@ def load_scenario(path) -> Scenario:
         line = raw[:exc.start].count(b"\n") + 1
         raise ScenarioError(f"not UTF-8 text (byte {exc.start}); expected a TOML scenario file",
                             file=str(path), line=line) from None
-    return _Loader(path, text).load()
+    return load_scenario_text(path, text, require_expect)
+
+
+def load_scenario_text(path, text: str, require_expect: bool = True) -> Scenario:
+    """Load a scenario from its text; ``path`` names it and anchors relative snapshot paths."""
+    return _Loader(Path(path), text).load(require_expect)
 
 
 def default_litmus_dir() -> Path:

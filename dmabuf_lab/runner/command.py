@@ -48,12 +48,34 @@ def parse_params(items: list[str] | None) -> dict:
     return out
 
 
+def check_params(params: dict, chosen) -> None:
+    """Every ``-p`` name must be a parameter of a notebook being run.
+
+    Papermill would inject an unknown name as a new variable that nothing
+    reads, and the run would silently use the defaults; this refuses a name
+    that no chosen notebook declares and lists what each of them takes.
+    """
+    declared = {nb.name: nb.parameters() for nb in chosen}
+    unknown = [name for name in params if not any(name in p for p in declared.values())]
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        if len(declared) == 1:
+            (nb, p), = declared.items()
+            told = f"{nb} has no parameter {names}; its parameters: {', '.join(p) or '(none)'}"
+        else:
+            told = (f"no notebook run here has a parameter {names}; their parameters: "
+                    + "; ".join(f"{nb}: {', '.join(p) or '(none)'}" for nb, p in declared.items()))
+        raise ParameterError(told + " (the cell tagged 'parameters' in notebooks/<name>.py declares them)",
+                             field="--params")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                         help="notebooks to run (e.g. 05, 05_rfc_v1_review_containers); default: all")
     parser.add_argument("-p", "--params", nargs="+", action="extend", metavar="NAME=VALUE",
-                        help="set notebook parameters (values are JSON, else text); "
-                             "name notebooks before this option")
+                        help="set notebook parameters (values are JSON, else text); each name must "
+                             "be a parameter of a notebook being run (an unknown one is an error that "
+                             "lists them); name notebooks before this option")
     parser.add_argument("--small", action="store_true",
                         help="shrink every notebook's sizes (sets the parameter small=True)")
     parser.add_argument("--out", default=None, metavar="DIR",
@@ -61,7 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=None,
                         help="notebooks to run at once (default: up to 2)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="Dask scheduler address for the notebooks' sweeps (default: local processes)")
+                        help="Dask scheduler address (e.g. tcp://127.0.0.1:8786) for the notebooks' fault "
+                             "sweeps and negotiation matrices (default: local processes)")
     parser.add_argument("--no-checks", action="store_true",
                         help="skip the topology presets and litmus checks run before all notebooks")
     parser.add_argument("--no-site", action="store_true", help="do not rebuild build/site")
@@ -135,6 +158,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     chosen = select(available, args.notebooks)
     params = parse_params(args.params)
+    check_params(params, chosen)
     build = Path(args.out).resolve() if args.out else root / "build"
     try:
         build.mkdir(parents=True, exist_ok=True)
@@ -147,6 +171,9 @@ def main(args: argparse.Namespace) -> int:
     if args.cell_timeout is not None and args.cell_timeout <= 0:
         raise LabInputError(f"expected a positive number of seconds, got {args.cell_timeout}",
                             field="--cell-timeout")
+    if args.scheduler:
+        from dmabuf_lab.experiments.executors import check_scheduler
+        echo(check_scheduler(args.scheduler))   # an unreachable address stops here, not in every notebook
     from dmabuf_lab.runner import build_dir
 
     with build_dir.build_lock(build), _terminate_as_interrupt():

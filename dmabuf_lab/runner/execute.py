@@ -119,22 +119,28 @@ def run_job(job: dict) -> NotebookResult:
     finally:
         result.seconds = round(time.monotonic() - start, 2)
         if tmp.exists():
-            _make_reproducible(tmp, Path(job.get("recorded_output") or output))
+            _make_reproducible(tmp, Path(job.get("recorded_output") or output), src.path.resolve())
             os.replace(tmp, output)
     return result
 
 
-def _make_reproducible(path: Path, output: Path) -> None:
-    """Remove what papermill makes differ between runs: the injected cell's random id
-    and the temporary file's name recorded as the output path."""
+def _make_reproducible(path: Path, output: Path, source: Path | None = None) -> None:
+    """Remove what papermill makes differ between runs and machines: the injected
+    cell's random id, the temporary file's name recorded as the output path, and
+    the absolute paths of the checkout and the build (recorded relative to them)."""
     import nbformat
+
+    from dmabuf_lab.paths import display_path
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"
-    if "papermill" in nb.metadata:
-        nb.metadata["papermill"]["output_path"] = str(output)
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        meta["output_path"] = f"notebooks/{output.name}"
+        # papermill records the input as given: here the whole source notebook
+        meta["input_path"] = display_path(str(source)) if source is not None else None
     nbformat.write(nb, path)
 
 

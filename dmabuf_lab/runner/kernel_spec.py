@@ -1,11 +1,14 @@
-"""A Jupyter kernel spec that runs notebooks with this very Python.
+"""The Jupyter kernel every notebook names, and the runner's copy of it.
 
-A fresh virtual environment may have no usable ``python3`` kernel, or one
-that resolves ``python`` on PATH to another interpreter.  The runner writes
-its own spec under ``build/.jupyter`` and points ``JUPYTER_PATH`` at it, so
-notebooks always execute with ``sys.executable``; the kernels' IPython and
-Jupyter folders are set under ``build/.state`` (see ``run_notebooks``), so
-nothing outside ``build/`` is touched.  Kernels talk over loopback TCP.
+Every notebook's header names ``python3``: the kernel ipykernel installs
+into the virtual environment that ``lab.py setup`` creates, so JupyterLab
+started from that environment opens each notebook with the interpreter that
+has the lab installed.  The runner does not trust whatever ``python3`` spec a
+machine may have elsewhere: it writes a ``python3`` spec of its own under
+``build/.jupyter`` (pointing at ``sys.executable``) and puts that first on
+``JUPYTER_PATH``, so a run always uses the Python it runs under and nothing
+outside ``build/`` is touched (the kernels' IPython and Jupyter folders are set
+under ``build/.state`` by ``run_notebooks``).  Kernels talk over loopback TCP.
 """
 from __future__ import annotations
 
@@ -15,15 +18,16 @@ from pathlib import Path
 
 from dmabuf_lab.paths import atomic_write_text
 
-KERNEL_NAME = "dmabuf-lab"
+KERNEL_NAME = "python3"
+KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"
 
 
 def install_kernel_spec(build: Path) -> Path:
-    """Write ``build/.jupyter/kernels/dmabuf-lab/kernel.json``; return the JUPYTER_PATH entry."""
+    """Write ``build/.jupyter/kernels/python3/kernel.json``; return the JUPYTER_PATH entry."""
     root = Path(build) / ".jupyter"
     spec = {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (dmabuf-lab)",
+        "display_name": KERNEL_DISPLAY_NAME,
         "language": "python",
         "metadata": {"debugger": False},
     }

@@ -13,7 +13,7 @@ import jupytext
 import nbformat
 
 from dmabuf_lab.errors import LabInputError
-from dmabuf_lab.runner.kernel_spec import KERNEL_NAME
+from dmabuf_lab.runner.kernel_spec import KERNEL_DISPLAY_NAME, KERNEL_NAME
 
 NAME_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
 
@@ -33,12 +33,42 @@ class NotebookSource:
         """The source as an (unexecuted) notebook."""
         nb = jupytext.read(self.path, fmt="py:percent")
         nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
-        nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (dmabuf-lab)",
+        nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME,
                                      "language": "python"}
         nb.metadata["language_info"] = {"name": "python"}
         for index, cell in enumerate(nb.cells):
             cell["id"] = f"cell-{index}"  # stable ids: re-running gives the same notebook
         return nb
+
+    def parameters(self) -> dict[str, int]:
+        """The names the cell tagged ``parameters`` assigns, with their line in the ``.py`` file.
+
+        These are the names ``dmabuf-lab run -p`` may set; a notebook
+        without such a cell takes none.
+        """
+        import ast
+
+        nb = jupytext.read(self.path, fmt="py:percent")
+        for cell in nb.cells:
+            if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+                try:
+                    tree = ast.parse(cell.source)
+                except SyntaxError as exc:
+                    raise LabInputError(f"the parameters cell does not parse: {exc.msg}",
+                                        file=str(self.path)) from None
+                offset = self.first_line_of(cell.source) or 1
+                first = next((n for n in tree.body), None)
+                base = offset - (first.lineno if first is not None else 1)
+                names: dict[str, int] = {}
+                for node in tree.body:
+                    targets = (node.targets if isinstance(node, ast.Assign)
+                               else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+                    for target in targets:
+                        for leaf in ast.walk(target):
+                            if isinstance(leaf, ast.Name):
+                                names.setdefault(leaf.id, base + node.lineno)
+                return names
+        return {}
 
     def first_line_of(self, source: str) -> int | None:
         """Line number in the ``.py`` file where a cell's first code line appears."""

@@ -170,12 +170,14 @@ def test_readme_documents_every_option():
 
 
 def test_a_bdf_option_must_name_a_device_of_the_topology(tmp_path):
-    text = BASE.replace('driver = "rdma"\ndevice = "0000:04:00.0"\ndynamic = true',
-                        'driver = "peer-gpu"\ndevice = "0000:04:00.0"\nlink_to = "0000:0a:00.0"')
+    # a peer GPU on the NIC's function: a placement no machine has, declared as such
+    text = ('construction = "the peer-gpu importer borrows the NIC slot to test link_to"\n'
+            + BASE.replace('driver = "rdma"\ndevice = "0000:04:00.0"\ndynamic = true',
+                           'driver = "peer-gpu"\ndevice = "0000:04:00.0"\nlink_to = "0000:0a:00.0"'))
     p = tmp_path / "link.toml"
     p.write_text(text)
     with pytest.raises(ScenarioError, match="not in the topology") as ei:
         load_scenario(p)
-    assert ei.value.field == "importer.link_to" and ei.value.line == 12
+    assert ei.value.field == "importer.link_to" and ei.value.line == 13
     p.write_text(text.replace("0000:0a:00.0", "0000:03:00.0"))
     assert load_scenario(p).importer.options == {"link_to": "0000:03:00.0"}

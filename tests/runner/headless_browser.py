@@ -51,6 +51,39 @@ class PageReport:
     charts_done: bool = False
     console_errors: list[str] = field(default_factory=list)
     network_requests: list[str] = field(default_factory=list)
+    layout: dict | None = None          # LAYOUT_JS's measurements, when asked for
+
+
+#: Measures, after the charts are drawn, what a reader at this window width sees:
+#: the page's own horizontal overflow, each chart box against the viewport (and,
+#: for a box that scrolls, whether its legend is inside the visible part), and
+#: each lab table's drawn rows against the frame's row count it declares.
+LAYOUT_JS = r"""
+(function () {
+  var vw = document.documentElement.clientWidth;
+  function box(r) { return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }
+  var charts = Array.from(document.querySelectorAll('.vega-chart')).map(function (el) {
+    var r = el.getBoundingClientRect();
+    var style = getComputedStyle(el);
+    var legends = Array.from(el.querySelectorAll('.role-legend')).map(function (g) {
+      return box(g.getBoundingClientRect());
+    });
+    return {id: el.id, box: box(r), scrollWidth: el.scrollWidth, clientWidth: el.clientWidth,
+            overflowX: style.overflowX, legends: legends};
+  });
+  var tables = Array.from(document.querySelectorAll('.lab-frame')).map(function (el) {
+    var heads = Array.from(el.querySelectorAll('thead th')).map(function (th) { return th.textContent; });
+    var scroller = el.querySelector('.lab-frame-scroll');
+    return {rows: Number(el.dataset.rows), shown: Number(el.dataset.shown),
+            drawn: el.querySelectorAll('tbody tr').length, columns: heads,
+            right: el.getBoundingClientRect().right,
+            scrollerRight: scroller ? scroller.getBoundingClientRect().right : null};
+  });
+  var foreign = document.querySelectorAll('table.dataframe').length;
+  return JSON.stringify({viewport: vw, pageScrollWidth: document.documentElement.scrollWidth,
+                         charts: charts, tables: tables, polarsTables: foreign});
+})()
+"""
 
 
 class Browser:
@@ -129,11 +162,17 @@ class Browser:
                 return
 
     # -- pages ------------------------------------------------------------
-    def open(self, url: str, *, wait: float = 30.0) -> PageReport:
+    def open(self, url: str, *, wait: float = 30.0, width: int | None = None, height: int = 900,
+             layout: bool = False, screenshot: str | None = None) -> PageReport:
+        """Load ``url``; with ``width`` in a window that wide, ``layout`` measures it
+        (:data:`LAYOUT_JS`), ``screenshot`` writes a PNG of the whole page there."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for method in ("Runtime.enable", "Log.enable", "Network.enable", "Page.enable"):
             self.send(method, session=session)
+        if width is not None:
+            self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
+                      "deviceScaleFactor": 1, "mobile": False}, session=session)
         self.send("Network.emulateNetworkConditions", {"offline": True, "latency": 0,
                   "downloadThroughput": 0, "uploadThroughput": 0}, session=session)
         self.events.clear()
@@ -155,6 +194,11 @@ class Browser:
         counts = json.loads(self.send("Runtime.evaluate", {"expression": check, "returnByValue": True},
                                       session=session)["result"]["value"])
         report.charts_total, report.charts_drawn = counts["total"], counts["drawn"]
+        if layout:
+            report.layout = json.loads(self.send("Runtime.evaluate", {"expression": LAYOUT_JS,
+                                                 "returnByValue": True}, session=session)["result"]["value"])
+        if screenshot:
+            self._screenshot(session, screenshot, width or 0)
         for ev in self.events:
             if ev.get("sessionId") != session:
                 continue
@@ -175,6 +219,25 @@ class Browser:
                     report.network_requests.append(req)
         self.send("Target.closeTarget", {"targetId": target})
         return report
+
+    def _screenshot(self, session: str, path: str, width: int, tile: int = 2400) -> None:
+        """The whole page as PNGs: ``path`` for the first ``tile`` pixels, then
+        ``<path stem>.2.png``, ``.3.png`` ... for the rest (long pages stay readable)."""
+        import base64
+
+        size = self.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
+        stem = path[:-4] if path.endswith(".png") else path
+        top, n = 0, 1
+        while top < size["height"] and n <= 20:
+            shot = self.send("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": top, "width": max(size["width"], width),
+                         "height": min(tile, size["height"] - top), "scale": 1}}, session=session)
+            name = path if n == 1 else f"{stem}.{n}.png"
+            with open(name, "wb") as out:
+                out.write(base64.b64decode(shot["data"]))
+            top += tile
+            n += 1
 
     def close(self) -> None:
         try:

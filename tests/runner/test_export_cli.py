@@ -73,6 +73,12 @@ def test_list_and_the_real_command_line(small_build):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.run([sys.executable, "-m", "dmabuf_lab.cli", "export", "--list", "--build", str(build)],
                           capture_output=True, text=True, env=env, cwd=ROOT, check=True)
-    listed = proc.stdout.split()
+    rows = [line.split(None, 1) for line in proc.stdout.splitlines() if line.startswith("  ")]
+    listed = [row[0] for row in rows]
     assert "00_tour/timeline" in listed
     assert len(listed) == len(list((build / "figures").glob("*/*.txt")))
+    # every figure is listed with the caption its email form starts with
+    for name, caption in ((r[0], r[1] if len(r) > 1 else "") for r in rows):
+        notebook, fig = name.split("/")
+        first = (build / "figures" / notebook / f"{fig}.txt").read_text(encoding="utf-8").splitlines()[0]
+        assert caption == first, (name, caption, first)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import nbformat
+from runner_support import ROOT
 
 from dmabuf_lab.runner.execute import _make_reproducible
 from dmabuf_lab.runner.notebook_source import NotebookSource
@@ -26,10 +27,12 @@ def test_papermill_random_bits_are_replaced(tmp_path):
     nb.metadata["papermill"] = {"output_path": str(tmp_path / ".00_x.ipynb.1234.tmp.ipynb")}
     tmp = tmp_path / ".00_x.ipynb.1234.tmp.ipynb"
     nbformat.write(nb, tmp)
-    _make_reproducible(tmp, tmp_path / "00_x.ipynb")
+    _make_reproducible(tmp, tmp_path / "00_x.ipynb", ROOT / "notebooks" / "00_x.py")
     out = nbformat.read(tmp, as_version=4)
     assert [c["id"] for c in out.cells] == ["injected-parameters", "cell-0"]
-    assert out.metadata["papermill"]["output_path"] == str(tmp_path / "00_x.ipynb")
+    # recorded relative to the build and the checkout: no path of this machine
+    assert out.metadata["papermill"]["output_path"] == "notebooks/00_x.ipynb"
+    assert out.metadata["papermill"]["input_path"] == "notebooks/00_x.py"
 
 
 def test_chart_html_has_no_random_div_id():

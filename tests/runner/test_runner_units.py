@@ -9,7 +9,8 @@ import pytest
 
 from dmabuf_lab.runner.command import ParameterError, _print_topologies, parse_params
 from dmabuf_lab.runner.kernel_spec import KERNEL_NAME, install_kernel_spec
-from dmabuf_lab.runner.notebook_source import NotebookNotFound, discover, select
+from dmabuf_lab.runner.notebook_source import NotebookNotFound, NotebookSource, discover, select
+from runner_support import ROOT
 
 
 def test_parse_params_json_then_text():
@@ -62,3 +63,31 @@ def test_preface_prints_every_topology_preset():
     text = "\n".join(lines)
     for name in hw.PRESETS:
         assert f"-- {name}" in text
+
+
+def test_notebook_parameters_are_read_from_the_parameters_cell(tmp_path):
+    src = tmp_path / "00_x.py"
+    src.write_text('# %% [markdown]\n# # T\n\n# %% tags=["parameters"]\nsmall = False\n'
+                   'sizes = [1, 2]  # note\nn: int = 3\n\n# %%\nother = 1\n')
+    params = NotebookSource("00_x", src).parameters()
+    assert list(params) == ["small", "sizes", "n"]
+    assert params["sizes"] == 6          # its line in the .py file
+
+
+def test_unknown_parameter_is_an_error_listing_the_notebooks_parameters(capsys):
+    from dmabuf_lab import cli
+
+    rc = cli.main(["run", "05", "-p", "nosuchparam=1"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "05_rfc_v1_review_containers has no parameter 'nosuchparam'" in err
+    declared = NotebookSource("05_rfc_v1_review_containers",
+                              ROOT / "notebooks" / "05_rfc_v1_review_containers.py").parameters()
+    assert "small" in declared and all(name in err for name in declared)
+
+
+def test_known_parameter_of_every_notebook_passes_the_check():
+    from dmabuf_lab.runner.command import check_params
+    from dmabuf_lab.runner.notebook_source import discover
+
+    check_params({"small": True}, discover(ROOT / "notebooks"))

@@ -1,6 +1,8 @@
 """Plain-text renderers: always within 72 columns, and faithful to the numbers."""
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 from hypothesis import given, strategies as st
@@ -77,3 +79,103 @@ def test_email_form_rejects_wide_text_and_long_captions():
         compose_email("00_tour", "x", "caption", "ok\n" + "w" * 73)
     text = compose_email("00_tour", "x", "A caption", "body")
     assert text == "A caption\n\nbody\n\nRegenerate: dmabuf-lab run 00_tour\n"
+
+
+# -- split tables keep the columns that name a row ------------------------------------------
+
+def _table_blocks(body: str) -> list[tuple[list[str], list[tuple[str, ...]]]]:
+    """Each paragraph of ``body`` that starts with a table header: (headers, rows as cell tuples).
+
+    Column spans come from the rule of dashes under the header.
+    """
+    blocks = []
+    for para in body.split("\n\n"):
+        lines = para.splitlines()
+        if len(lines) < 2 or not re.fullmatch(r"-+( +-+)*", lines[1].rstrip()):
+            continue
+        starts = [m.start() for m in re.finditer(r"-+", lines[1])]
+
+        def cells(line):
+            return tuple(line[a:b].strip() for a, b in zip(starts, starts[1:] + [None]))
+
+        rows = [cells(l) for l in lines[2:] if not l.startswith("... ")]
+        blocks.append((list(cells(lines[0])), rows))
+    return blocks
+
+
+def split_tables(body: str) -> list[list[tuple[list[str], list[tuple]]]]:
+    """Runs of adjacent table blocks with the same rows count and the same first column:
+    the blocks of one table split for width."""
+    groups, current = [], []
+    for block in _table_blocks(body):
+        if current and (len(block[1]) == len(current[-1][1]) and block[0][:1] == current[-1][0][:1]
+                        and [r[0] for r in block[1]] == [r[0] for r in current[-1][1]]):
+            current.append(block)
+        else:
+            if len(current) > 1:
+                groups.append(current)
+            current = [block]
+    if len(current) > 1:
+        groups.append(current)
+    return groups
+
+
+def key_problems(group) -> list[str]:
+    """What is wrong with one split table: every block must repeat the same leading key
+    columns, with the same key cells row by row, and those cells must tell the rows apart."""
+    heads = [h for h, _ in group]
+    k = 0
+    while all(len(h) > k + 1 for h in heads) and len({h[k] for h in heads}) == 1:
+        k += 1
+    if k == 0:
+        return [f"blocks share no leading key column: {[h[:2] for h in heads]}"]
+    keys = [[row[:k] for row in rows] for _, rows in group]
+    out = []
+    if any(kk != keys[0] for kk in keys):
+        out.append(f"key cells {heads[0][:k]} differ between blocks")
+    if len(set(keys[0])) != len(keys[0]):
+        dup = sorted({x for x in keys[0] if keys[0].count(x) > 1})[:3]
+        out.append(f"key columns {heads[0][:k]} do not tell the rows apart (repeated: {dup})")
+    return out
+
+
+def test_split_table_repeats_every_key_column():
+    frame = pl.DataFrame({"backend": ["reference", "numba"] * 3,
+                          "variant": ["correct, window search"] * 4 + ["rfc single pass"] * 2,
+                          "ranges": [1000, 1000, 10_000, 10_000, 100_000, 100_000],
+                          **{f"measurement_{i}": [1.5 * i] * 6 for i in range(6)}})
+    text = render_table(frame)
+    groups = split_tables(text)
+    assert len(groups) == 1 and len(groups[0]) > 1
+    assert all(h[:3] == ["backend", "variant", "ranges"] for h, _ in groups[0])
+    assert key_problems(groups[0]) == []
+    assert all(len(line) <= 72 for line in text.splitlines())
+
+
+def test_key_check_catches_a_split_that_keeps_only_the_first_column():
+    frame = pl.DataFrame({"backend": ["reference", "numba"] * 2, "variant": ["a", "a", "b", "b"],
+                          **{f"measurement_{i}": [1.5 * i] * 4 for i in range(9)}})
+    text = render_table(frame, key=["backend"])
+    groups = split_tables(text)
+    assert groups and any("do not tell the rows apart" in p for p in key_problems(groups[0]))
+
+
+def test_too_wide_key_prints_one_block_per_row():
+    frame = pl.DataFrame({"a": ["x" * 30, "y" * 30], "b": ["p" * 30, "q" * 30], "n": [1, 2],
+                          "measurement": [3, 4]})
+    text = render_table(frame, key=["a", "b"])
+    assert "x" * 30 + " / " + "p" * 30 in text and "y" * 30 + " / " + "q" * 30 in text
+    assert all(len(line) <= 72 for line in text.splitlines())
+
+
+def test_every_exported_table_keeps_its_key_columns(small_build):
+    figures = sorted((small_build["build"] / "figures").glob("*/*.txt"))
+    assert figures
+    problems, split = [], 0
+    for path in figures:
+        body = path.read_text(encoding="utf-8").split("\n\n", 1)[1].rsplit("\n\nRegenerate:", 1)[0]
+        for group in split_tables(body):
+            split += 1
+            problems += [f"{path.parent.name}/{path.stem}: {p}" for p in key_problems(group)]
+    assert not problems, "\n".join(problems)
+    assert split > 0       # the check ran on real split tables

@@ -139,8 +139,11 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
     from dmabuf_lab.hw.sriov import SriovCap, VfBar, virtfn_add
     from dmabuf_lab.hw.topology import Topology
 
-    label = name or machine.source or f"{machine.format} capture"
-    topo = Topology(name=label, description=f"loaded from {machine.format} capture {machine.source or ''}".strip())
+    from dmabuf_lab.paths import display_path
+
+    source = display_path(machine.source)
+    label = display_path(name) or source or f"{machine.format} capture"
+    topo = Topology(name=label, description=f"loaded from {machine.format} capture {source or ''}".strip())
     missing = list(machine.missing)
     note = missing.append
     made: dict[str, PciDevice] = {}
