@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "topology": ("dmabuf_lab.hw.command", "print a topology preset or a captured machine as a tree"),
     "bench": ("dmabuf_lab.bench.command", "benchmark the bulk kernels against the memory roofline"),
     "export": ("dmabuf_lab.figures.command", "print or export one figure (e.g. --format email)"),
+    "findings": ("dmabuf_lab.findings.command", "list the defects the lab found (--format email: bug reports)"),
 }
 
 

@@ -25,10 +25,11 @@
 # This notebook lays the thread out as data: one row per message, with the
 # revision of the design it belongs to, and a map from each revision to the
 # module of this lab that runs it.  The later notebooks take one revision
-# each.  The codes: R0 is mainline as of Linux 6.19, R1-R6 the designs up
-# to the 2026-02 RFC, R7 mainline after 6.19 (the revoke series, the vfio
+# each.  The names: mainline-6.19 is mainline as of Linux 6.19, get-pfn to
+# mapping-types-2026-02 the designs up
+# to the 2026-02 RFC, mainline-7.3 mainline after 6.19 (the revoke series, the vfio
 # double-free fix and the two mapping fixes, up to Linux 7.3: the lab's
-# `mainline-7.3`), R8 the RFC rebased in March 2026, R9 the plan and the
+# `mainline-7.3`), mapping-types-2026-03 the RFC rebased in March 2026, mapping-types-2026-05 the plan and the
 # alternative the review reached in April and May 2026.
 
 # %% [markdown] tags=["answer"]
@@ -51,6 +52,9 @@ import altair as alt
 import polars as pl
 from IPython.display import display
 
+import textwrap
+
+from dmabuf_lab.experiments.negotiation_views import short_names
 from dmabuf_lab.experiments.thread import REVISION_NAMES, load_thread, revision_modules
 from dmabuf_lab.figures import render_bars, render_heatmap, render_table, save_figure
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
@@ -86,12 +90,18 @@ timeline = (
     .properties(width=620, height=220, title="Messages in the thread, by author and revision")
 )
 
-by_month = dated.with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))
+SHORT = short_names(REVISION_NAMES)
+by_month = dated.with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"),
+                              pl.col("revision").replace_strict(SHORT).alias("rev"))
 cells = (by_month.group_by("author", "month", maintain_order=True)
-         .agg(pl.col("revision").unique(maintain_order=True).str.join(",").alias("revisions")))
+         .agg(pl.col("rev").unique(maintain_order=True).str.join(",").alias("revisions")))
+used = [r for r in REVISION_NAMES if r in set(dated["revision"])]
 save_figure(timeline, dated.select("date", "author", "revision", "source", "subject", "proposes"),
             name="timeline", caption="The thread by author and month (cells: revisions discussed)",
-            text=render_heatmap(cells, "author", "month", "revisions"))
+            text=render_heatmap(cells, "author", "month", "revisions") + "\n\n"
+            + textwrap.fill("  ".join(f"{SHORT[r]}={r}" for r in used), 72, break_on_hyphens=False,
+                            break_long_words=False)
+            + "\nsources: docs/sources.md (keys), Message-IDs and commit ids")
 
 # %% [markdown]
 # The rhythm is visible at a glance: a short, sharp exchange over `get_pfn`

@@ -102,7 +102,7 @@ outcome_chart = (
 )
 labels = outcome_chart.mark_text(fontSize=11).encode(text="outcome:N", color=alt.value("black"))
 save_figure(outcome_chart + labels, heat.drop("findings"), name="p2p_outcomes",
-            caption="vfio-pci BAR slices mapped for a NIC, per topology (R0)",
+            caption="vfio-pci BAR slices mapped for a NIC, per topology (mainline-6.19)",
             text=render_heatmap(heat.with_columns(
                 (pl.col("outcome") + pl.when(pl.col("findings_text") != "")
                  .then(" +" + pl.col("findings_text")).otherwise(pl.lit(""))).alias("cell")),

@@ -19,7 +19,7 @@
 # of one page of the buffer, so that "subsystem importers" -- KVM building
 # a guest mapping, iommufd building an IOMMU table at a user IOVA -- can
 # consume a dma-buf without a `struct device` and without an `sg_table`.
-# The reply thread (seed 004) turned into a debate about *who maps*:
+# The reply thread (the get_pfn RFC thread (2025-01-07/08)) turned into a debate about *who maps*:
 #
 # * **Exporter maps** (Christian König): the importer only ever sees
 #   addresses the exporter made valid for `attach->dev`.  The exporter may
@@ -60,6 +60,7 @@ if small:
 import altair as alt
 import polars as pl
 
+from dmabuf_lab.experiments.assumptions import assumptions_text
 from dmabuf_lab.experiments import get_pfn_debate as gd
 from dmabuf_lab.figures import render_lines, render_table, save_figure
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
@@ -127,7 +128,9 @@ text = "\n\n".join(
     for v in SHOWN)
 save_figure(who, heat.drop("detail"), name="who_can_import",
             caption="get_pfn debate: outcome per importer x buffer, per position",
-            text=text + "\n\nn/a: the importer cannot be written under that position")
+            text=text + "\n\nn/a: the importer cannot be written under that position"
+            + assumptions_text(["get-pfn"], sorted(set(heat["topology"])) if "topology" in heat.columns
+                               else ["the buffer kinds' own presets"], variant_note="the three positions"))
 
 # %% [markdown]
 # Reading the three panels:

@@ -15,7 +15,7 @@
 # # The offer list: the importer says what it wants, in order
 #
 # In September 2025 Thomas Hellström sketched a negotiation for
-# interconnects (quoted in seed 000, Jason Gunthorpe's reply):
+# interconnects (quoted in Thomas Hellström's offer-list mail (2025-09-26), Jason Gunthorpe's reply):
 #
 # 1. the importer builds an ordered *offer*, most preferred first:
 #    `{interconnect, args}` pairs such as "VRAM offsets of *this* VRAM",
@@ -59,6 +59,7 @@ if small:
 import altair as alt
 import polars as pl
 
+from dmabuf_lab.experiments.assumptions import assumptions_text
 from dmabuf_lab.experiments import offer_negotiation as on
 from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
@@ -71,28 +72,28 @@ for name in ("offer-list", "mapping-types-2026-02"):
     print(f"{r.name:24} {r.date}  {r.title}")
 
 # %% [markdown]
-# ## Oracle 1: exporter `[A, B]`, importer `[B, A]`
+# ## matching check 1: exporter `[A, B]`, importer `[B, A]`
 #
 # The fact sheet's first oracle, made concrete.  Both sides support both
 # types; they only disagree about the order.
 
 # %%
-oracle1 = on.who_wins(["A", "B"], ["B", "A"])
-oracle1
+check1 = on.who_wins(["A", "B"], ["B", "A"])
+check1
 
 # %% [markdown]
-# `dma_buf_negotiate()` returns 0 -- the importer's first entry, `B`.  R6's
+# `dma_buf_negotiate()` returns 0 -- the importer's first entry, `B`.  mapping-types-2026-02's
 # `dma_buf_match_mapping()` takes `A`, found at index 1 of the importer's
-# list.  The lab's model of Jason's October design (R5) walks the lists the
-# way R6 does; the seed does not say which order it meant.
+# list.  The lab's model of Jason's October design (mapping-types-2025-10) walks the lists the
+# way mapping-types-2026-02 does; the mail does not say which order it meant.
 #
 # ## Every pair of orders
 #
 # The same comparison for every pair of ordered lists drawn from
 # the type names (each list may leave types out).  `same` means both matchers
 # pick the same type; `differ` means both find a match but pick different
-# types; `no match` means the lists share no type (R2 answers -EOPNOTSUPP,
-# R6 -EINVAL).
+# types; `no match` means the lists share no type (offer-list answers -EOPNOTSUPP,
+# mapping-types-2026-02 -EINVAL).
 
 # %%
 matrix = on.order_matrix(type_names)
@@ -107,26 +108,26 @@ order_chart = (
     .encode(x=alt.X("importer:N", sort=lists, title="importer's list (preferred first)",
                     axis=alt.Axis(labelAngle=-60)),
             y=alt.Y("exporter:N", sort=lists, title="exporter's list (preferred first)"),
-            color=alt.Color("verdict:N", title="R2 vs R6",
+            color=alt.Color("verdict:N", title="offer-list vs mapping-types-2026-02",
                             scale=alt.Scale(domain=["same", "differ", "no match"],
                                             range=["#c7e9c0", "#fd8d3c", "#d9d9d9"])),
             tooltip=["exporter", "importer", "r2", "r6", "verdict"])
     .properties(width=26 * len(lists), height=22 * len(lists),
-                title="Offer list (R2) vs dma_buf_match_mapping (R6): which type wins")
+                title="Offer list (offer-list) vs dma_buf_match_mapping (mapping-types-2026-02): which type wins")
 )
 order_text = order_chart.mark_text(fontSize=9).encode(
     text="cell:N", color=alt.value("black"))
 differ = matrix.filter(pl.col("verdict") == "differ")
 save_figure(order_chart + order_text, matrix, name="who_wins",
-            caption="Whose order wins: R2 offer list vs R6 exporter-first matcher",
+            caption="Whose order wins: offer list vs the 2026-02 exporter-first matcher",
             text=render_table(summary) + "\n\n" + render_table(
-                oracle1.select("matcher", "chosen", "exporter_index", "importer_index"))
-            + "\n\nSome pairs that differ (cell: R2 pick / R6 pick):\n"
+                check1.select("matcher", "chosen", "exporter_index", "importer_index"))
+            + "\n\nSome pairs that differ (cell: offer-list pick / 2026-02 RFC pick):\n"
             + render_table(differ.select("exporter", "importer", "r2", "r6"), max_rows=12))
 
 # %% [markdown]
-# The picture is a rule, not noise: R2 picks the first entry of the
-# importer's list that the exporter supports, R6 the first entry of the
+# The picture is a rule, not noise: offer-list picks the first entry of the
+# importer's list that the exporter supports, mapping-types-2026-02 the first entry of the
 # exporter's list that the importer supports.  They agree exactly when
 # those two are the same type -- always when either side offers a single
 # type -- and differ in the orange cells, counted below.  A driver written
@@ -136,7 +137,7 @@ save_figure(order_chart + order_text, matrix, name="who_wins",
 # %%
 both = matrix.filter(pl.col("verdict") != "no match")
 multi = both.filter((pl.col("exporter").str.len_chars() > 1) & (pl.col("importer").str.len_chars() > 1))
-print(f"pairs with a common type: {both.height}, of which R2 and R6 differ: "
+print(f"pairs with a common type: {both.height}, of which offer-list and mapping-types-2026-02 differ: "
       f"{both.filter(pl.col('verdict') == 'differ').height}")
 print(f"  both sides listing 2+ types: {multi.height}, differ: "
       f"{multi.filter(pl.col('verdict') == 'differ').height}")
@@ -148,7 +149,7 @@ print(f"  both sides listing 2+ types: {multi.height}, differ: "
 # implement `negotiate` and `attach_interconnect`) against the drivers of
 # the 2026-02 RFC, on the same buffers.  Both run as fixed variants, so the
 # inherited 6.19 sg_table helper leak and the RFC's lock bug do not
-# distract (notebooks 01 and 07 show them).  For R2 the chosen offer index
+# distract (notebooks 01 and 07 show them).  For offer-list the chosen offer index
 # and entry come from the run's trace.
 
 # %%
@@ -172,22 +173,23 @@ runs_chart = (
             color=alt.Color("class:N", title=None,
                             scale=alt.Scale(domain=["works", "fails"], range=["#74c476", "#fb6a4a"])),
             tooltip=["case", "target", "outcome", "offer_index", "chosen", "detail"])
-    .properties(width=340, height=24 * len(cases), title="What the importer holds: R2 vs R6")
+    .properties(width=340, height=24 * len(cases), title="What the importer holds: offer-list vs mapping-types-2026-02")
 )
 runs_text = runs_chart.mark_text(fontSize=11).encode(text="label:N", color=alt.value("black"))
 save_figure(runs_chart + runs_text, shown.drop("detail"), name="offer_runs",
-            caption="Same exporter/importer pairs, offer list (R2) vs 2026-02 RFC (R6)",
-            text=render_heatmap(shown, "case", "revision", "label")
+            caption="Same exporter/importer pairs: offer list vs the 2026-02 RFC",
+            text=render_heatmap(shown, "case", "revision", "label") + assumptions_text(
+                ["offer-list", "mapping-types-2026-02"], ["as in each case"], variant_note="posted")
             + "\n\n[n]: index of the offer entry dma_buf_negotiate() chose")
 
 # %% [markdown]
 # What the drivers show:
 #
 # * **Importer preference.** The RDMA importer offering `[dma_addr_t,
-#   phys_addr_t]` gets DMA addresses under R2 and a physical address list
-#   under R6, because vfio lists `[PAL, SGT_P2P]` and R6 follows the
-#   exporter.  Reversing the importer's order changes R2's answer and not
-#   R6's.  The xe PF offering the BAR slice first gets it (`iov`); offering
+#   phys_addr_t]` gets DMA addresses under offer-list and a physical address list
+#   under mapping-types-2026-02, because vfio lists `[PAL, SGT_P2P]` and mapping-types-2026-02 follows the
+#   exporter.  Reversing the importer's order changes offer-list's answer and not
+#   mapping-types-2026-02's.  The xe PF offering the BAR slice first gets it (`iov`); offering
 #   `dma_addr_t` first gets DMA addresses instead.
 # * **The generic fallback.** The system heap knows no interconnect.  The
 #   xe PF's offer is `[BAR slice, its VRAM, dma_addr_t]`; `dma_buf_negotiate()`
@@ -195,14 +197,14 @@ save_figure(runs_chart + runs_text, shown.drop("detail"), name="offer_runs",
 #   entry, 2, and the core wraps `dma_buf_dynamic_attach()` +
 #   `dma_buf_map_attachment()`.  Leave `dma_addr_t` out of the offer and the
 #   same import fails with -EOPNOTSUPP: the fallback exists only if the
-#   importer asks for it.  R6 has no such dependency -- every importer that
+#   importer asks for it.  mapping-types-2026-02 has no such dependency -- every importer that
 #   lists SGT gets the core's compat entry.
 # * **Private interconnects.** An xe GPU importing its own VRAM can ask for
 #   "VRAM offsets of this VRAM" and gets them (`private`).  The 2026-02 RFC
 #   posts no such type, and the buffer may not migrate, so nothing matches
 #   there (-EINVAL).
-# * **Physical addresses.** iommufd gets `phys` from vfio under R2 and
-#   `pal` under R6; from the system heap it gets nothing under either --
+# * **Physical addresses.** iommufd gets `phys` from vfio under offer-list and
+#   `pal` under mapping-types-2026-02; from the system heap it gets nothing under either --
 #   neither design has an exporter that hands out system pages as physical
 #   addresses.
 

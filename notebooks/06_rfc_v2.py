@@ -17,7 +17,7 @@
 # The review of RFC v1 (notebooks 04 and 05) asked for three things: no
 # xarray of pointers, a container the importer can size in one step, and
 # interconnect-specific operations with natural types instead of one
-# shared `map`.  In the RFC v2 exchange (seed 001, Vivek Kasireddy
+# shared `map`.  In the RFC v2 exchange (the RFC v2 1/8 thread (2025-10-26), Vivek Kasireddy
 # answering Jason Gunthorpe) the design converges on:
 #
 # * a **flat typed list**: `struct dma_buf_mapping {phys, nents, map_data}`
@@ -77,11 +77,11 @@ for name in ("rfc-v1", "rfc-v2"):
 pl.DataFrame({
     "aspect": ["container", "type identity", "ops", "map returns", "unmap", "no match",
                "static importer"],
-    "RFC v1 (R3)": ["xarray of struct range * + nranges", "enum {NONE, IOV}",
+    "RFC v1 (rfc-v1)": ["xarray of struct range * + nranges", "enum {NONE, IOV}",
                     "one interconnect_ops in dma_buf_ops", "fills dma_buf_ranges",
                     "unmap_interconnect", "allow_ic cleared, sg_table fallback",
                     "map -EINVAL (dynamic check)"],
-    "RFC v2 (R4)": ["phys_vec array + nents + map_data", "singleton pointer",
+    "RFC v2 (rfc-v2)": ["phys_vec array + nents + map_data", "singleton pointer",
                     "common part embedded per interconnect (container_of)",
                     "its own type + bar_number + nelms", "none: the importer frees",
                     "allow_ic cleared, sg_table fallback (kept)", "map -EINVAL (dynamic only)"],

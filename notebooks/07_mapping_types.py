@@ -15,7 +15,7 @@
 # # Mapping types: the October 2025 design and the February 2026 RFC
 #
 # At the end of October 2025 Jason Gunthorpe described a different shape
-# for the whole problem (seed 003, quoted in Christian König's reply):
+# for the whole problem (the RFC v2 0/8 thread (2025-10-30/31), quoted in Christian König's reply):
 #
 # * the **sg_table becomes one mapping type** among others.  Exporters
 #   declare the types they can produce, importers pass a match list, the
@@ -34,8 +34,8 @@
 # Christian's condition: prove it on the existing SGT drivers first.  In
 # February 2026 Jason posted "[PATCH RFC 00/26] Add DMA-buf mapping types
 # and convert vfio/iommufd to use them".  The lab models both: revision
-# `mapping-types-2025-10` (R5, with a `conversion` mode for the core
-# converter discussed later) and `mapping-types-2026-02` (R6, as posted,
+# `mapping-types-2025-10` (mapping-types-2025-10, with a `conversion` mode for the core
+# converter discussed later) and `mapping-types-2026-02` (mapping-types-2026-02, as posted,
 # with each reviewer-found bug behind a fix variant).
 
 # %% [markdown] tags=["answer"]
@@ -53,7 +53,7 @@
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
-r6_oracle_variant = "fixed"   # R6 variant for the driver-level oracles (posted shows the lock bug)
+r6_oracle_variant = "fixed"   # mapping-types-2026-02 variant for the driver-level oracles (posted shows the lock bug)
 
 # %%
 if small:
@@ -62,6 +62,7 @@ if small:
 import altair as alt
 import polars as pl
 
+from dmabuf_lab.experiments.assumptions import assumptions_text
 from dmabuf_lab.experiments import mapping_types_review as mr
 from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
@@ -70,7 +71,7 @@ use_lab_display()  # chart specs kept for the offline site; frames shown as plai
 from dmabuf_lab.revisions import get_revision
 
 targets = mr.mapping_targets()
-for name in (mr.R5, mr.R6):
+for name in (mr.MT2510, mr.MT2602):
     r = get_revision(name)
     print(f"{r.name:22} {r.date}  {r.title}")
     for k, line in {**r.modes, **r.bugs}.items():
@@ -80,7 +81,7 @@ print("targets:", ", ".join(targets))
 # %% [markdown]
 # ## The matcher and the oracles
 #
-# R6's `dma_buf_match_mapping(args, exp, exp_len)` walks the **exporter's
+# mapping-types-2026-02's `dma_buf_match_mapping(args, exp, exp_len)` walks the **exporter's
 # list outside** and the importer's inside: entries with different type
 # pointers are skipped; a type without `match` matches itself; `match`
 # returning -EOPNOTSUPP moves to the next pair, any other error aborts; on
@@ -116,17 +117,17 @@ orc_chart = (obase.mark_rect(stroke="white").encode(
     color=alt.Color("shade:N", title=None, scale=alt.Scale(
         domain=["agrees", "DIFFERS", "not stated", "input"], range=["#c7e9c0", "#fb6a4a", "#d9d9d9", "#f7f7f7"])))
     + obase.mark_text(fontSize=10).encode(text="text:N")).properties(
-    width=960, height=22 * orc.height, title="Oracles 1-5 of revisions.md, computed by the model")
+    width=960, height=22 * orc.height, title="matching check 1-5 of docs/sources.md, computed by the model")
 save_figure(orc_chart, orc, name="oracles",
-            caption="Oracles 1-5 (revisions.md): fact sheet vs the model's result",
+            caption="Matching checks 1-5 (docs/sources.md): stated vs the model's result",
             text=render_table(orc.select("oracle", "case", "rev", "fact_sheet", "model", "check")))
 
 # %% [markdown]
-# All stated oracles hold.  Oracle 1 is the design decision that separates
+# All stated oracles hold.  matching check 1 is the design decision that separates
 # this family from Thomas Hellström's offer list: with exporter `[A, B]` and
 # importer `[B, A]` the exporter's `A` wins (notebook 03 shows the whole
-# space of orders).  R5 is not specified on this point; the lab walks it
-# like R6.  Oracle 4 is the SGT type's P2P rule at work: a static importer's
+# space of orders).  mapping-types-2025-10 is not specified on this point; the lab walks it
+# like mapping-types-2026-02.  matching check 4 is the SGT type's P2P rule at work: a static importer's
 # compat list says `NO_P2P`, vfio's SGT entry requires P2P, so no pair
 # matches and the attach fails where 6.19 failed it with -EOPNOTSUPP.
 
@@ -134,7 +135,7 @@ save_figure(orc_chart, orc, name="oracles",
 # ## What each importer gets
 #
 # Every importer against four exporters, under each mapping-type variant
-# that changes behaviour.  vfio offers, in order, `IOV` (R5 only, when the
+# that changes behaviour.  vfio offers, in order, `IOV` (mapping-types-2025-10 only, when the
 # device is a VF), `PAL`, `SGT_P2P`; xe offers `SGT_P2P` when
 # CONFIG_DMABUF_MOVE_NOTIFY is set and plain `SGT` when the BO can move to
 # system memory; the system heap declares nothing and is served by the
@@ -167,8 +168,10 @@ mtext = "\n\n".join(t + ":\n" + render_table(
     matrix.filter(pl.col("target") == t).pivot(on="importer", index="exporter", values="label"))
     for t in targets)
 save_figure(mchart, matrix.drop("detail"), name="importer_matrix",
-            caption="Mapping types (R5, R6): importer x exporter outcome per variant",
-            text=mtext + "\n\nn/a: the importer cannot be written in that revision")
+            caption="Mapping types (2025-10 design, 2026-02 RFC): outcome per variant",
+            text=mtext + "\n\nn/a: the importer cannot be written in that revision"
+            + assumptions_text([mr.MT2510, mr.MT2602], ["xe-sriov-8vf", "gpu-nic-same-switch"],
+                               variant_note="as in each column"))
 
 # %% [markdown]
 # Reading it:
@@ -179,19 +182,19 @@ save_figure(mchart, matrix.drop("detail"), name="importer_matrix",
 #   list.
 # * **P2P inside the SGT type**: vfio's SGT entry requires P2P, so the
 #   dynamic importers that accept it get `sgt-p2p` and the static legacy
-#   importer gets -EINVAL from the matcher -- oracle 4 again, on every
+#   importer gets -EINVAL from the matcher -- matching check 4 again, on every
 #   variant.
-# * **PAL**: iommufd gets vfio's physical list.  R5 ties PAL to no module,
-#   so KVM can list it too; R6 exports `dma_buf_pal_map_phys()` to iommufd
+# * **PAL**: iommufd gets vfio's physical list.  mapping-types-2025-10 ties PAL to no module,
+#   so KVM can list it too; mapping-types-2026-02 exports `dma_buf_pal_map_phys()` to iommufd
 #   alone, so KVM cannot be written at all.  Neither gives physical
 #   addresses for the system heap or xe VRAM (-EINVAL): no such exporter
 #   declares PAL.
-# * **IOV and private types** exist only where a driver declares them: R5's
+# * **IOV and private types** exist only where a driver declares them: mapping-types-2025-10's
 #   vfio offers IOV to a VF's own PF (`iov` for xe importing its VF's BAR),
-#   and xe importing its own VRAM matches a private type.  The posted R6
+#   and xe importing its own VRAM matches a private type.  The posted mapping-types-2026-02
 #   series adds neither, so the same imports fall back to `sgt-p2p` or
 #   fail.
-# * Findings appear only under R6 as posted (`+lock`, `+leak`): the next
+# * Findings appear only under mapping-types-2026-02 as posted (`+lock`, `+leak`): the next
 #   section takes them apart.
 # * The `conversion` mode changes nothing here: every exporter above still
 #   declares its own SGT entry.  It matters for an exporter that offers
@@ -207,11 +210,11 @@ save_figure(mchart, matrix.drop("detail"), name="importer_matrix",
 # `dma_buf_dynamic_attach()` wrapper dereferences `importer_ops` with no
 # NULL check.  The revision also carries a missing `revoked` test in vfio's
 # PAL `map_phys` and the 6.19 sg_table helper leak it inherits.  Every
-# litmus scenario that names R6 is run under every variant; for each bug,
+# litmus scenario that names mapping-types-2026-02 is run under every variant; for each bug,
 # the scenarios whose verdict its own fix changes:
 
 # %%
-lit = with_findings(scenario_checks(revision=[mr.R6], every_variant=True))
+lit = with_findings(scenario_checks(revision=[mr.MT2602], every_variant=True))
 bugs = mr.bug_effects(lit)
 bugs.select("bug", "found_by", "scenarios_changed", "example", "posted", "fix_only_this", "all_fixed")
 
@@ -263,11 +266,11 @@ save_figure(bchart, bug_long, name="rfc_bugs",
 # `dma_buf_phys_vec_to_sgt()`; and an `iommu_domain` type for iommufd
 # later.  KVM fits neither the domain type nor the restricted PAL.
 #
-# The converter is modelled in R5's `conversion` mode: for each PAL entry
+# The converter is modelled in mapping-types-2025-10's `conversion` mode: for each PAL entry
 # an exporter declares, the core appends an SGT_P2P entry whose map takes
 # the PAL, maps it for the importer's device and gives it back.  Below, a
 # vfio buffer offered as `[PAL]` only, against the lists the importers
-# build.  The R6 rows call its matcher directly (R6 has no converter, and
+# build.  The mapping-types-2026-02 rows call its matcher directly (mapping-types-2026-02 has no converter, and
 # its vfio always offers `[PAL, SGT_P2P]`).
 
 # %%
@@ -287,7 +290,7 @@ pchart = (pbase.mark_rect(stroke="white").encode(
     + pbase.mark_text(fontSize=11).encode(text="outcome:N")).properties(
     width=480, height=90, title="A PAL-only vfio exporter: without and with the core converter")
 save_figure(pchart, pal, name="pal_only",
-            caption="PAL-only vfio exporter vs importers: no converter (R6, R5), converter",
+            caption="PAL-only vfio exporter vs importers: without and with a converter",
             text=render_heatmap(pal.with_columns(pl.col("target").str.replace("mapping-types-", "mt-")),
                                 "importer", "target", "outcome"))
 
@@ -305,7 +308,7 @@ save_figure(pchart, pal, name="pal_only",
 # %% [markdown]
 # ## Dynamic importers only
 #
-# R5's rule is that an importer using mapping types must have
+# mapping-types-2025-10's rule is that an importer using mapping types must have
 # `move_notify`.  `dma_buf_mapping_attach()` of each revision, given an
 # exporter without types (served by the compat SGT entry) and three kinds
 # of importer ops:
@@ -328,14 +331,14 @@ rchart = (rbase.mark_rect(stroke="white").encode(
     + rbase.mark_text(fontSize=11).encode(text="cell:N")).properties(
     width=360, height=90, title="dma_buf_mapping_attach(): which importer_ops it takes")
 save_figure(rchart, rule, name="dynamic_only",
-            caption="dma_buf_mapping_attach() by importer_ops kind, R5 vs R6",
+            caption="dma_buf_mapping_attach() by importer_ops kind, 2025-10 vs 2026-02",
             text=render_heatmap(rule.with_columns(pl.col("revision").str.replace("mapping-types-", "mt-")),
                                 "importer_ops", "revision", "cell"))
 
 # %% [markdown]
-# R5 refuses a static importer in `dma_buf_mapping_attach()` (WARN,
+# mapping-types-2025-10 refuses a static importer in `dma_buf_mapping_attach()` (WARN,
 # -EINVAL): static importers exist only behind the compat
-# `dma_buf_attach()`.  R6 routes `dma_buf_attach()` itself through
+# `dma_buf_attach()`.  mapping-types-2026-02 routes `dma_buf_attach()` itself through
 # `dma_buf_mapping_attach()` with NULL ops, so it must accept them; it still
 # WARNs on ops that lack `move_notify`.  Which importers are dynamic-only
 # in practice: iommufd and KVM (their revocation path *is* `move_notify`),
@@ -350,7 +353,7 @@ save_figure(rchart, rule, name="dynamic_only",
 # `ok` compares with the expectation in the file.
 
 # %%
-both = with_findings(scenario_checks(revision=[mr.R5, mr.R6]))
+both = with_findings(scenario_checks(revision=[mr.MT2510, mr.MT2602]))
 checked = both.filter(pl.col("ok").is_not_null())
 print(f"{checked.filter(pl.col('ok')).height} of {checked.height} expectations hold "
       f"over {both['scenario'].n_unique()} scenarios")

@@ -29,9 +29,10 @@
 # would sit on (the exporting VF's PF for xe, a NIC for RDMA and the legacy
 # sg_table importer).  Revisions are listed as they are posted; mainline
 # releases are `ml-6.19` and `ml-7.3` (plain `mainline` is the newest), the
-# designs carry the codes of the tour's thread table: R1 (get-pfn) to R6
-# (the 2026-02 RFC), R8 (the branch rebased in March 2026), R9 (the review
-# plan of April-May 2026, posted = its step 3).
+# designs carry short names (`pfn` for get-pfn to `mt26` for the 2026-02
+# RFC, `mt2603` for the branch rebased in March 2026, `mt2605` for the
+# review plan of April-May 2026, posted = its step 3), spelled out under
+# every table.
 
 # %% [markdown] tags=["answer"]
 # The revision and the two drivers decide the verdict; the topology rarely
@@ -59,8 +60,10 @@ import polars as pl
 from IPython.display import display
 
 from dmabuf_lab.experiments.negotiation import negotiation_matrix
-from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, class_counts, compare_revisions,
-                                                      revision_order, short_names, who_orders, with_classes)
+from dmabuf_lab.experiments.assumptions import assumptions_lines
+from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, annotate, class_counts,
+                                                      compare_revisions, notes_legend, revision_order,
+                                                      short_names, who_orders, with_classes)
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
 use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
@@ -85,18 +88,21 @@ print(f"{matrix.height} runs: {len(revisions)} revisions x {len(pair_order)} dri
 # ## The heat map
 #
 # Colour is the class of the verdict; the label is the verdict itself
-# (`-` for cannot-express).  A `*` marks a run in which the kernel-runtime
-# model recorded findings (leaks, missing lock, ...), listed in the tooltip
-# and the table at the end.
+# (`-` for cannot-express) followed by note letters.  A note names the
+# findings the kernel-runtime model recorded in that run (leaks, missing
+# lock, ...; `dmabuf-lab findings` has the bug reports), or a Kconfig
+# option whose other value changes the verdict (every cell is run again
+# with each option the model reads flipped).  The notes are listed under the
+# chart, in its email text and in the tooltip.
 # An empty cell means that revision has no driver module for one side of
 # the pair (the 2026-02 RFC converts vfio, iommufd and xe; it has no peer
 # GPU over a private link).
 
 # %%
-plot = matrix.with_columns(
-    pl.when(pl.col("findings").list.len() > 0).then(pl.col("outcome") + "*")
-    .otherwise(pl.col("outcome")).str.replace("cannot-express", "-", literal=True).alias("label"),
-    pl.col("findings").list.join(", ").alias("findings_text"))
+plot, notes = annotate(matrix)
+plot = plot.with_columns(pl.col("findings").list.join(", ").alias("findings_text"),
+                         pl.col("config").list.join("; ").alias("config_text"))
+assumed = assumptions_lines(revisions, topologies, variant_note="posted (each revision as published)")
 classes = list(CLASSES)
 base = alt.Chart(plot).encode(
     x=alt.X("rev_label:N", sort=rev_labels, title=None, axis=alt.Axis(labelAngle=-40)),
@@ -106,21 +112,30 @@ cells = base.mark_rect(stroke="white").encode(
     color=alt.Color("class:N", title="verdict", sort=classes,
                     scale=alt.Scale(domain=classes, range=[CLASS_COLOURS[c] for c in classes])),
     tooltip=["topology", "revision", "exporter", "importer", "outcome", "findings_text",
-             "exporter_device", "importer_device", "step", "detail"])
+             "config_text", "exporter_device", "importer_device", "step", "detail"])
 labels = base.mark_text(fontSize=9).encode(text="label:N")
 heat = (alt.layer(cells, labels, data=plot)
         .properties(width=80 * len(revisions), height=17 * len(pair_order))
         .facet(facet=alt.Facet("topology:N", sort=topologies, title=None), columns=2)
-        .properties(title="What the importer ends up with, per revision and driver pair"))
+        .properties(title=alt.TitleParams("What the importer ends up with, per revision and driver pair",
+                                          subtitle=[line.strip() for line in assumed + notes_legend(notes, 120)],
+                                          anchor="start")))
 
 
 first = topologies[0]
 legend = "  ".join(f"{SHORT[r]}={r}" for r in revision_order(revisions))
-email = (render_heatmap(plot.filter(pl.col("topology") == first), "pair", "rev", "label")
-         + "\n\n- = cannot express; . = no driver; * = the model recorded findings\n"
-         + textwrap.fill(legend, 72, break_on_hyphens=False, break_long_words=False))
-save_figure(heat, plot.drop("findings").with_columns(pl.Series("findings", plot["findings_text"])).drop(
-            "findings_text"), name="matrix",
+first_plot, first_notes = annotate(matrix.filter(pl.col("topology") == first))
+email = (render_heatmap(first_plot.with_columns(pl.col("revision").replace_strict(SHORT).alias("rev")),
+                        "pair", "rev", "label")
+         + "\n\n- = cannot express; . = no driver; letters = notes:\n"
+         + "\n".join(notes_legend(first_notes)) + "\n"
+         + textwrap.fill(legend, 72, break_on_hyphens=False, break_long_words=False) + "\n\n"
+         + "\n".join(assumptions_lines(revisions, [first],
+                                        variant_note="posted (each revision as published)")))
+print("\n".join(notes_legend(notes)))
+save_figure(heat, plot.drop("findings", "config").with_columns(
+            pl.Series("findings", plot["findings_text"]), pl.Series("config", plot["config_text"])).drop(
+            "findings_text", "config_text"), name="matrix",
             caption=f"Negotiation verdicts per revision and driver pair ({first} in text)",
             text=email)
 
@@ -166,7 +181,9 @@ wide = counts.pivot(on="class", index="rev", values="cells").fill_null(0)
 save_figure(count_chart, counts, name="classes",
             caption="Verdict classes per revision (runs over all topologies)",
             text=render_table(wide.select("rev", *[c for c in classes if c in wide.columns])
-                              .rename({"addresses (typed)": "typed", "cannot-express": "cannot"})))
+                              .rename({"addresses (typed)": "typed", "cannot-express": "cannot"}))
+            + "\n\n" + textwrap.fill(legend, 72, break_on_hyphens=False, break_long_words=False)
+            + "\n\n" + "\n".join(assumptions_lines(revisions, topologies, variant_note="posted")))
 
 # %% [markdown]
 # ## What each topology changes
@@ -186,7 +203,7 @@ with pl.Config(tbl_rows=40, fmt_str_lengths=30):
 # %% [markdown]
 # ## Whose order wins: the offer list and the 2026-02 matcher
 #
-# In Thomas Hellström's offer list (R2) the importer lists what it can
+# In Thomas Hellström's offer list (offer-list) the importer lists what it can
 # take, in order of preference, and the exporter accepts the first entry it
 # can serve: the importer's preference wins.  The 2026-02 RFC's
 # `dma_buf_match_mapping()` walks the exporter's list on the outside, so the
@@ -194,7 +211,7 @@ with pl.Config(tbl_rows=40, fmt_str_lengths=30):
 # preference between two kinds, so this needs its own run: an RDMA NIC
 # behind the same switch as a GPU whose BAR vfio-pci exports, able to take
 # DMA addresses or physical addresses, asked both ways round
-# (revisions.md Oracle 1).
+# (docs/sources.md matching check 1).
 
 # %%
 orders = who_orders(revisions)
@@ -214,11 +231,15 @@ order_chart = (
                 title="vfio-pci BAR -> RDMA NIC: does the importer's order matter?")
 )
 order_text = order_chart.mark_text(fontSize=11).encode(text="outcome:N", color=alt.value("black"))
-order_email = orders.with_columns(pl.col("revision").replace_strict(SHORT).alias("rev")).select(
-    "rev", "importer_prefers", "outcome", "importer_order")
+order_email = orders.with_columns(pl.col("revision").replace_strict(SHORT).alias("rev"),
+                                  pl.col("findings").list.join(",").alias("found")).select(
+    "rev", "importer_prefers", "outcome", "found", "importer_order")
 save_figure(order_chart + order_text, orders, name="who_orders",
             caption="Whose preference wins: RDMA importer asking dma-addr vs phys first",
-            text=render_table(order_email))
+            text=render_table(order_email)
+            + "\n\nfound = findings the model recorded (dmabuf-lab findings)\n"
+            + textwrap.fill(legend, 72, break_on_hyphens=False, break_long_words=False) + "\n\n"
+            + "\n".join(assumptions_lines(revisions, ["gpu-nic-same-switch"], variant_note="posted")))
 
 # %% [markdown]
 # Under the offer list the NIC gets what it asked for first.  Under the
@@ -233,11 +254,11 @@ save_figure(order_chart + order_text, orders, name="who_orders",
 # %% [markdown]
 # ## Offer list vs 2026-02 across the whole matrix
 #
-# Every cell where R2 and R6 disagree.  Besides the ordering, the two differ
-# in what an exporter without support gets wrapped into (R2's generic
-# dma_addr_t interconnect, R6's SGT type), in the errno for "no common
+# Every cell where offer-list and mapping-types-2026-02 disagree.  Besides the ordering, the two differ
+# in what an exporter without support gets wrapped into (offer-list's generic
+# dma_addr_t interconnect, mapping-types-2026-02's SGT type), in the errno for "no common
 # type" (-EOPNOTSUPP from `dma_buf_negotiate()`, -EINVAL from
-# `dma_buf_match_mapping()`), and in reach (R6 has no KVM importer and no
+# `dma_buf_match_mapping()`), and in reach (mapping-types-2026-02 has no KVM importer and no
 # peer GPU).
 
 # %% [markdown]
@@ -283,7 +304,8 @@ if a in revisions and b in revisions:
         pl.col(b).alias(SHORT[b]), "topos")
     display(save_figure(diff_chart, diff.with_columns(pl.lit(a).alias("a"), pl.lit(b).alias("b")),
                         name="r2_vs_r6", caption=f"Cells where {a} ({SHORT[a]}) and {b} ({SHORT[b]}) differ",
-                        text=render_table(diff_email)))
+                        text=render_table(diff_email) + "\n\n"
+                        + "\n".join(assumptions_lines([a, b], topologies, variant_note="posted"))))
     display(diff_pairs)
 
 # %% [markdown]

@@ -290,7 +290,7 @@ say("\n".join(lines))
 # DMA list to choose it.  Before commit 486055f5e09d every SG entry boundary
 # limited the page size; after it, physically contiguous entries merge into
 # runs and only real discontinuities count.  The example from
-# address-facts: 16 GiB, physically contiguous from 0x344_0140_0000, cut
+# docs/sources.md: 16 GiB, physically contiguous from 0x344_0140_0000, cut
 # into four entries of 4 GiB - 4 KiB and one of 16 KiB, any page size from
 # 4K to 512G, IOVA 0.
 

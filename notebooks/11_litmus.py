@@ -20,7 +20,7 @@
 # kind, an errno, `crash` or `cannot-express`, and the exact set of finding
 # kinds the kernel-runtime model must report (leak, lock, use-after-free,
 # mistranslation, ...).  The expected verdicts come from the reference
-# facts, the seeds and the patches, never from running the models.
+# facts, the postings and the patches, never from running the models.
 #
 # This notebook runs every scenario in `litmus/` under every
 # `revision[:variant]` it names, through the runner's API, and then runs
@@ -54,6 +54,7 @@ import altair as alt
 import polars as pl
 from IPython.display import display
 
+from dmabuf_lab.experiments.assumptions import assumptions_text
 from dmabuf_lab.experiments.litmus_frames import (check_summary, fault_rows, fault_summary, fault_summary_long,
                                                   load_scenarios, posted_vs_fixed_faults, scenario_checks,
                                                   target_order)
@@ -160,7 +161,9 @@ save_figure(scenario_chart, checks.drop("vrank", "detail"), name="scenarios",
             caption=f"Litmus: {checks.height} checks, {int(checks['ok'].sum())} agree with the facts",
             text=scenario_lines(cells)
             + "\n\n+N = N more variants checked\n"
-            + textwrap.fill(legend, 72, break_on_hyphens=False, break_long_words=False))
+            + textwrap.fill(legend, 72, break_on_hyphens=False, break_long_words=False)
+            + assumptions_text(checks["revision"].unique().to_list(), ["each scenario's own (litmus/*.toml)"],
+                               variant_note="posted, fixed and each fix-<bug>"))
 
 # %%
 summary_chart = (
@@ -253,7 +256,9 @@ paired_text = paired_sum.with_columns(
                                   return_dtype=pl.Utf8)).rename(compact)
 display(save_figure(paired_chart, paired_sum, name="posted_vs_fixed",
                     caption="Fault injection, posted vs fixed over the same scenarios",
-                    text=render_table(paired_text)))
+                    text=render_table(paired_text) + assumptions_text(
+                        checks["revision"].unique().to_list(), ["each scenario's own (litmus/*.toml)"],
+                        variant_note="posted and fixed, side by side")))
 paired_sum
 
 # %% [markdown]
@@ -274,3 +279,26 @@ bad = (pl.concat([faults, paired]).unique(subset=["scenario", "target", "index"]
              descending=[False, True, False, False, False]))
 with pl.Config(tbl_rows=60, fmt_str_lengths=60):
     display(bad)
+
+# %% [markdown]
+# ## Explaining one verdict
+#
+# `dmabuf-lab litmus FILE -v` shows, per revision, the path the modelled
+# kernel took (as kernel function names, nested by call depth), the
+# addresses one side handed the other (sg entries, physical ranges, DPAs)
+# and, for each finding, the kernel call chain that allocated the leaked
+# object or took the lock.  The same for the scatterlist leak of
+# `dma_buf_phys_vec_to_sgt()` under the newest mainline the lab models:
+
+# %%
+from dmabuf_lab.litmus.explain import explain_run, render
+from dmabuf_lab.litmus.runner import run_once
+from dmabuf_lab.litmus.scenario import load_scenario
+from dmabuf_lab.paths import lab_root
+from dmabuf_lab.revisions import canonical
+
+example = load_scenario(lab_root() / "litmus" / "mainline-sgt-helper-leak.toml")
+verdict, why = explain_run(lambda: run_once(example.fresh_topology(), example.exporter, example.importer,
+                                            example.steps, canonical("mainline")))
+print(f"# {example.name} [{canonical('mainline')}]")
+print("\n".join(render(verdict, why)))

@@ -60,8 +60,9 @@ from dmabuf_lab.experiments.machines import (CAPTURES, MACHINES, bufinfo_buffers
                                              missing_table, sriov_summary, vf_bar_layout,
                                              with_xe_vfs)
 from dmabuf_lab.experiments.negotiation import negotiation_matrix
-from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, revision_order, short_names,
-                                                      with_classes)
+from dmabuf_lab.experiments.assumptions import assumptions_text
+from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, annotate, notes_legend,
+                                                      revision_order, short_names, with_classes)
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
 use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
@@ -283,11 +284,10 @@ print(whatif().render_tree())
 sources = {m: capture_files(m) for m in MACHINES}
 sources[WHATIF] = whatif
 neg = pl.concat([machine_negotiation(src, m, revisions) for m, src in sources.items()])
-neg = with_classes(neg).rename({"topology": "machine"}).with_columns(
+neg, neg_notes = annotate(with_classes(neg).rename({"topology": "machine"}))
+neg = neg.with_columns(
     pl.col("revision").replace_strict(SHORT).alias("rev"),
     (pl.col("revision").replace_strict(SHORT) + " " + pl.col("revision")).alias("rev_label"),
-    pl.when(pl.col("findings").list.len() > 0).then(pl.col("outcome") + "*").otherwise(pl.col("outcome"))
-    .str.replace("cannot-express", "-", literal=True).alias("label"),
     pl.col("findings").list.join(", ").alias("findings_text"))
 print(f"{neg.height} runs over {len(sources)} machines")
 
@@ -323,10 +323,11 @@ def machine_text(frame: pl.DataFrame) -> str:
         out.append(render_heatmap(sub.with_columns(pl.col("importer").alias("importer")), "importer", "rev",
                                   "label"))
         out.append("")
-    out.append("- = cannot express; * = the model recorded findings")
+    out.append("- = cannot express; letters = notes:")
+    out.extend(notes_legend(neg_notes))
     out.append(textwrap.fill("  ".join(f"{SHORT[r]}={r}" for r in revision_order(revisions)), 72,
                              break_on_hyphens=False, break_long_words=False))
-    return "\n".join(out)
+    return "\n".join(out) + assumptions_text(revisions, list(sources), variant_note="posted")
 
 
 save_figure(machine_chart, vfio.drop("findings").rename({"findings_text": "findings"}), name="negotiation",

@@ -5,8 +5,8 @@
   ``int`` kinds that refuse to mix;
 * ``ranges``: RANGE_DTYPE, RangeArray and RangeError (vectorised validation);
 * containers, each convertible to/from a RangeArray and with a static
-  ``footprint_bytes(n)``: ``sg_table`` (R0), ``xarray_ranges`` (RFC v1),
-  ``phys_vec`` (flat arrays, RFC v2 shapes, R6 phys list), ``iterator``
+  ``footprint_bytes(n)``: ``sg_table`` (mainline-6.19), ``xarray_ranges`` (RFC v1),
+  ``phys_vec`` (flat arrays, RFC v2 shapes, mapping-types-2026-02 phys list), ``iterator``
   (first/next cursor);
 * ``footprint``: x86-64 struct sizes with their kernel headers, allocator rounding.
 """

@@ -57,19 +57,19 @@ XA_MAX_MARKS = 3
 # objects are exactly sizeof(struct xa_node): no kmalloc class rounding.
 sizeof_xa_node = 4 + 4 + 8 + 8 + 16 + XA_CHUNK_SIZE * 8 + XA_MAX_MARKS * 8
 
-# RFC v1 (seed 002) include/linux/dma-buf-interconnect.h, struct dma_buf_ranges:
+# RFC v1 (the RFC v1 thread (2025-10-14)) include/linux/dma-buf-interconnect.h, struct dma_buf_ranges:
 #   struct xarray ranges (16) + unsigned int nranges (4) + padding (4) = 24
 sizeof_dma_buf_ranges_v1 = 24
 
-# RFC v2 discussion (seed 001), struct dma_buf_ranges:
+# RFC v2 discussion (the RFC v2 1/8 thread (2025-10-26)), struct dma_buf_ranges:
 #   struct range *ranges (8) + unsigned int nranges (4) + padding (4) + void *ranges_data (8) = 24
 sizeof_dma_buf_ranges_v2 = 24
 
-# RFC v2 discussion (seed 001), struct dma_buf_mapping:
+# RFC v2 discussion (the RFC v2 1/8 thread (2025-10-26)), struct dma_buf_mapping:
 #   struct phys_vec *phys (8) + unsigned int nents (4) + padding (4) + void *map_data (8) = 24
 sizeof_dma_buf_mapping = 24
 
-# R6 include/linux/dma-buf-mapping.h, struct dma_buf_phys_list:
+# mapping-types-2026-02 include/linux/dma-buf-mapping.h, struct dma_buf_phys_list:
 #   size_t length (8) + struct dma_buf_phys_vec phys[] (flexible, 16 each)
 sizeof_dma_buf_phys_list_header = 8
 
@@ -249,7 +249,7 @@ def dma_buf_ranges_v2_bytes(n: int, *, large: str = "vmalloc") -> int | None:
 
 
 def phys_list_bytes(n: int, *, large: str = "vmalloc") -> int | None:
-    """R6 ``dma_buf_phys_list`` as one ``kvzalloc(struct_size(list, phys, n))``."""
+    """mapping-types-2026-02 ``dma_buf_phys_list`` as one ``kvzalloc(struct_size(list, phys, n))``."""
     return kvmalloc_bytes(struct_size(sizeof_dma_buf_phys_list_header, sizeof_phys_vec, n),
                           large=large)
 

@@ -10,7 +10,7 @@ hardware page table before filling it, so it walks twice — Jason's objection.
 
 Producers: a RangeArray, an sg_table (its DMA entries), RFC v1
 ``dma_buf_ranges`` (xarray of ``struct range *``), a phys_vec ``KArray``,
-RFC v2 ``dma_buf_mapping`` / ``dma_buf_ranges_v2``, R6 ``dma_buf_phys_list``.
+RFC v2 ``dma_buf_mapping`` / ``dma_buf_ranges_v2``, mapping-types-2026-02 ``dma_buf_phys_list``.
 """
 from __future__ import annotations
 

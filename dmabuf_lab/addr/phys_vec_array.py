@@ -3,10 +3,10 @@
 * ``struct phys_vec {phys_addr_t paddr; size_t len;}`` (include/linux/types.h)
   in one ``kvmalloc_array`` — Jason's "flat kvalloc array", what vfio and
   iommufd already pass around;
-* RFC v2 (seed 001): ``struct dma_buf_mapping {phys, nents, map_data}`` and
+* RFC v2 (the RFC v2 1/8 thread (2025-10-26)): ``struct dma_buf_mapping {phys, nents, map_data}`` and
   ``struct dma_buf_ranges {ranges, nranges, ranges_data}`` (here
   ``dma_buf_ranges_v2``, a header pointing at a flat array);
-* R6: ``struct dma_buf_phys_list {size_t length; phys[] __counted_by(length)}``,
+* mapping-types-2026-02: ``struct dma_buf_phys_list {size_t length; phys[] __counted_by(length)}``,
   header and entries in one ``kvzalloc(struct_size(...))``.
 """
 from __future__ import annotations
@@ -59,7 +59,7 @@ class dma_buf_ranges_v2(kstruct):
 
 
 class dma_buf_phys_list(kstruct):
-    """R6 ``struct dma_buf_phys_list {size_t length; struct dma_buf_phys_vec phys[];}``.
+    """mapping-types-2026-02 ``struct dma_buf_phys_list {size_t length; struct dma_buf_phys_vec phys[];}``.
 
     ``phys`` is the flexible array: it lives in the same allocation as the
     header (freeing the list frees it).
@@ -187,7 +187,7 @@ def dma_buf_ranges_v2_to_ranges(r, *, kind: type[Addr] = PhysAddr) -> RangeArray
     return RangeArray(out, kind=kind)
 
 
-# ------------------------------------------------------------ R6 phys list
+# ------------------------------------------------------------ mapping-types-2026-02 phys list
 def dma_buf_phys_list_alloc(n: int, gfp: int = GFP_KERNEL):
     """``kvzalloc(struct_size(list, phys, n))``; None on failure or when the
     size exceeds kvmalloc's INT_MAX limit."""

@@ -1,5 +1,5 @@
 """RFC v1's container: ``struct dma_buf_ranges {struct xarray ranges; nranges}``
-holding ``struct range *`` entries (seed 002, patches 1 and 3).
+holding ``struct range *`` entries (the RFC v1 thread (2025-10-14), patches 1 and 3).
 
 The exporter (vfio-pci in the RFC) fills it in ``map_interconnect``: one
 ``kmalloc_array(nranges, sizeof(struct range))`` and an ``xa_store`` of a

@@ -23,7 +23,7 @@ from . import speed_of_light as sol
 U64 = np.uint64
 K, M, G = 1 << 10, 1 << 20, 1 << 30
 X86 = 4 * K | 2 * M | 1 * G
-VF_BAR_BASE = 0x40_0000_0000  # address-facts: IOV BAR2 base
+VF_BAR_BASE = 0x40_0000_0000  # docs/sources.md: IOV BAR2 base
 VF_BAR_SIZE = 4 * G
 NUM_VFS = 8
 QUOTA = 3 * G + 512 * M

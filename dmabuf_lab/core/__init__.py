@@ -1,4 +1,4 @@
-"""Mainline dma-buf as of Linux 6.19 (the lab's R0): export, attach, map,
+"""Mainline dma-buf as of Linux 6.19 (the lab's mainline-6.19): export, attach, map,
 move_notify and revoke, the DMA API over the modelled IOMMU, PCI P2P
 providers and the MMIO phys_vec -> sg_table helper.
 

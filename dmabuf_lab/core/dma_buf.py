@@ -1,4 +1,4 @@
-"""Mainline dma-buf (drivers/dma-buf/dma-buf.c, Linux 6.19): the R0 model.
+"""Mainline dma-buf (drivers/dma-buf/dma-buf.c, Linux 6.19): the mainline-6.19 model.
 
 Export wraps an exporter's private object and ops in a dma_buf backed by an
 anonymous file; importers attach a device (statically, or dynamically with

@@ -1,4 +1,4 @@
-"""The importer side of the offer-list proposal (R2), shared by its importers.
+"""The importer side of the offer-list proposal (offer-list), shared by its importers.
 
 An importer lists the interconnects it can use, most preferred first
 (:meth:`OfferImporter.offer`), asks ``dma_buf_negotiate()`` which one the

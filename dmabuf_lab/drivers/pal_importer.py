@@ -1,4 +1,4 @@
-"""An importer of physical address lists under mapping-types-2025-10 (R5).
+"""An importer of physical address lists under mapping-types-2025-10.
 
 Attaches with ``[PAL]`` through ``dma_buf_mapping_attach()`` — dynamic only,
 so a scenario's ``dynamic = false`` passes no importer ops and is refused

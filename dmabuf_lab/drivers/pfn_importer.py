@@ -1,4 +1,4 @@
-"""Importers that build their own tables from ``get_pfn`` (revision get-pfn, R1).
+"""Importers that build their own tables from ``get_pfn`` (revision get-pfn, get-pfn).
 
 Two shapes, both walking the buffer one page at a time through
 ``dma_buf_get_pfn_unlocked()`` (see :func:`dmabuf_lab.revisions.get_pfn.walk_pfns`):

@@ -3,7 +3,7 @@
 which build its SGT match list.
 
 :class:`MtSgtImporter` runs over the RFC of 2026-02,
-:class:`Mt2510SgtImporter` over the design of 2025-10 (R5).  What the importer
+:class:`Mt2510SgtImporter` over the design of 2025-10 (mapping-types-2025-10).  What the importer
 holds is read from ``attach->map_type``: ``sgt-p2p`` when the exporter's
 P2P-requiring SGT entry matched and the buffer is in device memory (an
 exporter that has since moved it to system memory hands out system pages

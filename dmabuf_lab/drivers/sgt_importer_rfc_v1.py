@@ -1,4 +1,4 @@
-"""The sg_table importer under RFC v1 (seed ``002_2eeb82b91fd257bf.txt``, patches 1-2).
+"""The sg_table importer under RFC v1 (the RFC v1 thread (2025-10-14), patches 1-2).
 
 Importers that do not implement ``supports_interconnects`` are untouched by
 the RFC: they attach through the RFC's ``dma_buf_dynamic_attach()`` (which

@@ -1,4 +1,4 @@
-"""The sg_table importer under rfc-v2 (R4): mainline driver code over the v2 attach
+"""The sg_table importer under rfc-v2: mainline driver code over the v2 attach
 (which allocates the attachment with ``allow_ic``); it never offers interconnects.
 
 RDMA-like importers record how often they walked the address list: an

@@ -12,7 +12,7 @@ import polars as pl
 from dmabuf_lab.addr import footprint
 
 CONTAINERS = {
-    "sg_table (R0, per-range entries)":
+    "sg_table (mainline-6.19, per-range entries)":
         lambda n: footprint.sg_table_bytes(n, header=footprint.sizeof_dma_buf_dma),
     "xarray of ranges (RFC v1)": footprint.xarray_ranges_bytes,
     "flat phys_vec array": footprint.phys_vec_array_bytes,

@@ -1,4 +1,4 @@
-"""The get_pfn debate (R1, seed 004) as frames: who maps, and what can work at all.
+"""The get_pfn debate (get-pfn, the get_pfn RFC thread (2025-01-07/08)) as frames: who maps, and what can work at all.
 
 Every importer of the lab meets every kind of buffer under the three
 variants of the get-pfn revision that correspond to the positions in the

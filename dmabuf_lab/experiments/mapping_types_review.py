@@ -1,13 +1,13 @@
-"""Mapping types (R5, seed 003; R6, the 2026-02 RFC) as frames.
+"""Mapping types (mapping-types-2025-10, the RFC v2 0/8 thread (2025-10-30/31); mapping-types-2026-02, the 2026-02 RFC) as frames.
 
-* :func:`oracle_table` — oracles 1-5 of ``reference/revisions.md``, each
+* :func:`oracle_table` — matching check 1-5 of ``docs/sources.md``, each
   computed by the model (the matchers called directly, or the drivers run
   end to end) and set beside the fact sheet's statement.
 * :func:`importer_matrix` — what every importer ends up holding, per
   exporter, under the mapping-type revisions and their modes.
 * :func:`pal_only_matches` — an exporter that offers only PAL, against the
-  match list each importer builds: what R6 gives each of them, and what
-  R5's conversion type changes.
+  match list each importer builds: what mapping-types-2026-02 gives each of them, and what
+  mapping-types-2025-10's conversion type changes.
 * :func:`mapping_attach_rule` — which importer_ops each revision's
   ``dma_buf_mapping_attach()`` takes (the "dynamic importers only" rule).
 * :func:`bug_effects` — for each bug of the posted RFC, the scenarios its
@@ -29,9 +29,9 @@ from .offer_negotiation import who_wins
 
 MiB = 1 << 20
 STEPS = ("attach", "map", "unmap", "detach")
-R5, R6 = "mapping-types-2025-10", "mapping-types-2026-02"
+MT2510, MT2602 = "mapping-types-2025-10", "mapping-types-2026-02"
 
-#: The bugs reviewers found in the RFC (reference/revisions.md); the others are the lab's.
+#: The bugs reviewers found in the RFC (docs/sources.md); the others are the lab's.
 REVIEWER_FOUND = ("xe-match-len", "vfio-match-lock", "dynamic-attach-null-ops")
 
 
@@ -43,7 +43,7 @@ def _run(topology: str, exp: ExporterSpec, imp: ImporterSpec, target: str, steps
 
 
 def _counting_types(names, match_ret=None):
-    """R6 types that count their match/finish_match calls."""
+    """mapping-types-2026-02 types that count their match/finish_match calls."""
     calls = {"match": 0, "finish": 0}
 
     def match(dmabuf, e, i):
@@ -72,9 +72,9 @@ SRIOV = "xe-sriov-8vf"
 
 
 def oracle_table(variant: str = "fixed") -> pl.DataFrame:
-    """Oracles 1-5: what the fact sheet states, what the model computes, whether they agree.
+    """matching check 1-5: what the fact sheet states, what the model computes, whether they agree.
 
-    ``variant`` is the R6 variant the driver-level oracles run under
+    ``variant`` is the mapping-types-2026-02 variant the driver-level oracles run under
     (``fixed`` keeps the vfio lock bug out of the picture; ``posted`` shows it).
     """
     rows = []
@@ -86,13 +86,13 @@ def oracle_table(variant: str = "fixed") -> pl.DataFrame:
 
     # 1: who orders the list
     w = {r["revision"]: r for r in who_wins(["A", "B"], ["B", "A"]).iter_rows(named=True)}
-    for rev, stated in ((R6, "A (importer index 1)"), ("offer-list", "B")):
+    for rev, stated in ((MT2602, "A (importer index 1)"), ("offer-list", "B")):
         r = w[rev]
-        obs = f"{r['chosen']} (importer index {r['importer_index']})" if rev == R6 else r["chosen"]
+        obs = f"{r['chosen']} (importer index {r['importer_index']})" if rev == MT2602 else r["chosen"]
         add(1, rev, "exporter [A,B], importer [B,A]", stated, obs)
-    r = w[R5]
-    add(1, R5, "exporter [A,B], importer [B,A]", None,
-        f"{r['chosen']} (importer index {r['importer_index']})", "not stated; the lab walks as R6")
+    r = w[MT2510]
+    add(1, MT2510, "exporter [A,B], importer [B,A]", None,
+        f"{r['chosen']} (importer index {r['importer_index']})", "not stated; the lab walks as mapping-types-2026-02")
 
     # 2: empty lists or no common type -> -EINVAL, no callback
     with Kernel():
@@ -100,7 +100,7 @@ def oracle_table(variant: str = "fixed") -> pl.DataFrame:
                            ("no common type", ["A", "B"], ["C"])):
             types, calls = _counting_types("ABC", match_ret=0)
             ret = _r6_match(types, e, i)
-            add(2, R6, case, "-EINVAL, no callback",
+            add(2, MT2602, case, "-EINVAL, no callback",
                 f"{errname(ret) if ret else ret}, {calls['match'] + calls['finish']} callback(s)"
                 .replace(", 0 callback(s)", ", no callback"))
 
@@ -110,12 +110,12 @@ def oracle_table(variant: str = "fixed") -> pl.DataFrame:
         types["B"] = mt6.dma_buf_mapping_type(name="B", finish_match=lambda a, e, i: calls.__setitem__(
             "finish", calls["finish"] + 1))
         ret = _r6_match(types, ["A", "B"], ["A", "B"])
-        add(3, R6, "A's match returns -ENOMEM; B would match", "-ENOMEM, finish_match not run",
+        add(3, MT2602, "A's match returns -ENOMEM; B would match", "-ENOMEM, finish_match not run",
             f"{errname(ret)}, finish_match " + ("not run" if calls["finish"] == 0 else "ran"))
 
     # 4: P2P-requiring SGT exporter vs a static importer
-    v = _run(SRIOV, VF_BAR, ImporterSpec("legacy", "0000:04:00.0", False), f"{R6}:{variant}")
-    add(4, f"{R6}:{variant}", "vfio SGT_P2P vs dma_buf_attach() importer", "no match",
+    v = _run(SRIOV, VF_BAR, ImporterSpec("legacy", "0000:04:00.0", False), f"{MT2602}:{variant}")
+    add(4, f"{MT2602}:{variant}", "vfio SGT_P2P vs dma_buf_attach() importer", "no match",
         "no match" if v.outcome == errname(-EINVAL) else v.outcome, f"attach {v.outcome}")
     from dmabuf_lab.hw import load_topology
 
@@ -127,13 +127,13 @@ def oracle_table(variant: str = "fixed") -> pl.DataFrame:
         args = mt6.dma_buf_match_args(dmabuf=None, attach=mt6.dma_buf_attachment_mt(), imp_matches=imp,
                                       imp_len=1)
         ret = mt6.dma_buf_match_mapping(args, exp, 1)
-    add(4, R6, "same, matcher only (NO_P2P importer entry)", "no match",
+    add(4, MT2602, "same, matcher only (NO_P2P importer entry)", "no match",
         "no match" if ret == -EINVAL else errname(ret) if ret else "match")
 
     # 5: vfio + iommufd -> PAL; vfio + an SGT importer -> SGT_P2P
     for imp, stated in ((ImporterSpec("iommufd"), "pal"), (ImporterSpec("xe", "0000:03:00.0", True), "sgt-p2p")):
-        v = _run(SRIOV, VF_BAR, imp, f"{R6}:{variant}")
-        add(5, f"{R6}:{variant}", f"vfio VF BAR -> {imp.driver}", stated, v.outcome,
+        v = _run(SRIOV, VF_BAR, imp, f"{MT2602}:{variant}")
+        add(5, f"{MT2602}:{variant}", f"vfio VF BAR -> {imp.driver}", stated, v.outcome,
             ",".join(v.finding_kinds))
     return pl.DataFrame(rows, schema_overrides={"fact_sheet": pl.Utf8, "agree": pl.Boolean})
 
@@ -168,7 +168,7 @@ EXPORTERS = {
 def mapping_targets() -> list[str]:
     """Every variant of the mapping-type revisions that changes behaviour: modes and ``fixed``."""
     out = []
-    for rev in (R5, R6):
+    for rev in (MT2510, MT2602):
         try:
             variants = get_revision(rev).variants
         except Exception:  # a revision not in this tree
@@ -193,10 +193,10 @@ def importer_matrix(targets: Optional[Iterable[str]] = None, exporters: Optional
 def pal_only_matches(topology: str = SRIOV) -> pl.DataFrame:
     """A vfio buffer offered as ``[PAL]`` only, against each importer's match list.
 
-    R6 rows call ``dma_buf_match_mapping()`` with the list each importer's
+    mapping-types-2026-02 rows call ``dma_buf_match_mapping()`` with the list each importer's
     driver builds (iommufd: ``[PAL]``; a dynamic P2P importer:
     ``[SGT(dev, ACCEPTS_P2P)]``; ``dma_buf_attach()``: ``[SGT(dev, NO_P2P)]``):
-    the 2026-02 RFC has no converter.  R5 rows run the drivers with the
+    the 2026-02 RFC has no converter.  mapping-types-2025-10 rows run the drivers with the
     exporter option ``pal_only``, with and without the conversion type.
     """
     from dmabuf_lab.hw import load_topology
@@ -215,12 +215,12 @@ def pal_only_matches(topology: str = SRIOV) -> pl.DataFrame:
             args = mt6.dma_buf_match_args(dmabuf=None, attach=mt6.dma_buf_attachment_mt(), imp_matches=imp,
                                           imp_len=len(imp))
             ret = mt6.dma_buf_match_mapping(args, exp, len(exp))
-            rows.append({"target": R6, "importer": imp_label,
+            rows.append({"target": MT2602, "importer": imp_label,
                          "outcome": errname(ret) if ret else mt6.mapping_kind(args.attach)})
     pal_only = ExporterSpec("vfio-pci", "0000:03:00.2", 2, ((0, 2 * MiB),), {"pal_only": True})
     imps = {"iommufd": ImporterSpec("iommufd"), "xe": ImporterSpec("xe", "0000:03:00.0", True),
             "legacy (static)": ImporterSpec("legacy", "0000:03:00.0", False)}
-    for t in (R5, f"{R5}:conversion"):
+    for t in (MT2510, f"{MT2510}:conversion"):
         for imp_label, imp in imps.items():
             v = _run(topology, pal_only, imp, t)
             rows.append({"target": t, "importer": imp_label,
@@ -228,7 +228,7 @@ def pal_only_matches(topology: str = SRIOV) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def mapping_attach_rule(revisions=(R5, R6)) -> pl.DataFrame:
+def mapping_attach_rule(revisions=(MT2510, MT2602)) -> pl.DataFrame:
     """``dma_buf_mapping_attach()`` of each revision with three kinds of importer ops.
 
     The buffer is an exporter without mapping types (the core's SGT compat
@@ -240,7 +240,7 @@ def mapping_attach_rule(revisions=(R5, R6)) -> pl.DataFrame:
     from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_ops
     from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, dma_resv
 
-    mods = {R5: mt5, R6: mt6}
+    mods = {MT2510: mt5, MT2602: mt6}
     kinds = {
         "NULL (static importer)": None,
         "ops without move_notify": dma_buf_attach_ops(allow_peer2peer=True),
@@ -265,7 +265,7 @@ def mapping_attach_rule(revisions=(R5, R6)) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def bug_effects(verdicts: pl.DataFrame, revision: str = R6) -> pl.DataFrame:
+def bug_effects(verdicts: pl.DataFrame, revision: str = MT2602) -> pl.DataFrame:
     """Per declared bug: the scenarios whose verdict its fix changes, and one example.
 
     ``verdicts`` is :func:`litmus_frames.scenario_checks` for ``revision``

@@ -20,9 +20,10 @@ from dmabuf_lab.revisions.base import DEFAULT_STEPS, ExporterSpec, ImporterSpec
 
 #: The columns of the frame, in order.
 COLUMNS = ("revision", "exporter", "importer", "topology", "outcome", "findings",
-           "exporter_device", "importer_device", "step", "detail")
-#: Their types: ``findings`` is the list of distinct finding kinds, the rest text.
-SCHEMA = {c: pl.List(pl.Utf8) if c == "findings" else pl.Utf8 for c in COLUMNS}
+           "exporter_device", "importer_device", "step", "detail", "config")
+#: Their types: ``findings`` is the list of distinct finding kinds; ``config`` lists, for
+#: each Kconfig option whose flip changes the verdict, ``OPTION=y: <verdict>``; the rest text.
+SCHEMA = {c: pl.List(pl.Utf8) if c in ("findings", "config") else pl.Utf8 for c in COLUMNS}
 
 DEFAULT_TOPOLOGIES = ("xe-sriov-8vf", "gpu-nic-same-switch", "gpu-nic-split-root", "vfio-passthrough")
 SZ_2M = 2 << 20
@@ -88,11 +89,15 @@ def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
                        revisions: Optional[Iterable[str]] = None,
                        steps: Iterable[str] = DEFAULT_STEPS, *, executor: Optional[Executor] = None,
                        scheduler: Optional[str] = None, workers: Optional[int] = None, cache=True,
-                       progress: Optional[Callable[[int, int], None]] = None) -> pl.DataFrame:
+                       progress: Optional[Callable[[int, int], None]] = None,
+                       vary_config: bool = True) -> pl.DataFrame:
     """One row per (revision, exporter, importer, topology) the drivers allow.
 
     ``outcome`` is the mapping kind or errno (or crash / cannot-express);
-    ``findings`` the list of distinct finding kinds of that run.
+    ``findings`` the list of distinct finding kinds of that run; ``config``
+    the Kconfig options that change it (each cell is run again with every
+    option of :data:`~dmabuf_lab.experiments.assumptions.KCONFIG_DEFAULTS`
+    flipped, unless ``vary_config`` is false).
 
     Each (revision, driver pair, topology) is one task (:func:`matrix_cell`)
     over whatever revisions and driver pairs the registries hold; the tasks
@@ -115,7 +120,7 @@ def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
             for p, (e, i) in enumerate(pairs(split_target(rev)[0])):
                 tasks.append(Task((t, r, p), matrix_cell, {"target": rev, "exporter": e, "importer": i,
                                                            "topology": ref, "label": str(tname),
-                                                           "steps": steps}))
+                                                           "steps": steps, "vary_config": vary_config}))
     cells = run_tasks(tasks, name=MATRIX_CACHE, executor=executor, scheduler=scheduler, workers=workers,
                       cache=cache, progress=progress)
     return pl.DataFrame([row for row in cells.values() if row is not None], schema=SCHEMA)
@@ -126,38 +131,47 @@ MATRIX_CACHE = "negotiation-matrix"
 
 
 def matrix_cell(target: str, exporter: str, importer: str, topology: dict, label: str,
-                steps: list) -> Optional[dict]:
+                steps: list, vary_config: bool = False) -> Optional[dict]:
     """The matrix row of one (revision, driver pair, topology), or None when the topology
     offers no device for one side.  ``topology`` is a
     :func:`~dmabuf_lab.experiments.task_inputs.topology_ref` dict."""
     from dmabuf_lab.experiments.task_inputs import load_topology_ref
 
     return pair_row(target, exporter, importer, load_topology_ref(topology), label,
-                    default_exporter, default_importer, steps)
+                    default_exporter, default_importer, steps,
+                    reload=(lambda: load_topology_ref(topology)) if vary_config else None)
 
 
 def pair_rows(target: str, load: Callable, label: str, exporter_for: Callable, importer_for: Callable,
-              steps: Iterable[str] = DEFAULT_STEPS) -> list[dict]:
+              steps: Iterable[str] = DEFAULT_STEPS, vary_config: bool = False) -> list[dict]:
     """One matrix row per (exporter, importer) driver pair that ``target`` can express.
 
     Each run gets a fresh topology from ``load()`` (runs leave state on
     devices); ``exporter_for(topo, driver)`` and ``importer_for(topo, driver,
     exp)`` pick the specs; a pair for which either returns None is skipped.  A
     ``revision:variant`` target runs that variant; ``topology`` holds ``label``.
+    ``vary_config`` fills ``config`` (see :func:`pair_row`).
     """
     from dmabuf_lab.revisions import split_target
 
     rows = []
     for e, i in pairs(split_target(target)[0]):
-        row = pair_row(target, e, i, load(), label, exporter_for, importer_for, steps)
+        row = pair_row(target, e, i, load(), label, exporter_for, importer_for, steps,
+                       reload=load if vary_config else None)
         if row is not None:
             rows.append(row)
     return rows
 
 
 def pair_row(target: str, exporter: str, importer: str, topo, label: str, exporter_for: Callable,
-             importer_for: Callable, steps: Iterable[str] = DEFAULT_STEPS) -> Optional[dict]:
-    """The row of one driver pair on a freshly loaded ``topo`` (see :func:`pair_rows`), or None."""
+             importer_for: Callable, steps: Iterable[str] = DEFAULT_STEPS,
+             reload: Optional[Callable] = None) -> Optional[dict]:
+    """The row of one driver pair on a freshly loaded ``topo`` (see :func:`pair_rows`), or None.
+
+    With ``reload`` (a function giving a fresh copy of the topology) the pair is run again
+    with each Kconfig option the model reads flipped, and ``config`` names those that
+    change the verdict."""
+    from dmabuf_lab.experiments.assumptions import config_notes
     from dmabuf_lab.litmus.runner import run_once
 
     exp = exporter_for(topo, exporter)
@@ -170,4 +184,5 @@ def pair_row(target: str, exporter: str, importer: str, topo, label: str, export
     return {"revision": target, "exporter": exporter, "importer": importer, "topology": label,
             "outcome": v.outcome, "findings": v.finding_kinds,
             "exporter_device": exp.device or "", "importer_device": imp.device or "",
-            "step": v.step or "", "detail": v.detail}
+            "step": v.step or "", "detail": v.detail,
+            "config": config_notes(reload, exp, imp, steps, target, v) if reload is not None else []}

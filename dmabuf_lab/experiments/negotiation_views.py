@@ -5,7 +5,7 @@ row per (revision, exporter, importer, topology).  These helpers sort its
 outcomes into a few classes a heat map can colour, compare two revisions
 cell by cell, and run the one experiment the matrix's default specs cannot
 show: whose preference order wins when both sides could use two kinds
-(revisions.md Oracle 1).
+(the first of the five matching checks in docs/sources.md).
 """
 from __future__ import annotations
 
@@ -75,28 +75,79 @@ def class_counts(matrix: pl.DataFrame) -> pl.DataFrame:
 NO_DRIVER = "no driver"
 
 
-#: Design revision -> its code in the thread table (R7 there is mainline after 6.19).
-DESIGN_CODES = {"get-pfn": "R1", "offer-list": "R2", "rfc-v1": "R3", "rfc-v2": "R4",
-                "mapping-types-2025-10": "R5", "mapping-types-2026-02": "R6",
-                "mapping-types-2026-03": "R8", "mapping-types-2026-05": "R9"}
+#: Column heads for tables that must fit 72 columns; a legend always spells them out.
+SHORT_NAMES = {"get-pfn": "pfn", "offer-list": "offer", "rfc-v1": "v1", "rfc-v2": "v2",
+               "mapping-types-2025-10": "mt25", "mapping-types-2026-02": "mt26",
+               "mapping-types-2026-03": "mt2603", "mapping-types-2026-05": "mt2605"}
 
 
 def short_names(revs: Iterable[str]) -> dict:
-    """Short column names for tables that must fit 72 columns.
+    """A short column head per revision, for tables that must fit 72 columns.
 
     Mainline releases become ``ml-<version>`` (``ml-6.19``, ``ml-7.3``; the
-    alias ``mainline`` names the newest); the designs get the codes of the
-    thread table (``data/thread.csv``, :data:`DESIGN_CODES`), so a table's
-    legend can list them.
+    alias ``mainline`` names the newest); the designs get the names of
+    :data:`SHORT_NAMES`; a variant keeps its suffix (``v1:fixed``); any other
+    name is kept.  A table's legend spells them out.
     """
     out = {}
     for r in revs:
-        c = canonical(r)
+        name, sep, variant = r.partition(":")
+        c = canonical(name)
         if c.startswith("mainline-"):
-            out[r] = "ml-" + c.split("-", 1)[1]
+            short = "ml-" + c.split("-", 1)[1]
         else:
-            out[r] = DESIGN_CODES.get(c, r)
+            short = SHORT_NAMES.get(c, c)
+        out[r] = short + (sep + variant if sep else "")
     return out
+
+
+def _letters(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
+
+
+def annotate(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, str]]]:
+    """Name what is behind each verdict: a ``label`` column and its notes.
+
+    ``label`` is the outcome (``-`` for cannot-express) followed by note
+    letters; each note names the findings of a cell (``mainline: leak``) or
+    the Kconfig option that changes it (``CONFIG_DMABUF_MOVE_NOTIFY=y gives
+    pfn``).  Returns the frame and ``[(letter, note), ...]`` in order of first
+    use, for a legend.
+    """
+    notes: dict[str, str] = {}
+    labels = []
+    for row in frame.iter_rows(named=True):
+        texts = []
+        if row["findings"]:
+            texts.append(f"{row['revision']}: {', '.join(row['findings'])} recorded")
+        for c in row.get("config") or []:
+            option, _, verdict = c.partition(": ")
+            texts.append(f"{row['revision']}: {option} gives {verdict}")
+        marks = ""
+        for text in texts:
+            if text not in notes:
+                notes[text] = _letters(len(notes))
+            marks += notes[text]
+        outcome = "-" if row["outcome"] == CANNOT_EXPRESS else row["outcome"]
+        labels.append(f"{outcome} {marks}" if marks else outcome)
+    return frame.with_columns(pl.Series("label", labels, dtype=pl.Utf8)), \
+        [(letter, text) for text, letter in notes.items()]
+
+
+def notes_legend(notes: list[tuple[str, str]], width: int = 72) -> list[str]:
+    """The notes as wrapped legend lines (``a = mainline: leak recorded``)."""
+    import textwrap
+
+    lines = []
+    for letter, text in notes:
+        lines += textwrap.wrap(f"{letter} = {text}", width=width, subsequent_indent="    ",
+                               break_on_hyphens=False, break_long_words=False)
+    return lines
 
 
 def compare_revisions(matrix: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
@@ -109,7 +160,7 @@ def compare_revisions(matrix: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
     return both.filter(pl.col(a) != pl.col(b)).sort(keys)
 
 
-#: Oracle 1 set-up: vfio-pci exports a GPU BAR slice; an RDMA NIC behind the same switch
+#: The set-up of the first matching check (docs/sources.md): vfio-pci exports a GPU BAR slice; an RDMA NIC behind the same switch
 #: can use DMA addresses or physical addresses and states an order of preference.
 ORDER_TOPOLOGY = "gpu-nic-same-switch"
 ORDER_EXPORTER = ("vfio-pci", "0000:03:00.0", 2, ((0, 0x200000),))

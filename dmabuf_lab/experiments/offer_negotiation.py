@@ -1,10 +1,10 @@
-"""Thomas Hellström's offer list (R2) against the mapping-type matchers (R5, R6), as frames.
+"""Thomas Hellström's offer list (offer-list) against the mapping-type matchers (mapping-types-2025-10, mapping-types-2026-02), as frames.
 
 Two questions:
 
 * *Whose order wins?*  :func:`who_wins` runs the three matchers of the lab
-  on abstract types ``A``, ``B``, ``C`` (R2's ``dma_buf_negotiate()``, R5's
-  and R6's ``dma_buf_match_mapping()``) for one exporter list and one
+  on abstract types ``A``, ``B``, ``C`` (offer-list's ``dma_buf_negotiate()``, mapping-types-2025-10's
+  and mapping-types-2026-02's ``dma_buf_match_mapping()``) for one exporter list and one
   importer list; :func:`order_matrix` does it for every pair of ordered
   lists.
 * *What do the drivers get?*  :func:`offer_runs` imports real buffers
@@ -29,13 +29,13 @@ MiB = 1 << 20
 STEPS = ("attach", "map", "unmap", "detach")
 
 #: matcher label -> revision it belongs to
-MATCHERS = {"R2 dma_buf_negotiate": "offer-list",
-            "R5 dma_buf_match_mapping": "mapping-types-2025-10",
-            "R6 dma_buf_match_mapping": "mapping-types-2026-02"}
+MATCHERS = {"offer-list dma_buf_negotiate": "offer-list",
+            "mapping-types-2025-10 dma_buf_match_mapping": "mapping-types-2025-10",
+            "mapping-types-2026-02 dma_buf_match_mapping": "mapping-types-2026-02"}
 
 
 def _r2(exporter: Sequence[str], importer: Sequence[str]) -> tuple:
-    """R2: the exporter runs down the importer's offer and takes the first entry it supports."""
+    """offer-list: the exporter runs down the importer's offer and takes the first entry it supports."""
     ics = {name: ol.dma_buf_interconnect(name, "private") for name in set(exporter) | set(importer)}
     supported = tuple(ics[n] for n in exporter)
 
@@ -52,7 +52,7 @@ def _r2(exporter: Sequence[str], importer: Sequence[str]) -> tuple:
 
 
 def _r6(exporter: Sequence[str], importer: Sequence[str]) -> tuple:
-    """R6: exporter list outside, importer list inside; finish_match records the pair."""
+    """mapping-types-2026-02: exporter list outside, importer list inside; finish_match records the pair."""
     seen = []
     types = {n: mt6.dma_buf_mapping_type(name=n, finish_match=lambda args, e, i: seen.append((e, i)))
              for n in set(exporter) | set(importer)}
@@ -68,7 +68,7 @@ def _r6(exporter: Sequence[str], importer: Sequence[str]) -> tuple:
 
 
 def _r5(exporter: Sequence[str], importer: Sequence[str]) -> tuple:
-    """R5: the design's matcher; the type's ``match`` callback records which pair it saw."""
+    """mapping-types-2025-10: the design's matcher; the type's ``match`` callback records which pair it saw."""
     seen = []
 
     def record(dmabuf, e, i):
@@ -86,7 +86,7 @@ def _r5(exporter: Sequence[str], importer: Sequence[str]) -> tuple:
     return e.type.name, exp.index(e), imp.index(i)
 
 
-_RUN = {"R2 dma_buf_negotiate": _r2, "R5 dma_buf_match_mapping": _r5, "R6 dma_buf_match_mapping": _r6}
+_RUN = {"offer-list dma_buf_negotiate": _r2, "mapping-types-2025-10 dma_buf_match_mapping": _r5, "mapping-types-2026-02 dma_buf_match_mapping": _r6}
 
 
 def who_wins(exporter: Sequence[str], importer: Sequence[str]) -> pl.DataFrame:
@@ -110,11 +110,11 @@ def ordered_lists(names: Sequence[str], min_len: int = 1) -> list[tuple]:
 
 
 def order_matrix(names: Sequence[str] = ("A", "B", "C"), min_len: int = 1) -> pl.DataFrame:
-    """R2 and R6 on every (exporter list, importer list) pair of ordered lists.
+    """offer-list and mapping-types-2026-02 on every (exporter list, importer list) pair of ordered lists.
 
     ``verdict``: ``same`` when both pick the same type, ``differ`` when both
     match but pick differently, ``no match`` when neither finds a common
-    type (R2 says -EOPNOTSUPP, R6 -EINVAL).
+    type (offer-list says -EOPNOTSUPP, mapping-types-2026-02 -EINVAL).
     """
     lists = ordered_lists(names, min_len)
     rows = []
@@ -175,7 +175,7 @@ _NEGOTIATED = re.compile(r"negotiated offer\[(\d+)\] = (.+)$")
 
 def offer_runs(targets: Iterable[str] = ("offer-list", "mapping-types-2026-02:fixed"),
                cases: Optional[dict] = None) -> pl.DataFrame:
-    """Every case under every target: the outcome, and for R2 the chosen offer index and entry."""
+    """Every case under every target: the outcome, and for offer-list the chosen offer index and entry."""
     from dmabuf_lab.hw import load_topology
     from dmabuf_lab.litmus.runner import run_once
 

@@ -1,4 +1,4 @@
-"""Mainline (R0) MMIO dma-bufs over PCI P2P: what each topology gets, as frames.
+"""Mainline (mainline-6.19) MMIO dma-bufs over PCI P2P: what each topology gets, as frames.
 
 A GPU's BAR 2 is exported through vfio-pci (``VFIO_DEVICE_FEATURE_DMA_BUF``)
 and a ConnectX-7 attaches as a dynamic sg_table importer that allows P2P.

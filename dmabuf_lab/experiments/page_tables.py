@@ -7,7 +7,7 @@ questions:
 
 * :func:`buffers` -- a VF's LMEM quota as the xe preset provisions it, the
   same quota scattered in 2 MiB blocks, a 4 GiB slice of a VF BAR, and the
-  generic_pt ``test_mixed`` range from address-facts;
+  generic_pt ``test_mixed`` range from docs/sources.md;
 * :func:`table_memory` / :func:`leaf_sizes` -- per buffer and format;
 * :func:`rfc_vs_correct` -- the RFC's ``get_order``-rounded segments fed to a
   page table next to the exact ones;
@@ -35,8 +35,8 @@ U64 = np.uint64
 K, M, G = 1 << 10, 1 << 20, 1 << 30
 X86_BITMAP = 4 * K | 2 * M | 1 * G
 VA_BASE = 1 << 40            # where the importer maps a buffer: 1 GiB-aligned, inside 48-bit VA
-TEST_MIXED = (0x3FE400000, 0x3FE400000, 0xC2200000)   # generic_pt KUnit test_mixed (address-facts)
-# address-facts' ib_umem example: 16 GiB, physically contiguous, entries of 4 GiB - 4 KiB and one 16 KiB tail
+TEST_MIXED = (0x3FE400000, 0x3FE400000, 0xC2200000)   # generic_pt KUnit test_mixed (docs/sources.md)
+# docs/sources.md' ib_umem example: 16 GiB, physically contiguous, entries of 4 GiB - 4 KiB and one 16 KiB tail
 UMEM_DMA_START = 0x344_0140_0000
 UMEM_LENGTHS = (0xFFFFF000,) * 4 + (0x4000,)
 UMEM_BITMAP = sum(1 << s for s in range(12, 40))       # 4K ... 512G
@@ -209,7 +209,7 @@ def pgsize_agreement(fmt: str = "x86-64-4level", rg=None, backend: str = "auto")
 
 
 def ib_umem_example(variants=("fixed", "pre-fix")) -> pl.DataFrame:
-    """``ib_umem_find_best_pgsz`` on address-facts' 16 GiB list, per variant:
+    """``ib_umem_find_best_pgsz`` on docs/sources.md' 16 GiB list, per variant:
     the page size and what it costs the NIC (entries and 8-byte table bytes)."""
     lengths = list(UMEM_LENGTHS)
     dma = [UMEM_DMA_START + sum(lengths[:i]) for i in range(len(lengths))]

@@ -225,7 +225,7 @@ def get_order_table(lengths: Iterable[int]) -> pl.DataFrame:
 def _found_by(line: str) -> str:
     m = re.match(r"^\((\w+)\)", line)
     if m:
-        return {"facts": "address-facts", "lab": "lab"}.get(m.group(1), m.group(1))
+        return {"facts": "docs/sources.md", "lab": "lab"}.get(m.group(1), m.group(1))
     return "inherited"
 
 

@@ -1,4 +1,4 @@
-"""RFC v2 (R4, seed 001) as frames: the container, who frees it, and the typed ops.
+"""RFC v2 (rfc-v2, the RFC v2 1/8 thread (2025-10-26)) as frames: the container, who frees it, and the typed ops.
 
 * :func:`container_costs` builds RFC v1's xarray of ranges and the flat RFC v2
   candidates for ``n`` ranges inside the kernel-runtime model and reports

@@ -1,10 +1,10 @@
 """The mailing-list thread as data: who proposed what, when, and where the lab models it.
 
-``data/thread.csv`` holds one row per message summarised from the seed
-files and the public archives (date, author, revision code R0..R9 as
-``REVISION_NAMES`` defines them, source: a seed number, a Message-ID or a
-commit id, subject where the message shows one, and what it proposes, in
-our words).
+``data/thread.csv`` holds one row per message summarised from the public
+archives (date, author, the revision under discussion by the lab's name as
+``REVISION_NAMES`` lists them, source: a Message-ID, a commit id or the key
+of its entry in ``docs/sources.md``, subject where the message shows one,
+and what it proposes, in our words).
 ``revision_modules`` maps each revision to the lab module that runs it and
 the notebook that walks through it.
 """
@@ -20,29 +20,29 @@ from dmabuf_lab.paths import data_dir, lab_root
 
 COLUMNS = ("date", "author", "revision", "source", "subject", "proposes")
 REVISION_NAMES = {
-    "R0": "mainline dma-buf (Linux 6.19)",
-    "R1": "get_pfn (2025-01)",
-    "R2": "offer list (2025-09)",
-    "R3": "RFC v1 interconnects (2025-10-14)",
-    "R4": "RFC v2 (2025-10-26)",
-    "R5": "mapping types design (2025-10-30)",
-    "R6": "mapping types RFC (2026-02-17)",
-    "R7": "mainline after 6.19: revoke series, vfio and mapping fixes (Linux 7.1-7.3)",
-    "R8": "mapping types, rebased branch (2026-03)",
-    "R9": "mapping-type review plan and alternatives (2026-04/05)",
+    "mainline-6.19": "mainline dma-buf (Linux 6.19)",
+    "get-pfn": "get_pfn (2025-01)",
+    "offer-list": "offer list (2025-09)",
+    "rfc-v1": "RFC v1 interconnects (2025-10-14)",
+    "rfc-v2": "RFC v2 (2025-10-26)",
+    "mapping-types-2025-10": "mapping types design (2025-10-30)",
+    "mapping-types-2026-02": "mapping types RFC (2026-02-17)",
+    "mainline-7.3": "mainline after 6.19: revoke series, vfio and mapping fixes (Linux 7.1-7.3)",
+    "mapping-types-2026-03": "mapping types, rebased branch (2026-03)",
+    "mapping-types-2026-05": "mapping-type review plan and alternatives (2026-04/05)",
 }
 # revision -> (lab module, notebook)
 MODULES = {
-    "R0": ("dmabuf_lab/core", "01_mainline_sgt_and_p2p"),
-    "R1": ("dmabuf_lab/revisions/get_pfn.py", "02_get_pfn_debate"),
-    "R2": ("dmabuf_lab/revisions/offer_list.py", "03_offer_list"),
-    "R3": ("dmabuf_lab/revisions/rfc_v1.py", "04_rfc_v1_interconnects"),
-    "R4": ("dmabuf_lab/revisions/rfc_v2.py", "06_rfc_v2"),
-    "R5": ("dmabuf_lab/revisions/mapping_types_2025_10.py", "07_mapping_types"),
-    "R6": ("dmabuf_lab/revisions/mapping_types_2026_02.py", "07_mapping_types"),
-    "R7": ("dmabuf_lab/revisions/mainline_7_3.py", "01_mainline_sgt_and_p2p"),
-    "R8": ("dmabuf_lab/revisions/mapping_types_2026_03.py", "07_mapping_types"),
-    "R9": ("dmabuf_lab/revisions/mapping_types_review.py", "07_mapping_types"),
+    "mainline-6.19": ("dmabuf_lab/core", "01_mainline_sgt_and_p2p"),
+    "get-pfn": ("dmabuf_lab/revisions/get_pfn.py", "02_get_pfn_debate"),
+    "offer-list": ("dmabuf_lab/revisions/offer_list.py", "03_offer_list"),
+    "rfc-v1": ("dmabuf_lab/revisions/rfc_v1.py", "04_rfc_v1_interconnects"),
+    "rfc-v2": ("dmabuf_lab/revisions/rfc_v2.py", "06_rfc_v2"),
+    "mapping-types-2025-10": ("dmabuf_lab/revisions/mapping_types_2025_10.py", "07_mapping_types"),
+    "mapping-types-2026-02": ("dmabuf_lab/revisions/mapping_types_2026_02.py", "07_mapping_types"),
+    "mainline-7.3": ("dmabuf_lab/revisions/mainline_7_3.py", "01_mainline_sgt_and_p2p"),
+    "mapping-types-2026-03": ("dmabuf_lab/revisions/mapping_types_2026_03.py", "07_mapping_types"),
+    "mapping-types-2026-05": ("dmabuf_lab/revisions/mapping_types_2026_05.py", "07_mapping_types"),
 }
 
 

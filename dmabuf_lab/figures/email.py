@@ -6,7 +6,12 @@ Layout, every line at most 72 columns::
 
     <table or character chart>
 
-    Regenerate: dmabuf-lab run <notebook>
+    Lab: dmabuf-lab <commit> (clean)
+    Parameters: <name=value, ...>
+    Regenerate: git checkout <commit> && dmabuf-lab run <notebook> -p ...
+
+(see :mod:`dmabuf_lab.figures.provenance`; without a provenance only the
+``Regenerate: dmabuf-lab run <notebook>`` line is written).
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ def regenerate_command(notebook: str) -> str:
 
 
 def compose_email(notebook: str, name: str, caption: str, body: str, *,
-                  width: int = EMAIL_WIDTH) -> str:
+                  width: int = EMAIL_WIDTH, provenance=None) -> str:
     """Assemble caption, body and regenerate line; reject anything too wide."""
     caption = " ".join(caption.split())
     if not caption:
@@ -38,6 +43,9 @@ def compose_email(notebook: str, name: str, caption: str, body: str, *,
             raise FigureTextError(
                 f"figure {notebook}/{name}: text line {number} is {len(line)} columns "
                 f"(at most {width}): {line!r}")
-    command = regenerate_command(notebook)
-    footer = f"Regenerate: {command}" if len(command) + 12 <= width else command
+    if provenance is not None:
+        footer = provenance.footer(width)
+    else:
+        command = regenerate_command(notebook)
+        footer = f"Regenerate: {command}" if len(command) + 12 <= width else command
     return f"{caption}\n\n{body}\n\n{footer}\n"

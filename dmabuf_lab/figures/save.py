@@ -24,6 +24,7 @@ import polars as pl
 
 from dmabuf_lab.figures import vega
 from dmabuf_lab.figures.email import FigureTextError, compose_email
+from dmabuf_lab.figures.provenance import FigureProvenance
 from dmabuf_lab.figures.text_table import render_table
 from dmabuf_lab.paths import NOTEBOOK_ENV, atomic_write_bytes, atomic_write_text, build_root
 
@@ -79,6 +80,17 @@ def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(fixes) if fixes else frame
 
 
+def _with_metadata(svg: str, meta: dict) -> str:
+    """``svg`` with the figure's provenance as JSON in a ``<metadata>`` element."""
+    from xml.sax.saxutils import escape
+
+    end = svg.find(">", svg.find("<svg"))
+    if end < 0:
+        return svg
+    blob = escape(json.dumps(meta, sort_keys=True))
+    return f"{svg[:end + 1]}<metadata id=\"dmabuf-lab\">{blob}</metadata>{svg[end + 1:]}"
+
+
 def save_figure(chart, frame: pl.DataFrame, *, name: str, caption: str, text: str | None = None,
                 notebook: str | None = None, build_dir: str | Path | None = None,
                 png_scale: float = 2.0) -> SavedFigure:
@@ -99,16 +111,18 @@ def save_figure(chart, frame: pl.DataFrame, *, name: str, caption: str, text: st
         raise FigureTextError(f"figure {notebook}/{name}: frame must be a polars.DataFrame, "
                               f"not {type(frame).__name__}")
     body = text if text is not None else render_table(frame)
-    email = compose_email(notebook, name, caption, body)
+    provenance = FigureProvenance.current(notebook)
+    email = compose_email(notebook, name, caption, body, provenance=provenance)
 
     spec = vega.to_spec(chart)
     meta = spec.setdefault("usermeta", {})
-    meta["dmabuf_lab"] = {"notebook": notebook, "name": name, "caption": " ".join(caption.split())}
+    meta["dmabuf_lab"] = {"notebook": notebook, "name": name, "caption": " ".join(caption.split()),
+                          **provenance.as_meta()}
 
     out = figure_dir(notebook, Path(build_dir) if build_dir else None)
     paths = {fmt: out / f"{name}.{fmt}" for fmt in FORMATS}
     atomic_write_text(paths["vl.json"], json.dumps(spec, indent=1, sort_keys=True) + "\n")
-    atomic_write_text(paths["svg"], vega.to_svg(spec))
+    atomic_write_text(paths["svg"], _with_metadata(vega.to_svg(spec), meta["dmabuf_lab"]))
     atomic_write_bytes(paths["png"], vega.to_png(spec, scale=png_scale))
     atomic_write_text(paths["txt"], email)
     tmp = paths["parquet"].with_name(f".{name}.parquet.{os.getpid()}.tmp")

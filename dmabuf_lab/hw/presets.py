@@ -4,7 +4,7 @@ Each builder returns a fresh, validated ``Topology``:
 
 - ``xe-sriov-8vf``: an xe discrete GPU (BMG-class, 24 GiB VRAM) behind its
   internal switch with 8 VFs; VRAM BAR is BAR 2 and the IOV BAR2 window starts
-  at 0x40_0000_0000 with 4 GiB per VF, the worked example of address-facts.md.
+  at 0x40_0000_0000 with 4 GiB per VF, the worked example of docs/sources.md.
   VF LMEM quotas come from the buddy allocator after the PF fragmented the
   low end of VRAM, so each quota is several non-contiguous 2 MiB-aligned blocks.
 - ``gpu-nic-same-switch``: a GPU and a ConnectX-7 (with VFs) under one PCIe

@@ -38,7 +38,7 @@ from __future__ import annotations
 import copy
 
 from .resv import might_sleep
-from .runtime import Kernel, call_site, current_kernel
+from .runtime import Kernel, call_site, current_kernel, kernel_chain
 
 # -- gfp flags (bit values are the model's own; the names are the kernel's) --
 __GFP_HIGH = 0x20
@@ -70,7 +70,7 @@ class Allocation:
     whether and where it was freed."""
 
     __slots__ = ("seq", "obj", "family", "fn", "site", "size", "what", "kernel",
-                 "freed", "free_site", "kept", "leak_reported", "uaf_reported")
+                 "freed", "free_site", "kept", "leak_reported", "uaf_reported", "chain")
 
     def __init__(self, seq, obj, family, fn, site, size, what, kernel):
         self.seq = seq
@@ -86,6 +86,7 @@ class Allocation:
         self.kept = False
         self.leak_reported = False
         self.uaf_reported = set()
+        self.chain = kernel_chain()       # the kernel call chain that allocated it
 
     def describe(self) -> str:
         size = f", {self.size} bytes" if self.size is not None else ""

@@ -9,7 +9,7 @@ run ends are reported by the Kernel.
 from __future__ import annotations
 
 from .errno import EALREADY
-from .runtime import call_site, current_kernel
+from .runtime import call_site, current_kernel, kernel_chain
 
 
 class ww_acquire_ctx:
@@ -62,6 +62,7 @@ def dma_resv_fini(obj: dma_resv) -> None:
 def _take(obj: dma_resv, ctx, site):
     k = current_kernel()
     obj.locked, obj.ctx, obj.lock_site, obj.kernel = True, ctx, site, k
+    obj.lock_chain = kernel_chain()
     k.held_locks.append(obj)
     if ctx is not None:
         ctx.held.append(obj)
@@ -147,6 +148,7 @@ def spin_lock(lock: spinlock_t) -> None:
         k.record("lock", f"recursive spin_lock({lock!r}): already taken at {lock.lock_site} (deadlock)", site)
         return
     lock.locked, lock.lock_site, lock.kernel = True, site, k
+    lock.lock_chain = kernel_chain()
     k.held_locks.append(lock)
     k.atomic_depth += 1
 

@@ -33,12 +33,15 @@ FINDING_KINDS = (
 
 @dataclass(frozen=True)
 class Finding:
-    """One report: ``kind`` from FINDING_KINDS, a message, and the modelled
-    call site as ``"path/file.py:line function"``."""
+    """One report: ``kind`` from FINDING_KINDS, a message, the modelled
+    call site as ``"path/file.py:line function"`` and ``chain``, the kernel
+    call chain that allocated (a leak), took the lock (a lock still held)
+    or reached the report, innermost first, as kernel function names."""
 
     kind: str
     message: str
     site: str
+    chain: tuple = ()
 
     def __str__(self) -> str:
         return f"[{self.kind}] {self.message} at {self.site}"
@@ -47,6 +50,38 @@ class Finding:
 _KMODEL_DIR = os.path.dirname(os.path.abspath(__file__))
 _LAB_ROOT = os.path.dirname(os.path.dirname(_KMODEL_DIR))
 _SKIP_FILES = {os.path.join(os.path.dirname(sys.modules["contextlib"].__file__), "contextlib.py")}
+
+
+#: Lab directories whose functions are not kernel functions (the harness around the model).
+_HARNESS_DIRS = tuple(os.path.join(_LAB_ROOT, "dmabuf_lab", d) + os.sep
+                      for d in ("litmus", "experiments", "figures", "runner", "bench", "findings")) + (
+    os.path.join(_LAB_ROOT, "dmabuf_lab", "cli.py"),)
+_PACKAGE_DIR = os.path.join(_LAB_ROOT, "dmabuf_lab") + os.sep
+#: Method names of the lab's driver objects: the step, not a kernel function.
+_NOT_KERNEL = {"attach", "map", "unmap", "detach", "revoke", "move", "export", "release", "teardown",
+               "wrapper", "inner", "check_ptr", "log", "fixed", "mode", "option"}
+
+
+def kernel_chain(skip_kmodel: bool = True, limit: int = 12) -> tuple:
+    """The modelled kernel functions on the stack, innermost first.
+
+    Frames of the harness (runner, litmus, notebooks), private helpers
+    (``_name``) and the drivers' step methods are left out, so what remains
+    reads like a kernel backtrace: ``("sg_alloc_table",
+    "dma_buf_phys_vec_to_sgt", "vfio_pci_dma_buf_map", "dma_buf_map_attachment")``.
+    """
+    f = sys._getframe(1)
+    out = []
+    while f is not None and len(out) < limit:
+        path = f.f_code.co_filename
+        name = f.f_code.co_name
+        if (path.startswith(_PACKAGE_DIR) and not path.startswith(_HARNESS_DIRS)
+                and not (skip_kmodel and path.startswith(_KMODEL_DIR + os.sep))
+                and not name.startswith("_") and not name.startswith("<") and name not in _NOT_KERNEL
+                and (not out or out[-1] != name)):
+            out.append(name)
+        f = f.f_back
+    return tuple(out)
 
 
 def call_site(skip: int = 0) -> str:
@@ -125,14 +160,16 @@ class Kernel:
         for lock in list(self.held_locks):
             self.record("lock", f"{lock!r} still held when the run ended "
                                 "(lock held when returning to user space)",
-                        getattr(lock, "lock_site", "?"))
+                        getattr(lock, "lock_site", "?"), getattr(lock, "lock_chain", ()) or ())
 
     # -- findings -----------------------------------------------------------
-    def record(self, kind: str, message: str, site: str | None = None) -> Finding:
-        """Append a finding; ``site`` defaults to the modelled caller."""
+    def record(self, kind: str, message: str, site: str | None = None, chain: tuple | None = None) -> Finding:
+        """Append a finding; ``site`` defaults to the modelled caller, ``chain`` to the
+        kernel call chain that reached this report."""
         if kind not in FINDING_KINDS:
             raise ValueError(f"unknown finding kind {kind!r}; expected one of {FINDING_KINDS}")
-        f = Finding(kind, message, site if site is not None else call_site())
+        f = Finding(kind, message, site if site is not None else call_site(),
+                    chain if chain is not None else kernel_chain())
         self.findings.append(f)
         return f
 
@@ -158,7 +195,8 @@ class Kernel:
             if a.kept or a.leak_reported:
                 continue
             a.leak_reported = True
-            new.append(self.record("leak", f"{a.describe()} never freed", a.site))
+            new.append(self.record("leak", f"{a.describe()} never freed", a.site,
+                                   (a.fn,) + tuple(getattr(a, "chain", ()) or ())))
         return new
 
     def live_allocations(self) -> list:

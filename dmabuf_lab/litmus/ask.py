@@ -8,7 +8,7 @@ revision, the verdict, the findings by name and a one-line path through the
 steps.  `-v` adds every run's full trace and the findings' sites.
 
     dmabuf-lab ask --topology gpu-nic-same-switch --exporter vfio-pci --importer rdma
-    dmabuf-lab ask litmus/oracle1-who-orders-the-list.toml --all-variants
+    dmabuf-lab ask litmus/who-orders-the-list.toml --all-variants
     dmabuf-lab ask --topology xe-sriov-8vf --exporter vfio-pci --exporter-device 0000:03:00.2 \\
         --importer xe --importer-device 0000:03:00.0 --set importer.allow_peer2peer=false -v
 

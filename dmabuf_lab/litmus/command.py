@@ -156,6 +156,36 @@ def _wrap(prefix: str, items: list, width: int) -> list:
     return lines
 
 
+def _config_of(c) -> dict:
+    from dmabuf_lab.experiments.assumptions import spec_config
+
+    return spec_config(c.scenario.exporter, c.scenario.importer)
+
+
+def _default_config() -> dict:
+    from dmabuf_lab.experiments.assumptions import KCONFIG_DEFAULTS
+
+    return dict(KCONFIG_DEFAULTS)
+
+
+def print_explanation(c) -> None:
+    """The -v block of one check: assumptions, the trace, the kernel path, the
+    addresses handed over and each finding's kernel call chain."""
+    from dmabuf_lab.experiments.assumptions import kconfig_text, kernel_of
+    from dmabuf_lab.litmus.explain import explain_run, render
+    from dmabuf_lab.litmus.runner import run_once
+
+    sc = c.scenario
+    print(f"\n# {sc.name} [{c.target}]")
+    print(f"  kernel: {kernel_of(c.target)}; topology: {sc.topology_ref}")
+    print(f"  config: {kconfig_text(_config_of(c))}")
+    for line in c.verdict.trace:
+        print("  " + line)
+    verdict, ex = explain_run(lambda: run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps,
+                                               c.target))
+    print("\n".join(render(verdict, ex)))
+
+
 def _check_revision_arg(rev: str | None) -> None:
     from dmabuf_lab.errors import LabInputError
 
@@ -203,7 +233,7 @@ def _main_list() -> int:
         except RevisionNotAvailable:
             print(f"{name}: (not in this tree)")
             continue
-        print(f"{name}: {rev.title} ({rev.date}); seed {rev.seed or '-'}")
+        print(f"{name}: {rev.title} ({rev.date}); docs/sources.md [{rev.source or '-'}]")
         print(f"    {rev.patch}")
         print(f"    variants: {', '.join(rev.variants)}")
         for bug, what in rev.bugs.items():
@@ -241,9 +271,17 @@ def main(args) -> int:
         print(narrow_table(checks))
     if args.verbose:
         for c in checks:
-            print(f"\n# {c.scenario.name} [{c.target}]")
-            for line in c.verdict.trace:
-                print("  " + line)
+            print_explanation(c)
+    if checks:
+        from dmabuf_lab.experiments.assumptions import assumptions_lines
+
+        print()
+        print("\n".join(assumptions_lines(
+            [c.target for c in checks], sorted({c.scenario.topology_ref for c in checks}),
+            variant_note="as named per row (posted = as published)")))
+        configured = sorted({c.scenario.name for c in checks if _config_of(c) != _default_config()})
+        if configured:
+            print("\n".join(_wrap("  config set by the scenario in: ", configured, TABLE_WIDTH)))
     nscen = len({c.scenario.path for c in checks})
     for c in checks:
         if c.depends_on:

@@ -8,7 +8,7 @@ give.  The minimum format (it may grow; these keys keep their meaning)::
     # or several files of one captured machine (paths relative to the file):
     # topology = { lspci = "a.txt", dmesg = ["b.txt"], resource = { "0000:05:00.0" = "c.txt" } }
     steps = ["attach", "map", "unmap", "detach"]   # optional; also "revoke", "move"
-    source = "revisions.md R6"             # optional: where the expected verdicts come from
+    source = "docs/sources.md mapping-types-2026-02"             # optional: where the expected verdicts come from
 
     [exporter]
     driver = "vfio-pci"

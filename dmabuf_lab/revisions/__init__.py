@@ -10,8 +10,8 @@ name.
 
 Adding a revision
 -----------------
-1. ``revisions/<module>.py``: a docstring naming the seed file and the patch;
-   ``REVISION = Revision(name=, module=, title=, date=, seed=, patch=,
+1. ``revisions/<module>.py``: a docstring naming the posting (its key in docs/sources.md) and the patch;
+   ``REVISION = Revision(name=, module=, title=, date=, source=, patch=,
    bugs={name: line}, modes={name: line})``; the core functions under their
    kernel names.  Where the posted code and a fix differ, branch on
    ``fixed("bug")`` (from :mod:`.base`); alternatives that are not fixes use

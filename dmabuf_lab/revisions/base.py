@@ -220,7 +220,8 @@ class Revision:
     module: str
     title: str
     date: str
-    seed: Optional[str]
+    #: The key of this revision's entry in docs/sources.md (e.g. ``mapping-types-rfc``).
+    source: Optional[str]
     patch: str
     bugs: dict = field(default_factory=dict)
     run_hook: Optional[Callable[["Session"], None]] = None
@@ -369,7 +370,8 @@ class Verdict:
         return {
             "revision": self.revision, "variant": self.variant, "outcome": self.outcome,
             "step": self.step, "findings": [
-                {"kind": f.kind, "message": getattr(f, "message", ""), "site": getattr(f, "site", "")}
+                {"kind": f.kind, "message": getattr(f, "message", ""), "site": getattr(f, "site", ""),
+                 "chain": list(getattr(f, "chain", ()))}
                 for f in self.findings],
             "trace": list(self.trace), "detail": self.detail, "nr_allocs": self.nr_allocs,
             "unknowns": list(self.unknowns),

@@ -1,6 +1,6 @@
-"""R1: the ``get_pfn`` exporter callback (Xu Yilun, 2025-01) and the debate about it.
+"""get-pfn: the ``get_pfn`` exporter callback (Xu Yilun, 2025-01) and the debate about it.
 
-Seed ``004_d98da645bc0481a2.txt``: Christian König's and Jason Gunthorpe's
+the get_pfn RFC thread (2025-01-07/08): Christian König's and Jason Gunthorpe's
 replies to "[RFC PATCH 01/12] dma-buf: Introduce dma_buf_get_pfn_unlocked()
 kAPI" (2025-01-07).  Patches modelled: 01 (this module: ``get_pfn`` in
 ``dma_buf_ops``, ``dma_buf_get_pfn_unlocked()``, the relaxed
@@ -60,6 +60,8 @@ above 0.  ``dma_buf_get_pfn_unlocked()`` reads ``attach->dmabuf`` before its
 attach-time pre-map of a static importer on a non-dynamic buffer (the
 ``attach->sgt`` cache of that tree) is not modelled; such an importer maps
 at map time.
+
+Sources: ``docs/sources.md`` [get-pfn-rfc].
 """
 from __future__ import annotations
 
@@ -81,7 +83,7 @@ REVISION = Revision(
     module="get_pfn",
     title="dma_buf_get_pfn_unlocked(): PFNs for subsystem importers",
     date="2025-01-07",
-    seed="004_d98da645bc0481a2.txt",
+    source="get-pfn-rfc",
     patch="[RFC PATCH 01/12] dma-buf: Introduce dma_buf_get_pfn_unlocked() kAPI (Xu Yilun)",
     bugs={
         "null-dev-attach": "dma_buf_dynamic_attach() refuses dev == NULL when the exporter also has "

@@ -33,6 +33,8 @@ model shows in the 6.19 code, each fixed in the ``fixed`` variant:
     returns; an importer that unmaps later can still reach the BAR after
     revoke returned.  Fixed upstream by 1a8a5227f229 ("vfio: Wait for
     dma-buf invalidation to complete"); the lab's fix waits the same way.
+
+Sources: ``docs/sources.md`` [mainline-6.19].
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ REVISION = Revision(
     module="mainline",
     title="Mainline dma-buf (Linux 6.19)",
     date="2025-12",
-    seed=None,
+    source="mainline-6.19",
     patch="Linux 6.19: drivers/dma-buf/dma-buf.c, dma-buf-mapping.c, drivers/vfio/pci/vfio_pci_dmabuf.c",
     bugs={
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged: leaks the sg chunk, "

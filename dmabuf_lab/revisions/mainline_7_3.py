@@ -24,6 +24,8 @@ out ``orig_nents = 0`` (so sg_free_table() frees nothing) and links every
 range at IOVA offset 0 (torvalds/linux 0b9828c7231e,
 drivers/dma-buf/dma-buf-mapping.c).  The vfio file is modelled as read at
 the v7.1-rc4 merge; later vfio changes are not known to the lab.
+
+Sources: ``docs/sources.md`` [mainline-7.3].
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ REVISION = Revision(
     module="mainline_7_3",
     title="Mainline dma-buf (Linux 7.3)",
     date="2026-09",
-    seed=None,
+    source="mainline-7.3",
     patch="Linux 7.3: drivers/dma-buf/dma-buf.c, dma-buf-mapping.c, drivers/vfio/pci/vfio_pci_dmabuf.c",
     bugs={
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as in 7.3: orig_nents = 0 leaks "

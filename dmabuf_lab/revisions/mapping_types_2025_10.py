@@ -1,10 +1,10 @@
-"""R5: DMA-buf mapping types as Jason Gunthorpe designed them (2025-10-30/31).
+"""mapping-types-2025-10: DMA-buf mapping types as Jason Gunthorpe designed them (2025-10-30/31).
 
-Seed ``003_814be2c0f6f4397c.txt``: Christian König's reply to Vivek
+the RFC v2 0/8 thread (2025-10-30/31): Christian König's reply to Vivek
 Kasireddy and Jason on "[RFC v2 0/8] dma-buf: Add support for mapping
 dmabufs via interconnects", quoting Jason's description of his branch.  No
-patch of it is in the seeds; this module models the design as described
-there (``reference/revisions.md`` R5):
+patch of it was posted; this module models the design as described
+there (``docs/sources.md`` mapping-types-2025-10):
 
 * **SGT is one mapping type among others.**  A mapping type is a singleton
   compared by address (:class:`dma_buf_mapping_type`).  The importer passes
@@ -40,18 +40,18 @@ there (``reference/revisions.md`` R5):
   refuses importer ops without ``move_notify`` (WARN, -EINVAL).  Only the
   SGT compat wrappers still take a static importer.
 
-Matching order.  The seed does not say whose preference wins.  The lab
+Matching order.  The thread does not say whose preference wins.  The lab
 walks the **exporter's list outside and the importer's inside**, so the
 exporter's order decides, because both neighbours in this line of work do
 so: RFC v1's ``dma_buf_match_interconnects()`` (the code this design
 replaced) and Jason's own later implementation of this very design, the
-2026-02 RFC (R6, ``dma_buf_match_mapping``).  Thomas Hellström's offer list
-(R2) is the other choice: the importer runs down nothing, the exporter runs
+2026-02 RFC (mapping-types-2026-02, ``dma_buf_match_mapping``).  Thomas Hellström's offer list
+(offer-list) is the other choice: the importer runs down nothing, the exporter runs
 down the importer's offer and the *importer's* first acceptable entry wins.
-With exporter ``[A, B]`` and importer ``[B, A]``, R5 and R6 pick A, R2 picks B.
+With exporter ``[A, B]`` and importer ``[B, A]``, mapping-types-2025-10 and mapping-types-2026-02 pick A, offer-list picks B.
 
 Mode ``conversion`` (selected as ``mapping-types-2025-10:conversion``): the
-later "magic conversion mapping type" of the seed.  For each PAL entry an
+later "magic conversion mapping type" of that thread.  For each PAL entry an
 exporter declares, the core appends an SGT entry whose map turns the
 physical list into an sg_table for the importer's device with
 ``dma_buf_phys_vec_to_sgt()`` (P2P through the PAL's provider), so an
@@ -61,6 +61,8 @@ comes after the exporter's own entries, so a native match always wins.
 No bugs are declared: there is no posted code to be faithful to, and the
 drivers written against this design follow the 6.19 rules (revoked
 buffers refused at attach and at every map).
+
+Sources: ``docs/sources.md`` [mapping-types-design].
 """
 from __future__ import annotations
 
@@ -84,7 +86,7 @@ REVISION = Revision(
     module="mapping_types_2025_10",
     title="DMA-buf mapping types (Jason Gunthorpe's design)",
     date="2025-10-30",
-    seed="003_814be2c0f6f4397c.txt",
+    source="mapping-types-design",
     patch="Jason Gunthorpe's mapping-type branch as described in "
           "'Re: [RFC v2 0/8] dma-buf: Add support for mapping dmabufs via interconnects'",
     modes={

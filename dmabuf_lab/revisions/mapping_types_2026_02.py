@@ -1,9 +1,9 @@
-"""R6: DMA-buf mapping types, as posted on 2026-02-17.
+"""mapping-types-2026-02: DMA-buf mapping types, as posted on 2026-02-17.
 
 Models "[PATCH RFC 00/26] Add DMA-buf mapping types and convert vfio/iommufd
-to use them" (Jason Gunthorpe), the series that followed the design in seed
-``003_814be2c0f6f4397c.txt`` and is summarised in ``reference/revisions.md``
-(R6).  Patches modelled here: 01 (``dma_buf_mapping_type``,
+to use them" (Jason Gunthorpe), the series that followed the design in
+the RFC v2 0/8 thread (2025-10-30/31) and is summarised in ``docs/sources.md``
+(mapping-types-2026-02).  Patches modelled here: 01 (``dma_buf_mapping_type``,
 ``dma_buf_mapping_match``, ``dma_buf_match_args``, ``dma_buf_match_mapping``),
 the SGT type (``dma_buf_mapping_sgt_type``, ``sgt_data``, the P2P rule,
 ``dma_buf_sgt_exp_compat_match``), ``dma_buf_mapping_attach`` with
@@ -40,6 +40,8 @@ Bugs as posted (see ``REVISION.bugs``), each with its fix behind a variant:
     still goes through ``dma_buf_phys_vec_to_sgt()``, whose table leaks
     its scatterlist chunk on ``dma_buf_free_sgt()`` (see the mainline
     revision).
+
+Sources: ``docs/sources.md`` [mapping-types-rfc].
 """
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ REVISION = Revision(
     module="mapping_types_2026_02",
     title="DMA-buf mapping types (RFC 00/26)",
     date="2026-02-17",
-    seed=None,
+    source="mapping-types-rfc",
     patch="[PATCH RFC 00/26] Add DMA-buf mapping types and convert vfio/iommufd to use them",
     bugs={
         "xe-match-len": "xe passes ARRAY_SIZE(sgt_match) instead of num_match to dma_buf_match_mapping()",

@@ -25,6 +25,8 @@ assertion.  Not modelled: the PAL reference count the branch's
 ``map_phys``/``unmap_phys`` take on the vfio buffer, and xe's SGT_P2P
 entry no longer depending on CONFIG_DMABUF_MOVE_NOTIFY (the lab keeps the
 RFC's xe list).
+
+Sources: ``docs/sources.md`` [mapping-types-branch].
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ REVISION = Revision(
     module="mapping_types_2026_03",
     title="DMA-buf mapping types, rebased branch (2026-03)",
     date="2026-03-01",
-    seed=None,
+    source="mapping-types-branch",
     patch="dmabuf_map_type branch rebased onto drm-misc-next, <20260301190543.GA768004@nvidia.com>",
     bugs={
         "vfio-match-lock": "vfio_pci_dma_buf_match_mapping() asserts the resv lock; attach does not hold "

@@ -47,6 +47,8 @@ KVM is ``cannot-express`` in every mode: it has no struct device for the
 converter's DMA addresses and no iommu_domain to be mapped into.  The
 domain is recorded as a list of (iova, phys, length) triples, not as page
 tables.
+
+Sources: ``docs/sources.md`` [mapping-types-plan].
 """
 from __future__ import annotations
 
@@ -76,7 +78,7 @@ REVISION = Revision(
     module="mapping_types_2026_05",
     title="Mapping-type review plan (steps 1-3) and dma_buf_map_attachment_iommu()",
     date="2026-05-11",
-    seed=None,
+    source="mapping-types-plan",
     patch="'Re: [PATCH RFC 21/26] dma-buf: Add the Physical Address List DMA mapping type' "
           "(<fd8065ce-fd0e-4df5-9c80-8e9603657cfe@amd.com> and replies)",
     modes={

@@ -1,6 +1,6 @@
-"""R2: Thomas Hellström's interconnect offer list (2025-09-26).
+"""offer-list: Thomas Hellström's interconnect offer list (2025-09-26).
 
-Models the proposal quoted in seed ``000_645f543bde6f7ee1.txt`` (Jason
+Models the proposal quoted in Thomas Hellström's offer-list mail (2025-09-26) (Jason
 Gunthorpe's reply to Thomas Hellström, "dma-buf: interconnect negotiation"
 thread, linux-media/dri-devel, 2025-09-26).  Nothing of it was merged; the
 identifiers are the ones sketched in the mail:
@@ -30,6 +30,8 @@ Static importers that never negotiate keep using mainline's
 
 The only bug carried is inherited: vfio's generic ``dma_addr_t`` path still
 uses 6.19's ``dma_buf_phys_vec_to_sgt()`` (``sgt-helper``, see mainline).
+
+Sources: ``docs/sources.md`` [offer-list].
 """
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ REVISION = Revision(
     module="offer_list",
     title="Interconnect offer list and dma_buf_negotiate()",
     date="2025-09-26",
-    seed="000_645f543bde6f7ee1.txt",
+    source="offer-list",
     patch="Thomas Hellström's proposal in the 2025-09-26 interconnect thread (no patch posted)",
     bugs={
         "sgt-helper": "inherited 6.19 dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() leak (vfio's dma_addr_t path)",

@@ -1,7 +1,7 @@
-"""R3: "dma-buf: Add support for mapping dmabufs via interconnects", RFC v1.
+"""rfc-v1: "dma-buf: Add support for mapping dmabufs via interconnects", RFC v1.
 
-Models Vivek Kasireddy's 8-patch RFC of 2025-10-14 as posted, from seed
-``002_2eeb82b91fd257bf.txt`` (patches and reviews).  This module is the
+Models Vivek Kasireddy's 8-patch RFC of 2025-10-14 as posted, from
+the RFC v1 thread (2025-10-14) (patches and reviews).  This module is the
 dma-buf core part, patches 1-3 (``drivers/dma-buf/dma-buf.c`` and the new
 ``include/linux/dma-buf-interconnect.h``):
 
@@ -25,7 +25,7 @@ Bugs (``REVISION.bugs``), each fixed by the variant ``fix-<name>`` and all of
 them by ``fixed``.  None of these was named in the thread's reviews, which
 were about the interface (kerneldoc, pointer identity, xarray of pointers,
 iterators, mapping types); the three marked (facts) are listed in
-``reference/address-facts.md``, the rest were found by the lab.
+``docs/sources.md``, the rest were found by the lab.
 
 Three have no litmus scenario and are tested directly in
 ``tests/revisions/test_rfc_v1.py``: no modelled driver reaches
@@ -35,6 +35,8 @@ give back, unmaps before it clears ``allow_ic``, and vfio has the unmap
 op); ``xe-remap-leak`` is reached, but every posted IOV map also leaks its
 ``dma_buf_ranges`` (``xe-ranges-leak``), and a scenario compares finding
 kinds, so fixing it alone still shows a ``leak``.
+
+Sources: ``docs/sources.md`` [interconnects-rfc-v1].
 """
 from __future__ import annotations
 
@@ -55,7 +57,7 @@ REVISION = Revision(
     module="rfc_v1",
     title="dma-buf: Add support for mapping dmabufs via interconnects (RFC v1)",
     date="2025-10-14",
-    seed="002_2eeb82b91fd257bf.txt",
+    source="interconnects-rfc-v1",
     patch="[RFC 0/8] dma-buf: Add support for mapping dmabufs via interconnects (Vivek Kasireddy)",
     bugs={
         "null-attach": "(lab) dma_buf_map/unmap_interconnect() read attach->dmabuf before WARN_ON(!attach); "

@@ -1,10 +1,10 @@
-"""R4: interconnects, RFC v2 (Vivek Kasireddy, 2025-10-26) as reshaped in its review.
+"""rfc-v2: interconnects, RFC v2 (Vivek Kasireddy, 2025-10-26) as reshaped in its review.
 
-Seed ``001_36edc25176c87e59.txt``: Vivek's reply (2025-10-27) to Jason
+the RFC v2 1/8 thread (2025-10-26): Vivek's reply (2025-10-27) to Jason
 Gunthorpe's review of "[RFC v2 1/8] dma-buf: Add support for map/unmap
 APIs for interconnects".  v2 1/8 itself still filled an xarray like v1;
 this module models the design the two converge on in that exchange, which
-is what ``reference/revisions.md`` calls R4:
+is what ``docs/sources.md`` calls rfc-v2:
 
 * a typed flat container instead of an xarray: ``struct dma_buf_mapping
   {phys, nents, map_data}`` (a ``struct phys_vec`` array, its count and
@@ -45,6 +45,8 @@ review):
     ``revoked`` test, and its IOV map does not test ``revoked`` either: a
     revoked BAR is attached and its addresses handed out (the lab reports
     ``use-after-revoke``).  Fixed: -ENODEV at attach and at map.
+
+Sources: ``docs/sources.md`` [interconnects-rfc-v2].
 """
 from __future__ import annotations
 
@@ -64,7 +66,7 @@ REVISION = Revision(
     module="rfc_v2",
     title="Interconnects, RFC v2: flat typed container and per-interconnect ops",
     date="2025-10-26",
-    seed="001_36edc25176c87e59.txt",
+    source="interconnects-rfc-v2",
     patch="[RFC v2 1/8] dma-buf: Add support for map/unmap APIs for interconnects (Vivek Kasireddy), "
           "with Jason Gunthorpe's per-interconnect ops from its review",
     bugs={

@@ -34,8 +34,15 @@ def default_jobs(count: int) -> int:
 
 
 def _child_env(src: NotebookSource, build: Path, jupyter_path: Path, small: bool,
-               scheduler: str | None, state_dir: Path | None = None) -> dict:
+               scheduler: str | None, state_dir: Path | None = None,
+               parameters: dict | None = None) -> dict:
+    from dmabuf_lab.figures.provenance import PARAMS_ENV, params_to_env
+    from dmabuf_lab.provenance import COMMIT_ENV, lab_commit
+
     env = dict(os.environ)
+    # what the figures record: the parameters given and the checkout's commit
+    env[PARAMS_ENV] = params_to_env(parameters or {})
+    env[COMMIT_ENV] = str(lab_commit())
     root = str(lab_root())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(jupyter_path), env.get("JUPYTER_PATH", "")) if p)
@@ -140,7 +147,8 @@ def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: d
     try:
         with open(log_tmp, "wb") as log:
             proc = children.start([sys.executable, "-m", "dmabuf_lab.runner.execute", str(job_file)],
-                                  env=_child_env(src, build, jupyter_path, small, scheduler, state_dir),
+                                  env=_child_env(src, build, jupyter_path, small, scheduler, state_dir,
+                                                 parameters),
                                   stdout=log, stderr=subprocess.STDOUT, cwd=str(lab_root()))
             if proc is None:
                 return NotebookResult(src.name, "failed", error="not started: the run was interrupted")

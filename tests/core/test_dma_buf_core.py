@@ -1,4 +1,4 @@
-"""dma-buf core (R0) against a tiny in-test exporter: export checks, static vs
+"""dma-buf core (mainline-6.19) against a tiny in-test exporter: export checks, static vs
 dynamic attach, the reservation-lock rules, move_notify, pin-on-map, release."""
 from __future__ import annotations
 

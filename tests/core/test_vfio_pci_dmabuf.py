@@ -536,7 +536,7 @@ def test_per_range_fallback_unwinds_when_a_later_range_fails(fixed):
 
 
 def test_vf_bar_export_uses_the_vf_bar_from_the_topology():
-    # address-facts.md: VF BAR2 base 0x40_0000_0000, 4 GiB per VF; 0x41_8000_0000
+    # docs/sources.md: VF BAR2 base 0x40_0000_0000, 4 GiB per VF; 0x41_8000_0000
     # is VF index 1 at offset 0x8000_0000.  The PF imports it through its own switch.
     topo = load_topology("xe-sriov-8vf")
     pf = topo.device("0000:03:00.0")

@@ -1,4 +1,4 @@
-"""The get_pfn debate frames: shape, the facts of seed 004, and hand-counted page walks."""
+"""The get_pfn debate frames: shape, the facts of the get_pfn RFC thread (2025-01-07/08), and hand-counted page walks."""
 from __future__ import annotations
 
 import polars as pl

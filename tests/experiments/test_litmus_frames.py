@@ -15,10 +15,10 @@ from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 REPO = Path(__file__).resolve().parents[2]
 X550 = REPO / "data" / "captures" / "lspci-intel-x550-1.txt"
 
-# revisions.md Oracle 5 (vfio + iommufd -> PAL under R6) and R0 (the private vfio -> iommufd
+# docs/sources.md matching check 5 (vfio + iommufd -> PAL under mapping-types-2026-02) and mainline-6.19 (the private vfio -> iommufd
 # bridge returns the phys_vec when nr_ranges == 1).
 CAPTURE_SCENARIO = """
-question = "Does a scenario on a captured machine give the Oracle 5 verdicts?"
+question = "Does a scenario on a captured machine give the matching check 5 verdicts?"
 topology = "{topology}"
 
 [exporter]
@@ -58,12 +58,12 @@ def test_scenario_accepts_a_capture_path(tmp_path, relative):
 
 
 def test_scenario_checks_frame_on_the_oracle5_files():
-    df = scenario_checks(select="oracle5")
-    assert set(df["scenario"]) == {"oracle5-vfio-to-iommufd", "oracle5-vfio-to-sgt-importer"}
+    df = scenario_checks(select="vfio-to-").filter(~pl.col("scenario").str.starts_with("review-plan-"))
+    assert set(df["scenario"]) == {"vfio-to-iommufd", "vfio-to-sgt-importer"}
     r6 = df.filter(pl.col("revision") == "mapping-types-2026-02")
     got = {(s, v): o for s, v, o in r6.select("scenario", "variant", "observed").iter_rows()}
-    assert got[("oracle5-vfio-to-iommufd", "posted")] == "pal"
-    assert got[("oracle5-vfio-to-sgt-importer", "posted")] == "sgt-p2p"
+    assert got[("vfio-to-iommufd", "posted")] == "pal"
+    assert got[("vfio-to-sgt-importer", "posted")] == "sgt-p2p"
     # ok is outcome_ok and findings_ok
     assert (df["ok"] == (df["outcome_ok"] & df["findings_ok"])).all()
     summary = check_summary(df)

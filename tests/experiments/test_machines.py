@@ -6,7 +6,7 @@ Oracles are the captures' own lines, read here by hand:
   (contains BAR2 for 31 VFs)", so 8 GiB per VF from 0x202000000000;
 * bufinfo-asahi-m1-drm.txt: two 01064960-byte buffers attached to soc:display-subsystem,
   two 23068672-byte buffers with "Total 0 devices attached", one 23805952-byte buffer cut off.
-and revisions.md Oracle 5 for the verdicts.
+and docs/sources.md matching check 5 for the verdicts.
 """
 from __future__ import annotations
 

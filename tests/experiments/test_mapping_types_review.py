@@ -1,4 +1,4 @@
-"""Mapping-type frames against the fact sheet (reference/revisions.md R5, R6, oracles)."""
+"""Mapping-type frames against the fact sheet (docs/sources.md mapping-types-2025-10, mapping-types-2026-02, oracles)."""
 from __future__ import annotations
 
 import polars as pl
@@ -17,7 +17,7 @@ def test_every_stated_oracle_agrees():
 def test_importer_matrix_facts():
     m = mr.importer_matrix(targets=["mapping-types-2026-02:fixed", "mapping-types-2025-10"])
     cell = {(r["target"], r["exporter"], r["importer"]): r["outcome"] for r in m.iter_rows(named=True)}
-    assert cell[("mapping-types-2026-02:fixed", "vfio VF BAR", "iommufd")] == "pal"      # oracle 5
+    assert cell[("mapping-types-2026-02:fixed", "vfio VF BAR", "iommufd")] == "pal"      # matching check 5
     assert cell[("mapping-types-2026-02:fixed", "vfio VF BAR", "kvm")] == "cannot-express"  # PAL is iommufd's
     assert cell[("mapping-types-2026-02:fixed", "system heap", "legacy (static)")] == "sgt"  # compat list
     assert cell[("mapping-types-2025-10", "vfio VF BAR", "xe")] == "iov"   # PF reaches its VF's BAR

@@ -21,7 +21,8 @@ def serial_matrix(topologies, revisions) -> pl.DataFrame:
     rows = []
     for tname in topologies:
         for rev in revisions:
-            rows += pair_rows(rev, lambda: load_topology(tname), tname, default_exporter, default_importer)
+            rows += pair_rows(rev, lambda: load_topology(tname), tname, default_exporter, default_importer,
+                              vary_config=True)
     return pl.DataFrame(rows, schema=SCHEMA)
 
 

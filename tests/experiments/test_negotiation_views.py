@@ -21,12 +21,46 @@ def test_outcome_class(outcome, cls):
     assert outcome_class(outcome) == cls
 
 
-def test_short_names_follow_posting_order():
-    assert short_names(["mainline-6.19", "mapping-types-2026-02", "rfc-v1", "mainline-7.3", "mainline"]) == {
-        "mainline-6.19": "ml-6.19", "mapping-types-2026-02": "R6", "rfc-v1": "R3",
-        "mainline-7.3": "ml-7.3", "mainline": "ml-7.3"}
+def test_short_names_are_readable_and_keep_variants():
+    assert short_names(["mainline-6.19", "mapping-types-2026-02", "rfc-v1", "mainline-7.3", "mainline",
+                        "rfc-v1:fixed", "new-thing"]) == {
+        "mainline-6.19": "ml-6.19", "mapping-types-2026-02": "mt26", "rfc-v1": "v1",
+        "mainline-7.3": "ml-7.3", "mainline": "ml-7.3", "rfc-v1:fixed": "v1:fixed", "new-thing": "new-thing"}
     assert short_names(["mapping-types-2026-03", "mapping-types-2026-05"]) == {
-        "mapping-types-2026-03": "R8", "mapping-types-2026-05": "R9"}
+        "mapping-types-2026-03": "mt2603", "mapping-types-2026-05": "mt2605"}
+
+
+def test_annotate_names_findings_and_config_in_every_marked_cell(matrix):
+    from dmabuf_lab.experiments.negotiation_views import annotate, notes_legend
+
+    plot, notes = annotate(matrix)
+    letters = dict(notes)
+    for row in plot.iter_rows(named=True):
+        marks = row["label"].split(" ")[1] if " " in row["label"] else ""
+        named = [letters[m] for m in marks]
+        for kind in row["findings"]:
+            assert any(row["revision"] in n and kind in n for n in named), row
+        for c in row["config"]:
+            assert any(c.split(": ")[0] in n for n in named), row
+        assert "*" not in row["label"]
+    assert all(len(line) <= 72 for line in notes_legend(notes))
+    # the get-pfn cells that CONFIG_DMABUF_MOVE_NOTIFY decides say so
+    pfn = plot.filter((pl.col("revision") == "get-pfn") & (pl.col("exporter") == "vfio-pci")
+                      & (pl.col("importer") == "kvm"))
+    assert pfn["config"].to_list() == [["CONFIG_DMABUF_MOVE_NOTIFY=y: pfn"]]
+
+
+def test_config_flip_is_restored_after_the_run():
+    import importlib
+
+    core = importlib.import_module("dmabuf_lab.core")
+    dma_buf = importlib.import_module("dmabuf_lab.core.dma_buf")
+    from dmabuf_lab.experiments.assumptions import move_notify_config
+
+    before = (core.CONFIG_DMABUF_MOVE_NOTIFY, dma_buf.CONFIG_DMABUF_MOVE_NOTIFY)
+    with move_notify_config(not before[0]):
+        assert dma_buf.CONFIG_DMABUF_MOVE_NOTIFY is (not before[0])
+    assert (core.CONFIG_DMABUF_MOVE_NOTIFY, dma_buf.CONFIG_DMABUF_MOVE_NOTIFY) == before
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +88,7 @@ def test_compare_revisions_on_hand_rows():
 
 
 def test_who_orders_oracle1():
-    # revisions.md Oracle 1: R2 gives the importer's first acceptable offer; R6 walks the
+    # docs/sources.md matching check 1: offer-list gives the importer's first acceptable offer; mapping-types-2026-02 walks the
     # exporter's list outside, and vfio offers [PAL, SGT_P2P].
     df = who_orders(["offer-list", "mapping-types-2026-02"])
     r2 = df.filter(pl.col("revision") == "offer-list")

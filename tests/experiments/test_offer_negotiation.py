@@ -1,4 +1,4 @@
-"""Offer list vs mapping-type matchers: oracle 1 and an independent re-derivation of both rules."""
+"""Offer list vs mapping-type matchers: matching check 1 and an independent re-derivation of both rules."""
 from __future__ import annotations
 
 import polars as pl

@@ -1,4 +1,4 @@
-"""dmabuf_lab.experiments.page_tables: oracles from address-facts and hand arithmetic."""
+"""dmabuf_lab.experiments.page_tables: oracles from docs/sources.md and hand arithmetic."""
 from __future__ import annotations
 
 import numpy as np

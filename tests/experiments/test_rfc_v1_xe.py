@@ -1,6 +1,6 @@
 """RFC v1's xe PF import path as frames (dmabuf_lab.experiments.rfc_v1_xe).
 
-Oracles: reference/address-facts.md (VF BAR layout: IOV BAR2 at 0x40_0000_0000, 4 GiB per VF;
+Oracles: docs/sources.md (VF BAR layout: IOV BAR2 at 0x40_0000_0000, 4 GiB per VF;
 the last-page lookup; start-only translation; get_order rounding up) and the VF's LMEM
 blocks read from the preset topology, walked here by hand.
 """

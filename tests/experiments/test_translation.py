@@ -1,4 +1,4 @@
-"""dmabuf_lab.experiments.translation: oracles from address-facts and hand arithmetic."""
+"""dmabuf_lab.experiments.translation: oracles from docs/sources.md and hand arithmetic."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,7 @@ def topo():
 
 
 def _vf1(topo):
-    # VF index 1's window per address-facts: IOV BAR2 base 0x40_0000_0000, 4 GiB per VF
+    # VF index 1's window per docs/sources.md: IOV BAR2 base 0x40_0000_0000, 4 GiB per VF
     lo, hi = int(topo.blk_ptr[1]), int(topo.blk_ptr[2])
     return 0x40_0000_0000 + 1 * 4 * G, list(zip(topo.blk_dpa[lo:hi].tolist(), topo.blk_len[lo:hi].tolist()))
 
@@ -38,7 +38,7 @@ def test_hand_picked_cases(topo):
     w, blocks = _vf1(topo)
     assert by["4 KiB at the start of the BAR"]["reasons"] == "agree"
     assert by["4 KiB at the start of the BAR"]["rfc_dpa"] == f"{blocks[0][0]:#x}"
-    # get_order(12K) = 2: the entry claims 16 KiB (address-facts)
+    # get_order(12K) = 2: the entry claims 16 KiB (docs/sources.md)
     assert by["12 KiB range"]["rfc_claims"] == 16 * K and by["12 KiB range"]["reasons"] == "order overstated"
     # get_order(2M + 4K) = 10: 4 MiB claimed
     assert by["2 MiB + 4 KiB range"]["rfc_claims"] == 4 * M

@@ -1,6 +1,6 @@
 """SR-IOV arithmetic: VF BAR placement, routing ids, pci_iov_vf_id.
 
-Oracles: the worked example in reference/address-facts.md, the Intel X550
+Oracles: the worked example in docs/sources.md, the Intel X550
 captures in shared/captures (VF0 of PF 05:00.0 is 05:10.0 with BAR0 at
 0x80a00000 and BAR3 at 0x80b00000, 16K each; the IOV BAR0 resource spans
 0x80a00000-0x80afffff for 64 VFs) and hand arithmetic.
@@ -106,7 +106,7 @@ def test_xe_worked_example():
     assert pci_iov_resource_start(pf, 2) == 0x40_0000_0000
     assert pci_iov_resource_start(pf, 7 + 2) == 0x40_0000_0000
     assert pci_iov_resource_size(pf, 2) == 4 * GiB
-    # address 0x41_8000_0000 -> VF index 1, offset 0x8000_0000 (address-facts.md)
+    # address 0x41_8000_0000 -> VF index 1, offset 0x8000_0000 (docs/sources.md)
     assert vf_for_bar_address(pf, 2, 0x41_8000_0000) == (1, 0x8000_0000)
     vf1 = t.device("0000:03:00.2")
     assert pci_iov_vf_id(vf1) == 1

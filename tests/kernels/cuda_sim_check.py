@@ -2,7 +2,7 @@
 
 The cuda backend of every kernel against the numpy reference, on small
 inputs (the simulator runs each GPU thread as a Python thread), plus the
-address-facts worked examples.  Prints one line per check, exits non-zero
+docs/sources.md worked examples.  Prints one line per check, exits non-zero
 on the first mismatch.
 """
 import os

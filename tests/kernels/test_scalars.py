@@ -1,4 +1,4 @@
-"""Scalar twins against address-facts.md and hand arithmetic."""
+"""Scalar twins against docs/sources.md and hand arithmetic."""
 import pytest
 from hypothesis import given, strategies as st
 
@@ -105,7 +105,7 @@ def test_pt_best_pgsize_examples():
     assert pt_best_pgsize(X86, 5, 5, 0) == 0                            # va >= last_va: WARN, 0
 
 
-# address-facts: five entries, physically contiguous, 16 GiB from 0x344_0140_0000
+# docs/sources.md: five entries, physically contiguous, 16 GiB from 0x344_0140_0000
 RDMA_DMA = [0x34401400000, 0x345013FF000, 0x346013FE000, 0x347013FD000, 0x348013FC000]
 RDMA_LEN = [0xFFFFF000] * 4 + [0x4000]
 RDMA_BITMAP = sum(1 << b for b in range(12, 40))  # 4K ... 512G

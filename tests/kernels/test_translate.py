@@ -19,7 +19,7 @@ def u64(x):
 
 
 def example_topology():
-    """address-facts layout: VF BAR2 base 0x40_0000_0000, 4 GiB per VF; 3 VFs of
+    """docs/sources.md layout: VF BAR2 base 0x40_0000_0000, 4 GiB per VF; 3 VFs of
     4 x 2 MiB blocks, placed out of order so neighbours in the object are not
     neighbours in VRAM."""
     blocks = [[(0x1000_0000 + v * 0x100_0000 + k * 2 * M * (-1 if k % 2 else 1) + 8 * M, 2 * M) for k in range(4)]
@@ -199,7 +199,7 @@ def test_from_topology_xe_sriov_8vf(backend):
     from dmabuf_lab.experiments.translate_topology import from_topology
     topo = hw.load_topology("xe-sriov-8vf")
     t = from_topology(topo, "0000:03:00.0")
-    # address-facts: IOV BAR2 at 0x40_0000_0000, 4 GiB per VF
+    # docs/sources.md: IOV BAR2 at 0x40_0000_0000, 4 GiB per VF
     assert t.sriov_base == 0x40_0000_0000 and t.sriov_size == 4 * G and t.sriov_count == 8
     pf = topo.device("0000:03:00.0")
     vf1 = next(d for d in topo.devices.values() if getattr(d, "physfn", None) is pf and d.vf_index == 1)

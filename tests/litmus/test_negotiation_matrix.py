@@ -13,7 +13,7 @@ def test_columns_and_rows():
     assert df.columns[:6] == ["revision", "exporter", "importer", "topology", "outcome", "findings"]
     assert df.height > 0
     assert set(df["revision"].unique()) == {"mainline", "mapping-types-2026-02"}
-    # Oracle 5 (revisions.md): vfio + iommufd -> PAL under R6.
+    # matching check 5 (docs/sources.md): vfio + iommufd -> PAL under mapping-types-2026-02.
     row = df.filter((pl.col("revision") == "mapping-types-2026-02") & (pl.col("exporter") == "vfio-pci")
                     & (pl.col("importer") == "iommufd"))
     assert row["outcome"].to_list() == ["pal"]

@@ -1,8 +1,8 @@
-"""The public oracles of reference/revisions.md, as direct tests of the matchers.
+"""The public oracles of docs/sources.md, as direct tests of the matchers.
 
-Oracles 1-4 call dma_buf_match_mapping() (R6) and dma_buf_negotiate() (R2)
+matching check 1-4 call dma_buf_match_mapping() (mapping-types-2026-02) and dma_buf_negotiate() (offer-list)
 with hand-built lists; the expected indices and errnos are read off the
-oracle text, not computed by the code under test.  Oracle 5 runs the
+oracle text, not computed by the code under test.  matching check 5 runs the
 drivers end to end.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ def args_for(imp: list) -> mt.dma_buf_match_args:
                                  imp_len=len(imp))
 
 
-# --- Oracle 1 -----------------------------------------------------------------
+# --- matching check 1 -----------------------------------------------------------------
 
 def test_oracle1_r6_exporter_order_wins():
     calls = Calls()
@@ -89,7 +89,7 @@ def test_r2_unaware_exporter_falls_back_to_generic_dma_addr():
         assert ol.dma_buf_negotiate(dmabuf, offer[:1], 1) == -EOPNOTSUPP
 
 
-# --- Oracle 2 -----------------------------------------------------------------
+# --- matching check 2 -----------------------------------------------------------------
 
 @pytest.mark.parametrize("case", ["empty-exporter", "empty-importer", "no-common-type"])
 def test_oracle2_no_match_is_einval_and_no_callback_runs(case):
@@ -109,7 +109,7 @@ def test_oracle2_no_match_is_einval_and_no_callback_runs(case):
     assert calls.finish == []
 
 
-# --- Oracle 3 -----------------------------------------------------------------
+# --- matching check 3 -----------------------------------------------------------------
 
 def test_oracle3_match_error_aborts_without_finish_match():
     calls = Calls()
@@ -134,7 +134,7 @@ def test_match_eopnotsupp_moves_on_to_the_next_pair():
     assert [c[0] for c in calls.finish] == ["B"]
 
 
-# --- Oracle 4 -----------------------------------------------------------------
+# --- matching check 4 -----------------------------------------------------------------
 
 def test_oracle4_p2p_exporter_vs_static_importer_no_match():
     topo = load_topology("xe-sriov-8vf")
@@ -152,7 +152,7 @@ def test_oracle4_p2p_exporter_vs_static_importer_no_match():
     assert k.findings == []
 
 
-# --- Oracle 5 -----------------------------------------------------------------
+# --- matching check 5 -----------------------------------------------------------------
 
 VF_SLICE = ExporterSpec("vfio-pci", "0000:03:00.2", 2, ((0, 0x200000),))
 

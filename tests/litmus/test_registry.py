@@ -9,7 +9,7 @@ from dmabuf_lab.litmus.runner import run_once
 from dmabuf_lab.revisions import REVISIONS, available_revisions, get_revision
 from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SOURCES = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
 
 
 def test_revision_order():
@@ -33,14 +33,12 @@ def test_revision_modules_name_their_source():
         assert rev.name == name and REVISIONS[name] == rev.module
         assert rev.patch
         doc = __import__(f"dmabuf_lab.revisions.{rev.module}", fromlist=["x"]).__doc__
-        if rev.seed:
-            assert rev.seed in doc
-            if SEEDS.exists():
-                assert (SEEDS / rev.seed).exists()
+        assert rev.source and f"[{rev.source}]" in doc
+        assert f"### [{rev.source}]" in SOURCES.read_text(encoding="utf-8")
 
 
 def test_cannot_express_is_not_an_error():
-    # R6 posted no private-link type: a peer GPU importer has no module there.
+    # mapping-types-2026-02 posted no private-link type: a peer GPU importer has no module there.
     assert not expressible("peer-gpu", "importer", "mapping-types-2026-02")
     assert ("system", "peer-gpu") not in pairs("mapping-types-2026-02")
     v = run_once(load_topology("xe-sriov-8vf"), ExporterSpec("system", ranges=((0, 4096),)),
@@ -77,7 +75,7 @@ def test_variants_select_fixes():
     topo = load_topology("xe-sriov-8vf")
     exp = ExporterSpec("system", ranges=((0, 4096),))
     imp = ImporterSpec("legacy", "0000:04:00.0", False, {"attach_via": "dynamic-null-ops"})
-    # revisions.md R6: the dynamic-attach wrapper dereferences importer_ops without a NULL check.
+    # docs/sources.md mapping-types-2026-02: the dynamic-attach wrapper dereferences importer_ops without a NULL check.
     assert run_once(topo, exp, imp, revision="mapping-types-2026-02").outcome == "crash"
     assert run_once(load_topology("xe-sriov-8vf"), exp, imp,
                     revision="mapping-types-2026-02:fix-dynamic-attach-null-ops").outcome == "sgt"

@@ -1,10 +1,10 @@
-"""get-pfn (R1, seed 004): the core's get_pfn entry, vfio's get_pfn arithmetic, the two
+"""get-pfn (get-pfn, the get_pfn RFC thread (2025-01-07/08)): the core's get_pfn entry, vfio's get_pfn arithmetic, the two
 philosophies, the null-dev-attach bug, the RDMA double walk and a fault sweep.
 
 Oracles: the RFC patches' control flow (01: -EINVAL without get_pfn, -ENOENT for a
 pinnable buffer without CONFIG_DMABUF_MOVE_NOTIFY; 02: vfio walks its ranges, order
 0; 03: KVM -> -EIO), hand arithmetic over the presets' BAR addresses, and a
-philosophy table written out here from the debate in seed 004.
+philosophy table written out here from the debate in the get_pfn RFC thread (2025-01-07/08).
 """
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def test_static_importer_of_pinnable_buffer_pins_at_attach():
 # --- vfio's get_pfn, end to end ---------------------------------------------------------
 
 def _vfio_two_ranges(opts=None):
-    # VF1 of xe-sriov-8vf: BAR 2 at 0x41_0000_0000 (address-facts: IOV BAR2 0x40_0000_0000 + 1 x 4 GiB)
+    # VF1 of xe-sriov-8vf: BAR 2 at 0x41_0000_0000 (docs/sources.md: IOV BAR2 0x40_0000_0000 + 1 x 4 GiB)
     return ExporterSpec("vfio-pci", "0000:03:00.2", 2, ((0, 2 * MiB), (6 * MiB, 2 * MiB)),
                         {"dmabuf_move_notify": True, **(opts or {})})
 
@@ -152,7 +152,7 @@ def test_vfio_get_pfn_walks_its_ranges():
 
 # --- the philosophy table -------------------------------------------------------------------
 
-#: Written out from seed 004: (philosophy, memory, importer) -> can it work at all.
+#: Written out from the get_pfn RFC thread (2025-01-07/08): (philosophy, memory, importer) -> can it work at all.
 HAND_TABLE = {
     # exporter maps: KVM and iommufd get no CPU physical address; a DMA importer always
     # gets addresses the exporter made for it (CPU-invisible VRAM by migrating it).

@@ -1,9 +1,9 @@
-"""mapping-types-2025-10 (R5, seed 003): the matcher and its order, the SGT P2P rule,
+"""mapping-types-2025-10 (mapping-types-2025-10, the RFC v2 0/8 thread (2025-10-30/31)): the matcher and its order, the SGT P2P rule,
 dynamic-only mapping-type importers, the SGT compat lists, typed maps, the conversion
 mode and a fault sweep.
 
-Oracles: the public oracles of reference/revisions.md (1-4, which R5 shares with R6
-where the design is the same), seed 003's statements, and hand-built match lists.
+Oracles: the public oracles of docs/sources.md (1-4, which mapping-types-2025-10 shares with mapping-types-2026-02
+where the design is the same), the RFC v2 0/8 thread (2025-10-30/31)'s statements, and hand-built match lists.
 """
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_eopnotsupp_moves_on_to_the_next_pair():
 
 @pytest.mark.parametrize("topo, accepts, want", [
     ("gpu-nic-same-switch", True, 0),                 # one switch: reachable
-    ("gpu-nic-same-switch", False, -EINVAL),          # Oracle 4: a static (NO_P2P) importer never matches
+    ("gpu-nic-same-switch", False, -EINVAL),          # matching check 4: a static (NO_P2P) importer never matches
     ("gpu-nic-split-root-unlisted", True, -EINVAL),   # root ports of a host bridge not on the list
 ])
 def test_sgt_p2p_rule(topo, accepts, want):

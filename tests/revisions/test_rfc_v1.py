@@ -1,6 +1,6 @@
-"""RFC v1 (seed 002): core checks, the IOV match, xe's VF lookup and translation, fault sweep.
+"""RFC v1 (the RFC v1 thread (2025-10-14)): core checks, the IOV match, xe's VF lookup and translation, fault sweep.
 
-Oracles come from the patch text, reference/address-facts.md and hand
+Oracles come from the patch text, docs/sources.md and hand
 arithmetic over the xe-sriov-8vf preset's VF LMEM block list.
 """
 from __future__ import annotations
@@ -208,7 +208,7 @@ def test_unmap_after_allow_ic_cleared(v, kinds):
 # --- xe_find_vf_dev ----------------------------------------------------------------------------
 
 def test_vf_lookup_worked_example():
-    """address-facts: 0x41_8000_0000 is VF index 1 at offset 0x8000_0000, LMEM config 2."""
+    """docs/sources.md: 0x41_8000_0000 is VF index 1 at offset 0x8000_0000, LMEM config 2."""
     topo = load_topology("xe-sriov-8vf")
     pf = topo.device(PF)
     with Kernel() as k, variant():

@@ -1,8 +1,8 @@
-"""rfc-v2 (R4, seed 001): the matcher, container_of over typed ops, the IOV map's checks,
+"""rfc-v2 (rfc-v2, the RFC v2 1/8 thread (2025-10-26)): the matcher, container_of over typed ops, the IOV map's checks,
 who frees what "no unmap" hands out, the xe PF's DPA translation and a fault sweep.
 
-Oracles: seed 001/002 control flow (exporter-outer match, allow_ic cleared on no
-match; dynamic -EINVAL before allow_ic -EOPNOTSUPP), address-facts' SR-IOV layout
+Oracles: the RFC v2 1/8 thread (2025-10-26) and the RFC v1 thread (2025-10-14) control flow (exporter-outer match, allow_ic cleared on no
+match; dynamic -EINVAL before allow_ic -EOPNOTSUPP), docs/sources.md' SR-IOV layout
 (VF i's BAR 2 at 0x40_0000_0000 + i x 4 GiB) and a block walk written in the test.
 """
 from __future__ import annotations

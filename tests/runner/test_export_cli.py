@@ -24,7 +24,11 @@ def test_email_export_prints_the_plain_text_form(small_build, capsys):
     lines = out.splitlines()
     assert all(len(l) <= 72 for l in lines)
     assert lines[0] and lines[1] == ""
-    assert lines[-1] == f"Regenerate: dmabuf-lab run {nb}"
+    from dmabuf_lab.figures.provenance import parse_regenerate
+    from dmabuf_lab.provenance import lab_commit
+
+    assert parse_regenerate(out) == (lab_commit().short, ["dmabuf-lab", "run", nb, "-p", "small=true"])
+    assert lines[-1].strip().endswith("small=true")
     assert out == (build / "figures" / nb / f"{name}.txt").read_text(encoding="utf-8")
 
 
@@ -32,7 +36,8 @@ def test_short_notebook_names_resolve(small_build, capsys):
     build = small_build["build"]
     nb, name = _first_figure(build)
     rc = cli.main(["export", f"00/{name}", "--build", str(build)])
-    assert rc == 0 and capsys.readouterr().out.endswith(f"dmabuf-lab run {nb}\n")
+    out = capsys.readouterr().out
+    assert rc == 0 and f"dmabuf-lab run {nb}" in out and out.endswith("small=true\n")
 
 
 def test_csv_and_svg_and_png_exports(small_build, capsys, tmp_path):

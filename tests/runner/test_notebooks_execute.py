@@ -52,6 +52,9 @@ def test_every_figure_has_all_formats(small_build):
 
 
 def test_txt_figures_fit_72_columns_with_caption_and_command(small_build):
+    from dmabuf_lab.figures.provenance import parse_regenerate
+    from dmabuf_lab.provenance import lab_commit
+
     txts = sorted((small_build["build"] / "figures").glob("*/*.txt"))
     assert txts
     for path in txts:
@@ -59,7 +62,10 @@ def test_txt_figures_fit_72_columns_with_caption_and_command(small_build):
         too_wide = [(i + 1, len(l)) for i, l in enumerate(lines) if len(l) > 72]
         assert not too_wide, f"{path}: lines wider than 72 columns: {too_wide}"
         assert lines[0].strip() and lines[1] == "", f"{path}: expected a one-line caption"
-        assert lines[-1] == f"Regenerate: dmabuf-lab run {path.parent.name}", path
+        commit, argv = parse_regenerate("\n".join(lines))
+        assert commit == lab_commit().short, path
+        assert argv == ["dmabuf-lab", "run", path.parent.name, "-p", "small=true"], path
+        assert lines[-1].strip().endswith("small=true"), path
 
 
 def test_png_figures_are_non_empty_and_decode(small_build):

@@ -52,7 +52,8 @@ def test_negotiation_matrix_matches_the_serial_matrix(cluster):
     rows = []
     for tname in DEFAULT_TOPOLOGIES:
         for rev in revs:
-            rows += pair_rows(rev, lambda: load_topology(tname), tname, default_exporter, default_importer)
+            rows += pair_rows(rev, lambda: load_topology(tname), tname, default_exporter, default_importer,
+                              vary_config=True)
     want = pl.DataFrame(rows, schema=SCHEMA)
     with distributed.Client(cluster) as client:
         got, used = _workers_used(client, lambda: negotiation_matrix(executor=client.get_executor(),

@@ -61,15 +61,15 @@ def test_line_sketch_places_extremes_in_corners():
 
 
 def test_heatmap_puts_each_value_in_its_cell():
-    frame = pl.DataFrame({"rev": ["R0", "R0", "R6"], "imp": ["rdma", "kvm", "rdma"],
+    frame = pl.DataFrame({"rev": ["mainline-6.19", "mainline-6.19", "mapping-types-2026-02"], "imp": ["rdma", "kvm", "rdma"],
                           "v": ["SGT", "-EOPNOTSUPP", "PAL"]})
     lines = render_heatmap(frame, "rev", "imp", "v").splitlines()
     header = lines[0].split()
     assert header[-2:] == ["rdma", "kvm"]
     r0 = lines[2].split()
     r6 = lines[3].split()
-    assert r0 == ["R0", "SGT", "-EOPNOTSUPP"]
-    assert r6 == ["R6", "PAL", "."]                                        # missing cell
+    assert r0 == ["mainline-6.19", "SGT", "-EOPNOTSUPP"]
+    assert r6 == ["mapping-types-2026-02", "PAL", "."]                                        # missing cell
 
 
 def test_email_form_rejects_wide_text_and_long_captions():

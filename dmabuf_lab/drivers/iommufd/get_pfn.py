@@ -1,4 +1,4 @@
-"""iommufd under get-pfn (R1): one of the RFC's named "subsystem importers".
+"""iommufd under get-pfn: one of the RFC's named "subsystem importers".
 
 The RFC names iommufd (map the buffer at a user IOVA through its own IOMMU
 page table) but posts no iommufd patch; the lab writes it like the KVM

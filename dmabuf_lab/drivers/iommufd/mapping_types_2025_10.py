@@ -1,4 +1,4 @@
-"""iommufd under mapping-types-2025-10 (R5): a PAL importer (``[PAL]`` only) that maps
+"""iommufd under mapping-types-2025-10: a PAL importer (``[PAL]`` only) that maps
 the physical ranges at its user IOVA; the design's list may hold many ranges."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""iommufd under the offer list (R2): offers only ``phys_addr_t``."""
+"""iommufd under the offer list (offer-list): offers only ``phys_addr_t``."""
 from __future__ import annotations
 
 from dmabuf_lab.drivers.offer_importer import OfferImporter

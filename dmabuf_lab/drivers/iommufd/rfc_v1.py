@@ -3,7 +3,7 @@
 The RFC extends vfio's own ops table, so the 6.19 bridge's ops test still
 recognises the buffer (:func:`dmabuf_lab.drivers.vfio_pci.rfc_v1.vfio_pci_dma_buf_iommufd_map`);
 one range only, -ENODEV when revoked.  iommufd has no
-``supports_interconnects`` (seed ``002_2eeb82b91fd257bf.txt``).
+``supports_interconnects`` (the RFC v1 thread (2025-10-14)).
 """
 from __future__ import annotations
 

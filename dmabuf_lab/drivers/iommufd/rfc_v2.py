@@ -1,6 +1,6 @@
-"""iommufd under rfc-v2 (R4): the vfio -> iommufd private bridge of that time.
+"""iommufd under rfc-v2: the vfio -> iommufd private bridge of that time.
 
-Seed 001: iommufd wants ``struct mapping {provider, nelms, phys_vec}``, which
+the RFC v2 1/8 thread (2025-10-26): iommufd wants ``struct mapping {provider, nelms, phys_vec}``, which
 the v2 interconnects do not offer; it attaches dynamically to its global
 device (``allow_peer2peer``, ``move_notify``) and reads vfio's single
 physical range through ``vfio_pci_dma_buf_iommufd_map()`` (-EOPNOTSUPP for

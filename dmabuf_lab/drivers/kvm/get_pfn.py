@@ -1,4 +1,4 @@
-"""KVM under get-pfn (R1): patch 03 of Xu Yilun's RFC, virt/kvm/vfio_dmabuf.c.
+"""KVM under get-pfn: patch 03 of Xu Yilun's RFC, virt/kvm/vfio_dmabuf.c.
 
 ``kvm_vfio_dmabuf_bind()`` checks that the memslot is as large as the
 buffer (-EINVAL), allocates a ``kvm_vfio_dmabuf {kvm, slot}`` and attaches

@@ -1,4 +1,4 @@
-"""KVM under the offer list (R2): offers only ``phys_addr_t`` (to build guest mappings)."""
+"""KVM under the offer list (offer-list): offers only ``phys_addr_t`` (to build guest mappings)."""
 from __future__ import annotations
 
 from dmabuf_lab.drivers.offer_importer import OfferImporter

@@ -2,7 +2,7 @@
 
 The RFC adds one interconnect, IOV, whose match requires the importer to be
 the exporting VF's PCI PF; KVM is no PCI function and still has no way to
-receive a PFN or physical address (seed ``002_2eeb82b91fd257bf.txt``).
+receive a PFN or physical address (the RFC v1 thread (2025-10-14)).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""KVM under rfc-v2 (R4): not expressible; there is no interconnect carrying CPU physical
+"""KVM under rfc-v2: not expressible; there is no interconnect carrying CPU physical
 addresses for a guest mapping, and KVM has no device for an sg_table."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The legacy static sg_table importer under get-pfn (R1): unchanged source.
+"""The legacy static sg_table importer under get-pfn: unchanged source.
 
 It calls ``dma_buf_attach()``, so a buffer with pin/unpin is pinned at
 attach; vfio's RFC exporter refuses every pin (-EINVAL).  It knows nothing

@@ -1,4 +1,4 @@
-"""The legacy static sg_table importer under mapping-types-2025-10 (R5): unchanged source;
+"""The legacy static sg_table importer under mapping-types-2025-10: unchanged source;
 ``dma_buf_attach()`` hands the core ``[SGT(dev, no P2P)]`` (the compat list)."""
 from __future__ import annotations
 

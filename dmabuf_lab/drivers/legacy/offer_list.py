@@ -1,4 +1,4 @@
-"""The legacy static importer under the offer list (R2): it never negotiates, and
+"""The legacy static importer under the offer list (offer-list): it never negotiates, and
 mainline's ``dma_buf_attach()`` path is unchanged by the proposal."""
 from __future__ import annotations
 

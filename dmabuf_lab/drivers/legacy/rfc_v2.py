@@ -1,4 +1,4 @@
-"""The legacy static sg_table importer under rfc-v2 (R4): unchanged; a static attachment
+"""The legacy static sg_table importer under rfc-v2: unchanged; a static attachment
 has no importer_ops, hence no ``supports_interconnects`` and never ``allow_ic``."""
 from __future__ import annotations
 

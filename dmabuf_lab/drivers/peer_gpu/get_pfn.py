@@ -1,4 +1,4 @@
-"""A peer GPU under get-pfn (R1).
+"""A peer GPU under get-pfn.
 
 A PFN names a CPU physical page; "VRAM offset within this specific VRAM
 memory" over a private link is no such thing, so the link cannot be named.

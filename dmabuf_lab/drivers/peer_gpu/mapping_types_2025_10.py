@@ -1,4 +1,4 @@
-"""A peer GPU over a private link under mapping-types-2025-10 (R5).
+"""A peer GPU over a private link under mapping-types-2025-10.
 
 The design lets a driver define its own type with its own types, so the
 link is expressible: the importer lists ``[XE_VRAM(the GPU it is linked to),

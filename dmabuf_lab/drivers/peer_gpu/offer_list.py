@@ -1,4 +1,4 @@
-"""A peer GPU over a private link under the offer list (R2).
+"""A peer GPU over a private link under the offer list (offer-list).
 
 It offers first the interconnect of the VRAM it is linked to (option
 ``link_to``: the bdf of the GPU whose VRAM it reaches over the link, i.e.

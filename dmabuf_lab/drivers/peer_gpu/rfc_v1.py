@@ -2,7 +2,7 @@
 
 Interconnect types are a global enum in the core (``NONE``, ``IOV``); a
 driver-private link needs a new enum value in dma-buf itself, which is what
-Thomas Hellström objected to (seed ``002_2eeb82b91fd257bf.txt``, review of
+Thomas Hellström objected to (the RFC v1 thread (2025-10-14), review of
 patch 1: use a pointer so private interconnects need no registration).
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A peer GPU under rfc-v2 (R4): the series defines only the IOV interconnect, so a
+"""A peer GPU under rfc-v2: the series defines only the IOV interconnect, so a
 private link cannot be named; it imports an sg_table like any P2P device."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RDMA under get-pfn (R1).
+"""RDMA under get-pfn.
 
 posted / exporter-maps: unchanged, ``dma_buf_dynamic_attach()`` with
 ``allow_peer2peer`` and ``dma_buf_map_attachment()`` (the exporter maps).

@@ -1,4 +1,4 @@
-"""RDMA under mapping-types-2025-10 (R5).
+"""RDMA under mapping-types-2025-10.
 
 Unconverted (the default), ``dma_buf_dynamic_attach()`` with
 ``allow_peer2peer`` becomes ``[SGT(dev, accepts P2P)]``; the sg_table is

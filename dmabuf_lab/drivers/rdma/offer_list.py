@@ -1,4 +1,4 @@
-"""RDMA under the offer list (R2).
+"""RDMA under the offer list (offer-list).
 
 Offers the generic ``dma_addr_t`` for its device.  The scenario option
 ``wants = ["dma-addr", "phys"]`` builds the offer from those names, in

@@ -2,8 +2,8 @@
 
 The RFC gives it nothing new: its only interconnect is IOV (PF <-> own VF),
 and its ``dma_buf_ranges`` is an xarray RDMA would have to walk entry by
-entry to size its page table (Jason's objection in seed
-``002_2eeb82b91fd257bf.txt``).
+entry to size its page table (Jason's objection in
+the RFC v1 thread (2025-10-14)).
 """
 from __future__ import annotations
 

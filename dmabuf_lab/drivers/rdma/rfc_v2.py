@@ -1,7 +1,7 @@
-"""RDMA under rfc-v2 (R4): an unconverted dynamic P2P importer of sg_tables.
+"""RDMA under rfc-v2: an unconverted dynamic P2P importer of sg_tables.
 
 There is no interconnect for "DMA addresses for this device" in the series
-(Christian asked to start with one, seed 002), so RDMA keeps the sg_table;
+(Christian asked to start with one, the RFC v1 thread (2025-10-14)), so RDMA keeps the sg_table;
 being flat with a count, it sizes and fills its page table in one walk.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The system heap under get-pfn (R1).
+"""The system heap under get-pfn.
 
 posted / exporter-maps: unchanged (the RFC touched only vfio-pci), so it has
 ``map_dma_buf`` and no ``get_pfn``.  importer-maps: it also answers

@@ -1,4 +1,4 @@
-"""The system heap under mapping-types-2025-10 (R5): declares no types; the core matches
+"""The system heap under mapping-types-2025-10: declares no types; the core matches
 it through its SGT compat entry (classic ``map_dma_buf``)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The system heap under the offer list (R2): an exporter without interconnect
+"""The system heap under the offer list (offer-list): an exporter without interconnect
 support, reached through the core's generic ``dma_addr_t`` fallback."""
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The system dma-heap under RFC v1: unchanged (no ``interconnect_ops``).
 
 It never calls an importer's ``supports_interconnects``, so an importer that
-has one keeps ``allow_ic`` set with ``interconnect.type == NONE`` (seed
-``002_2eeb82b91fd257bf.txt``, patch 2: only a failed match clears it).
+has one keeps ``allow_ic`` set with ``interconnect.type == NONE``
+(the RFC v1 thread (2025-10-14), patch 2: only a failed match clears it).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The system heap under rfc-v2 (R4): unchanged, no interconnects (mainline's exporter)."""
+"""The system heap under rfc-v2: unchanged, no interconnects (mainline's exporter)."""
 from __future__ import annotations
 
 from dmabuf_lab.drivers.system_heap.mainline import SystemHeapExporter

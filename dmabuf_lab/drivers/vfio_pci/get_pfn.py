@@ -1,4 +1,4 @@
-"""vfio-pci under get-pfn (R1): patch 02 of Xu Yilun's RFC, "vfio/pci: Support get_pfn()
+"""vfio-pci under get-pfn: patch 02 of Xu Yilun's RFC, "vfio/pci: Support get_pfn()
 callback for dma-buf".
 
 posted / importer-maps: the exporter of that tree has no ``map_dma_buf`` and

@@ -1,4 +1,4 @@
-"""vfio-pci under mapping-types-2025-10 (R5): the exporter declares its types.
+"""vfio-pci under mapping-types-2025-10: the exporter declares its types.
 
 ``vfio_pci_dma_buf_mapping_types()`` lists, in the exporter's order of
 preference: ``IOV(this VF, BAR)`` when the device is a VF (for its PF's

@@ -1,4 +1,4 @@
-"""vfio-pci as an interconnect-aware exporter under the offer-list proposal (R2).
+"""vfio-pci as an interconnect-aware exporter under the offer-list proposal (offer-list).
 
 vfio can serve three entries of Thomas's list:
 

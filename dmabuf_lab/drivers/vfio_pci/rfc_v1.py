@@ -1,4 +1,4 @@
-"""vfio-pci with the IOV interconnect (RFC v1 patch 4/8, seed ``002_2eeb82b91fd257bf.txt``).
+"""vfio-pci with the IOV interconnect (RFC v1 patch 4/8, the RFC v1 thread (2025-10-14)).
 
 "vfio/pci/dmabuf: Add support for IOV interconnect" on top of the 6.19
 exporter (:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`):

@@ -1,4 +1,4 @@
-"""vfio-pci under rfc-v2 (R4): the IOV interconnect exporter.
+"""vfio-pci under rfc-v2: the IOV interconnect exporter.
 
 The 6.19 exporter plus RFC v1 patch 4's interconnect side, moved onto the
 v2 shapes: at export a ``dma_buf_iov_interconnect`` record ``{pdev, bar}`` is

@@ -4,7 +4,7 @@ One entry of the DMA-address arrays xe binds from: ``addr`` (dma_addr_t),
 ``proto`` (54 bits: ``DRM_INTERCONNECT_SYSTEM`` or the driver's own
 ``DRM_INTERCONNECT_DRIVER``), ``order`` (8 bits; the entry covers
 ``PAGE_SIZE << order`` bytes) and ``dir`` (2 bits).  RFC v1 patch 7/8
-(seed ``002_2eeb82b91fd257bf.txt``) fills one per BAR range with
+(the RFC v1 thread (2025-10-14)) fills one per BAR range with
 ``order = get_order(range_len)``; ``get_order()`` rounds up.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""xe under get-pfn (R1).
+"""xe under get-pfn.
 
 Exporter.  posted / exporter-maps: the unchanged xe exporter (the RFC did not
 touch it): ``map_dma_buf`` hands VRAM out through the LMEM BAR to P2P

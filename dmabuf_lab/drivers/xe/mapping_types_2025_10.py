@@ -1,4 +1,4 @@
-"""xe under mapping-types-2025-10 (R5).
+"""xe under mapping-types-2025-10.
 
 Exporter: declares ``[XE_VRAM(this device), SGT_P2P(this device), SGT]``
 (the last only when the BO may move to system memory).  ``XE_VRAM`` is a

@@ -1,4 +1,4 @@
-"""xe under the offer list (R2).
+"""xe under the offer list (offer-list).
 
 Importer (the PF): offers ``[PCI BAR slice of (me, LMEM_BAR), generic
 dma_addr_t for me]``, so a VF's VRAM exported by vfio comes as BAR offsets

@@ -8,7 +8,7 @@ touch and their ``proto`` is the same.  So an entry whose order claims more
 bytes than its range has shifts every later byte of the BO onto the wrong
 entry.  ``xe_res_first_sg`` over a NULL table WARNs and then dereferences it.
 
-RFC v1 patch 8/8 (seed ``002_2eeb82b91fd257bf.txt``) binds an imported VF
+RFC v1 patch 8/8 (the RFC v1 thread (2025-10-14)) binds an imported VF
 buffer with ``xe_res_first_dma(bo->dma_data.dma_addr, ...)``.
 """
 from __future__ import annotations

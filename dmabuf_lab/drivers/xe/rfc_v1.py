@@ -1,6 +1,6 @@
 """xe under RFC v1: the PF importing its VFs' VRAM over the IOV interconnect.
 
-Seed ``002_2eeb82b91fd257bf.txt``, patches 5, 7 and 8:
+the RFC v1 thread (2025-10-14), patches 5, 7 and 8:
 
 * patch 5 (xe_dma_buf.c): :meth:`XeRfcV1Importer.xe_dma_buf_supports_interconnects`
   offers ``[CREATE_IOV_INTERCONNECT(own pdev, LMEM_BAR)]`` and lets

@@ -1,4 +1,4 @@
-"""xe under rfc-v2 (R4).
+"""xe under rfc-v2.
 
 Importer (the PF): ``xe_dma_buf_attach_ops`` gains ``supports_interconnects``,
 which answers the exporter's list with ``[IOV(this PF, LMEM_BAR)]`` through

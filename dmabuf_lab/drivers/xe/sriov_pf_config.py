@@ -1,6 +1,6 @@
 """xe's PF-side VF provisioning as far as import needs it (xe_gt_sriov_pf_config.c).
 
-RFC v1 patch 6/8 (seed ``002_2eeb82b91fd257bf.txt``) adds
+RFC v1 patch 6/8 (the RFC v1 thread (2025-10-14)) adds
 :func:`xe_gt_sriov_pf_config_get_lmem_obj`: under the PF master mutex, the
 object backing VF ``vfid``'s LMEM quota.  xe numbers VFs from 1 (``vfid``
 0 is the PF), so the VF with ``pci_iov_vf_id() == i`` is config ``i + 1``.

@@ -1,4 +1,4 @@
-"""RFC v1 patch 7/8: xe turns a VF's BAR ranges into VRAM DPAs (seed ``002_2eeb82b91fd257bf.txt``).
+"""RFC v1 patch 7/8: xe turns a VF's BAR ranges into VRAM DPAs (the RFC v1 thread (2025-10-14)).
 
 "drm/xe/bo: Create new dma_addr array for dmabuf BOs associated with VFs",
 the xe_bo.c part:

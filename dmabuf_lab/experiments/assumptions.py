@@ -1,0 +1,141 @@
+"""What every verdict assumes: the kernel, the Kconfig options, the topology, the variant.
+
+A verdict of the lab holds for one modelled kernel: the code of a revision
+(as posted, or with a fix), a kernel configuration and a machine.  This
+module names those assumptions so that every form that shows verdicts (the
+matrix figure and its email text, ``dmabuf-lab litmus``, the litmus
+charts) can state them, and finds the verdicts that change when a Kconfig
+option the model reads is flipped, so such a cell can say which option it
+depends on.
+
+Kconfig options the model reads (default = the lab's kernel config):
+
+``CONFIG_DMABUF_MOVE_NOTIFY`` (n, as 6.19 defaults)
+    6.19 pins a dynamic attachment at map time without it; the get_pfn RFC
+    refuses a pinnable buffer without it; xe in the 2026-02 mapping-types
+    RFC lists SGT_P2P only with it.
+``CONFIG_DRM_XE_DEBUG`` (n)
+    makes ``xe_assert()`` live (the RFC v1 xe translation passes a range
+    length as page size).
+
+Options every modelled path assumes on and never varies:
+``CONFIG_DMA_SHARED_BUFFER``, ``CONFIG_PCI_P2PDMA``, ``CONFIG_VFIO_PCI_DMABUF``,
+``CONFIG_PCI_IOV``.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import textwrap
+from typing import Iterable
+
+from dmabuf_lab.revisions import get_revision, split_target
+
+#: Option -> the value the lab's kernel config gives it.
+KCONFIG_DEFAULTS = {"CONFIG_DMABUF_MOVE_NOTIFY": "n", "CONFIG_DRM_XE_DEBUG": "n"}
+#: Options assumed on everywhere (not varied).
+KCONFIG_ALWAYS = ("CONFIG_DMA_SHARED_BUFFER", "CONFIG_PCI_P2PDMA", "CONFIG_VFIO_PCI_DMABUF", "CONFIG_PCI_IOV")
+
+
+@contextlib.contextmanager
+def move_notify_config(value: bool):
+    """Run with the core's CONFIG_DMABUF_MOVE_NOTIFY set to ``value`` (restored after)."""
+    mod = importlib.import_module("dmabuf_lab.core.dma_buf")
+    pkg = importlib.import_module("dmabuf_lab.core")
+    old = (mod.CONFIG_DMABUF_MOVE_NOTIFY, pkg.CONFIG_DMABUF_MOVE_NOTIFY)
+    mod.CONFIG_DMABUF_MOVE_NOTIFY = pkg.CONFIG_DMABUF_MOVE_NOTIFY = value
+    try:
+        yield
+    finally:
+        mod.CONFIG_DMABUF_MOVE_NOTIFY, pkg.CONFIG_DMABUF_MOVE_NOTIFY = old
+
+
+def _with_option(spec, key: str, value):
+    return dataclasses.replace(spec, options={**spec.options, key: value})
+
+
+def flipped(option: str, exporter, importer):
+    """``(context, exporter, importer)`` that run with ``option`` set to y."""
+    if option == "CONFIG_DMABUF_MOVE_NOTIFY":
+        return move_notify_config(True), _with_option(exporter, "dmabuf_move_notify", True), importer
+    if option == "CONFIG_DRM_XE_DEBUG":
+        return contextlib.nullcontext(), exporter, _with_option(importer, "drm_xe_debug", True)
+    raise ValueError(f"unknown Kconfig option {option!r}; known: {list(KCONFIG_DEFAULTS)}")
+
+
+def config_notes(topology_loader, exporter, importer, steps, target: str, baseline) -> list[str]:
+    """``OPTION=y: <verdict>`` for each option whose flip changes ``baseline``'s verdict."""
+    from dmabuf_lab.litmus.runner import run_once
+
+    notes = []
+    for option in KCONFIG_DEFAULTS:
+        ctx, exp, imp = flipped(option, exporter, importer)
+        with ctx:
+            v = run_once(topology_loader(), exp, imp, tuple(steps), target)
+        if (v.outcome, v.finding_kinds) != (baseline.outcome, baseline.finding_kinds):
+            found = f" +{','.join(v.finding_kinds)}" if v.finding_kinds else ""
+            if not found and v.outcome == baseline.outcome:
+                found = " (no findings)"
+            notes.append(f"{option}=y: {v.outcome}{found}")
+    return notes
+
+
+def kernel_of(target: str) -> str:
+    """The modelled kernel of a revision, in words."""
+    name, variant = split_target(target)
+    try:
+        rev = get_revision(name)
+    except Exception:
+        return name
+    what = rev.title if rev.name.startswith("mainline") else f"{rev.title}, posted {rev.date}"
+    return f"{what} ({variant})"
+
+
+def spec_config(exporter=None, importer=None) -> dict:
+    """The Kconfig values one run uses: the defaults, unless a spec option sets one."""
+    out = dict(KCONFIG_DEFAULTS)
+    if exporter is not None and exporter.option("dmabuf_move_notify") is not None:
+        out["CONFIG_DMABUF_MOVE_NOTIFY"] = "y" if exporter.option("dmabuf_move_notify") else "n"
+    if importer is not None and importer.option("drm_xe_debug") is not None:
+        out["CONFIG_DRM_XE_DEBUG"] = "y" if importer.option("drm_xe_debug") else "n"
+    return out
+
+
+def kconfig_text(config: dict | None = None) -> str:
+    """``CONFIG_DMABUF_MOVE_NOTIFY=n, CONFIG_DRM_XE_DEBUG=n; assumed y: ...``."""
+    varied = ", ".join(f"{k}={v}" for k, v in (config or KCONFIG_DEFAULTS).items())
+    return f"{varied}; assumed y: {', '.join(KCONFIG_ALWAYS)}"
+
+
+def assumptions_lines(targets: Iterable[str], topologies: Iterable[str], width: int = 72,
+                      variant_note: str | None = None) -> list[str]:
+    """The assumptions block for a figure or a report, wrapped to ``width``."""
+    targets = list(dict.fromkeys(targets))
+    variants = sorted({split_target(t)[1] for t in targets})
+    lines = ["Assumes:"]
+
+    def add(label: str, text: str) -> None:
+        lines.extend(textwrap.wrap(f"{label}: {text}", width=width, initial_indent="  ",
+                                   subsequent_indent="    ", break_on_hyphens=False,
+                                   break_long_words=False))
+
+    names = {split_target(t)[0] for t in targets}
+    releases = [r for r in names if r.startswith("mainline")]
+    kernel = [kernel_of(r).rsplit(" (", 1)[0] for r in sorted(releases)]
+    if names - set(releases):
+        kernel.append("the designs: each posting's code over the lab's model of the 6.19 core")
+    add("kernel", "; ".join(kernel))
+    add("config", kconfig_text())
+    if any(r.startswith("mainline-7") for r in releases):
+        add("note", "CONFIG_DMABUF_MOVE_NOTIFY is gone from 7.1 on (609fc8766d68); "
+                    "mainline-7.3 behaves as if it were y")
+    add("topology", ", ".join(topologies))
+    add("variant", variant_note or ", ".join(variants))
+    add("sources", "docs/sources.md; findings: dmabuf-lab findings")
+    return lines
+
+
+def assumptions_text(targets: Iterable[str], topologies: Iterable[str], variant_note: str | None = None) -> str:
+    """:func:`assumptions_lines` as a block to append to a figure's email text."""
+    return "\n\n" + "\n".join(assumptions_lines(targets, topologies, variant_note=variant_note))

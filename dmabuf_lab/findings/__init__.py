@@ -1,0 +1,1 @@
+"""What the lab found: the defect registry, its email form and its command."""

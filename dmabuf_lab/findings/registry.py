@@ -1,0 +1,170 @@
+"""The registry of defects the lab reports (``data/findings.toml``).
+
+Each entry says where the defect lives (mainline or a revision, and the
+kernel component), the function and file, the code the model follows, what
+goes wrong, how to trigger it, what the lab observed, the scenarios and unit
+tests that show it, the revision variant that fixes it, and the upstream
+status: still present in the newest source found, fixed by a commit, or a
+posting that was never merged; and who reported it first.
+
+:func:`load_findings` validates every field and names the file, the entry
+and the field when one is wrong.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dmabuf_lab.errors import LabInputError
+from dmabuf_lab.paths import data_dir
+
+#: What `kind` may be: a kmodel finding kind, or a verdict outcome.
+OUTCOME_KINDS = ("crash", "error")
+UPSTREAM = {"present": "still present in the newest source found",
+            "fixed": "fixed upstream",
+            "not-merged": "posting, never merged"}
+REPORTED = {"lab": "found only by the lab",
+            "reviewer": "reported by a reviewer",
+            "upstream-fix": "fixed upstream, found again by the lab"}
+COMPONENTS = ("dma-buf core", "vfio-pci", "nvgrace-gpu", "xe", "iommufd", "kvm", "rdma")
+
+_REQUIRED = ("id", "title", "where", "component", "function", "file", "code", "kind", "what",
+             "trigger", "observed", "variant", "upstream", "upstream_detail", "reported", "report",
+             "source", "reproducer")
+_OPTIONAL = {"scenarios": list, "tests": list, "also_in": list, "fixed_by": str, "config": str}
+
+
+class FindingsError(LabInputError):
+    """``data/findings.toml`` has an entry the lab cannot use."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One defect the lab reports (see the module docstring for the fields)."""
+
+    id: str
+    title: str
+    where: str
+    component: str
+    function: str
+    file: str
+    code: str
+    kind: str
+    what: str
+    trigger: str
+    observed: str
+    variant: str
+    upstream: str
+    upstream_detail: str
+    reported: str
+    report: str
+    source: str
+    reproducer: str
+    scenarios: tuple = ()
+    tests: tuple = ()
+    also_in: tuple = ()
+    fixed_by: str = ""
+    config: str = ""
+
+    @property
+    def group(self) -> str:
+        """Where it lives, as a heading: ``mainline / dma-buf core``."""
+        return f"{self.where} / {self.component}"
+
+    @property
+    def status(self) -> str:
+        """Upstream state and who found it, in one line."""
+        up = f"fixed by {self.fixed_by}" if self.upstream == "fixed" else UPSTREAM[self.upstream]
+        return f"{up}; {REPORTED[self.reported]}"
+
+    def as_dict(self) -> dict:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        for k in ("scenarios", "tests", "also_in"):
+            out[k] = list(out[k])
+        out["status"] = self.status
+        return out
+
+
+def findings_path() -> Path:
+    return data_dir() / "findings.toml"
+
+
+def _fail(path: Path, where: str, msg: str) -> None:
+    raise FindingsError(f"{path}: {where}: {msg}")
+
+
+def load_findings(path: Path | None = None) -> list[Finding]:
+    """Every finding of ``path`` (default ``data/findings.toml``), validated, in file order."""
+    from dmabuf_lab.kmodel.runtime import FINDING_KINDS
+    from dmabuf_lab.revisions import REVISIONS, split_target
+
+    path = Path(path) if path else findings_path()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FindingsError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FindingsError(f"{path}: not valid TOML: {exc}") from None
+    entries = raw.get("finding")
+    if not isinstance(entries, list) or not entries:
+        _fail(path, "top level", "expected one or more [[finding]] tables")
+    out, seen = [], set()
+    for n, entry in enumerate(entries, 1):
+        where = f"[[finding]] #{n} ({entry.get('id', 'no id')})"
+        unknown = set(entry) - set(_REQUIRED) - set(_OPTIONAL)
+        if unknown:
+            _fail(path, where, f"unknown field(s) {sorted(unknown)}")
+        for key in _REQUIRED:
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                _fail(path, where, f"field {key!r} must be a non-empty string")
+        values = {k: " ".join(entry[k].split()) if k in ("what", "trigger", "observed") else entry[k].strip()
+                  for k in _REQUIRED}
+        for key, typ in _OPTIONAL.items():
+            val = entry.get(key, typ())
+            if not isinstance(val, typ) or (typ is list and not all(isinstance(x, str) for x in val)):
+                _fail(path, where, f"field {key!r} must be a {'list of strings' if typ is list else 'string'}")
+            values[key] = tuple(val) if typ is list else val
+        if values["id"] in seen:
+            _fail(path, where, f"id {values['id']!r} is used twice")
+        seen.add(values["id"])
+        for key in ("where", *values["also_in"]):
+            name = values["where"] if key == "where" else key
+            if name not in REVISIONS:
+                _fail(path, where, f"{name!r} is not a revision; expected one of {list(REVISIONS)}")
+        if values["component"] not in COMPONENTS:
+            _fail(path, where, f"component {values['component']!r}; expected one of {COMPONENTS}")
+        if values["kind"] not in FINDING_KINDS + OUTCOME_KINDS:
+            _fail(path, where, f"kind {values['kind']!r}; expected one of {FINDING_KINDS + OUTCOME_KINDS}")
+        if values["upstream"] not in UPSTREAM:
+            _fail(path, where, f"upstream {values['upstream']!r}; expected one of {list(UPSTREAM)}")
+        if values["reported"] not in REPORTED:
+            _fail(path, where, f"reported {values['reported']!r}; expected one of {list(REPORTED)}")
+        if (values["upstream"] == "fixed") != bool(values["fixed_by"]):
+            _fail(path, where, "fixed_by is required exactly when upstream = \"fixed\"")
+        if len(values["title"]) > 72 or len(values["reproducer"]) > 70:
+            _fail(path, where, "title must fit 72 columns and reproducer 70 (the email form indents it)")
+        rev, variant = split_target(values["variant"])
+        if rev != values["where"] or ":" not in values["variant"]:
+            _fail(path, where, f"variant {values['variant']!r} must be '{values['where']}:<variant>'")
+        out.append(Finding(**values))
+    return out
+
+
+def groups(findings: list[Finding]) -> dict[str, list[Finding]]:
+    """Findings by where they live: the mainline releases newest first, then the
+    designs in posting order; within each, by component."""
+    from dmabuf_lab.revisions import MAINLINE_RELEASES, REVISIONS
+
+    order = list(reversed(MAINLINE_RELEASES)) + [r for r in REVISIONS if r not in MAINLINE_RELEASES]
+    out: dict[str, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: (order.index(f.where), COMPONENTS.index(f.component))):
+        out.setdefault(f.group, []).append(f)
+    return out
+
+
+def lives_in(f: Finding, place: str) -> bool:
+    """True when ``f`` lives in ``place``: a revision name, or ``mainline`` for any release."""
+    if place == "mainline":
+        return f.where.startswith("mainline-")
+    return f.where == place
