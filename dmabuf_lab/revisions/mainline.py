@@ -22,6 +22,20 @@ in the merged code, each fixed in the ``fixed`` variant:
 ``fd-error-put``
     ``vfio_pci_core_feature_dma_buf()`` frees ``priv`` again after
     ``dma_buf_put()`` when installing the fd fails.
+
+Modes (the vfio exporter of the revoke series that followed 6.19, for the
+race scenarios; everything else stays 6.19):
+
+``wait-fix``
+    1a8a5227f229 "vfio: Wait for dma-buf invalidation to complete" as first
+    merged with the rest of Leon Romanovsky's revoke series (v7.1 merge
+    window): map takes a kref, unmap drops it, revoke waits for every
+    fence (BOOKKEEP) and then for the last unmap; attach refuses importers
+    that are not revocable; cleanup() puts the kref again.
+``wait-fix-rearm``
+    the same exporter as in mainline around v7.1-rc4: revoke re-arms the
+    kref and completion right after its wait, and cleanup() goes through
+    move(), which closes the 7.1-rc hang of a device closed after a revoke.
 """
 from __future__ import annotations
 
@@ -37,5 +51,9 @@ REVISION = Revision(
     bugs={
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged: leaks the sg chunk, IOVA offset 0",
         "fd-error-put": "vfio_pci_core_feature_dma_buf() frees priv after dma_buf_put() on a failed fd install",
+    },
+    modes={
+        "wait-fix": "vfio revoke waits for fences and unmaps (1a8a5227f229, revoke series as first merged)",
+        "wait-fix-rearm": "the same with the re-arming kref and cleanup() through move() (mainline ~v7.1-rc4)",
     },
 )
