@@ -14,7 +14,7 @@
 # %% [markdown]
 # # A tour of the thread
 #
-# Between January 2025 and February 2026 a handful of kernel developers
+# Between January 2025 and the middle of 2026 a handful of kernel developers
 # argued, across several mailing lists, about one question: when a driver
 # shares a buffer through dma-buf, in what form should it tell the importing
 # driver *where the buffer is*?  Mainline answers with an `sg_table` of DMA
@@ -25,7 +25,11 @@
 # This notebook lays the thread out as data: one row per message, with the
 # revision of the design it belongs to, and a map from each revision to the
 # module of this lab that runs it.  The later notebooks take one revision
-# each.
+# each.  The codes: R0 is mainline as of Linux 6.19, R1-R6 the designs up
+# to the 2026-02 RFC, R7 mainline after 6.19 (the revoke series, the vfio
+# double-free fix and the two mapping fixes, up to Linux 7.3: the lab's
+# `mainline-7.3`), R8 the RFC rebased in March 2026, R9 the plan and the
+# alternative the review reached in April and May 2026.
 
 # %% tags=["parameters"]
 # Parameters (papermill / `dmabuf-lab run --params`).  The tour has no
@@ -48,8 +52,9 @@ thread.select("date", "author", "revision", "proposes")
 #
 # Each point below is one message.  The vertical position is the author,
 # the colour is the revision of the design under discussion.  Messages
-# whose date the fact sheet does not give (the review of the 2026 RFC) are
-# kept in the table but left off the time axis.
+# whose date the sources at hand do not show (parts of the review of the
+# 2026 RFC, the 7.0 double-free fix) are kept in the table but left off the
+# time axis.
 
 # %%
 dated = thread.filter(pl.col("date").is_not_null()).with_columns(
@@ -80,8 +85,10 @@ save_figure(timeline, dated.select("date", "author", "revision", "source", "subj
 # The rhythm is visible at a glance: a short, sharp exchange over `get_pfn`
 # in January 2025, then nothing for eight months, then five dense weeks
 # from late September to the end of October in which the offer list, RFC
-# v1, RFC v2 and the mapping-type design follow each other, and finally the
-# 2026 RFC series.
+# v1, RFC v2 and the mapping-type design follow each other, then the 2026
+# RFC series, and after it the mainline work (the revoke series pulled for
+# 7.1 in February, the overflow fix in June, merged for 7.3) beside the
+# review that ended in a plan rather than a merge.
 
 # %% [markdown]
 # ## How much discussion each revision drew

@@ -138,3 +138,26 @@ print(render_table(counts.select("path", "ranges", "bytes", "sg_entries")))
 big = p2p_cases([(0, 5 * GiB), (6 * GiB, 8 * GiB), (15 * GiB, 2 * MiB)])
 big.filter(pl.col("variant") == "fixed").select("topology", "map_type", "ranges", "bytes", "outcome",
                                                  "sg_entries")
+
+# %% [markdown]
+# ## Linux 6.19 next to Linux 7.3
+#
+# Plain `mainline` in the lab is now the newest release it models, Linux
+# 7.3; `mainline-6.19` keeps the release this notebook started from.
+# Between them: Leon Romanovsky's revoke series (`move_notify` renamed
+# `invalidate_mappings`, move-notify always built, vfio accepting only
+# revocable importers and waiting until they have unmapped,
+# 1a8a5227f229), the export double free e98137f0a874 (CVE-2026-31468), and
+# the two `dma_buf_phys_vec_to_sgt()` fixes 06dd5e1ae8ce (page-aligned
+# entries) and b344ca94e8cc (`size_t mapped_len`).  Still there in 7.3:
+# `orig_nents = 0`, so every unmap leaks the scatterlist chunk, and offset
+# 0 for every `dma_iova_link()`.  Every scenario that checks both versions,
+# the changed ones first:
+
+# %%
+from dmabuf_lab.experiments.mainline_versions import side_by_side
+
+versions = side_by_side()
+print(f"{versions.filter(pl.col('changed')).height} of {versions.height} scenarios differ between "
+      f"6.19 and 7.3")
+versions.select("scenario", "mainline-6.19", "mainline-7.3", "changed")

@@ -340,3 +340,39 @@ checked = both.filter(pl.col("ok").is_not_null())
 print(f"{checked.filter(pl.col('ok')).height} of {checked.height} expectations hold "
       f"over {both['scenario'].n_unique()} scenarios")
 both.filter(pl.col("ok") == False).select("scenario", "target", "expected", "cell")
+
+# %% [markdown]
+# ## After the RFC: the March branch, the review plan, and EGM
+#
+# `mapping-types-2026-03` is the RFC rebased on 2026-03-01
+# (`<20260301190543.GA768004@nvidia.com>`): xe's match count is fixed, the
+# vfio resv assertion, the NULL `importer_ops` dereference and the PAL
+# map without a `revoked` test are still there; its `fix-vfio-match-lock`
+# variant is the lock fix sent inline on 2026-04-13.  The nvgrace-gpu EGM
+# exporter, written on the RFC's API, repeats the assertion and the
+# missing `revoked` test (scenarios `egm-*`).
+#
+# `mapping-types-2026-05` is the plan the review reached: step 1 SGT types
+# alone, step 2 core PAL -> SGT converters with vfio PAL-only, step 3 an
+# importer-only iommu_domain type for iommufd; and Christian König's
+# `dma_buf_map_attachment_iommu()`.  Which pairs each stage serves, on
+# the same-switch topology (Linux 7.3 for reference):
+
+# %%
+from dmabuf_lab.experiments.review_plan import review_plan_pairs, served
+
+plan = review_plan_pairs()
+plan_wide = (plan.pivot(on="stage", index=["exporter", "importer"], values="outcome")
+             .rename({"map-attachment-iommu": "map_iommu", "mainline-7.3": "ml-7.3"})
+             .sort("exporter", "importer"))
+plan_wide
+
+# %%
+served(plan).with_columns(pl.col("served_by").list.len().alias("stages serving"))
+
+# %% [markdown]
+# KVM is served by no stage: the converter hands out DMA addresses for a
+# device and the domain type fills an IOMMU page table, and KVM needs
+# neither (Xu Yilun's point in May 2026).  iommufd gets its own domain only
+# from step 3 or the alternative; until then it keeps vfio's private
+# bridge, which only ever answers for vfio's buffers.

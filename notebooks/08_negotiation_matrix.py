@@ -27,8 +27,11 @@
 # BAR 2 for vfio-pci where the topology has VFs, a 2 MiB VRAM BO for xe, a
 # 2 MiB system-heap buffer) and the importer device a driver of that kind
 # would sit on (the exporting VF's PF for xe, a NIC for RDMA and the legacy
-# sg_table importer).  Revisions are listed as they are posted:
-# R0 is mainline, R6 the 2026-02 mapping-types RFC.
+# sg_table importer).  Revisions are listed as they are posted; mainline
+# releases are `ml-6.19` and `ml-7.3` (plain `mainline` is the newest), the
+# designs carry the codes of the tour's thread table: R1 (get-pfn) to R6
+# (the 2026-02 RFC), R8 (the branch rebased in March 2026), R9 (the review
+# plan of April-May 2026, posted = its step 3).
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
@@ -223,6 +226,26 @@ save_figure(order_chart + order_text, orders, name="who_orders",
 # type" (-EOPNOTSUPP from `dma_buf_negotiate()`, -EINVAL from
 # `dma_buf_match_mapping()`), and in reach (R6 has no KVM importer and no
 # peer GPU).
+
+# %% [markdown]
+# ## What changed between Linux 6.19 and today
+#
+# Every cell where `mainline-6.19` and `mainline-7.3` disagree, and the
+# same for the 2026-02 RFC against the branch rebased in March 2026.  The
+# matrix runs the default kernel configuration: in 6.19 that has
+# `CONFIG_DMABUF_MOVE_NOTIFY=n`, so vfio's always-failing pin (61ceaf236115)
+# refuses every sg_table importer at map time, while 7.3 (609fc8766d68 and
+# the revoke series) maps them.  The scenarios
+# `revoke-waits-for-deferred-unmap` and `mainline-mapped-len-wrap` show the
+# other differences, which these default pairs do not reach.
+
+# %%
+for old, new in (("mainline-6.19", "mainline-7.3"), ("mapping-types-2026-02", "mapping-types-2026-03")):
+    if old in revisions and new in revisions:
+        changed = compare_revisions(matrix, old, new)
+        print(f"{SHORT[old]} -> {SHORT[new]}: {changed.height} cell(s) differ")
+        if changed.height:
+            print(changed)
 
 # %%
 a, b = "offer-list", "mapping-types-2026-02"

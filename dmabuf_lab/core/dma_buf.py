@@ -47,10 +47,34 @@ def dma_buf_is_dynamic(dmabuf) -> bool:
     return dmabuf.ops.pin is not None
 
 
-def dma_buf_pin_on_map(attach) -> bool:
-    """Whether map must pin: pinnable exporter and an importer without move_notify."""
+def config_dmabuf_move_notify() -> bool:
+    """CONFIG_DMABUF_MOVE_NOTIFY for the run in progress.
+
+    A driver may record the run's kernel config in its session
+    (``session.shared["config_dmabuf_move_notify"]``, e.g. the 6.19 vfio
+    exporter from its ``dmabuf_move_notify`` option); otherwise the module's
+    value, the Kconfig default (off).
+    """
+    from dmabuf_lab.revisions.base import current_session
+
+    s = current_session()
+    if s is not None and "config_dmabuf_move_notify" in s.shared:
+        return bool(s.shared["config_dmabuf_move_notify"])
+    return CONFIG_DMABUF_MOVE_NOTIFY
+
+
+def dma_buf_pin_on_map(attach, move_notify_config: Optional[bool] = None) -> bool:
+    """Whether map must pin: pinnable exporter and an importer without move_notify.
+
+    ``move_notify_config`` overrides CONFIG_DMABUF_MOVE_NOTIFY for one call
+    (None: the module's value); kernels after 609fc8766d68 ("dma-buf: Always
+    build with DMABUF_MOVE_NOTIFY") behave as if it were True.
+    """
+    if move_notify_config is None:
+        move_notify_config = config_dmabuf_move_notify()
+    config = move_notify_config
     return attach.dmabuf.ops.pin is not None and (
-        not dma_buf_attachment_is_dynamic(attach) or not CONFIG_DMABUF_MOVE_NOTIFY)
+        not dma_buf_attachment_is_dynamic(attach) or not config)
 
 
 def _dma_buf_file_release(f) -> None:
@@ -237,13 +261,14 @@ def dma_buf_unpin(attach) -> None:
         dmabuf.ops.unpin(attach)
 
 
-def dma_buf_map_attachment(attach, direction: int):
+def dma_buf_map_attachment(attach, direction: int, *, move_notify_config: Optional[bool] = None):
     """Map the buffer for ``attach.dev``: an sg_table of DMA addresses, or ERR_PTR.
 
     The reservation lock must be held (static and dynamic importers alike).
     A pinnable exporter is pinned first when the importer cannot take
     move_notify; an exporter returning NULL counts as -ENOMEM; any failure
-    after a pin unpins again.
+    after a pin unpins again.  ``move_notify_config``: see
+    :func:`dma_buf_pin_on_map`.
     """
     might_sleep()
     if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_map_attachment: NULL"):
@@ -251,7 +276,8 @@ def dma_buf_map_attachment(attach, direction: int):
     dmabuf = attach.dmabuf
     dma_resv_assert_held(dmabuf.resv)
 
-    if dma_buf_pin_on_map(attach):
+    pin_on_map = dma_buf_pin_on_map(attach, move_notify_config)
+    if pin_on_map:
         ret = dmabuf.ops.pin(attach)
         WARN_ON_ONCE(ret == -EBUSY, "exporter refused a pin while attachments exist")
         if ret:
@@ -261,7 +287,7 @@ def dma_buf_map_attachment(attach, direction: int):
     if sg_table is None:
         sg_table = ERR_PTR(-ENOMEM)
     if IS_ERR(sg_table):
-        if dma_buf_pin_on_map(attach):
+        if pin_on_map:
             dmabuf.ops.unpin(attach)
         return sg_table
 
@@ -282,7 +308,8 @@ def dma_buf_map_attachment_unlocked(attach, direction: int):
     return sg_table
 
 
-def dma_buf_unmap_attachment(attach, sg_table, direction: int) -> None:
+def dma_buf_unmap_attachment(attach, sg_table, direction: int, *,
+                             move_notify_config: Optional[bool] = None) -> None:
     """Give a mapping back to the exporter (resv held), unpinning if map pinned."""
     might_sleep()
     if WARN_ON(attach is None or attach.dmabuf is None or sg_table is None,
@@ -293,7 +320,7 @@ def dma_buf_unmap_attachment(attach, sg_table, direction: int) -> None:
     dmabuf.ops.unmap_dma_buf(attach, sg_table, direction)
     if attach.nr_mappings:
         attach.nr_mappings -= 1
-    if dma_buf_pin_on_map(attach):
+    if dma_buf_pin_on_map(attach, move_notify_config):
         dmabuf.ops.unpin(attach)
 
 

@@ -7,6 +7,7 @@ table per modelled :class:`~dmabuf_lab.kmodel.Kernel`, so ``dma_buf_fd()``,
 """
 from __future__ import annotations
 
+import contextlib
 import weakref
 from typing import Any, Callable, Optional
 
@@ -53,13 +54,51 @@ def get_file_active(f) -> Optional[Any]:
 
 
 def fput(f) -> None:
-    """Drop a reference; the last one runs the release hook and frees the file."""
+    """Drop a reference; the last one runs the release hook and frees the file.
+
+    Inside :func:`syscall` (a user task in a system call) the last
+    reference's ``__fput()`` is queued as task work and runs only when the
+    call returns to user space, as fs/file_table.c does for a task that is
+    not a kernel thread; elsewhere it runs at once.
+    """
     f.f_count -= 1
     if f.f_count == 0:
-        release = f.f_op_release
-        if release is not None:
-            release(f)
-        kfree(f)
+        stack = _TASK_WORK.get(current_kernel())
+        if stack:
+            stack[-1].append(f)
+        else:
+            __fput(f)
+
+
+def __fput(f) -> None:
+    """The final put: the file's release hook, then free the file."""
+    release = f.f_op_release
+    if release is not None:
+        release(f)
+    kfree(f)
+
+
+#: Per modelled kernel: a stack of task-work queues, one per open syscall().
+_TASK_WORK: "weakref.WeakKeyDictionary[Any, list]" = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def syscall():
+    """Run the block as one system call of a user task.
+
+    A final fput() inside it is deferred (task_work_add) and its
+    ``__fput()`` runs when the block ends, on the way back to user space
+    (task_work_run), after everything the call did itself.
+    """
+    k = current_kernel()
+    stack = _TASK_WORK.setdefault(k, [])
+    stack.append([])
+    try:
+        yield
+    finally:
+        pending = stack.pop()
+        for f in pending:                    # task_work_run()
+            __fput(f)
 
 
 # --- fd table ------------------------------------------------------------

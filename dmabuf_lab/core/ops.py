@@ -48,12 +48,15 @@ class dma_buf_attach_ops:
 
     ``allow_peer2peer`` says the importer can take DMA addresses that point
     at another device's MMIO (it never touches struct pages); ``move_notify``
-    is mandatory and is called with the reservation lock held whenever the
-    exporter moves or revokes the buffer.
+    (Linux 6.19, mandatory) is called with the reservation lock held whenever
+    the exporter moves or revokes the buffer.  Leon Romanovsky's revoke
+    series renamed it ``invalidate_mappings`` (ef246da8e63c, Linux 7.1) and
+    made it optional; a table carries the member its kernel version knows.
     """
 
     allow_peer2peer: bool = False
-    move_notify: Callback = None      # void (*)(attachment)
+    move_notify: Callback = None      # void (*)(attachment), up to 7.0
+    invalidate_mappings: Callback = None   # void (*)(attachment), 7.1 and later
     name: str = ""                    # lab label for reports; not in the C struct
 
 

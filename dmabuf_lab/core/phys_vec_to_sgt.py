@@ -1,4 +1,4 @@
-"""dma_buf_phys_vec_to_sgt() and dma_buf_free_sgt() (drivers/dma-buf/dma-buf-mapping.c, 6.19).
+"""dma_buf_phys_vec_to_sgt() and dma_buf_free_sgt() (drivers/dma-buf/dma-buf-mapping.c, 6.19 and 7.3).
 
 An MMIO exporter (vfio-pci) describes its buffer as physical ranges
 (``phys_vec``).  This helper turns them into an sg_table of DMA addresses
@@ -15,6 +15,20 @@ for the attaching device, chosen by how that device reaches the BAR:
 Entries carry only DMA addresses (no struct pages, ``orig_nents`` 0) and
 are cut at ``UINT_MAX`` bytes, the limit of ``sg_dma_len``.
 
+``release`` picks the upstream state.  ``"6.19"``: entries cut at
+``UINT_MAX`` (so the second piece of a long range is not page aligned);
+``nents`` and ``mapped_len`` are ``unsigned int``, so an IOVA total past
+4 GiB wraps (the span is linked in full but synced and described only for
+the wrapped length) and an entry count past 2**32 wraps silently.
+``"7.3"``: 06dd5e1ae8ce "dma-buf: Split sgl by largest page-aligned chunk"
+cuts at ``MAX_SG_ENT_SZ`` = ``ALIGN_DOWN(UINT_MAX, PAGE_SIZE)``, and
+b344ca94e8cc "dma-buf: Fix silent overflow for phys vec to sgt" makes
+``mapped_len`` a ``size_t`` and lets calc_sg_nents() return 0 on overflow,
+which sg_alloc_table() refuses with -EINVAL.  Both releases keep
+``orig_nents = 0`` and offset 0 for every ``dma_iova_link()``.
+``u32_lengths`` (default: true for a faithful 6.19) selects the wrapping
+counters on their own.
+
 ``faithful=True`` (default) keeps the code as merged, with the defects the
 lab can show (see also dma_buf_free_sgt()): every range is linked at offset 0 of the IOVA span (so a
 second range collides with the first and the map fails); when
@@ -22,12 +36,12 @@ sg_alloc_table() or the first ``dma_iova_link`` fails nothing gives back
 the span reserved by ``dma_iova_try_alloc``; and the per-range error path
 unmaps every entry of the table, filled or not.  ``faithful=False`` links
 range *i* at the running offset, frees the span on those paths and unmaps
-only filled entries.
+only filled entries.  ``faithful`` is independent of ``release``.
 """
 from __future__ import annotations
 
 from dmabuf_lab import hw
-from dmabuf_lab.addr import UINT_MAX
+from dmabuf_lab.addr import PAGE_SIZE, UINT_MAX
 from dmabuf_lab.addr import (fill_sg_entry, for_each_sgtable_dma_sg, sg_alloc_table,
                              sg_dma_address, sg_dma_len, sg_free_table, sg_table)
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, ERR_PTR, GFP_KERNEL, WARN_ON, WARN_ON_ONCE,
@@ -37,6 +51,19 @@ from .dma_mapping import (DMA_ATTR_MMIO, dma_iova_destroy, dma_iova_free, dma_io
                           dma_iova_sync, dma_iova_try_alloc, dma_map_phys, dma_mapping_error,
                           dma_unmap_phys, dma_use_iova)
 from .p2pdma import pci_p2pdma_bus_addr_map, pci_p2pdma_map_type
+
+#: ALIGN_DOWN(UINT_MAX, PAGE_SIZE): 06dd5e1ae8ce's largest page-aligned entry (4 KiB pages).
+MAX_SG_ENT_SZ = UINT_MAX & ~(PAGE_SIZE - 1)
+#: The two upstream states this module models.
+RELEASES = ("6.19", "7.3")
+U32 = (1 << 32) - 1
+
+
+def _max_seg(release: str) -> int:
+    if release not in RELEASES:
+        raise ValueError(f"dma_buf_phys_vec_to_sgt: unknown release {release!r}; known: {RELEASES}")
+    return UINT_MAX if release == "6.19" else MAX_SG_ENT_SZ
+
 
 class dma_buf_dma(kstruct):
     """struct dma_buf_dma: the sg_table handed out, its IOVA state and total size."""
@@ -48,30 +75,41 @@ class dma_buf_dma(kstruct):
 _OWNER: dict[int, dma_buf_dma] = {}
 
 
-def calc_sg_nents(state, phys_vec, nr_ranges: int, size: int, max_seg: int = UINT_MAX) -> int:
+def calc_sg_nents(state, phys_vec, nr_ranges: int, size: int, max_seg: int = UINT_MAX, *,
+                  overflow_check: bool = False) -> int:
     """Entries needed: per range without an IOVA span, for the whole span with one.
 
-    An unsigned-int overflow of the count gives 0, which sg_alloc_table() refuses.
+    The count is an ``unsigned int``.  Without ``overflow_check`` (6.19) a
+    sum past 2**32 wraps silently; with it (b344ca94e8cc, 7.3) the function
+    returns 0, which sg_alloc_table() refuses.
     """
     if state is None or not dma_use_iova(state):
         nents = 0
         for i in range(nr_ranges):
-            nents += -(-int(phys_vec[i].len) // max_seg)
-            if nents > UINT_MAX:
-                return 0
+            added = -(-int(phys_vec[i].len) // max_seg) & U32
+            if overflow_check:
+                if nents + added > U32:         # check_add_overflow()
+                    return 0
+                nents += added
+            else:
+                nents = (nents + added) & U32
         return nents
-    return -(-int(size) // max_seg)
+    return -(-int(size) // max_seg) & U32
 
 
 def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: int,
-                            direction: int, *, faithful: bool = True,
-                            max_seg: int = UINT_MAX):
+                            direction: int, *, faithful: bool = True, release: str = "6.19",
+                            u32_lengths: bool | None = None):
     """Map an MMIO exporter's ranges for ``attach.dev``; an sg_table or ERR_PTR.
 
     Needs the reservation lock.  Errors: -EINVAL for a NULL provider (WARN),
-    a map type other than BUS_ADDR / THRU_HOST_BRIDGE, or an entry count
-    that overflows; -ENOMEM when an allocation or a mapping fails.
+    a map type other than BUS_ADDR / THRU_HOST_BRIDGE, or (7.3) an entry
+    count that overflows; -ENOMEM when an allocation or a mapping fails.
+    ``release``, ``u32_lengths``, ``faithful``: see the module docstring.
     """
+    max_seg = _max_seg(release)
+    if u32_lengths is None:
+        u32_lengths = release == "6.19" and faithful
     dma_resv_assert_held(attach.dmabuf.resv)
     if WARN_ON(attach is None or attach.dmabuf is None or provider is None,
                "dma_buf_phys_vec_to_sgt is for MMIO with a p2pdma provider only"):
@@ -94,7 +132,8 @@ def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: in
         kfree(dma)
         return ERR_PTR(-EINVAL)
 
-    nents = calc_sg_nents(dma.state, phys_vec, nr_ranges, size, max_seg)
+    nents = calc_sg_nents(dma.state, phys_vec, nr_ranges, size, max_seg,
+                          overflow_check=release != "6.19")
     ret = sg_alloc_table(dma.sgt, nents, GFP_KERNEL)
     if ret:
         # err_free_state: as merged, a span from dma_iova_try_alloc() is not given back
@@ -122,6 +161,8 @@ def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: in
             if ret:
                 break
             mapped_len += length
+            if u32_lengths:
+                mapped_len &= U32               # unsigned int mapped_len (6.19)
         else:
             addr = dma_map_phys(attach.dev, paddr, length, direction, DMA_ATTR_MMIO)
             ret = dma_mapping_error(attach.dev, addr)
@@ -129,7 +170,7 @@ def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: in
                 break
         if not use_iova:
             sgl = fill_sg_entry(sgl, length, addr, max_seg)
-            filled += -(-length // UINT_MAX)
+            filled += -(-length // max_seg)
         i += 1
 
     if not ret and use_iova:

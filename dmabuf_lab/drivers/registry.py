@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Optional
 
-from dmabuf_lab.revisions import REVISIONS
+from dmabuf_lab.revisions import REVISIONS, canonical
 from dmabuf_lab.revisions.base import CannotExpress, ExporterDriver, ImporterDriver, Session
 
 EXPORTER = "exporter"
@@ -108,11 +108,14 @@ _UNCHECKED_RANGES = DriverOption(
     "unchecked_ranges", "hand the ranges to the kernel without the loader's zero-length and "
     "past-the-BAR checks", default="false")
 _MOVE_NOTIFY_GET_PFN = ("get-pfn",)
+_MOVE_NOTIFY_VFIO = ("mainline-6.19", "get-pfn")
 
 
 def _move_notify(revisions: tuple) -> DriverOption:
     return DriverOption("dmabuf_move_notify", "CONFIG_DMABUF_MOVE_NOTIFY for this run (get-pfn: "
                         "dma_buf_get_pfn_unlocked() refuses a pinnable buffer without it"
+                        + ("; mainline-6.19: without it every importer is pinned at map and vfio's "
+                           "pin fails" if "mainline-6.19" in revisions else "")
                         + ("; mapping-types-2026-02: xe lists SGT_P2P only with it" if
                            "mapping-types-2026-02" in revisions else "") + ")",
                         revisions=revisions, default="false (the lab's kernel config)")
@@ -136,8 +139,13 @@ _HOLD_RESV = DriverOption(
     "hold_resv", "false: with map_via = \"interconnect\", call dma_buf_map_interconnect() without "
     "taking the reservation lock",
     revisions=("rfc-v1",), default="true")
-_SGT_IMPORTER_REVS = ("mainline", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
-                      "mapping-types-2026-02")
+_MAINLINES = ("mainline-6.19", "mainline-7.3")
+_DEFERRED_UNMAP = DriverOption(
+    "deferred_unmap", "the move_notify / invalidate_mappings callback only schedules the unmap, "
+    "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.3 "
+    "waits for it", revisions=_MAINLINES, default="false")
+_SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
+                      "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05")
 
 
 DRIVERS = {
@@ -150,7 +158,7 @@ DRIVERS = {
                        DriverOption("pal_only", "declare only [PAL] (Jason's \"vfio PAL-only\" step); "
                                     "SGT importers then need the conversion mode",
                                     revisions=("mapping-types-2025-10",), default="false"),
-                       _move_notify(_MOVE_NOTIFY_GET_PFN),
+                       _move_notify(_MOVE_NOTIFY_VFIO),
                        _UNCHECKED_RANGES)),
         DriverInfo("xe", "xe", (EXPORTER, IMPORTER), True,
                    "Intel xe: exports VRAM BOs; the PF imports its VFs' VRAM BAR slices",
@@ -162,13 +170,16 @@ DRIVERS = {
                        DriverOption("cpu_visible", "false: the BO lies in VRAM beyond the CPU-visible "
                                     "BAR (small BAR / device-private): no PFN and no BAR address",
                                     revisions=("get-pfn",), default="true"),
-                       _move_notify(("get-pfn", "mapping-types-2026-02")),
+                       _move_notify(("get-pfn", "mapping-types-2026-02", "mapping-types-2026-03")),
                        _UNCHECKED_RANGES),
                    importer_options=(
-                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline", "get-pfn",
-                                                                  "mapping-types-2026-02")),
-                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline", "get-pfn",
-                                                                   "mapping-types-2026-02")),
+                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
+                                                                  "mapping-types-2026-02", "mapping-types-2026-03",
+                                                                   "mapping-types-2026-05")),
+                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
+                                                                   "mapping-types-2026-02", "mapping-types-2026-03",
+                                                                   "mapping-types-2026-05")),
+                       _DEFERRED_UNMAP,
                        DriverOption("offer", "the PF's offer list, in order, from \"bar-slice\" (PCI "
                                     "BAR slice of its LMEM BAR), \"vram\" (its own VRAM), "
                                     "\"dma-addr\" (generic dma_addr_t)", kind="list",
@@ -182,6 +193,13 @@ DRIVERS = {
                        DriverOption("ic_map_unconditionally", "call dma_buf_iov_map() whatever allow_ic "
                                     "says and never fall back to the sg_table (probes the core's checks)",
                                     revisions=("rfc-v2",), default="false"))),
+        DriverInfo("nvgrace-egm", "nvgrace_egm", (EXPORTER,), True,
+                   "nvgrace-gpu Extended GPU Memory: exports slices of the EGM region, PAL only "
+                   "(on the 2026-02 mapping-type API; ankita-nv/linux, not mainline)",
+                   exporter_options=(
+                       DriverOption("egm_size", "size in bytes of the EGM region the slices lie in",
+                                    kind="int", revisions=("mapping-types-2026-02",), default="1 GiB"),
+                       _UNCHECKED_RANGES)),
         DriverInfo("system", "system_heap", (EXPORTER,), True,
                    "the system dma-heap: pages of system RAM",
                    exporter_options=(_move_notify(_MOVE_NOTIFY_GET_PFN), _UNCHECKED_RANGES)),
@@ -198,12 +216,12 @@ DRIVERS = {
                    importer_options=(
                        dataclasses.replace(_ALLOW_P2P, revisions=_SGT_IMPORTER_REVS),
                        dataclasses.replace(_ATTACH_VIA, revisions=_SGT_IMPORTER_REVS),
-                       _MAP_VIA, _HOLD_RESV,
+                       _MAP_VIA, _HOLD_RESV, _DEFERRED_UNMAP,
                        DriverOption("wants", "what it lists, in its order of preference: \"dma-addr\" "
                                     "(generic dma_addr_t / SGT accepting P2P), \"phys\" (phys_addr_t / "
                                     "PAL); under the mapping types it then plays a converted importer",
-                                    kind="list", revisions=("offer-list", "mapping-types-2025-10",
-                                                             "mapping-types-2026-02"),
+                                    kind="list", revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05",
+                                                             "mapping-types-2026-02", "mapping-types-2026-03"),
                                     choices=("dma-addr", "phys"),
                                     default='["dma-addr"]; mapping types: unconverted'))),
         DriverInfo("legacy", "legacy", (IMPORTER,), False,
@@ -211,15 +229,18 @@ DRIVERS = {
                    importer_options=(
                        dataclasses.replace(_ALLOW_P2P, revisions=_SGT_IMPORTER_REVS + ("offer-list",)),
                        dataclasses.replace(_ATTACH_VIA, revisions=_SGT_IMPORTER_REVS + ("offer-list",)),
-                       _MAP_VIA, _HOLD_RESV)),
+                       _MAP_VIA, _HOLD_RESV, _DEFERRED_UNMAP)),
         DriverInfo("peer-gpu", "peer_gpu", (EXPORTER, IMPORTER), True,
                    "a GPU reachable over a private link: VRAM offsets within one specific VRAM",
                    importer_options=(
                        DriverOption("link_to", "bdf of the GPU whose VRAM it reaches over the private "
                                     "link (it lists that VRAM's own type first)", kind="bdf",
-                                    revisions=("offer-list", "mapping-types-2025-10")),
-                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline", "get-pfn", "rfc-v2")),
-                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline", "get-pfn", "rfc-v2")))),
+                                    revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05")),
+                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2",
+                                                                  "mapping-types-2026-05")),
+                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2",
+                                                                  "mapping-types-2026-05")),
+                       _DEFERRED_UNMAP)),
     )
 }
 
@@ -232,7 +253,7 @@ def driver_info(name: str) -> DriverInfo:
 def driver_module(driver: str, revision: str) -> Optional[ModuleType]:
     """The module writing ``driver`` against ``revision``, or None if there is none."""
     pkg = DRIVERS[driver].package
-    modname = f"{__package__}.{pkg}.{REVISIONS[revision]}"
+    modname = f"{__package__}.{pkg}.{REVISIONS[canonical(revision)]}"
     try:
         return importlib.import_module(modname)
     except ModuleNotFoundError as exc:

@@ -22,11 +22,15 @@ from typing import Optional
 
 from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.core.ops import dma_buf_attach_ops
+from dmabuf_lab.core.workqueue import queue_work
 from dmabuf_lab.drivers.common import check_ptr, importer_dev
 from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
 from dmabuf_lab.kmodel import IS_ERR, dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, dma_fence, dma_fence_signal, dma_resv_add_fence
 from dmabuf_lab.revisions.base import ImporterDriver
+
+#: The revisions whose importers read the ``deferred_unmap`` option.
+DEFERRED_UNMAP_REVISIONS = ("mainline-6.19", "mainline-7.3")
 
 #: drivers/dma-buf/dma-buf.c as merged (the module; ``dmabuf_lab.core.dma_buf`` names the struct)
 mainline = importlib.import_module("dmabuf_lab.core.dma_buf")
@@ -39,7 +43,9 @@ class SgtImporter(ImporterDriver):
     (default: true for a dynamic importer), ``attach_via`` =
     ``"dynamic-null-ops"`` makes a static importer call
     ``dma_buf_dynamic_attach(dmabuf, dev, NULL, NULL)`` instead of
-    ``dma_buf_attach()`` (some drivers do).
+    ``dma_buf_attach()`` (some drivers do); ``deferred_unmap`` makes the
+    notification only schedule the unmap, which then runs later on a worker
+    (as GPU drivers do), see :mod:`dmabuf_lab.core.workqueue`.
     """
 
     name = "sgt importer"
@@ -47,6 +53,9 @@ class SgtImporter(ImporterDriver):
     #: The revision's module whose dma_buf_attach(), dma_buf_dynamic_attach(),
     #: dma_buf_detach() and dma_buf_(un)map_attachment() this importer calls.
     core: ModuleType = mainline
+    #: The dma_buf_attach_ops member the notification goes in: ``move_notify``
+    #: up to 7.0, ``invalidate_mappings`` after the revoke series.
+    notify_member = "move_notify"
 
     def __init__(self, session, devname: Optional[str] = None):
         super().__init__(session)
@@ -60,16 +69,29 @@ class SgtImporter(ImporterDriver):
         self.sgt = None
         self.token = None
         self.invalidated = 0
+        self.deferred_unmap = (session.revision.name in DEFERRED_UNMAP_REVISIONS
+                               and bool(spec.option("deferred_unmap", False)))
 
-    # -- dma_buf_attach_ops.move_notify ------------------------------------------
+    # -- dma_buf_attach_ops.move_notify / invalidate_mappings ----------------------
     def move_notify(self, attach) -> None:
-        """Exporter moved/revoked the buffer (resv held): drop the mapping."""
-        self.s.log(f"{self.name}: move_notify")
+        """Exporter moved/revoked the buffer (resv held): drop the mapping, now or on a worker."""
+        self.s.log(f"{self.name}: {self.notify_member}")
         self.invalidated += 1
-        if self.mapped:
-            self.core.dma_buf_unmap_attachment(attach, self.sgt, DMA_BIDIRECTIONAL)
-            self.sgt = None
-            self.mapped = False
+        if not self.mapped:
+            return
+        if self.deferred_unmap:
+            queue_work(self._deferred_unmap, f"{self.name}: unmap after {self.notify_member}")
+            return
+        self.core.dma_buf_unmap_attachment(attach, self.sgt, DMA_BIDIRECTIONAL)
+        self.sgt = None
+        self.mapped = False
+
+    def _deferred_unmap(self) -> None:
+        """The worker half: take the lock and unmap what the notification left."""
+        if not self.mapped:
+            return
+        self.s.log(f"{self.name}: deferred unmap")
+        self.unmap()
 
     def _kind(self) -> str:
         p2p = bool(self.attachment.peer2peer) and bool(self.s.shared.get("p2p_memory"))
@@ -80,8 +102,9 @@ class SgtImporter(ImporterDriver):
         if self.attach_via == "dynamic-null-ops":
             att = self.core.dma_buf_dynamic_attach(dmabuf, self.dev, None, None)
         elif self.dynamic:
-            ops = dma_buf_attach_ops(allow_peer2peer=self.allow_peer2peer, move_notify=self.move_notify,
-                                     name=f"{self.name} importer_ops")
+            ops = dma_buf_attach_ops(allow_peer2peer=self.allow_peer2peer,
+                                     name=f"{self.name} importer_ops",
+                                     **{self.notify_member: self.move_notify})
             att = self.core.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self)
         else:
             att = self.core.dma_buf_attach(dmabuf, self.dev)

@@ -31,11 +31,7 @@ from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_t
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ERR_PTR, IS_ERR,
                                PTR_ERR, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
                                kcalloc, kfree, kmalloc_array, kstruct, kzalloc)
-from dmabuf_lab.kmodel.completion import (complete, completion, init_completion, kref, kref_get,
-                                          kref_init, kref_put, reinit_completion, wait_for_completion)
-from dmabuf_lab.kmodel.fence import (DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT,
-                                     dma_resv_wait_timeout)
-from dmabuf_lab.kmodel.rwsem import down_write, lockdep_assert_held_write, rw_semaphore, up_write
+from dmabuf_lab.kmodel.rwsem import down_write, rw_semaphore, up_write
 from dmabuf_lab.kmodel.sched import shared_read, shared_write
 
 #: VFIO_PCI_ROM_REGION_INDEX: regions 0..5 are the BARs.
@@ -79,7 +75,7 @@ class vfio_pci_dma_buf(kstruct):
     """The exporter's private object behind one dma-buf."""
 
     fields = ("dmabuf", "vdev", "size", "phys_vec", "provider", ("nr_ranges", 0),
-              ("revoked", False), "kref", "comp")
+              ("revoked", False))
 
 
 @dataclass
@@ -168,6 +164,16 @@ def vfio_pci_dma_buf_release(dmabuf) -> None:
     kfree(priv)
 
 
+def vfio_pci_dma_buf_pin(attachment) -> int:
+    """61ceaf236115 ("vfio: Prevent from pinned DMABUF importers to attach to VFIO DMABUF",
+    6.19-rc8): a pin always fails, so an importer that must pin cannot use the buffer."""
+    return -EOPNOTSUPP
+
+
+def vfio_pci_dma_buf_unpin(attachment) -> None:
+    """Nothing to undo."""
+
+
 vfio_pci_dmabuf_ops = dma_buf_ops(
     attach=vfio_pci_dma_buf_attach,
     map_dma_buf=vfio_pci_dma_buf_map,
@@ -186,8 +192,26 @@ vfio_pci_dmabuf_ops_fixed = dma_buf_ops(
 )
 
 
+#: Linux 6.19 as released: the tables above plus the pin/unpin pair of 61ceaf236115.  With
+#: CONFIG_DMABUF_MOVE_NOTIFY off (its default) dma_buf_map_attachment() pins every
+#: importer of a pinnable exporter, so every map fails with -EOPNOTSUPP.
+vfio_pci_dmabuf_ops_pin = dma_buf_ops(
+    pin=vfio_pci_dma_buf_pin, unpin=vfio_pci_dma_buf_unpin,
+    attach=vfio_pci_dma_buf_attach, map_dma_buf=vfio_pci_dma_buf_map,
+    unmap_dma_buf=vfio_pci_dma_buf_unmap, release=vfio_pci_dma_buf_release,
+    name="vfio_pci_dmabuf_ops (6.19)")
+vfio_pci_dmabuf_ops_pin_fixed = dma_buf_ops(
+    pin=vfio_pci_dma_buf_pin, unpin=vfio_pci_dma_buf_unpin,
+    attach=vfio_pci_dma_buf_attach,
+    map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=False),
+    unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=False),
+    release=vfio_pci_dma_buf_release,
+    name="vfio_pci_dmabuf_ops (6.19, fixed helper)")
+
+
 def vfio_pci_dma_buf_iommufd_map(attachment, phys, *,
-                                 ops: tuple = ()) -> int:
+                                 ops: tuple = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed,
+                                               vfio_pci_dmabuf_ops_pin, vfio_pci_dmabuf_ops_pin_fixed)) -> int:
     """The private vfio -> iommufd bridge: copy the single range into ``phys``.
 
     -EOPNOTSUPP when the buffer is not vfio's (its ops are none of ``ops``, the
@@ -195,7 +219,7 @@ def vfio_pci_dma_buf_iommufd_map(attachment, phys, *,
     revoked; needs the reservation lock.
     """
     dma_resv_assert_held(attachment.dmabuf.resv)
-    if attachment.dmabuf.ops not in (ops or _VFIO_OPS):
+    if attachment.dmabuf.ops not in ops:
         return -EOPNOTSUPP
     priv = attachment.dmabuf.priv
     if priv.revoked:
@@ -347,7 +371,8 @@ def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_d
 
 
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
-                                  *, faithful: bool = True, fixed_helper: bool = False) -> int:
+                                  *, faithful: bool = True, fixed_helper: bool = False,
+                                  pin_ops: bool = False) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF: export BAR slices as a dma-buf; an fd or -errno.
 
     Checks, in the kernel's order: driver support (-EOPNOTSUPP), feature
@@ -358,15 +383,20 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     memory decoding is off.  As merged, a failing dma_buf_fd() puts the
     buffer (freeing ``priv``) and then frees ``priv`` again;
     ``faithful=False`` returns right after the put.  ``fixed_helper``
-    exports with :data:`vfio_pci_dmabuf_ops_fixed`.
+    exports with :data:`vfio_pci_dmabuf_ops_fixed`; ``pin_ops`` with the
+    released 6.19 table that has the always-failing pin of 61ceaf236115
+    (earlier revisions of the series, which later designs build on, had none).
     """
     ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf)
     if priv is None:
         return ret
 
-    exp_info = dma_buf_export_info(
-        ops=vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops,
-        size=priv.size, flags=get_dma_buf.open_flags, priv=priv, exp_name="vfio_pci")
+    if pin_ops:
+        ops = vfio_pci_dmabuf_ops_pin_fixed if fixed_helper else vfio_pci_dmabuf_ops_pin
+    else:
+        ops = vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops
+    exp_info = dma_buf_export_info(ops=ops, size=priv.size, flags=get_dma_buf.open_flags, priv=priv,
+                                   exp_name="vfio_pci")
     priv.dmabuf = dma_buf_export(exp_info)
     if IS_ERR(priv.dmabuf):
         ret = PTR_ERR(priv.dmabuf)
@@ -374,10 +404,6 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
         return _err_free_phys(priv, None, ret)
 
     # dma_buf_put() now frees priv
-    priv.kref, priv.comp = kref("vfio_pci_dma_buf.kref"), completion("vfio_pci_dma_buf.comp")
-    priv.kref.container = priv
-    kref_init(priv.kref)
-    init_completion(priv.comp)
     dma_resv_lock(priv.dmabuf.resv)
     priv.revoked = not vdev.memory_enabled
     vdev.dmabufs.append(priv)
@@ -408,7 +434,6 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
 
     This is 6.19: nothing waits, so importers may still be doing DMA to the
     BAR (fenced work, mappings not yet unmapped) when it returns."""
-    lockdep_assert_held_write(vdev.memory_lock)
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue
@@ -443,133 +468,6 @@ def _list_del(lst: list, item) -> None:
             return
 
 
-# --- 1a8a5227f229 "vfio: Wait for dma-buf invalidation to complete" --------------
-#
-# The revoke series (Leon Romanovsky, merged for v7.1) makes revoke wait until
-# importers are really done: every mapping vfio hands out holds a kref on the
-# buffer, unmap drops it and the last put completes ``comp``.  move() then
-# waits for all fences (DMA_RESV_USAGE_BOOKKEEP, no timeout) under the lock
-# and, after dropping it (unmap needs the lock), for the completion.
-# ``rearm`` selects the later form (mainline around v7.1-rc4): after the wait
-# the kref and completion are re-armed at once, un-revoke only clears the
-# flag, and cleanup() delegates to move().  Without ``rearm`` (the series as
-# first merged) un-revoke re-arms and cleanup() puts the kref again, which on a
-# buffer already revoked underflows it and waits on a consumed completion.
-
-def vfio_pci_dma_buf_done(r) -> None:
-    """kref release (container_of the kref): the last mapping is gone."""
-    complete(r.container.comp)
-
-
-def dma_buf_attach_revocable(attach) -> bool:
-    """The importer has an invalidate callback, so it will unmap in bounded time."""
-    ops = attach.importer_ops
-    return ops is not None and ops.move_notify is not None
-
-
-def vfio_pci_dma_buf_attach_revocable(dmabuf, attachment) -> int:
-    """Attach of the revoke series: P2P, not revoked, and a revocable importer."""
-    ret = vfio_pci_dma_buf_attach(dmabuf, attachment)
-    if ret:
-        return ret
-    if not dma_buf_attach_revocable(attachment):
-        return -EOPNOTSUPP
-    return 0
-
-
-def vfio_pci_dma_buf_map_kref(attachment, direction: int):
-    """Map, and on success take a reference the unmap gives back."""
-    sgt = vfio_pci_dma_buf_map(attachment, direction)
-    if not IS_ERR(sgt):
-        kref_get(attachment.dmabuf.priv.kref)
-    return sgt
-
-
-def vfio_pci_dma_buf_unmap_kref(attachment, sgt, direction: int) -> None:
-    """Unmap (resv held) and drop the mapping's reference; the last one completes."""
-    priv = attachment.dmabuf.priv
-    dma_resv_assert_held(priv.dmabuf.resv)
-    vfio_pci_dma_buf_unmap(attachment, sgt, direction)
-    kref_put(priv.kref, vfio_pci_dma_buf_done)
-
-
-vfio_pci_dmabuf_ops_wait = dma_buf_ops(
-    attach=vfio_pci_dma_buf_attach_revocable,
-    map_dma_buf=vfio_pci_dma_buf_map_kref,
-    unmap_dma_buf=vfio_pci_dma_buf_unmap_kref,
-    release=vfio_pci_dma_buf_release,
-    name="vfio_pci_dmabuf_ops (wait for invalidation)",
-)
-
-
-def _drain(priv) -> None:
-    """Drop the registered reference and wait until every mapping is unmapped."""
-    kref_put(priv.kref, vfio_pci_dma_buf_done)
-    wait_for_completion(priv.comp)
-
-
-def vfio_pci_dma_buf_move_wait(vdev, revoked: bool, *, rearm: bool = True) -> None:
-    """vfio_pci_dma_buf_move() after 1a8a5227f229 (memory_lock held for write)."""
-    lockdep_assert_held_write(vdev.memory_lock)
-    for priv in list(vdev.dmabufs):
-        if get_file_active(priv.dmabuf.file) is None:
-            continue
-        if priv.revoked != revoked:
-            resv = priv.dmabuf.resv
-            dma_resv_lock(resv)
-            if revoked:
-                shared_write(priv, "revoked")
-                priv.revoked = True
-            dma_buf_move_notify(priv.dmabuf)          # dma_buf_invalidate_mappings()
-            dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
-            dma_resv_unlock(resv)
-            if revoked:
-                _drain(priv)
-                if rearm:
-                    kref_init(priv.kref)
-                    reinit_completion(priv.comp)
-            else:
-                if not rearm:
-                    kref_init(priv.kref)
-                    reinit_completion(priv.comp)
-                dma_resv_lock(resv)
-                shared_write(priv, "revoked")
-                priv.revoked = False
-                dma_resv_unlock(resv)
-        fput(priv.dmabuf.file)
-
-
-def vfio_pci_dma_buf_cleanup_wait(vdev, *, rearm: bool = True) -> None:
-    """vfio_pci_dma_buf_cleanup() of the revoke series: revoke for good, then unlink."""
-    down_write(vdev.memory_lock)
-    if rearm:
-        vfio_pci_dma_buf_move_wait(vdev, True, rearm=True)
-        for priv in list(vdev.dmabufs):
-            if get_file_active(priv.dmabuf.file) is None:
-                continue
-            _list_del(vdev.dmabufs, priv)
-            priv.vdev = None
-            vfio_device_put_registration(vdev)
-            fput(priv.dmabuf.file)
-    else:
-        for priv in list(vdev.dmabufs):
-            if get_file_active(priv.dmabuf.file) is None:
-                continue
-            resv = priv.dmabuf.resv
-            dma_resv_lock(resv)
-            _list_del(vdev.dmabufs, priv)
-            priv.vdev = None
-            shared_write(priv, "revoked")
-            priv.revoked = True
-            dma_buf_move_notify(priv.dmabuf)
-            dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
-            dma_resv_unlock(resv)
-            _drain(priv)
-            vfio_device_put_registration(vdev)
-            fput(priv.dmabuf.file)
-    up_write(vdev.memory_lock)
-
-
 def vfio_basic_config_write_command(vdev, memory_enable: bool, move=vfio_pci_dma_buf_move) -> None:
     """The PCI_COMMAND part of vfio_basic_config_write(): memory_lock for write,
     revoke before decoding goes off, restore after it comes back on."""
@@ -582,5 +480,3 @@ def vfio_basic_config_write_command(vdev, memory_enable: bool, move=vfio_pci_dma
         move(vdev, False)
     up_write(vdev.memory_lock)
 
-
-_VFIO_OPS = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed, vfio_pci_dmabuf_ops_wait)

@@ -237,7 +237,10 @@ def with_xe_vfs(source: Source, pf_bdf: str, *, num_vfs: int, vram_size: int, lm
 
     Each VF gets an LMEM object of ``lmem_quota`` bytes, as the xe PF
     provisions them; the PF is marked as driven by xe.  None of this is in
-    any capture: the VRAM size and quota are the caller's assumptions.  The
+    any capture: the VRAM size and quota are the caller's assumptions, and so
+    is, where the capture does not show them, that the PF and the ports above
+    it do not redirect P2P with ACS (the topology's notes say so: the VF-PF
+    verdict turns on it).  The
     VF BARs follow the capture's own SR-IOV layout, so the per-VF BAR size
     must be known.
     """
@@ -256,6 +259,13 @@ def with_xe_vfs(source: Source, pf_bdf: str, *, num_vfs: int, vram_size: int, lm
                                 f"(known: {sorted(n for n, vb in bars.items() if vb.size_per_vf)})", field="pf")
         pf.vram = Vram(vram_size)
         pf.driver = pf.driver or "xe"
+        dev = pf
+        while dev is not None:
+            if "acs" in dev.unknown:
+                del dev.unknown["acs"]
+                topo.notes.append(f"what-if assumption: {dev.bdf} does not redirect P2P with ACS "
+                                  "(the capture does not show its ACS control)")
+            dev = dev.parent
         for vf in enable_vfs(pf, num_vfs):
             vf.driver = "xe"
             vf.lmem = pf.vram.alloc(lmem_quota, owner=vf, name=f"VF{vf.vf_index + 1} LMEM")

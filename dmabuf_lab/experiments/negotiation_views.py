@@ -13,13 +13,13 @@ from typing import Iterable, Optional
 
 import polars as pl
 
-from dmabuf_lab.revisions import REVISIONS, available_revisions
+from dmabuf_lab.revisions import REVISIONS, available_revisions, canonical
 from dmabuf_lab.revisions.base import CANNOT_EXPRESS, CRASH, MAPPING_KINDS, MODEL_ERROR, NOT_AVAILABLE
 
 #: Outcome classes, in legend order, and what falls in each.
 CLASSES = {
     "sg_table": ("sgt", "sgt-p2p"),
-    "addresses (typed)": ("iov", "pal", "dma-addr", "phys", "pfn"),
+    "addresses (typed)": ("iov", "pal", "dma-addr", "phys", "pfn", "iommu-domain"),
     "private": ("private",),
     "errno": (),
     "cannot-express": (CANNOT_EXPRESS,),
@@ -75,10 +75,28 @@ def class_counts(matrix: pl.DataFrame) -> pl.DataFrame:
 NO_DRIVER = "no driver"
 
 
+#: Design revision -> its code in the thread table (R7 there is mainline after 6.19).
+DESIGN_CODES = {"get-pfn": "R1", "offer-list": "R2", "rfc-v1": "R3", "rfc-v2": "R4",
+                "mapping-types-2025-10": "R5", "mapping-types-2026-02": "R6",
+                "mapping-types-2026-03": "R8", "mapping-types-2026-05": "R9"}
+
+
 def short_names(revs: Iterable[str]) -> dict:
-    """``R<n>`` by posting order (R0 = mainline), for tables that must fit 72 columns."""
-    order = list(REVISIONS)
-    return {r: (f"R{order.index(r)}" if r in order else r) for r in revs}
+    """Short column names for tables that must fit 72 columns.
+
+    Mainline releases become ``ml-<version>`` (``ml-6.19``, ``ml-7.3``; the
+    alias ``mainline`` names the newest); the designs get the codes of the
+    thread table (``data/thread.csv``, :data:`DESIGN_CODES`), so a table's
+    legend can list them.
+    """
+    out = {}
+    for r in revs:
+        c = canonical(r)
+        if c.startswith("mainline-"):
+            out[r] = "ml-" + c.split("-", 1)[1]
+        else:
+            out[r] = DESIGN_CODES.get(c, r)
+    return out
 
 
 def compare_revisions(matrix: pl.DataFrame, a: str, b: str) -> pl.DataFrame:

@@ -1,8 +1,10 @@
 """The mailing-list thread as data: who proposed what, when, and where the lab models it.
 
 ``data/thread.csv`` holds one row per message summarised from the seed
-files and the revisions fact sheet (date, author, revision R0..R6, source,
-subject where the message shows one, and what it proposes, in our words).
+files and the public archives (date, author, revision code R0..R9 as
+``REVISION_NAMES`` defines them, source: a seed number, a Message-ID or a
+commit id, subject where the message shows one, and what it proposes, in
+our words).
 ``revision_modules`` maps each revision to the lab module that runs it and
 the notebook that walks through it.
 """
@@ -25,6 +27,9 @@ REVISION_NAMES = {
     "R4": "RFC v2 (2025-10-26)",
     "R5": "mapping types design (2025-10-30)",
     "R6": "mapping types RFC (2026-02-17)",
+    "R7": "mainline after 6.19: revoke series, vfio and mapping fixes (Linux 7.1-7.3)",
+    "R8": "mapping types, rebased branch (2026-03)",
+    "R9": "mapping-type review plan and alternatives (2026-04/05)",
 }
 # revision -> (lab module, notebook)
 MODULES = {
@@ -35,6 +40,9 @@ MODULES = {
     "R4": ("dmabuf_lab/revisions/rfc_v2.py", "06_rfc_v2"),
     "R5": ("dmabuf_lab/revisions/mapping_types_2025_10.py", "07_mapping_types"),
     "R6": ("dmabuf_lab/revisions/mapping_types_2026_02.py", "07_mapping_types"),
+    "R7": ("dmabuf_lab/revisions/mainline_7_3.py", "01_mainline_sgt_and_p2p"),
+    "R8": ("dmabuf_lab/revisions/mapping_types_2026_03.py", "07_mapping_types"),
+    "R9": ("dmabuf_lab/revisions/mapping_types_review.py", "07_mapping_types"),
 }
 
 

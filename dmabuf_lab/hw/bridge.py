@@ -52,6 +52,9 @@ class HostBridge:
         self.bus_range = bus_range
         self.mem_offset = mem_offset
         self.devices: list[PciDevice] = []   # functions on the root bus, in probe order
+        # why the function P2P checks against the whitelist is not known (a capture that
+        # does not show it); None when it is known
+        self.unknown: str | None = None
 
     @property
     def label(self) -> str:

@@ -5,6 +5,9 @@
     dmabuf-lab topology xe-sriov-8vf --json  its devices as JSON
     dmabuf-lab topology --list               preset names
     dmabuf-lab topology --from-lspci FILE    a machine from `lspci -vvv` text
+    dmabuf-lab topology --from-lspci A --from-dmesg B --from-resource 0000:05:00.0=C
+                                             the same machine, completed by its kernel log
+                                             and a function's sysfs `resource` file
     dmabuf-lab topology --from-sysfs DIR     a machine from a sysfs snapshot
 """
 from __future__ import annotations
@@ -24,8 +27,44 @@ def add_arguments(parser) -> None:
                         help="preset name or a snapshot path (default: every preset)")
     parser.add_argument("--json", action="store_true", help="print the devices as JSON instead of a tree")
     parser.add_argument("--list", action="store_true", help="list the preset names and exit")
-    parser.add_argument("--from-lspci", metavar="FILE", help="build the topology from `lspci -vvv` output")
+    parser.add_argument("--from-lspci", metavar="FILE", action="append",
+                        help="build the topology from `lspci -vvv` output (repeat for several files "
+                             "of one machine)")
+    parser.add_argument("--from-dmesg", metavar="FILE", action="append",
+                        help="kernel log lines of the same machine: ids and SR-IOV windows "
+                             "(with --from-lspci; repeatable)")
+    parser.add_argument("--from-resource", metavar="BDF=FILE", action="append",
+                        help="one function's /sys/bus/pci/devices/BDF/resource file of the same machine "
+                             "(with --from-lspci; repeatable)")
     parser.add_argument("--from-sysfs", metavar="DIR", help="build the topology from a sysfs snapshot")
+
+
+def _existing_file(path: str, option: str, what: str) -> Path:
+    # The option names a file: never read a missing path as capture text.
+    if not Path(path).is_file():
+        raise TopologyError(f"no such file; expected a file holding {what}", file=path, field=option)
+    return Path(path)
+
+
+def resource_option(text: str) -> tuple[str, Path]:
+    """``BDF=FILE`` of --from-resource -> (bdf, path)."""
+    bdf, sep, path = text.partition("=")
+    if not sep or not bdf.strip() or not path.strip():
+        raise TopologyError(f"{text!r}: expected BDF=FILE, e.g. 0000:05:00.0=resource",
+                            field="--from-resource")
+    return bdf.strip(), _existing_file(path.strip(), "--from-resource", "a sysfs resource file")
+
+
+def _from_files(args):
+    loaders = _loaders()
+    if loaders is None or not hasattr(loaders, "load_files"):
+        raise TopologyError("capture loading is not available in this tree", field="--from-lspci")
+    lspci = [_existing_file(p, "--from-lspci", "`lspci -vvv` output") for p in args.from_lspci]
+    dmesg = [_existing_file(p, "--from-dmesg", "kernel log lines") for p in args.from_dmesg or ()]
+    resource = dict(resource_option(r) for r in args.from_resource or ())
+    if len(lspci) == 1 and not dmesg and not resource:
+        return loaders.load_lspci(lspci[0])
+    return loaders.load_files(lspci, dmesg, resource)
 
 
 def _from_capture(kind: str, path: str):
@@ -54,8 +93,12 @@ def main(args) -> int:
     sources = [s for s in (args.preset, args.from_lspci, args.from_sysfs) if s]
     if len(sources) > 1:
         raise TopologyError("give one of PRESET, --from-lspci or --from-sysfs", field="preset")
+    completing = getattr(args, "from_dmesg", None) or getattr(args, "from_resource", None)
+    if completing and not args.from_lspci:
+        raise TopologyError("--from-dmesg and --from-resource complete an lspci capture; "
+                            "give it with --from-lspci", field="--from-lspci")
     if args.from_lspci:
-        topos = [_from_capture("lspci", args.from_lspci)]
+        topos = [_from_files(args)]
     elif args.from_sysfs:
         topos = [_from_capture("sysfs", args.from_sysfs)]
     elif args.preset:

@@ -8,6 +8,12 @@ common bridge at all, sends the traffic through the host bridge, which is
 allowed (``PCI_P2PDMA_MAP_THRU_HOST_BRIDGE``) only when the CPU is known to
 forward P2P or the host bridge is on the whitelist; otherwise
 ``PCI_P2PDMA_MAP_NOT_SUPPORTED``.  The distance counts the hops both walks took.
+
+A machine loaded from a capture may not show a fact these rules read (a
+port's ACS control, the host bridge's ids, the CPU).  Each such fact is
+taken against P2P (or for it, see ``Topology.unknowns_taken_for_p2p``) and
+named in ``Topology.unknowns_consulted``; ``p2p_verdict()`` computes the
+answer both ways and says what it depends on.
 """
 from __future__ import annotations
 
@@ -74,16 +80,52 @@ def _settings(dev: PciDevice):
     return topo.p2pdma_whitelist, topo.cpu_supports_p2pdma
 
 
+CPU_UNKNOWN = ("whether the CPU forwards P2P; the capture does not show the CPU "
+               "(AMD family 17h and later do)")
+
+
+def _consult(topo, reason: str) -> bool:
+    """Note that an answer needs a fact the source does not show; True: take it for P2P."""
+    if topo is None:
+        return False
+    if reason not in topo.unknowns_consulted:
+        topo.unknowns_consulted.append(reason)
+    return bool(topo.unknowns_taken_for_p2p)
+
+
 def pci_bridge_has_acs_redir(pdev: PciDevice) -> bool:
     """True when the function has ACS and redirects P2P upstream (RR, CR or EC set)."""
+    if "acs" in pdev.unknown:
+        return not _consult(pdev.topology, f"ACS redirect at {pdev.bdf}; {pdev.unknown['acs']}")
     if not pdev.acs_cap:
         return False
     return bool(pdev.acs_ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC))
 
 
+def host_bridge_whitelist_unknown(host: HostBridge | None, whitelist) -> str | None:
+    """Why it cannot be told whether ``host`` is on the whitelist; None when it can."""
+    if host is None:
+        return None
+    if host.unknown:
+        return host.unknown
+    root = pci_host_bridge_dev(host)
+    if root is None:
+        return None
+    if "vendor" in root.unknown:
+        return f"the capture does not show the vendor id of host bridge {root.bdf}"
+    if "device" in root.unknown:
+        rows = [e for e in whitelist if e.vendor == root.vendor]
+        if rows and not any(e.device == PCI_ANY_ID for e in rows):
+            return f"the capture does not show the device id of host bridge {root.bdf}; lspci -nn prints it"
+    return None
+
+
 def __host_bridge_whitelist(host: HostBridge | None, same_host_bridge: bool, whitelist,
-                            log: list | None) -> bool:
+                            log: list | None, topo=None) -> bool:
     """Is this host bridge's root function on the whitelist (honouring REQ_SAME_HOST_BRIDGE)?"""
+    unknown = host_bridge_whitelist_unknown(host, whitelist)
+    if unknown is not None:
+        return _consult(topo, f"the host-bridge P2P whitelist; {unknown}")
     root = pci_host_bridge_dev(host) if host is not None else None
     if root is None:
         return False
@@ -106,10 +148,11 @@ def host_bridge_whitelist(a: PciDevice, b: PciDevice, whitelist=None, log: list 
         whitelist = _settings(a)[0]
     host_a = pci_find_host_bridge(a)
     host_b = pci_find_host_bridge(b)
+    topo = a.topology
     if host_a is host_b:
-        return __host_bridge_whitelist(host_a, True, whitelist, log)
-    return (__host_bridge_whitelist(host_a, False, whitelist, log)
-            and __host_bridge_whitelist(host_b, False, whitelist, log))
+        return __host_bridge_whitelist(host_a, True, whitelist, log, topo)
+    return (__host_bridge_whitelist(host_a, False, whitelist, log, topo)
+            and __host_bridge_whitelist(host_b, False, whitelist, log, topo))
 
 
 def calc_map_type_and_dist(provider: PciDevice, client: PciDevice, log: list | None = None):
@@ -117,6 +160,13 @@ def calc_map_type_and_dist(provider: PciDevice, client: PciDevice, log: list | N
 
     ``log``, when given, collects the warnings the kernel prints with ``verbose``.
     """
+    map_type, dist = _calc(provider, client, log)
+    _cache(provider, client, map_type)
+    return map_type, dist
+
+
+def _calc(provider: PciDevice, client: PciDevice, log: list | None):
+    """calc_map_type_and_dist() without remembering the answer."""
     map_type = PCI_P2PDMA_MAP_THRU_HOST_BRIDGE
     a, b = provider, client
     acs_list: list[str] = []
@@ -148,7 +198,6 @@ def calc_map_type_and_dist(provider: PciDevice, client: PciDevice, log: list | N
                 acs_list.append(bb.bdf)
             bb = pci_upstream_bridge(bb)
         if not acs_list:
-            _cache(provider, client, PCI_P2PDMA_MAP_BUS_ADDR)
             return PCI_P2PDMA_MAP_BUS_ADDR, dist
         if log is not None:
             log.append(f"{client.bdf}: ACS redirect is set between the client and provider ({provider.bdf})")
@@ -157,13 +206,63 @@ def calc_map_type_and_dist(provider: PciDevice, client: PciDevice, log: list | N
 
     # map_through_host_bridge
     whitelist, cpu_ok = _settings(provider)
-    if not cpu_ok and not host_bridge_whitelist(provider, client, whitelist, log):
+    if cpu_ok is not True and not host_bridge_whitelist(provider, client, whitelist, log):
+        if cpu_ok is None and _consult(provider.topology, CPU_UNKNOWN):
+            return map_type, dist
         if log is not None:
             log.append(f"{client.bdf}: cannot be used for peer-to-peer DMA as the client and provider "
                        f"({provider.bdf}) do not share an upstream bridge or whitelisted host bridge")
         map_type = PCI_P2PDMA_MAP_NOT_SUPPORTED
-    _cache(provider, client, map_type)
     return map_type, dist
+
+
+@dataclass
+class P2PVerdict:
+    """The P2P answer between two functions, and what it rests on that the source does not show.
+
+    ``map_type`` takes every unknown fact against P2P, ``map_type_if_allowed``
+    takes each one for it; ``depends_on`` names those facts.  When the two
+    map types agree the answer does not depend on them.
+    """
+
+    map_type: int
+    distance: int
+    map_type_if_allowed: int
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        """True when the unknown facts (if any) do not change the answer."""
+        return self.map_type == self.map_type_if_allowed
+
+    def text(self) -> str:
+        """One line: the map type, or "unknown: depends on ..." with both answers."""
+        if self.known:
+            return f"{MAP_TYPE_NAMES[self.map_type]}, distance {self.distance}"
+        short = {k: v.replace("PCI_P2PDMA_MAP_", "") for k, v in MAP_TYPE_NAMES.items()}
+        return (f"unknown: depends on {' and on '.join(self.depends_on)} "
+                f"({short[self.map_type]} if against P2P, {short[self.map_type_if_allowed]} if for it), "
+                f"distance {self.distance}")
+
+
+def p2p_verdict(provider: PciDevice, client: PciDevice) -> P2PVerdict:
+    """calc_map_type_and_dist() with every unknown fact taken against P2P, then for it."""
+    topo = provider.topology
+    if topo is None:
+        mt, dist = _calc(provider, client, None)
+        return P2PVerdict(mt, dist, mt)
+    saved = (list(topo.unknowns_consulted), topo.unknowns_taken_for_p2p)
+    try:
+        topo.unknowns_consulted = []
+        topo.unknowns_taken_for_p2p = False
+        against, dist = _calc(provider, client, None)
+        depends = tuple(topo.unknowns_consulted)
+        topo.unknowns_taken_for_p2p = True
+        allowed = _calc(provider, client, None)[0] if depends else against
+        depends = tuple(dict.fromkeys(depends + tuple(topo.unknowns_consulted)))
+    finally:
+        topo.unknowns_consulted, topo.unknowns_taken_for_p2p = saved
+    return P2PVerdict(against, dist, allowed, depends)
 
 
 def _cache(provider: PciDevice, client: PciDevice, map_type: int) -> None:

@@ -52,7 +52,7 @@ def routing_id_to_bus_devfn(rid: int) -> tuple[int, int]:
     return (rid >> 8) & 0xFF, rid & 0xFF
 
 
-_BDF_RE = re.compile(r"^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$")
+_BDF_RE = re.compile(r"^(?:([0-9a-fA-F]{4,8}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$")
 
 
 def parse_bdf(text: str, *, field: str = "bdf") -> tuple[int, int, int]:
@@ -158,6 +158,9 @@ class PciDevice:
         self.lmem_quota = None         # bytes provisioned to a VF when known without its blocks
         self.p2pdma = None             # provider state once the device publishes P2P memory
         self.dma_mask = (1 << 64) - 1
+        # facts the source (a capture) does not show: "vendor", "device", "class", "acs",
+        # "BAR<n>" -> why; presets know everything and leave it empty
+        self.unknown: dict[str, str] = {}
 
     # -- names -------------------------------------------------------------------------
     @property

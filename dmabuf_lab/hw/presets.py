@@ -236,8 +236,18 @@ def _loaders():
         raise
 
 
-def load_topology(name_or_path: str) -> Topology:
-    """A preset by name, or a captured machine (lspci text / sysfs snapshot) by path."""
+def load_topology(name_or_path) -> Topology:
+    """A preset by name, or a captured machine (lspci text / sysfs snapshot) by path.
+
+    A dict ``{"lspci": [...], "dmesg": [...], "resource": {bdf: path}}`` names
+    several files of one captured machine (``loaders.load_files``).
+    """
+    if isinstance(name_or_path, dict):
+        loaders = _loaders()
+        if loaders is None or not hasattr(loaders, "load_files"):
+            raise TopologyError("capture loading is not available in this tree", field="topology")
+        return loaders.load_files(name_or_path.get("lspci"), name_or_path.get("dmesg"),
+                                  name_or_path.get("resource"))
     builder = PRESETS.get(name_or_path)
     if builder is not None:
         return builder()

@@ -8,7 +8,7 @@ an email.  A short P2P summary follows the tree.
 from __future__ import annotations
 
 from dmabuf_lab.hw.bridge import acs_text, pci_host_bridge_dev
-from dmabuf_lab.hw.p2p import MAP_TYPE_NAMES, PCI_ANY_ID, calc_map_type_and_dist
+from dmabuf_lab.hw.p2p import PCI_ANY_ID, host_bridge_whitelist_unknown, p2p_verdict
 from dmabuf_lab.hw.pci import PCI_IOV_RESOURCES, PciDevice
 from dmabuf_lab.hw.topology import Topology, lmem_quota
 from dmabuf_lab.hw.units import human_size
@@ -26,8 +26,15 @@ def _bar_line(bar) -> str:
             f"{bar.flags_text()}{label}")
 
 
+def _ids(dev: PciDevice) -> str:
+    """``vvvv:dddd``, with ``????`` for an id the source does not show."""
+    ven = "????" if "vendor" in dev.unknown else f"{dev.vendor:04x}"
+    did = "????" if "device" in dev.unknown else f"{dev.device:04x}"
+    return f"{ven}:{did}"
+
+
 def _header(topo: Topology, dev: PciDevice) -> str:
-    ids = f"[{dev.vendor:04x}:{dev.device:04x}]"
+    ids = f"[{_ids(dev)}]"
     parts = [dev.bdf, ids]
     if dev.is_virtfn:
         parts.append(f"VF{dev.vf_index} of {dev.physfn.bdf}")
@@ -50,14 +57,20 @@ def _header(topo: Topology, dev: PciDevice) -> str:
 
 def _details(topo: Topology, dev: PciDevice) -> list[str]:
     out = []
-    if dev.acs_cap:
+    if "acs" in dev.unknown and dev.is_bridge:
+        out.append(f"ACSCtl: unknown ({dev.unknown['acs']})")
+    elif dev.acs_cap:
         out.append(f"ACSCtl: {acs_text(dev.acs_ctrl)}")
     for _, bar in sorted(dev.bars.items()):
         out.append(_bar_line(bar))
+    for fact, why in dev.unknown.items():
+        if fact.startswith("BAR"):
+            out.append(f"{fact}  size unknown ({why})")
     if dev.is_physfn:
         iov = dev.sriov
         out.append(f"SR-IOV: {iov.num_vfs}/{iov.total_vfs} VFs enabled (initial {iov.initial_vfs}), "
-                   f"VF offset {iov.vf_offset}, stride {iov.vf_stride}, VF device {dev.vendor:04x}:{iov.vf_device:04x}")
+                   f"VF offset {iov.vf_offset}, stride {iov.vf_stride}, VF device {_ids(dev).split(':')[0]}:"
+                   f"{'????' if 'vf_device' in dev.unknown else format(iov.vf_device, '04x')}")
         for n, vb in sorted(iov.vf_bars.items()):
             win = vb.window_len(iov.total_vfs)
             out.append(f"  IOV BAR{n} (resource {PCI_IOV_RESOURCES + n})  {vb.base:#018x}  "
@@ -116,12 +129,17 @@ def render_tree(topo: Topology) -> str:
     for hb in topo.host_bridges:
         root = pci_host_bridge_dev(hb)
         wl = ""
-        if root is not None:
+        unknown = host_bridge_whitelist_unknown(hb, topo.p2pdma_whitelist)
+        if unknown is not None:
+            wl = f", P2P whitelist: unknown ({unknown})"
+        elif root is not None:
             listed = any(e.vendor == root.vendor and e.device in (root.device, PCI_ANY_ID)
                          for e in topo.p2pdma_whitelist)
-            wl = (f", P2P whitelist: {'yes' if listed else 'no'} ({root.vendor:04x}:{root.device:04x})")
+            wl = (f", P2P whitelist: {'yes' if listed else 'no'} ({_ids(root)})")
         if topo.cpu_supports_p2pdma:
             wl += ", CPU forwards P2P"
+        elif topo.cpu_supports_p2pdma is None:
+            wl += ", CPU forwards P2P: unknown"
         lines.append(f"[{hb.label}] host bridge {hb.name!r}, bus address offset {hb.mem_offset:#x}{wl}")
 
         def rec(node, prefix):
@@ -150,6 +168,5 @@ def render_tree(topo: Topology) -> str:
     if pairs:
         lines.append("P2P (provider -> client: map type, distance):")
         for a, b in pairs:
-            mt, dist = calc_map_type_and_dist(a, b)
-            lines.append(f"  {a.bdf} -> {b.bdf}: {MAP_TYPE_NAMES[mt]}, distance {dist}")
+            lines.append(f"  {a.bdf} -> {b.bdf}: {p2p_verdict(a, b).text()}")
     return "\n".join(lines) + "\n"

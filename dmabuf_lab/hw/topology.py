@@ -25,11 +25,17 @@ class Topology:
     """Devices by bdf, the tree under each host bridge, RAM and per-group IOMMU domains.
 
     ``p2pdma_whitelist`` (host bridges allowed to forward P2P) and
-    ``cpu_supports_p2pdma`` (AMD Zen and later forward any P2P) feed the P2P rules.
+    ``cpu_supports_p2pdma`` (AMD Zen and later forward any P2P) feed the P2P rules;
+    a captured machine may leave it ``None``: the capture does not say.
+
+    When a P2P answer needs a fact the source does not show (see
+    ``PciDevice.unknown``, ``HostBridge.unknown``), the reason is added to
+    ``unknowns_consulted`` and the fact is taken against P2P, or for it when
+    ``unknowns_taken_for_p2p`` is set; ``hw.p2p.p2p_verdict()`` asks both ways.
     """
 
     def __init__(self, name: str = "", description: str = "", *, ram: SystemRam | None = None,
-                 p2pdma_whitelist=PCI_P2PDMA_WHITELIST, cpu_supports_p2pdma: bool = False):
+                 p2pdma_whitelist=PCI_P2PDMA_WHITELIST, cpu_supports_p2pdma: bool | None = False):
         self.name = name
         self.description = description
         self.ram = ram
@@ -38,6 +44,8 @@ class Topology:
         self.iommu_domains: dict[int, IommuDomain] = {}
         self.p2pdma_whitelist = tuple(p2pdma_whitelist)
         self.cpu_supports_p2pdma = cpu_supports_p2pdma
+        self.unknowns_consulted: list[str] = []
+        self.unknowns_taken_for_p2p = False
         self.notes: list[str] = []
         self.guests: list = []          # KVM guests (hw.guest.KvmGuest) running on the host
         self._duplicates: list[str] = []
@@ -202,6 +210,11 @@ class Topology:
 
         spans.sort()
         for (s0, e0, d0, f0), (s1, e1, d1, f1) in zip(spans, spans[1:]):
+            nested = (s0 <= s1 and e1 <= e0) or (s1 <= s0 and e0 <= e1)
+            if s1 <= e0 and nested and self.devices[d0].domain != self.devices[d1].domain:
+                # a domain behind a device's BAR (Intel VMD: the child domain's BARs are
+                # carved from the VMD endpoint's MEMBARs), not two devices claiming one range
+                continue
             if s1 <= e0:
                 raise TopologyError(f"{d1}: {f1} [{s1:#x}-{e1:#x}] overlaps {d0} {f0} [{s0:#x}-{e0:#x}]",
                                     file=self.name or None, field=f1)

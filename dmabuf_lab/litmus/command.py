@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections import Counter, defaultdict
 
 from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario, fault_sweep_scenario
@@ -50,7 +51,8 @@ def _fmt_findings(kinds) -> str:
 TABLE_WIDTH = 100
 
 #: Short forms used only by the default (narrow) table; a legend names them.
-SHORT_REVISIONS = {"mapping-types-2025-10": "mt-2025-10", "mapping-types-2026-02": "mt-2026-02"}
+SHORT_REVISIONS = {"mapping-types-2025-10": "mt-2025-10", "mapping-types-2026-02": "mt-2026-02", "mapping-types-2026-03": "mt-2026-03", "mapping-types-2026-05": "mt-2026-05",
+                   "mainline-6.19": "ml-6.19", "mainline-7.3": "ml-7.3"}
 SHORT_FINDINGS = {"use-after-free": "uaf", "use-after-revoke": "after-revoke", "double-free": "dbl-free",
                   "mistranslation": "mistrans", "overstated-segment": "overstated",
                   "uninitialised": "uninit", "no-mapping": "no-map"}
@@ -258,6 +260,9 @@ def main(args) -> int:
             for line in c.verdict.trace:
                 print("  " + line)
     nscen = len({c.scenario.path for c in checks})
+    for c in checks:
+        if c.depends_on:
+            print("\n" + textwrap.fill(c.depends_text(), TABLE_WIDTH, subsequent_indent="  "))
     if races:
         _print_races(races, args.verbose)
     if bad or bad_races:

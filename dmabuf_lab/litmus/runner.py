@@ -37,7 +37,7 @@ def _dispatch(step: str, exp, imp, s: Session) -> None:
 
 
 def run_once(topology, exporter: ExporterSpec, importer: ImporterSpec, steps: Iterable[str] = DEFAULT_STEPS,
-             revision: str = "mainline", variant: Optional[str] = None,
+             revision: str = "mainline-6.19", variant: Optional[str] = None,
              fail_nth: Optional[int] = None) -> Verdict:
     """Run ``steps`` between ``exporter`` and ``importer`` under ``revision``.
 
@@ -68,7 +68,8 @@ def run_once(topology, exporter: ExporterSpec, importer: ImporterSpec, steps: It
         _run_steps(k, s, steps)
     return Verdict(rev_name, variant, s.outcome, step=s.failed_step, findings=list(k.findings),
                    trace=list(s.trace), detail=s.detail, nr_allocs=k.nr_allocs,
-                   alloc_sites=list(k.alloc_sites))
+                   alloc_sites=list(k.alloc_sites),
+                   unknowns=list(getattr(topology, "unknowns_consulted", ())))
 
 
 def _run_steps(k, s: Session, steps) -> None:
@@ -141,6 +142,25 @@ class Check:
     verdict: Verdict
     expected: Optional[str]
     expected_findings: Optional[tuple]
+    #: the same run with every unknown fact of a captured topology taken for P2P;
+    #: only made when ``verdict`` needed such a fact
+    if_allowed: Optional[Verdict] = None
+
+    @property
+    def depends_on(self) -> tuple:
+        """The unknown facts the verdict turns on: empty when taking them for P2P changes nothing."""
+        if self.if_allowed is None or self.if_allowed.outcome == self.verdict.outcome:
+            return ()
+        return tuple(dict.fromkeys(list(self.verdict.unknowns) + list(self.if_allowed.unknowns)))
+
+    def depends_text(self) -> str:
+        """One sentence for the report; empty when the verdict does not depend on an unknown."""
+        if not self.depends_on:
+            return ""
+        facts = "; ".join(f"({i}) {d}" for i, d in enumerate(self.depends_on, 1))
+        return (f"{self.scenario.name} [{self.target}]: the verdict depends on facts the topology's "
+                f"capture does not show: {self.verdict.outcome} with each taken against P2P, "
+                f"{self.if_allowed.outcome} with each taken for it. {facts}")
 
     @property
     def outcome_ok(self) -> bool:
@@ -181,7 +201,9 @@ class Check:
                 "expected": self.expected,
                 "expected_findings": list(self.expected_findings) if self.expected_findings is not None else [],
                 "observed": self.verdict.outcome, "findings": self.verdict.finding_kinds,
-                "ok": self.ok, "verdict": self.verdict.as_dict()}
+                "ok": self.ok, "verdict": self.verdict.as_dict(),
+                "depends_on": list(self.depends_on),
+                "observed_if_unknowns_allow_p2p": self.if_allowed.outcome if self.if_allowed else None}
 
 
 def selected_targets(scenario, revision: Optional[str] = None) -> list[str]:
@@ -191,7 +213,7 @@ def selected_targets(scenario, revision: Optional[str] = None) -> list[str]:
         return ts
     if ":" in revision:
         return [t for t in ts if split_target(t) == split_target(revision)]
-    return [t for t in ts if split_target(t)[0] == revision]
+    return [t for t in ts if split_target(t)[0] == split_target(revision)[0]]
 
 
 def check_scenario(scenario, revision: Optional[str] = None) -> list[Check]:
@@ -205,7 +227,12 @@ def check_scenario(scenario, revision: Optional[str] = None) -> list[Check]:
     out = []
     for t in selected_targets(scenario, revision):
         v = run_once(scenario.fresh_topology(), scenario.exporter, scenario.importer, scenario.steps, t)
-        out.append(Check(scenario, t, v, scenario.expect.get(t), scenario.findings.get(t)))
+        alt = None
+        if v.unknowns:
+            topo = scenario.fresh_topology()
+            topo.unknowns_taken_for_p2p = True
+            alt = run_once(topo, scenario.exporter, scenario.importer, scenario.steps, t)
+        out.append(Check(scenario, t, v, scenario.expect.get(t), scenario.findings.get(t), alt))
     return out
 
 

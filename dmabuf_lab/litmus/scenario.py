@@ -5,6 +5,8 @@ give.  The minimum format (it may grow; these keys keep their meaning)::
 
     question = "Can an xe PF import what vfio-pci exports from its own VF's VRAM BAR?"
     topology = "xe-sriov-8vf"              # preset name, or a snapshot path (relative to the file)
+    # or several files of one captured machine (paths relative to the file):
+    # topology = { lspci = "a.txt", dmesg = ["b.txt"], resource = { "0000:05:00.0" = "c.txt" } }
     steps = ["attach", "map", "unmap", "detach"]   # optional; also "revoke", "move"
     source = "revisions.md R6"             # optional: where the expected verdicts come from
 
@@ -61,7 +63,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from dmabuf_lab.errors import LabInputError
-from dmabuf_lab.revisions import REVISIONS, RevisionNotAvailable, get_revision, split_target
+from dmabuf_lab.revisions import ALIASES, REVISIONS, RevisionNotAvailable, get_revision, split_target
 from dmabuf_lab.revisions.base import (
     DEFAULT_STEPS, FINDING_KINDS, MAPPING_KINDS, SPECIAL_OUTCOMES, STEPS, ExporterSpec,
     ImporterSpec,
@@ -96,7 +98,7 @@ class Scenario:
     expect: dict = field(default_factory=dict)      # target -> outcome string
     findings: dict = field(default_factory=dict)    # target -> tuple of kinds
     source: str = ""
-    topology_arg: str = ""
+    topology_arg: Any = ""          # a preset name, an absolute path, or a dict of files
     threads: tuple = ()           # ((name, (step, ...)), ...) of a concurrent scenario
     races: dict = field(default_factory=dict)   # target -> {property: always|sometimes|never}
     max_interleavings: Optional[int] = None
@@ -194,8 +196,50 @@ class _Loader:
             return str(path)
         return ref
 
-    def topology(self, ref: str):
+    def topology_files(self, table: dict) -> dict:
+        """A ``topology = { lspci = ..., dmesg = ..., resource = {...} }`` table, paths made absolute."""
+        allowed = {"lspci", "dmesg", "resource"}
+        self.unknown_keys(table, allowed, "topology")
+        out: dict = {"lspci": [], "dmesg": [], "resource": {}}
+
+        def path_of(value, what: str) -> str:
+            if not isinstance(value, str) or not value.strip():
+                raise self.err(f"topology.{what}: expected a file path, got {value!r}", None, "topology")
+            p = Path(value).expanduser()
+            if not p.is_absolute():
+                p = Path(os.path.abspath(self.path.parent / p))
+            if not p.is_file():
+                raise self.err(f"topology.{what}: capture file {value!r} not found (looked for {p}; a "
+                               "relative path is resolved against the scenario file's directory)",
+                               None, "topology")
+            return str(p)
+
+        for key in ("lspci", "dmesg"):
+            value = table.get(key, [])
+            for item in value if isinstance(value, list) else [value]:
+                out[key].append(path_of(item, key))
+        if not out["lspci"]:
+            raise self.err("a topology table needs lspci = a file (or a list of files) of lspci output",
+                           None, "topology")
+        res = table.get("resource", {})
+        if not isinstance(res, dict):
+            raise self.err(f"topology.resource: expected a table of BDF = file, got {res!r}", None, "topology")
+        for bdf, value in res.items():
+            out["resource"][bdf] = path_of(value, f"resource.{bdf}")
+        return out
+
+    def topology(self, ref):
         from dmabuf_lab.hw import load_topology
+
+        if isinstance(ref, dict):
+            try:
+                return load_topology(self.topology_files(ref))
+            except LabInputError as exc:
+                if isinstance(exc, ScenarioError):
+                    raise
+                raise self.err(f"cannot load topology files: {exc}", None, "topology") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise self.err(f"cannot read topology files: {exc}", None, "topology") from None
 
         arg = self.topology_arg(ref)
         if arg != ref or _looks_like_path(ref):
@@ -296,17 +340,25 @@ class _Loader:
             out.append((off, ln))
         return tuple(out)
 
-    def target(self, key: str, section: str) -> str:
+    def target(self, key: str, section: str, seen: Optional[set] = None) -> str:
+        """The canonical ``revision[:variant]`` of ``key`` (an alias such as ``mainline``
+        becomes the revision it stands for); a key naming the same target twice is an error."""
         rev, variant = split_target(key)
         if rev not in REVISIONS:
-            raise self.err(f"unknown revision {rev!r}; known: {list(REVISIONS)}", section, key)
+            raise self.err(f"unknown revision {rev!r}; known: {list(REVISIONS)} "
+                           f"and the aliases {list(ALIASES)}", section, key)
+        name = rev if ":" not in key else f"{rev}:{variant}"
+        if seen is not None:
+            if name in seen:
+                raise self.err(f"{key!r} names {name!r}, which this table already lists", section, key)
+            seen.add(name)
         try:
             known = get_revision(rev).variants
         except RevisionNotAvailable:
-            return key  # checked when it runs: the runner reports the missing module
+            return name  # checked when it runs: the runner reports the missing module
         if variant not in known:
             raise self.err(f"revision {rev!r} has no variant {variant!r}; known: {list(known)}", section, key)
-        return key
+        return name
 
     def outcome(self, value, key: str) -> str:
         from dmabuf_lab.kmodel.errno import errname, parse_errno
@@ -332,7 +384,11 @@ class _Loader:
                                 line=int(m.group(1)) if m else None) from None
         self.unknown_keys(data, TOP_KEYS, None)
         question = self.need_str(data, "question", None)
-        topo_ref = self.need_str(data, "topology", None)
+        raw_topo = data.get("topology")
+        if isinstance(raw_topo, dict):
+            topo_ref = raw_topo
+        else:
+            topo_ref = self.need_str(data, "topology", None)
         source = data.get("source", "")
         steps = data.get("steps", list(DEFAULT_STEPS))
         if not isinstance(steps, list) or not steps:
@@ -378,15 +434,17 @@ class _Loader:
         raw_expect = data.get("expect", {})
         if not isinstance(raw_expect, dict):
             raise self.err("[expect] must be a table", "expect", "")
+        seen: set = set()
         for key, value in raw_expect.items():
-            expect[self.target(key, "expect")] = self.outcome(value, key)
+            expect[self.target(key, "expect", seen)] = self.outcome(value, key)
 
         findings = {}
         raw_find = data.get("findings", {})
         if not isinstance(raw_find, dict):
             raise self.err("[findings] must be a table", "findings", "")
+        seen = set()
         for key, value in raw_find.items():
-            t = self.target(key, "findings")
+            t = self.target(key, "findings", seen)
             if not isinstance(value, list):
                 raise self.err(f"expected a list of finding kinds, got {value!r}", "findings", key)
             for kind in value:
@@ -399,12 +457,20 @@ class _Loader:
             raise self.err("the scenario checks nothing: add an [expect] table"
                            + (" or a [races.<revision>] table" if threads else ""), "expect", "")
 
+        if isinstance(topo_ref, dict):
+            arg = self.topology_files(topo_ref)
+            topo_ref = " + ".join(os.path.relpath(p, self.path.parent) for k in ("lspci", "dmesg")
+                                  for p in arg[k])
+            topo_ref += "".join(f" + {os.path.relpath(p, self.path.parent)} ({b})"
+                                for b, p in arg["resource"].items())
+        else:
+            arg = self.topology_arg(topo_ref)
         return Scenario(path=self.path, question=question, topology_ref=topo_ref, topology=topo,
                         steps=tuple(steps),
                         exporter=ExporterSpec(edrv, edev_name, bar, ranges, eopts),
                         importer=ImporterSpec(idrv, idev_name, dynamic, iopts),
                         expect=expect, findings=findings, source=str(source),
-                        topology_arg=self.topology_arg(topo_ref), threads=threads, races=races,
+                        topology_arg=arg, threads=threads, races=races,
                         max_interleavings=bound)
 
     def concurrency(self, data: dict, steps_given: bool):

@@ -1,9 +1,12 @@
 """Every revision of the dma-buf address-exchange design, as an executable model.
 
-``REVISIONS`` lists them in the order they were posted (see
-``reference/revisions.md``).  Each name maps to a module of this package
-that sets ``REVISION`` (a :class:`~dmabuf_lab.revisions.base.Revision`) and
-models that version's core code with the kernel's identifiers.
+``REVISIONS`` lists them in the order they were posted or released.  Each
+name maps to a module of this package that sets ``REVISION`` (a
+:class:`~dmabuf_lab.revisions.base.Revision`) and models that version's
+core code with the kernel's identifiers.  ``ALIASES`` maps a short name to
+a revision: plain ``mainline`` is the newest mainline the lab models.
+Every function here accepts an alias and answers with the revision's own
+name.
 
 Adding a revision
 -----------------
@@ -40,22 +43,43 @@ from dmabuf_lab.revisions.base import (  # noqa: F401  (re-exported)
     ImporterSpec, ModelError, Oops, Revision, Session, Verdict, deref,
 )
 
-#: Revision name -> module name, in posting order (R0 .. R6).
+#: Revision name -> module name, in the order they were posted or released.
 REVISIONS = {
-    "mainline": "mainline",                              # R0, Linux 6.19
-    "get-pfn": "get_pfn",                                # R1, 2025-01, seed 004
-    "offer-list": "offer_list",                          # R2, 2025-09-26, seed 000
-    "rfc-v1": "rfc_v1",                                  # R3, 2025-10-14, seed 002
-    "rfc-v2": "rfc_v2",                                  # R4, 2025-10-26, seed 001
-    "mapping-types-2025-10": "mapping_types_2025_10",    # R5, 2025-10-30, seed 003
-    "mapping-types-2026-02": "mapping_types_2026_02",    # R6, 2026-02-17 RFC 00/26
+    "mainline-6.19": "mainline",                         # Linux 6.19 (2026-02)
+    "get-pfn": "get_pfn",                                # 2025-01, Xu Yilun's get_pfn RFC
+    "offer-list": "offer_list",                          # 2025-09-26, Thomas Hellström
+    "rfc-v1": "rfc_v1",                                  # 2025-10-14, Vivek Kasireddy RFC v1
+    "rfc-v2": "rfc_v2",                                  # 2025-10-26, RFC v2
+    "mapping-types-2025-10": "mapping_types_2025_10",    # 2025-10-30, Jason Gunthorpe's design
+    "mapping-types-2026-02": "mapping_types_2026_02",    # 2026-02-17, "[PATCH RFC 00/26]"
+    "mapping-types-2026-03": "mapping_types_2026_03",    # 2026-03-01, the rebased branch
+    "mapping-types-2026-05": "mapping_types_2026_05",    # 2026-04/05, the review plan
+    "mainline-7.3": "mainline_7_3",                      # Linux 7.3 (2026-09 fixes)
+}
+
+#: Short names -> the revision they stand for.
+ALIASES = {
+    "mainline": "mainline-7.3",
 }
 
 REVISION_NAMES = tuple(REVISIONS)
 
+#: The mainline releases the lab models, oldest first.
+MAINLINE_RELEASES = ("mainline-6.19", "mainline-7.3")
+
+
+def canonical(name: str) -> str:
+    """The revision an alias stands for; any other name unchanged."""
+    return ALIASES.get(name, name)
+
+
+def is_known(name: str) -> bool:
+    """True for a revision name or an alias."""
+    return canonical(name) in REVISIONS
+
 __all__ = [
-    "REVISIONS", "REVISION_NAMES", "RevisionNotAvailable", "revision_module", "get_revision",
-    "available_revisions", "split_target",
+    "REVISIONS", "REVISION_NAMES", "ALIASES", "MAINLINE_RELEASES", "RevisionNotAvailable",
+    "revision_module", "get_revision", "available_revisions", "split_target", "canonical", "is_known",
     # from base: the plug-in API
     "Revision", "Session", "Verdict", "ExporterSpec", "ImporterSpec", "ExporterDriver",
     "ImporterDriver", "CannotExpress", "Oops", "ModelError", "deref", "MAPPING_KINDS",
@@ -74,6 +98,7 @@ def revision_module(name: str) -> ModuleType:
     Raises ``KeyError`` for a name not in REVISIONS and
     :class:`RevisionNotAvailable` when the module is not written yet.
     """
+    name = canonical(name)
     mod = REVISIONS[name]
     modname = f"{__name__}.{mod}"
     try:
@@ -102,6 +127,7 @@ def available_revisions() -> list[str]:
 
 
 def split_target(target: str) -> tuple[str, str]:
-    """``"rev:variant"`` -> (rev, variant); a bare name means the posted variant."""
+    """``"rev:variant"`` -> (rev, variant); a bare name means the posted variant; an
+    alias becomes the revision it stands for."""
     rev, _, variant = target.partition(":")
-    return rev, (variant or POSTED)
+    return canonical(rev), (variant or POSTED)

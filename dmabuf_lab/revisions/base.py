@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 #: What an importer ends up holding after a successful attach (+ map).
-MAPPING_KINDS = ("sgt", "sgt-p2p", "iov", "pal", "dma-addr", "private", "pfn", "phys")
+MAPPING_KINDS = ("sgt", "sgt-p2p", "iov", "pal", "dma-addr", "private", "pfn", "phys", "iommu-domain")
 
 #: Verdicts that are neither a mapping kind nor an errno.
 CRASH = "crash"                    # the modelled kernel oopsed (NULL dereference, BUG_ON)
@@ -241,6 +241,10 @@ class Revision:
     #: Named alternatives that are not bug fixes (name -> one line), e.g. the
     #: two philosophies of get-pfn; selected as ``"revision:<mode>"``.
     modes: dict = field(default_factory=dict)
+    #: Bugs of an earlier revision whose code this one reuses and that this
+    #: one fixes itself (name -> the commit or posting that fixed it): code
+    #: asking ``fixed(bug)`` gets True in every variant.
+    fixed_upstream: dict = field(default_factory=dict)
 
     @property
     def variants(self) -> tuple:
@@ -277,7 +281,10 @@ class Session:
         self.detail = ""
 
     def fixed(self, bug: str) -> bool:
-        """True when this run applies the fix for ``bug`` (posted: never)."""
+        """True when this run applies the fix for ``bug`` (posted: never, unless the
+        revision itself carries the fix, see ``Revision.fixed_upstream``)."""
+        if bug in self.revision.fixed_upstream:
+            return True
         if bug not in self.revision.bugs:
             raise ModelError(f"{self.revision.name} does not declare bug {bug!r}")
         return self.variant == FIXED or self.variant == f"fix-{bug}"
@@ -360,6 +367,9 @@ class Verdict:
     detail: str = ""
     nr_allocs: int = 0
     alloc_sites: list = field(default_factory=list)
+    # facts the run needed that the topology's source does not show (hw.p2p), each taken
+    # against P2P unless the topology says otherwise
+    unknowns: list = field(default_factory=list)
 
     @property
     def target(self) -> str:
@@ -376,6 +386,7 @@ class Verdict:
                 {"kind": f.kind, "message": getattr(f, "message", ""), "site": getattr(f, "site", "")}
                 for f in self.findings],
             "trace": list(self.trace), "detail": self.detail, "nr_allocs": self.nr_allocs,
+            "unknowns": list(self.unknowns),
         }
 
 

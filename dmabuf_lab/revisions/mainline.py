@@ -1,4 +1,4 @@
-"""R0: mainline dma-buf (Linux 6.19), the baseline every proposal extends.
+"""Mainline dma-buf as of Linux 6.19 (``mainline-6.19``), the baseline every proposal extends.
 
 An adapter over :mod:`dmabuf_lab.core` (``drivers/dma-buf/dma-buf.c``,
 ``dma-buf-mapping.c``) and the 6.19 vfio-pci exporter
@@ -10,50 +10,47 @@ addresses (``sgt``, or ``sgt-p2p`` when the addresses point at another
 device's memory).  iommufd reaches vfio's physical range through the private
 ``vfio_pci_dma_buf_iommufd_map()`` bridge (``phys``); KVM has no way in.
 
-Seed: none (R0 in ``reference/revisions.md``).  Bugs the foundation models
-in the merged code, each fixed in the ``fixed`` variant:
+The newer mainline is :mod:`dmabuf_lab.revisions.mainline_7_3`.  Bugs the
+model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 
 ``sgt-helper``
     ``dma_buf_phys_vec_to_sgt()`` / ``dma_buf_free_sgt()``: the table is
     handed out with ``orig_nents = 0`` and ``sg_free_table()`` walks
     ``orig_nents``, so every map/unmap cycle leaks the scatterlist chunk
     (found by the lab, not by reviewers); the IOVA path links every range
-    at offset 0.  See :mod:`dmabuf_lab.core.phys_vec_to_sgt`.
+    at offset 0; ``unsigned int nents, mapped_len`` wrap, so an IOVA span
+    past 4 GiB is synced and described only for its length modulo 2**32
+    (fixed upstream by b344ca94e8cc in 7.3).  See
+    :mod:`dmabuf_lab.core.phys_vec_to_sgt`.
 ``fd-error-put``
-    ``vfio_pci_core_feature_dma_buf()`` frees ``priv`` again after
-    ``dma_buf_put()`` when installing the fd fails.
-
-Modes (the vfio exporter of the revoke series that followed 6.19, for the
-race scenarios; everything else stays 6.19):
-
-``wait-fix``
-    1a8a5227f229 "vfio: Wait for dma-buf invalidation to complete" as first
-    merged with the rest of Leon Romanovsky's revoke series (v7.1 merge
-    window): map takes a kref, unmap drops it, revoke waits for every
-    fence (BOOKKEEP) and then for the last unmap; attach refuses importers
-    that are not revocable; cleanup() puts the kref again.
-``wait-fix-rearm``
-    the same exporter as in mainline around v7.1-rc4: revoke re-arms the
-    kref and completion right after its wait, and cleanup() goes through
-    move(), which closes the 7.1-rc hang of a device closed after a revoke.
+    ``vfio_pci_core_feature_dma_buf()``: when installing the fd fails,
+    ``dma_buf_put()`` defers the release to the return to user space and
+    the error path falls through the unwind chain, freeing ``priv`` and
+    putting the registration; the release then reads the freed ``priv``
+    and frees it again.  Fixed upstream by e98137f0a874 (CVE-2026-31468).
+``revoke-no-wait``
+    ``vfio_pci_dma_buf_move()`` sets ``revoked``, calls move_notify and
+    returns; an importer that unmaps later can still reach the BAR after
+    revoke returned.  Fixed upstream by 1a8a5227f229 ("vfio: Wait for
+    dma-buf invalidation to complete"); the lab's fix waits the same way.
 """
 from __future__ import annotations
 
 from dmabuf_lab.revisions.base import Revision
 
 REVISION = Revision(
-    name="mainline",
+    name="mainline-6.19",
     module="mainline",
     title="Mainline dma-buf (Linux 6.19)",
     date="2025-12",
     seed=None,
     patch="Linux 6.19: drivers/dma-buf/dma-buf.c, dma-buf-mapping.c, drivers/vfio/pci/vfio_pci_dmabuf.c",
     bugs={
-        "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged: leaks the sg chunk, IOVA offset 0",
-        "fd-error-put": "vfio_pci_core_feature_dma_buf() frees priv after dma_buf_put() on a failed fd install",
-    },
-    modes={
-        "wait-fix": "vfio revoke waits for fences and unmaps (1a8a5227f229, revoke series as first merged)",
-        "wait-fix-rearm": "the same with the re-arming kref and cleanup() through move() (mainline ~v7.1-rc4)",
+        "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged: leaks the sg chunk, "
+                      "IOVA offset 0, unsigned int lengths wrap past 4 GiB",
+        "revoke-no-wait": "vfio_pci_dma_buf_move() returns before the importers have unmapped "
+                          "(1a8a5227f229 makes it wait)",
+        "fd-error-put": "vfio_pci_core_feature_dma_buf() frees priv before the deferred release "
+                        "frees it again on a failed fd install (e98137f0a874)",
     },
 )

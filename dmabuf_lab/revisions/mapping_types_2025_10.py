@@ -76,7 +76,7 @@ from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_t
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep, report)
-from dmabuf_lab.revisions.base import Revision, mode
+from dmabuf_lab.revisions.base import Revision, current_session, mode
 
 core = importlib.import_module("dmabuf_lab.core.dma_buf")  # drivers/dma-buf/dma-buf.c
 
@@ -365,8 +365,13 @@ def dma_buf_exporter_matches(dmabuf) -> list:
     """The exporter's declared list, or the core's SGT compat entry; plus conversions in that mode."""
     types = getattr(dmabuf.ops, "mapping_types", None)
     exp = list(types(dmabuf)) if types is not None else [DMA_BUF_EMAPPING_SGT(dma_buf_sgt_compat_exp_ops)]
-    if mode(CONVERSION):
+    s = current_session()
+    if s is not None and CONVERSION in s.revision.modes and mode(CONVERSION):
         exp += dma_buf_conversion_entries(exp, len(exp))
+    # A later revision built on this code adds its own core converters (a function from the
+    # exporter's list to the entries the core appends), see mapping_types_2026_05.
+    for converter in (s.shared.get("core_converters", ()) if s is not None else ()):
+        exp += converter(exp)
     return exp
 
 

@@ -32,6 +32,9 @@ Bugs as posted (see ``REVISION.bugs``), each with its fix behind a variant:
 ``pal-revoked``
     the vfio PAL ``map_phys`` has no ``revoked`` check, so a revoked BAR's
     addresses are handed out again.
+``egm-match-lock``, ``egm-pal-revoked``
+    the same two vfio bugs repeated by the nvgrace-gpu EGM exporter written
+    on this API (:mod:`dmabuf_lab.drivers.nvgrace_egm.mapping_types_2026_02`).
 ``sgt-helper``
     inherited from 6.19, not introduced by the series: the SGT path of vfio
     still goes through ``dma_buf_phys_vec_to_sgt()``, whose table leaks
@@ -68,6 +71,9 @@ REVISION = Revision(
         "dynamic-attach-null-ops": "dma_buf_dynamic_attach() dereferences importer_ops without a NULL check",
         "pal-revoked": "vfio's PAL map_phys() does not check priv->revoked",
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged in 6.19 (leaks the sg chunk)",
+        "egm-match-lock": "nvgrace-gpu EGM (ankita-nv/linux 35fb3d7c0741): match_mapping asserts the "
+                          "resv lock attach does not hold",
+        "egm-pal-revoked": "nvgrace-gpu EGM: PAL map_phys() does not check priv->revoked",
     },
 )
 

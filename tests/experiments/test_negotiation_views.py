@@ -22,8 +22,11 @@ def test_outcome_class(outcome, cls):
 
 
 def test_short_names_follow_posting_order():
-    assert short_names(["mainline", "mapping-types-2026-02", "rfc-v1"]) == {
-        "mainline": "R0", "mapping-types-2026-02": "R6", "rfc-v1": "R3"}
+    assert short_names(["mainline-6.19", "mapping-types-2026-02", "rfc-v1", "mainline-7.3", "mainline"]) == {
+        "mainline-6.19": "ml-6.19", "mapping-types-2026-02": "R6", "rfc-v1": "R3",
+        "mainline-7.3": "ml-7.3", "mainline": "ml-7.3"}
+    assert short_names(["mapping-types-2026-03", "mapping-types-2026-05"]) == {
+        "mapping-types-2026-03": "R8", "mapping-types-2026-05": "R9"}
 
 
 @pytest.fixture(scope="module")

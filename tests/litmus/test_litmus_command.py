@@ -57,8 +57,13 @@ def test_revision_filter_and_json(capsys):
     rc = main(["litmus", str(SHIPPED / "oracle5-vfio-to-iommufd.toml"), "--revision", "mainline", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert rc == 0
-    assert {c["target"] for c in data["checks"]} == {"mainline"}
+    # plain "mainline" selects the newest mainline
+    assert {c["target"] for c in data["checks"]} == {"mainline-7.3"}
     assert data["checks"][0]["observed"] == "phys"
+    rc = main(["litmus", str(SHIPPED / "oracle5-vfio-to-iommufd.toml"), "--revision", "mainline-6.19",
+               "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 0 and {c["target"] for c in data["checks"]} == {"mainline-6.19"}
 
 
 def test_fault_sweep_reports_per_revision(tmp_path, capsys):
@@ -90,10 +95,10 @@ def test_narrow_table_marks_what_differs(tmp_path, capsys):
     src = (SHIPPED / "oracle5-vfio-to-iommufd.toml").read_text()
     bad = tmp_path / "w.toml"
     # R0 bridge: phys, no findings (revisions.md R0); claim a leak instead
-    assert "\nmainline = []" in src
-    bad.write_text(src.replace("\nmainline = []", '\nmainline = ["leak"]'))
+    assert '\n"mainline-6.19" = []' in src
+    bad.write_text(src.replace('\n"mainline-6.19" = []', '\n"mainline-6.19" = ["leak"]'))
     assert main(["litmus", str(bad)]) == 1
     out = capsys.readouterr().out
-    row = [line for line in out.splitlines() if line.startswith("  mainline ")][0]
-    assert row.split() == ["mainline", "phys", "=", "!(none)", "MISMATCH"]
+    row = [line for line in out.splitlines() if line.startswith("  ml-6.19 ")][0]
+    assert row.split() == ["ml-6.19", "phys", "=", "!(none)", "MISMATCH"]
     assert "-   findings expected: ['leak']" in out and "+   findings observed: []" in out

@@ -22,6 +22,7 @@ driver = "vfio-pci"
 device = "0000:03:00.2"
 bar = 2
 ranges = [[0x0, 0x200000]]
+dmabuf_move_notify = true
 
 [importer]
 driver = "xe"
@@ -50,8 +51,8 @@ def test_attach_against_revoke_has_three_interleavings(tmp_path):
        never takes the lock.
     Everything else (memory_lock, PCI_COMMAND) only reorders independent
     actions.  So 3."""
-    sc = scenario(tmp_path, '[threads]\nimporter = ["attach"]\nvfio = ["revoke"]\n[races.mainline]\n')
-    res = explore(sc, "mainline")
+    sc = scenario(tmp_path, '[threads]\nimporter = ["attach"]\nvfio = ["revoke"]\n[races.\"mainline-6.19\"]\n')
+    res = explore(sc, "mainline-6.19")
     assert res.executions == 3
     results = {tuple(sorted(ex.results.items())) for ex in res.outcomes.values()}
     assert results == {(("importer", "ok"), ("vfio", "ok")),
@@ -59,12 +60,12 @@ def test_attach_against_revoke_has_three_interleavings(tmp_path):
 
 
 @pytest.mark.parametrize("steps,target", [
-    ('importer = ["attach", "map", "use", "unmap", "detach"]\nvfio = ["revoke"]', "mainline"),
-    ('importer = ["attach", "map", "use", "unmap"]\nvfio = ["revoke"]', "mainline:wait-fix-rearm"),
-    ('importer = ["attach", "map", "use"]\nvfio = ["revoke", "re-enable"]', "mainline:wait-fix"),
+    ('importer = ["attach", "map", "use", "unmap", "detach"]\nvfio = ["revoke"]', "mainline-6.19"),
+    ('importer = ["attach", "map", "use", "unmap"]\nvfio = ["revoke"]', "mainline-7.3"),
+    ('importer = ["attach", "map", "use"]\nvfio = ["revoke", "re-enable"]', "mainline-7.3"),
 ])
 def test_pruning_keeps_every_distinct_outcome(tmp_path, steps, target):
-    sc = scenario(tmp_path, f"[threads]\n{steps}\n[races.mainline]\n")
+    sc = scenario(tmp_path, f"[threads]\n{steps}\n[races.\"mainline-6.19\"]\n")
     pruned = explore(sc, target)
     full = explore(sc, target, prune=False)
     assert not full.bound_hit and not pruned.bound_hit
@@ -75,8 +76,8 @@ def test_pruning_keeps_every_distinct_outcome(tmp_path, steps, target):
 
 def test_the_619_revoke_race_and_its_fix():
     sc = load_scenario(LITMUS / "race-vfio-revoke-vs-dma.toml")
-    before = explore(sc, "mainline")
-    after = explore(sc, "mainline:wait-fix-rearm")
+    before = explore(sc, "mainline-6.19")
+    after = explore(sc, "mainline-7.3")
     assert before.verdict("use-after-revoke") == "sometimes"
     assert after.verdict("use-after-revoke") == "never"
     ex = before.shortest["use-after-revoke"]
@@ -88,21 +89,18 @@ def test_the_619_revoke_race_and_its_fix():
     assert fence < off < dma
 
 
-def test_close_after_revoke_hangs_only_in_the_first_merged_form():
+def test_close_after_revoke_never_hangs_in_7_3():
     sc = load_scenario(LITMUS / "race-vfio-close-after-revoke.toml")
-    first = explore(sc, "mainline:wait-fix")
-    assert first.verdict("deadlock") == "always"
-    msg = first.shortest["deadlock"].properties["deadlock"]
-    assert "wait_for_completion" in msg and "never finishes" in msg
-    assert explore(sc, "mainline:wait-fix-rearm").verdict("deadlock") == "never"
+    res = explore(sc, "mainline-7.3")
+    assert res.verdict("deadlock") == "never" and res.executions > 1
 
 
 def test_split_exploration_gives_the_same_verdicts_and_outcomes(tmp_path):
     sc = scenario(tmp_path, '[threads]\nimporter = ["attach", "map", "use"]\nvfio = ["revoke"]\n'
-                            '[races.mainline]\n')
-    whole = explore(sc, "mainline")
+                            '[races.\"mainline-6.19\"]\n')
+    whole = explore(sc, "mainline-6.19")
     for depth in (1, 3):
-        parts = explore_split(sc, "mainline", depth=depth)
+        parts = explore_split(sc, "mainline-6.19", depth=depth)
         assert parts.verdicts() == whole.verdicts()
         assert set(parts.outcomes) == set(whole.outcomes)
         assert parts.executions >= whole.executions
@@ -110,15 +108,15 @@ def test_split_exploration_gives_the_same_verdicts_and_outcomes(tmp_path):
 
 def test_bound_is_reported_and_never_claims_always(tmp_path):
     sc = scenario(tmp_path, '[threads]\nimporter = ["attach", "map", "use", "unmap"]\nvfio = ["revoke"]\n'
-                            '[races.mainline]\n')
-    res = explore(sc, "mainline", bound=2)
+                            '[races.\"mainline-6.19\"]\n')
+    res = explore(sc, "mainline-6.19", bound=2)
     assert res.executions == 2 and res.bound_hit
     assert "always" not in res.verdicts().values()
 
 
 def test_trace_columns_name_kernel_functions():
     sc = load_scenario(LITMUS / "race-vfio-revoke-vs-dma.toml")
-    ex = explore(sc, "mainline").shortest["use-after-revoke"]
+    ex = explore(sc, "mainline-6.19").shortest["use-after-revoke"]
     text = format_trace(ex)
     assert "vfio_pci_dma_buf_move" in text and "dma_resv_lock" in text
     assert text.splitlines()[0].split()[1:] == ["importer", "vfio"]
@@ -133,21 +131,21 @@ def test_lock_order_inversion_is_a_cycle():
 
 def test_race_check_compares_exactly(tmp_path):
     sc = scenario(tmp_path, '[threads]\nimporter = ["attach", "map", "use", "unmap", "detach"]\n'
-                            'vfio = ["revoke"]\n[races."mainline:fixed"]\nuse-after-revoke = "never"\n')
+                            'vfio = ["revoke"]\n[races.\"mainline-6.19:fixed\"]\nuse-after-revoke = "never"\n')
     (c,) = check_races(sc)
     assert not c.ok and ("use-after-revoke", "never", "sometimes") in c.differences()
     assert check_scenario(sc) == []
 
 
 @pytest.mark.parametrize("body,where", [
-    ('steps = ["attach"]\n[threads]\na = ["attach"]\n[races.mainline]\n', "steps"),
-    ('[threads]\na = ["attach", "fly"]\n[races.mainline]\n', "threads.a"),
-    ('[threads]\na = []\n[races.mainline]\n', "threads.a"),
-    ('[threads]\na = ["attach"]\n[races.mainline]\nrace = "never"\n', "races.mainline.race"),
-    ('[threads]\na = ["attach"]\n[races.mainline]\ndeadlock = "maybe"\n', "races.mainline.deadlock"),
+    ('steps = ["attach"]\n[threads]\na = ["attach"]\n[races.\"mainline-6.19\"]\n', "steps"),
+    ('[threads]\na = ["attach", "fly"]\n[races.\"mainline-6.19\"]\n', "threads.a"),
+    ('[threads]\na = []\n[races.\"mainline-6.19\"]\n', "threads.a"),
+    ('[threads]\na = ["attach"]\n[races.\"mainline-6.19\"]\nrace = "never"\n', "race"),
+    ('[threads]\na = ["attach"]\n[races.\"mainline-6.19\"]\ndeadlock = "maybe"\n', "deadlock"),
     ('[threads]\na = ["attach"]\n[races.nosuch]\n', "races.nosuch"),
     ('[threads]\na = ["attach"]\n[expect]\nmainline = "sgt"\n', "expect"),
-    ('[threads]\na = ["attach"]\nmax_interleavings = 0\n[races.mainline]\n', "max_interleavings"),
+    ('[threads]\na = ["attach"]\nmax_interleavings = 0\n[races.\"mainline-6.19\"]\n', "max_interleavings"),
 ])
 def test_malformed_concurrent_scenarios_name_the_key(tmp_path, body, where):
     with pytest.raises(ScenarioError) as e:

@@ -45,8 +45,8 @@ def test_bad_rows_are_reported_by_line_and_field(tmp_path):
     with pytest.raises(ThreadDataError) as err:
         load_thread(bad)
     assert err.value.line == 3 and err.value.field == "date"
-    bad.write_text("date,author,revision,source,subject,proposes\n2025-01-07,A,R9,004,,x\n")
-    with pytest.raises(ThreadDataError, match="unknown revision 'R9'"):
+    bad.write_text("date,author,revision,source,subject,proposes\n2025-01-07,A,R99,004,,x\n")
+    with pytest.raises(ThreadDataError, match="unknown revision 'R99'"):
         load_thread(bad)
     with pytest.raises(ThreadDataError, match="cannot read"):
         load_thread(tmp_path / "missing.csv")
@@ -56,7 +56,7 @@ def test_revision_map_names_every_revision_and_checks_presence(tmp_path):
     (tmp_path / "dmabuf_lab" / "revisions").mkdir(parents=True)
     (tmp_path / "dmabuf_lab" / "revisions" / "rfc_v1.py").write_text("")
     frame = revision_modules(tmp_path)
-    assert frame.get_column("revision").to_list() == [f"R{i}" for i in range(7)]
+    assert frame.get_column("revision").to_list() == [f"R{i}" for i in range(10)]
     present = dict(zip(frame.get_column("revision"), frame.get_column("module_present")))
     assert present["R3"] is True and present["R1"] is False
     assert MODULES["R3"][0] == "dmabuf_lab/revisions/rfc_v1.py"

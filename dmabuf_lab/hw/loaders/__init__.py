@@ -17,6 +17,7 @@ import re
 import tarfile
 from pathlib import Path
 
+from dmabuf_lab.hw.loaders.combine import read_files
 from dmabuf_lab.hw.loaders.bufinfo import Bufinfo, BufinfoBuffer, BufinfoFence, load_bufinfo
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
 from dmabuf_lab.hw.loaders.lspci import read_lspci
@@ -27,7 +28,7 @@ from dmabuf_lab.hw.loaders.sysfs import parse_resource, read_sysfs
 from dmabuf_lab.hw.loaders.to_topology import build_topology
 
 __all__ = [
-    "load_path", "load_lspci", "load_sysfs", "load_bufinfo", "read_lspci", "read_sysfs",
+    "load_path", "load_lspci", "load_files", "read_files", "load_sysfs", "load_bufinfo", "read_lspci", "read_sysfs",
     "parse_resource", "build_topology", "sniff", "CaptureParseError", "Bufinfo", "BufinfoBuffer",
     "BufinfoFence", "CapturedBar", "CapturedDevice", "CapturedMachine", "CapturedSriov",
     "CapturedVfBar",
@@ -46,6 +47,15 @@ def load_lspci(text_or_path, *, name: str | None = None):
     else:
         machine = read_lspci(text_or_path)
     return build_topology(machine, name=name)
+
+
+def load_files(lspci, dmesg=None, resource=None, *, name: str | None = None):
+    """One machine from several files: lspci text completed by dmesg and sysfs resource files.
+
+    ``lspci`` and ``dmesg`` are a path or a list of paths; ``resource`` maps a
+    function's address to its ``resource`` file (see ``combine.read_files``).
+    """
+    return build_topology(read_files(lspci, dmesg, resource), name=name)
 
 
 def load_sysfs(path, *, name: str | None = None):

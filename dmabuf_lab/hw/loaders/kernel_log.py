@@ -5,7 +5,10 @@ drivers/pci/iov.c logs the whole IOV window once it has sized it::
 
     pci 0000:53:00.0: VF(n) BAR0 space: [mem 0x205e00000000-0x205e1effffff 64bit pref] (contains BAR0 for 31 VFs)
 
-so per-VF size = window size / VFs, as virtfn_add() divides it.  And
+(kernels since the resource names were added print the same fact as
+``VF BAR 0 [mem 0xc4000000-0xc47fffff]: contains BAR 0 for 32 VFs``, the
+``"%s %pR: contains BAR %d for %d VFs"`` of sriov_init()), so per-VF size =
+window size / VFs, as virtfn_add() divides it.  And
 pci_setup_device() in drivers/pci/probe.c logs ids and class::
 
     pci 0000:53:00.0: [8086:56c0] type 00 class 0x038000
@@ -18,6 +21,8 @@ from dataclasses import dataclass, field
 _BDF = r"(?P<bdf>(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])"
 _VF_SPACE = re.compile(_BDF + r":\s+VF\(n\) BAR(?P<bar>[0-5]) space:\s*\[mem\s+(?P<start>0x[0-9a-fA-F]+)-"
                        r"(?P<end>0x[0-9a-fA-F]+)[^\]]*\]\s*\(contains BAR[0-5] for (?P<n>\d+) VFs\)")
+_VF_BAR_NAMED = re.compile(_BDF + r":\s+VF BAR (?P<bar>[0-5]) \[mem\s+(?P<start>0x[0-9a-fA-F]+)-"
+                           r"(?P<end>0x[0-9a-fA-F]+)[^\]]*\]:\s*contains BAR [0-5] for (?P<n>\d+) VFs")
 _IDS = re.compile(_BDF + r":\s+\[(?P<ven>[0-9a-fA-F]{4}):(?P<dev>[0-9a-fA-F]{4})\] type (?P<type>[0-9a-fA-F]{2})"
                   r" class (?P<cls>0x[0-9a-fA-F]{1,6})")
 TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]")
@@ -45,7 +50,7 @@ def read_kernel_log(lines) -> KernelLogFacts:
         for m in _IDS.finditer(text):
             facts.ids.setdefault(_bdf(m.group("bdf")),
                                  (int(m.group("ven"), 16), int(m.group("dev"), 16), int(m.group("cls"), 16)))
-        for m in _VF_SPACE.finditer(text):
+        for m in list(_VF_SPACE.finditer(text)) + list(_VF_BAR_NAMED.finditer(text)):
             start, end, n = int(m.group("start"), 16), int(m.group("end"), 16), int(m.group("n"))
             if end >= start:
                 facts.vf_bar_space.setdefault(_bdf(m.group("bdf")), {}).setdefault(

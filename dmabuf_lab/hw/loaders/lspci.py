@@ -34,10 +34,19 @@ from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, Captured
 
 HEADER_EXAMPLE = "an lspci device header such as '03:00.0 VGA compatible controller: ...'"
 
+# A header is recognised by its shape alone: an address, whitespace, then the
+# class text up to the first colon (any text: "3D controller", "Class [ff00]",
+# "Non-Essential Instrumentation [1300]"), with the -nn class code in brackets.
+# lspci -P / -PP name a function by its path through the bridges: "00:01.1/00.0/00.0"
+# (-P, no bus numbers) or "00:01.1/01:00.0/02:00.0" (-PP); the last element is the function.
+_PATH = r"(?P<path>(?:/(?:[0-9a-fA-F]{2}:)?[0-9a-fA-F]{2}\.[0-7])*)"
+_ADDRESS = re.compile(r"^(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
+                      r"\.(?P<fn>[0-7])" + _PATH + r"(?=\s)")
 _HEADER = re.compile(
     r"^(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
-    r"\.(?P<fn>[0-7])\s+(?P<cls>[A-Za-z][^:\[\]]{1,60}?)\s*(?:\[(?P<cc>[0-9a-fA-F]{4})\])?:"
-    r"\s*(?P<desc>.*)$")
+    r"\.(?P<fn>[0-7])" + _PATH + r"\s+(?P<cls>[^:\s][^:]*?)\s*(?:\[(?P<cc>[0-9a-fA-F]{4})\])?:"
+    r"(?:\s+(?P<desc>.*))?$")
+_PATH_ELEMENT = re.compile(r"/(?:(?P<bus>[0-9a-fA-F]{2}):)?(?P<slot>[0-9a-fA-F]{2})\.(?P<fn>[0-7])")
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_/#.&()+' -]{0,40}?:(?:\s|$)")
 _BAR_START = re.compile(r"^(?:\[(?:virtual|enhanced)\]\s*)?(?:Memory at|I/O ports at|Expansion ROM at)\b")
 _BAR = re.compile(
@@ -103,14 +112,39 @@ _VENDORS = (
 )
 
 
+def looks_like_header(text: str) -> bool:
+    """True for a stripped line that starts with a PCI address and whitespace, as every
+    lspci device header does; parse_lspci() refuses one it cannot read as a header."""
+    return bool(_ADDRESS.match(text))
+
+
+def _path_elements(m: re.Match) -> list[tuple[str | None, str, str]]:
+    """(bus, slot, fn) of every function a header names: the address, then the -P/-PP path."""
+    first = [(m.group("bus"), m.group("slot"), m.group("fn"))]
+    return first + [(e.group("bus"), e.group("slot"), e.group("fn"))
+                    for e in _PATH_ELEMENT.finditer(m.group("path") or "")]
+
+
 def is_device_header(text: str) -> bool:
-    """True for a stripped line that opens an lspci device block."""
+    """True for a stripped line that is a well-formed lspci device header."""
+    return header_problem(text) is None
+
+
+def header_problem(text: str) -> str | None:
+    """Why a line that starts with a PCI address is not a device header (None when it is)."""
     m = _HEADER.match(text)
-    return bool(m) and int(m.group("slot"), 16) <= 0x1f
+    if not m:
+        return "no 'class: description' after the address"
+    for bus, slot, _ in _path_elements(m):
+        if int(slot, 16) > 0x1f:
+            return f"device number {int(slot, 16):#x} is above 0x1f"
+        if bus is None:
+            return "a bridge path without bus numbers (lspci -P); lspci -PP prints them"
+    return None
 
 
 def _starts_line(text: str) -> bool:
-    return bool(is_device_header(text) or _KEY.match(text) or _BAR_START.match(text)
+    return bool(looks_like_header(text) or _KEY.match(text) or _BAR_START.match(text)
                 or text.startswith("!!!") or TIMESTAMP.match(text) or _ELLIPSIS.match(text))
 
 
@@ -144,7 +178,12 @@ def parse_lspci(text: str, *, file: str | None = None) -> CapturedMachine:
     for ll in logical:
         if ll is None:
             continue
-        if is_device_header(ll.text):
+        if looks_like_header(ll.text):
+            problem = header_problem(ll.text)
+            if problem is not None:
+                raise CaptureParseError(f"a line starting with a PCI address is not a device header "
+                                        f"({problem}): {ll.text[:70]!r}", file=file, line=ll.number,
+                                        expected=HEADER_EXAMPLE)
             blocks.append((ll, []))
         elif blocks:
             blocks[-1][1].append(ll)
@@ -175,14 +214,21 @@ def parse_lspci(text: str, *, file: str | None = None) -> CapturedMachine:
     if saw_any_detail and not saw_caps:
         machine.note("no capabilities printed (lspci -v without root, or -vv needed): "
                      "SR-IOV, ACS and PCIe port types unknown")
-    _apply_kernel_log(machine, [(ll.number, ll.text) for ll in logical if ll is not None])
+    apply_kernel_log(machine, [(ll.number, ll.text) for ll in logical if ll is not None])
     _link_virtual_functions(machine)
     place_in_bus_tree(machine)
     return machine
 
 
-def _apply_kernel_log(machine: CapturedMachine, lines) -> None:
-    """Fill ids and per-VF IOV BAR sizes from dmesg lines pasted with the capture."""
+def kernel_log_lines(text: str) -> list[tuple[int, str]]:
+    """``(line number, text)`` of a pasted kernel log, wrapped lines joined again."""
+    return [(ll.number, ll.text) for ll in logical_lines(source_lines(text), _starts_line) if ll is not None]
+
+
+def apply_kernel_log(machine: CapturedMachine, lines, source: str | None = None) -> None:
+    """Fill ids and per-VF IOV BAR sizes from dmesg lines (``(number, text)`` pairs) pasted
+    with the capture or read from ``source``, a file of their own."""
+    where = f"{source} line" if source else "kernel log line"
     facts = read_kernel_log(lines)
     for bdf, (ven, did, cls) in facts.ids.items():
         dev = machine.devices.get(bdf)
@@ -198,21 +244,27 @@ def _apply_kernel_log(machine: CapturedMachine, lines) -> None:
                           if not (m.startswith("vendor id") or m.startswith("device id"))]
     for bdf, bars in facts.vf_bar_space.items():
         dev = machine.devices.get(bdf)
-        if dev is None or dev.sriov is None:
+        if dev is None:
+            continue
+        if dev.sriov is None:
+            nvfs = sorted({n for _, _, n, _ in bars.values()})
+            dev.missing.append(f"{where} {min(b[3] for b in bars.values())}: the kernel sized IOV BARs "
+                               f"{sorted(bars)} for {'/'.join(map(str, nvfs))} VFs, but the lspci text shows no "
+                               "SR-IOV capability (VF offset and stride unknown; lspci -vvv as root shows them)")
             continue
         for j, (start, size, nvfs, number) in bars.items():
             vb = dev.sriov.vf_bars.get(j)
             if vb is None or vb.size_per_vf is not None:
                 continue
             if vb.base is not None and vb.base != start:
-                dev.missing.append(f"kernel log line {number}: VF BAR{j} space starts at {start:#x}, "
+                dev.missing.append(f"{where} {number}: VF BAR{j} space starts at {start:#x}, "
                                    f"lspci says {vb.base:#x}; log ignored")
                 continue
             per_vf = pci_iov_resource_size(size, nvfs)
             if per_vf is None:
                 continue
             vb.size_per_vf = per_vf
-            vb.size_source = f"kernel log line {number}: VF(n) BAR{j} space / {nvfs} VFs"
+            vb.size_source = f"{where} {number}: VF(n) BAR{j} space / {nvfs} VFs"
             dev.missing[:] = [m for m in dev.missing
                               if m != f"per-VF size of IOV BAR {j} not printed in SR-IOV block"]
 
@@ -220,12 +272,15 @@ def _apply_kernel_log(machine: CapturedMachine, lines) -> None:
 def _device_from_header(header: LogicalLine, machine: CapturedMachine) -> CapturedDevice | None:
     m = _HEADER.match(header.text)
     dom = int(m.group("dom") or "0", 16)
-    bdf = f"{dom:04x}:{m.group('bus').lower()}:{m.group('slot').lower()}.{m.group('fn')}"
+    chain = [f"{dom:04x}:{b.lower()}:{s.lower()}.{f}" for b, s, f in _path_elements(m)]
+    bdf = chain[-1]
     if bdf in machine.devices:
         machine.note(f"device {bdf} appears twice (line {header.number}); the later block is ignored")
         return None
-    desc = m.group("desc").strip()
+    desc = (m.group("desc") or "").strip()
     dev = CapturedDevice(bdf=bdf, class_name=m.group("cls").strip(), line=header.number)
+    if len(chain) > 1:
+        dev.parent = chain[-2]       # lspci -PP: the bridge the function hangs from
     ids = list(_IDS.finditer(desc))
     if ids:
         dev.vendor = int(ids[-1].group("ven"), 16)
@@ -254,8 +309,12 @@ def _device_from_header(header: LogicalLine, machine: CapturedMachine) -> Captur
 
 def _read_body(dev: CapturedDevice, body: list[LogicalLine], machine: CapturedMachine) -> None:
     cap: str | None = None          # the capability whose lines we are reading
+    cut = False                     # the paste left lines out ("...")
     for ll in body:
         t = ll.text
+        if _ELLIPSIS.match(t):
+            cut = True
+            continue
         if t.startswith("Capabilities:"):
             cap = _read_capability_header(dev, ll)
             continue
@@ -290,6 +349,8 @@ def _read_body(dev: CapturedDevice, body: list[LogicalLine], machine: CapturedMa
                 dev.subordinate_bus = int(b.group("u"), 16)
             else:
                 dev.missing.append(f"line {ll.number}: unreadable bridge bus numbers")
+    if cut and not dev.acs_seen:
+        dev.caps_listed = False     # the ACS capability may be among the lines left out
     if dev.sriov is not None:
         _check_sriov(dev)
     if dev.secondary_bus is not None and dev.pcie_type is None:
@@ -305,6 +366,8 @@ def _read_capability_header(dev: CapturedDevice, ll: LogicalLine) -> str | None:
         dev.missing.append("capabilities: <access denied> (lspci run without root): "
                            "SR-IOV, ACS and PCIe port type unknown")
         return None
+    if m and m.group("pos"):
+        dev.caps_listed = True
     if name.startswith("Express"):
         for label, kind in _EXPRESS_TYPES:
             if label in name:
@@ -316,6 +379,7 @@ def _read_capability_header(dev: CapturedDevice, ll: LogicalLine) -> str | None:
             dev.sriov = CapturedSriov(line=ll.number)
         return "sriov"
     if "Access Control Services" in name:
+        dev.acs_seen = True
         return "acs"
     return "other"
 
@@ -406,8 +470,26 @@ def _read_rom(dev: CapturedDevice, ll: LogicalLine) -> None:
 
 def _link_virtual_functions(machine: CapturedMachine) -> None:
     """Mark VFs whose PF is in the capture, index their -v BARs, learn per-VF sizes."""
-    pfs = [d for d in machine.devices.values()
-           if d.sriov is not None and d.sriov.vf_offset is not None]
+    pfs = sorted((d for d in machine.devices.values()
+                  if d.sriov is not None and d.sriov.vf_offset is not None), key=lambda d: d.routing_id)
+    # A function at a VF position of an earlier PF is that VF even when its config space
+    # shows an SR-IOV capability of its own: pci_iov_init() skips sriov_init() for a VF.
+    for pf in list(pfs):
+        if pf not in pfs:
+            continue
+        s = pf.sriov
+        for other in list(pfs):
+            if other is pf or other.domain != pf.domain:
+                continue
+            vf_id = vf_id_for_routing_id(pf.routing_id, s.vf_offset, s.vf_stride or 0,
+                                         other.routing_id, s.total_vfs)
+            if vf_id is None:
+                continue
+            other.sriov = None
+            other.missing[:] = [m for m in other.missing if "IOV" not in m]
+            other.missing.append(f"shows an SR-IOV capability although it is VF{vf_id} of {pf.bdf}; "
+                                 "ignored, as the kernel ignores it on a VF")
+            pfs.remove(other)
     for dev in machine.devices.values():
         if dev.sriov is not None:
             continue

@@ -21,7 +21,10 @@ from pathlib import Path
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _QP_HEX = re.compile(r"=([0-9A-F]{2})")
-_QP_HINT = re.compile(r"=3D|=20$|=09", re.MULTILINE)
+# "=3D" (an encoded "="): lspci text always holds "=" (DEVSEL=fast, [size=...]), so a
+# quoted-printable capture always shows it; "=09"/"=20" alone are not enough, because
+# lspci prints "secondary=09" itself
+_QP_HINT = re.compile(r"=3D")
 
 
 @dataclass

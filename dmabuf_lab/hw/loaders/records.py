@@ -72,6 +72,8 @@ class CapturedDevice:
     primary_bus: int | None = None
     acs_cap: dict[str, bool] | None = None
     acs_ctl: dict[str, bool] | None = None
+    caps_listed: bool = False        # the capture lists this function's capabilities
+    acs_seen: bool = False           # ... and an ACS capability among them
     iommu_group: int | None = None
     driver: str | None = None
     physfn: str | None = None        # bdf of the PF for a VF

@@ -56,6 +56,80 @@ def _hw_bar(bar: CapturedBar, virtfn: bool):
                virtual=bar.virtual or virtfn)
 
 
+def _drop_impossible_bus_ranges(devices: dict, note) -> None:
+    """A bridge whose bus range the capture shows outside its parent's cannot be placed
+    in a consistent tree (firmware left it so, e.g. a CardBus bridge); its range is not used."""
+    for dev in devices.values():
+        p = devices.get(dev.parent) if dev.parent else None
+        if p is None or dev.secondary_bus is None or p.secondary_bus is None:
+            continue
+        lo, hi = p.secondary_bus, p.subordinate_bus if p.subordinate_bus is not None else p.secondary_bus
+        sub_ = dev.subordinate_bus if dev.subordinate_bus is not None else dev.secondary_bus
+        if lo <= dev.secondary_bus <= hi and sub_ <= hi:
+            continue
+        note(f"{dev.bdf}: bus range [{dev.secondary_bus:02x}-{sub_:02x}] as captured lies outside its "
+             f"parent {p.bdf}'s [{lo:02x}-{hi:02x}]; not used")
+        dev.secondary_bus = dev.subordinate_bus = None
+
+
+def _unknown_facts(dev: CapturedDevice) -> dict[str, str]:
+    """What ``dev``'s capture does not show, as ``PciDevice.unknown`` holds it."""
+    out = {}
+    if dev.vendor is None:
+        out["vendor"] = "the capture does not show the vendor id"
+    if dev.device is None:
+        out["device"] = "the capture does not show the device id (lspci without -nn)"
+    if dev.class_code is None:
+        out["class"] = f"class {dev.class_name!r} has no known code and -nn was not used"
+    if dev.acs_ctl is None and (dev.acs_seen or not dev.caps_listed) and not dev.is_virtfn:
+        out["acs"] = ("the capture shows an ACS capability but not its control bits" if dev.acs_seen
+                      else "the capture does not list its capabilities; lspci -vv as root shows them")
+    for idx, bar in sorted(dev.bars.items()):
+        if bar.kind == "mem" and bar.size is None:
+            where = f"at {bar.base:#x}" if bar.base is not None else "unassigned"
+            out[f"BAR{idx}"] = f"{where}; the capture does not show its size"
+    return out
+
+
+# classes and port types that sit on a root bus at devfn 00.0 as the host bridge's function
+_ROOT_BUS_CLASSES = (0x0600, 0x0880)
+_ROOT_BUS_TYPES = ("host_bridge", "root_port", "rc_endpoint")
+
+
+def _mark_host_bridges(topo, note, machine: CapturedMachine) -> None:
+    """Say which host bridges the capture really shows, and what the CPU is known to do.
+
+    A host bridge made for a bus whose upstream bridges are missing, or whose
+    function 00.0 is not in the capture, cannot be checked against the P2P
+    whitelist; its ``unknown`` says why.  Only AMD CPUs (family 17h and later)
+    forward P2P on their own, and lspci shows the CPU's vendor (as the host
+    bridge's) but never its family.
+    """
+    vendors = set()
+    rangeless = {d.domain for d in machine.devices.values()
+                 if (d.class_code or 0) >> 8 == 0x0604 and d.secondary_bus is None}
+    for hb in topo.host_bridges:
+        first = min(hb.devices, key=lambda d: d.devfn, default=None)
+        if first is None or first.devfn != 0:
+            hb.unknown = f"the capture does not show the host bridge function {hb.label}:00.0"
+        elif (first.class_code >> 8 not in _ROOT_BUS_CLASSES or "class" in first.unknown) \
+                and first.pcie_type not in _ROOT_BUS_TYPES:
+            hb.unknown = (f"the capture does not show the host bridge above {first.bdf}: "
+                          + (f"its bridges print no bus numbers, so which one leads to bus {hb.label} "
+                             "is unknown (lspci -v prints them)" if hb.domain in rangeless
+                             else f"the bridges above bus {hb.label} are not in it"))
+        elif "vendor" not in first.unknown:
+            vendors.add(first.vendor)
+        if hb.unknown:
+            note(f"host bridge {hb.label}: P2P whitelist unknown: {hb.unknown}")
+    if vendors and 0x1022 not in vendors:
+        topo.cpu_supports_p2pdma = False
+    else:
+        topo.cpu_supports_p2pdma = None
+        note("whether the CPU forwards P2P is unknown: the capture does not show the CPU "
+             "(AMD family 17h and later do)")
+
+
 def build_topology(machine: CapturedMachine, *, name: str | None = None):
     """Make an ``hw.Topology`` from a CapturedMachine and validate it."""
     from dmabuf_lab.hw.bridge import HostBridge
@@ -97,9 +171,11 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
                        iommu_group=dev.iommu_group, acs_cap=_acs_bits(dev.acs_cap),
                        acs_ctrl=_acs_bits(dev.acs_ctl), secondary=dev.secondary_bus,
                        subordinate=dev.subordinate_bus)
+        pd.unknown.update(_unknown_facts(dev))
         return pd
 
     devices = dict(machine.devices)
+    _drop_impossible_bus_ranges(devices, note)
     pfs_present = {b for b, d in devices.items() if d.sriov is not None}
 
     def parent_of(dev: CapturedDevice) -> CapturedDevice | None:
@@ -181,14 +257,21 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
                 topo.add_device(vf)
                 made[vdev.bdf] = vf
                 present[vdev.vf_index] = vf
+            if s.vf_device is None:
+                pd.unknown["vf_device"] = "the SR-IOV block does not show the VF device id"
             absent = [i for i in range(num_vfs) if i not in present]
             if absent:
                 note(f"{bdf}: NumVFs is {num_vfs} but the capture shows {len(present)} VF(s); "
                      f"VF{absent[0]}.. made from the SR-IOV layout")
                 for i in absent:
                     vf = virtfn_add(pd, i)
+                    if "vendor" in pd.unknown:
+                        vf.unknown["vendor"] = f"its PF {bdf}'s vendor id is not in the capture"
+                    if "vf_device" in pd.unknown:
+                        vf.unknown["device"] = f"its PF {bdf}'s VF device id is not in the capture"
                     topo.add_device(vf)
 
+        _mark_host_bridges(topo, note, machine)
         groups = sorted({d.iommu_group for d in made.values() if d.iommu_group is not None})
         if groups:
             for g in groups:

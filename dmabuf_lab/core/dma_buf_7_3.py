@@ -1,0 +1,144 @@
+"""drivers/dma-buf/dma-buf.c after Leon Romanovsky's revoke series, as in Linux 7.3.
+
+The series ("dma-buf: Provide revoke mechanism for shared buffers", merged
+through drm-misc-next for the 7.1 merge window) changed four things the lab
+can see; everything else is the 6.19 code of :mod:`dmabuf_lab.core.dma_buf`,
+re-exported here so that a driver written for 7.3 names one module:
+
+* ef246da8e63c / 95308225e5ba: the importer callback ``move_notify`` is now
+  ``invalidate_mappings`` and the exporter calls
+  :func:`dma_buf_invalidate_mappings` instead of ``dma_buf_move_notify()``;
+* "Make .invalidate_mapping() truly optional": a dynamic attach without the
+  callback is accepted (6.19 WARNed and refused it with -EINVAL), and the
+  invalidation walk skips such an importer;
+* 609fc8766d68 "dma-buf: Always build with DMABUF_MOVE_NOTIFY": the Kconfig
+  option is gone, so a dynamic importer is never pinned at map time;
+* :func:`dma_buf_attach_revocable`: true when the importer has
+  ``invalidate_mappings``, i.e. it will unmap in bounded time when told to.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Optional
+
+from dmabuf_lab.kmodel import (EINVAL, ENOMEM, ERR_PTR, WARN_ON, dma_resv_assert_held,
+                               dma_resv_lock, dma_resv_unlock, kfree, kzalloc, might_sleep)
+
+from .attachment import dma_buf_attachment
+from .dma_buf import (dma_buf, dma_buf_attachment_is_dynamic, dma_buf_detach,  # noqa: F401
+                      dma_buf_export, dma_buf_fd, dma_buf_get, dma_buf_is_dynamic, dma_buf_pin,
+                      dma_buf_put, dma_buf_release, dma_buf_unpin)
+from .ops import dma_buf_attach_ops
+
+#: The 6.19 module (``dmabuf_lab.core`` exports the struct under the name ``dma_buf``).
+_619 = importlib.import_module("dmabuf_lab.core.dma_buf")
+
+
+def dma_buf_pin_on_map(attach) -> bool:
+    """Pin at map time only for a static importer of a pinnable exporter."""
+    return _619.dma_buf_pin_on_map(attach, move_notify_config=True)
+
+
+def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
+                           importer_priv: Any = None, *,
+                           attachment_type: type = dma_buf_attachment):
+    """Attach ``dev``; dynamic when ``importer_ops`` is given, with or without
+    ``invalidate_mappings``.
+
+    The same steps as 6.19 (allocate, copy ``allow_peer2peer``, the
+    exporter's ``attach`` outside the lock, add at the head of the list
+    under it) without 6.19's refusal of an importer lacking the callback.
+    """
+    if WARN_ON(dmabuf is None or dev is None, "dma_buf_dynamic_attach: NULL dmabuf or dev"):
+        return ERR_PTR(-EINVAL)
+
+    attach = kzalloc(attachment_type)
+    if attach is None:
+        return ERR_PTR(-ENOMEM)
+
+    attach.dev = dev
+    attach.dmabuf = dmabuf
+    attach.peer2peer = bool(importer_ops.allow_peer2peer) if importer_ops is not None else False
+    attach.importer_ops = importer_ops
+    attach.importer_priv = importer_priv
+    attach.nr_mappings = 0
+
+    if dmabuf.ops.attach is not None:
+        ret = dmabuf.ops.attach(dmabuf, attach)
+        if ret:
+            kfree(attach)
+            return ERR_PTR(ret)
+
+    dma_resv_lock(dmabuf.resv)
+    dmabuf.attachments.insert(0, attach)      # list_add(): at the head
+    dma_resv_unlock(dmabuf.resv)
+    return attach
+
+
+def dma_buf_attach(dmabuf, dev):
+    """Static attach: no importer_ops, so no P2P and not revocable."""
+    return dma_buf_dynamic_attach(dmabuf, dev, None, None)
+
+
+def dma_buf_attach_revocable(attach) -> bool:
+    """True when the importer implements ``invalidate_mappings`` (no lock, no other test)."""
+    ops = attach.importer_ops
+    return ops is not None and ops.invalidate_mappings is not None
+
+
+def dma_buf_map_attachment(attach, direction: int):
+    """6.19's map with the move-notify config always on (see the module docstring)."""
+    return _619.dma_buf_map_attachment(attach, direction, move_notify_config=True)
+
+
+def dma_buf_map_attachment_unlocked(attach, direction: int):
+    """:func:`dma_buf_map_attachment` wrapped in the reservation lock."""
+    might_sleep()
+    if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_map_attachment_unlocked: NULL"):
+        return ERR_PTR(-EINVAL)
+    dma_resv_lock(attach.dmabuf.resv)
+    sgt = dma_buf_map_attachment(attach, direction)
+    dma_resv_unlock(attach.dmabuf.resv)
+    return sgt
+
+
+def dma_buf_unmap_attachment(attach, sg_table, direction: int) -> None:
+    """6.19's unmap with the move-notify config always on."""
+    _619.dma_buf_unmap_attachment(attach, sg_table, direction, move_notify_config=True)
+
+
+def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int) -> None:
+    """:func:`dma_buf_unmap_attachment` wrapped in the reservation lock."""
+    might_sleep()
+    if WARN_ON(attach is None or attach.dmabuf is None or sg_table is None,
+               "dma_buf_unmap_attachment_unlocked: NULL"):
+        return
+    dma_resv_lock(attach.dmabuf.resv)
+    dma_buf_unmap_attachment(attach, sg_table, direction)
+    dma_resv_unlock(attach.dmabuf.resv)
+
+
+def dma_buf_invalidate_mappings(dmabuf) -> None:
+    """Tell every importer that has ``invalidate_mappings`` to drop its mappings (resv held).
+
+    Walks the attachments in list order; an importer without the callback
+    is skipped.  When this returns, importers may still reach the memory
+    until their fences signal and they unmap: waiting for that is the
+    exporter's job (vfio: "vfio: Wait for dma-buf invalidation to complete").
+    """
+    dma_resv_assert_held(dmabuf.resv)
+    for attach in list(dmabuf.attachments):
+        ops = attach.importer_ops
+        if ops is not None and ops.invalidate_mappings is not None:
+            ops.invalidate_mappings(attach)
+
+
+__all__ = [
+    "dma_buf", "dma_buf_attach", "dma_buf_attach_ops", "dma_buf_attach_revocable",
+    "dma_buf_attachment", "dma_buf_attachment_is_dynamic", "dma_buf_detach",
+    "dma_buf_dynamic_attach", "dma_buf_export", "dma_buf_fd", "dma_buf_get",
+    "dma_buf_invalidate_mappings", "dma_buf_is_dynamic", "dma_buf_map_attachment",
+    "dma_buf_map_attachment_unlocked", "dma_buf_pin", "dma_buf_pin_on_map", "dma_buf_put",
+    "dma_buf_release", "dma_buf_unmap_attachment", "dma_buf_unmap_attachment_unlocked",
+    "dma_buf_unpin",
+]

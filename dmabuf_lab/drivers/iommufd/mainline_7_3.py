@@ -1,0 +1,68 @@
+"""iommufd under Linux 7.3: revocable dynamic attach, dma_buf_pin(), vfio's phys bridge.
+
+``iopt_map_dmabuf()`` attaches with ``invalidate_mappings =
+iopt_revoke_notify`` (ef246da8e63c), then under the reservation lock pins
+the buffer (8c5f9645c389 "iommufd: Add dma_buf_pin()"; vfio has no pin op
+any more, so this succeeds) and asks the bridge for the single range.
+Release unpins under the lock (e745cd2c749e "iommufd: Take dma_resv lock
+before dma_buf_unpin() in release path") and detaches.  iommufd unmaps
+its IOVA synchronously inside the callback, so vfio's wait for
+invalidation never waits on it.
+"""
+from __future__ import annotations
+
+from dmabuf_lab.core.dma_buf_7_3 import dma_buf_detach, dma_buf_dynamic_attach, dma_buf_pin, dma_buf_unpin
+from dmabuf_lab.core.ops import dma_buf_attach_ops
+from dmabuf_lab.drivers.common import check_ptr, check_ret
+from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
+from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dma_buf_iommufd_map_7_3
+from dmabuf_lab.kmodel import KernelError, dma_resv_lock, dma_resv_unlock
+
+
+class IommufdImporter73(IommufdImporter):
+    dma_buf_dynamic_attach = staticmethod(dma_buf_dynamic_attach)
+    dma_buf_detach = staticmethod(dma_buf_detach)
+    vfio_pci_dma_buf_iommufd_map = staticmethod(vfio_pci_dma_buf_iommufd_map_7_3)
+
+    def __init__(self, session):
+        super().__init__(session)
+        self.pinned = False
+
+    def attach(self, dmabuf) -> None:
+        self.dmabuf = dmabuf
+        ops = dma_buf_attach_ops(allow_peer2peer=True, invalidate_mappings=self.iopt_revoke_notify,
+                                 name="iopt_dmabuf_attach_revoke_ops")
+        self.attachment = check_ptr(self.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self),
+                                    "iommufd: attach")
+        self.attached = True
+        self.kind = "phys"
+
+    def map(self) -> None:
+        dma_resv_lock(self.dmabuf.resv)
+        try:
+            if not self.pinned:
+                rc = dma_buf_pin(self.attachment)
+                if rc:
+                    raise KernelError(rc, "iommufd: dma_buf_pin")
+                self.pinned = True
+            rc = self.vfio_pci_dma_buf_iommufd_map(self.attachment, self.phys)
+            if rc:
+                dma_buf_unpin(self.attachment)
+                self.pinned = False
+        finally:
+            dma_resv_unlock(self.dmabuf.resv)
+        check_ret(rc, "iommufd: vfio_pci_dma_buf_iommufd_map")
+        self.revoked = False
+        self.mapped = True
+
+    def detach(self) -> None:
+        if self.pinned:
+            dma_resv_lock(self.dmabuf.resv)
+            dma_buf_unpin(self.attachment)
+            dma_resv_unlock(self.dmabuf.resv)
+            self.pinned = False
+        super().detach()
+
+
+def make_importer(session):
+    return IommufdImporter73(session)

@@ -1,0 +1,250 @@
+"""The nvgrace-gpu EGM exporter, written on the 2026-02 mapping-type RFC API.
+
+Modelled from drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c on Ankita
+Agrawal's public tree (ankita-nv/linux 35fb3d7c0741), which is not in
+mainline.  User space asks the EGM character device for a dma-buf of
+slices of the EGM region (host memory the GPU reaches coherently);
+``nvgrace_egm_export_dmabuf()`` checks the slices as vfio does
+(non-zero, page-aligned, no overflow, inside the region) and exports a
+buffer that offers one mapping type, PAL: no SGT, so only a PAL importer
+(iommufd) can use it.  ``nvgrace_egm_dma_buf_cleanup()`` revokes every
+buffer (``revoked`` + move_notify) when the device goes away.
+
+It repeats two of the RFC's vfio bugs, each a bug of the revision with its
+fix behind a variant:
+
+``egm-match-lock``
+    ``nvgrace_egm_dma_buf_match_mapping()`` asserts the reservation lock,
+    which ``dma_buf_mapping_attach()`` does not hold (a ``lock`` finding on
+    every attach); fixed: look at ``egm_chardev`` under the lock.
+``egm-pal-revoked``
+    ``nvgrace_egm_dma_pal_map_phys()`` does not test ``revoked``, so the
+    ranges of a revoked buffer are handed out again (``use-after-revoke``);
+    fixed: -ENODEV.
+
+Its export error path also puts the buffer and then falls through to free
+``priv`` (the pattern e98137f0a874 fixed in vfio); no scenario exhausts
+the fd table, so the model takes the put-and-return path.
+
+The EGM region is placed at :data:`EGM_PHYS` (a model placement, no real
+address) with ``egm_size`` bytes (exporter option, default 1 GiB).
+"""
+from __future__ import annotations
+
+from dmabuf_lab.addr import PAGE_SIZE, U64_MAX
+from dmabuf_lab.core.dma_buf import dma_buf_fd, dma_buf_get, dma_buf_put
+from dmabuf_lab.core.file import close_fd, fput, get_file_active
+from dmabuf_lab.core.ops import dma_buf_export_info
+from dmabuf_lab.drivers.common import check_ptr, check_ret
+from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOVERFLOW, ERR_PTR, IS_ERR, PTR_ERR, KArray,
+                               allocation_of, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
+                               kcalloc, kfree, kstruct, kvfree, kvzalloc, kzalloc, report)
+from dmabuf_lab.revisions.base import ExporterDriver, fixed
+from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, dma_buf_export,
+                                                        dma_buf_mapping_pal_exp_ops, dma_buf_match_mapping,
+                                                        dma_buf_move_notify, dma_buf_ops_mt,
+                                                        dma_buf_phys_list, dma_buf_phys_vec, match_list)
+
+#: Where the model places the EGM region (host physical address space).
+EGM_PHYS = 0x1000_0000_0000
+EGM_DEFAULT_SIZE = 1 << 30
+
+
+class chardev(kstruct):
+    """The EGM character device: its region and the buffers exported from it."""
+
+    fields = (("egmphys", 0), ("egmlength", 0), ("dmabufs", list))
+
+
+class nvgrace_egm_dma_buf(kstruct):
+    """The exporter's private object behind one dma-buf."""
+
+    fields = ("dmabuf", "egm_chardev", ("size", 0), "phys_vec", ("nr_ranges", 0), ("revoked", False))
+
+
+def nvgrace_egm_dma_buf_attach(dmabuf, attachment) -> int:
+    """Refuse a revoked buffer (-ENODEV)."""
+    return -ENODEV if dmabuf.priv.revoked else 0
+
+
+def nvgrace_egm_dma_pal_map_phys(attach):
+    """Copy the ranges into a new phys list; as written, even for a revoked buffer."""
+    priv = attach.dmabuf.priv
+    if priv.revoked:
+        if fixed("egm-pal-revoked"):
+            return ERR_PTR(-ENODEV)
+        report("use-after-revoke", "nvgrace_egm_dma_pal_map_phys hands out the ranges of a revoked buffer")
+    phys = kvzalloc(dma_buf_phys_list)
+    if phys is None:
+        return ERR_PTR(-ENOMEM)
+    phys.phys = KArray(priv.nr_ranges, dma_buf_phys_vec, alloc=allocation_of(phys))
+    phys.length = priv.nr_ranges
+    for i in range(priv.nr_ranges):
+        phys.phys[i].paddr = priv.phys_vec[i].paddr
+        phys.phys[i].len = priv.phys_vec[i].len
+    return phys
+
+
+def nvgrace_egm_dma_pal_unmap_phys(attach, phys) -> None:
+    kvfree(phys)
+
+
+nvgrace_egm_dma_buf_pal_ops = dma_buf_mapping_pal_exp_ops(map_phys=nvgrace_egm_dma_pal_map_phys,
+                                                          unmap_phys=nvgrace_egm_dma_pal_unmap_phys)
+
+
+def nvgrace_egm_dma_buf_release(dmabuf) -> None:
+    """Last reference: leave the device's list, free."""
+    priv = dmabuf.priv
+    if priv.egm_chardev is not None:
+        _list_del(priv.egm_chardev.dmabufs, priv)
+    kfree(priv.phys_vec)
+    kfree(priv)
+
+
+def nvgrace_egm_dma_buf_match_mapping(args) -> int:
+    """Offer only PAL; -ENODEV once cleanup has run.  As written it asserts the lock."""
+    priv = args.dmabuf.priv
+    if fixed("egm-match-lock"):
+        dma_resv_lock(priv.dmabuf.resv)
+        cdev = priv.egm_chardev
+        dma_resv_unlock(priv.dmabuf.resv)
+    else:
+        dma_resv_assert_held(priv.dmabuf.resv)
+        cdev = priv.egm_chardev
+    if cdev is None:
+        return -ENODEV
+    exp = match_list(DMA_BUF_EMAPPING_PAL(nvgrace_egm_dma_buf_pal_ops))
+    return dma_buf_match_mapping(args, exp, 1)
+
+
+nvgrace_egm_dmabuf_ops = dma_buf_ops_mt(attach=nvgrace_egm_dma_buf_attach, release=nvgrace_egm_dma_buf_release,
+                                        match_mapping=nvgrace_egm_dma_buf_match_mapping,
+                                        name="nvgrace_egm_dmabuf_ops")
+
+
+def validate_dmabuf_input(ranges) -> tuple[int, int]:
+    """Non-zero, page-aligned slices whose sum fits size_t; (ret, total)."""
+    length = 0
+    for off, ln in ranges:
+        if not ln or off % PAGE_SIZE or ln % PAGE_SIZE:
+            return -EINVAL, 0
+        length += ln
+        if length > U64_MAX:
+            return -EINVAL, 0
+    return 0, length
+
+
+def nvgrace_egm_fill_phys_vec(pv, ranges, start: int, length: int) -> int:
+    """Slices -> physical ranges inside the EGM region (-EOVERFLOW, -EINVAL as vfio)."""
+    max_addr = start + length
+    for i, (off, ln) in enumerate(ranges):
+        if not ln:
+            return -EINVAL
+        paddr, end = start + off, start + off + ln
+        if paddr > U64_MAX or end > U64_MAX:
+            return -EOVERFLOW
+        pv[i].paddr = paddr
+        if end > max_addr:
+            return -EINVAL
+        pv[i].len = ln
+    return 0
+
+
+def nvgrace_egm_export_dmabuf(cdev, ranges, open_flags: int = 0) -> int:
+    """The export ioctl: an fd or -errno."""
+    if cdev is None:
+        return -ENODEV
+    if not ranges:
+        return -EINVAL
+    ret, length = validate_dmabuf_input(ranges)
+    if ret:
+        return ret
+    priv = kzalloc(nvgrace_egm_dma_buf)
+    if priv is None:
+        return -ENOMEM
+    priv.phys_vec = kcalloc(len(ranges), dma_buf_phys_vec)
+    if priv.phys_vec is None:
+        kfree(priv)
+        return -ENOMEM
+    priv.egm_chardev = cdev
+    priv.nr_ranges = len(ranges)
+    priv.size = length
+    ret = nvgrace_egm_fill_phys_vec(priv.phys_vec, ranges, cdev.egmphys, cdev.egmlength)
+    if ret:
+        kfree(priv.phys_vec)
+        kfree(priv)
+        return ret
+    priv.dmabuf = dma_buf_export(dma_buf_export_info(ops=nvgrace_egm_dmabuf_ops, size=priv.size,
+                                                     flags=open_flags, priv=priv, exp_name="nvgrace_egm"))
+    if IS_ERR(priv.dmabuf):
+        ret = PTR_ERR(priv.dmabuf)
+        kfree(priv.phys_vec)
+        kfree(priv)
+        return ret
+    dma_resv_lock(priv.dmabuf.resv)
+    priv.revoked = False
+    cdev.dmabufs.append(priv)
+    dma_resv_unlock(priv.dmabuf.resv)
+    ret = dma_buf_fd(priv.dmabuf, open_flags)
+    if ret < 0:
+        dma_buf_put(priv.dmabuf)
+    return ret
+
+
+def nvgrace_egm_dma_buf_cleanup(cdev) -> None:
+    """The device goes away: revoke every live buffer and tell the importers."""
+    for priv in list(cdev.dmabufs):
+        if get_file_active(priv.dmabuf.file) is None:
+            continue
+        dma_resv_lock(priv.dmabuf.resv)
+        _list_del(cdev.dmabufs, priv)
+        priv.egm_chardev = None
+        priv.revoked = True
+        dma_buf_move_notify(priv.dmabuf)
+        dma_resv_unlock(priv.dmabuf.resv)
+        fput(priv.dmabuf.file)
+
+
+def _list_del(lst: list, item) -> None:
+    for i, x in enumerate(lst):
+        if x is item:
+            del lst[i]
+            return
+
+
+class EgmExporter(ExporterDriver):
+    """Exports slices (``ranges``, offsets into the EGM region) of an ``egm_size``-byte region."""
+
+    def __init__(self, session):
+        super().__init__(session)
+        self.cdev = None
+        self.fd = -1
+        self.dmabuf = None
+
+    def export(self):
+        s = self.s
+        self.cdev = chardev(egmphys=EGM_PHYS, egmlength=int(s.exporter.option("egm_size", EGM_DEFAULT_SIZE)))
+        self.cdev.dmabufs = []
+        self.fd = check_ret(nvgrace_egm_export_dmabuf(self.cdev, [tuple(r) for r in s.exporter.ranges]),
+                            "nvgrace_egm_export_dmabuf")
+        self.dmabuf = check_ptr(dma_buf_get(self.fd), "dma_buf_get")
+        s.shared["p2p_memory"] = False
+        s.log(f"nvgrace-egm: exported {len(s.exporter.ranges)} range(s) of the EGM region")
+        return self.dmabuf
+
+    def revoke(self) -> None:
+        """The EGM device goes away (nvgrace_egm_dma_buf_cleanup)."""
+        nvgrace_egm_dma_buf_cleanup(self.cdev)
+
+    def release(self) -> None:
+        if self.dmabuf is not None:
+            dma_buf_put(self.dmabuf)
+            self.dmabuf = None
+        if self.fd >= 0:
+            close_fd(self.fd)
+            self.fd = -1
+
+
+def make_exporter(session):
+    return EgmExporter(session)

@@ -1,0 +1,102 @@
+"""vfio-pci under the mapping-type review plan (see :mod:`dmabuf_lab.revisions.mapping_types_2026_05`).
+
+Steps 1-3 use the exporter of Jason's design
+(:mod:`dmabuf_lab.drivers.vfio_pci.mapping_types_2025_10`) with the list
+each step gives it: ``[SGT_P2P]`` in step 1, ``[PAL]`` ("vfio PAL-only")
+from step 2 on.  In steps 1 and 2 the private vfio -> iommufd bridge of
+mainline still recognises the buffer.  Christian König's alternative uses
+the Linux 7.3 exporter plus a ``map_attachment_iommu`` op that maps the
+requested slice of the BAR ranges into the importer's domain.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from dmabuf_lab.drivers.vfio_pci.mainline_7_3 import Vfio73Exporter
+from dmabuf_lab.drivers.vfio_pci.mapping_types_2025_10 import (MtVfioExporter, vfio_pci_pal_ops,
+                                                               vfio_pci_sgt_ops)
+from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_iommufd_map, vfio_pci_dma_buf_release
+from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dmabuf_ops as vfio_73_ops
+from dmabuf_lab.kmodel import ENODEV, dma_resv_assert_held
+from dmabuf_lab.revisions.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
+                                                        dma_buf_ops_mt)
+from dmabuf_lab.revisions.mapping_types_2026_05 import MAP_ATTACHMENT_IOMMU, stage
+from dmabuf_lab.core.ops import dma_buf_ops
+
+
+def vfio_pci_dma_buf_review_types(dmabuf) -> list:
+    """Step 1: [SGT_P2P of the device]; steps 2 and 3: [PAL] alone."""
+    priv = dmabuf.priv
+    pdev = priv.vdev.pdev
+    if stage() == "step1":
+        return [DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_sgt_ops, pdev)]
+    return [DMA_BUF_EMAPPING_PAL(vfio_pci_pal_ops, priv.provider, pdev)]
+
+
+vfio_pci_dmabuf_review_ops = dma_buf_ops_mt(release=vfio_pci_dma_buf_release,
+                                            mapping_types=vfio_pci_dma_buf_review_types,
+                                            name="vfio_pci_dmabuf_ops (review plan)")
+
+
+def vfio_pci_dma_buf_iommufd_map_review(attachment, phys) -> int:
+    """Mainline's bridge, recognising the review plan's vfio ops (steps 1 and 2)."""
+    return vfio_pci_dma_buf_iommufd_map(attachment, phys, ops=(vfio_pci_dmabuf_review_ops,))
+
+
+class ReviewVfioExporter(MtVfioExporter):
+    ops = vfio_pci_dmabuf_review_ops
+
+    def export(self):
+        return super(MtVfioExporter, self).export()      # no pal_only option: the step decides
+
+
+# --- dma_buf_map_attachment_iommu() ------------------------------------------------------
+
+@dataclass(eq=False)
+class dma_buf_ops_iommu(dma_buf_ops):
+    """dma_buf_ops with the proposed iommu_domain map/unmap."""
+
+    map_attachment_iommu: Optional[Callable] = None
+    unmap_attachment_iommu: Optional[Callable] = None
+
+
+def vfio_pci_dma_buf_map_iommu(attach, domain, iova: int, offset: int, size: int) -> int:
+    """Map ``[offset, offset + size)`` of the buffer's BAR ranges at ``iova`` (resv held)."""
+    priv = attach.dmabuf.priv
+    dma_resv_assert_held(priv.dmabuf.resv)
+    if priv.revoked:
+        return -ENODEV
+    pos, done = 0, 0
+    for i in range(priv.nr_ranges):
+        paddr, ln = int(priv.phys_vec[i].paddr), int(priv.phys_vec[i].len)
+        lo, hi = max(offset, pos), min(offset + size, pos + ln)
+        if lo < hi:
+            ret = domain.map(iova + done, paddr + (lo - pos), hi - lo)
+            if ret:
+                domain.unmap(iova, done)
+                return ret
+            done += hi - lo
+        pos += ln
+    return 0
+
+
+def vfio_pci_dma_buf_unmap_iommu(attach, domain, iova: int, size: int) -> None:
+    domain.unmap(iova, size)
+
+
+vfio_pci_dmabuf_iommu_ops = dma_buf_ops_iommu(
+    attach=vfio_73_ops.attach, map_dma_buf=vfio_73_ops.map_dma_buf, unmap_dma_buf=vfio_73_ops.unmap_dma_buf,
+    release=vfio_73_ops.release, map_attachment_iommu=vfio_pci_dma_buf_map_iommu,
+    unmap_attachment_iommu=vfio_pci_dma_buf_unmap_iommu,
+    name="vfio_pci_dmabuf_ops (7.3 + map_attachment_iommu)")
+
+
+class IommuVfioExporter(Vfio73Exporter):
+    ops = vfio_pci_dmabuf_iommu_ops
+
+
+def make_exporter(session):
+    if stage(session) == MAP_ATTACHMENT_IOMMU:
+        return IommuVfioExporter(session)
+    return ReviewVfioExporter(session)

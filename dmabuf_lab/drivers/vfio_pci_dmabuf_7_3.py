@@ -1,0 +1,255 @@
+"""vfio-pci's MMIO dma-buf exporter after the revoke series and the double-free fix.
+
+drivers/vfio/pci/vfio_pci_dmabuf.c as read at the v7.1-rc4 merge (the
+newest state of this file the lab could tie to mainline; nothing later in
+it is modelled).  What differs from 6.19
+(:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`, whose pieces are reused):
+
+* 1a8a5227f229 "vfio: Wait for dma-buf invalidation to complete": every
+  buffer carries a ``kref`` (1 while registered, +1 per live mapping) and a
+  ``completion``.  Revoke takes the reservation lock, sets ``revoked``,
+  calls dma_buf_invalidate_mappings(), waits for every fence, drops the
+  lock, drops the registered reference and sleeps in
+  wait_for_completion() until every mapping vfio handed out is unmapped;
+  then it re-arms the kref and the completion.  No timeout.
+* "vfio: Permit VFIO to work with pinned importers": no pin/unpin ops any
+  more; attach refuses an importer that is not revocable
+  (dma_buf_attach_revocable(), -EOPNOTSUPP).
+* e98137f0a874 "vfio/pci: Fix double free in dma-buf feature"
+  (CVE-2026-31468): when dma_buf_fd() fails the ioctl puts the buffer and
+  returns; the release callback alone frees ``priv``.
+* cleanup() revokes through move() first, then unlinks each buffer.
+* map goes through the 7.3 dma_buf_phys_vec_to_sgt() (``release="7.3"``).
+
+The fence wait is :func:`~dmabuf_lab.kmodel.fence.dma_resv_wait_timeout`
+(importers add fences when they run DMA in concurrent scenarios; otherwise
+there are none and it returns at once).  In a concurrent run the kref and
+the completion are points where other threads may run, and the wait blocks
+until the last unmap.  Not modelled: the export-time
+vfio_pci_core_setup_barmap() check (the model's BARs are always claimed).
+
+A wait that can never end (an importer that keeps a mapping) is reported
+as a ``lock`` finding, since the real kernel would sleep forever there.
+"""
+from __future__ import annotations
+
+from dmabuf_lab.core.dma_buf_7_3 import (dma_buf_attach_revocable, dma_buf_export, dma_buf_fd,
+                                         dma_buf_invalidate_mappings, dma_buf_put)
+from dmabuf_lab.core.file import fput, get_file_active
+from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
+from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
+from dmabuf_lab.core.workqueue import flush_scheduled_work, pending_work
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (_err_free_phys, _list_del, feature_dma_buf_prepare,
+                                                vfio_device_feature_dma_buf, vfio_device_put_registration,
+                                                vfio_pci_dma_buf, vfio_pci_dma_buf_iommufd_map,
+                                                vfio_pci_dma_buf_release)
+from dmabuf_lab.kmodel import (ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, PTR_ERR, WARN_ON,
+                               dma_resv_assert_held, dma_resv_lock, dma_resv_unlock)
+from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
+from dmabuf_lab.kmodel.runtime import report
+from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, shared_write
+
+
+class vfio_pci_dma_buf_7_3(vfio_pci_dma_buf):
+    """The 6.19 private object plus the kref and the completion of 1a8a5227f229."""
+
+    fields = (("kref", 0), ("comp_done", False))
+
+
+# --- kref / completion -------------------------------------------------------------
+
+def kref_init(priv) -> None:
+    shared_write(priv, "kref")
+    priv.kref = 1
+
+
+def kref_get(priv) -> None:
+    shared_write(priv, "kref")
+    WARN_ON(priv.kref == 0, "kref_get on a zero refcount")
+    priv.kref += 1
+
+
+def kref_put(priv) -> None:
+    """Drop one reference; the last one completes ``priv``'s completion."""
+    shared_write(priv, "kref")
+    if WARN_ON(priv.kref == 0, "refcount_t: underflow; use-after-free"):
+        return
+    priv.kref -= 1
+    if priv.kref == 0:
+        priv.comp_done = True              # vfio_pci_dma_buf_done(): complete()
+
+
+def wait_for_completion(priv) -> None:
+    """Sleep until every mapping is gone.
+
+    While vfio sleeps the importers' deferred unmaps run
+    (:func:`~dmabuf_lab.core.workqueue.flush_scheduled_work`); if the
+    completion is still not done the kernel would never wake up.
+    """
+    flush_scheduled_work()
+    s = current_scheduler()
+    if s is not None and s.current() is not None:
+        sched_point("wait", priv, False, "wait_for_completion(&priv->comp)", ready=lambda: priv.comp_done)
+        return
+    if not priv.comp_done:
+        report("lock", f"vfio_pci_dma_buf_move: wait_for_completion() never returns: "
+                       f"{priv.kref} mapping(s) of the buffer are never unmapped",
+               "vfio_pci_dma_buf_move")
+
+
+def reinit_completion(priv) -> None:
+    shared_write(priv, "comp")
+    priv.comp_done = False
+
+
+# --- dma_buf_ops -----------------------------------------------------------------
+
+def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
+    """6.19's checks (P2P, not revoked) plus: the importer must be revocable."""
+    priv = dmabuf.priv
+    if not attachment.peer2peer:
+        return -EOPNOTSUPP
+    if priv.revoked:
+        return -ENODEV
+    if not dma_buf_attach_revocable(attachment):
+        return -EOPNOTSUPP
+    return 0
+
+
+def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
+    """Map (resv held): -ENODEV when revoked, else the 7.3 helper; a mapping holds a kref."""
+    priv = attachment.dmabuf.priv
+    dma_resv_assert_held(priv.dmabuf.resv)
+    if priv.revoked:
+        return ERR_PTR(-ENODEV)
+    sgt = dma_buf_phys_vec_to_sgt(attachment, priv.provider, priv.phys_vec, priv.nr_ranges,
+                                  priv.size, direction, faithful=faithful, release="7.3")
+    if not IS_ERR(sgt):
+        kref_get(priv)
+    return sgt
+
+
+def vfio_pci_dma_buf_unmap(attachment, sgt, direction: int, *, faithful: bool = True) -> None:
+    """Unmap (resv held): free the table and drop the mapping's kref."""
+    priv = attachment.dmabuf.priv
+    dma_resv_assert_held(priv.dmabuf.resv)
+    dma_buf_free_sgt(attachment, sgt, direction, faithful=faithful)
+    kref_put(priv)
+
+
+vfio_pci_dmabuf_ops = dma_buf_ops(
+    attach=vfio_pci_dma_buf_attach,
+    map_dma_buf=vfio_pci_dma_buf_map,
+    unmap_dma_buf=vfio_pci_dma_buf_unmap,
+    release=vfio_pci_dma_buf_release,
+    name="vfio_pci_dmabuf_ops (7.3)",
+)
+
+#: The same exporter with the lab's fixes for the core helper (orig_nents, IOVA offsets).
+vfio_pci_dmabuf_ops_fixed = dma_buf_ops(
+    attach=vfio_pci_dma_buf_attach,
+    map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=False),
+    unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=False),
+    release=vfio_pci_dma_buf_release,
+    name="vfio_pci_dmabuf_ops (7.3, fixed helper)",
+)
+
+OPS = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed)
+
+
+def vfio_pci_dma_buf_iommufd_map_7_3(attachment, phys) -> int:
+    """The vfio -> iommufd bridge, unchanged apart from recognising these ops.
+
+    It takes no kref: the completion does not track iommufd, which unmaps
+    synchronously inside its invalidate_mappings callback instead.
+    """
+    return vfio_pci_dma_buf_iommufd_map(attachment, phys, ops=OPS)
+
+
+# --- export ------------------------------------------------------------------------
+
+def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
+                                  *, fixed_helper: bool = False) -> int:
+    """VFIO_DEVICE_FEATURE_DMA_BUF after e98137f0a874: an fd or -errno.
+
+    The checks and the preparation are 6.19's; the new buffer's kref and
+    completion are armed after the export; a failing dma_buf_fd() puts
+    the buffer and returns (the release callback frees ``priv``).
+    """
+    ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf, vfio_pci_dma_buf_7_3)
+    if priv is None:
+        return ret
+
+    exp_info = dma_buf_export_info(
+        ops=vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops,
+        size=priv.size, flags=get_dma_buf.open_flags, priv=priv, exp_name="vfio_pci")
+    priv.dmabuf = dma_buf_export(exp_info)
+    if IS_ERR(priv.dmabuf):
+        ret = PTR_ERR(priv.dmabuf)
+        vfio_device_put_registration(vdev)
+        return _err_free_phys(priv, None, ret)
+
+    kref_init(priv)
+    reinit_completion(priv)
+    dma_resv_lock(priv.dmabuf.resv)
+    priv.revoked = not vdev.memory_enabled
+    vdev.dmabufs.append(priv)
+    dma_resv_unlock(priv.dmabuf.resv)
+
+    ret = dma_buf_fd(priv.dmabuf, get_dma_buf.open_flags)
+    if ret < 0:
+        dma_buf_put(priv.dmabuf)
+    return ret
+
+
+# --- revoke ----------------------------------------------------------------------
+
+def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
+    """Revoke (or restore) every live buffer of ``vdev``; revoke waits for the importers.
+
+    Revoke: under the reservation lock set ``revoked`` and invalidate;
+    after the lock drop the registered reference and wait until the last
+    mapping is unmapped; re-arm.  Restore: clear ``revoked`` under the lock.
+    """
+    for priv in list(vdev.dmabufs):
+        if get_file_active(priv.dmabuf.file) is None:
+            continue
+        if priv.revoked != revoked:
+            if revoked:
+                dma_resv_lock(priv.dmabuf.resv)
+                shared_write(priv, "revoked")
+                priv.revoked = True
+                dma_buf_invalidate_mappings(priv.dmabuf)
+                dma_resv_wait_timeout(priv.dmabuf.resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
+                dma_resv_unlock(priv.dmabuf.resv)
+                kref_put(priv)
+                wait_for_completion(priv)
+                kref_init(priv)
+                reinit_completion(priv)
+            else:
+                dma_resv_lock(priv.dmabuf.resv)
+                shared_write(priv, "revoked")
+                priv.revoked = False
+                dma_resv_unlock(priv.dmabuf.resv)
+        fput(priv.dmabuf.file)
+
+
+def vfio_pci_dma_buf_cleanup(vdev) -> None:
+    """Device going away: revoke everything through move(), then unlink each buffer."""
+    vfio_pci_dma_buf_move(vdev, True)
+    for priv in list(vdev.dmabufs):
+        if get_file_active(priv.dmabuf.file) is None:
+            continue
+        _list_del(vdev.dmabufs, priv)
+        priv.vdev = None
+        vfio_device_put_registration(vdev)
+        fput(priv.dmabuf.file)
+
+
+__all__ = [
+    "vfio_pci_dma_buf_7_3", "vfio_pci_dma_buf_attach", "vfio_pci_dma_buf_map",
+    "vfio_pci_dma_buf_unmap", "vfio_pci_dmabuf_ops", "vfio_pci_dmabuf_ops_fixed",
+    "vfio_pci_dma_buf_iommufd_map_7_3", "vfio_pci_core_feature_dma_buf", "vfio_pci_dma_buf_move",
+    "vfio_pci_dma_buf_cleanup", "kref_init", "kref_get", "kref_put", "wait_for_completion",
+    "reinit_completion", "pending_work",
+]

@@ -1,0 +1,49 @@
+"""DMA-buf mapping types, the branch Jason Gunthorpe rebased in March 2026.
+
+On 2026-03-01 (Message-ID ``<20260301190543.GA768004@nvidia.com>``) Jason
+Gunthorpe reported the RFC series ("[PATCH RFC 00/26] Add DMA-buf mapping
+types and convert vfio/iommufd to use them") rebased onto drm-misc-next,
+with the vfio part reworked for Leon Romanovsky's revoke series, and asked
+whether to post it without the RFC tag; no later posting was found.  The
+branch renames (``struct dma_buf_phys_vec`` -> ``struct phys_vec``,
+``dma_buf_sgt_map_attachment()`` and friends, ``dma_buf_mapping_attach()``,
+``ops->single_exporter_match`` for exporters without ``match_mapping``) do
+not change any verdict, so the model reuses the RFC's code
+(:mod:`dmabuf_lab.revisions.mapping_types_2026_02`) and its drivers:
+
+* fixed in the branch: xe passes its real match count (``xe-match-len``);
+* still present: vfio's ``match_mapping`` asserts the reservation lock
+  that attach does not hold (``vfio-match-lock``); the dynamic-attach
+  wrapper dereferences a NULL ``importer_ops`` (``dynamic-attach-null-ops``);
+  the PAL ``map_phys`` does not test ``revoked`` (``pal-revoked``); the
+  6.19 helper's leak on the SGT path (``sgt-helper``).
+
+The variant ``fix-vfio-match-lock`` is the lock fix Jason sent inline on
+the list on 2026-04-13, after Baolu Lu's report: vfio takes its own
+``pci_dev`` reference at export and ``match_mapping`` uses it without the
+assertion.  Not modelled: the PAL reference count the branch's
+``map_phys``/``unmap_phys`` take on the vfio buffer, and xe's SGT_P2P
+entry no longer depending on CONFIG_DMABUF_MOVE_NOTIFY (the lab keeps the
+RFC's xe list).
+"""
+from __future__ import annotations
+
+from dmabuf_lab.revisions.base import Revision
+from dmabuf_lab.revisions.mapping_types_2026_02 import *  # noqa: F401,F403  (the RFC's core code)
+
+REVISION = Revision(
+    name="mapping-types-2026-03",
+    module="mapping_types_2026_03",
+    title="DMA-buf mapping types, rebased branch (2026-03)",
+    date="2026-03-01",
+    seed=None,
+    patch="dmabuf_map_type branch rebased onto drm-misc-next, <20260301190543.GA768004@nvidia.com>",
+    bugs={
+        "vfio-match-lock": "vfio_pci_dma_buf_match_mapping() asserts the resv lock; attach does not hold "
+                           "it (lock fix sent inline on 2026-04-13: own pci_dev reference, no assertion)",
+        "dynamic-attach-null-ops": "dma_buf_dynamic_attach() dereferences importer_ops without a NULL check",
+        "pal-revoked": "vfio's PAL map_phys() does not check priv->revoked",
+        "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged in 6.19 (leaks the sg chunk)",
+    },
+    fixed_upstream={"xe-match-len": "the rebased branch passes num_match"},
+)

@@ -1,0 +1,208 @@
+"""The plan the mapping-type review settled on (April-May 2026), and Christian König's alternative.
+
+In the thread "Re: [PATCH RFC 21/26] dma-buf: Add the Physical Address List
+DMA mapping type", Christian König rejected a physical address list in
+dma-buf and proposed instead (2026-04-22,
+``<fd8065ce-fd0e-4df5-9c80-8e9603657cfe@amd.com>``)::
+
+    dma_buf_map_attachment_iommu(attachment, iommu_domain, iova, offset, size, ...)
+
+in which the exporter maps its memory into the importer's iommu_domain.
+Jason Gunthorpe answered with three steps: (1) the SGT mapping types
+alone; (2) core converters, PAL -> SGT through dma_buf_phys_vec_to_sgt(),
+with vfio PAL-only, so that no importer sees PAL, only the core; (3) an
+importer-only iommu_domain type for iommufd, filled by the core from the
+exporter's PAL.  Xu Yilun then pointed out that neither the converter nor
+the domain type gives KVM what it needs, and Jason agreed (May 2026).
+Nothing of it is merged.
+
+Executable model, on the code of Jason's design
+(:mod:`dmabuf_lab.revisions.mapping_types_2025_10`, whose matcher walks the
+exporter's list outside), one mode per stage; ``posted`` is the plan's end
+state (step 3):
+
+``step1``
+    SGT types only: vfio offers ``SGT_P2P``; there is no PAL, so iommufd
+    keeps using vfio's private bridge as in mainline (``phys``; the lab's
+    reading: the plan does not say the bridge goes before step 3).
+``step2``
+    vfio offers ``[PAL]`` only and the core appends a PAL -> SGT converter
+    entry, so SGT importers still get ``sgt-p2p``; iommufd still uses the
+    bridge ("no PAL importer").
+``step3`` (= ``posted``)
+    additionally the core appends an ``IOMMU_DOMAIN`` converter entry for
+    each PAL entry; iommufd attaches with ``[IOMMU_DOMAIN]`` and the core
+    maps the ranges into its domain (``iommu-domain``).  The bridge is gone.
+``map-attachment-iommu``
+    no mapping types: Linux 7.3 attachments plus
+    dma_buf_map_attachment_iommu(), which vfio implements; an exporter
+    without the op returns -EOPNOTSUPP.
+
+Steps 1-3 map SGT through the corrected core helper, as the design's
+model does; ``map-attachment-iommu`` runs on Linux 7.3, whose helper
+still leaks its scatterlist chunk (bug ``sgt-helper``; ``fixed`` and
+``fix-sgt-helper`` apply to the posted end state, where it changes nothing).
+
+KVM is ``cannot-express`` in every mode: it has no struct device for the
+converter's DMA addresses and no iommu_domain to be mapped into.  The
+domain is recorded as a list of (iova, phys, length) triples, not as page
+tables.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from dmabuf_lab.kmodel import EINVAL, ENOMEM, ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, dma_resv_assert_held
+from dmabuf_lab.revisions import mapping_types_2025_10 as mt
+from dmabuf_lab.revisions.base import Revision, current_session
+
+STEPS = ("step1", "step2", "step3")
+MAP_ATTACHMENT_IOMMU = "map-attachment-iommu"
+
+
+def _run_hook(s) -> None:
+    """Install the core converters of the selected stage."""
+    st = stage(s)
+    conv = []
+    if st in ("step2", "step3"):
+        conv.append(lambda exp: mt.dma_buf_conversion_entries(exp, len(exp)))
+    if st == "step3":
+        conv.append(dma_buf_iommu_domain_entries)
+    s.shared["core_converters"] = tuple(conv)
+
+
+REVISION = Revision(
+    name="mapping-types-2026-05",
+    module="mapping_types_2026_05",
+    title="Mapping-type review plan (steps 1-3) and dma_buf_map_attachment_iommu()",
+    date="2026-05-11",
+    seed=None,
+    patch="'Re: [PATCH RFC 21/26] dma-buf: Add the Physical Address List DMA mapping type' "
+          "(<fd8065ce-fd0e-4df5-9c80-8e9603657cfe@amd.com> and replies)",
+    modes={
+        "step1": "SGT mapping types alone; iommufd keeps vfio's private bridge",
+        "step2": "core PAL -> SGT converter, vfio PAL-only, no PAL importer",
+        "step3": "the end state: step 2 plus an importer-only iommu_domain type for iommufd "
+                 "(the same as posted)",
+        MAP_ATTACHMENT_IOMMU: "Christian König's dma_buf_map_attachment_iommu(): the exporter maps "
+                              "into the importer's iommu_domain",
+    },
+    bugs={
+        "sgt-helper": "map-attachment-iommu mode only (Linux 7.3 underneath): "
+                      "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() leak the sg chunk",
+    },
+    run_hook=_run_hook,
+)
+
+
+def stage(s=None) -> str:
+    """The selected stage: step1, step2, step3 (also for ``posted``) or map-attachment-iommu."""
+    s = s or current_session()
+    v = s.variant if s is not None else "posted"
+    return v if v in STEPS or v == MAP_ATTACHMENT_IOMMU else "step3"
+
+
+# --- step 3: the importer-only iommu_domain type ---------------------------------------
+
+dma_buf_mapping_iommu_domain_type = mt.dma_buf_mapping_type("IOMMU_DOMAIN", match=None,
+                                                            lab_kind="iommu-domain")
+
+
+def DMA_BUF_IMAPPING_IOMMU_DOMAIN(domain) -> "mt.dma_buf_mapping_match":
+    """Importer entry: map the buffer into ``domain`` (iommufd only).  The domain rides in ``dev``."""
+    return mt.dma_buf_mapping_match(type=dma_buf_mapping_iommu_domain_type, dev=domain)
+
+
+def dma_buf_iommu_domain_entries(exp) -> list:
+    """For each exporter PAL entry, a core entry that maps the PAL into an importer's domain."""
+    out = []
+    for ex in exp:
+        if ex.type is mt.dma_buf_mapping_pal_type:
+            out.append(mt.dma_buf_mapping_match(type=dma_buf_mapping_iommu_domain_type, exp_ops=ex.exp_ops,
+                                                provider=ex.provider, p2p_dev=ex.p2p_dev))
+    return out
+
+
+class iommu_domain:
+    """An importer's I/O page table, recorded as (iova, phys, length) triples."""
+
+    def __init__(self, name: str = "iommufd ioas"):
+        self.name = name
+        self.mappings: list[tuple[int, int, int]] = []
+
+    def map(self, iova: int, paddr: int, length: int) -> int:
+        for (v, _, n) in self.mappings:
+            if iova < v + n and v < iova + length:
+                return -EINVAL                  # iommu_map() onto a used IOVA
+        self.mappings.append((iova, paddr, length))
+        return 0
+
+    def unmap(self, iova: int, length: int) -> None:
+        self.mappings = [m for m in self.mappings if not (m[0] >= iova and m[0] + m[2] <= iova + length)]
+
+
+def dma_buf_iommu_domain_map(attach, iova: int):
+    """Core: take the exporter's PAL and map it at ``iova`` of the importer's domain (resv held).
+
+    Returns the PAL list (to give back at unmap) or an ERR_PTR.
+    """
+    if WARN_ON(attach.map_type.type is not dma_buf_mapping_iommu_domain_type,
+               "dma_buf_iommu_domain_map on another type"):
+        return ERR_PTR(-EINVAL)
+    dma_resv_assert_held(attach.dmabuf.resv)
+    pal = attach.map_type.exp_ops
+    lst = pal.map_phys(attach)
+    if IS_ERR(lst):
+        return lst
+    domain = attach.map_type.dev
+    off = 0
+    for i in range(lst.length):
+        ret = domain.map(iova + off, int(lst.phys[i].paddr), int(lst.phys[i].len))
+        if ret:
+            domain.unmap(iova, off)
+            pal.unmap_phys(attach, lst)
+            return ERR_PTR(ret)
+        off += int(lst.phys[i].len)
+    attach.nr_mappings += 1
+    return lst
+
+
+def dma_buf_iommu_domain_unmap(attach, iova: int, lst) -> None:
+    """Core: unmap the range from the domain and give the PAL back (resv held)."""
+    dma_resv_assert_held(attach.dmabuf.resv)
+    total = sum(int(lst.phys[i].len) for i in range(lst.length))
+    attach.map_type.dev.unmap(iova, total)
+    attach.map_type.exp_ops.unmap_phys(attach, lst)
+    if attach.nr_mappings:
+        attach.nr_mappings -= 1
+
+
+# --- Christian König's alternative ---------------------------------------------------
+
+def dma_buf_map_attachment_iommu(attach, domain, iova: int, offset: int, size: int) -> int:
+    """The exporter maps ``[offset, offset + size)`` of the buffer at ``iova`` of ``domain``.
+
+    Resv held.  -EOPNOTSUPP when the exporter has no ``map_attachment_iommu``
+    op; -EINVAL for a range outside the buffer.
+    """
+    dma_resv_assert_held(attach.dmabuf.resv)
+    op = getattr(attach.dmabuf.ops, "map_attachment_iommu", None)
+    if op is None:
+        return -EOPNOTSUPP
+    if offset < 0 or size <= 0 or offset + size > attach.dmabuf.size:
+        return -EINVAL
+    return op(attach, domain, iova, offset, size)
+
+
+def dma_buf_unmap_attachment_iommu(attach, domain, iova: int, size: int) -> None:
+    """Undo :func:`dma_buf_map_attachment_iommu` (resv held)."""
+    dma_resv_assert_held(attach.dmabuf.resv)
+    op = getattr(attach.dmabuf.ops, "unmap_attachment_iommu", None)
+    if op is not None:
+        op(attach, domain, iova, size)
+
+
+__all__ = ["REVISION", "STEPS", "MAP_ATTACHMENT_IOMMU", "stage", "dma_buf_mapping_iommu_domain_type",
+           "DMA_BUF_IMAPPING_IOMMU_DOMAIN", "dma_buf_iommu_domain_entries", "iommu_domain",
+           "dma_buf_iommu_domain_map", "dma_buf_iommu_domain_unmap", "dma_buf_map_attachment_iommu",
+           "dma_buf_unmap_attachment_iommu", "ENOMEM"]
