@@ -173,6 +173,9 @@ class Scheduler:
     def step(self, tid: int) -> Op:
         """Let thread ``tid`` perform its pending action and run to its next point."""
         t = self.threads[tid]
+        if t.done or not t.enabled:
+            raise RuntimeError(f"thread {t.name} cannot be stepped: it has "
+                               f"{'finished' if t.done else 'nothing runnable'}")
         op = t.pending
         self.trace.append((tid, op))
         self._resume(t)

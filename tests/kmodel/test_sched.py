@@ -86,13 +86,17 @@ def test_assert_held_fails_for_a_lock_another_thread_holds():
         dma_resv_lock(r)
         dma_resv_unlock(r)
 
+    def checker():
+        s.point("read", ("flag", 0), False, "read a shared flag")   # a point before the assertion
+        dma_resv_assert_held(r)
+
     with Kernel() as k:
         s = Scheduler()
         s.spawn("holder", holder)
-        s.spawn("checker", lambda: dma_resv_assert_held(r))
-        s.start()
+        s.spawn("checker", checker)
+        s.start()                    # holder parks at its lock, checker at its read
         s.step(0)                    # holder takes the lock, parks before the unlock
-        s.step(1)                    # checker asserts (no point of its own) and finishes
+        s.step(1)                    # checker asserts (no point after its read) and finishes
         while not s.finished():
             s.step(s.enabled()[0])
         s.close()
