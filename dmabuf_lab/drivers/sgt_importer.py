@@ -23,7 +23,9 @@ from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.core.workqueue import queue_work
 from dmabuf_lab.drivers.common import check_ptr, importer_dev
-from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
+from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
+from dmabuf_lab.kmodel import IS_ERR, dma_resv_lock, dma_resv_unlock
+from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, dma_fence, dma_fence_signal, dma_resv_add_fence
 from dmabuf_lab.revisions.base import ImporterDriver
 
 #: The revisions whose importers read the ``deferred_unmap`` option.
@@ -64,6 +66,7 @@ class SgtImporter(ImporterDriver):
         self.dmabuf = None
         self.attachment = None
         self.sgt = None
+        self.token = None
         self.invalidated = 0
         self.deferred_unmap = (session.revision.name in DEFERRED_UNMAP_REVISIONS
                                and bool(spec.option("deferred_unmap", False)))
@@ -112,6 +115,11 @@ class SgtImporter(ImporterDriver):
         dma_resv_lock(self.dmabuf.resv)
         try:
             sgt = self.core.dma_buf_map_attachment(self.attachment, DMA_BIDIRECTIONAL)
+            if not IS_ERR(sgt):
+                # the importer's state changes under the lock, as move_notify reads it there
+                mapping_returned(self.s, "dma_buf_map_attachment")
+                self.token = dma_token(self.s)
+                self.sgt, self.mapped = sgt, True
         finally:
             dma_resv_unlock(self.dmabuf.resv)
         self.sgt = check_ptr(sgt, f"{self.name}: map")
@@ -122,12 +130,35 @@ class SgtImporter(ImporterDriver):
     def on_mapped(self, sgt) -> None:
         """Hook for importers that look at the addresses (page tables, translation)."""
 
+    def use(self) -> None:
+        """Submit a DMA job: under the lock, map again if move_notify dropped the
+        mapping and add the job's fence; then the DMA runs and the fence signals."""
+        resv = self.dmabuf.resv
+        dma_resv_lock(resv)
+        try:
+            if not self.mapped:
+                sgt = self.core.dma_buf_map_attachment(self.attachment, DMA_BIDIRECTIONAL)
+                if not IS_ERR(sgt):
+                    mapping_returned(self.s, "dma_buf_map_attachment")
+                    self.token = dma_token(self.s)
+                self.sgt = check_ptr(sgt, f"{self.name}: map for DMA")
+                self.mapped = True
+            fence = dma_fence(f"{self.name} job")
+            dma_resv_add_fence(resv, fence, DMA_RESV_USAGE_BOOKKEEP)
+            token = self.token
+        finally:
+            dma_resv_unlock(resv)
+        dma_access(self.s, token, self.name)
+        dma_fence_signal(fence)
+
     def unmap(self) -> None:
         if not self.mapped:
             return
         dma_resv_lock(self.dmabuf.resv)
         try:
-            self.core.dma_buf_unmap_attachment(self.attachment, self.sgt, DMA_BIDIRECTIONAL)
+            if self.mapped:          # move_notify may have dropped it while we waited for the lock
+                self.core.dma_buf_unmap_attachment(self.attachment, self.sgt, DMA_BIDIRECTIONAL)
+                self.sgt, self.mapped = None, False
         finally:
             dma_resv_unlock(self.dmabuf.resv)
         self.sgt = None

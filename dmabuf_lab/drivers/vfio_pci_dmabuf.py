@@ -31,6 +31,8 @@ from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_t
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ERR_PTR, IS_ERR,
                                PTR_ERR, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
                                kcalloc, kfree, kmalloc_array, kstruct, kzalloc)
+from dmabuf_lab.kmodel.rwsem import down_write, rw_semaphore, up_write
+from dmabuf_lab.kmodel.sched import shared_read, shared_write
 
 #: VFIO_PCI_ROM_REGION_INDEX: regions 0..5 are the BARs.
 VFIO_PCI_ROM_REGION_INDEX = 6
@@ -94,6 +96,7 @@ class vfio_pci_core_device:
     memory_enabled: bool = True
     registrations: int = 1
     unregistering: bool = False
+    memory_lock: rw_semaphore = field(default_factory=lambda: rw_semaphore("memory_lock"))
 
     def __post_init__(self):
         if self.pci_ops is None:
@@ -127,6 +130,7 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     priv = dmabuf.priv
     if not attachment.peer2peer:
         return -EOPNOTSUPP
+    shared_read(priv, "revoked")        # no lock held: the real gate is in map
     if priv.revoked:
         return -ENODEV
     return 0
@@ -148,10 +152,13 @@ def vfio_pci_dma_buf_unmap(attachment, sgt, direction: int, *, faithful: bool = 
 
 
 def vfio_pci_dma_buf_release(dmabuf) -> None:
-    """Last reference gone: leave the device's list, drop the registration, free."""
+    """Last reference gone: leave the device's list (memory_lock held for write),
+    drop the registration, free."""
     priv = dmabuf.priv
     if priv.vdev is not None:
+        down_write(priv.vdev.memory_lock)
         _list_del(priv.vdev.dmabufs, priv)
+        up_write(priv.vdev.memory_lock)
         vfio_device_put_registration(priv.vdev)
     kfree(priv.phys_vec)
     kfree(priv)
@@ -423,12 +430,16 @@ def _err_free_phys(priv, dma_ranges, ret: int) -> int:
 
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     """Set every live buffer of ``vdev`` to ``revoked`` under its reservation lock and
-    tell the importers (dma_buf_move_notify); called with memory_lock held for write."""
+    tell the importers (dma_buf_move_notify); called with memory_lock held for write.
+
+    This is 6.19: nothing waits, so importers may still be doing DMA to the
+    BAR (fenced work, mappings not yet unmapped) when it returns."""
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue
         if priv.revoked != revoked:
             dma_resv_lock(priv.dmabuf.resv)
+            shared_write(priv, "revoked")
             priv.revoked = revoked
             dma_buf_move_notify(priv.dmabuf)
             dma_resv_unlock(priv.dmabuf.resv)
@@ -455,3 +466,17 @@ def _list_del(lst: list, item) -> None:
         if x is item:
             del lst[i]
             return
+
+
+def vfio_basic_config_write_command(vdev, memory_enable: bool, move=vfio_pci_dma_buf_move) -> None:
+    """The PCI_COMMAND part of vfio_basic_config_write(): memory_lock for write,
+    revoke before decoding goes off, restore after it comes back on."""
+    down_write(vdev.memory_lock)
+    if not memory_enable:
+        move(vdev, True)
+    shared_write(vdev, "PCI_COMMAND_MEMORY")
+    vdev.memory_enabled = memory_enable
+    if memory_enable:
+        move(vdev, False)
+    up_write(vdev.memory_lock)
+

@@ -21,9 +21,12 @@ it is modelled).  What differs from 6.19
 * cleanup() revokes through move() first, then unlinks each buffer.
 * map goes through the 7.3 dma_buf_phys_vec_to_sgt() (``release="7.3"``).
 
-Not modelled: the fence wait (the model has no fences, so it returns at
-once), ``memory_lock``, and the export-time vfio_pci_core_setup_barmap()
-check (the model's BARs are always claimed).
+The fence wait is :func:`~dmabuf_lab.kmodel.fence.dma_resv_wait_timeout`
+(importers add fences when they run DMA in concurrent scenarios; otherwise
+there are none and it returns at once).  In a concurrent run the kref and
+the completion are points where other threads may run, and the wait blocks
+until the last unmap.  Not modelled: the export-time
+vfio_pci_core_setup_barmap() check (the model's BARs are always claimed).
 
 A wait that can never end (an importer that keeps a mapping) is reported
 as a ``lock`` finding, since the real kernel would sleep forever there.
@@ -42,7 +45,9 @@ from dmabuf_lab.drivers.vfio_pci_dmabuf import (_err_free_phys, _list_del, featu
                                                 vfio_pci_dma_buf_release)
 from dmabuf_lab.kmodel import (ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, PTR_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock)
+from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.runtime import report
+from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, shared_write
 
 
 class vfio_pci_dma_buf_7_3(vfio_pci_dma_buf):
@@ -54,16 +59,19 @@ class vfio_pci_dma_buf_7_3(vfio_pci_dma_buf):
 # --- kref / completion -------------------------------------------------------------
 
 def kref_init(priv) -> None:
+    shared_write(priv, "kref")
     priv.kref = 1
 
 
 def kref_get(priv) -> None:
+    shared_write(priv, "kref")
     WARN_ON(priv.kref == 0, "kref_get on a zero refcount")
     priv.kref += 1
 
 
 def kref_put(priv) -> None:
     """Drop one reference; the last one completes ``priv``'s completion."""
+    shared_write(priv, "kref")
     if WARN_ON(priv.kref == 0, "refcount_t: underflow; use-after-free"):
         return
     priv.kref -= 1
@@ -79,6 +87,10 @@ def wait_for_completion(priv) -> None:
     completion is still not done the kernel would never wake up.
     """
     flush_scheduled_work()
+    s = current_scheduler()
+    if s is not None and s.current() is not None:
+        sched_point("wait", priv, False, "wait_for_completion(&priv->comp)", ready=lambda: priv.comp_done)
+        return
     if not priv.comp_done:
         report("lock", f"vfio_pci_dma_buf_move: wait_for_completion() never returns: "
                        f"{priv.kref} mapping(s) of the buffer are never unmapped",
@@ -86,6 +98,7 @@ def wait_for_completion(priv) -> None:
 
 
 def reinit_completion(priv) -> None:
+    shared_write(priv, "comp")
     priv.comp_done = False
 
 
@@ -204,9 +217,10 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
         if priv.revoked != revoked:
             if revoked:
                 dma_resv_lock(priv.dmabuf.resv)
+                shared_write(priv, "revoked")
                 priv.revoked = True
                 dma_buf_invalidate_mappings(priv.dmabuf)
-                # dma_resv_wait_timeout(BOOKKEEP, MAX_SCHEDULE_TIMEOUT): no fences in the model
+                dma_resv_wait_timeout(priv.dmabuf.resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
                 dma_resv_unlock(priv.dmabuf.resv)
                 kref_put(priv)
                 wait_for_completion(priv)
@@ -214,6 +228,7 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
                 reinit_completion(priv)
             else:
                 dma_resv_lock(priv.dmabuf.resv)
+                shared_write(priv, "revoked")
                 priv.revoked = False
                 dma_resv_unlock(priv.dmabuf.resv)
         fput(priv.dmabuf.file)

@@ -1,15 +1,19 @@
 """The reservation lock (drivers/dma-buf/dma-resv.c, a ww_mutex), a spinlock,
 might_sleep() and WARN_ON(), with lockdep-style checks recorded as findings.
 
-The model is single-threaded: a lock is either free or held by the running
-path, so taking a held lock again is a self-deadlock (``lock`` finding) and
+In a single-thread run a lock is either free or held by the running path,
+so taking a held lock again is a self-deadlock (``lock`` finding) and
 unlocking a free one is a ``lock`` finding too.  Locks still held when the
-run ends are reported by the Kernel.
+run ends are reported by the Kernel.  In a concurrent run
+(:mod:`.sched`) taking a lock another thread holds blocks until it is
+dropped, every take and drop is a point where another thread may run, and
+an assertion checks that the *running* thread holds the lock.
 """
 from __future__ import annotations
 
 from .errno import EALREADY
 from .runtime import call_site, current_kernel, kernel_chain
+from .sched import current_scheduler
 
 
 class ww_acquire_ctx:
@@ -43,6 +47,8 @@ class dma_resv:
         self.ctx: ww_acquire_ctx | None = None
         self.lock_site: str | None = None
         self.kernel = None
+        self.owner = None          # the model thread holding it (concurrent runs)
+        self.fences: list = []     # dma_fence objects added with dma_resv_add_fence()
 
     def __repr__(self):
         return f"dma_resv({self.name!r})"
@@ -63,6 +69,10 @@ def _take(obj: dma_resv, ctx, site):
     k = current_kernel()
     obj.locked, obj.ctx, obj.lock_site, obj.kernel = True, ctx, site, k
     obj.lock_chain = kernel_chain()
+    s = current_scheduler()
+    if s is not None:
+        obj.owner = s.current()
+        s.note_acquire(s.key(obj))
     k.held_locks.append(obj)
     if ctx is not None:
         ctx.held.append(obj)
@@ -74,6 +84,11 @@ def dma_resv_lock(obj: dma_resv, ctx: ww_acquire_ctx | None = None) -> int:
     without that context is a self-deadlock: ``lock`` finding, returns 0."""
     site = call_site()
     might_sleep(site=site)
+    s = current_scheduler()
+    if s is not None and s.current() is not None and not (obj.locked and obj.owner is s.current()):
+        k = s.key(obj)
+        s.point("lock", k, True, f"dma_resv_lock({s.name_of(k)})", ready=lambda: not obj.locked,
+                waits_for=lambda: [obj.owner.tid] if obj.owner is not None else [])
     if obj.locked:
         if ctx is not None and obj.ctx is ctx:
             return -EALREADY
@@ -100,6 +115,11 @@ def dma_resv_trylock(obj: dma_resv) -> bool:
 def dma_resv_unlock(obj: dma_resv) -> None:
     """Release the reservation lock; unlocking a free lock is a ``lock`` finding."""
     k = current_kernel()
+    s = current_scheduler()
+    if s is not None and obj.locked:
+        key = s.key(obj)
+        s.point("unlock", key, True, f"dma_resv_unlock({s.name_of(key)})")
+        s.note_release(key)
     if not obj.locked:
         k.record("lock", f"dma_resv_unlock({obj!r}) of a lock that is not held")
         return
@@ -108,7 +128,7 @@ def dma_resv_unlock(obj: dma_resv) -> None:
         owner.held_locks.remove(obj)
     if obj.ctx is not None and obj in obj.ctx.held:
         obj.ctx.held.remove(obj)
-    obj.locked, obj.ctx, obj.lock_site, obj.kernel = False, None, None, None
+    obj.locked, obj.ctx, obj.lock_site, obj.kernel, obj.owner = False, None, None, None, None
 
 
 def dma_resv_held(obj: dma_resv) -> bool:
@@ -117,9 +137,14 @@ def dma_resv_held(obj: dma_resv) -> bool:
 
 
 def dma_resv_assert_held(obj: dma_resv) -> None:
-    """lockdep_assert_held(): a ``lock`` finding when the lock is not held."""
+    """lockdep_assert_held(): a ``lock`` finding when the lock is not held
+    (in a concurrent run: not held by the running thread)."""
     if not obj.locked:
         current_kernel().record("lock", f"dma_resv_assert_held({obj!r}) failed: lock not held")
+        return
+    s = current_scheduler()
+    if s is not None and s.current() is not None and obj.owner is not s.current():
+        current_kernel().record("lock", f"dma_resv_assert_held({obj!r}) failed: held by another thread")
 
 
 class spinlock_t:

@@ -215,12 +215,47 @@ def raise_nothing_checked(args) -> None:
                         "under [expect] or [findings]", field="--revision" if args.revision else "PATH")
 
 
-def run_checks(paths, revision=None):
-    """Load every scenario and check it; returns the list of Checks."""
+def run_checks(paths, revision=None, races=None):
+    """Load every scenario and check it; returns the list of Checks.
+
+    Concurrent scenarios are explored instead and their
+    :class:`~dmabuf_lab.litmus.race_check.RaceCheck` results appended to
+    ``races`` when a list is given (skipped otherwise)."""
+    from dmabuf_lab.litmus.race_check import check_races
+
     checks = []
     for path in find_scenarios(paths):
-        checks.extend(check_scenario(load_scenario(path), revision))
+        sc = load_scenario(path)
+        if sc.concurrent:
+            if races is not None:
+                races.extend(check_races(sc, revision))
+            continue
+        checks.extend(check_scenario(sc, revision))
     return checks
+
+
+def _print_races(races, verbose: bool) -> None:
+    from dmabuf_lab.litmus.race_check import race_table
+    from dmabuf_lab.litmus.race_trace import format_trace
+
+    print("\nconcurrent scenarios: every interleaving (always / sometimes / never per property)")
+    print(race_table(races))
+    for c in races:
+        if c.result is None:
+            continue
+        show = [p for p, v in c.observed.items() if v != "never"]
+        if not (verbose or not c.ok):
+            continue
+        for p in show:
+            ex = c.result.shortest[p]
+            print(f"\n# {c.scenario.name} [{c.target}] {p}: shortest interleaving "
+                  f"({len(ex.trace)} transitions)")
+            print("  " + ex.properties[p])
+            print(format_trace(ex))
+    n = sum(c.result.executions for c in races if c.result)
+    secs = sum(c.seconds for c in races)
+    print(f"\n{n} interleavings explored over {len({c.scenario.path for c in races})} concurrent "
+          f"scenario(s), {len(races)} target(s), in {secs:.1f} s")
 
 
 def _main_list() -> int:
@@ -250,14 +285,17 @@ def main(args) -> int:
         return _main_list()
     if args.faults:
         return _main_faults(args)
-    checks = run_checks(args.paths, args.revision)
-    if not checks:
+    races: list = []
+    checks = run_checks(args.paths, args.revision, races)
+    if not checks and not races:
         raise_nothing_checked(args)
     bad = [c for c in checks if not c.ok]
+    bad_races = [c for c in races if not c.ok]
     if args.json:
-        json.dump({"checks": [c.as_dict() for c in checks], "mismatches": len(bad)}, sys.stdout, indent=1)
+        json.dump({"checks": [c.as_dict() for c in checks], "races": [c.as_dict() for c in races],
+                   "mismatches": len(bad) + len(bad_races)}, sys.stdout, indent=1)
         print()
-        return 1 if bad else 0
+        return 1 if bad or bad_races else 0
 
     if checks and args.verbose:
         rows = []
@@ -286,13 +324,17 @@ def main(args) -> int:
     for c in checks:
         if c.depends_on:
             print("\n" + textwrap.fill(c.depends_text(), TABLE_WIDTH, subsequent_indent="  "))
-    if bad:
+    if races:
+        _print_races(races, args.verbose)
+    if bad or bad_races:
         for c in bad:
             print()
             print("\n".join(c.diff()))
-        print(f"\n{len(bad)} mismatch(es) in {len(checks)} checks over {nscen} scenario(s)")
+        print(f"\n{len(bad) + len(bad_races)} mismatch(es) in {len(checks) + len(races)} checks over "
+              f"{nscen + len({c.scenario.path for c in races})} scenario(s)")
         return 1
-    print(f"\nall {len(checks)} checks over {nscen} scenario(s) agree")
+    print(f"\nall {len(checks) + len(races)} checks over "
+          f"{nscen + len({c.scenario.path for c in races})} scenario(s) agree")
     return 0
 
 

@@ -217,7 +217,13 @@ def selected_targets(scenario, revision: Optional[str] = None) -> list[str]:
 
 
 def check_scenario(scenario, revision: Optional[str] = None) -> list[Check]:
-    """Run and compare every (selected) target of one scenario."""
+    """Run and compare every (selected) target of one scenario.
+
+    A concurrent scenario (``[threads]``) has no single run to compare: it is
+    explored by :func:`dmabuf_lab.litmus.race_check.check_races`; here it gives
+    no checks."""
+    if getattr(scenario, "concurrent", False):
+        return []
     out = []
     for t in selected_targets(scenario, revision):
         v = run_once(scenario.fresh_topology(), scenario.exporter, scenario.importer, scenario.steps, t)
@@ -276,7 +282,10 @@ def fault_sweep_scenario(scenario, revision: Optional[str] = None) -> list[Fault
     The protocol of ``kmodel.fault_sweep``: one unfaulted run counts the
     allocations (``Verdict.nr_allocs``), then run ``i`` fails allocation
     ``i`` (``Kernel(fail_nth=i)``); each run gets a fresh topology.
+    Concurrent scenarios are not swept (none of their runs is the run).
     """
+    if getattr(scenario, "concurrent", False):
+        return []
     return [r for t in selected_targets(scenario, revision) for r in fault_sweep_target(scenario, t)]
 
 

@@ -78,7 +78,10 @@ from dmabuf_lab.revisions.base import (
 U64 = 1 << 64
 
 TOP_KEYS = {"question", "topology", "steps", "source", "notes", "construction", "exporter", "importer",
-            "expect", "findings"}
+            "expect", "findings", "threads", "races", "max_interleavings"}
+
+#: herd7-style answers for a property over all interleavings.
+RACE_VERDICTS = ("always", "sometimes", "never")
 EXPORTER_KEYS = {"driver", "device", "bar", "ranges"}
 IMPORTER_KEYS = {"driver", "device", "dynamic"}
 
@@ -104,11 +107,18 @@ class Scenario:
     topology_arg: Any = ""          # a preset name, an absolute path, or a dict of files
     construction: str = ""                          # why an impossible placement is used on purpose
     text: str = field(default="", repr=False)      # the file's text, as parsed
-
+    threads: tuple = ()           # ((name, (step, ...)), ...) of a concurrent scenario
+    races: dict = field(default_factory=dict)   # target -> {property: always|sometimes|never}
+    max_interleavings: Optional[int] = None
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @property
+    def concurrent(self) -> bool:
+        """True for a scenario with ``[threads]`` (explored interleaving by interleaving)."""
+        return bool(self.threads)
 
     def fresh_topology(self):
         """A newly loaded copy of the topology, so runs never share device state."""
@@ -120,6 +130,7 @@ class Scenario:
         """The revision[:variant] targets this scenario checks, in file order."""
         seen = list(self.expect)
         seen += [t for t in self.findings if t not in self.expect]
+        seen += [t for t in self.races if t not in seen]
         return seen
 
 
@@ -473,8 +484,10 @@ class _Loader:
                     raise self.err(f"unknown finding {kind!r}; expected one of {list(FINDING_KINDS)}",
                                    "findings", key)
             findings[t] = tuple(sorted(set(value)))
-        if require_expect and not expect and not findings:
-            raise self.err("the scenario checks nothing: add an [expect] table", "expect", "")
+        threads, races, bound = self.concurrency(data, steps_given="steps" in data)
+        if require_expect and not expect and not findings and not races:
+            raise self.err("the scenario checks nothing: add an [expect] table"
+                           + (" or a [races.<revision>] table" if threads else ""), "expect", "")
 
         if isinstance(topo_ref, dict):
             arg = self.topology_files(topo_ref)
@@ -489,7 +502,62 @@ class _Loader:
                         exporter=ExporterSpec(edrv, edev_name, bar, ranges, eopts),
                         importer=ImporterSpec(idrv, idev_name, dynamic, iopts),
                         expect=expect, findings=findings, source=str(source),
-                        topology_arg=arg, construction=construction, text=self.text)
+                        topology_arg=arg, construction=construction, text=self.text, threads=threads, races=races,
+                        max_interleavings=bound)
+
+    def concurrency(self, data: dict, steps_given: bool):
+        """``[threads]``, ``[races.<target>]`` and ``max_interleavings`` (see litmus/README.md)."""
+        from dmabuf_lab.litmus.races import RACE_PROPERTIES
+        from dmabuf_lab.revisions.base import THREAD_STEPS
+
+        raw = data.get("threads")
+        threads = ()
+        if raw is not None:
+            if steps_given:
+                raise self.err("give either steps (one thread) or [threads], not both", None, "steps")
+            if not isinstance(raw, dict) or not raw:
+                raise self.err("[threads] must map each thread's name to its list of steps", "threads", "")
+            out = []
+            for name, steps in raw.items():
+                if not isinstance(steps, list) or not steps:
+                    raise self.err(f"thread {name!r}: expected a non-empty list of steps, got {steps!r}",
+                                   "threads", name)
+                for st in steps:
+                    if st not in THREAD_STEPS:
+                        raise self.err(f"thread {name!r}: unknown step {st!r}; expected one of "
+                                       f"{list(THREAD_STEPS)}", "threads", name)
+                out.append((name, tuple(steps)))
+            threads = tuple(out)
+        races = {}
+        raw_races = data.get("races", {})
+        if raw_races and not threads:
+            raise self.err("[races] needs a [threads] table: only concurrent scenarios have interleavings",
+                           "races", "")
+        if not isinstance(raw_races, dict):
+            raise self.err("[races] must hold one table per revision", "races", "")
+        known = set(RACE_PROPERTIES) | set(FINDING_KINDS) | {"crash"}
+        for key, table in raw_races.items():
+            t = self.target(key, "races")
+            if not isinstance(table, dict):
+                raise self.err(f"expected a table of property = verdict, got {table!r}", "races", key)
+            verdicts = {}
+            for prop, v in table.items():
+                if prop not in known:
+                    raise self.err(f"unknown property {prop!r}; expected one of {sorted(known)}",
+                                   f"races.{key}", prop)
+                if v not in RACE_VERDICTS:
+                    raise self.err(f"{prop}: expected one of {list(RACE_VERDICTS)}, got {v!r}",
+                                   f"races.{key}", prop)
+                verdicts[prop] = v
+            races[t] = verdicts
+        if threads and (data.get("expect") or data.get("findings")):
+            raise self.err("a concurrent scenario states its verdicts in [races.<revision>], "
+                           "not [expect] / [findings]", "expect", "")
+        bound = data.get("max_interleavings")
+        if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool) or bound < 1):
+            raise self.err(f"max_interleavings must be a positive integer, got {bound!r}", None,
+                           "max_interleavings")
+        return threads, races, bound
 
 
 #: A scenario is a few dozen lines; anything bigger is not one.

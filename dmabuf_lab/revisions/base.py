@@ -60,6 +60,8 @@ FINDING_KINDS = ("leak", "use-after-free", "double-free", "bad-free", "lock", "w
 
 #: The operations a scenario can ask for, in the order a driver normally does them.
 STEPS = ("attach", "map", "unmap", "detach", "revoke", "move")
+#: Steps a thread of a concurrent scenario may also take.
+THREAD_STEPS = STEPS + ("use", "invalidate", "re-enable", "release")
 DEFAULT_STEPS = ("attach", "map", "unmap", "detach")
 
 POSTED = "posted"
@@ -161,6 +163,14 @@ class ExporterDriver:
     def move(self) -> None:
         raise CannotExpress(f"{self.s.exporter.driver} cannot move under {self.s.revision.name}")
 
+    def reenable(self) -> None:
+        """Give revoked memory back (vfio: memory decoding on again)."""
+        raise CannotExpress(f"{self.s.exporter.driver} cannot re-enable under {self.s.revision.name}")
+
+    def close_device(self) -> None:
+        """The exporting device goes away (vfio: the user closes the device)."""
+        raise CannotExpress(f"{self.s.exporter.driver} cannot close its device under {self.s.revision.name}")
+
     def release(self) -> None:
         pass
 
@@ -193,6 +203,10 @@ class ImporterDriver:
 
     def detach(self) -> None:
         raise NotImplementedError
+
+    def use(self) -> None:
+        """Let the device do DMA through the mapping (a fenced job); concurrent scenarios only."""
+        raise CannotExpress(f"{self.s.importer.driver} cannot model DMA use under {self.s.revision.name}")
 
     def teardown(self) -> None:
         if self.mapped:

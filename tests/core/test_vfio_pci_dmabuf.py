@@ -310,6 +310,14 @@ def test_export_while_memory_disabled_starts_revoked():
 
 # --- revoke --------------------------------------------------------------------------
 
+def _move(vdev, revoked):
+    """vfio_pci_dma_buf_move() as its callers run it: memory_lock held for write."""
+    from dmabuf_lab.kmodel.rwsem import down_write, up_write
+    down_write(vdev.memory_lock)
+    vfio_pci_dma_buf_move(vdev, revoked)
+    up_write(vdev.memory_lock)
+
+
 def test_revoke_notifies_and_then_map_and_attach_fail_enodev():
     _, vdev, nic = setup("gpu-nic-same-switch")
     with Kernel() as k:
@@ -318,13 +326,13 @@ def test_revoke_notifies_and_then_map_and_attach_fail_enodev():
         imp = sgt_importer(nic)
         imp.do_attach(buf)
         assert not IS_ERR(imp.do_map())
-        vfio_pci_dma_buf_move(vdev, True)          # e.g. memory decoding turned off
+        _move(vdev, True)          # e.g. memory decoding turned off
         assert imp.moves == 1 and imp.sgt is None  # mapping dropped in move_notify
         again = imp.do_map()
         late = sgt_importer(nic).do_attach(buf)
-        vfio_pci_dma_buf_move(vdev, True)          # no change: no second notify
+        _move(vdev, True)          # no change: no second notify
         assert imp.moves == 1
-        vfio_pci_dma_buf_move(vdev, False)         # restored
+        _move(vdev, False)         # restored
         assert imp.moves == 2
         ok = imp.do_map()
         imp.do_unmap()
@@ -357,7 +365,7 @@ def iommufd_map(ranges, *, revoke=False, other_exporter=None):
         imp = sgt_importer(nic)
         a = imp.do_attach(buf)
         if revoke:
-            vfio_pci_dma_buf_move(vdev, True)
+            _move(vdev, True)
         pv = phys_vec()
         dma_resv_lock(buf.resv)
         if other_exporter is not None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 from dmabuf_lab.core.dma_buf import dma_buf_detach, dma_buf_dynamic_attach
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, check_ret, device
+from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
 from dmabuf_lab.drivers.vfio_pci_dmabuf import phys_vec, vfio_pci_dma_buf_iommufd_map
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
+from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
 from dmabuf_lab.revisions.base import ImporterDriver
 
 IOMMUFD_GLOBAL_DEVICE = "iommufd"
@@ -36,12 +38,27 @@ class IommufdImporter(ImporterDriver):
         self.attachment = None
         self.phys = phys_vec()
         self.revoked = False
+        self.pages_mutex = mutex("iopt_pages.mutex")
+        self.token = None
 
     def iopt_revoke_notify(self, attach) -> None:
-        """move_notify: the exporter revoked; unmap the IOVA range (resv held)."""
+        """move_notify: the exporter revoked; under pages->mutex unmap the IOVA
+        range from every domain and mark the pages revoked (resv held)."""
         self.s.log("iommufd: iopt_revoke_notify")
+        mutex_lock(self.pages_mutex)
         self.revoked = True
         self.mapped = False
+        mutex_unlock(self.pages_mutex)
+
+    def use(self) -> None:
+        """iopt_fill_domain() and the device's DMA through it: under pages->mutex,
+        only while the pages are not revoked (pfn_reader_dmabuf_init WARNs otherwise)."""
+        mutex_lock(self.pages_mutex)
+        try:
+            if not self.revoked and self.mapped:
+                dma_access(self.s, self.token, "iommufd")
+        finally:
+            mutex_unlock(self.pages_mutex)
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf
@@ -56,6 +73,9 @@ class IommufdImporter(ImporterDriver):
         dma_resv_lock(self.dmabuf.resv)
         try:
             rc = self.vfio_pci_dma_buf_iommufd_map(self.attachment, self.phys)
+            if rc == 0:
+                mapping_returned(self.s, "vfio_pci_dma_buf_iommufd_map")
+                self.token = dma_token(self.s)
         finally:
             dma_resv_unlock(self.dmabuf.resv)
         check_ret(rc, "iommufd: vfio_pci_dma_buf_iommufd_map")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, device
+from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
+from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
 from dmabuf_lab.kmodel import EINVAL, IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.revisions.base import ImporterDriver
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_IMAPPING_PAL, dma_buf_detach,
@@ -25,11 +27,26 @@ class IommufdPalImporter(ImporterDriver):
         self.attachment = None
         self.exp_phys = None
         self.revoked = False
+        self.pages_mutex = mutex("iopt_pages.mutex")
+        self.token = None
 
     def iopt_revoke_notify(self, attach) -> None:
-        """move_notify (resv held): stop using the addresses."""
+        """move_notify (resv held): under pages->mutex unmap the domains and mark
+        the pages revoked.  The PAL list itself stays held until release."""
         self.s.log("iommufd: iopt_revoke_notify")
+        mutex_lock(self.pages_mutex)
         self.revoked = True
+        mutex_unlock(self.pages_mutex)
+
+    def use(self) -> None:
+        """Fill the domain from the list and let the device DMA, under pages->mutex,
+        unless the pages are marked revoked."""
+        mutex_lock(self.pages_mutex)
+        try:
+            if not self.revoked and self.mapped:
+                dma_access(self.s, self.token, "iommufd")
+        finally:
+            mutex_unlock(self.pages_mutex)
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf
@@ -47,11 +64,15 @@ class IommufdPalImporter(ImporterDriver):
             phys = dma_buf_pal_map_phys(self.attachment)
             if IS_ERR(phys):
                 raise KernelError(PTR_ERR(phys), "iommufd: dma_buf_pal_map_phys")
+            mapping_returned(self.s, "dma_buf_pal_map_phys")
             n = phys.length
             if n != 1:
                 dma_buf_pal_unmap_phys(self.attachment, phys)
                 raise KernelError(-EINVAL, f"iommufd: {n} ranges; only single-range exporters work")
+            # the new list replaces the pages' physical range: the revoked mark goes
             self.exp_phys = phys
+            self.token = dma_token(self.s)
+            self.revoked = False
             self.mapped = True
         finally:
             dma_resv_unlock(self.dmabuf.resv)

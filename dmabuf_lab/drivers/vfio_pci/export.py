@@ -14,8 +14,8 @@ from dmabuf_lab.core.dma_buf import dma_buf_get, dma_buf_put
 from dmabuf_lab.core.file import close_fd
 from dmabuf_lab.drivers.common import check_ptr, check_ret, spec_device
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
-                                                vfio_pci_core_device, vfio_pci_core_feature_dma_buf,
-                                                vfio_pci_dma_buf_move)
+                                                vfio_basic_config_write_command, vfio_pci_core_device,
+                                                vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_move)
 from dmabuf_lab.revisions.base import ExporterDriver, fixed
 
 
@@ -50,6 +50,11 @@ class VfioExporter(ExporterDriver):
             self.dmabuf.ops = self.ops
         s.shared["p2p_memory"] = True
         s.shared["vfio_priv"] = self.dmabuf.priv
+        vdev, priv = self.vdev, self.dmabuf.priv
+        s.shared["dma_target"] = vdev
+        s.shared["dma_gone"] = lambda token: (None if vdev.memory_enabled else
+                                              "vfio turned the BAR's memory decoding off (revoke returned)")
+        s.shared["buffer_revoked"] = lambda: bool(priv.revoked)
         s.log(f"vfio-pci: exported {len(s.exporter.ranges)} range(s) of {self.pdev.bdf} BAR {bar}"
               + self.trace_note)
         return self.dmabuf
@@ -61,14 +66,29 @@ class VfioExporter(ExporterDriver):
             faithful=not (self.fd_error_bug and fixed(self.fd_error_bug)),
             fixed_helper=bool(self.fixed_helper_bug and fixed(self.fixed_helper_bug)))
 
+    #: vfio_pci_dma_buf_move() of this revision (memory_lock held for write)
+    dma_buf_move = staticmethod(vfio_pci_dma_buf_move)
+
     def revoke(self) -> None:
-        """Memory decoding off / reset: revoke every buffer (move_notify to importers)."""
-        vfio_pci_dma_buf_move(self.vdev, True)
+        """Memory decoding off (PCI_COMMAND write): revoke every buffer (move_notify to importers)."""
+        vfio_basic_config_write_command(self.vdev, False, self.dma_buf_move)
+
+    def reenable(self) -> None:
+        """Memory decoding back on: the buffers are usable again."""
+        vfio_basic_config_write_command(self.vdev, True, self.dma_buf_move)
 
     def move(self) -> None:
         """A reset cycle: revoke, then restore; importers see two move_notify calls."""
-        vfio_pci_dma_buf_move(self.vdev, True)
-        vfio_pci_dma_buf_move(self.vdev, False)
+        self.revoke()
+        self.reenable()
+
+    def close_device(self) -> None:
+        """The user closes the vfio device: revoke every buffer for good."""
+        from dmabuf_lab.drivers.vfio_pci_dmabuf import down_write, up_write, vfio_pci_dma_buf_cleanup
+
+        down_write(self.vdev.memory_lock)
+        vfio_pci_dma_buf_cleanup(self.vdev)
+        up_write(self.vdev.memory_lock)
 
     def release(self) -> None:
         if self.dmabuf is not None:

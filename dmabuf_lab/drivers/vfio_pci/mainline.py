@@ -23,8 +23,8 @@ from dmabuf_lab.core.file import syscall
 from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.core.dma_buf import CONFIG_DMABUF_MOVE_NOTIFY
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_pci_core_feature_dma_buf,
-                                                vfio_pci_dma_buf_move)
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_basic_config_write_command,
+                                                vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_move)
 from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.revisions.base import fixed
 
@@ -43,13 +43,16 @@ class MainlineVfioExporter(VfioExporter):
                 fixed_helper=fixed(self.fixed_helper_bug), pin_ops=True)
 
     def revoke(self) -> None:
-        vfio_pci_dma_buf_move(self.vdev, True)
-        self._check_revoked()
+        vfio_basic_config_write_command(self.vdev, False, self._move_and_check)
 
     def move(self) -> None:
-        vfio_pci_dma_buf_move(self.vdev, True)
-        self._check_revoked()
-        vfio_pci_dma_buf_move(self.vdev, False)
+        self.revoke()
+        self.reenable()
+
+    def _move_and_check(self, vdev, revoked: bool) -> None:
+        vfio_pci_dma_buf_move(vdev, revoked)
+        if revoked:
+            self._check_revoked()
 
     def _check_revoked(self) -> None:
         """After move() returned: report every attachment that still holds a mapping.

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci_dmabuf import VFIO_DEVICE_FEATURE_GET
-from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_move
+from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import (vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_cleanup,
+                                                    vfio_pci_dma_buf_move)
+from dmabuf_lab.kmodel.rwsem import down_write, up_write
 from dmabuf_lab.revisions.base import fixed
 
 
@@ -20,14 +22,14 @@ class Vfio73Exporter(VfioExporter):
             return vfio_pci_core_feature_dma_buf(self.vdev, VFIO_DEVICE_FEATURE_GET, req,
                                                  fixed_helper=fixed(self.fixed_helper_bug))
 
-    def revoke(self) -> None:
-        """Memory decoding off / reset: invalidate, then wait until every mapping is gone."""
-        vfio_pci_dma_buf_move(self.vdev, True)
+    #: revoke (PCI_COMMAND write) invalidates, then waits until every mapping is gone
+    dma_buf_move = staticmethod(vfio_pci_dma_buf_move)
 
-    def move(self) -> None:
-        """A reset cycle: revoke (waiting), then restore."""
-        vfio_pci_dma_buf_move(self.vdev, True)
-        vfio_pci_dma_buf_move(self.vdev, False)
+    def close_device(self) -> None:
+        """The user closes the device: cleanup() revokes through move(), then unlinks."""
+        down_write(self.vdev.memory_lock)
+        vfio_pci_dma_buf_cleanup(self.vdev)
+        up_write(self.vdev.memory_lock)
 
 
 def make_exporter(session):

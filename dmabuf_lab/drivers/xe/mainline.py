@@ -15,6 +15,8 @@ from dmabuf_lab.drivers.xe.bo import (XE_PL_TT, XE_PL_VRAM0, p2p_distance, xe_bo
                                       xe_bo_release, xe_dma_buf_attach_checks, xe_dma_buf_map_common,
                                       xe_dma_buf_unmap_common)
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
+from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
+from dmabuf_lab.kmodel.sched import shared_write
 from dmabuf_lab.revisions.base import ExporterDriver
 
 
@@ -74,17 +76,32 @@ class XeExporter(ExporterDriver):
         self.bo = xe_bo_create_vram(self.pdev, self.size(),
                                     migratable=bool(self.s.exporter.option("migratable", True)))
         self.bo.session = self.s
+        self.bo.moves = 0
         self.s.shared["p2p_memory"] = True
+        bo = self.bo
+        self.s.shared["dma_target"] = bo
+        self.s.shared["dma_token"] = lambda: bo.moves
+        self.s.shared["dma_gone"] = lambda token: (None if token == bo.moves else
+                                                   "xe moved the BO (its old placement was freed)")
         info = dma_buf_export_info(ops=self.ops, priv=self.bo, size=self.bo.size, exp_name="xe")
         self.dmabuf = check_ptr(self.export_fn(info), "xe: dma_buf_export")
         return self.dmabuf
 
     def move(self) -> None:
-        """Evict the BO to system memory and tell the importers."""
-        dma_resv_lock(self.dmabuf.resv)
-        self.bo.placement = XE_PL_TT if self.bo.placement == XE_PL_VRAM0 else XE_PL_VRAM0
+        """Evict the BO to system memory (or back) and tell the importers.
+
+        Under the reservation lock: move_notify, then the move itself, which
+        TTM/xe order after every fence already in the BO's dma_resv (the
+        migration job depends on them), modelled as a wait for them; only
+        then does the old placement stop holding the data."""
+        resv = self.dmabuf.resv
+        dma_resv_lock(resv)
         dma_buf_move_notify(self.dmabuf)
-        dma_resv_unlock(self.dmabuf.resv)
+        dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
+        shared_write(self.bo, "placement")
+        self.bo.placement = XE_PL_TT if self.bo.placement == XE_PL_VRAM0 else XE_PL_VRAM0
+        self.bo.moves += 1
+        dma_resv_unlock(resv)
 
     def release(self) -> None:
         if self.dmabuf is not None:

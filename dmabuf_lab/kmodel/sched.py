@@ -1,0 +1,274 @@
+"""Cooperative kernel threads: where the model lets another thread run.
+
+A concurrent litmus run gives each scenario thread its own Python thread,
+but only one of them runs at any time.  The model calls :func:`sched_point`
+right before every action another thread could observe or be held up by
+(taking or dropping a lock, waiting, signalling, reading or writing state
+shared between exporter and importer).  There the running thread parks and
+the :class:`Scheduler` decides, from the outside, which thread goes next.
+The code a thread runs from one point to the next is one *transition*; it
+performs exactly the action announced at its starting point, plus work on
+its own or lock-protected data.
+
+Outside a concurrent run (``current_scheduler() is None``) every helper here
+returns at once, so the single-thread model is unchanged.
+
+Each announced action is an :class:`Op`: a kind, the shared object it
+touches (a stable key: the object's class name and its order of first use
+in the run, so that a replayed run names objects the same way), whether it
+writes, a label for traces and the kernel function that did it.  Two ops of
+different threads are *independent* when they touch different objects or
+both only read; the explorer uses that to skip reorderings that cannot
+change anything.
+"""
+from __future__ import annotations
+
+import contextvars
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
+
+from .runtime import call_site
+
+
+@dataclass(frozen=True)
+class Op:
+    """One announced action of a thread (see the module docstring)."""
+
+    kind: str          # lock, unlock, read, write, wait, signal
+    obj: tuple         # (class name, sequence number in the run)
+    write: bool
+    label: str         # e.g. "dma_resv_lock(dma_resv#1)"
+    func: str = ""     # the modelled kernel function that performs it
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def independent(a: Op, b: Op) -> bool:
+    """True when executing ``a`` and ``b`` in either order ends the same."""
+    return a.obj != b.obj or (not a.write and not b.write)
+
+
+class Abort(BaseException):
+    """Raised inside a parked thread to unwind it when the run is cut short."""
+
+
+@dataclass(eq=False)
+class ModelThread:
+    """One scenario thread: its body, where it is parked and what it holds."""
+
+    tid: int
+    name: str
+    body: Callable[[], None]
+    pending: Optional[Op] = None
+    ready: Optional[Callable[[], bool]] = None
+    waits_for: Optional[Callable[[], Iterable[int]]] = None
+    done: bool = False
+    error: Optional[BaseException] = None
+    held: list = field(default_factory=list)
+    go: threading.Event = field(default_factory=threading.Event)
+    thread: Optional[threading.Thread] = None
+
+    @property
+    def enabled(self) -> bool:
+        return not self.done and (self.ready is None or bool(self.ready()))
+
+
+_current: contextvars.ContextVar = contextvars.ContextVar("dmabuf_lab_scheduler", default=None)
+
+
+def current_scheduler() -> Optional["Scheduler"]:
+    """The scheduler of the concurrent run in progress, or None."""
+    return _current.get()
+
+
+class Scheduler:
+    """Runs model threads one transition at a time.
+
+    ``spawn`` the threads, ``start()`` (each runs to its first point), then
+    repeatedly ``step(tid)`` one of ``enabled()``; ``abort()`` unwinds the
+    threads that have not finished.  ``trace`` lists every transition taken
+    as ``(tid, Op)``.  ``lock_edges`` collects, lockdep-style, every
+    (held class, taken class) pair with the function that took it.
+    """
+
+    def __init__(self):
+        self.threads: list[ModelThread] = []
+        self.trace: list[tuple[int, Op]] = []
+        self.lock_edges: dict[tuple[str, str], str] = {}
+        self._keys: dict[int, tuple] = {}
+        self._counts: dict[str, int] = {}
+        self._keep: list = []          # objects keyed, kept alive so ids stay unique
+        self._parked = threading.Event()
+        self._tls = threading.local()
+        self._aborting = False
+        self._token = None
+
+    # -- object naming --------------------------------------------------------
+    def key(self, obj, cls: Optional[str] = None) -> tuple:
+        """A stable name for ``obj``: its class and the order it was first seen."""
+        k = self._keys.get(id(obj))
+        if k is None:
+            name = cls or type(obj).__name__
+            n = self._counts.get(name, 0) + 1
+            self._counts[name] = n
+            k = (name, n)
+            self._keys[id(obj)] = k
+            self._keep.append(obj)
+        return k
+
+    @staticmethod
+    def name_of(key: tuple) -> str:
+        return f"{key[0]}#{key[1]}"
+
+    # -- threads --------------------------------------------------------------
+    def spawn(self, name: str, body: Callable[[], None]) -> ModelThread:
+        t = ModelThread(len(self.threads), name, body)
+        self.threads.append(t)
+        return t
+
+    def current(self) -> Optional[ModelThread]:
+        """The model thread running now (None in the controlling thread)."""
+        return getattr(self._tls, "thread", None)
+
+    def _run(self, t: ModelThread, ctx: contextvars.Context) -> None:
+        self._tls.thread = t
+        try:
+            t.go.wait()
+            t.go.clear()
+            if not self._aborting:
+                ctx.run(t.body)
+        except Abort:
+            pass
+        except BaseException as exc:       # reported by the caller; never swallowed
+            t.error = exc
+        finally:
+            t.done = True
+            t.pending = None
+            self._parked.set()
+
+    def start(self) -> None:
+        """Make this scheduler current, start every thread and run each to its first point."""
+        self._token = _current.set(self)
+        ctx = contextvars.copy_context()
+        for t in self.threads:
+            t.thread = threading.Thread(target=self._run, args=(t, ctx.copy()), daemon=True,
+                                        name=f"model-{t.name}")
+            t.thread.start()
+        for t in self.threads:
+            self._resume(t)
+
+    def _resume(self, t: ModelThread) -> None:
+        self._parked.clear()
+        t.go.set()
+        self._parked.wait()
+
+    def enabled(self) -> list[int]:
+        return [t.tid for t in self.threads if t.enabled]
+
+    def finished(self) -> bool:
+        return all(t.done for t in self.threads)
+
+    def step(self, tid: int) -> Op:
+        """Let thread ``tid`` perform its pending action and run to its next point."""
+        t = self.threads[tid]
+        if t.done or not t.enabled:
+            raise RuntimeError(f"thread {t.name} cannot be stepped: it has "
+                               f"{'finished' if t.done else 'nothing runnable'}")
+        op = t.pending
+        self.trace.append((tid, op))
+        self._resume(t)
+        return op
+
+    def abort(self) -> None:
+        """Unwind every thread that has not finished (deadlock, bound, crash)."""
+        self._aborting = True
+        for t in self.threads:
+            if not t.done and t.thread is not None:
+                self._resume(t)
+        for t in self.threads:
+            if t.thread is not None:
+                t.thread.join()
+
+    def close(self) -> None:
+        if any(not t.done for t in self.threads):
+            self.abort()
+        if self._token is not None:
+            _current.reset(self._token)
+            self._token = None
+
+    # -- called by the model, from a model thread --------------------------------
+    def point(self, kind: str, key: tuple, write: bool, label: str,
+              ready: Optional[Callable[[], bool]] = None,
+              waits_for: Optional[Callable[[], Iterable[int]]] = None) -> None:
+        t = self.current()
+        if t is None:          # the controlling thread (set-up, teardown): no interleaving
+            return
+        func = call_site().rsplit(" ", 1)[-1]
+        t.pending = Op(kind, key, write, label, func)
+        t.ready, t.waits_for = ready, waits_for
+        self._parked.set()
+        t.go.wait()
+        t.go.clear()
+        t.pending, t.ready, t.waits_for = None, None, None
+        if self._aborting:
+            raise Abort()
+
+    def note_acquire(self, lock_key: tuple) -> None:
+        """Record lockdep edges from every lock class the thread holds to this one."""
+        t = self.current()
+        if t is None:
+            return
+        cls = lock_key[0]
+        for held in t.held:
+            if held[0] != cls:
+                self.lock_edges.setdefault((held[0], cls), call_site().rsplit(" ", 1)[-1])
+        t.held.append(lock_key)
+
+    def note_release(self, lock_key: tuple) -> None:
+        t = self.current()
+        if t is not None and lock_key in t.held:
+            t.held.remove(lock_key)
+
+
+def sched_point(kind: str, obj, write: bool, label: str, *, cls: Optional[str] = None,
+                ready: Optional[Callable[[], bool]] = None,
+                waits_for: Optional[Callable[[], Iterable[int]]] = None) -> None:
+    """Announce an action on shared ``obj`` and let another thread run first.
+
+    ``ready`` makes the action a blocking one (the thread is not runnable
+    until it returns true); ``waits_for`` names the threads that could make
+    it true (for deadlock reports).  No-op outside a concurrent run.
+    """
+    s = _current.get()
+    if s is None:
+        return
+    s.point(kind, s.key(obj, cls), write, label, ready, waits_for)
+
+
+def shared_read(obj, member: str, *, cls: Optional[str] = None) -> None:
+    """A read of ``obj.member`` (state shared between exporter and importer)."""
+    s = _current.get()
+    if s is None:
+        return
+    k = s.key(obj, cls)
+    s.point("read", k, False, f"read {s.name_of(k)}.{member}")
+
+
+def shared_write(obj, member: str, *, cls: Optional[str] = None) -> None:
+    """A write of ``obj.member`` (state shared between exporter and importer)."""
+    s = _current.get()
+    if s is None:
+        return
+    k = s.key(obj, cls)
+    s.point("write", k, True, f"write {s.name_of(k)}.{member}")
+
+
+def current_tid() -> Optional[int]:
+    """The running model thread's id, or None outside a concurrent run."""
+    s = _current.get()
+    if s is None:
+        return None
+    t = s.current()
+    return t.tid if t is not None else None

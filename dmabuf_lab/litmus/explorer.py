@@ -1,0 +1,269 @@
+"""Every distinct interleaving of a concurrent scenario, like herd7 for dma-buf lifetimes.
+
+Stateless search: each interleaving is a fresh run
+(:func:`~dmabuf_lab.litmus.races.run_interleaving`) that replays a schedule
+prefix and then extends it.  Dynamic partial-order reduction (Flanagan and
+Godefroid) decides where another order must be tried: after each run, for
+every pair of dependent actions of different threads that are not already
+ordered by happens-before and could both be runnable at once (a lock's
+release and another thread's take of it cannot), the later thread is added to the backtrack set
+of the point before the earlier action (every runnable thread, if it was
+not runnable there).  *Sleep sets* (Godefroid) then skip what only reorders
+independent actions: once the subtree of thread ``t`` is explored at a
+point, ``t`` sleeps in its siblings' subtrees until some thread does an
+action that depends on ``t``'s.  The search explores at least one
+interleaving of every class of equivalent ones (Mazurkiewicz traces);
+runs whose every runnable thread sleeps are cut short and counted as
+``pruned``.  ``prune=False`` treats all actions as dependent and tries
+every runnable thread at every point, i.e. every interleaving.
+
+The search is splittable by schedule prefix: :func:`explore` walks the
+subtree under ``prefix`` (entered with the sleep set ``sleep``),
+:func:`split` gives a point's children with their sleep sets, and
+:meth:`ExploreResult.merge` combines subtree results in the fixed order of
+the children, so the merged result of a split equals the unsplit one.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Optional
+
+from dmabuf_lab.kmodel.sched import Op, independent
+from dmabuf_lab.litmus.races import BLOCKED, Execution, run_interleaving
+
+#: Interleavings explored per target when a scenario does not set ``max_interleavings``.
+DEFAULT_BOUND = 20000
+
+
+@dataclass
+class _Node:
+    enabled: list
+    ops: dict
+    sleep: dict
+    done: list
+    chosen: int
+    backtrack: set = field(default_factory=set)
+
+
+def _races(trace: list, stack: list, floor: int, indep) -> None:
+    """Add backtrack points for every race of ``trace`` (see the module docstring)."""
+    clocks: list = []
+    last_of: dict = {}
+    for j, (p, op) in enumerate(trace):
+        mine = last_of.get(p, {})
+        for i in range(j - 1, -1, -1):
+            q, opi = trace[i]
+            if q == p or indep(opi, op):
+                continue
+            if mine.get(q, -1) >= i:      # already ordered before p's action
+                break
+            if {opi.kind, op.kind} == {"lock", "unlock"}:
+                continue                  # never both runnable: not a race
+            if i >= floor:
+                node = stack[i]
+                if p in node.enabled:
+                    node.backtrack.add(p)
+                else:
+                    node.backtrack.update(node.enabled)
+            break
+        c = dict(mine)
+        for i in range(j):
+            q, opi = trace[i]
+            if q != p and not indep(opi, op):
+                for t, v in clocks[i].items():
+                    if c.get(t, -1) < v:
+                        c[t] = v
+        c[p] = j
+        clocks.append(c)
+        last_of[p] = c
+
+
+@dataclass
+class ExploreResult:
+    """What the explored interleavings showed."""
+
+    target: str
+    executions: int = 0                 # complete interleavings explored
+    pruned: int = 0                     # runs cut short by sleep sets
+    bound_hit: bool = False
+    failing: Counter = field(default_factory=Counter)   # property -> interleavings where it failed
+    shortest: dict = field(default_factory=dict)        # property -> Execution (fewest transitions)
+    outcomes: dict = field(default_factory=dict)        # Execution.signature -> first Execution
+    threads: list = field(default_factory=list)
+
+    def add(self, ex: Execution) -> None:
+        if ex.blocked:
+            self.pruned += 1
+            return
+        self.executions += 1
+        self.threads = ex.thread_names
+        self.outcomes.setdefault(ex.signature, ex)
+        for prop in ex.properties:
+            self.failing[prop] += 1
+            best = self.shortest.get(prop)
+            if best is None or len(ex.trace) < len(best.trace):
+                self.shortest[prop] = ex
+
+    def merge(self, other: "ExploreResult") -> "ExploreResult":
+        """Fold in the result of a later sibling subtree (keeps the earlier on ties)."""
+        self.executions += other.executions
+        self.pruned += other.pruned
+        self.bound_hit = self.bound_hit or other.bound_hit
+        self.failing.update(other.failing)
+        self.threads = self.threads or other.threads
+        for sig, ex in other.outcomes.items():
+            self.outcomes.setdefault(sig, ex)
+        for prop, ex in other.shortest.items():
+            best = self.shortest.get(prop)
+            if best is None or len(ex.trace) < len(best.trace):
+                self.shortest[prop] = ex
+        return self
+
+    def verdict(self, prop: str) -> str:
+        """``always`` / ``sometimes`` / ``never`` over the explored interleavings."""
+        n = self.failing.get(prop, 0)
+        if n == 0:
+            return "never"
+        return "always" if n == self.executions and not self.bound_hit else "sometimes"
+
+    def verdicts(self) -> dict:
+        return {p: self.verdict(p) for p in sorted(self.failing)}
+
+
+def _pick(cands: list, last: Optional[int]) -> int:
+    """Keep running the thread that ran last when it may, else the lowest id."""
+    return last if last in cands else min(cands)
+
+
+def explore(scenario, target: str, *, prefix=(), sleep: Optional[dict] = None,
+            bound: Optional[int] = None, prune: bool = True) -> ExploreResult:
+    """Explore every interleaving under ``prefix`` (thread ids chosen at the first points).
+
+    ``sleep`` is the sleep set (tid -> Op) the subtree is entered with (from
+    :func:`split`); ``bound`` caps the complete interleavings explored (the
+    result says when it was hit).
+    """
+    bound = bound if bound is not None else (getattr(scenario, "max_interleavings", None) or DEFAULT_BOUND)
+    indep = independent if prune else (lambda a, b: False)
+    prefix = list(prefix)
+    res = ExploreResult(target)
+    stack: list[_Node] = []
+
+    def choose(depth, enabled, ops):
+        if depth < len(stack):
+            node = stack[depth]
+            if node.enabled != enabled:
+                raise RuntimeError(f"replay diverged at point {depth}: runnable {enabled}, "
+                                   f"expected {node.enabled} (the model is not deterministic)")
+            node.ops = ops
+            return node.chosen
+        if depth == len(prefix):
+            slp = dict(sleep or {})
+        elif depth < len(prefix):
+            slp = {}
+        else:
+            p = stack[depth - 1]
+            c = p.chosen
+            cop = p.ops[c]
+            carried = dict(p.sleep)
+            for d in p.done[:-1]:
+                carried[d] = p.ops[d]
+            slp = {t: o for t, o in carried.items() if t != c and indep(o, cop)}
+        if depth < len(prefix):
+            choice = prefix[depth]
+            if choice not in enabled:
+                raise ValueError(f"prefix chooses thread {choice} at point {depth}; runnable: {enabled}")
+            stack.append(_Node(enabled, ops, slp, [choice], choice, {choice}))
+            return choice
+        else:
+            cands = [t for t in enabled if t not in slp]
+            if not cands:
+                stack.append(_Node(enabled, ops, slp, list(enabled), BLOCKED))
+                return BLOCKED
+            last = stack[depth - 1].chosen if depth else None
+            choice = _pick(cands, last)
+        node = _Node(enabled, ops, slp, [choice], choice, {choice})
+        if not prune or depth < len(prefix):
+            node.backtrack = set(enabled)
+        stack.append(node)
+        return choice
+
+    while True:
+        ex = run_interleaving(scenario, target, choose)
+        res.add(ex)
+        if prune:
+            _races(ex.trace, stack, len(prefix), indep)
+        if res.executions >= bound:
+            res.bound_hit = _has_more(stack, len(prefix))
+            break
+        # backtrack to the deepest point with an untried, awake thread
+        while len(stack) > len(prefix):
+            node = stack[-1]
+            rest = [t for t in node.enabled if t in node.backtrack and t not in node.done
+                    and t not in node.sleep]
+            if rest:
+                node.chosen = min(rest)
+                node.done.append(node.chosen)
+                break
+            stack.pop()
+        if len(stack) <= len(prefix):
+            break
+    return res
+
+
+def _has_more(stack, floor: int) -> bool:
+    return any(t in n.backtrack and t not in n.done and t not in n.sleep
+               for n in stack[floor:] for t in n.enabled)
+
+
+def split(scenario, target: str, prefix=(), sleep: Optional[dict] = None) -> list:
+    """The children of the point reached by ``prefix``: ``[(prefix + [t], child_sleep)]``
+    in the order :func:`explore` visits them.  Exploring each and merging the results in
+    this order gives what exploring ``prefix`` itself gives."""
+    seen: dict = {}
+
+    def choose(depth, enabled, ops):
+        if depth < len(prefix):
+            return prefix[depth]
+        seen["enabled"], seen["ops"] = enabled, ops
+        return BLOCKED
+
+    run_interleaving(scenario, target, choose)
+    if "enabled" not in seen:
+        return []
+    enabled, ops = seen["enabled"], seen["ops"]
+    slp = dict(sleep or {})
+    out, done = [], []
+    cands = [t for t in enabled if t not in slp]
+    order = []
+    if cands:
+        last = prefix[-1] if prefix else None
+        first = _pick(cands, last)
+        order = [first] + sorted(t for t in cands if t != first)
+    for t in order:
+        carried = dict(slp)
+        for d in done:
+            carried[d] = ops[d]
+        child = {u: o for u, o in carried.items() if u != t and independent(o, ops[t])}
+        out.append((list(prefix) + [t], child))
+        done.append(t)
+    return out
+
+
+def explore_split(scenario, target: str, depth: int = 1, **kw) -> ExploreResult:
+    """Explore by splitting the tree ``depth`` points deep and merging the subtrees in order."""
+    frontier = [((), None)]
+    for _ in range(depth):
+        nxt = []
+        for pre, slp in frontier:
+            kids = split(scenario, target, pre, slp)
+            nxt.extend(kids if kids else [(pre, slp)])
+        frontier = nxt
+    total = ExploreResult(target)
+    for pre, slp in frontier:
+        total.merge(explore(scenario, target, prefix=pre, sleep=slp, **kw))
+    return total
+
+
+__all__ = ["DEFAULT_BOUND", "ExploreResult", "Op", "explore", "split", "explore_split"]

@@ -1,0 +1,95 @@
+"""Check a concurrent scenario's ``[races.<target>]`` verdicts against the explorer.
+
+For each target the explorer runs every distinct interleaving; each property
+gets ``always`` / ``sometimes`` / ``never``.  A target agrees when every
+listed property has the listed verdict and every property not listed is
+``never`` (as for findings in single-thread scenarios: the list is exact).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from dmabuf_lab.litmus.explorer import ExploreResult, explore
+from dmabuf_lab.litmus.races import RaceSetupError
+
+
+@dataclass
+class RaceCheck:
+    scenario: object
+    target: str
+    result: Optional[ExploreResult]
+    expected: dict
+    seconds: float = 0.0
+    error: str = ""
+    observed: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.result is not None:
+            self.observed = self.result.verdicts()
+
+    def differences(self) -> list[tuple[str, str, str]]:
+        """``(property, expected, observed)`` for each disagreement."""
+        if self.error:
+            return [("(run)", "explored", self.error)]
+        out = []
+        for prop in sorted(set(self.expected) | set(self.observed)):
+            want = self.expected.get(prop, "never")
+            got = self.observed.get(prop, "never")
+            if want != got:
+                out.append((prop, want, got))
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences()
+
+    def as_dict(self) -> dict:
+        r = self.result
+        return {"scenario": str(self.scenario.path), "name": self.scenario.name, "target": self.target,
+                "expected": self.expected, "observed": self.observed, "ok": self.ok, "error": self.error,
+                "interleavings": r.executions if r else 0, "pruned": r.pruned if r else 0,
+                "bound_hit": r.bound_hit if r else False, "seconds": round(self.seconds, 3)}
+
+
+def check_races(scenario, revision: Optional[str] = None) -> list[RaceCheck]:
+    """Explore and compare every (selected) target of one concurrent scenario."""
+    from dmabuf_lab.litmus.runner import selected_targets
+
+    out = []
+    for t in selected_targets(scenario, revision):
+        t0 = time.perf_counter()
+        try:
+            res, err = explore(scenario, t), ""
+        except RaceSetupError as exc:
+            res, err = None, str(exc)
+        out.append(RaceCheck(scenario, t, res, scenario.races.get(t, {}), time.perf_counter() - t0, err))
+    return out
+
+
+def race_table(checks: list[RaceCheck], width: int = 100) -> str:
+    """One heading per scenario, one row per target: interleavings and each property's verdict."""
+    lines = []
+    last = None
+    for c in checks:
+        if c.scenario.path != last:
+            last = c.scenario.path
+            head = f"{c.scenario.name} - {c.scenario.question}"
+            lines.append(head if len(head) <= width else head[:width - 1] + "~")
+        r = c.result
+        n = f"{r.executions}" + ("+" if r and r.bound_hit else "") if r else "-"
+        props = sorted(set(c.expected) | set(c.observed))
+        cells = []
+        for p in props:
+            got = c.observed.get(p, "never")
+            want = c.expected.get(p, "never")
+            cells.append(f"{p}={got}" + ("" if got == want else f" (expected {want})"))
+        status = "ok" if c.ok else "MISMATCH"
+        lines.append(f"  {c.target:<28} {n:>6} interleavings  {status:<8} " + ("; ".join(cells) or "-"))
+        if c.error:
+            lines.append(f"      {c.error}")
+    return "\n".join(lines)
+
+
+__all__ = ["RaceCheck", "check_races", "race_table"]

@@ -1,0 +1,287 @@
+"""One interleaving of a concurrent scenario: run its threads under one schedule.
+
+:func:`run_interleaving` exports the buffer, starts one model thread per
+scenario thread (each runs its steps against the shared exporter and
+importer), and lets a ``choose`` callback pick, at every point where more
+than one thread could go on, which one does.  It returns an
+:class:`Execution`: the transitions taken, each thread's result, and the
+properties that failed:
+
+``use-after-revoke``
+    the importer's device did DMA through addresses after the exporter's
+    revoke or move had completed (vfio: decoding already off; xe: the BO
+    already moved);
+``map-after-revoke``
+    the exporter handed out a mapping of a buffer it had revoked;
+``lock-assert``
+    a lock assertion failed (``dma_resv_assert_held`` and friends);
+``deadlock``
+    no thread can go on but some have not finished (the wait-for cycle, or
+    the wait nothing will end), or the locks were taken in an order that
+    forms a cycle (lockdep's inversion report);
+``orphan-mapping``
+    at the end the exporter still counts a mapping the importer no longer
+    holds: nobody will ever unmap it;
+
+plus every finding kind the kernel-runtime model reports (``leak``,
+``warn``, ``lock`` ...).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from dmabuf_lab.kmodel.sched import Op, Scheduler
+
+#: The properties checked on every interleaving, besides the model's findings.
+RACE_PROPERTIES = ("use-after-revoke", "map-after-revoke", "lock-assert", "deadlock", "orphan-mapping")
+
+#: Which side of the run a thread step acts on, and the driver method it calls.
+IMPORTER_STEPS = {"attach": "attach", "map": "map", "use": "use", "unmap": "unmap", "detach": "detach"}
+EXPORTER_STEPS = {"revoke": "revoke", "move": "move", "invalidate": "move", "re-enable": "reenable",
+                  "release": "close_device"}
+
+#: ``choose`` returns this when every runnable thread is asleep (sleep-set pruning).
+BLOCKED = -1
+
+
+@dataclass
+class Execution:
+    """The result of one interleaving."""
+
+    schedule: list = field(default_factory=list)          # tid chosen at each point
+    trace: list = field(default_factory=list)             # (tid, Op) per transition
+    results: dict = field(default_factory=dict)           # thread name -> "ok" / "-ENODEV at map" ...
+    properties: dict = field(default_factory=dict)        # property -> first message
+    thread_names: list = field(default_factory=list)
+    blocked: bool = False                                  # cut short by sleep-set pruning
+    outcome: str = ""                                      # "ok", or why the run could not start
+    end_state: tuple = ()
+
+    @property
+    def signature(self) -> tuple:
+        """What tells two outcomes apart: thread results, failed properties, end state."""
+        return (tuple(sorted(self.results.items())), tuple(sorted(self.properties)), self.end_state)
+
+
+def _dispatch(step: str, exp, imp, dmabuf) -> None:
+    if step in IMPORTER_STEPS:
+        m = IMPORTER_STEPS[step]
+        if m == "attach":
+            imp.attach(dmabuf)
+        else:
+            getattr(imp, m)()
+    else:
+        getattr(exp, EXPORTER_STEPS[step])()
+
+
+def _end_state(s, imp) -> tuple:
+    priv = s.shared.get("vfio_priv")
+    return (("importer-mapped", bool(getattr(imp, "mapped", False))),
+            ("importer-attached", bool(getattr(imp, "attached", False))),
+            ("revoked", bool(getattr(priv, "revoked", False)) if priv is not None else None))
+
+
+def _orphans(imp) -> Optional[str]:
+    att = getattr(imp, "attachment", None)
+    n = getattr(att, "nr_mappings", 0) if att is not None else 0
+    held = 1 if getattr(imp, "mapped", False) else 0
+    if n > held:
+        return (f"the exporter still counts {n} mapping(s) of {getattr(imp, 'name', 'the importer')}, "
+                f"which holds {held}: nobody will unmap the rest")
+    return None
+
+
+def _lock_cycle(edges: dict) -> Optional[str]:
+    graph: dict = {}
+    for (a, b) in edges:
+        graph.setdefault(a, []).append(b)
+
+    def walk(node, path):
+        for nxt in graph.get(node, []):
+            if nxt in path:
+                cyc = path[path.index(nxt):] + [nxt]
+                return cyc
+            found = walk(nxt, path + [nxt])
+            if found:
+                return found
+        return None
+
+    for start in sorted(graph):
+        cyc = walk(start, [start])
+        if cyc:
+            steps = [f"{a} -> {b} (in {edges[(a, b)]})" for a, b in zip(cyc, cyc[1:])]
+            return "lock-order inversion: " + "; ".join(steps)
+    return None
+
+
+def _deadlock(sched: Scheduler) -> str:
+    """Describe why no thread can go on: a wait-for cycle, or a wait nothing will end."""
+    ts = sched.threads
+    waits = {}
+    for t in ts:
+        if t.done:
+            continue
+        who = list(t.waits_for()) if t.waits_for is not None else None
+        waits[t.tid] = who
+
+    def desc(tid):
+        t = ts[tid]
+        op = t.pending
+        return f"{t.name} in {op.func}: {op.label}" if op is not None else t.name
+
+    for start in waits:
+        path, cur = [start], start
+        while True:
+            nxt = [w for w in (waits.get(cur) or []) if w in waits]
+            if not nxt:
+                break
+            cur = nxt[0]
+            if cur in path:
+                cyc = path[path.index(cur):] + [cur]
+                return "wait-for cycle: " + " -> ".join(desc(x) for x in cyc)
+            path.append(cur)
+    parts = []
+    for tid, who in waits.items():
+        if not who:
+            parts.append(f"{desc(tid)}, which nothing left running will end")
+        else:
+            names = ", ".join(ts[w].name + (" (finished)" if ts[w].done else "") for w in who)
+            parts.append(f"{desc(tid)}, waiting for {names}")
+    return "a wait that never finishes: " + "; ".join(parts)
+
+
+def run_interleaving(scenario, target: str, choose: Callable, *, max_steps: int = 20000) -> Execution:
+    """Run ``scenario``'s threads under ``target`` (``revision[:variant]``).
+
+    ``choose(depth, enabled, ops)`` gets the index of the decision, the
+    runnable thread ids and the pending :class:`Op` of every unfinished
+    thread, and returns the thread to run (or :data:`BLOCKED` to abandon the
+    run).  Raises :class:`RaceSetupError` when the revision cannot express
+    the scenario or a thread hit a bug in the model.
+    """
+    from dmabuf_lab.drivers import registry
+    from dmabuf_lab.kmodel.errno import KernelError
+    from dmabuf_lab.kmodel.runtime import Kernel
+    from dmabuf_lab.revisions import get_revision, split_target
+    from dmabuf_lab.revisions.base import CannotExpress, Oops, Session, session_scope
+
+    rev_name, variant = split_target(target)
+    rev = get_revision(rev_name)
+    k = Kernel(name=f"{rev_name}:{variant}")
+    s = Session(scenario.fresh_topology(), scenario.exporter, scenario.importer, rev, variant)
+    ex = Execution(thread_names=[name for name, _ in scenario.threads])
+    with session_scope(s), k:
+        try:
+            if rev.run_hook is not None:
+                rev.run_hook(s)
+            exp = registry.make_exporter(s)
+            imp = registry.make_importer(s)
+            dmabuf = s.dmabuf = exp.export()
+        except CannotExpress as exc:
+            k.ended = True
+            raise RaceSetupError(f"cannot-express: {exc}") from None
+        except KernelError as exc:
+            ex.outcome = f"export failed: {exc.name}"
+            k.ended = True
+            return ex
+
+        sched = Scheduler()
+        crashed: list = []
+        problems: list = []
+
+        def make_body(name, steps):
+            def body():
+                for step in steps:
+                    try:
+                        _dispatch(step, exp, imp, dmabuf)
+                    except KernelError as exc:
+                        ex.results[name] = f"{exc.name} at {step}"
+                        return
+                    except Oops as exc:
+                        ex.results[name] = f"crash at {step}"
+                        crashed.append(str(exc))
+                        return
+                    except CannotExpress as exc:
+                        problems.append(f"cannot-express: {exc}")
+                        return
+                ex.results[name] = "ok"
+            return body
+
+        for name, steps in scenario.threads:
+            sched.spawn(name, make_body(name, steps))
+        deadlocked = None
+        try:
+            sched.start()
+            depth = 0
+            while not sched.finished():
+                enabled = sched.enabled()
+                if not enabled:
+                    deadlocked = _deadlock(sched)
+                    break
+                ops = {t.tid: t.pending for t in sched.threads if not t.done}
+                tid = choose(depth, enabled, ops)
+                if tid == BLOCKED:
+                    ex.blocked = True
+                    break
+                ex.schedule.append(tid)
+                sched.step(tid)
+                depth += 1
+                if depth > max_steps:
+                    problems.append(f"more than {max_steps} transitions: the model does not terminate")
+                    break
+        finally:
+            ex.trace = list(sched.trace)
+            sched.close()
+        errors = [t for t in sched.threads if t.error is not None]
+        if errors:
+            t = errors[0]
+            k.ended = True
+            raise RaceSetupError(f"model error in thread {t.name}: {type(t.error).__name__}: {t.error}")
+        if problems:
+            k.ended = True
+            raise RaceSetupError(problems[0])
+        if ex.blocked:
+            k.ended = True
+            return ex
+
+        props = ex.properties
+        for prop, msg, func in s.shared.get("observations", []):
+            props.setdefault(prop, f"{msg} (in {func})")
+        if deadlocked:
+            props["deadlock"] = deadlocked
+        inversion = _lock_cycle(sched.lock_edges)
+        if inversion:
+            props.setdefault("deadlock", inversion)
+        if crashed:
+            props.setdefault("crash", crashed[0])
+        for name, _ in scenario.threads:
+            ex.results.setdefault(name, "blocked" if deadlocked else "crash")
+        ex.end_state = _end_state(s, imp)
+        if not deadlocked and not crashed:
+            orphan = _orphans(imp)
+            if orphan:
+                props["orphan-mapping"] = orphan
+            try:
+                imp.teardown()
+                exp.release()
+            except KernelError:
+                pass
+            except Oops as exc:
+                props.setdefault("crash", f"in teardown: {exc}")
+        else:
+            k.ended = True
+    for f in k.findings:
+        kind = f.kind
+        if kind == "lock" and "assert" in f.message:
+            kind = "lock-assert"
+        props.setdefault(kind, f"{f.message} at {f.site}")
+    ex.outcome = "ok"
+    return ex
+
+
+class RaceSetupError(Exception):
+    """The scenario cannot run under this target (cannot-express, a model bug)."""
+
+
+__all__ = ["RACE_PROPERTIES", "BLOCKED", "Execution", "Op", "run_interleaving", "RaceSetupError"]
