@@ -86,10 +86,24 @@ def race_table(checks: list[RaceCheck], width: int = 100) -> str:
             want = c.expected.get(p, "never")
             cells.append(f"{p}={got}" + ("" if got == want else f" (expected {want})"))
         status = "ok" if c.ok else "MISMATCH"
-        lines.append(f"  {c.target:<28} {n:>6} interleavings  {status:<8} " + ("; ".join(cells) or "-"))
+        lead = f"  {c.target:<28} {n:>6} interleavings  {status:<8} "
+        lines.extend(_wrapped(lead, cells or ["-"], width))
         if c.error:
             lines.append(f"      {c.error}")
     return "\n".join(lines)
+
+
+def _wrapped(lead: str, cells: list[str], width: int) -> list[str]:
+    """``lead`` then the cells joined by "; ", continued under the first cell within ``width``."""
+    out, line = [], lead
+    for i, cell in enumerate(cells):
+        piece = cell if i == 0 else "; " + cell
+        if i and len(line) + len(piece) > width:
+            out.append(line + ";")
+            line, piece = " " * len(lead), cell
+        line += piece
+    out.append(line)
+    return out
 
 
 __all__ = ["RaceCheck", "check_races", "race_table"]
