@@ -76,12 +76,12 @@ race_chart = (
     alt.Chart(grid)
     .mark_rect(stroke="white")
     .encode(x=alt.X("target:N", title=None, axis=alt.Axis(labelAngle=-40)),
-            y=alt.Y("question:N", title=None),
+            y=alt.Y("question:N", title=None, axis=alt.Axis(labelLimit=420)),
             color=alt.Color("verdict:N", scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values())),
                             legend=alt.Legend(orient="bottom")),
             tooltip=["scenario", "target", "property", "verdict", "expected", "interleavings"])
     .properties(width=44 * max(1, grid["target"].n_unique()), height=16 * max(1, grid["question"].n_unique()),
-                title="Race properties per revision over every interleaving")
+                title=alt.TitleParams("Race properties per revision over every interleaving", anchor="start"))
 )
 possible = (verdicts.filter(pl.col("verdict") != "never")
             .select("scenario", "target", "property", "verdict", "interleavings"))
