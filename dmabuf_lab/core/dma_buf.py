@@ -174,7 +174,8 @@ def dma_buf_put(dmabuf) -> None:
 
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
                            importer_priv: Any = None, *,
-                           attachment_type: type = dma_buf_attachment):
+                           attachment_type: type = dma_buf_attachment,
+                           require_move_notify: bool = True):
     """Attach ``dev`` to ``dmabuf``; dynamic when ``importer_ops`` is given.
 
     ``importer_ops`` without ``move_notify`` WARNs and gives -EINVAL.  The
@@ -183,12 +184,13 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
     own error, in which case it is freed.  On success it is added to the
     buffer's list under the reservation lock.  Must be called without the
     lock held.  ``attachment_type`` lets a later revision allocate a
-    subclass carrying more fields.
+    subclass carrying more fields; ``require_move_notify=False`` is the
+    later kernel, where the callback is optional.
     """
     if WARN_ON(dmabuf is None or dev is None, "dma_buf_dynamic_attach: NULL dmabuf or dev"):
         return ERR_PTR(-EINVAL)
-    if WARN_ON(importer_ops is not None and importer_ops.move_notify is None,
-               "dma_buf_dynamic_attach: importer_ops without move_notify"):
+    if require_move_notify and WARN_ON(importer_ops is not None and importer_ops.move_notify is None,
+                                       "dma_buf_dynamic_attach: importer_ops without move_notify"):
         return ERR_PTR(-EINVAL)
 
     attach = kzalloc(attachment_type)

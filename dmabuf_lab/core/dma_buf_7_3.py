@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from dmabuf_lab.kmodel import (EINVAL, ENOMEM, ERR_PTR, WARN_ON, dma_resv_assert_held,
-                               dma_resv_lock, dma_resv_unlock, kfree, kzalloc, might_sleep)
+from dmabuf_lab.kmodel import (EINVAL, ERR_PTR, WARN_ON, dma_resv_assert_held,
+                               dma_resv_lock, dma_resv_unlock, might_sleep)
 
 from .attachment import dma_buf_attachment
 from .dma_buf import (dma_buf, dma_buf_attachment_is_dynamic, dma_buf_detach,  # noqa: F401
@@ -48,30 +48,8 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
     exporter's ``attach`` outside the lock, add at the head of the list
     under it) without 6.19's refusal of an importer lacking the callback.
     """
-    if WARN_ON(dmabuf is None or dev is None, "dma_buf_dynamic_attach: NULL dmabuf or dev"):
-        return ERR_PTR(-EINVAL)
-
-    attach = kzalloc(attachment_type)
-    if attach is None:
-        return ERR_PTR(-ENOMEM)
-
-    attach.dev = dev
-    attach.dmabuf = dmabuf
-    attach.peer2peer = bool(importer_ops.allow_peer2peer) if importer_ops is not None else False
-    attach.importer_ops = importer_ops
-    attach.importer_priv = importer_priv
-    attach.nr_mappings = 0
-
-    if dmabuf.ops.attach is not None:
-        ret = dmabuf.ops.attach(dmabuf, attach)
-        if ret:
-            kfree(attach)
-            return ERR_PTR(ret)
-
-    dma_resv_lock(dmabuf.resv)
-    dmabuf.attachments.insert(0, attach)      # list_add(): at the head
-    dma_resv_unlock(dmabuf.resv)
-    return attach
+    return _619.dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv,
+                                       attachment_type=attachment_type, require_move_notify=False)
 
 
 def dma_buf_attach(dmabuf, dev):
