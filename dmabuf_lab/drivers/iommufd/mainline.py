@@ -30,6 +30,8 @@ class IommufdImporter(ImporterDriver):
     dma_buf_dynamic_attach = staticmethod(dma_buf_dynamic_attach)
     dma_buf_detach = staticmethod(dma_buf_detach)
     vfio_pci_dma_buf_iommufd_map = staticmethod(vfio_pci_dma_buf_iommufd_map)
+    #: the dma_buf_attach_ops member iopt_revoke_notify() is given as (renamed in 7.3)
+    notify_member = "move_notify"
 
     def __init__(self, session):
         super().__init__(session)
@@ -62,8 +64,8 @@ class IommufdImporter(ImporterDriver):
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf
-        ops = dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.iopt_revoke_notify,
-                                 name="iopt_dmabuf_attach_revoke_ops")
+        ops = dma_buf_attach_ops(allow_peer2peer=True, name="iopt_dmabuf_attach_revoke_ops",
+                                 **{self.notify_member: self.iopt_revoke_notify})
         self.attachment = check_ptr(self.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self),
                                     "iommufd: attach")
         self.attached = True

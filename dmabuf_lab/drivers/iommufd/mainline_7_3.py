@@ -12,8 +12,7 @@ invalidation never waits on it.
 from __future__ import annotations
 
 from dmabuf_lab.core.dma_buf_7_3 import dma_buf_detach, dma_buf_dynamic_attach, dma_buf_pin, dma_buf_unpin
-from dmabuf_lab.core.ops import dma_buf_attach_ops
-from dmabuf_lab.drivers.common import check_ptr, check_ret
+from dmabuf_lab.drivers.common import check_ret
 from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
 from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dma_buf_iommufd_map_7_3
 from dmabuf_lab.kmodel import KernelError, dma_resv_lock, dma_resv_unlock
@@ -24,18 +23,11 @@ class IommufdImporter73(IommufdImporter):
     dma_buf_detach = staticmethod(dma_buf_detach)
     vfio_pci_dma_buf_iommufd_map = staticmethod(vfio_pci_dma_buf_iommufd_map_7_3)
 
+    notify_member = "invalidate_mappings"
+
     def __init__(self, session):
         super().__init__(session)
         self.pinned = False
-
-    def attach(self, dmabuf) -> None:
-        self.dmabuf = dmabuf
-        ops = dma_buf_attach_ops(allow_peer2peer=True, invalidate_mappings=self.iopt_revoke_notify,
-                                 name="iopt_dmabuf_attach_revoke_ops")
-        self.attachment = check_ptr(self.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self),
-                                    "iommufd: attach")
-        self.attached = True
-        self.kind = "phys"
 
     def map(self) -> None:
         dma_resv_lock(self.dmabuf.resv)
