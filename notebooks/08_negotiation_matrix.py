@@ -114,9 +114,16 @@ cells = base.mark_rect(stroke="white").encode(
     tooltip=["topology", "revision", "exporter", "importer", "outcome", "findings_text",
              "config_text", "exporter_device", "importer_device", "step", "detail"])
 labels = base.mark_text(fontSize=9).encode(text="label:N")
+# Size the grid from the data so the chart fits a 1920-pixel screen: a
+# column wide enough for the longest label (about 6 px a character at 9 pt),
+# the pair axis as wide as the longest pair name, and as many facets side
+# by side as fit in 1800 px.
+cell_w = max(44, 6 * max(len(s) for s in plot["label"]) + 10)
+facet_w = cell_w * len(revisions) + 6 * max(len(p) for p in pair_order) + 30
 heat = (alt.layer(cells, labels, data=plot)
-        .properties(width=80 * len(revisions), height=17 * len(pair_order))
-        .facet(facet=alt.Facet("topology:N", sort=topologies, title=None), columns=2)
+        .properties(width=cell_w * len(revisions), height=17 * len(pair_order))
+        .facet(facet=alt.Facet("topology:N", sort=topologies, title=None),
+               columns=max(1, min(2, 1800 // facet_w)))
         .properties(title=alt.TitleParams("What the importer ends up with, per revision and driver pair",
                                           subtitle=[line.strip() for line in assumed + notes_legend(notes, 120)],
                                           anchor="start")))
