@@ -31,10 +31,10 @@ class RdmaImporter(mapping_types_2026_02.RdmaImporter):
     def on_mapped(self, sgt) -> None:
         count_walk(self, sgt)
 
-    def sgt_match(self):
+    def _sgt_match(self):
         return self.core.DMA_BUF_IMAPPING_SGT(self.dev, True)
 
-    def match_list(self, entries) -> list:
+    def _match_list(self, entries) -> list:
         return list(entries)
 
 

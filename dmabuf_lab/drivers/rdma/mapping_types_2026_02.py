@@ -26,11 +26,11 @@ class RdmaImporter(MtSgtImporter):
     #: the 2026-02 RFC does not ask for it (its unmap asserts nothing).
     pal_unmap_locked = False
 
-    def sgt_match(self):
+    def _sgt_match(self):
         """The ``dma-addr`` entry: ``DMA_BUF_IMAPPING_SGT(dev, DMA_SGT_IMPORTER_ACCEPTS_P2P)``."""
         return self.core.DMA_BUF_IMAPPING_SGT(self.dev, self.core.DMA_SGT_IMPORTER_ACCEPTS_P2P)
 
-    def match_list(self, entries) -> list:
+    def _match_list(self, entries) -> list:
         """The importer's list as the RFC builds it (``DMA_BUF_IMAPPING_*`` entries, terminated)."""
         return self.core.match_list(*entries)
 
@@ -40,8 +40,8 @@ class RdmaImporter(MtSgtImporter):
         if not wants:
             return super().attach(dmabuf)
         self.dmabuf = dmabuf
-        entries = {"dma-addr": self.sgt_match, "phys": self.core.DMA_BUF_IMAPPING_PAL}
-        imp = self.match_list(entries[w]() for w in wants)
+        entries = {"dma-addr": self._sgt_match, "phys": self.core.DMA_BUF_IMAPPING_PAL}
+        imp = self._match_list(entries[w]() for w in wants)
         ops = dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.move_notify, name="rdma ops")
         self.attachment = check_ptr(self.core.dma_buf_mapping_attach(dmabuf, imp, len(imp), ops, self),
                                     "rdma: dma_buf_mapping_attach")
