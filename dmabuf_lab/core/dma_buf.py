@@ -196,13 +196,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
     attach = kzalloc(attachment_type)
     if attach is None:
         return ERR_PTR(-ENOMEM)
-
-    attach.dev = dev
-    attach.dmabuf = dmabuf
-    attach.peer2peer = bool(importer_ops.allow_peer2peer) if importer_ops is not None else False
-    attach.importer_ops = importer_ops
-    attach.importer_priv = importer_priv
-    attach.nr_mappings = 0
+    __dma_buf_attachment_init(attach, dmabuf, dev, importer_ops, importer_priv)
 
     if dmabuf.ops.attach is not None:
         ret = dmabuf.ops.attach(dmabuf, attach)
@@ -214,6 +208,17 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
     dmabuf.attachments.insert(0, attach)      # list_add(): at the head
     dma_resv_unlock(dmabuf.resv)
     return attach
+
+
+def __dma_buf_attachment_init(attach, dmabuf, dev, importer_ops, importer_priv) -> None:
+    """Fill a new attachment as dma_buf_dynamic_attach() does: ``peer2peer``
+    copied from ``allow_peer2peer`` (false for a static importer)."""
+    attach.dev = dev
+    attach.dmabuf = dmabuf
+    attach.peer2peer = bool(importer_ops.allow_peer2peer) if importer_ops is not None else False
+    attach.importer_ops = importer_ops
+    attach.importer_priv = importer_priv
+    attach.nr_mappings = 0
 
 
 def dma_buf_attach(dmabuf, dev):
@@ -299,13 +304,14 @@ def dma_buf_map_attachment(attach, direction: int, *, move_notify_config: Option
     return sg_table
 
 
-def dma_buf_map_attachment_unlocked(attach, direction: int):
+def dma_buf_map_attachment_unlocked(attach, direction: int, *,
+                                    move_notify_config: Optional[bool] = None):
     """dma_buf_map_attachment() wrapped in the reservation lock."""
     might_sleep()
     if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_map_attachment_unlocked: NULL"):
         return ERR_PTR(-EINVAL)
     dma_resv_lock(attach.dmabuf.resv)
-    sg_table = dma_buf_map_attachment(attach, direction)
+    sg_table = dma_buf_map_attachment(attach, direction, move_notify_config=move_notify_config)
     dma_resv_unlock(attach.dmabuf.resv)
     return sg_table
 
@@ -326,14 +332,15 @@ def dma_buf_unmap_attachment(attach, sg_table, direction: int, *,
         dmabuf.ops.unpin(attach)
 
 
-def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int) -> None:
+def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int, *,
+                                      move_notify_config: Optional[bool] = None) -> None:
     """dma_buf_unmap_attachment() wrapped in the reservation lock."""
     might_sleep()
     if WARN_ON(attach is None or attach.dmabuf is None or sg_table is None,
                "dma_buf_unmap_attachment_unlocked: NULL"):
         return
     dma_resv_lock(attach.dmabuf.resv)
-    dma_buf_unmap_attachment(attach, sg_table, direction)
+    dma_buf_unmap_attachment(attach, sg_table, direction, move_notify_config=move_notify_config)
     dma_resv_unlock(attach.dmabuf.resv)
 
 
@@ -360,7 +367,8 @@ def _dev_name(dev) -> str:
 __all__ = [
     "CONFIG_DMABUF_MOVE_NOTIFY", "dma_buf", "dma_buf_ops", "dma_buf_attach_ops",
     "dma_buf_export_info", "dma_buf_attachment", "dma_buf_attachment_is_dynamic",
-    "dma_buf_is_dynamic", "dma_buf_pin_on_map", "dma_buf_export", "__dma_buf_export", "dma_buf_fd",
+    "dma_buf_is_dynamic", "dma_buf_pin_on_map", "dma_buf_export", "__dma_buf_export",
+    "__dma_buf_attachment_init", "dma_buf_fd",
     "dma_buf_get", "dma_buf_put", "dma_buf_release", "dma_buf_dynamic_attach", "dma_buf_attach",
     "dma_buf_detach", "dma_buf_pin", "dma_buf_unpin", "dma_buf_map_attachment",
     "dma_buf_map_attachment_unlocked", "dma_buf_unmap_attachment",

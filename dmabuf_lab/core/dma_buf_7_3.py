@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from dmabuf_lab.kmodel import (EINVAL, ERR_PTR, WARN_ON, dma_resv_assert_held,
-                               dma_resv_lock, dma_resv_unlock, might_sleep)
+from dmabuf_lab.kmodel import dma_resv_assert_held
 
 from .attachment import dma_buf_attachment
 from .dma_buf import (dma_buf, dma_buf_attachment_is_dynamic, dma_buf_detach,  # noqa: F401
@@ -69,14 +68,8 @@ def dma_buf_map_attachment(attach, direction: int):
 
 
 def dma_buf_map_attachment_unlocked(attach, direction: int):
-    """:func:`dma_buf_map_attachment` wrapped in the reservation lock."""
-    might_sleep()
-    if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_map_attachment_unlocked: NULL"):
-        return ERR_PTR(-EINVAL)
-    dma_resv_lock(attach.dmabuf.resv)
-    sgt = dma_buf_map_attachment(attach, direction)
-    dma_resv_unlock(attach.dmabuf.resv)
-    return sgt
+    """6.19's, around :func:`dma_buf_map_attachment` (the config always on)."""
+    return _619.dma_buf_map_attachment_unlocked(attach, direction, move_notify_config=True)
 
 
 def dma_buf_unmap_attachment(attach, sg_table, direction: int) -> None:
@@ -85,14 +78,8 @@ def dma_buf_unmap_attachment(attach, sg_table, direction: int) -> None:
 
 
 def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int) -> None:
-    """:func:`dma_buf_unmap_attachment` wrapped in the reservation lock."""
-    might_sleep()
-    if WARN_ON(attach is None or attach.dmabuf is None or sg_table is None,
-               "dma_buf_unmap_attachment_unlocked: NULL"):
-        return
-    dma_resv_lock(attach.dmabuf.resv)
-    dma_buf_unmap_attachment(attach, sg_table, direction)
-    dma_resv_unlock(attach.dmabuf.resv)
+    """6.19's, around :func:`dma_buf_unmap_attachment` (the config always on)."""
+    _619.dma_buf_unmap_attachment_unlocked(attach, sg_table, direction, move_notify_config=True)
 
 
 def dma_buf_invalidate_mappings(dmabuf) -> None:

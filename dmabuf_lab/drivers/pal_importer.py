@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, device
+from dmabuf_lab.drivers.resv_importer import ResvImporter
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.revisions import mapping_types_2025_10 as mt
-from dmabuf_lab.revisions.base import ImporterDriver
 
 
-class Mt2510PalImporter(ImporterDriver):
+class Mt2510PalImporter(ResvImporter):
+    """Keeps its own unmap and move_notify: its unmap clears ``lst`` and
+    ``mapped`` after dropping the reservation lock, not under it."""
+
     name = "pal importer"
+    core = mt
 
     def __init__(self, session):
         super().__init__(session)
@@ -34,14 +38,9 @@ class Mt2510PalImporter(ImporterDriver):
             self.mapped = False
 
     def attach(self, dmabuf) -> None:
-        self.dmabuf = dmabuf
         ops = (dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.move_notify,
                                   name=f"{self.name} attach ops") if self.dynamic else None)
-        imp = [mt.DMA_BUF_IMAPPING_PAL()]
-        self.attachment = check_ptr(mt.dma_buf_mapping_attach(dmabuf, imp, len(imp), ops, self),
-                                    f"{self.name}: dma_buf_mapping_attach")
-        self.attached = True
-        self.kind = mt.mapping_kind(self.attachment)
+        self._mapping_attach(dmabuf, [mt.DMA_BUF_IMAPPING_PAL()], ops)
 
     def map(self) -> None:
         dma_resv_lock(self.dmabuf.resv)
@@ -62,8 +61,3 @@ class Mt2510PalImporter(ImporterDriver):
             dma_resv_unlock(self.dmabuf.resv)
         self.lst = None
         self.mapped = False
-
-    def detach(self) -> None:
-        if self.attached:
-            mt.dma_buf_detach(self.dmabuf, self.attachment)
-            self.attached = False

@@ -174,39 +174,27 @@ def vfio_pci_dma_buf_unpin(attachment) -> None:
     """Nothing to undo."""
 
 
-vfio_pci_dmabuf_ops = dma_buf_ops(
-    attach=vfio_pci_dma_buf_attach,
-    map_dma_buf=vfio_pci_dma_buf_map,
-    unmap_dma_buf=vfio_pci_dma_buf_unmap,
-    release=vfio_pci_dma_buf_release,
-    name="vfio_pci_dmabuf_ops",
-)
+def vfio_pci_dmabuf_ops_pair(label: str, *, map_dma_buf=vfio_pci_dma_buf_map, unmap_dma_buf=vfio_pci_dma_buf_unmap,
+                             **callbacks) -> tuple[dma_buf_ops, dma_buf_ops]:
+    """``vfio_pci_dmabuf_ops`` as merged and the same table with the lab's fixes for
+    the core helper's defects (``faithful=False``); ``label`` goes in their names."""
+    callbacks = {"attach": vfio_pci_dma_buf_attach, "release": vfio_pci_dma_buf_release, **callbacks}
+    tag = f"{label}, " if label else ""
+    return (dma_buf_ops(map_dma_buf=map_dma_buf, unmap_dma_buf=unmap_dma_buf,
+                        name=f"vfio_pci_dmabuf_ops ({label})" if label else "vfio_pci_dmabuf_ops", **callbacks),
+            dma_buf_ops(map_dma_buf=lambda a, d: map_dma_buf(a, d, faithful=False),
+                        unmap_dma_buf=lambda a, s, d: unmap_dma_buf(a, s, d, faithful=False),
+                        name=f"vfio_pci_dmabuf_ops ({tag}fixed helper)", **callbacks))
 
-#: The same exporter with the lab's fixes for the core helper's defects.
-vfio_pci_dmabuf_ops_fixed = dma_buf_ops(
-    attach=vfio_pci_dma_buf_attach,
-    map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=False),
-    unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=False),
-    release=vfio_pci_dma_buf_release,
-    name="vfio_pci_dmabuf_ops (fixed helper)",
-)
 
+#: The series as first merged (the table later designs build on), and its twin with the fixed helper.
+vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed = vfio_pci_dmabuf_ops_pair("")
 
 #: Linux 6.19 as released: the tables above plus the pin/unpin pair of 61ceaf236115.  With
 #: CONFIG_DMABUF_MOVE_NOTIFY off (its default) dma_buf_map_attachment() pins every
 #: importer of a pinnable exporter, so every map fails with -EOPNOTSUPP.
-vfio_pci_dmabuf_ops_pin = dma_buf_ops(
-    pin=vfio_pci_dma_buf_pin, unpin=vfio_pci_dma_buf_unpin,
-    attach=vfio_pci_dma_buf_attach, map_dma_buf=vfio_pci_dma_buf_map,
-    unmap_dma_buf=vfio_pci_dma_buf_unmap, release=vfio_pci_dma_buf_release,
-    name="vfio_pci_dmabuf_ops (6.19)")
-vfio_pci_dmabuf_ops_pin_fixed = dma_buf_ops(
-    pin=vfio_pci_dma_buf_pin, unpin=vfio_pci_dma_buf_unpin,
-    attach=vfio_pci_dma_buf_attach,
-    map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=False),
-    unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=False),
-    release=vfio_pci_dma_buf_release,
-    name="vfio_pci_dmabuf_ops (6.19, fixed helper)")
+vfio_pci_dmabuf_ops_pin, vfio_pci_dmabuf_ops_pin_fixed = vfio_pci_dmabuf_ops_pair(
+    "6.19", pin=vfio_pci_dma_buf_pin, unpin=vfio_pci_dma_buf_unpin)
 
 
 def vfio_pci_dma_buf_iommufd_map(attachment, phys, *,
@@ -395,21 +383,43 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
         ops = vfio_pci_dmabuf_ops_pin_fixed if fixed_helper else vfio_pci_dmabuf_ops_pin
     else:
         ops = vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops
-    exp_info = dma_buf_export_info(ops=ops, size=priv.size, flags=get_dma_buf.open_flags, priv=priv,
-                                   exp_name="vfio_pci")
+    ret = _vfio_pci_dma_buf_export(vdev, priv, ops, get_dma_buf.open_flags)
+    if ret:
+        return ret
+    # dma_buf_put() now frees priv
+    _vfio_pci_dma_buf_link(vdev, priv)
+    return _vfio_pci_dma_buf_install_fd(vdev, priv, get_dma_buf.open_flags, faithful=faithful)
+
+
+def _vfio_pci_dma_buf_export(vdev, priv, ops, open_flags: int, err_free: tuple = ()) -> int:
+    """dma_buf_export() of ``priv`` with ``ops``: 0, or -errno after the error path
+    (free ``err_free``, what the caller allocated since the preparation; drop the
+    registration; free ``priv``)."""
+    exp_info = dma_buf_export_info(ops=ops, size=priv.size, flags=open_flags, priv=priv, exp_name="vfio_pci")
     priv.dmabuf = dma_buf_export(exp_info)
     if IS_ERR(priv.dmabuf):
         ret = PTR_ERR(priv.dmabuf)
+        for p in err_free:
+            kfree(p)
         vfio_device_put_registration(vdev)
         return _err_free_phys(priv, None, ret)
+    return 0
 
-    # dma_buf_put() now frees priv
+
+def _vfio_pci_dma_buf_link(vdev, priv) -> None:
+    """Under the new buffer's reservation lock: revoked while memory decoding is off,
+    onto the device's list."""
     dma_resv_lock(priv.dmabuf.resv)
     priv.revoked = not vdev.memory_enabled
     vdev.dmabufs.append(priv)
     dma_resv_unlock(priv.dmabuf.resv)
 
-    ret = dma_buf_fd(priv.dmabuf, get_dma_buf.open_flags)
+
+def _vfio_pci_dma_buf_install_fd(vdev, priv, open_flags: int, *, faithful: bool = True) -> int:
+    """dma_buf_fd(); on failure put the buffer (its release frees ``priv``) and, as
+    merged in 6.19 (``faithful``), drop the registration and free ``priv`` again.
+    ``faithful=False`` is e98137f0a874's put-and-return."""
+    ret = dma_buf_fd(priv.dmabuf, open_flags)
     if ret < 0:
         dma_buf_put(priv.dmabuf)
         if not faithful:

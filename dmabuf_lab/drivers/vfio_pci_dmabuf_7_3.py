@@ -33,18 +33,17 @@ as a ``lock`` finding, since the real kernel would sleep forever there.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf_7_3 import (dma_buf_attach_revocable, dma_buf_export, dma_buf_fd,
-                                         dma_buf_invalidate_mappings, dma_buf_put)
+from dmabuf_lab.core.dma_buf_7_3 import dma_buf_attach_revocable, dma_buf_invalidate_mappings
 from dmabuf_lab.core.file import fput, get_file_active
-from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.core.workqueue import flush_scheduled_work, pending_work
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (_err_free_phys, _list_del, feature_dma_buf_prepare,
-                                                vfio_device_feature_dma_buf, vfio_device_put_registration,
-                                                vfio_pci_dma_buf, vfio_pci_dma_buf_iommufd_map,
-                                                vfio_pci_dma_buf_release)
-from dmabuf_lab.kmodel import (ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, PTR_ERR, WARN_ON,
-                               dma_resv_assert_held, dma_resv_lock, dma_resv_unlock)
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (_list_del, _vfio_pci_dma_buf_export,
+                                                _vfio_pci_dma_buf_install_fd, _vfio_pci_dma_buf_link,
+                                                feature_dma_buf_prepare, vfio_device_feature_dma_buf,
+                                                vfio_device_put_registration, vfio_pci_dma_buf,
+                                                vfio_pci_dma_buf_iommufd_map, vfio_pci_dmabuf_ops_pair)
+from dmabuf_lab.kmodel import (ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, dma_resv_assert_held,
+                               dma_resv_lock, dma_resv_unlock)
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, shared_write
@@ -117,7 +116,10 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
 
 
 def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
-    """Map (resv held): -ENODEV when revoked, else the 7.3 helper; a mapping holds a kref."""
+    """Map (resv held): -ENODEV when revoked, else the 7.3 helper; a mapping holds a kref.
+
+    6.19's body with what 7.3 changed: the helper's release and the kref_get().
+    """
     priv = attachment.dmabuf.priv
     dma_resv_assert_held(priv.dmabuf.resv)
     if priv.revoked:
@@ -137,22 +139,9 @@ def vfio_pci_dma_buf_unmap(attachment, sgt, direction: int, *, faithful: bool = 
     kref_put(priv)
 
 
-vfio_pci_dmabuf_ops = dma_buf_ops(
-    attach=vfio_pci_dma_buf_attach,
-    map_dma_buf=vfio_pci_dma_buf_map,
-    unmap_dma_buf=vfio_pci_dma_buf_unmap,
-    release=vfio_pci_dma_buf_release,
-    name="vfio_pci_dmabuf_ops (7.3)",
-)
-
-#: The same exporter with the lab's fixes for the core helper (orig_nents, IOVA offsets).
-vfio_pci_dmabuf_ops_fixed = dma_buf_ops(
-    attach=vfio_pci_dma_buf_attach,
-    map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=False),
-    unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=False),
-    release=vfio_pci_dma_buf_release,
-    name="vfio_pci_dmabuf_ops (7.3, fixed helper)",
-)
+vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed = vfio_pci_dmabuf_ops_pair(
+    "7.3", map_dma_buf=vfio_pci_dma_buf_map, unmap_dma_buf=vfio_pci_dma_buf_unmap,
+    attach=vfio_pci_dma_buf_attach)
 
 OPS = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed)
 
@@ -180,26 +169,14 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     if priv is None:
         return ret
 
-    exp_info = dma_buf_export_info(
-        ops=vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops,
-        size=priv.size, flags=get_dma_buf.open_flags, priv=priv, exp_name="vfio_pci")
-    priv.dmabuf = dma_buf_export(exp_info)
-    if IS_ERR(priv.dmabuf):
-        ret = PTR_ERR(priv.dmabuf)
-        vfio_device_put_registration(vdev)
-        return _err_free_phys(priv, None, ret)
-
+    ops = vfio_pci_dmabuf_ops_fixed if fixed_helper else vfio_pci_dmabuf_ops
+    ret = _vfio_pci_dma_buf_export(vdev, priv, ops, get_dma_buf.open_flags)
+    if ret:
+        return ret
     kref_init(priv)
     reinit_completion(priv)
-    dma_resv_lock(priv.dmabuf.resv)
-    priv.revoked = not vdev.memory_enabled
-    vdev.dmabufs.append(priv)
-    dma_resv_unlock(priv.dmabuf.resv)
-
-    ret = dma_buf_fd(priv.dmabuf, get_dma_buf.open_flags)
-    if ret < 0:
-        dma_buf_put(priv.dmabuf)
-    return ret
+    _vfio_pci_dma_buf_link(vdev, priv)
+    return _vfio_pci_dma_buf_install_fd(vdev, priv, get_dma_buf.open_flags, faithful=False)  # e98137f0a874
 
 
 # --- revoke ----------------------------------------------------------------------

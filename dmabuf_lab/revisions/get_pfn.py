@@ -225,12 +225,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
     attach = kzalloc(dma_buf_attachment)
     if attach is None:
         return ERR_PTR(-ENOMEM)
-    attach.dev = dev
-    attach.dmabuf = dmabuf
-    attach.peer2peer = bool(importer_ops.allow_peer2peer) if importer_ops is not None else False
-    attach.importer_ops = importer_ops
-    attach.importer_priv = importer_priv
-    attach.nr_mappings = 0
+    core.__dma_buf_attachment_init(attach, dmabuf, dev, importer_ops, importer_priv)
 
     if dmabuf.ops.attach is not None:
         ret = dmabuf.ops.attach(dmabuf, attach)

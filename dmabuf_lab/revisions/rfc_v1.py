@@ -192,16 +192,9 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops=None, importer_priv: Any = 
     attach = kzalloc(attachment_type)
     if attach is None:
         return ERR_PTR(-ENOMEM)
-
-    attach.dev = dev
-    attach.dmabuf = dmabuf
-    if importer_ops is not None:
-        attach.peer2peer = bool(importer_ops.allow_peer2peer)
-        if getattr(importer_ops, "supports_interconnects", None) is not None:
-            attach.allow_ic = True
-    attach.importer_ops = importer_ops
-    attach.importer_priv = importer_priv
-    attach.nr_mappings = 0
+    core.__dma_buf_attachment_init(attach, dmabuf, dev, importer_ops, importer_priv)
+    if importer_ops is not None and getattr(importer_ops, "supports_interconnects", None) is not None:
+        attach.allow_ic = True          # patch 2: the one line added to mainline's attach
 
     if dmabuf.ops.attach is not None:
         ret = dmabuf.ops.attach(dmabuf, attach)

@@ -8,12 +8,16 @@ global device, then under the reservation lock asks
 revoked.  The importer holds ``phys``.
 
 RFC v1 and v2 keep this importer and only change what it calls: the
-revision's ``dma_buf_dynamic_attach()`` / ``dma_buf_detach()`` and the
-bridge that recognises the revision's vfio ops (class attributes below).
+revision's ``dma_buf_dynamic_attach()`` / ``dma_buf_detach()`` (``core``)
+and the bridge that recognises the revision's vfio ops (class attributes
+below).  The mapping-types 2026-02 PAL importer keeps its iopt_pages
+side (:meth:`IommufdImporter.use`).
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_detach, dma_buf_dynamic_attach
+from types import ModuleType
+
+from dmabuf_lab.core import dma_buf
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, check_ret, device
 from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
@@ -27,8 +31,8 @@ IOMMUFD_GLOBAL_DEVICE = "iommufd"
 
 class IommufdImporter(ImporterDriver):
     name = "iommufd"
-    dma_buf_dynamic_attach = staticmethod(dma_buf_dynamic_attach)
-    dma_buf_detach = staticmethod(dma_buf_detach)
+    #: the revision's module whose dma_buf_dynamic_attach() and dma_buf_detach() it calls
+    core: ModuleType = dma_buf
     vfio_pci_dma_buf_iommufd_map = staticmethod(vfio_pci_dma_buf_iommufd_map)
     #: the dma_buf_attach_ops member iopt_revoke_notify() is given as (renamed in 7.3)
     notify_member = "move_notify"
@@ -66,7 +70,7 @@ class IommufdImporter(ImporterDriver):
         self.dmabuf = dmabuf
         ops = dma_buf_attach_ops(allow_peer2peer=True, name="iopt_dmabuf_attach_revoke_ops",
                                  **{self.notify_member: self.iopt_revoke_notify})
-        self.attachment = check_ptr(self.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self),
+        self.attachment = check_ptr(self.core.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self),
                                     "iommufd: attach")
         self.attached = True
         self.kind = "phys"
@@ -89,7 +93,7 @@ class IommufdImporter(ImporterDriver):
 
     def detach(self) -> None:
         if self.attached:
-            self.dma_buf_detach(self.dmabuf, self.attachment)
+            self.core.dma_buf_detach(self.dmabuf, self.attachment)
             self.attached = False
 
 

@@ -11,7 +11,8 @@ invalidation never waits on it.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf_7_3 import dma_buf_detach, dma_buf_dynamic_attach, dma_buf_pin, dma_buf_unpin
+from dmabuf_lab.core import dma_buf_7_3
+from dmabuf_lab.core.dma_buf_7_3 import dma_buf_pin, dma_buf_unpin
 from dmabuf_lab.drivers.common import check_ret
 from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
 from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dma_buf_iommufd_map_7_3
@@ -19,10 +20,8 @@ from dmabuf_lab.kmodel import KernelError, dma_resv_lock, dma_resv_unlock
 
 
 class IommufdImporter73(IommufdImporter):
-    dma_buf_dynamic_attach = staticmethod(dma_buf_dynamic_attach)
-    dma_buf_detach = staticmethod(dma_buf_detach)
+    core = dma_buf_7_3
     vfio_pci_dma_buf_iommufd_map = staticmethod(vfio_pci_dma_buf_iommufd_map_7_3)
-
     notify_member = "invalidate_mappings"
 
     def __init__(self, session):

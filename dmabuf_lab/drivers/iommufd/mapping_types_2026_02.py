@@ -5,30 +5,32 @@
 with ``dma_buf_pal_map_phys()``; a list longer than one entry is refused
 with -EINVAL ("for now only works with single range exporters") after
 giving it back.  The vfio private bridge is gone.
+
+The iopt_pages side (``pages->mutex``, the revoked mark, DMA only while not
+revoked) is mainline's :class:`~dmabuf_lab.drivers.iommufd.mainline.IommufdImporter`;
+attach, map, unmap and the notification are what the RFC changes.
 """
 from __future__ import annotations
 
 from dmabuf_lab.core.ops import dma_buf_attach_ops
-from dmabuf_lab.drivers.common import check_ptr, device
-from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
-from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
+from dmabuf_lab.drivers.common import check_ptr
+from dmabuf_lab.drivers.dma_access import dma_token, mapping_returned
+from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
+from dmabuf_lab.kmodel.mutex import mutex_lock, mutex_unlock
 from dmabuf_lab.kmodel import EINVAL, IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock
-from dmabuf_lab.revisions.base import ImporterDriver
-from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_IMAPPING_PAL, dma_buf_detach,
-                                                        dma_buf_mapping_attach, dma_buf_pal_map_phys,
-                                                        dma_buf_pal_unmap_phys, mapping_kind, match_list)
+from dmabuf_lab.revisions import mapping_types_2026_02
+from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_IMAPPING_PAL, dma_buf_mapping_attach,
+                                                        dma_buf_pal_map_phys, dma_buf_pal_unmap_phys,
+                                                        mapping_kind, match_list)
 
 
-class IommufdPalImporter(ImporterDriver):
+class IommufdPalImporter(IommufdImporter):
+    core = mapping_types_2026_02
+    vfio_pci_dma_buf_iommufd_map = None      # the RFC removes the private bridge
+
     def __init__(self, session):
         super().__init__(session)
-        self.dev = device("iommufd")
-        self.dmabuf = None
-        self.attachment = None
         self.exp_phys = None
-        self.revoked = False
-        self.pages_mutex = mutex("iopt_pages.mutex")
-        self.token = None
 
     def iopt_revoke_notify(self, attach) -> None:
         """move_notify (resv held): under pages->mutex unmap the domains and mark
@@ -37,16 +39,6 @@ class IommufdPalImporter(ImporterDriver):
         mutex_lock(self.pages_mutex)
         self.revoked = True
         mutex_unlock(self.pages_mutex)
-
-    def use(self) -> None:
-        """Fill the domain from the list and let the device DMA, under pages->mutex,
-        unless the pages are marked revoked."""
-        mutex_lock(self.pages_mutex)
-        try:
-            if not self.revoked and self.mapped:
-                dma_access(self.s, self.token, "iommufd")
-        finally:
-            mutex_unlock(self.pages_mutex)
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf
@@ -82,11 +74,6 @@ class IommufdPalImporter(ImporterDriver):
             dma_buf_pal_unmap_phys(self.attachment, self.exp_phys)
             self.exp_phys = None
             self.mapped = False
-
-    def detach(self) -> None:
-        if self.attached:
-            dma_buf_detach(self.dmabuf, self.attachment)
-            self.attached = False
 
 
 def make_importer(session):

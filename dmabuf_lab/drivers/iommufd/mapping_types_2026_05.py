@@ -14,11 +14,11 @@ from dmabuf_lab.core import dma_buf_7_3 as ml73
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, check_ret, device
 from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
+from dmabuf_lab.drivers.resv_importer import ResvImporter
 from dmabuf_lab.drivers.vfio_pci.mapping_types_2026_05 import vfio_pci_dma_buf_iommufd_map_review
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.revisions import mapping_types_2025_10 as mt
 from dmabuf_lab.revisions import mapping_types_2026_05 as review
-from dmabuf_lab.revisions.base import ImporterDriver
 
 IOVA = 0
 
@@ -29,8 +29,10 @@ class BridgeImporter(IommufdImporter):
     vfio_pci_dma_buf_iommufd_map = staticmethod(vfio_pci_dma_buf_iommufd_map_review)
 
 
-class DomainImporter(ImporterDriver):
+class DomainImporter(ResvImporter):
     """Step 3 and the dma_buf_map_attachment_iommu() alternative: the buffer lands in our domain."""
+
+    name = "iommufd"
 
     def __init__(self, session):
         super().__init__(session)
@@ -41,24 +43,25 @@ class DomainImporter(ImporterDriver):
         self.lst = None
         self.size = 0
         self.alternative = review.stage(session) == review.MAP_ATTACHMENT_IOMMU
+        self.core = ml73 if self.alternative else mt
 
     def invalidate(self, attach) -> None:
         """The exporter revoked or moved the buffer (resv held): unmap from the domain now."""
         self.s.log("iommufd: iopt_revoke_notify")
         if self.mapped:
-            self._unmap_locked()
+            self._drop()
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf
         if self.alternative:
             ops = dma_buf_attach_ops(allow_peer2peer=True, invalidate_mappings=self.invalidate,
                                      name="iopt_dmabuf_attach_revoke_ops")
-            att = ml73.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self)
+            att = self.core.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self)
         else:
             ops = dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.invalidate,
                                      name="iopt_dmabuf_attach_revoke_ops")
             imp = [review.DMA_BUF_IMAPPING_IOMMU_DOMAIN(self.domain)]
-            att = mt.dma_buf_mapping_attach(dmabuf, imp, len(imp), ops, self)
+            att = self.core.dma_buf_mapping_attach(dmabuf, imp, len(imp), ops, self)
         self.attachment = check_ptr(att, "iommufd: attach")
         self.attached = True
         self.kind = "iommu-domain"
@@ -79,27 +82,13 @@ class DomainImporter(ImporterDriver):
         finally:
             dma_resv_unlock(self.dmabuf.resv)
 
-    def _unmap_locked(self) -> None:
+    def _drop(self) -> None:
         if self.alternative:
             review.dma_buf_unmap_attachment_iommu(self.attachment, self.domain, IOVA, self.size)
         else:
             review.dma_buf_iommu_domain_unmap(self.attachment, IOVA, self.lst)
             self.lst = None
         self.mapped = False
-
-    def unmap(self) -> None:
-        if not self.mapped:
-            return
-        dma_resv_lock(self.dmabuf.resv)
-        try:
-            self._unmap_locked()
-        finally:
-            dma_resv_unlock(self.dmabuf.resv)
-
-    def detach(self) -> None:
-        if self.attached:
-            (ml73 if self.alternative else mt).dma_buf_detach(self.dmabuf, self.attachment)
-            self.attached = False
 
 
 def make_importer(session):

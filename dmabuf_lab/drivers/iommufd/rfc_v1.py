@@ -13,8 +13,7 @@ from dmabuf_lab.revisions import rfc_v1
 
 
 class RfcV1IommufdImporter(IommufdImporter):
-    dma_buf_dynamic_attach = staticmethod(rfc_v1.dma_buf_dynamic_attach)
-    dma_buf_detach = staticmethod(rfc_v1.dma_buf_detach)
+    core = rfc_v1
     vfio_pci_dma_buf_iommufd_map = staticmethod(vfio.vfio_pci_dma_buf_iommufd_map)
 
 

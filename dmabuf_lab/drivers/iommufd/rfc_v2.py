@@ -15,8 +15,7 @@ from dmabuf_lab.revisions import rfc_v2
 
 
 class IommufdV2Importer(IommufdImporter):
-    dma_buf_dynamic_attach = staticmethod(rfc_v2.dma_buf_dynamic_attach)
-    dma_buf_detach = staticmethod(rfc_v2.dma_buf_detach)
+    core = rfc_v2
     vfio_pci_dma_buf_iommufd_map = staticmethod(vfio.vfio_pci_dma_buf_iommufd_map)
 
 

@@ -10,16 +10,15 @@ patches amount to for this path.  Revoke is ``vfio_pci_dma_buf_move()``.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_get, dma_buf_put
-from dmabuf_lab.core.file import close_fd
-from dmabuf_lab.drivers.common import check_ptr, check_ret, spec_device
+from dmabuf_lab.drivers.common import spec_device
+from dmabuf_lab.drivers.fd_exporter import FdExporter
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
                                                 vfio_basic_config_write_command, vfio_pci_core_device,
                                                 vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_move)
-from dmabuf_lab.revisions.base import ExporterDriver, fixed
+from dmabuf_lab.revisions.base import fixed
 
 
-class VfioExporter(ExporterDriver):
+class VfioExporter(FdExporter):
     """vfio-pci exporting slices of ``bar`` of ``device`` (a PF or a VF).
 
     Options: ``memory_enabled = false`` exports while memory decoding is
@@ -35,8 +34,6 @@ class VfioExporter(ExporterDriver):
         super().__init__(session)
         self.pdev = spec_device(session, "exporter")
         self.vdev = None
-        self.fd = -1
-        self.dmabuf = None
 
     def export(self):
         s = self.s
@@ -44,8 +41,7 @@ class VfioExporter(ExporterDriver):
         self.vdev.memory_enabled = bool(s.exporter.option("memory_enabled", True))
         bar = s.exporter.bar if s.exporter.bar is not None else 0
         req = vfio_device_feature_dma_buf(region_index=bar, dma_ranges=[tuple(r) for r in s.exporter.ranges])
-        self.fd = check_ret(self.feature_dma_buf(req), "VFIO_DEVICE_FEATURE_DMA_BUF")
-        self.dmabuf = check_ptr(dma_buf_get(self.fd), "dma_buf_get")
+        self._take_fd(self.feature_dma_buf(req), "VFIO_DEVICE_FEATURE_DMA_BUF")
         if self.ops is not None:
             self.dmabuf.ops = self.ops
         s.shared["p2p_memory"] = True
@@ -89,11 +85,3 @@ class VfioExporter(ExporterDriver):
         down_write(self.vdev.memory_lock)
         vfio_pci_dma_buf_cleanup(self.vdev)
         up_write(self.vdev.memory_lock)
-
-    def release(self) -> None:
-        if self.dmabuf is not None:
-            dma_buf_put(self.dmabuf)
-            self.dmabuf = None
-        if self.fd >= 0:
-            close_fd(self.fd)
-            self.fd = -1

@@ -19,8 +19,8 @@ helper's leak, inherited.
 from __future__ import annotations
 
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_map, vfio_pci_dma_buf_release,
-                                                vfio_pci_dma_buf_unmap)
+from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
+from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_release
 from dmabuf_lab.kmodel import (ENODEV, ENOMEM, ERR_PTR, KArray, allocation_of, dma_resv_assert_held,
                                dma_resv_lock, dma_resv_unlock, kvfree, kvzalloc, report)
 from dmabuf_lab.revisions.base import fixed
@@ -36,14 +36,6 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     if dmabuf.priv.revoked:
         return -ENODEV
     return 0
-
-
-def _sgt_map(attach, direction):
-    return vfio_pci_dma_buf_map(attach, direction, faithful=not fixed("sgt-helper"))
-
-
-def _sgt_unmap(attach, sgt, direction) -> None:
-    vfio_pci_dma_buf_unmap(attach, sgt, direction, faithful=not fixed("sgt-helper"))
 
 
 vfio_pci_dma_buf_sgt_ops = dma_buf_mapping_sgt_exp_ops(map_dma_buf=_sgt_map, unmap_dma_buf=_sgt_unmap)

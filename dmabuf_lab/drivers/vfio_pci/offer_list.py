@@ -21,8 +21,8 @@ from __future__ import annotations
 from dmabuf_lab import hw
 from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_attach, vfio_pci_dma_buf_map,
-                                                vfio_pci_dma_buf_release, vfio_pci_dma_buf_unmap)
+from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
+from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_attach, vfio_pci_dma_buf_release
 from dmabuf_lab.kmodel import ENODEV, ENOMEM, EOPNOTSUPP, ERR_PTR, kvfree, kvmalloc_array
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.offer_list import (dma_buf_interconnect_map_ops, dma_buf_negotiate_first,
@@ -122,17 +122,9 @@ def vfio_pci_dma_buf_attach_interconnect(dmabuf, attach) -> int:
     return 0
 
 
-def _classic_map(attach, direction):
-    return vfio_pci_dma_buf_map(attach, direction, faithful=not fixed("sgt-helper"))
-
-
-def _classic_unmap(attach, sgt, direction) -> None:
-    vfio_pci_dma_buf_unmap(attach, sgt, direction, faithful=not fixed("sgt-helper"))
-
-
 # The proposal adds to dma_buf_ops; the 6.19 callbacks stay for importers that never negotiate.
-vfio_pci_dmabuf_ic_ops = dma_buf_ops_ic(attach=vfio_pci_dma_buf_attach, map_dma_buf=_classic_map,
-                                        unmap_dma_buf=_classic_unmap,
+vfio_pci_dmabuf_ic_ops = dma_buf_ops_ic(attach=vfio_pci_dma_buf_attach, map_dma_buf=_sgt_map,
+                                        unmap_dma_buf=_sgt_unmap,
                                         release=vfio_pci_dma_buf_release, negotiate=vfio_pci_dma_buf_negotiate,
                                         attach_interconnect=vfio_pci_dma_buf_attach_interconnect,
                                         name="vfio_pci_dmabuf_ops (interconnects)")

@@ -25,17 +25,16 @@ exporter (:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`):
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_export, dma_buf_fd
+from dmabuf_lab.core.dma_buf import dma_buf_fd
 from dmabuf_lab.drivers import vfio_pci_dmabuf as vfio_619
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, _err_free_phys,
-                                                feature_dma_buf_prepare, vfio_device_put_registration,
-                                                vfio_pci_dma_buf, vfio_pci_dma_buf_map, vfio_pci_dma_buf_unmap)
-from dmabuf_lab.core.ops import dma_buf_export_info
+from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, _err_free_phys, _vfio_pci_dma_buf_export,
+                                                _vfio_pci_dma_buf_link, feature_dma_buf_prepare,
+                                                vfio_device_put_registration, vfio_pci_dma_buf)
 from dmabuf_lab.hw import pci_physfn
-from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, IS_ERR, PTR_ERR, dma_resv_lock,
-                               dma_resv_unlock, kfree, kmalloc_array, kstruct, kzalloc, report, xa_err,
-                               xa_is_err, xa_load, xa_store)
+from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, kfree, kmalloc_array, kstruct, kzalloc, report,
+                               xa_err, xa_is_err, xa_load, xa_store)
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV,
                                          container_of_iov, dma_buf_interconnect_ops, dma_buf_iov_interconnect,
@@ -153,14 +152,6 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     return 0
 
 
-def _map(attachment, direction):
-    return vfio_pci_dma_buf_map(attachment, direction, faithful=not fixed("sgt-helper"))
-
-
-def _unmap(attachment, sgt, direction) -> None:
-    vfio_pci_dma_buf_unmap(attachment, sgt, direction, faithful=not fixed("sgt-helper"))
-
-
 def vfio_pci_dma_buf_release(dmabuf) -> None:
     """6.19's release plus ``kfree(priv->iov_ic)``."""
     kfree(dmabuf.priv.iov_ic)
@@ -173,8 +164,8 @@ vfio_pci_interconnect_ops = dma_buf_interconnect_ops(
     unmap_interconnect=vfio_pci_unmap_interconnect)
 
 vfio_pci_dmabuf_ops = dma_buf_ops_ic(
-    attach=vfio_pci_dma_buf_attach, map_dma_buf=_map, release=vfio_pci_dma_buf_release,
-    unmap_dma_buf=_unmap, interconnect_ops=vfio_pci_interconnect_ops,
+    attach=vfio_pci_dma_buf_attach, map_dma_buf=_sgt_map, release=vfio_pci_dma_buf_release,
+    unmap_dma_buf=_sgt_unmap, interconnect_ops=vfio_pci_interconnect_ops,
     name="vfio_pci_dmabuf_ops (RFC v1, IOV interconnect)")
 
 
@@ -199,19 +190,11 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf) -> int:
         vfio_device_put_registration(vdev)          # err_dev_put
         return _err_free_phys(priv, None, ret)
 
-    exp_info = dma_buf_export_info(ops=vfio_pci_dmabuf_ops, size=priv.size, flags=get_dma_buf.open_flags,
-                                   priv=priv, exp_name="vfio_pci")
-    priv.dmabuf = dma_buf_export(exp_info)
-    if IS_ERR(priv.dmabuf):
-        ret = PTR_ERR(priv.dmabuf)
-        kfree(priv.iov_ic)                          # err_free_iov
-        vfio_device_put_registration(vdev)
-        return _err_free_phys(priv, None, ret)
-
-    dma_resv_lock(priv.dmabuf.resv)
-    priv.revoked = not vdev.memory_enabled
-    vdev.dmabufs.append(priv)
-    dma_resv_unlock(priv.dmabuf.resv)
+    ret = _vfio_pci_dma_buf_export(vdev, priv, vfio_pci_dmabuf_ops, get_dma_buf.open_flags,
+                                   err_free=(priv.iov_ic,))         # err_free_iov
+    if ret:
+        return ret
+    _vfio_pci_dma_buf_link(vdev, priv)
     return dma_buf_fd(priv.dmabuf, get_dma_buf.open_flags)
 
 

@@ -23,6 +23,7 @@ from typing import Callable, Optional
 from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, spec_device
+from dmabuf_lab.drivers.resv_importer import ResvImporter
 from dmabuf_lab.drivers.xe.bo import (LMEM_BAR, XE_PL_TT, xe_bo_can_migrate, xe_bo_release,
                                       xe_dma_buf_attach_checks, xe_dma_buf_map_common, xe_dma_buf_unmap_common)
 from dmabuf_lab.drivers.xe.mainline import XeExporter
@@ -30,7 +31,6 @@ from dmabuf_lab.drivers.xe.vf_translate import xe_free_dpa_ranges, xe_translate_
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_assert_held, IS_ERR, PTR_ERR, KernelError, dma_resv_lock,
                                dma_resv_unlock, errname, kvfree, kvmalloc_array)
 from dmabuf_lab.revisions import mapping_types_2025_10 as mt
-from dmabuf_lab.revisions.base import ImporterDriver
 
 
 # --- the driver-defined type ------------------------------------------------------
@@ -134,11 +134,12 @@ def xe_vram_unmap(attach, arr) -> None:
 
 # --- importer (the PF) ---------------------------------------------------------------
 
-class MtXeImporter(ImporterDriver):
+class MtXeImporter(ResvImporter):
     """The xe PF importing with its match list; the peer GPU (``drivers/peer_gpu``)
     is the same importer with a shorter list (:meth:`match_list`)."""
 
     name = "xe"
+    core = mt
     attach_ops_name = "xe_dma_buf_attach_ops"
 
     def __init__(self, session):
@@ -152,25 +153,15 @@ class MtXeImporter(ImporterDriver):
         self.dpa = None
         self.vram = None
 
-    def move_notify(self, attach) -> None:
-        self.s.log(f"{self.name}: move_notify")
-        if self.mapped:
-            self._drop()
-
     def match_list(self) -> list:
         """``[XE_VRAM(this PF), IOV(this PF, LMEM_BAR), SGT(this PF, accepts P2P)]``."""
         return [XE_MAPPING_VRAM(self.pf), mt.DMA_BUF_MAPPING_IOV(self.pf, LMEM_BAR),
                 mt.DMA_BUF_IMAPPING_SGT(self.pf, True)]
 
     def attach(self, dmabuf) -> None:
-        self.dmabuf = dmabuf
         ops = (dma_buf_attach_ops(allow_peer2peer=True, move_notify=self.move_notify,
                                   name=self.attach_ops_name) if self.dynamic else None)
-        imp = self.match_list()
-        self.attachment = check_ptr(mt.dma_buf_mapping_attach(dmabuf, imp, len(imp), ops, self),
-                                    f"{self.name}: dma_buf_mapping_attach")
-        self.attached = True
-        self.kind = mt.mapping_kind(self.attachment)
+        self._mapping_attach(dmabuf, self.match_list(), ops)
 
     def map(self) -> None:
         dma_resv_lock(self.dmabuf.resv)
@@ -212,20 +203,6 @@ class MtXeImporter(ImporterDriver):
             mt.dma_buf_unmap_attachment(self.attachment, self.sgt, DMA_BIDIRECTIONAL)
             self.sgt = None
         self.mapped = False
-
-    def unmap(self) -> None:
-        if not self.mapped:
-            return
-        dma_resv_lock(self.dmabuf.resv)
-        try:
-            self._drop()
-        finally:
-            dma_resv_unlock(self.dmabuf.resv)
-
-    def detach(self) -> None:
-        if self.attached:
-            mt.dma_buf_detach(self.dmabuf, self.attachment)
-            self.attached = False
 
 
 def make_exporter(session):

@@ -24,16 +24,17 @@ from __future__ import annotations
 from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.addr.phys_vec_array import dma_buf_mapping_free
 from dmabuf_lab.drivers.common import check_ptr, spec_device
+from dmabuf_lab.drivers.resv_importer import ResvImporter
 from dmabuf_lab.drivers.xe.bo import LMEM_BAR
 from dmabuf_lab.drivers.xe.mainline import XeExporter
 from dmabuf_lab.drivers.xe.vf_translate import xe_free_dpa_ranges, xe_translate_bar_ranges_to_dpa
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock, errname
 from dmabuf_lab.revisions import rfc_v2 as v2
-from dmabuf_lab.revisions.base import ImporterDriver
 
 
-class XeV2Importer(ImporterDriver):
+class XeV2Importer(ResvImporter):
     name = "xe"
+    core = v2
 
     def __init__(self, session):
         super().__init__(session)
@@ -46,16 +47,11 @@ class XeV2Importer(ImporterDriver):
         self.sgt = None
         self.dpa = None
 
-    # -- dma_buf_attach_ops ------------------------------------------------------
+    # -- dma_buf_attach_ops (move_notify: ResvImporter's) ------------------------
     def xe_dma_buf_supports_interconnects(self, attach, exp, exp_ics: int) -> bool:
         """Importer side: accept only the IOV interconnect to this PF's LMEM BAR."""
         supports_ics = [v2.CREATE_IOV_INTERCONNECT(attach.dev, LMEM_BAR)]
         return v2.dma_buf_match_interconnects(attach, exp, exp_ics, supports_ics, len(supports_ics))
-
-    def move_notify(self, attach) -> None:
-        self.s.log("xe: move_notify")
-        if self.mapped:
-            self._drop()
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf
@@ -121,20 +117,6 @@ class XeV2Importer(ImporterDriver):
             v2.dma_buf_unmap_attachment(self.attachment, self.sgt, DMA_BIDIRECTIONAL)
             self.sgt = None
         self.mapped = False
-
-    def unmap(self) -> None:
-        if not self.mapped:
-            return
-        dma_resv_lock(self.dmabuf.resv)
-        try:
-            self._drop()
-        finally:
-            dma_resv_unlock(self.dmabuf.resv)
-
-    def detach(self) -> None:
-        if self.attached:
-            v2.dma_buf_detach(self.dmabuf, self.attachment)
-            self.attached = False
 
 
 def make_exporter(session):
