@@ -475,54 +475,61 @@ def dma_buf_map_attachment(attach, direction: int):
     return sgt
 
 
-def _typed_map(attach, mtype, what: str, member: str):
-    """The typed map every type's entry point makes (resv held): the matched
-    type's ``member`` op, the mapping counted; another type: WARN, -EINVAL."""
-    ops = _typed_ops(attach, mtype, what)
+def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
+    """SGT unmap (resv held)."""
+    ops = _typed_ops(attach, dma_buf_mapping_sgt_type, "dma_buf_unmap_attachment")
+    if ops is None:
+        return
+    dma_resv_assert_held(attach.dmabuf.resv)
+    ops.unmap_dma_buf(attach, sgt, direction)
+    if attach.nr_mappings:
+        attach.nr_mappings -= 1
+
+
+def dma_buf_pal_map_phys(attach):
+    """The exporter's physical address list (resv held); ERR_PTR on failure."""
+    ops = _typed_ops(attach, dma_buf_mapping_pal_type, "dma_buf_pal_map_phys")
     if ops is None:
         return ERR_PTR(-EINVAL)
     dma_resv_assert_held(attach.dmabuf.resv)
-    lst = getattr(ops, member)(attach)
+    lst = ops.map_phys(attach)
     if not IS_ERR(lst):
         attach.nr_mappings += 1
     return lst
 
 
-def _typed_unmap(attach, mtype, what: str, member: str, *args) -> None:
-    """The typed unmap every type's entry point makes (resv held): the
-    matched type's ``member`` op, one mapping fewer; another type: WARN."""
-    ops = _typed_ops(attach, mtype, what)
+def dma_buf_pal_unmap_phys(attach, lst) -> None:
+    """Give a physical address list back (resv held)."""
+    ops = _typed_ops(attach, dma_buf_mapping_pal_type, "dma_buf_pal_unmap_phys")
     if ops is None:
         return
     dma_resv_assert_held(attach.dmabuf.resv)
-    getattr(ops, member)(attach, *args)
+    ops.unmap_phys(attach, lst)
     if attach.nr_mappings:
         attach.nr_mappings -= 1
 
 
-def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
-    """SGT unmap (resv held)."""
-    _typed_unmap(attach, dma_buf_mapping_sgt_type, "dma_buf_unmap_attachment", "unmap_dma_buf", sgt, direction)
-
-
-def dma_buf_pal_map_phys(attach):
-    """The exporter's physical address list (resv held); ERR_PTR on failure."""
-    return _typed_map(attach, dma_buf_mapping_pal_type, "dma_buf_pal_map_phys", "map_phys")
-
-
-def dma_buf_pal_unmap_phys(attach, lst) -> None:
-    """Give a physical address list back (resv held)."""
-    _typed_unmap(attach, dma_buf_mapping_pal_type, "dma_buf_pal_unmap_phys", "unmap_phys", lst)
-
-
 def dma_buf_iov_map(attach):
     """The VF BAR ranges of an IOV attachment (resv held); BAR number in ``map_type.bar``."""
-    return _typed_map(attach, dma_buf_mapping_iov_type, "dma_buf_iov_map", "map_iov")
+    ops = _typed_ops(attach, dma_buf_mapping_iov_type, "dma_buf_iov_map")
+    if ops is None:
+        return ERR_PTR(-EINVAL)
+    dma_resv_assert_held(attach.dmabuf.resv)
+    lst = ops.map_iov(attach)
+    if not IS_ERR(lst):
+        attach.nr_mappings += 1
+    return lst
 
 
 def dma_buf_iov_unmap(attach, lst) -> None:
     """Give the IOV list back (resv held)."""
-    _typed_unmap(attach, dma_buf_mapping_iov_type, "dma_buf_iov_unmap", "unmap_iov", lst)
+    ops = _typed_ops(attach, dma_buf_mapping_iov_type, "dma_buf_iov_unmap")
+    if ops is None:
+        return
+    dma_resv_assert_held(attach.dmabuf.resv)
+    ops.unmap_iov(attach, lst)
+    if attach.nr_mappings:
+        attach.nr_mappings -= 1
 
 
 dma_buf_move_notify = core.dma_buf_move_notify      # unchanged from mainline
