@@ -26,13 +26,13 @@ from dmabuf_lab.core.dma_buf import (dma_buf_export, dma_buf_fd, dma_buf_move_no
                                      dma_buf_put)
 from dmabuf_lab.core.file import fput, get_file_active
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.core.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
 from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ERR_PTR, IS_ERR,
                                PTR_ERR, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
                                kcalloc, kfree, kmalloc_array, kstruct, kzalloc)
 from dmabuf_lab.kmodel.rwsem import down_write, rw_semaphore, up_write
 from dmabuf_lab.kmodel.sched import shared_read, shared_write
+from dmabuf_lab.pci.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
 
 #: VFIO_PCI_ROM_REGION_INDEX: regions 0..5 are the BARs.
 VFIO_PCI_ROM_REGION_INDEX = 6

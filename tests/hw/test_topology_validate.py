@@ -4,10 +4,9 @@ import os
 import pytest
 
 from dmabuf_lab.errors import LabInputError
-from dmabuf_lab.hw import (PRESETS, Bar, HostBridge, PciDevice, SriovCap, SystemRam, Topology, TopologyError,
-                           VfBar, Vram, host_bridge_function, load_topology, page_is_ram, pci_enable_sriov,
-                           root_port)
-from dmabuf_lab.hw.sriov import virtfn_add
+from dmabuf_lab.hw import (PRESETS, Bar, HostBridge, PciDevice, SystemRam, Topology, TopologyError, Vram,
+                           host_bridge_function, load_topology, page_is_ram, root_port)
+from dmabuf_lab.pci.iov import SriovCap, VfBar, pci_enable_sriov, virtfn_add
 
 GiB, MiB = 1 << 30, 1 << 20
 

@@ -24,6 +24,7 @@ from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_attach, vfio_pci_dma_buf_map,
                                                 vfio_pci_dma_buf_release, vfio_pci_dma_buf_unmap)
 from dmabuf_lab.kmodel import ENODEV, ENOMEM, EOPNOTSUPP, ERR_PTR, kvfree, kvmalloc_array
+from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.offer_list import (dma_buf_interconnect_map_ops, dma_buf_negotiate_first,
                                              dma_buf_ops_ic, dmabuf_generic_dma_addr_t, dmabuf_pci_bar_slice,
@@ -97,7 +98,7 @@ def _accepts(priv, item) -> bool:
         imp_pdev, bar = args
         return pdev.physfn is not None and imp_pdev is pdev.physfn and bar == priv.provider.bar
     if ic is dmabuf_generic_dma_addr_t:
-        return hasattr(args, "bdf") and hw.pci_p2pdma_distance(pdev, args) >= 0
+        return hasattr(args, "bdf") and pci_p2pdma_distance(pdev, args) >= 0
     return False
 
 

@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 from dmabuf_lab import hw
 from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
-from dmabuf_lab.core.p2pdma import pci_p2pdma_distance
+from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.kmodel import EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, KernelError
 
 XE_PL_TT = "tt"

@@ -41,8 +41,8 @@ import zlib
 from pathlib import Path
 
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
-from dmabuf_lab.hw.loaders.iov_layout import (pci_iov_resource_size, vf_id_for_routing_id,
-                                             virtfn_bar_start)
+from dmabuf_lab.pci.iov import (iov_size_per_vf, vf_id_for_routing_id,
+                                virtfn_bar_start)
 from dmabuf_lab.hw.loaders.lspci import place_in_bus_tree
 from dmabuf_lab.hw.loaders.pasted_text import decode
 from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, CapturedMachine,
@@ -360,7 +360,7 @@ def _read_sriov(root: Path, machine: CapturedMachine, virtfn_links: dict, resour
                 vb.size_per_vf = vf_sizes.pop()
                 vb.size_source = f"VF resource line {j + 1}"
             elif bar.size and total:
-                vb.size_per_vf = pci_iov_resource_size(bar.size, total)
+                vb.size_per_vf = iov_size_per_vf(bar.size, total)
                 vb.size_source = f"IOV resource line {k + 1} / sriov_totalvfs"
                 if vb.size_per_vf is not None:
                     dev.missing.append(f"IOV BAR {j}: per-VF size derived as IOV resource / TotalVFs "
