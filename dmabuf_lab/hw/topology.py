@@ -6,12 +6,12 @@ names the device and field of the first thing that could not.
 """
 from __future__ import annotations
 
-from dmabuf_lab.pci.bridge import HostBridge
 from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.hw.iommu import IommuDomain
+from dmabuf_lab.hw.ram import SystemRam
+from dmabuf_lab.pci.bridge import HostBridge
 from dmabuf_lab.pci.p2pdma import PCI_P2PDMA_WHITELIST
 from dmabuf_lab.pci.pci import PciDevice, format_bdf, is_power_of_2, pci_dev_id
-from dmabuf_lab.hw.ram import SystemRam
 
 
 def lmem_quota(vf: PciDevice) -> int:

@@ -28,7 +28,7 @@ from typing import Any
 
 from dmabuf_lab.kmodel import WARN_ON
 from dmabuf_lab.pci.bridge import (PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, HostBridge,
-                                  pci_find_host_bridge, pci_host_bridge_dev)
+                                   pci_find_host_bridge, pci_host_bridge_dev)
 from dmabuf_lab.pci.pci import (PCI_STD_NUM_BARS, PciDevice, pci_bus_address, pci_resource_start,
                                 pci_upstream_bridge)
 

@@ -72,11 +72,11 @@ from typing import Any, Callable, Optional
 from dmabuf_lab import hw
 from dmabuf_lab.core.attachment import dma_buf_attachment
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep, report)
+from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.revisions.base import Revision, current_session, mode
 
 from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c

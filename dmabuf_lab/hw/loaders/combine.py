@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
-from dmabuf_lab.pci.iov import iov_size_per_vf
 from dmabuf_lab.hw.loaders.lspci import apply_kernel_log, kernel_log_lines, parse_lspci
 from dmabuf_lab.hw.loaders.pasted_text import read_capture_text
 from dmabuf_lab.hw.loaders.records import CapturedMachine
 from dmabuf_lab.hw.loaders.sysfs import PCI_IOV_RESOURCES, parse_resource
+from dmabuf_lab.pci.iov import iov_size_per_vf
 from dmabuf_lab.pci.pci import parse_bdf, format_bdf
-from dmabuf_lab.errors import TopologyError
 
 
 def _as_list(value) -> list:

@@ -25,13 +25,13 @@ import bisect
 import re
 
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
-from dmabuf_lab.pci.iov import (iov_size_per_vf, vf_id_for_routing_id,
-                                virtfn_bar_start)
 from dmabuf_lab.hw.loaders.kernel_log import TIMESTAMP, read_kernel_log
 from dmabuf_lab.hw.loaders.pasted_text import (LogicalLine, logical_lines, read_capture_text,
-                                              source_lines)
+                                               source_lines)
 from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, CapturedMachine,
-                                          CapturedSriov, CapturedVfBar)
+                                           CapturedSriov, CapturedVfBar)
+from dmabuf_lab.pci.iov import (iov_size_per_vf, vf_id_for_routing_id,
+                                virtfn_bar_start)
 
 HEADER_EXAMPLE = "an lspci device header such as '03:00.0 VGA compatible controller: ...'"
 
