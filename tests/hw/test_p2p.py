@@ -5,13 +5,15 @@ upstream-bridge step from each device to their common bridge.
 """
 from types import SimpleNamespace
 
-from dmabuf_lab.hw import (PCI_ACS_RR, Bar, HostBridge, PciDevice, Topology, host_bridge_function,
-                           load_topology, root_port, switch_downstream_port, switch_upstream_port)
+from dmabuf_lab.hw import Topology, load_topology
+from dmabuf_lab.pci.bridge import (PCI_ACS_RR, HostBridge, host_bridge_function, root_port, switch_downstream_port,
+                                   switch_upstream_port)
 from dmabuf_lab.pci.p2pdma import (PCI_P2PDMA_MAP_BUS_ADDR, PCI_P2PDMA_MAP_NONE, PCI_P2PDMA_MAP_NOT_SUPPORTED,
                                    PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, PCI_P2PDMA_MAP_UNKNOWN, REQ_SAME_HOST_BRIDGE,
                                    WhitelistEntry, calc_map_type_and_dist, map_type_between, pci_p2pdma_distance,
                                    pci_p2pdma_distance_many, pci_p2pdma_map_type, pcim_p2pdma_init,
                                    pcim_p2pdma_provider)
+from dmabuf_lab.pci.pci import Bar, PciDevice
 
 
 def test_enum_values_match_header():

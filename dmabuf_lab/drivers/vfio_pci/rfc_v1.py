@@ -32,10 +32,10 @@ from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, _err_fr
                                                 feature_dma_buf_prepare, vfio_device_put_registration,
                                                 vfio_pci_dma_buf, vfio_pci_dma_buf_map, vfio_pci_dma_buf_unmap)
 from dmabuf_lab.core.ops import dma_buf_export_info
-from dmabuf_lab.hw import pci_physfn
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, IS_ERR, PTR_ERR, dma_resv_lock,
                                dma_resv_unlock, kfree, kmalloc_array, kstruct, kzalloc, report, xa_err,
                                xa_is_err, xa_load, xa_store)
+from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV,
                                          container_of_iov, dma_buf_interconnect_ops, dma_buf_iov_interconnect,
