@@ -26,3 +26,8 @@ class LabInputError(ValueError):
             where.append(f"field '{self.field}'")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class TopologyError(LabInputError):
+    """A machine that cannot be real: a preset, capture or hand-built tree with a
+    duplicate bdf, overlapping BARs, a VF without its PF...; names the device and field."""

@@ -10,6 +10,8 @@
   (first/next cursor);
 * ``footprint``: x86-64 struct sizes with their kernel headers, allocator rounding.
 """
+from types import ModuleType as _ModuleType
+
 from . import footprint
 from .consts import (DIV_ROUND_UP, INT_MAX, PAGE_ALIGN, PAGE_ALIGNED, PAGE_MASK, PAGE_SHIFT,
                      PAGE_SIZE, PHYS_ADDR_MAX, SIZE_MAX, SZ_1G, SZ_1M, SZ_2G, SZ_2M, SZ_4G, SZ_4K,
@@ -39,4 +41,4 @@ from .phys_vec_array import (dma_buf_mapping, dma_buf_mapping_free, dma_buf_mapp
 from .iterator import (consume_sized, consume_streaming, dma_buf_range_iter,
                        dma_buf_range_iter_first, dma_buf_range_iter_next, iter_ranges)
 
-__all__ = [n for n in dir() if not n.startswith("_")]
+__all__ = [n for n, v in list(globals().items()) if not n.startswith("_") and not isinstance(v, _ModuleType)]

@@ -1,6 +1,6 @@
 """Mainline dma-buf as of Linux 6.19 (the lab's mainline-6.19): export, attach, map,
-move_notify and revoke, the DMA API over the modelled IOMMU, PCI P2P
-providers and the MMIO phys_vec -> sg_table helper.
+move_notify and revoke, the DMA API over the modelled IOMMU and the MMIO
+phys_vec -> sg_table helper (its P2P providers are ``dmabuf_lab.pci.p2pdma``).
 
 Later revisions build on these pieces: they subclass the ops tables and
 the attachment, and call the same map/unmap paths.
@@ -19,11 +19,9 @@ from .dma_mapping import (DMA_ATTR_MMIO, DMA_BIDIRECTIONAL, DMA_FROM_DEVICE,
                           dma_mapping_error, dma_unmap_phys, dma_use_iova, valid_dma_direction)
 from .file import close_fd, set_rlimit_nofile
 from .ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
-from .p2pdma import (p2pdma_provider, pci_p2pdma_bus_addr_map, pci_p2pdma_map_type,
-                     pcim_p2pdma_init, pcim_p2pdma_provider)
 from .phys_vec_to_sgt import calc_sg_nents, dma_buf_dma, dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 
 # ``dmabuf_lab.core.dma_buf`` is the module (drivers/dma-buf/dma-buf.c); the struct
 # is ``from dmabuf_lab.core.dma_buf import dma_buf``
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
-    "attachment", "dma_buf", "dma_mapping", "file", "ops", "p2pdma", "phys_vec_to_sgt", "iommu_dma")]
+    "attachment", "dma_buf", "dma_mapping", "file", "ops", "phys_vec_to_sgt", "iommu_dma")]

@@ -40,17 +40,17 @@ only filled entries.  ``faithful`` is independent of ``release``.
 """
 from __future__ import annotations
 
-from dmabuf_lab import hw
 from dmabuf_lab.addr import PAGE_SIZE, UINT_MAX
 from dmabuf_lab.addr import (fill_sg_entry, for_each_sgtable_dma_sg, sg_alloc_table,
                              sg_dma_address, sg_dma_len, sg_free_table, sg_table)
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, ERR_PTR, GFP_KERNEL, WARN_ON, WARN_ON_ONCE,
                                dma_resv_assert_held, kfree, kstruct, kzalloc)
+from dmabuf_lab.pci.p2pdma import (PCI_P2PDMA_MAP_BUS_ADDR, PCI_P2PDMA_MAP_THRU_HOST_BRIDGE,
+                                   pci_p2pdma_bus_addr_map, pci_p2pdma_map_type)
 
 from .dma_mapping import (DMA_ATTR_MMIO, dma_iova_destroy, dma_iova_free, dma_iova_link, dma_iova_state,
                           dma_iova_sync, dma_iova_try_alloc, dma_map_phys, dma_mapping_error,
                           dma_unmap_phys, dma_use_iova)
-from .p2pdma import pci_p2pdma_bus_addr_map, pci_p2pdma_map_type
 
 #: ALIGN_DOWN(UINT_MAX, PAGE_SIZE): 06dd5e1ae8ce's largest page-aligned entry (4 KiB pages).
 MAX_SG_ENT_SZ = UINT_MAX & ~(PAGE_SIZE - 1)
@@ -120,9 +120,9 @@ def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: in
         return ERR_PTR(-ENOMEM)
 
     map_type = pci_p2pdma_map_type(provider, attach.dev)
-    if map_type == hw.PCI_P2PDMA_MAP_BUS_ADDR:
+    if map_type == PCI_P2PDMA_MAP_BUS_ADDR:
         pass                                    # bus addresses, no IOVA
-    elif map_type == hw.PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+    elif map_type == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
         dma.state = kzalloc(dma_iova_state)
         if dma.state is None:
             kfree(dma)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from dmabuf_lab import hw
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, KernelError
+from dmabuf_lab.pci.pci import pci_resource_start
 
 
 def check_ret(ret: int, what: str) -> int:
@@ -59,5 +59,5 @@ def importer_dev(session, fallback: str) -> Any:
 def bar_phys_ranges(session) -> list[tuple[int, int]]:
     """The exporter spec's ``[offset, length]`` slices as CPU physical ranges of its BAR."""
     pdev = spec_device(session, "exporter")
-    start = int(hw.pci_resource_start(pdev, session.exporter.bar))
+    start = int(pci_resource_start(pdev, session.exporter.bar))
     return [(start + off, ln) for off, ln in session.exporter.ranges]

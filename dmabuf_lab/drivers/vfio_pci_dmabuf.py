@@ -8,7 +8,7 @@ and revokes every buffer (``revoked`` + move_notify) when the device's
 memory decoding is turned off or it is reset.  iommufd reads the single
 physical range directly through vfio_pci_dma_buf_iommufd_map().
 
-The device is a :class:`dmabuf_lab.hw.PciDevice` (a PF or a VF); BAR
+The device is a :class:`dmabuf_lab.pci.pci.PciDevice` (a PF or a VF); BAR
 addresses come from the topology.  ``faithful=False`` on the export fixes
 the one error path that, as merged, touches ``priv`` after dma_buf_put()
 freed it; ``fixed_helper=True`` exports with ops that call the core
@@ -19,20 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from dmabuf_lab import hw
+from dmabuf_lab.pci.pci import pci_resource_start, pci_resource_len
 from dmabuf_lab.addr import PAGE_SIZE, U64_MAX, phys_vec
 from dmabuf_lab.core.dma_mapping import DMA_IOVA_USE_SWIOTLB
 from dmabuf_lab.core.dma_buf import (dma_buf_export, dma_buf_fd, dma_buf_move_notify,
                                      dma_buf_put)
 from dmabuf_lab.core.file import fput, get_file_active
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.core.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
 from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ERR_PTR, IS_ERR,
                                PTR_ERR, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
                                kcalloc, kfree, kmalloc_array, kstruct, kzalloc)
 from dmabuf_lab.kmodel.rwsem import down_write, rw_semaphore, up_write
 from dmabuf_lab.kmodel.sched import shared_read, shared_write
+from dmabuf_lab.pci.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
 
 #: VFIO_PCI_ROM_REGION_INDEX: regions 0..5 are the BARs.
 VFIO_PCI_ROM_REGION_INDEX = 6
@@ -255,8 +255,8 @@ def vfio_pci_core_get_dmabuf_phys(vdev, region_index: int, pv, dma_ranges,
     if provider is None:
         return None, -EINVAL
     return provider, vfio_pci_core_fill_phys_vec(pv, dma_ranges, nr_ranges,
-                                                 hw.pci_resource_start(pdev, region_index),
-                                                 hw.pci_resource_len(pdev, region_index))
+                                                 pci_resource_start(pdev, region_index),
+                                                 pci_resource_len(pdev, region_index))
 
 
 def validate_dmabuf_input(get_dma_buf, dma_ranges) -> tuple[int, int]:

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import textwrap
 from typing import Iterable
 
+import dmabuf_lab.core as core
+import dmabuf_lab.core.dma_buf as core_dma_buf
 from dmabuf_lab.revisions import get_revision, split_target
 
 #: Option -> the value the lab's kernel config gives it.
@@ -41,14 +42,12 @@ KCONFIG_ALWAYS = ("CONFIG_DMA_SHARED_BUFFER", "CONFIG_PCI_P2PDMA", "CONFIG_VFIO_
 @contextlib.contextmanager
 def move_notify_config(value: bool):
     """Run with the core's CONFIG_DMABUF_MOVE_NOTIFY set to ``value`` (restored after)."""
-    mod = importlib.import_module("dmabuf_lab.core.dma_buf")
-    pkg = importlib.import_module("dmabuf_lab.core")
-    old = (mod.CONFIG_DMABUF_MOVE_NOTIFY, pkg.CONFIG_DMABUF_MOVE_NOTIFY)
-    mod.CONFIG_DMABUF_MOVE_NOTIFY = pkg.CONFIG_DMABUF_MOVE_NOTIFY = value
+    old = (core_dma_buf.CONFIG_DMABUF_MOVE_NOTIFY, core.CONFIG_DMABUF_MOVE_NOTIFY)
+    core_dma_buf.CONFIG_DMABUF_MOVE_NOTIFY = core.CONFIG_DMABUF_MOVE_NOTIFY = value
     try:
         yield
     finally:
-        mod.CONFIG_DMABUF_MOVE_NOTIFY, pkg.CONFIG_DMABUF_MOVE_NOTIFY = old
+        core_dma_buf.CONFIG_DMABUF_MOVE_NOTIFY, core.CONFIG_DMABUF_MOVE_NOTIFY = old
 
 
 def _with_option(spec, key: str, value):

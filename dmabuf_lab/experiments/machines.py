@@ -119,7 +119,7 @@ def vf_bar_layout(topo, *, vf_ids: Optional[Iterable[int]] = None) -> pl.DataFra
     up to TotalVFs.  ``captured`` is the BAR base of that VF where the
     capture has the VF's own block, so the rule can be checked against it.
     """
-    from dmabuf_lab.hw import pci_iov_vf_bar_start
+    from dmabuf_lab.pci.iov import pci_iov_vf_bar_start
 
     rows = []
     for bdf in sorted(topo.devices):
@@ -150,7 +150,7 @@ def vf_bar_layout(topo, *, vf_ids: Optional[Iterable[int]] = None) -> pl.DataFra
 
 
 def _vf_bdf(pf, i: int) -> Optional[str]:
-    from dmabuf_lab.hw.sriov import pci_iov_virtfn_bdf
+    from dmabuf_lab.pci.iov import pci_iov_virtfn_bdf
 
     try:
         return pci_iov_virtfn_bdf(pf, i)
@@ -245,8 +245,8 @@ def with_xe_vfs(source: Source, pf_bdf: str, *, num_vfs: int, vram_size: int, lm
     must be known.
     """
     from dmabuf_lab.errors import LabInputError
-    from dmabuf_lab.hw import enable_vfs
     from dmabuf_lab.hw.vram import Vram
+    from dmabuf_lab.pci.iov import enable_vfs
 
     def build():
         topo = load_machine(source)

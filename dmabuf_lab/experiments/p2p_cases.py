@@ -15,10 +15,9 @@ from dmabuf_lab.core import close_fd, dma_buf_get, dma_buf_put
 from dmabuf_lab.core.importers import sgt_importer
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
                                                 vfio_pci_core_device, vfio_pci_core_feature_dma_buf)
-from dmabuf_lab.hw import p2p as hw_p2p
-from dmabuf_lab.hw import pci_p2pdma_distance, pci_p2pdma_map_type
 from dmabuf_lab.hw.presets import load_topology
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, Kernel, errname
+from dmabuf_lab.pci.p2pdma import MAP_TYPE_NAMES, map_type_between, pci_p2pdma_distance
 
 GiB, MiB = 1 << 30, 1 << 20
 LMEM_BAR = 2
@@ -28,10 +27,6 @@ CASES = {
     "gpu-nic-split-root": ("0000:01:00.0", "0000:02:00.0"),
     "gpu-nic-split-root-unlisted": ("0000:01:00.0", "0000:02:00.0"),
 }
-MAP_TYPE_NAMES = {getattr(hw_p2p, n): n for n in dir(hw_p2p) if n.startswith("PCI_P2PDMA_MAP_")
-                  and isinstance(getattr(hw_p2p, n), int)}
-
-
 def map_bar_slices(preset: str, ranges: list[tuple[int, int]], *, faithful: bool = True,
                    dynamic: bool = True, allow_peer2peer: bool = True) -> dict:
     """Export ``ranges`` (offset, length) of BAR 2, attach the NIC, map, unmap, tear down.
@@ -73,7 +68,7 @@ def map_bar_slices(preset: str, ranges: list[tuple[int, int]], *, faithful: bool
     return {
         "topology": preset,
         "variant": "as merged" if faithful else "fixed",
-        "map_type": MAP_TYPE_NAMES.get(pci_p2pdma_map_type(gpu, nic), "?").replace("PCI_P2PDMA_MAP_", ""),
+        "map_type": MAP_TYPE_NAMES.get(map_type_between(gpu, nic), "?").replace("PCI_P2PDMA_MAP_", ""),
         "distance": pci_p2pdma_distance(gpu, nic),
         "ranges": len(ranges),
         "bytes": sum(length for _, length in ranges),

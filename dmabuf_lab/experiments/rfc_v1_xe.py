@@ -15,7 +15,8 @@ from typing import Iterable, Optional
 import polars as pl
 
 from dmabuf_lab.addr import PAGE_SIZE
-from dmabuf_lab.hw import load_topology, pci_iov_resource_size, pci_iov_resource_start, vf_for_bar_address
+from dmabuf_lab.hw import load_topology
+from dmabuf_lab.pci.iov import pci_iov_resource_size, pci_iov_resource_start, vf_for_bar_address
 from dmabuf_lab.revisions import get_revision, split_target
 
 PRESET = "xe-sriov-8vf"

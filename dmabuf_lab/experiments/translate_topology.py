@@ -1,8 +1,8 @@
 """A ``dmabuf_lab.hw`` topology as the arrays the translation kernels take."""
 from __future__ import annotations
 
-from dmabuf_lab.hw import pci_iov_resource_start
 from dmabuf_lab.kernels.translate import TranslateTopology
+from dmabuf_lab.pci.iov import pci_iov_resource_start
 
 
 def from_topology(topo, pf_bdf: str, bar: int = 2) -> TranslateTopology:

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from dmabuf_lab.hw.errors import TopologyError
+from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.hw.json_export import topology_to_json
 from dmabuf_lab.hw.presets import PRESET_HELP, PRESETS, _loaders, load_topology
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dmabuf_lab.hw.errors import TopologyError
+from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.hw.iommu import IOMMU_READ, IOMMU_WRITE, IommuDomain
-from dmabuf_lab.hw.pci import PciDevice
+from dmabuf_lab.pci.pci import PciDevice
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import bisect
 from dataclasses import dataclass
 
 from dmabuf_lab.addr.consts import SZ_1G, SZ_2M, SZ_4K
-from dmabuf_lab.hw.errors import TopologyError
+from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.kmodel import EEXIST, EINVAL
 
 IOMMU_DOMAIN_BLOCKED = "BLOCKED"

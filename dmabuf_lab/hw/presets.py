@@ -17,20 +17,19 @@ Each builder returns a fresh, validated ``Topology``:
 from __future__ import annotations
 
 import functools
-import importlib
 import os
 
-from dmabuf_lab.hw.bridge import (ACS_ALL_CAPS, ACS_IOMMU_DEFAULT, PCI_ACS_SV, PCI_ACS_UF, HostBridge,
-                                  host_bridge_function, root_port, switch_downstream_port,
-                                  switch_upstream_port)
-from dmabuf_lab.hw.errors import TopologyError
+from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.hw.guest import KvmGuest
 from dmabuf_lab.hw.iommu import IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_UNMANAGED, IommuDomain
-from dmabuf_lab.hw.pci import Bar, PciDevice
 from dmabuf_lab.hw.ram import SystemRam
-from dmabuf_lab.hw.sriov import SriovCap, VfBar, enable_vfs
 from dmabuf_lab.hw.topology import Topology
 from dmabuf_lab.hw.vram import Vram, induce_fragmentation
+from dmabuf_lab.pci.bridge import (ACS_ALL_CAPS, ACS_IOMMU_DEFAULT, PCI_ACS_SV, PCI_ACS_UF, HostBridge,
+                                   host_bridge_function, root_port, switch_downstream_port,
+                                   switch_upstream_port)
+from dmabuf_lab.pci.iov import SriovCap, VfBar, enable_vfs
+from dmabuf_lab.pci.pci import Bar, PciDevice
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
@@ -229,11 +228,12 @@ PRESET_HELP = {
 
 def _loaders():
     try:
-        return importlib.import_module("dmabuf_lab.hw.loaders")
+        from dmabuf_lab.hw import loaders
     except ModuleNotFoundError as exc:
         if exc.name and "dmabuf_lab.hw.loaders".startswith(exc.name):
             return None
         raise
+    return loaders
 
 
 def load_topology(name_or_path) -> Topology:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import bisect
 
 from dmabuf_lab.addr.consts import PAGE_SHIFT
-from dmabuf_lab.hw.errors import TopologyError
+from dmabuf_lab.errors import TopologyError
 
 
 

@@ -6,12 +6,12 @@ names the device and field of the first thing that could not.
 """
 from __future__ import annotations
 
-from dmabuf_lab.hw.bridge import HostBridge
-from dmabuf_lab.hw.errors import TopologyError
+from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.hw.iommu import IommuDomain
-from dmabuf_lab.hw.p2p import PCI_P2PDMA_WHITELIST
-from dmabuf_lab.hw.pci import PciDevice, format_bdf, is_power_of_2, pci_dev_id
 from dmabuf_lab.hw.ram import SystemRam
+from dmabuf_lab.pci.bridge import HostBridge
+from dmabuf_lab.pci.p2pdma import PCI_P2PDMA_WHITELIST
+from dmabuf_lab.pci.pci import PciDevice, format_bdf, is_power_of_2, pci_dev_id
 
 
 def lmem_quota(vf: PciDevice) -> int:
@@ -31,7 +31,7 @@ class Topology:
     When a P2P answer needs a fact the source does not show (see
     ``PciDevice.unknown``, ``HostBridge.unknown``), the reason is added to
     ``unknowns_consulted`` and the fact is taken against P2P, or for it when
-    ``unknowns_taken_for_p2p`` is set; ``hw.p2p.p2p_verdict()`` asks both ways.
+    ``unknowns_taken_for_p2p`` is set; ``pci.p2pdma.p2p_verdict()`` asks both ways.
     """
 
     def __init__(self, name: str = "", description: str = "", *, ram: SystemRam | None = None,

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import bisect
 
-from dmabuf_lab.kmodel import EINVAL, KernelError
 from dmabuf_lab.addr.consts import PAGE_SHIFT, PAGE_SIZE, SZ_2M
-from dmabuf_lab.hw.errors import TopologyError
-from dmabuf_lab.hw.pci import is_power_of_2
+from dmabuf_lab.errors import TopologyError
+from dmabuf_lab.kmodel import EINVAL, KernelError
+from dmabuf_lab.pci.pci import is_power_of_2
 
 
 

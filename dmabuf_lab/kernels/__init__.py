@@ -13,15 +13,16 @@ This package imports only numpy, numba and (optionally) CuPy.
 import importlib
 
 # every public name and the module that defines it; modules load on first use,
-# so importing one small piece (``kernels.getorder``) does not start numba
+# so importing one small piece (``kernels.getorder``) does not start numba.
+# ``kernels.iommu_pgsize`` and ``kernels.pt_best_pgsize`` are the modules; their
+# functions of the same name are imported from them.
 _EXPORTS = {
     "backends": ("BACKENDS", "BackendUnavailable", "Workspace", "available_backends", "resolve"),
     "getorder": ("get_order", "get_order_bulk"),
     "ib_umem": ("ib_umem_find_best_pgsz", "ib_umem_find_best_pgsz_numpy"),
     "iommu_map": ("SplitResult", "iommu_map_split", "iommu_map_split_python"),
-    "iommu_pgsize": ("IommuPgsizeBug", "iommu_map_steps", "iommu_pgsize"),
+    "iommu_pgsize": ("IommuPgsizeBug", "iommu_map_steps"),
     "page_table": ("PageTableSummary", "PtLeaves", "build_page_table", "build_page_table_python"),
-    "pt_best_pgsize": ("pt_best_pgsize",),
     "pt_formats": ("FORMATS", "PtFormat", "get_format"),
     "translate": ("TranslateResult", "TranslateTopology", "drm_pagemap_addr_decode", "drm_pagemap_addr_encode",
                   "translate_bar_to_dpa", "translate_python"),

@@ -11,6 +11,8 @@ default run (``default_kernel()``), which reports leaks only when asked
 (``check_leaks()``).  ``dmabuf_lab.kmodel.xarray`` is the module (lib/xarray.c);
 the struct is ``from dmabuf_lab.kmodel.xarray import xarray``.
 """
+from types import ModuleType as _ModuleType
+
 from .errno import (E2BIG, EACCES, EAGAIN, EALREADY, EBADF, EBUSY, EDEADLK, EEXIST, EFAULT,
                     EINTR, EINVAL, EIO, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOSYS, ENOTSUPP, ENXIO,
                     EOPNOTSUPP, EOVERFLOW, EPERM, ERANGE, EWOULDBLOCK, EXDEV, MAX_ERRNO,
@@ -42,5 +44,6 @@ def fail_nth(n: int | None, name: str = "fail-nth") -> Kernel:
     return Kernel(fail_nth=n, name=name)
 
 
-__all__ = [n for n in dir() if (not n.startswith("_") or n.startswith("__GFP"))
-           and n not in ("alloc", "err_ptr", "errno", "fault", "resv", "runtime", "xarray")]
+# the submodules (``kmodel.xarray`` is lib/xarray.c) are not star-exported
+__all__ = [n for n, v in list(globals().items()) if (not n.startswith("_") or n.startswith("__GFP"))
+           and not isinstance(v, _ModuleType)]

@@ -368,7 +368,7 @@ class Verdict:
     detail: str = ""
     nr_allocs: int = 0
     alloc_sites: list = field(default_factory=list)
-    # facts the run needed that the topology's source does not show (hw.p2p), each taken
+    # facts the run needed that the topology's source does not show (pci.p2pdma), each taken
     # against P2P unless the topology says otherwise
     unknowns: list = field(default_factory=list)
 

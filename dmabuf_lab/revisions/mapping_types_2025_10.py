@@ -69,14 +69,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from dmabuf_lab import hw
 from dmabuf_lab.core.attachment import dma_buf_attachment
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.core.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep, report)
+from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
+from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.revisions.base import Revision, current_session, mode
 
 from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
@@ -193,7 +193,7 @@ dma_buf_mapping_pal_type = dma_buf_mapping_type("PAL", match=None, lab_kind="pal
 
 def dma_buf_iov_match(dmabuf, exp, imp) -> int:
     """The importer must be the physfn of the exporting VF, on the same BAR."""
-    if imp.pdev is not None and imp.pdev is hw.pci_physfn(exp.pdev) and imp.bar == exp.bar:
+    if imp.pdev is not None and imp.pdev is pci_physfn(exp.pdev) and imp.bar == exp.bar:
         return 0
     return -EOPNOTSUPP
 

@@ -50,10 +50,10 @@ from typing import Any, Callable, Optional
 
 from dmabuf_lab.core.attachment import dma_buf_attachment
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.core.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep)
+from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.revisions.base import Revision, deref, fixed
 
 #: drivers/dma-buf/dma-buf.c as merged (the module, not the struct the package exports)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import importlib.util
 import json
 import os
@@ -97,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _print_topologies(echo) -> bool:
     """Print every topology preset as a tree; False when that part of the lab fails."""
     try:
-        hw = importlib.import_module("dmabuf_lab.hw")
+        from dmabuf_lab import hw
     except Exception as exc:
         echo(f"topology presets: cannot import dmabuf_lab.hw: {exc}")
         return False
@@ -128,7 +127,7 @@ def _run_litmus(echo) -> bool:
         return True
     echo("== litmus checks")
     try:
-        mod = importlib.import_module("dmabuf_lab.litmus.command")
+        from dmabuf_lab.litmus import command as mod
         parser = argparse.ArgumentParser(prog="dmabuf-lab litmus")
         mod.add_arguments(parser)
         rc = int(mod.main(parser.parse_args([])) or 0)

@@ -6,8 +6,10 @@ from dmabuf_lab.core import (DMA_ATTR_MMIO, DMA_BIDIRECTIONAL, DMA_MAPPING_ERROR
                              dma_iova_destroy, dma_iova_link, dma_iova_state, dma_iova_sync,
                              dma_iova_try_alloc, dma_map_phys, dma_mapping_error, dma_unmap_phys,
                              dma_use_iova)
-from dmabuf_lab.hw import HostBridge, IommuDomain, PciDevice, Topology
+from dmabuf_lab.hw import IommuDomain, Topology
 from dmabuf_lab.kmodel import EEXIST, ENOMEM, Kernel, fault_sweep
+from dmabuf_lab.pci.bridge import HostBridge
+from dmabuf_lab.pci.pci import PciDevice
 
 BAR = 0x60_0000_0000          # an MMIO address well above RAM
 

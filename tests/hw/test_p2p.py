@@ -5,13 +5,15 @@ upstream-bridge step from each device to their common bridge.
 """
 from types import SimpleNamespace
 
-from dmabuf_lab.hw import (PCI_ACS_RR, PCI_P2PDMA_MAP_BUS_ADDR, PCI_P2PDMA_MAP_NONE,
-                           PCI_P2PDMA_MAP_NOT_SUPPORTED, PCI_P2PDMA_MAP_THRU_HOST_BRIDGE,
-                           PCI_P2PDMA_MAP_UNKNOWN, Bar, HostBridge, PciDevice, Topology,
-                           WhitelistEntry, calc_map_type_and_dist, host_bridge_function,
-                           load_topology, pci_p2pdma_distance, pci_p2pdma_distance_many,
-                           pci_p2pdma_map_type, root_port, switch_downstream_port, switch_upstream_port)
-from dmabuf_lab.hw.p2p import REQ_SAME_HOST_BRIDGE
+from dmabuf_lab.hw import Topology, load_topology
+from dmabuf_lab.pci.bridge import (PCI_ACS_RR, HostBridge, host_bridge_function, root_port, switch_downstream_port,
+                                   switch_upstream_port)
+from dmabuf_lab.pci.p2pdma import (PCI_P2PDMA_MAP_BUS_ADDR, PCI_P2PDMA_MAP_NONE, PCI_P2PDMA_MAP_NOT_SUPPORTED,
+                                   PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, PCI_P2PDMA_MAP_UNKNOWN, REQ_SAME_HOST_BRIDGE,
+                                   WhitelistEntry, calc_map_type_and_dist, map_type_between, pci_p2pdma_distance,
+                                   pci_p2pdma_distance_many, pci_p2pdma_map_type, pcim_p2pdma_init,
+                                   pcim_p2pdma_provider)
+from dmabuf_lab.pci.pci import Bar, PciDevice
 
 
 def test_enum_values_match_header():
@@ -76,7 +78,7 @@ def test_acs_redirect_goes_through_host_bridge():
     assert any("pci=disable_acs_redir=0000:02:00.0" in line for line in log)
     # same tree, host bridge not whitelisted: no P2P at all
     _, a, _, b = switch_tree(dsp_acs=PCI_ACS_RR, hb_device=0x4660)
-    assert pci_p2pdma_map_type(a, b) == PCI_P2PDMA_MAP_NOT_SUPPORTED
+    assert map_type_between(a, b) == PCI_P2PDMA_MAP_NOT_SUPPORTED
     assert pci_p2pdma_distance(a, b) == -1
 
 
@@ -98,7 +100,7 @@ def test_host_bridge_whitelist():
     assert any("not in P2PDMA whitelist: 8086:4660" in line for line in log)
     # a Zen CPU forwards P2P whatever the host bridge
     _, a, b = split_tree(hb_device=0x4660, cpu=True)
-    assert pci_p2pdma_map_type(a, b) == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE
+    assert map_type_between(a, b) == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE
 
 
 def test_req_same_host_bridge():
@@ -110,25 +112,33 @@ def test_req_same_host_bridge():
         t.add_device(root_port(f"{dom:04x}:00:01.0", 0x8086, 0x3C02, secondary=1, subordinate=1))
     a = t.add_device(_ep("0000:01:00.0"), parent="0000:00:01.0")
     b = t.add_device(_ep("0001:01:00.0"), parent="0001:00:01.0")
-    assert pci_p2pdma_map_type(a, b) == PCI_P2PDMA_MAP_NOT_SUPPORTED
+    assert map_type_between(a, b) == PCI_P2PDMA_MAP_NOT_SUPPORTED
     t2, a2, b2 = split_tree(hb_device=0x3C00)
-    assert pci_p2pdma_map_type(a2, b2) == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE
+    assert map_type_between(a2, b2) == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE
 
 
 def test_custom_whitelist():
     entry = WhitelistEntry(0x8086, 0x4660, 0, "lab test")
     t, a, _, b = switch_tree(dsp_acs=PCI_ACS_RR, hb_device=0x4660, whitelist=[entry])
-    assert pci_p2pdma_map_type(a, b) == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE
+    assert map_type_between(a, b) == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE
     t, a, _, b = switch_tree(dsp_acs=PCI_ACS_RR, whitelist=[])
-    assert pci_p2pdma_map_type(a, b) == PCI_P2PDMA_MAP_NOT_SUPPORTED
+    assert map_type_between(a, b) == PCI_P2PDMA_MAP_NOT_SUPPORTED
     assert REQ_SAME_HOST_BRIDGE == 1
 
 
 def test_provider_object_and_non_pci_client():
     _, a, _, b = switch_tree()
-    provider = SimpleNamespace(owner=a, bus_offset=0)
+    # the kernel's pci_p2pdma_map_type() answers only for an owner that ran pcim_p2pdma_init()
+    assert pci_p2pdma_map_type(SimpleNamespace(owner=a, bus_offset=0), b) == PCI_P2PDMA_MAP_NOT_SUPPORTED
+    assert pcim_p2pdma_init(a) == 0
+    provider = pcim_p2pdma_provider(a, 0)
+    assert provider.owner is a
     assert pci_p2pdma_map_type(provider, b) == PCI_P2PDMA_MAP_BUS_ADDR
     assert pci_p2pdma_map_type(provider, SimpleNamespace(parent=None)) == PCI_P2PDMA_MAP_NOT_SUPPORTED
+    # the lab's two-device helper takes a provider-like object too
+    assert map_type_between(SimpleNamespace(owner=b, bus_offset=0), a) == PCI_P2PDMA_MAP_BUS_ADDR
+    assert map_type_between(SimpleNamespace(owner=b, bus_offset=0), SimpleNamespace(parent=None)) \
+        == PCI_P2PDMA_MAP_NOT_SUPPORTED
     # a non-PCI child of a PCI device is judged by its PCI parent
     child = SimpleNamespace(parent=b)
     assert pci_p2pdma_distance(a, child) == 4
@@ -148,7 +158,7 @@ def test_vfs_walk_through_their_pf():
 def test_presets_p2p_outcomes():
     def pair(name, a, b):
         t = load_topology(name)
-        return pci_p2pdma_map_type(t.device(a), t.device(b)), pci_p2pdma_distance(t.device(a), t.device(b))
+        return map_type_between(t.device(a), t.device(b)), pci_p2pdma_distance(t.device(a), t.device(b))
     assert pair("gpu-nic-same-switch", "03:00.0", "04:00.0") == (PCI_P2PDMA_MAP_BUS_ADDR, 4)
     assert pair("gpu-nic-same-switch-acs", "03:00.0", "04:00.0") == (PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, 4)
     assert pair("gpu-nic-split-root", "01:00.0", "02:00.0") == (PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, 4)
@@ -158,5 +168,5 @@ def test_presets_p2p_outcomes():
 def test_cached_map_type():
     _, a, _, b = switch_tree()
     a.p2pdma = SimpleNamespace(map_types={})
-    assert pci_p2pdma_map_type(a, b) == PCI_P2PDMA_MAP_BUS_ADDR
+    assert map_type_between(a, b) == PCI_P2PDMA_MAP_BUS_ADDR
     assert a.p2pdma.map_types == {b.routing_id: PCI_P2PDMA_MAP_BUS_ADDR}

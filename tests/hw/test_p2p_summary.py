@@ -17,7 +17,7 @@ from dmabuf_lab import cli
 from dmabuf_lab.hw import PRESETS, load_topology
 from dmabuf_lab.hw import render
 from dmabuf_lab.hw.loaders import load_lspci
-from dmabuf_lab.hw.p2p import MAP_TYPE_NAMES, calc_map_type_and_dist
+from dmabuf_lab.pci.p2pdma import MAP_TYPE_NAMES, calc_map_type_and_dist
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))

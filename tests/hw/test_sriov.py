@@ -8,11 +8,12 @@ captures in shared/captures (VF0 of PF 05:00.0 is 05:10.0 with BAR0 at
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dmabuf_lab.hw import (Bar, HostBridge, PciDevice, SriovCap, Topology, VfBar, host_bridge_function,
-                           load_topology, pci_enable_sriov, pci_iov_resource_size, pci_iov_resource_start,
-                           pci_iov_vf_bar_start, pci_iov_vf_id, pci_iov_virtfn_bus, pci_iov_virtfn_devfn,
-                           pci_physfn, pci_resource_len, pci_resource_start, root_port, vf_for_bar_address)
-from dmabuf_lab.hw.sriov import virtfn_add
+from dmabuf_lab.hw import Topology, load_topology
+from dmabuf_lab.pci.bridge import HostBridge, host_bridge_function, root_port
+from dmabuf_lab.pci.iov import (SriovCap, VfBar, pci_enable_sriov, pci_iov_resource_size, pci_iov_resource_start,
+                                pci_iov_vf_bar_start, pci_iov_vf_id, pci_iov_virtfn_bus, pci_iov_virtfn_devfn,
+                                vf_for_bar_address, virtfn_add)
+from dmabuf_lab.pci.pci import Bar, PciDevice, pci_physfn, pci_resource_len, pci_resource_start
 
 EINVAL = 22
 ENOSYS = 38

@@ -3,11 +3,11 @@ import os
 
 import pytest
 
-from dmabuf_lab.errors import LabInputError
-from dmabuf_lab.hw import (PRESETS, Bar, HostBridge, PciDevice, SriovCap, SystemRam, Topology, TopologyError,
-                           VfBar, Vram, host_bridge_function, load_topology, page_is_ram, pci_enable_sriov,
-                           root_port)
-from dmabuf_lab.hw.sriov import virtfn_add
+from dmabuf_lab.errors import LabInputError, TopologyError
+from dmabuf_lab.hw import PRESETS, SystemRam, Topology, Vram, load_topology, page_is_ram
+from dmabuf_lab.pci.bridge import HostBridge, host_bridge_function, root_port
+from dmabuf_lab.pci.iov import SriovCap, VfBar, pci_enable_sriov, virtfn_add
+from dmabuf_lab.pci.pci import Bar, PciDevice
 
 GiB, MiB = 1 << 30, 1 << 20
 

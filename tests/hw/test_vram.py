@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.hw import LmemObject, Vram, induce_fragmentation, load_topology, xe_bo_addr, xe_bo_addr_range
-from dmabuf_lab.hw.errors import TopologyError
 from dmabuf_lab.kmodel import KernelError
 
 MiB, GiB = 1 << 20, 1 << 30

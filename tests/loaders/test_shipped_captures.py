@@ -53,7 +53,7 @@ def test_connectx7_sriov_block_as_printed():
 
 
 def test_connectx7_vf_routing_ids_follow_offset_and_stride():
-    from dmabuf_lab.hw.sriov import pci_iov_virtfn_bdf
+    from dmabuf_lab.pci.iov import pci_iov_virtfn_bdf
     pf = load_path(CAPTURES / "lspci-connectx7-2.txt").device("0000:81:00.0")
     # 81:00.0 is routing id 0x8100; VF n is 0x8100 + 2 + n
     assert pci_iov_virtfn_bdf(pf, 0) == "0000:81:00.2"
@@ -106,7 +106,7 @@ def test_adl_igpu_sriov_from_a_quoted_wrapped_mail():
         [(0, 0x4010000000, None, False), (2, 0x4020000000, None, True)]
     rp = topo.device("0000:00:06.0")
     assert rp.pcie_type == "root_port" and (rp.secondary, rp.subordinate) == (1, 1)
-    from dmabuf_lab.hw.bridge import PCI_ACS_CR, PCI_ACS_RR, PCI_ACS_SV, PCI_ACS_TB, PCI_ACS_UF
+    from dmabuf_lab.pci.bridge import PCI_ACS_CR, PCI_ACS_RR, PCI_ACS_SV, PCI_ACS_TB, PCI_ACS_UF
     # ACSCap: SrcValid+ TransBlk+ ReqRedir+ CmpltRedir+ UpstreamFwd+ (wrapped) EgressCtrl- DirectTrans-
     assert rp.acs_cap == PCI_ACS_SV | PCI_ACS_TB | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF
     # ACSCtl: SrcValid+ TransBlk- ReqRedir+ CmpltRedir+ UpstreamFwd+
@@ -115,7 +115,7 @@ def test_adl_igpu_sriov_from_a_quoted_wrapped_mail():
 
 
 def test_adl_vfs_would_sit_at_00_02_1_to_00_02_7():
-    from dmabuf_lab.hw.sriov import pci_iov_virtfn_bdf
+    from dmabuf_lab.pci.iov import pci_iov_virtfn_bdf
     gpu = load_path(CAPTURES / "lspci-intel-adl-igpu-sriov-quoted.txt").device("0000:00:02.0")
     # devfn of 00:02.0 is 0x10; + 1 + n
     assert [pci_iov_virtfn_bdf(gpu, n) for n in range(7)] == [f"0000:00:02.{f}" for f in range(1, 8)]
@@ -157,7 +157,7 @@ def test_read_lspci_keeps_unknown_sizes_as_none():
 
 
 def test_flex_gpu_vf_bars_from_the_kernel_log():
-    from dmabuf_lab.hw.sriov import pci_iov_vf_bar_start, pci_iov_virtfn_bdf
+    from dmabuf_lab.pci.iov import pci_iov_vf_bar_start, pci_iov_virtfn_bdf
     topo = load_lspci([CAPTURES / "lspci-intel-flex-56c0-sriov-quoted.txt",
                        CAPTURES / "dmesg-intel-flex-56c0-sriov-quoted.txt"])
     pf = topo.device("0000:53:00.0")

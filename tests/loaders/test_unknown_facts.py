@@ -14,9 +14,9 @@ import pytest
 
 from dmabuf_lab.cli import main
 from dmabuf_lab.hw.loaders import load_files, load_path
-from dmabuf_lab.hw.p2p import (PCI_P2PDMA_MAP_NOT_SUPPORTED, PCI_P2PDMA_MAP_THRU_HOST_BRIDGE,
-                               calc_map_type_and_dist, p2p_verdict)
 from dmabuf_lab.hw.presets import PRESETS
+from dmabuf_lab.pci.p2pdma import (PCI_P2PDMA_MAP_NOT_SUPPORTED, PCI_P2PDMA_MAP_THRU_HOST_BRIDGE,
+                                   calc_map_type_and_dist, p2p_verdict)
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPTURES = ROOT / "data" / "captures"

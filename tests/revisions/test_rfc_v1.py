@@ -15,11 +15,12 @@ from dmabuf_lab.drivers.vfio_pci.rfc_v1 import range_, vfio_pci_match_iov_interc
 from dmabuf_lab.drivers.xe.drm_pagemap_addr import get_order
 from dmabuf_lab.drivers.xe.rfc_v1 import xe_bo
 from dmabuf_lab.drivers.xe.xarray_to_dma_addr import _power_of_two_runs, xe_bo_xarray_to_dma_addr, xe_find_vf_dev
-from dmabuf_lab.hw import load_topology, pci_iov_vf_id
+from dmabuf_lab.hw import load_topology
 from dmabuf_lab.kmodel import (EINVAL, EIO, ENOMEM, EOPNOTSUPP, IS_ERR, PTR_ERR, Kernel, dma_resv, dma_resv_lock,
                                dma_resv_unlock, kmalloc, kstruct, xa_store)
 from dmabuf_lab.litmus.runner import fault_sweep_scenario, run_once
 from dmabuf_lab.litmus.scenario import load_scenario
+from dmabuf_lab.pci.iov import pci_iov_vf_id
 from dmabuf_lab.revisions.base import Oops, Session, session_scope
 from dmabuf_lab.revisions.rfc_v1 import (DMA_BUF_INTERCONNECT_IOV, DMA_BUF_INTERCONNECT_NONE, REVISION,
                                          dma_buf_attachment_ic, dma_buf_interconnect,

@@ -18,12 +18,13 @@ ops table for importers that never negotiate.
 """
 from __future__ import annotations
 
-from dmabuf_lab import hw
 from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
 from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_attach, vfio_pci_dma_buf_release
 from dmabuf_lab.kmodel import ENODEV, ENOMEM, EOPNOTSUPP, ERR_PTR, kvfree, kvmalloc_array
+from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
+from dmabuf_lab.pci.pci import pci_resource_start
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.offer_list import (dma_buf_interconnect_map_ops, dma_buf_negotiate_first,
                                              dma_buf_ops_ic, dmabuf_generic_dma_addr_t, dmabuf_pci_bar_slice,
@@ -52,7 +53,7 @@ def vfio_ic_bar_slice_map(attach):
     priv = _priv(attach)
     if priv.revoked:
         return ERR_PTR(-ENODEV)
-    start = int(hw.pci_resource_start(priv.vdev.pdev, priv.provider.bar))
+    start = int(pci_resource_start(priv.vdev.pdev, priv.provider.bar))
     out = kvmalloc_array(priv.nr_ranges, 16)
     if out is None:
         return ERR_PTR(-ENOMEM)
@@ -97,7 +98,7 @@ def _accepts(priv, item) -> bool:
         imp_pdev, bar = args
         return pdev.physfn is not None and imp_pdev is pdev.physfn and bar == priv.provider.bar
     if ic is dmabuf_generic_dma_addr_t:
-        return hasattr(args, "bdf") and hw.pci_p2pdma_distance(pdev, args) >= 0
+        return hasattr(args, "bdf") and pci_p2pdma_distance(pdev, args) >= 0
     return False
 
 

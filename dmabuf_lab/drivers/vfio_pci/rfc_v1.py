@@ -32,7 +32,7 @@ from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, _err_free_phys, _vfio_pci_dma_buf_export,
                                                 _vfio_pci_dma_buf_link, feature_dma_buf_prepare,
                                                 vfio_device_put_registration, vfio_pci_dma_buf)
-from dmabuf_lab.hw import pci_physfn
+from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, kfree, kmalloc_array, kstruct, kzalloc, report,
                                xa_err, xa_is_err, xa_load, xa_store)
 from dmabuf_lab.revisions.base import fixed

@@ -20,7 +20,6 @@ that time, recognising this revision's ops table.
 """
 from __future__ import annotations
 
-from dmabuf_lab import hw
 from dmabuf_lab.addr.phys_vec_array import dma_buf_mapping_from_ranges
 from dmabuf_lab.drivers import vfio_pci_dmabuf as vfio_619
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
@@ -29,6 +28,7 @@ from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_map, vfio_pci_d
 from dmabuf_lab.core.ops import dma_buf_ops
 from dmabuf_lab.kmodel import (ENODEV, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, KernelError,
                                dma_resv_assert_held, kfree, kstruct, kzalloc, report)
+from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.rfc_v2 import (CREATE_IOV_INTERCONNECT, dma_buf_interconnect_ops,
                                          dma_buf_iov_interconnect_ops)
@@ -47,7 +47,7 @@ def _iov_ic(priv):
 
 def vfio_pci_match_iov_interconnect(exp, imp) -> bool:
     """The importer must be our physfn and name the same BAR."""
-    return imp.pdev is hw.pci_physfn(exp.pdev) and imp.bar == exp.bar
+    return imp.pdev is pci_physfn(exp.pdev) and imp.bar == exp.bar
 
 
 def vfio_pci_map_iov_interconnect(attach):

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from dmabuf_lab import hw
+from dmabuf_lab.pci.pci import pci_resource_start
 from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
-from dmabuf_lab.core.p2pdma import pci_p2pdma_distance
+from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.kmodel import EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, KernelError
 
 XE_PL_TT = "tt"
@@ -73,7 +74,7 @@ def xe_bo_dma_ranges(bo: xe_bo) -> list[tuple[int, int]]:
     """DMA ranges of the BO where it lives: VRAM through the LMEM BAR, or system pages."""
     if bo.placement == XE_PL_TT:
         return [(TT_BASE, bo.size)]
-    bar = int(hw.pci_resource_start(bo.pdev, LMEM_BAR))
+    bar = int(pci_resource_start(bo.pdev, LMEM_BAR))
     return [(bar + dpa, ln) for dpa, ln in bo.lmem.ranges]
 
 

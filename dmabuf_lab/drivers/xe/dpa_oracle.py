@@ -14,7 +14,8 @@ from __future__ import annotations
 import bisect
 from typing import Optional
 
-from dmabuf_lab.hw import pci_iov_resource_size, vf_for_bar_address, xe_bo_addr_range
+from dmabuf_lab.hw import xe_bo_addr_range
+from dmabuf_lab.pci.iov import pci_iov_resource_size, vf_for_bar_address
 from dmabuf_lab.kmodel import KernelError
 from dmabuf_lab.drivers.xe.bo import LMEM_BAR
 from dmabuf_lab.drivers.xe.sriov_pf_config import pf_pick_vf_config

@@ -22,6 +22,7 @@ PFNs mapped with the DMA API (:class:`PfnDmaImporter`).
 from __future__ import annotations
 
 from dmabuf_lab import hw
+from dmabuf_lab.pci.pci import pci_resource_start
 from dmabuf_lab.addr import PAGE_SHIFT, PAGE_SIZE, SZ_2M
 from dmabuf_lab.drivers.pfn_importer import make_device_importer
 from dmabuf_lab.drivers.xe.bo import (LMEM_BAR, TT_BASE, XE_PL_TT, p2p_distance, xe_bo_release,
@@ -80,7 +81,7 @@ def xe_dma_buf_get_pfn(attach, pgoff: int) -> tuple[int, int, int]:
         return -EOPNOTSUPP, 0, 0
     dpa = hw.xe_bo_addr(bo.lmem, offset)
     left = SZ_2M - (dpa % SZ_2M)
-    bar = int(hw.pci_resource_start(bo.pdev, LMEM_BAR))
+    bar = int(pci_resource_start(bo.pdev, LMEM_BAR))
     return 0, (bar + dpa) >> PAGE_SHIFT, _aligned_order(dpa, left)
 
 

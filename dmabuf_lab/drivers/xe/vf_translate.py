@@ -5,14 +5,14 @@ addresses over an IOV interconnect or mapping type (rfc-v2,
 mapping-types-2025-10).  RFC v1's own helpers, with their posted bugs
 (the last-page lookup, start-only translation, ``get_order`` rounding), are
 modelled with that revision; here the VF is found by the exact window rule
-(``start <= phys < start + len``, :func:`dmabuf_lab.hw.sriov.vf_for_bar_address`)
+(``start <= phys < start + len``, :func:`dmabuf_lab.pci.iov.vf_for_bar_address`)
 and each range is split wherever the VF's LMEM object changes block
 (:func:`dmabuf_lab.hw.vram.xe_bo_addr_range`).  The output, ``(dpa, len)``
 runs in a kvmalloc'd array, is what the page-table bind consumes.
 """
 from __future__ import annotations
 
-from dmabuf_lab.hw.sriov import vf_for_bar_address
+from dmabuf_lab.pci.iov import vf_for_bar_address
 from dmabuf_lab.hw.vram import xe_bo_addr_range
 from dmabuf_lab.kmodel import EINVAL, ENODEV, ENOMEM, KernelError, kvfree, kvmalloc_array
 

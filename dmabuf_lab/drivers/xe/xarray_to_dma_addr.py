@@ -33,10 +33,11 @@ from dmabuf_lab.drivers.xe.drm_pagemap_addr import (DMA_BIDIRECTIONAL, DRM_INTER
                                                     drm_pagemap_addr, drm_pagemap_addr_assign,
                                                     drm_pagemap_addr_encode, get_order)
 from dmabuf_lab.drivers.xe.sriov_pf_config import xe_bo_get, xe_gt_sriov_pf_config_get_lmem_obj
-from dmabuf_lab.hw import page_is_ram, pci_iov_vf_id, pci_resource_len, pci_resource_start, xe_bo_addr, \
-    xe_bo_addr_range
+from dmabuf_lab.hw import page_is_ram, xe_bo_addr, xe_bo_addr_range
 from dmabuf_lab.kmodel import EINVAL, ENODEV, ENOMEM, WARN_ON, KernelError, kmalloc_array, report, \
     xa_for_each, xa_load
+from dmabuf_lab.pci.iov import pci_iov_vf_id
+from dmabuf_lab.pci.pci import pci_resource_len, pci_resource_start
 from dmabuf_lab.revisions.base import deref, fixed
 
 U64_MASK = (1 << 64) - 1

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
-from dmabuf_lab.hw.loaders.iov_layout import pci_iov_resource_size
 from dmabuf_lab.hw.loaders.lspci import apply_kernel_log, kernel_log_lines, parse_lspci
 from dmabuf_lab.hw.loaders.pasted_text import read_capture_text
 from dmabuf_lab.hw.loaders.records import CapturedMachine
 from dmabuf_lab.hw.loaders.sysfs import PCI_IOV_RESOURCES, parse_resource
-from dmabuf_lab.hw.pci import parse_bdf, format_bdf
-from dmabuf_lab.hw.errors import TopologyError
+from dmabuf_lab.pci.iov import iov_size_per_vf
+from dmabuf_lab.pci.pci import parse_bdf, format_bdf
 
 
 def _as_list(value) -> list:
@@ -100,7 +100,7 @@ def apply_resource(machine: CapturedMachine, bdf: str, lines, name: str | None) 
             dev.missing.append(f"{name} line {k + 1}: IOV BAR {j} starts at {start:#x}, lspci says "
                                f"{vb.base:#x}; not used")
             continue
-        per_vf = pci_iov_resource_size(end - start + 1, s.total_vfs or 0)
+        per_vf = iov_size_per_vf(end - start + 1, s.total_vfs or 0)
         if per_vf is None:
             continue
         vb.size_per_vf = per_vf

@@ -25,13 +25,13 @@ import bisect
 import re
 
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
-from dmabuf_lab.hw.loaders.iov_layout import (pci_iov_resource_size, vf_id_for_routing_id,
-                                             virtfn_bar_start)
 from dmabuf_lab.hw.loaders.kernel_log import TIMESTAMP, read_kernel_log
 from dmabuf_lab.hw.loaders.pasted_text import (LogicalLine, logical_lines, read_capture_text,
-                                              source_lines)
+                                               source_lines)
 from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, CapturedMachine,
-                                          CapturedSriov, CapturedVfBar)
+                                           CapturedSriov, CapturedVfBar)
+from dmabuf_lab.pci.iov import (iov_size_per_vf, vf_id_for_routing_id,
+                                virtfn_bar_start)
 
 HEADER_EXAMPLE = "an lspci device header such as '03:00.0 VGA compatible controller: ...'"
 
@@ -261,7 +261,7 @@ def apply_kernel_log(machine: CapturedMachine, lines, source: str | None = None)
                 dev.missing.append(f"{where} {number}: VF BAR{j} space starts at {start:#x}, "
                                    f"lspci says {vb.base:#x}; log ignored")
                 continue
-            per_vf = pci_iov_resource_size(size, nvfs)
+            per_vf = iov_size_per_vf(size, nvfs)
             if per_vf is None:
                 continue
             vb.size_per_vf = per_vf

@@ -41,12 +41,12 @@ import zlib
 from pathlib import Path
 
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
-from dmabuf_lab.hw.loaders.iov_layout import (pci_iov_resource_size, vf_id_for_routing_id,
-                                             virtfn_bar_start)
 from dmabuf_lab.hw.loaders.lspci import place_in_bus_tree
 from dmabuf_lab.hw.loaders.pasted_text import decode
 from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, CapturedMachine,
-                                          CapturedSriov, CapturedVfBar)
+                                           CapturedSriov, CapturedVfBar)
+from dmabuf_lab.pci.iov import iov_size_per_vf, vf_id_for_routing_id, virtfn_bar_start
+from dmabuf_lab.pci.pci import PCI_IOV_RESOURCES, PCI_ROM_RESOURCE, PCI_SRIOV_NUM_BARS, PCI_STD_NUM_BARS
 
 # include/linux/ioport.h: flag bits the resource file exposes (stable ABI)
 IORESOURCE_IO = 0x00000100
@@ -57,11 +57,6 @@ IORESOURCE_MEM_64 = 0x00100000
 IORESOURCE_DISABLED = 0x10000000
 IORESOURCE_UNSET = 0x20000000
 
-# include/linux/pci.h resource numbering
-PCI_STD_NUM_BARS = 6
-PCI_ROM_RESOURCE = 6
-PCI_IOV_RESOURCES = 7
-PCI_SRIOV_NUM_BARS = 6
 
 _BDF_DIR = re.compile(r"^[0-9a-fA-F]{4,8}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 _HEX = re.compile(r"^0x[0-9a-fA-F]{1,16}$")
@@ -360,7 +355,7 @@ def _read_sriov(root: Path, machine: CapturedMachine, virtfn_links: dict, resour
                 vb.size_per_vf = vf_sizes.pop()
                 vb.size_source = f"VF resource line {j + 1}"
             elif bar.size and total:
-                vb.size_per_vf = pci_iov_resource_size(bar.size, total)
+                vb.size_per_vf = iov_size_per_vf(bar.size, total)
                 vb.size_source = f"IOV resource line {k + 1} / sriov_totalvfs"
                 if vb.size_per_vf is not None:
                     dev.missing.append(f"IOV BAR {j}: per-VF size derived as IOV resource / TotalVFs "

@@ -41,14 +41,14 @@ def _pcie_type(dev: CapturedDevice) -> str:
 
 
 def _acs_bits(flags: dict[str, bool] | None) -> int:
-    from dmabuf_lab.hw.bridge import ACS_NAMES
+    from dmabuf_lab.pci.bridge import ACS_NAMES
     if not flags:
         return 0
     return sum(bit for name, bit in ACS_NAMES if flags.get(name))
 
 
 def _hw_bar(bar: CapturedBar, virtfn: bool):
-    from dmabuf_lab.hw.pci import Bar, is_power_of_2
+    from dmabuf_lab.pci.pci import Bar, is_power_of_2
     if bar.kind != "mem" or bar.base is None or not bar.size or not is_power_of_2(bar.size):
         return None
     # a VF BAR has no register of its own whatever the capture says (sysfs does not mark it)
@@ -132,11 +132,11 @@ def _mark_host_bridges(topo, note, machine: CapturedMachine) -> None:
 
 def build_topology(machine: CapturedMachine, *, name: str | None = None):
     """Make an ``hw.Topology`` from a CapturedMachine and validate it."""
-    from dmabuf_lab.hw.bridge import HostBridge
-    from dmabuf_lab.hw.errors import TopologyError
+    from dmabuf_lab.pci.bridge import HostBridge
+    from dmabuf_lab.errors import TopologyError
     from dmabuf_lab.hw.iommu import IommuDomain
-    from dmabuf_lab.hw.pci import PciDevice
-    from dmabuf_lab.hw.sriov import SriovCap, VfBar, virtfn_add
+    from dmabuf_lab.pci.pci import PciDevice
+    from dmabuf_lab.pci.iov import SriovCap, VfBar, virtfn_add
     from dmabuf_lab.hw.topology import Topology
 
     from dmabuf_lab.paths import display_path

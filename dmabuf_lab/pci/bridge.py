@@ -8,7 +8,7 @@ bits; the builders here only fill in the right ``pcie_type`` and class code.
 """
 from __future__ import annotations
 
-from dmabuf_lab.hw.pci import PciDevice
+from dmabuf_lab.pci.pci import PciDevice
 
 # ACS capability / control bits (include/uapi/linux/pci_regs.h)
 PCI_ACS_SV = 0x0001   # source validation

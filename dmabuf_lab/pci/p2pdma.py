@@ -1,4 +1,10 @@
-"""PCI peer-to-peer reachability and distance, modelled on ``drivers/pci/p2pdma.c``.
+"""PCI peer-to-peer DMA (drivers/pci/p2pdma.c, Linux 6.19): providers, reachability, distance.
+
+A ``p2pdma_provider`` stands for one memory BAR of one PCI function: its
+owner device and the offset between CPU physical and PCI bus addresses of
+that BAR.  pcim_p2pdma_init() creates one per memory BAR for the life of
+the bound driver (devm), so the model keeps them outside the tracked heap.
+The state hangs off ``pdev.p2pdma`` as in the kernel.
 
 ``calc_map_type_and_dist()`` walks up from the provider; for each of its
 upstream bridges it walks up from the client looking for the same bridge.
@@ -17,11 +23,14 @@ answer both ways and says what it depends on.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from dmabuf_lab.hw.bridge import (PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, HostBridge,
-                                  pci_find_host_bridge, pci_host_bridge_dev)
-from dmabuf_lab.hw.pci import PciDevice, pci_upstream_bridge
+from dmabuf_lab.kmodel import WARN_ON
+from dmabuf_lab.pci.bridge import (PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, HostBridge,
+                                   pci_find_host_bridge, pci_host_bridge_dev)
+from dmabuf_lab.pci.pci import (PCI_STD_NUM_BARS, PciDevice, pci_bus_address, pci_resource_start,
+                                pci_upstream_bridge)
 
 # enum pci_p2pdma_map_type (include/linux/pci-p2pdma.h)
 PCI_P2PDMA_MAP_UNKNOWN = 0
@@ -321,12 +330,13 @@ def _provider_dev(provider) -> PciDevice:
     raise TypeError(f"P2P provider must be a PciDevice or have a PciDevice .owner, not {provider!r}")
 
 
-def pci_p2pdma_map_type(provider, client, log: list | None = None) -> int:
+def map_type_between(provider, client, log: list | None = None) -> int:
     """How ``client`` should address memory of ``provider``: a ``PCI_P2PDMA_MAP_*`` value.
 
-    ``provider`` is a PCI function or a ``p2pdma_provider`` (its ``owner`` is
-    used); a client that is not a PCI device gets ``NOT_SUPPORTED``.  A cached
-    answer in the provider's p2pdma state is returned as the kernel does.
+    Lab helper for two devices, with no provider set up: ``provider`` is a PCI
+    function or a ``p2pdma_provider`` (its ``owner`` is used); a client that is
+    not a PCI device gets ``NOT_SUPPORTED``.  A cached answer in the provider's
+    p2pdma state is returned, as pci_p2pdma_map_type() does.
     """
     pdev = _provider_dev(provider)
     if not isinstance(client, PciDevice):
@@ -337,3 +347,73 @@ def pci_p2pdma_map_type(provider, client, log: list | None = None) -> int:
         if cached != PCI_P2PDMA_MAP_UNKNOWN:
             return cached
     return calc_map_type_and_dist(pdev, client, log)[0]
+
+
+@dataclass(eq=False)
+class p2pdma_provider:
+    """struct p2pdma_provider {owner, bus_offset} plus the BAR index (lab label)."""
+
+    owner: Any
+    bus_offset: int
+    bar: int
+
+
+@dataclass(eq=False)
+class pci_p2pdma:
+    """Per-device P2P state: one provider slot per standard BAR (None if not MMIO)
+    and the cache of map types per client (filled by calc_map_type_and_dist())."""
+
+    mem: list
+    map_types: dict = field(default_factory=dict)
+
+
+def _bar_is_mem(pdev, bar: int) -> bool:
+    """pci_resource_flags(pdev, bar) & IORESOURCE_MEM: the model only has memory BARs."""
+    b = (getattr(pdev, "bars", None) or {}).get(bar)
+    return b is not None and int(b.size) > 0
+
+
+def _bus_offset(pdev, bar: int) -> int:
+    """pci_bus_address() - pci_resource_start(): non-zero behind an offsetting host bridge."""
+    return int(pci_bus_address(pdev, bar)) - int(pci_resource_start(pdev, bar))
+
+
+def pcim_p2pdma_init(pdev) -> int:
+    """Set up ``pdev``'s P2P state once: a provider for every memory BAR.  Returns 0."""
+    if isinstance(pdev.p2pdma, pci_p2pdma):
+        return 0
+    mem = [None] * PCI_STD_NUM_BARS
+    for i in range(PCI_STD_NUM_BARS):
+        if _bar_is_mem(pdev, i):
+            mem[i] = p2pdma_provider(owner=pdev, bus_offset=_bus_offset(pdev, i), bar=i)
+    pdev.p2pdma = pci_p2pdma(mem=mem)
+    return 0
+
+
+def pcim_p2pdma_provider(pdev, bar: int):
+    """The provider for ``bar`` of ``pdev``, or None when the BAR is not MMIO.
+
+    Calling it before pcim_p2pdma_init() WARNs and returns None, as in the kernel.
+    """
+    if not 0 <= bar < PCI_STD_NUM_BARS or not _bar_is_mem(pdev, bar):
+        return None
+    p2p = pdev.p2pdma if isinstance(pdev.p2pdma, pci_p2pdma) else None
+    if WARN_ON(p2p is None, "pcim_p2pdma_provider before pcim_p2pdma_init"):
+        return None
+    return p2p.mem[bar]
+
+
+def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
+    """How ``dev`` reaches the provider's BAR: one of the PCI_P2PDMA_MAP_* values.
+
+    A device that is not PCI, or a provider whose owner never ran
+    pcim_p2pdma_init(), cannot do P2P at all (NOT_SUPPORTED).
+    """
+    if provider.owner.p2pdma is None:
+        return PCI_P2PDMA_MAP_NOT_SUPPORTED
+    return map_type_between(provider.owner, dev)
+
+
+def pci_p2pdma_bus_addr_map(provider: p2pdma_provider, paddr: int) -> int:
+    """Translate a CPU physical address in the BAR to the PCI bus address."""
+    return int(paddr) + provider.bus_offset

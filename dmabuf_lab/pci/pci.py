@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dmabuf_lab.hw.errors import TopologyError
+from dmabuf_lab.errors import TopologyError
 
 PCI_STD_NUM_BARS = 6
 PCI_ROM_RESOURCE = 6

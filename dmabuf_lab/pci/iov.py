@@ -1,18 +1,23 @@
-"""SR-IOV: a PF's capability, where its VFs' BARs live, and the VFs' names.
+"""SR-IOV (drivers/pci/iov.c): a PF's capability, where its VFs' BARs live, and the VFs' names.
 
-Modelled on ``drivers/pci/iov.c``.  Each SR-IOV BAR of the PF describes one
-BAR of every VF: the PF reserves an IOV window of per-VF size × TotalVFs and
-VF *i* gets the slice at window start + *i* × per-VF size.  A VF's routing id
-is the PF's routing id + First VF Offset + *i* × VF Stride.
+Each SR-IOV BAR of the PF describes one BAR of every VF: the PF reserves an
+IOV window of per-VF size × TotalVFs and VF *i* gets the slice at window
+start + *i* × per-VF size.  A VF's routing id is the PF's routing id + First
+VF Offset + *i* × VF Stride.
+
+The kernel's functions take a ``pci_dev``; the arithmetic under them is also
+written on plain numbers (``virtfn_bus()``, ``virtfn_devfn()``,
+``iov_size_per_vf()``...) for the capture loaders, which have numbers before
+they have devices.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.kmodel import EINVAL, EIO, ENOMEM, ENOSYS
-from dmabuf_lab.hw.errors import TopologyError
-from dmabuf_lab.hw.pci import (PCI_IOV_RESOURCES, Bar, PciDevice, format_bdf,
-                               pci_dev_id, pci_physfn, routing_id_to_bus_devfn)
+from dmabuf_lab.pci.pci import (PCI_IOV_RESOURCES, Bar, PciDevice, format_bdf,
+                                pci_dev_id, pci_physfn, routing_id_to_bus_devfn)
 
 
 @dataclass
@@ -47,23 +52,74 @@ class SriovCap:
             self.vf_bars = {b.index: b for b in self.vf_bars}
 
 
+def virtfn_routing_id(pf_routing_id: int, offset: int, stride: int, vf_id: int) -> int:
+    """Routing id (bus << 8 | devfn) of VF ``vf_id``: PF routing id + offset + stride × id."""
+    return pf_routing_id + offset + stride * vf_id
+
+
+def virtfn_bus(bus: int, devfn: int, offset: int, stride: int, vf_id: int) -> int:
+    """Bus number of VF ``vf_id``: carries out of devfn spill into the bus number."""
+    return bus + (virtfn_routing_id(devfn, offset, stride, vf_id) >> 8)
+
+
+def virtfn_devfn(devfn: int, offset: int, stride: int, vf_id: int) -> int:
+    """devfn of VF ``vf_id``: the low 8 bits of devfn + offset + stride × id."""
+    return virtfn_routing_id(devfn, offset, stride, vf_id) & 0xFF
+
+
+def iov_size_per_vf(iov_resource_size: int, total_vfs: int) -> int | None:
+    """Per-VF size of one IOV BAR, from the size of the PF's whole IOV resource.
+
+    sriov_init() sizes the VF BAR register (one VF's worth) and then grows the
+    PF's IOV resource to that size times TotalVFs; virtfn_add() divides it back.
+    Returns None when the division cannot be done (no VFs, or not a whole
+    multiple, which a real kernel never produces).
+    """
+    if not total_vfs or total_vfs <= 0 or iov_resource_size <= 0:
+        return None
+    size, rem = divmod(iov_resource_size, total_vfs)
+    return size if rem == 0 and size > 0 else None
+
+
+def virtfn_bar_start(iov_base: int, size_per_vf: int, vf_id: int) -> int:
+    """Start of VF ``vf_id``'s copy of a BAR: ``res->start + size * id`` in virtfn_add()."""
+    return iov_base + size_per_vf * vf_id
+
+
+def vf_id_for_routing_id(pf_routing_id: int, offset: int, stride: int,
+                         vf_routing_id: int, total_vfs: int | None) -> int | None:
+    """Inverse of virtfn_routing_id(): which VF a routing id is, or None."""
+    delta = vf_routing_id - pf_routing_id - offset
+    if delta < 0:
+        return None
+    if stride == 0:
+        vf_id = 0 if delta == 0 else None
+    elif delta % stride:
+        return None
+    else:
+        vf_id = delta // stride
+    if vf_id is None or (total_vfs is not None and vf_id >= total_vfs):
+        return None
+    return vf_id
+
+
 def pci_iov_virtfn_bus(dev: PciDevice, vf_id: int) -> int:
     """Bus number of VF ``vf_id`` of PF ``dev``; -EINVAL when ``dev`` is not a PF."""
     if not dev.is_physfn:
         return -EINVAL
-    return dev.bus + ((dev.devfn + dev.sriov.vf_offset + dev.sriov.vf_stride * vf_id) >> 8)
+    return virtfn_bus(dev.bus, dev.devfn, dev.sriov.vf_offset, dev.sriov.vf_stride, vf_id)
 
 
 def pci_iov_virtfn_devfn(dev: PciDevice, vf_id: int) -> int:
     """devfn of VF ``vf_id`` of PF ``dev``; -EINVAL when ``dev`` is not a PF."""
     if not dev.is_physfn:
         return -EINVAL
-    return (dev.devfn + dev.sriov.vf_offset + dev.sriov.vf_stride * vf_id) & 0xFF
+    return virtfn_devfn(dev.devfn, dev.sriov.vf_offset, dev.sriov.vf_stride, vf_id)
 
 
 def pci_iov_virtfn_bdf(dev: PciDevice, vf_id: int) -> str:
     """``pci_name()`` the VF ``vf_id`` of PF ``dev`` gets (lab helper)."""
-    rid = pci_dev_id(dev) + dev.sriov.vf_offset + dev.sriov.vf_stride * vf_id
+    rid = virtfn_routing_id(pci_dev_id(dev), dev.sriov.vf_offset, dev.sriov.vf_stride, vf_id)
     bus, devfn = routing_id_to_bus_devfn(rid)
     return format_bdf(dev.domain, bus, devfn)
 
@@ -102,7 +158,7 @@ def pci_iov_resource_size(pf: PciDevice, bar: int) -> int:
 
 def pci_iov_vf_bar_start(pf: PciDevice, vf_id: int, bar: int) -> int:
     """Where VF ``vf_id``'s BAR ``bar`` starts: IOV window start + vf_id × per-VF size."""
-    return pci_iov_resource_start(pf, bar) + vf_id * pci_iov_resource_size(pf, bar)
+    return virtfn_bar_start(pci_iov_resource_start(pf, bar), pci_iov_resource_size(pf, bar), vf_id)
 
 
 def vf_for_bar_address(pf: PciDevice, bar: int, addr: int) -> tuple[int, int] | None:
@@ -133,7 +189,7 @@ def virtfn_add(pf: PciDevice, vf_id: int) -> PciDevice:
     vf.vf_index = vf_id
     vf.host_bridge = pf.host_bridge
     for n, vb in sorted(iov.vf_bars.items()):
-        vf.add_bar(Bar(n, vb.base + vb.size_per_vf * vf_id, vb.size_per_vf, is64=vb.is64,
+        vf.add_bar(Bar(n, virtfn_bar_start(vb.base, vb.size_per_vf, vf_id), vb.size_per_vf, is64=vb.is64,
                        prefetchable=vb.prefetchable, virtual=True))
     return vf
 
