@@ -14,6 +14,7 @@ from __future__ import annotations
 from dmabuf_lab.core import dma_buf_7_3
 from dmabuf_lab.core.dma_buf_7_3 import dma_buf_pin, dma_buf_unpin
 from dmabuf_lab.drivers.common import check_ret
+from dmabuf_lab.drivers.dma_access import dma_token, mapping_returned
 from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
 from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dma_buf_iommufd_map_7_3
 from dmabuf_lab.kmodel import KernelError, dma_resv_lock, dma_resv_unlock
@@ -40,6 +41,9 @@ class IommufdImporter73(IommufdImporter):
             if rc:
                 dma_buf_unpin(self.attachment)
                 self.pinned = False
+            else:
+                mapping_returned(self.s, "vfio_pci_dma_buf_iommufd_map")
+                self.token = dma_token(self.s)
         finally:
             dma_resv_unlock(self.dmabuf.resv)
         check_ret(rc, "iommufd: vfio_pci_dma_buf_iommufd_map")
