@@ -205,6 +205,8 @@ class Scheduler:
         t = self.current()
         if t is None:          # the controlling thread (set-up, teardown): no interleaving
             return
+        if self._aborting:     # unwinding (a finally that unlocks): never park again
+            raise Abort()
         func = call_site().rsplit(" ", 1)[-1]
         t.pending = Op(kind, key, write, label, func)
         t.ready, t.waits_for = ready, waits_for
