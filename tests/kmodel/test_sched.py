@@ -133,8 +133,9 @@ def test_closing_a_run_unwinds_a_thread_parked_inside_try_finally():
         s.start()
         s.step(0)                       # takes a, parks before taking b
         assert not t.done
-        closer = threading.Thread(target=s.close, daemon=True)
-        closer.start()
-        closer.join(10)
-        assert not closer.is_alive(), "close() hangs: the thread parked again in its finally"
+        unwind = threading.Thread(target=s.abort, daemon=True)
+        unwind.start()
+        unwind.join(10)
+        assert not unwind.is_alive(), "abort() hangs: the thread parked again in its finally"
+        s.close()
     assert t.done and reached == [] and t.error is None
