@@ -44,6 +44,20 @@ class Op:
     def __str__(self) -> str:
         return self.label
 
+    def to_dict(self) -> dict:
+        """Plain JSON data (``obj`` as a list); :meth:`from_dict` gives the Op back."""
+        return {"kind": self.kind, "obj": list(self.obj), "write": self.write, "label": self.label,
+                "func": self.func}
+
+    @classmethod
+    def from_dict(cls, data) -> "Op":
+        try:
+            return cls(str(data["kind"]), tuple(data["obj"]), bool(data["write"]), str(data["label"]),
+                       str(data.get("func", "")))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"Op: expected a dict with kind, obj (list), write, label and func, "
+                             f"got {data!r:.80} ({type(exc).__name__}: {exc})") from None
+
 
 def independent(a: Op, b: Op) -> bool:
     """True when executing ``a`` and ``b`` in either order ends the same."""
