@@ -23,8 +23,8 @@ subtree under ``prefix`` (entered with the sleep set ``sleep``),
 :meth:`ExploreResult.merge` combines subtree results in the fixed order of
 the children, so the merged result of a split equals the unsplit one (only
 the count of ``pruned`` runs may grow).  :func:`frontier` cuts the tree
-into enough :class:`Subtree` s to share out; ``bound`` then caps each
-subtree, not their sum.
+into enough subtrees (:class:`Subtree`) to share out; ``bound`` then caps
+each subtree, not their sum.
 """
 from __future__ import annotations
 
@@ -324,4 +324,5 @@ def explore_split(scenario, target: str, depth: int = 1, **kw) -> ExploreResult:
     return total
 
 
-__all__ = ["DEFAULT_BOUND", "ExploreResult", "Op", "Subtree", "bound_of", "explore", "split", "frontier", "explore_split"]
+__all__ = ["DEFAULT_BOUND", "ExploreResult", "Op", "Subtree", "bound_of", "explore", "split", "frontier",
+           "explore_split"]
