@@ -79,8 +79,8 @@ class Execution:
                        thread_names=list(data["thread_names"]), blocked=bool(data["blocked"]),
                        outcome=str(data["outcome"]), end_state=tuple(tuple(p) for p in data["end_state"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"Execution: expected a dict of schedule, trace, results, properties, "
-                             f"thread_names, blocked, outcome and end_state; {type(exc).__name__}: {exc}") from None
+            raise ValueError(f"Execution: expected a dict of schedule, trace, results, properties, thread_names, "
+                             f"blocked, outcome and end_state; {type(exc).__name__}: {exc}") from None
 
 
 def _dispatch(step: str, exp, imp, dmabuf) -> None:
