@@ -187,3 +187,32 @@ def test_litmus_command_with_workers_agrees_with_the_default(capsys):
                                for r in split["races"]]
     assert main(["litmus", path, "-j", "0", "--no-cache"]) == 0
     assert "race exploration, subtrees: " in capsys.readouterr().err
+
+
+def test_a_target_that_cannot_run_is_an_error_of_its_check_only(monkeypatch):
+    from dmabuf_lab.litmus import race_tasks
+    from dmabuf_lab.litmus.races import RaceSetupError
+
+    sc = load_scenario(LITMUS / "race-vfio-revoke-vs-dma.toml")
+    targets = selected_targets(sc)
+    assert len(targets) >= 3
+    real_frontier, real_explore = race_tasks.frontier, race_tasks.explore
+
+    def frontier_fails_first(scenario, target, **kw):
+        if target == targets[0]:
+            raise RaceSetupError("cannot-express: at the root")
+        return real_frontier(scenario, target, **kw)
+
+    def explore_fails_second(scenario, target, **kw):
+        if target == targets[1] and kw["prefix"][:1] == [1]:
+            raise RaceSetupError("model error in a subtree")
+        return real_explore(scenario, target, **kw)
+
+    monkeypatch.setattr(race_tasks, "frontier", frontier_fails_first)
+    monkeypatch.setattr(race_tasks, "explore", explore_fails_second)
+    checks = check_races(sc, executor=SerialExecutor(), cache=False)
+    assert [c.target for c in checks] == targets
+    assert checks[0].error == "cannot-express: at the root" and checks[0].result is None
+    assert checks[1].error == "model error in a subtree" and checks[1].result is None
+    assert not checks[0].ok and not checks[1].ok
+    assert all(c.ok and not c.error for c in checks[2:])
