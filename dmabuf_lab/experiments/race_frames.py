@@ -5,7 +5,7 @@ from typing import Optional
 
 import polars as pl
 
-from dmabuf_lab.litmus.race_check import RaceCheck, check_races
+from dmabuf_lab.litmus.race_check import RaceCheck, check_all_races
 from dmabuf_lab.litmus.race_trace import trace_rows
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 
@@ -26,9 +26,11 @@ def concurrent_scenarios(select: Optional[str] = None) -> list:
     return out
 
 
-def race_checks(scenarios: list) -> list[RaceCheck]:
-    """Explore every target each scenario names."""
-    return [c for sc in scenarios for c in check_races(sc)]
+def race_checks(scenarios: list, **where) -> list[RaceCheck]:
+    """Explore every target each scenario names: here, or where ``where`` (``executor`` /
+    ``scheduler`` / ``workers`` / ``cache``) or ``$DMABUF_LAB_SCHEDULER`` says
+    (:func:`~dmabuf_lab.litmus.race_check.check_all_races`)."""
+    return check_all_races(scenarios, **where)
 
 
 def verdict_rows(checks: list[RaceCheck]) -> pl.DataFrame:

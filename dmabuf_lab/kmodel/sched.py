@@ -44,6 +44,20 @@ class Op:
     def __str__(self) -> str:
         return self.label
 
+    def to_dict(self) -> dict:
+        """Plain JSON data (``obj`` as a list); :meth:`from_dict` gives the Op back."""
+        return {"kind": self.kind, "obj": list(self.obj), "write": self.write, "label": self.label,
+                "func": self.func}
+
+    @classmethod
+    def from_dict(cls, data) -> "Op":
+        try:
+            return cls(str(data["kind"]), tuple(data["obj"]), bool(data["write"]), str(data["label"]),
+                       str(data.get("func", "")))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"Op: expected a dict with kind, obj (list), write, label and func, "
+                             f"got {data!r:.80} ({type(exc).__name__}: {exc})") from None
+
 
 def independent(a: Op, b: Op) -> bool:
     """True when executing ``a`` and ``b`` in either order ends the same."""
@@ -205,6 +219,8 @@ class Scheduler:
         t = self.current()
         if t is None:          # the controlling thread (set-up, teardown): no interleaving
             return
+        if self._aborting:     # unwinding (a finally that unlocks): never park again
+            raise Abort()
         func = call_site().rsplit(" ", 1)[-1]
         t.pending = Op(kind, key, write, label, func)
         t.ready, t.waits_for = ready, waits_for

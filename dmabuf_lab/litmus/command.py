@@ -10,6 +10,9 @@ failures were tolerated (ok), ended clean, leaked, used freed memory (or
 freed it twice / wrongly) or crashed.  Those runs are independent tasks:
 they spread over local processes (``--workers``) or a Dask cluster
 (``--scheduler``), and unchanged ones are read from ``build/cache/tasks``.
+Concurrent scenarios are explored in this process unless ``--workers``,
+``--scheduler`` or ``$DMABUF_LAB_SCHEDULER`` is given; then each search is
+cut into subtree tasks that run there the same way.
 """
 from __future__ import annotations
 
@@ -36,12 +39,15 @@ def add_arguments(parser) -> None:
                         help="print the full-width table (no abbreviations) and each run's trace")
     parser.add_argument("--list", action="store_true",
                         help="list the revisions (variants, bugs) and which drivers each can express")
-    where = parser.add_argument_group("where --faults runs (see README: Running on a Dask cluster)")
+    where = parser.add_argument_group("where --faults and the race explorer run "
+                                      "(see README: Running on a Dask cluster)")
     where.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="Dask scheduler to run the fault sweep's tasks on, e.g. tcp://127.0.0.1:8786 "
-                            f"(default: ${SCHEDULER_ENV}, else local processes)")
+                       help="Dask scheduler to run the fault sweep's and the race explorer's tasks on, "
+                            f"e.g. tcp://127.0.0.1:8786 (default: ${SCHEDULER_ENV}, else local processes "
+                            "for --faults and this process, unsplit, for the race explorer)")
     where.add_argument("-j", "--workers", type=int, default=None, metavar="N",
-                       help="local worker processes (default: one per CPU; 0: in this process)")
+                       help="local worker processes (default: one per CPU for --faults; "
+                            "0: in this process); given, the race explorer splits its searches into tasks")
     where.add_argument("--no-cache", action="store_true",
                        help="recompute every task instead of reading build/cache/tasks")
     where.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
@@ -215,22 +221,24 @@ def raise_nothing_checked(args) -> None:
                         "under [expect] or [findings]", field="--revision" if args.revision else "PATH")
 
 
-def run_checks(paths, revision=None, races=None):
+def run_checks(paths, revision=None, races=None, **where):
     """Load every scenario and check it; returns the list of Checks.
 
     Concurrent scenarios are explored instead and their
     :class:`~dmabuf_lab.litmus.race_check.RaceCheck` results appended to
-    ``races`` when a list is given (skipped otherwise)."""
-    from dmabuf_lab.litmus.race_check import check_races
+    ``races`` when a list is given (skipped otherwise); ``where`` says where
+    those searches run (:func:`~dmabuf_lab.litmus.race_check.check_all_races`)."""
+    from dmabuf_lab.litmus.race_check import check_all_races
 
-    checks = []
+    checks, concurrent = [], []
     for path in find_scenarios(paths):
         sc = load_scenario(path)
         if sc.concurrent:
-            if races is not None:
-                races.extend(check_races(sc, revision))
+            concurrent.append(sc)
             continue
         checks.extend(check_scenario(sc, revision))
+    if races is not None and concurrent:
+        races.extend(check_all_races(concurrent, revision, **where))
     return checks
 
 
@@ -279,6 +287,32 @@ def _main_list() -> int:
     return 0
 
 
+def _check_workers(args):
+    """``--workers``, refused when negative."""
+    from dmabuf_lab.errors import LabInputError
+
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 0:
+        raise LabInputError(f"expected 0 (this process) or a positive number of workers, got {workers}",
+                            field="--workers")
+    return workers
+
+
+def _race_where(args) -> dict:
+    """Where the concurrent scenarios' searches run: here unless ``--scheduler``,
+    ``$DMABUF_LAB_SCHEDULER`` or ``--workers`` says otherwise."""
+    from dmabuf_lab.experiments.executors import scheduler_address
+    from dmabuf_lab.experiments.tasks import TextProgress
+
+    workers = _check_workers(args)
+    scheduler = getattr(args, "scheduler", None)
+    if workers is None and scheduler_address(scheduler) is None:
+        return {}
+    quiet = getattr(args, "quiet", False) or getattr(args, "json", False)
+    return {"scheduler": scheduler, "workers": workers, "cache": not getattr(args, "no_cache", False),
+            "progress": None if quiet else TextProgress("race exploration, subtrees")}
+
+
 def main(args) -> int:
     _check_revision_arg(args.revision)
     if getattr(args, "list", False):
@@ -286,7 +320,7 @@ def main(args) -> int:
     if args.faults:
         return _main_faults(args)
     races: list = []
-    checks = run_checks(args.paths, args.revision, races)
+    checks = run_checks(args.paths, args.revision, races, **_race_where(args))
     if not checks and not races:
         raise_nothing_checked(args)
     bad = [c for c in checks if not c.ok]
@@ -343,11 +377,7 @@ def _main_faults(args) -> int:
     from dmabuf_lab.experiments.tasks import TextProgress
     from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
 
-    from dmabuf_lab.errors import LabInputError
-
-    if args.workers is not None and args.workers < 0:
-        raise LabInputError(f"expected 0 (this process) or a positive number of workers, got {args.workers}",
-                            field="--workers")
+    _check_workers(args)
     pairs = []
     for path in find_scenarios(args.paths):
         pairs += sweep_pairs(load_scenario(path), args.revision)

@@ -21,7 +21,10 @@ The search is splittable by schedule prefix: :func:`explore` walks the
 subtree under ``prefix`` (entered with the sleep set ``sleep``),
 :func:`split` gives a point's children with their sleep sets, and
 :meth:`ExploreResult.merge` combines subtree results in the fixed order of
-the children, so the merged result of a split equals the unsplit one.
+the children, so the merged result of a split equals the unsplit one (only
+the count of ``pruned`` runs may grow).  :func:`frontier` cuts the tree
+into enough subtrees (:class:`Subtree`) to share out; ``bound`` then caps
+each subtree, not their sum.
 """
 from __future__ import annotations
 
@@ -120,6 +123,25 @@ class ExploreResult:
                 self.shortest[prop] = ex
         return self
 
+    def to_dict(self) -> dict:
+        """Plain JSON data: ``outcomes`` as the list of its executions, in insertion order."""
+        return {"target": self.target, "executions": self.executions, "pruned": self.pruned,
+                "bound_hit": self.bound_hit, "failing": dict(self.failing),
+                "shortest": {p: ex.to_dict() for p, ex in self.shortest.items()},
+                "outcomes": [ex.to_dict() for ex in self.outcomes.values()], "threads": list(self.threads)}
+
+    @classmethod
+    def from_dict(cls, data) -> "ExploreResult":
+        try:
+            outcomes = [Execution.from_dict(ex) for ex in data["outcomes"]]
+            return cls(str(data["target"]), int(data["executions"]), int(data["pruned"]),
+                       bool(data["bound_hit"]), Counter({p: int(n) for p, n in data["failing"].items()}),
+                       {p: Execution.from_dict(ex) for p, ex in data["shortest"].items()},
+                       {ex.signature: ex for ex in outcomes}, list(data["threads"]))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"ExploreResult: expected a dict of target, executions, pruned, bound_hit, "
+                             f"failing, shortest, outcomes and threads; {type(exc).__name__}: {exc}") from None
+
     def verdict(self, prop: str) -> str:
         """``always`` / ``sometimes`` / ``never`` over the explored interleavings."""
         n = self.failing.get(prop, 0)
@@ -136,6 +158,11 @@ def _pick(cands: list, last: Optional[int]) -> int:
     return last if last in cands else min(cands)
 
 
+def bound_of(scenario, bound: Optional[int] = None) -> int:
+    """``bound`` if given, else the scenario's ``max_interleavings``, else :data:`DEFAULT_BOUND`."""
+    return bound if bound is not None else (getattr(scenario, "max_interleavings", None) or DEFAULT_BOUND)
+
+
 def explore(scenario, target: str, *, prefix=(), sleep: Optional[dict] = None,
             bound: Optional[int] = None, prune: bool = True) -> ExploreResult:
     """Explore every interleaving under ``prefix`` (thread ids chosen at the first points).
@@ -144,7 +171,7 @@ def explore(scenario, target: str, *, prefix=(), sleep: Optional[dict] = None,
     :func:`split`); ``bound`` caps the complete interleavings explored (the
     result says when it was hit).
     """
-    bound = bound if bound is not None else (getattr(scenario, "max_interleavings", None) or DEFAULT_BOUND)
+    bound = bound_of(scenario, bound)
     indep = independent if prune else (lambda a, b: False)
     prefix = list(prefix)
     res = ExploreResult(target)
@@ -217,10 +244,13 @@ def _has_more(stack, floor: int) -> bool:
                for n in stack[floor:] for t in n.enabled)
 
 
-def split(scenario, target: str, prefix=(), sleep: Optional[dict] = None) -> list:
+def split(scenario, target: str, prefix=(), sleep: Optional[dict] = None, *, prune: bool = True) -> list:
     """The children of the point reached by ``prefix``: ``[(prefix + [t], child_sleep)]``
-    in the order :func:`explore` visits them.  Exploring each and merging the results in
-    this order gives what exploring ``prefix`` itself gives."""
+    in the order :func:`explore` visits them.  Exploring each (with the same ``prune``)
+    and merging the results in this order gives what exploring ``prefix`` itself gives:
+    the same interleavings, verdicts, outcomes and shortest runs; only ``pruned`` may
+    grow, as every awake child is entered where the unsplit search may skip some."""
+    indep = independent if prune else (lambda a, b: False)
     seen: dict = {}
 
     def choose(depth, enabled, ops):
@@ -245,25 +275,54 @@ def split(scenario, target: str, prefix=(), sleep: Optional[dict] = None) -> lis
         carried = dict(slp)
         for d in done:
             carried[d] = ops[d]
-        child = {u: o for u, o in carried.items() if u != t and independent(o, ops[t])}
+        child = {u: o for u, o in carried.items() if u != t and indep(o, ops[t])}
         out.append((list(prefix) + [t], child))
         done.append(t)
     return out
 
 
+@dataclass(frozen=True)
+class Subtree:
+    """One subtree of the search: ``path`` is the child position taken at each split point
+    (so sorting paths gives the order :func:`explore` visits them), ``prefix`` the thread
+    ids chosen, ``sleep`` the sleep set it is entered with; ``leaf`` when it cannot split."""
+
+    path: tuple
+    prefix: tuple
+    sleep: dict
+    leaf: bool = False
+
+
+def _deeper(scenario, target: str, nodes: list, prune: bool) -> list:
+    """``nodes`` one split point deeper (leaves stay as they are)."""
+    out = []
+    for n in nodes:
+        kids = [] if n.leaf else split(scenario, target, n.prefix, n.sleep, prune=prune)
+        if not kids:
+            out.append(Subtree(n.path, n.prefix, n.sleep, True))
+        out.extend(Subtree(n.path + (i,), tuple(pre), slp) for i, (pre, slp) in enumerate(kids))
+    return out
+
+
+def frontier(scenario, target: str, *, at_least: int = 1, depth: Optional[int] = None,
+             prune: bool = True) -> list:
+    """The subtrees covering the search, in visiting order: split level by level, ``depth``
+    levels deep, or until there are ``at_least`` subtrees or nothing left to split."""
+    nodes = [Subtree((), (), {})]
+    level = 0
+    while (len(nodes) < at_least if depth is None else level < depth) and not all(n.leaf for n in nodes):
+        nodes = _deeper(scenario, target, nodes, prune)
+        level += 1
+    return nodes
+
+
 def explore_split(scenario, target: str, depth: int = 1, **kw) -> ExploreResult:
     """Explore by splitting the tree ``depth`` points deep and merging the subtrees in order."""
-    frontier = [((), None)]
-    for _ in range(depth):
-        nxt = []
-        for pre, slp in frontier:
-            kids = split(scenario, target, pre, slp)
-            nxt.extend(kids if kids else [(pre, slp)])
-        frontier = nxt
     total = ExploreResult(target)
-    for pre, slp in frontier:
-        total.merge(explore(scenario, target, prefix=pre, sleep=slp, **kw))
+    for n in frontier(scenario, target, depth=depth, prune=kw.get("prune", True)):
+        total.merge(explore(scenario, target, prefix=n.prefix, sleep=n.sleep, **kw))
     return total
 
 
-__all__ = ["DEFAULT_BOUND", "ExploreResult", "Op", "explore", "split", "explore_split"]
+__all__ = ["DEFAULT_BOUND", "ExploreResult", "Op", "Subtree", "bound_of", "explore", "split", "frontier",
+           "explore_split"]

@@ -4,14 +4,20 @@ For each target the explorer runs every distinct interleaving; each property
 gets ``always`` / ``sometimes`` / ``never``.  A target agrees when every
 listed property has the listed verdict and every property not listed is
 ``never`` (as for findings in single-thread scenarios: the list is exact).
+The searches run here, or as subtree tasks on local processes or a Dask
+cluster (:mod:`dmabuf_lab.litmus.race_tasks`).
 """
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
+from dmabuf_lab.experiments.executors import scheduler_address
+from dmabuf_lab.experiments.tasks import RunStats
 from dmabuf_lab.litmus.explorer import ExploreResult, explore
+from dmabuf_lab.litmus.race_tasks import explore_tasks
 from dmabuf_lab.litmus.races import RaceSetupError
 
 
@@ -53,19 +59,46 @@ class RaceCheck:
                 "bound_hit": r.bound_hit if r else False, "seconds": round(self.seconds, 3)}
 
 
-def check_races(scenario, revision: Optional[str] = None) -> list[RaceCheck]:
-    """Explore and compare every (selected) target of one concurrent scenario."""
+def check_races(scenario, revision: Optional[str] = None, **where) -> list[RaceCheck]:
+    """Explore and compare every (selected) target of one concurrent scenario
+    (``where`` as for :func:`check_all_races`)."""
+    return check_all_races([scenario], revision, **where)
+
+
+def check_all_races(scenarios, revision: Optional[str] = None, *, executor: Optional[Executor] = None,
+                    scheduler: Optional[str] = None, workers: Optional[int] = None, cache=True,
+                    progress: Optional[Callable[[int, int], None]] = None,
+                    stats: Optional[RunStats] = None) -> list[RaceCheck]:
+    """The checks of every selected target of each scenario, in order.
+
+    By default each search runs here, whole.  Given an ``executor``, a
+    ``workers`` count or a scheduler (``scheduler`` or
+    ``$DMABUF_LAB_SCHEDULER``), every search is cut into subtree tasks run
+    there (:func:`~dmabuf_lab.litmus.race_tasks.explore_tasks`: same
+    verdicts and interleavings; the cap on interleavings applies per
+    subtree); each check's ``seconds`` is then its share of the whole
+    round's time.
+    """
     from dmabuf_lab.litmus.runner import selected_targets
 
-    out = []
-    for t in selected_targets(scenario, revision):
-        t0 = time.perf_counter()
-        try:
-            res, err = explore(scenario, t), ""
-        except RaceSetupError as exc:
-            res, err = None, str(exc)
-        out.append(RaceCheck(scenario, t, res, scenario.races.get(t, {}), time.perf_counter() - t0, err))
-    return out
+    pairs = [(sc, t) for sc in scenarios for t in selected_targets(sc, revision)]
+    if executor is None and workers is None and scheduler_address(scheduler) is None:
+        out = []
+        for sc, t in pairs:
+            t0 = time.perf_counter()
+            try:
+                res, err = explore(sc, t), ""
+            except RaceSetupError as exc:
+                res, err = None, str(exc)
+            out.append(RaceCheck(sc, t, res, sc.races.get(t, {}), time.perf_counter() - t0, err))
+        return out
+    t0 = time.perf_counter()
+    results = explore_tasks(pairs, executor=executor, scheduler=scheduler, workers=workers, cache=cache,
+                            progress=progress, stats=stats)
+    share = (time.perf_counter() - t0) / max(1, len(pairs))
+    return [RaceCheck(sc, t, None if isinstance(r, RaceSetupError) else r, sc.races.get(t, {}), share,
+                      str(r) if isinstance(r, RaceSetupError) else "")
+            for (sc, t), r in zip(pairs, results)]
 
 
 def race_table(checks: list[RaceCheck], width: int = 100) -> str:
@@ -106,4 +139,4 @@ def _wrapped(lead: str, cells: list[str], width: int) -> list[str]:
     return out
 
 
-__all__ = ["RaceCheck", "check_races", "race_table"]
+__all__ = ["RaceCheck", "check_races", "check_all_races", "race_table"]

@@ -63,6 +63,25 @@ class Execution:
         """What tells two outcomes apart: thread results, failed properties, end state."""
         return (tuple(sorted(self.results.items())), tuple(sorted(self.properties)), self.end_state)
 
+    def to_dict(self) -> dict:
+        """Plain JSON data; :meth:`from_dict` restores the tuples (trace steps, end state)."""
+        return {"schedule": list(self.schedule), "trace": [[tid, op.to_dict()] for tid, op in self.trace],
+                "results": dict(self.results), "properties": dict(self.properties),
+                "thread_names": list(self.thread_names), "blocked": self.blocked, "outcome": self.outcome,
+                "end_state": [list(pair) for pair in self.end_state]}
+
+    @classmethod
+    def from_dict(cls, data) -> "Execution":
+        try:
+            return cls(schedule=[int(t) for t in data["schedule"]],
+                       trace=[(int(tid), Op.from_dict(op)) for tid, op in data["trace"]],
+                       results=dict(data["results"]), properties=dict(data["properties"]),
+                       thread_names=list(data["thread_names"]), blocked=bool(data["blocked"]),
+                       outcome=str(data["outcome"]), end_state=tuple(tuple(p) for p in data["end_state"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"Execution: expected a dict of schedule, trace, results, properties, thread_names, "
+                             f"blocked, outcome and end_state; {type(exc).__name__}: {exc}") from None
+
 
 def _dispatch(step: str, exp, imp, dmabuf) -> None:
     if step in IMPORTER_STEPS:

@@ -1,6 +1,8 @@
 """Cooperative model threads: blocking locks, deadlock reports and the lockdep edges."""
 from __future__ import annotations
 
+import threading
+
 from dmabuf_lab.kmodel import Kernel, dma_resv, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.kmodel.completion import completion, complete, wait_for_completion
 from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
@@ -109,3 +111,31 @@ def test_independence():
     w1 = Op("write", ("x", 1), True, "w")
     w2 = Op("write", ("y", 1), True, "w")
     assert independent(r1, r1) and independent(w1, w2) and not independent(r1, w1)
+
+
+def test_closing_a_run_unwinds_a_thread_parked_inside_try_finally():
+    """The ``finally`` that drops a lock announces the unlock again while the run is
+    being aborted; the thread must unwind instead of parking for a step that never comes."""
+    a = mutex("a")
+    reached = []
+
+    def body():
+        mutex_lock(a)
+        try:
+            mutex_lock(mutex("b"))
+            reached.append("never")
+        finally:
+            mutex_unlock(a)
+
+    with Kernel():
+        s = Scheduler()
+        t = s.spawn("t0", body)
+        s.start()
+        s.step(0)                       # takes a, parks before taking b
+        assert not t.done
+        unwind = threading.Thread(target=s.abort, daemon=True)
+        unwind.start()
+        unwind.join(10)
+        assert not unwind.is_alive(), "abort() hangs: the thread parked again in its finally"
+        s.close()
+    assert t.done and reached == [] and t.error is None

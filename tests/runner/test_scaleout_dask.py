@@ -1,5 +1,6 @@
-"""The fault sweep and the negotiation matrix on a Dask cluster of two worker processes
-give exactly the serial results, whether the cluster is passed or named by address."""
+"""The fault sweep, the negotiation matrix and the race explorer on a Dask cluster of two
+worker processes give exactly the serial results, whether the cluster is passed or named
+by address."""
 from __future__ import annotations
 
 import polars as pl
@@ -9,8 +10,10 @@ from dmabuf_lab.experiments.executors import SCHEDULER_ENV, check_scheduler
 from dmabuf_lab.experiments.negotiation import (DEFAULT_TOPOLOGIES, SCHEMA, default_exporter,
                                                 default_importer, negotiation_matrix, pair_rows)
 from dmabuf_lab.hw import load_topology
+from dmabuf_lab.litmus.explorer import explore
 from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
-from dmabuf_lab.litmus.runner import fault_sweep_scenario
+from dmabuf_lab.litmus.race_tasks import explore_tasks
+from dmabuf_lab.litmus.runner import fault_sweep_scenario, selected_targets
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import available_revisions
 
@@ -45,6 +48,33 @@ def test_fault_sweep_over_every_scenario_matches_the_serial_sweep(cluster, scena
     assert len(got) == len(want) > 1000
     assert got == want
     assert len(used) == 2            # both worker processes took part
+
+
+def test_race_explorer_over_every_concurrent_scenario_matches_the_serial_search(cluster, scenarios):
+    pairs = [(sc, t) for sc in scenarios if sc.concurrent for t in selected_targets(sc)]
+    want = [explore(sc, t) for sc, t in pairs]
+    with distributed.Client(cluster) as client:
+        got, used = _workers_used(client, lambda: explore_tasks(pairs, executor=client.get_executor(),
+                                                                cache=False))
+    assert len(got) == len(want) >= 10
+    for (sc, t), g, w in zip(pairs, got, want):
+        assert (g.executions, g.failing, g.verdicts(), g.bound_hit) == \
+               (w.executions, w.failing, w.verdicts(), w.bound_hit), (sc.name, t)
+        assert list(g.outcomes) == list(w.outcomes) and g.outcomes == w.outcomes, (sc.name, t)
+        assert g.shortest == w.shortest and g.pruned >= w.pruned, (sc.name, t)
+    assert len(used) == 2
+
+
+def test_race_checks_follow_the_scheduler_variable(cluster, monkeypatch):
+    from dmabuf_lab.experiments.race_frames import concurrent_scenarios, race_checks, verdict_rows
+
+    scs = concurrent_scenarios("revoke-vs-dma")
+    local = verdict_rows(race_checks(scs))
+    monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+    with distributed.Client(cluster) as client:
+        remote, used = _workers_used(client, lambda: verdict_rows(race_checks(scs, cache=False)))
+    assert used                          # the subtrees ran on the cluster
+    assert remote.height > 0 and remote.equals(local)
 
 
 def test_negotiation_matrix_matches_the_serial_matrix(cluster):
