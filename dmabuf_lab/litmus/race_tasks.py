@@ -1,8 +1,8 @@
 """The race explorer split into independent tasks, one per subtree of the search.
 
 The client cuts each (scenario, target) search into subtrees with
-:func:`~dmabuf_lab.litmus.explorer.frontier` -- until there are about four
-per worker slot, or nothing left to split -- and runs
+:func:`~dmabuf_lab.litmus.explorer.frontier` -- until there are at least
+:data:`SUBTREES` of them, or nothing left to split -- and runs
 :func:`explore_subtree` on each through
 :func:`~dmabuf_lab.experiments.tasks.run_tasks` (cache folder
 ``race-explore``).  A task's key is ``(n, path)``: the pair's index and the
@@ -11,7 +11,9 @@ the serial search visits the subtrees in, and folding the results with
 :meth:`~dmabuf_lab.litmus.explorer.ExploreResult.merge` in that order gives
 the serial result whatever ran the tasks: the same interleavings, verdicts,
 outcomes (in the same order) and shortest runs.  Only ``pruned`` may be
-larger, since each awake child of a split point is entered.
+larger than the unsplit search's, since each awake child of a split point
+is entered.  The cut does not depend on the executor or its number of
+workers, so neither does any field of the result, ``pruned`` included.
 
 ``bound`` caps the interleavings of each subtree, not of the whole search:
 a split search may explore up to ``bound`` times its number of subtrees.
@@ -22,7 +24,7 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from typing import Callable, Iterable, Optional
 
-from dmabuf_lab.experiments.executors import lab_executor, worker_slots
+from dmabuf_lab.experiments.executors import lab_executor
 from dmabuf_lab.experiments.task_inputs import load_scenario_ref, scenario_ref
 from dmabuf_lab.experiments.tasks import RunStats, Task, run_tasks
 from dmabuf_lab.kmodel.sched import Op
@@ -32,8 +34,9 @@ from dmabuf_lab.litmus.races import RaceSetupError
 #: Cache folder (under build/cache/tasks/) of the subtree explorations.
 EXPLORE_CACHE = "race-explore"
 
-#: Subtrees wanted per worker slot, so that uneven subtrees still keep every worker busy.
-SUBTREES_PER_SLOT = 4
+#: Subtrees each search is cut into at least: enough to keep a few workers busy
+#: when subtrees are uneven, and fixed, so that the result is the same on any executor.
+SUBTREES = 16
 
 
 def sleep_to_dict(sleep: dict) -> dict:
@@ -72,8 +75,8 @@ def explore_tasks(pairs: Iterable[tuple], *, executor: Optional[Executor] = None
     Where the tasks run: ``executor``, else
     :func:`~dmabuf_lab.experiments.executors.lab_executor` (``scheduler`` /
     ``$DMABUF_LAB_SCHEDULER`` / ``workers``).  ``subtrees``: how many
-    subtrees to cut each search into at least (default: four per worker
-    slot).  ``bound`` applies per subtree (see the module docstring).
+    subtrees to cut each search into at least (default :data:`SUBTREES`,
+    whatever the executor).  ``bound`` applies per subtree (see the module docstring).
     ``progress(done, total)`` counts subtrees.
     """
     pairs = list(pairs)
@@ -84,7 +87,7 @@ def explore_tasks(pairs: Iterable[tuple], *, executor: Optional[Executor] = None
 
 
 def _explore(pairs, executor, cache, bound, prune, subtrees, progress, stats) -> list:
-    want = subtrees or SUBTREES_PER_SLOT * (worker_slots(executor) or 1)
+    want = subtrees or SUBTREES
     refs: dict = {}
     tasks, out = [], []
     for n, (sc, target) in enumerate(pairs):
@@ -123,5 +126,5 @@ def explore_distributed(scenario, target: str, **where) -> ExploreResult:
     return res
 
 
-__all__ = ["EXPLORE_CACHE", "SUBTREES_PER_SLOT", "explore_subtree", "explore_tasks", "explore_distributed",
+__all__ = ["EXPLORE_CACHE", "SUBTREES", "explore_subtree", "explore_tasks", "explore_distributed",
            "sleep_to_dict", "sleep_from_dict"]

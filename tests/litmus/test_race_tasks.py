@@ -87,6 +87,17 @@ def test_every_concurrent_scenario_split_into_tasks_matches_the_serial_search(pa
         assert_same_search(g, w, (sc.name, t))
 
 
+def test_the_result_does_not_depend_on_the_executor_or_its_workers(pairs):
+    """pruned included: the cut is fixed, not sized to the worker count."""
+    runs = [explore_tasks(pairs, executor=SerialExecutor(), cache=False)]
+    for n in (1, 4):
+        with ThreadPoolExecutor(n) as ex:
+            runs.append(explore_tasks(pairs, executor=ex, cache=False))
+    first = [r.to_dict() for r in runs[0]]
+    for other in runs[1:]:
+        assert [r.to_dict() for r in other] == first
+
+
 def test_merged_tasks_equal_merging_the_same_subtrees_here(pairs):
     for sc, t in pairs[:6]:
         nodes = frontier(sc, t, at_least=8)
