@@ -14,7 +14,7 @@ import numpy as np
 
 from dmabuf_lab.kernels import threads
 from dmabuf_lab.kernels.jit import numba
-from dmabuf_lab.kernels.streaming import store, stream_fence, streaming
+from dmabuf_lab.kernels.streaming import nt_flag, store, stream_fence
 from dmabuf_lab.kernels.twin import cpu_kernel
 
 U64 = np.uint64
@@ -102,12 +102,12 @@ class Loop:
     """One speed-of-light loop over preallocated outputs: ``run()`` and the bytes it moves.
 
     It stores as the kernels do: non-temporal stores where
-    :func:`~dmabuf_lab.kernels.streaming.streaming` would choose them for
+    :func:`~dmabuf_lab.kernels.streaming.nt_flag` would choose them for
     outputs of this size (``nt``), plain stores elsewhere."""
 
     def __init__(self, fn, args, outs, nbytes: int):
         threads.before_first_parallel_kernel()
-        self.nt = streaming(sum(o.nbytes for o in outs))
+        self.nt = nt_flag(sum(o.nbytes for o in outs))
         self.fn, self.args, self.nbytes = fn, tuple(args) + tuple(outs) + (self.nt,), int(nbytes)
 
     def run(self):

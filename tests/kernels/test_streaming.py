@@ -21,6 +21,15 @@ def test_off_unless_the_variable_says_1(monkeypatch):
     assert not streaming.streaming(streaming.STREAM_MIN_BYTES - 1)
 
 
+def test_plain_stores_are_none_for_the_kernels(monkeypatch):
+    # None, not False: numba compiles a kernel given None without a test per store
+    monkeypatch.delenv(streaming.STREAM_ENV, raising=False)
+    assert streaming.nt_flag(BIG) is None
+    monkeypatch.setenv(streaming.STREAM_ENV, "1")
+    assert streaming.nt_flag(BIG) is True
+    assert streaming.nt_flag(0) is None
+
+
 def test_bad_value_names_the_variable(monkeypatch):
     monkeypatch.setenv(streaming.STREAM_ENV, "yes")
     with pytest.raises(ValueError, match=streaming.STREAM_ENV):
