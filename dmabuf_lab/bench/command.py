@@ -28,6 +28,7 @@ import numpy as np
 from dmabuf_lab.errors import LabInputError
 from dmabuf_lab.kernels import backends
 from dmabuf_lab.kernels.containers import measure_containers
+from dmabuf_lab.kernels.streaming import STREAM_ENV, STREAM_MIN_BYTES, stream_stores_enabled
 
 from . import ratios
 from .workloads import CASES
@@ -76,6 +77,10 @@ def check_options(args) -> None:
                             field="--port-subset")
     if not 0 <= args.seed < 2 ** 32:
         raise LabInputError(f"expected a seed from 0 to 2**32-1, got {args.seed}", field="--seed")
+    try:
+        stream_stores_enabled()
+    except ValueError as exc:
+        raise LabInputError(str(exc), field=STREAM_ENV) from None
     for be in args.backend:
         if be not in backends.BACKENDS and be not in ("auto", "all"):
             raise LabInputError(f"unknown backend {be!r}; expected some of: "
@@ -380,7 +385,8 @@ def run_bench(args) -> dict:
         "command": "dmabuf-lab bench " + " ".join(sys.argv[2:] if len(sys.argv) > 2 else []),
         "host": {"cpu_model": cpu_model(), "cpus": os.cpu_count(), "numba_threads": _numba_threads(),
                  "python": platform.python_version(), "numpy": np.__version__, "numba": _numba_version(),
-                 "mem_available_bytes": mem_available(), "loadavg_start": load_start, "loadavg_end": loadavg()},
+                 "mem_available_bytes": mem_available(), "loadavg_start": load_start, "loadavg_end": loadavg(),
+                 "stream_stores": stream_stores_note()},
         "roofline": roofs,
         "notes": notes,
         "results": results,
@@ -390,6 +396,13 @@ def run_bench(args) -> dict:
         "containers": containers,
     }
     return doc
+
+
+def stream_stores_note() -> str:
+    """Which stores the CPU kernels and speed-of-light loops wrote their outputs with."""
+    if stream_stores_enabled():
+        return f"non-temporal for outputs of {STREAM_MIN_BYTES >> 20} MiB or more ({STREAM_ENV}=1), plain below"
+    return f"plain ({STREAM_ENV} unset or 0)"
 
 
 def _numba_threads():
@@ -493,6 +506,8 @@ def print_report(doc) -> None:
     for k in dict.fromkeys(r["kernel"] for r in doc["results"]):
         is_ = next(r.get("numpy_same_is") for r in doc["results"] if r["kernel"] == k)
         print(f"  {k:<20} {is_}")
+    print(f"CPU output stores: {doc['host']['stream_stores']}; numba rows write into a warm workspace "
+          "(outputs reused from the warm-up call), as the roofline copy writes into a warm destination")
     for n in doc["notes"]:
         print("note:", n)
     print("* Python port timed on a subset and scaled linearly (see python_port_subset)")

@@ -11,18 +11,46 @@ kernels use them only for outputs well beyond the last-level cache
 (:data:`STREAM_MIN_BYTES`), where they would not stay cached anyway.  A
 kernel that wrote with them ends each chunk of work with
 ``stream_fence()`` so that the stores are visible to the other threads.
+
+Whether they pay depends on the machine, so they are opt-in
+(:data:`STREAM_ENV`).  On the shared 2-core VM the benchmarks ran on, at
+10^7 ranges, the translations took 2.5-5x longer with them and the
+page-table emission 1.7x (the split: no difference): every kernel writes
+four or five output columns at once, each advancing by one 4- or 8-byte
+store per range, and with that many partly filled write-combining lines
+the non-temporal stores fell far below plain ones, while a one-column copy
+gained from them.
 """
 from __future__ import annotations
+
+import os
 
 from .twin import Twin
 
 
 STREAM_MIN_BYTES = 64 << 20  # twice the 32 MiB L3 of the machine the benchmarks ran on
+STREAM_ENV = "DMABUF_LAB_STREAM_STORES"  # "1": non-temporal stores beyond STREAM_MIN_BYTES; "0" or unset: never
+
+
+def stream_stores_enabled() -> bool:
+    """Whether :data:`STREAM_ENV` asks for non-temporal stores (off unless it says ``1``)."""
+    raw = os.environ.get(STREAM_ENV, "0").strip()
+    if raw not in ("", "0", "1"):
+        raise ValueError(f"{STREAM_ENV} must be 0 or 1, got {raw!r}")
+    return raw == "1"
 
 
 def streaming(nbytes: int) -> bool:
     """Whether a kernel writing ``nbytes`` of output should use non-temporal stores."""
-    return nbytes >= STREAM_MIN_BYTES
+    return nbytes >= STREAM_MIN_BYTES and stream_stores_enabled()
+
+
+def nt_flag(nbytes: int):
+    """The ``nt`` a CPU kernel writing ``nbytes`` gets: ``True`` for non-temporal
+    stores, else ``None``, which numba compiles to plain stores with no test
+    per store (``False`` would keep the test: 9% more CPU time per range in
+    the fast-path translation)."""
+    return True if streaming(nbytes) else None
 
 
 def plain_store(arr, i, v, nt):
@@ -67,8 +95,12 @@ else:
 
 
 def store_or_stream(arr, i, v, nt):
-    """``arr[i] = v``, non-temporal when ``nt``."""
-    if nt:
+    """``arr[i] = v``, non-temporal when ``nt``.  ``nt=None`` is a type of its
+    own to numba: a kernel given it is compiled with plain stores only,
+    without a test per store (see :func:`nt_flag`)."""
+    if nt is None:
+        arr[i] = v
+    elif nt:
         stream_store(arr, i, v)
     else:
         arr[i] = v

@@ -60,20 +60,23 @@ def device(py=None, *, cpu=None, cuda=None):
     return Twin(py, cpu, cuda)
 
 
-def retarget(fn, target: str):
+def retarget(fn, target: str, bind=None):
     """A copy of ``fn`` whose globals name ``target``'s version of every twin it calls.
 
     Kernels (``@cuda.jit`` or ``@numba.njit(parallel=True)``) go through this
-    too, so they call the compiled bodies and not the wrappers."""
+    too, so they call the compiled bodies and not the wrappers.  ``bind``
+    (``{"place": place_sriov}``) makes a name call another twin instead: a
+    kernel specialised to one path, named (and cached) apart from the general one."""
     glb = fn.__globals__
     names = _called_names(fn.__code__)
     repl = {k: getattr(glb[k], target) for k in names if isinstance(glb.get(k), Twin)}
+    repl.update({k: getattr(tw, target) for k, tw in (bind or {}).items()})
     if not repl:
         return fn
     new_glb = dict(glb)
     new_glb.update(repl)
     out = types.FunctionType(fn.__code__, new_glb, fn.__name__, fn.__defaults__, fn.__closure__)
-    out.__qualname__ = fn.__qualname__
+    out.__qualname__ = fn.__qualname__ + "".join(f"__{k}_{tw.__name__}" for k, tw in (bind or {}).items())
     out.__doc__ = fn.__doc__
     out.__module__ = fn.__module__
     return out
@@ -87,9 +90,10 @@ def _called_names(code) -> set:
     return names
 
 
-def cpu_kernel(**opts):
-    """``numba.njit(**opts)`` of a kernel after binding the CPU twins it calls."""
-    return lambda fn: numba.njit(**opts)(retarget(fn, "cpu"))
+def cpu_kernel(bind=None, **opts):
+    """``numba.njit(**opts)`` of a kernel after binding the CPU twins it calls
+    (and the names in ``bind``, see :func:`retarget`)."""
+    return lambda fn: numba.njit(**opts)(retarget(fn, "cpu", bind))
 
 
 def cuda_kernel(fn):

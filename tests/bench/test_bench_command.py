@@ -2,7 +2,11 @@
 import argparse
 import json
 
+import pytest
+
 from dmabuf_lab.bench import command
+from dmabuf_lab.errors import LabInputError
+from dmabuf_lab.kernels import streaming
 
 
 def parse(argv):
@@ -69,3 +73,22 @@ def test_rows_carry_both_numpy_ratios_and_speed_of_light(tmp_path, capsys):
     assert split["vs_numpy_same"] == split["vs_reference"]
     for r in (fast, split):
         assert r["speed_of_light_ratio"] > 0 and r["speed_of_light_roofline_ratio"] > 0
+
+
+def test_bench_says_which_stores_and_that_outputs_are_warm(tmp_path, capsys, monkeypatch):
+    for value, word in (("0", "plain"), ("1", "non-temporal")):
+        monkeypatch.setenv(streaming.STREAM_ENV, value)
+        out_dir = tmp_path / value
+        args = parse(["--quick", "--sizes", "1000", "--kernels", "translate_rfc", "--backend", "numba",
+                      "--out", str(out_dir), "--port-subset", "100", "--no-containers"])
+        assert command.main(args) == 0
+        out = capsys.readouterr().out
+        doc = json.loads(next(out_dir.glob("*-quick.json")).read_text())
+        assert doc["host"]["stream_stores"].startswith(word), doc["host"]["stream_stores"]
+        assert f"CPU output stores: {word}" in out and "warm workspace" in out
+
+
+def test_bad_stream_stores_value_is_refused_before_running(monkeypatch):
+    monkeypatch.setenv(streaming.STREAM_ENV, "maybe")
+    with pytest.raises(LabInputError, match=streaming.STREAM_ENV):
+        command.check_options(parse(["--quick"]))

@@ -13,7 +13,7 @@ from .. import backends, threads
 from ..jit import numba
 from ..errno import EINVAL
 from ..meet import claim, half_of, nth
-from ..streaming import store, stream_fence, streaming
+from ..streaming import nt_flag, store, stream_fence
 from ..twin import cpu_kernel
 from .device import count_range, write_steps
 from .result import COLUMNS, SplitChunks, SplitResult
@@ -79,7 +79,7 @@ def split(iova, paddr, size, pgsize_bitmap: int, workspace=None, one_pass: bool 
     bitmap = U64(pgsize_bitmap)
     minmask = U64((pgsize_bitmap & -pgsize_bitmap) - 1)
     status = backends.empty(workspace, "status", n, np.int32)
-    nt = streaming(44 * n)  # status and at least one chunk per range
+    nt = nt_flag(44 * n)  # status and at least one chunk per range
     if (threads.two_thread_pass() if one_pass is None else one_pass) and n:
         half = n // 2
         slack = n // 2 + 64  # room for two chunks per range on average before falling back

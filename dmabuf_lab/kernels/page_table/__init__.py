@@ -45,13 +45,15 @@ __all__ = ["FormatRecord", "LeafColumns", "PageTableSummary", "PtLeaves", "build
            "build_page_table_python", "format_record"]
 
 
-def format_record(fmt: PtFormat, put=np.asarray, stream: bool = False) -> FormatRecord:
-    """The compiled kernels' view of ``fmt``; ``put`` moves its arrays where they run."""
+def format_record(fmt: PtFormat, put=np.asarray, stream: bool | None = False) -> FormatRecord:
+    """The compiled kernels' view of ``fmt``; ``put`` moves its arrays where they run;
+    ``stream``: see :func:`~dmabuf_lab.kernels.streaming.nt_flag`."""
     shifts = np.array(fmt.level_shifts, dtype=np.int64)
     return FormatRecord(U64(fmt.pgsize_bitmap), U64((1 << __ffs(fmt.pgsize_bitmap)) - 1),
                         U64(1 << fmt.va_bits) if fmt.va_bits < 64 else U64(0), put(shifts), put(shifts + 9),
                         put(np.array([fmt.level_of(k) for k in range(64)], dtype=np.int64)),
-                        fmt.encoding == ENC_XE, np.int64(fmt.encoding), bool(fmt.device_memory), bool(stream))
+                        fmt.encoding == ENC_XE, np.int64(fmt.encoding), bool(fmt.device_memory),
+                        None if stream is None else bool(stream))
 
 
 def build_page_table(ranges, fmt, backend: str = "auto", materialize: bool = False,
@@ -74,7 +76,7 @@ def build_page_table(ranges, fmt, backend: str = "auto", materialize: bool = Fal
     if be == "numba":
         from . import cpu
         nbytes = 4 * va.shape[0] + (17 * cpu.entries_upper_bound(size, fmt) if materialize else 0)
-        return cpu.build(va, oa, size, fmt, format_record(fmt, stream=cpu.streaming(nbytes)), materialize, workspace,
+        return cpu.build(va, oa, size, fmt, format_record(fmt, stream=cpu.nt_flag(nbytes)), materialize, workspace,
                          one_pass)
     if be == "cuda":
         from . import cuda, reference

@@ -14,7 +14,7 @@ import numpy as np
 from .. import backends, threads
 from ..jit import numba
 from ..meet import claim, half_of, nth
-from ..streaming import stream_fence, streaming  # noqa: F401  (streaming: for the caller)
+from ..streaming import nt_flag, stream_fence  # noqa: F401  (nt_flag: for the caller)
 from ..twin import cpu_kernel
 from .device import add_range_tables, order_flags, visit_range, write_leaves
 from .ranges import OVERLAP_MSG, sort_and_check

@@ -32,7 +32,7 @@ class FormatRecord(NamedTuple):
     is_xe: bool
     enc: np.int64
     dm: bool               # Xe device memory (XE_PPGTT_PTE_DM)
-    stream: bool           # write the outputs with non-temporal stores (CPU; see kernels.streaming)
+    stream: bool | None    # non-temporal output stores (CPU); None: plain, fixed when compiled (kernels.streaming)
 
 
 @device

@@ -74,7 +74,7 @@ def translate_bar_to_dpa(starts, lengths, topo: TranslateTopology, mode: str = "
             raise ValueError("starts and lengths must be 1-D arrays of the same length")
     if be == "numba":
         from . import cpu
-        stream = cpu.streaming(32 * starts.shape[0])  # status, VF and at least one 24-byte entry per range
+        stream = cpu.nt_flag(32 * starts.shape[0])  # status, VF and at least one 24-byte entry per range
         return cpu.translate(starts, lengths, topo.record(lookup, stream=stream), mode, workspace, one_pass)
     if be == "cuda":
         from . import cuda

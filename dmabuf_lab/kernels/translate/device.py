@@ -88,10 +88,16 @@ def place_sriov(a, ln, t):
 
 
 @device
+def fast_path(t):
+    """Whether :func:`place_sriov` applies to every range of topology ``t``."""
+    return t.use_sriov and t.sriov_shift >= 0 and t.bshift > 0
+
+
+@device
 def place(a, ln, t):
     """Correct-mode translation of one range up to its first block:
     (status, vf, first block, offset into it, number of segments)."""
-    if t.use_sriov and t.sriov_shift >= 0 and t.bshift > 0:
+    if fast_path(t):
         return place_sriov(a, ln, t)
     w = window_of(a, t)
     if w < 0:

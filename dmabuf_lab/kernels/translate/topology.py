@@ -45,7 +45,7 @@ class TopologyRecord(NamedTuple):
     gptr: np.ndarray
     gtab: np.ndarray
     page: np.uint64
-    stream: bool             # write the outputs with non-temporal stores (CPU; see kernels.streaming)
+    stream: bool | None      # non-temporal output stores (CPU); None: plain, fixed when compiled (kernels.streaming)
 
 
 @dataclass
@@ -165,7 +165,7 @@ class TranslateTopology:
     def num_vfs(self) -> int:
         return int(self.blk_ptr.size - 1)
 
-    def record(self, lookup: str, put=np.asarray, stream: bool = False) -> TopologyRecord:
+    def record(self, lookup: str, put=np.asarray, stream: bool | None = False) -> TopologyRecord:
         """The kernels' view for ``lookup`` (``"sriov"`` or ``"windows"``); ``put``
         moves each array where the kernel runs (the GPU for the cuda backend)."""
         use = lookup == "sriov"
@@ -176,7 +176,7 @@ class TranslateTopology:
                               put(self.win_base), put(self.win_size), put(self.win_vf), put(self.quota),
                               put(self.blk_ptr), put(self.blk_off), put(self.blk_len), put(self.blk_dpa),
                               np.int64(self.block_shift), np.int64(self.gshift), put(self.gptr), put(self.gtab),
-                              U64(self.page_size), bool(stream))
+                              U64(self.page_size), None if stream is None else bool(stream))
 
     @classmethod
     def sriov(cls, base: int, size_per_vf: int, blocks_per_vf: list, page_size: int = PAGE_SIZE):
