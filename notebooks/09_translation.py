@@ -341,8 +341,12 @@ if load.len():
 # ## Committed benchmark results
 #
 # `dmabuf-lab bench` measures the same kernels at 10^3 to 10^8 ranges and
-# writes `data/bench/<machine>-<device>.json`.  Those files were measured
-# on the machine and device named in each row, not in this run.
+# writes `data/bench/<machine>-<device>-<backends>.json`.  Those files were
+# measured on the machine and device named in each row, not in this run.
+# Beside the roofline ratio each row has the ratio to its speed-of-light
+# loop and both numpy ratios: against numpy running the kernel's own
+# algorithm (`vs_numpy_same`) and against the generic numpy reference
+# (`vs_reference`); `benchmarks/README.md` discusses them.
 
 # %%
 bench = T.bench_results()
@@ -371,9 +375,12 @@ else:
                 caption="dmabuf-lab bench (committed): translation vs roofline, per machine",
                 text="\n\n".join(f"{src}\n" + render_table(g.select("kernel", "backend", "ranges",
                                                                    pl.col("roofline_ratio").round(3),
+                                                                   pl.col("speed_of_light_ratio").round(3),
+                                                                   pl.col("vs_numpy_same").round(1),
                                                                    pl.col("vs_reference").round(1)), max_rows=60)
                                  for (src,), g in tr.group_by("source", maintain_order=True))))
-    display(bench.select("source", "kernel", "backend", "ranges", "roofline_ratio", "vs_reference"))
+    display(bench.select("source", "kernel", "backend", "ranges", "roofline_ratio", "speed_of_light_ratio",
+                         "vs_numpy_same", "vs_reference"))
     devices = sorted(set(bench["device"]))
     say("Committed results come from: " + ", ".join(f"`{d}`" for d in devices) + ".")
     if not any("cpu" not in d.lower() for d in devices) and not gpu_ok:

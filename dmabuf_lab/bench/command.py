@@ -8,7 +8,7 @@ streams and does nothing else (and that loop against the roofline), against
 numpy running the same algorithm and against the generic numpy reference
 (:mod:`.ratios`), and against a line-by-line Python port of the per-range
 loop (timed on a subset and scaled linearly; the subset size is recorded).  Results go to
-``<out>/<machine>-<device>.json``, written atomically.
+``<out>/<machine>-<device>-<backends>.json``, written atomically.
 """
 from __future__ import annotations
 
@@ -303,7 +303,8 @@ def run_bench(args) -> dict:
             if avail and need > 0.5 * avail:
                 for be in run_backends:
                     skipped.append({"kernel": kname, "backend": be, "ranges": n,
-                                    "reason": f"needs about {need / 2**30:.1f} GiB, {avail / 2**30:.1f} GiB available"})
+                                    "reason": f"needs about {need / 2**30:.1f} GiB, more than half of the "
+                                              f"{avail / 2**30:.1f} GiB available"})
                 continue
             d = case.make(n, np.random.default_rng(rng_seed))
             row_ref = None

@@ -25,6 +25,7 @@ import json
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -362,24 +363,30 @@ def bench_results(directory: str | Path | None = None) -> pl.DataFrame:
     """Rows of every ``data/bench/*.json`` written by ``dmabuf-lab bench`` (empty frame if none).
 
     Each row says which machine and device it came from and whether the run
-    was ``--quick``.
+    was ``--quick``.  A file that is not a bench result is left out with a
+    warning naming it.
     """
     from dmabuf_lab.paths import data_dir
     d = Path(directory) if directory else data_dir() / "bench"
     schema = {"file": pl.Utf8, "machine": pl.Utf8, "device": pl.Utf8, "quick": pl.Boolean, "created": pl.Utf8,
               "kernel": pl.Utf8, "backend": pl.Utf8, "ranges": pl.Int64, "ns_per_range": pl.Float64,
-              "roofline_ratio": pl.Float64, "vs_reference": pl.Float64, "vs_python_port": pl.Float64}
+              "roofline_ratio": pl.Float64, "speed_of_light_ratio": pl.Float64, "vs_numpy_same": pl.Float64,
+              "vs_reference": pl.Float64, "vs_python_port": pl.Float64}
     rows = []
     for path in sorted(d.glob("*.json")) if d.is_dir() else []:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            warnings.warn(f"{path}: not readable as JSON ({exc}); left out of the bench results", stacklevel=2)
             continue
         if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
+            warnings.warn(f"{path}: expected an object with a 'results' list (dmabuf-lab bench output); "
+                          "left out of the bench results", stacklevel=2)
             continue
         for r in doc["results"]:
             rows.append({"file": path.name, "machine": str(doc.get("machine")), "device": str(doc.get("device")),
                          "quick": bool(doc.get("quick")), "created": str(doc.get("created_utc")),
                          **{k: r.get(k) for k in ("kernel", "backend", "ranges", "ns_per_range", "roofline_ratio",
-                                                  "vs_reference", "vs_python_port")}})
+                                                  "speed_of_light_ratio", "vs_numpy_same", "vs_reference",
+                                                  "vs_python_port")}})
     return pl.DataFrame(rows, schema=schema)

@@ -123,7 +123,8 @@ def test_bench_results(tmp_path):
                         "roofline_ratio": 0.5, "vs_reference": 9.0, "vs_python_port": 100.0}]}
     (tmp_path / "m1-cpu-x-quick.json").write_text(json.dumps(doc))
     (tmp_path / "broken.json").write_text("{not json")
-    f = T.bench_results(tmp_path)
+    with pytest.warns(UserWarning, match="broken.json"):
+        f = T.bench_results(tmp_path)
     assert f.height == 1 and f["device"][0] == "cpu-x" and f["quick"][0] is True
 
 
