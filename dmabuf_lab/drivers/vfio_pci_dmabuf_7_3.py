@@ -104,7 +104,7 @@ def reinit_completion(priv) -> None:
 
 # --- dma_buf_ops -----------------------------------------------------------------
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach")
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     """6.19's checks (P2P, not revoked) plus: the importer must be revocable."""
     priv = dmabuf.priv
@@ -117,7 +117,7 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     return 0
 
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_map")
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_map", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
     """Map (resv held): -ENODEV when revoked, else the 7.3 helper; a mapping holds a kref.
 
@@ -134,7 +134,7 @@ def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
     return sgt
 
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unmap")
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unmap", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_dma_buf_unmap(attachment, sgt, direction: int, *, faithful: bool = True) -> None:
     """Unmap (resv held): free the table and drop the mapping's kref."""
     priv = attachment.dmabuf.priv
@@ -162,7 +162,7 @@ def vfio_pci_dma_buf_iommufd_map_7_3(attachment, phys) -> int:
 
 # --- export ------------------------------------------------------------------------
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf")
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                                   *, fixed_helper: bool = False) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF after e98137f0a874: an fd or -errno.

@@ -104,7 +104,7 @@ def vf_id_for_routing_id(pf_routing_id: int, offset: int, stride: int,
     return vf_id
 
 
-@mirrors("torvalds/linux@f790c0ca6fad:drivers/pci/iov.c:pci_iov_virtfn_bus", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19",))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_iov_virtfn_bus", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19",))
 def pci_iov_virtfn_bus(dev: PciDevice, vf_id: int) -> int:
     """Bus number of VF ``vf_id`` of PF ``dev``; -EINVAL when ``dev`` is not a PF."""
     if not dev.is_physfn:
@@ -112,7 +112,7 @@ def pci_iov_virtfn_bus(dev: PciDevice, vf_id: int) -> int:
     return virtfn_bus(dev.bus, dev.devfn, dev.sriov.vf_offset, dev.sriov.vf_stride, vf_id)
 
 
-@mirrors("torvalds/linux@f790c0ca6fad:drivers/pci/iov.c:pci_iov_virtfn_devfn", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19",))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_iov_virtfn_devfn", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19",))
 def pci_iov_virtfn_devfn(dev: PciDevice, vf_id: int) -> int:
     """devfn of VF ``vf_id`` of PF ``dev``; -EINVAL when ``dev`` is not a PF."""
     if not dev.is_physfn:
@@ -127,7 +127,7 @@ def pci_iov_virtfn_bdf(dev: PciDevice, vf_id: int) -> str:
     return format_bdf(dev.domain, bus, devfn)
 
 
-@mirrors("torvalds/linux@f790c0ca6fad:drivers/pci/iov.c:pci_iov_vf_id", gap="the stored copy of this file; not the tag the revision names", revisions=("rfc-v1",))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_iov_vf_id", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("rfc-v1",))
 def pci_iov_vf_id(dev: PciDevice) -> int:
     """Index of VF ``dev`` among its PF's VFs, from the routing ids; -EINVAL for a non-VF."""
     if not dev.is_virtfn:
@@ -152,7 +152,7 @@ def pci_iov_resource_start(pf: PciDevice, bar: int) -> int:
     return vb.base if vb else 0
 
 
-@mirrors("torvalds/linux@f790c0ca6fad:drivers/pci/iov.c:pci_iov_resource_size", gap="the stored copy of this file; not the tag the revision names", revisions=("rfc-v1", "rfc-v2", "mapping-types-2025-10"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_iov_resource_size", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("rfc-v1", "rfc-v2", "mapping-types-2025-10"))
 def pci_iov_resource_size(pf: PciDevice, bar: int) -> int:
     """Per-VF size of VF BAR ``bar`` (``pci_iov_resource_size()``); 0 if none."""
     if not pf.is_physfn:
@@ -183,7 +183,7 @@ def vf_for_bar_address(pf: PciDevice, bar: int, addr: int) -> tuple[int, int] | 
     return vf_id, offset
 
 
-@mirrors("torvalds/linux@f790c0ca6fad:drivers/pci/iov.c:virtfn_add", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19",))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:virtfn_add", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19",))
 def virtfn_add(pf: PciDevice, vf_id: int) -> PciDevice:
     """Create VF ``vf_id`` of ``pf`` with its virtual BARs, as ``virtfn_add()`` does."""
     iov = pf.sriov
@@ -200,7 +200,7 @@ def virtfn_add(pf: PciDevice, vf_id: int) -> PciDevice:
     return vf
 
 
-@mirrors("torvalds/linux@f790c0ca6fad:drivers/pci/iov.c:pci_enable_sriov", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19",))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_enable_sriov", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19",))
 def pci_enable_sriov(pf: PciDevice, nr_virtfn: int, *, topology=None) -> int:
     """Enable ``nr_virtfn`` VFs: 0 or a negative errno like ``sriov_enable()``.
 

@@ -319,7 +319,7 @@ def pci_p2pdma_distance_many(provider: PciDevice, clients, verbose: bool = False
     return -1 if not_supported else total
 
 
-@mirrors("gregkh/linux@6c4bf5c9adfa:include/linux/pci-p2pdma.h:pci_p2pdma_distance", gap="the provider API (pcim_p2pdma_provider, provider-based map type) as in the stored gregkh copy; the jgunthorpe copy read for the distance code predates it", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_distance", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pci_p2pdma_distance(provider, client, verbose: bool = False, log: list | None = None) -> int:
     """Distance between a provider and one client; -1 when P2P is impossible, which
     includes no provider at all and a client with no PCI function at or above it."""
@@ -386,7 +386,7 @@ def _bus_offset(pdev, bar: int) -> int:
     return int(pci_bus_address(pdev, bar)) - int(pci_resource_start(pdev, bar))
 
 
-@mirrors("gregkh/linux@6c4bf5c9adfa:drivers/pci/p2pdma.c:pcim_p2pdma_init", gap="the provider API (pcim_p2pdma_provider, provider-based map type) as in the stored gregkh copy; the jgunthorpe copy read for the distance code predates it", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/p2pdma.c:pcim_p2pdma_init", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pcim_p2pdma_init(pdev) -> int:
     """Set up ``pdev``'s P2P state once: a provider for every memory BAR.  Returns 0."""
     if isinstance(pdev.p2pdma, pci_p2pdma):
@@ -399,7 +399,7 @@ def pcim_p2pdma_init(pdev) -> int:
     return 0
 
 
-@mirrors("gregkh/linux@6c4bf5c9adfa:drivers/pci/p2pdma.c:pcim_p2pdma_provider", gap="the provider API (pcim_p2pdma_provider, provider-based map type) as in the stored gregkh copy; the jgunthorpe copy read for the distance code predates it", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/p2pdma.c:pcim_p2pdma_provider", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pcim_p2pdma_provider(pdev, bar: int):
     """The provider for ``bar`` of ``pdev``, or None when the BAR is not MMIO.
 
@@ -413,7 +413,7 @@ def pcim_p2pdma_provider(pdev, bar: int):
     return p2p.mem[bar]
 
 
-@mirrors("gregkh/linux@6c4bf5c9adfa:include/linux/pci-p2pdma.h:pci_p2pdma_map_type", gap="the provider API (pcim_p2pdma_provider, provider-based map type) as in the stored gregkh copy; the jgunthorpe copy read for the distance code predates it", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_map_type", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
     """How ``dev`` reaches the provider's BAR: one of the PCI_P2PDMA_MAP_* values.
 
@@ -425,7 +425,7 @@ def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
     return map_type_between(provider.owner, dev)
 
 
-@mirrors("gregkh/linux@6c4bf5c9adfa:include/linux/pci-p2pdma.h:pci_p2pdma_bus_addr_map", gap="the provider API (pcim_p2pdma_provider, provider-based map type) as in the stored gregkh copy; the jgunthorpe copy read for the distance code predates it", revisions=("mainline-6.19", "offer-list", "rfc-v1", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_bus_addr_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pci_p2pdma_bus_addr_map(provider: p2pdma_provider, paddr: int) -> int:
     """Translate a CPU physical address in the BAR to the PCI bus address."""
     return int(paddr) + provider.bus_offset

@@ -177,7 +177,7 @@ class dma_buf_attachment_mt(dma_buf_attachment):
 
 # --- the SGT type ----------------------------------------------------------------
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_sgt_match", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_sgt_match", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_sgt_match(dmabuf, exp, imp) -> int:
     """An exporter entry requiring P2P needs an importer that accepts it and reaches it."""
     if not exp.requires_p2p:
@@ -204,19 +204,19 @@ def dma_buf_iov_match(dmabuf, exp, imp) -> int:
 dma_buf_mapping_iov_type = dma_buf_mapping_type("IOV", match=dma_buf_iov_match, lab_kind="iov")
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_IMAPPING_SGT", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_IMAPPING_SGT", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def DMA_BUF_IMAPPING_SGT(dev, accepts_p2p: bool) -> dma_buf_mapping_match:
     """Importer entry: an sg_table for ``dev``; P2P addresses accepted or not."""
     return dma_buf_mapping_match(type=dma_buf_mapping_sgt_type, dev=dev, accepts_p2p=bool(accepts_p2p))
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_EMAPPING_SGT", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_EMAPPING_SGT", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def DMA_BUF_EMAPPING_SGT(ops: dma_buf_sgt_exp_ops) -> dma_buf_mapping_match:
     """Exporter entry: an sg_table that needs no P2P (memory any device reaches)."""
     return dma_buf_mapping_match(type=dma_buf_mapping_sgt_type, exp_ops=ops)
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_EMAPPING_SGT_P2P", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_EMAPPING_SGT_P2P", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def DMA_BUF_EMAPPING_SGT_P2P(ops: dma_buf_sgt_exp_ops, p2p_dev) -> dma_buf_mapping_match:
     """Exporter entry: an sg_table of P2P addresses of ``p2p_dev``'s memory."""
     return dma_buf_mapping_match(type=dma_buf_mapping_sgt_type, exp_ops=ops, requires_p2p=True,
@@ -229,7 +229,7 @@ def DMA_BUF_IMAPPING_PAL() -> dma_buf_mapping_match:
     return dma_buf_mapping_match(type=dma_buf_mapping_pal_type)
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_EMAPPING_PAL", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_EMAPPING_PAL", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def DMA_BUF_EMAPPING_PAL(ops: dma_buf_pal_exp_ops, provider=None, p2p_dev=None) -> dma_buf_mapping_match:
     """Exporter entry: a physical address list; MMIO comes with its p2pdma provider."""
     return dma_buf_mapping_match(type=dma_buf_mapping_pal_type, exp_ops=ops, provider=provider,
@@ -246,7 +246,7 @@ def DMA_BUF_MAPPING_IOV(pdev, bar: int, ops: Optional[dma_buf_iov_exp_ops] = Non
 # Matching
 # ---------------------------------------------------------------------------
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_match_mapping", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_match_mapping", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_match_mapping(attach, exp, exp_len: int, imp, imp_len: int) -> int:
     """Agree on a type: exporter list outside, importer list inside (exporter order wins).
 
@@ -337,7 +337,7 @@ def _conv_unmap(attach, sgt, direction) -> None:
     dma_buf_free_sgt(attach, sgt, direction, faithful=False)
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_conversion_entries", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_conversion_entries", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_conversion_entries(exp, exp_len: int) -> list:
     """One SGT entry per exporter PAL entry, converting through ``dma_buf_phys_vec_to_sgt()``."""
     out = []
@@ -357,7 +357,7 @@ def dma_buf_conversion_entries(exp, exp_len: int) -> list:
 # drivers/dma-buf/dma-buf.c
 # ---------------------------------------------------------------------------
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_export(exp_info: dma_buf_export_info):
     """dma_buf_export(): an exporter declares ``mapping_types`` or has the classic
     ``map_dma_buf``/``unmap_dma_buf`` pair (then it is SGT through the core)."""
@@ -374,7 +374,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
     return core.__dma_buf_export(exp_info)
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_exporter_matches", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_exporter_matches", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_exporter_matches(dmabuf) -> list:
     """The exporter's declared list, or the core's SGT compat entry; plus conversions in that mode."""
     types = getattr(dmabuf.ops, "mapping_types", None)
@@ -389,7 +389,7 @@ def dma_buf_exporter_matches(dmabuf) -> list:
     return exp
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_mapping_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_mapping_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def __dma_buf_mapping_attach(dmabuf, imp, imp_len: int, importer_ops, importer_priv):
     """Match, allocate, run the matched type's ``attach``, link; the attachment or ERR_PTR."""
     if WARN_ON(dmabuf is None, "dma_buf_mapping_attach: NULL dmabuf"):
@@ -422,7 +422,7 @@ def __dma_buf_mapping_attach(dmabuf, imp, imp_len: int, importer_ops, importer_p
     return attach
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_mapping_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_mapping_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_mapping_attach(dmabuf, imp, imp_len: int, importer_ops: Optional[dma_buf_attach_ops],
                            importer_priv: Any = None):
     """Attach with the importer's match list.  Mapping-type importers must be dynamic:
@@ -440,7 +440,7 @@ def dma_buf_attach(dmabuf, dev):
     return __dma_buf_mapping_attach(dmabuf, imp, len(imp), None, None)
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv=None):
     """Compat for a dynamic SGT-only importer: ``[SGT(dev, allow_peer2peer)]``."""
     if WARN_ON(importer_ops is not None and importer_ops.move_notify is None,
@@ -451,7 +451,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv=None):
     return __dma_buf_mapping_attach(dmabuf, imp, len(imp), importer_ops, importer_priv)
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_detach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_detach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_detach(dmabuf, attach) -> None:
     """Unlink, run the matched type's ``detach``, free."""
     if WARN_ON(dmabuf is None or attach is None or attach.dmabuf is not dmabuf,
@@ -478,7 +478,7 @@ def _typed_ops(attach, mtype, what: str):
     return attach.map_type.exp_ops
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_map_attachment(attach, direction: int):
     """SGT map through the matched type's ops (resv held); another type: WARN, -EINVAL."""
     might_sleep()
@@ -494,7 +494,7 @@ def dma_buf_map_attachment(attach, direction: int):
     return sgt
 
 
-@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
     """SGT unmap (resv held)."""
     ops = _typed_ops(attach, dma_buf_mapping_sgt_type, "dma_buf_unmap_attachment")

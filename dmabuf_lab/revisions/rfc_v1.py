@@ -178,7 +178,7 @@ class dma_buf_attachment_ic(dma_buf_attachment):
 # drivers/dma-buf/dma-buf.c
 # ---------------------------------------------------------------------------
 
-@mirrors("posting:interconnects-rfc-v1#1/8:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach")
+@mirrors("posting:interconnects-rfc-v1#1/8:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", revisions=("rfc-v1", "rfc-v2"))
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops=None, importer_priv: Any = None, *,
                            attachment_type: type = dma_buf_attachment_ic):
     """Mainline's dynamic attach with patch 2's change: ``allow_ic`` is set when the

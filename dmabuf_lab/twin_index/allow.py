@@ -96,6 +96,8 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.drivers.xe.dpa_oracle:*", "the lab's correct VF BAR to DPA translation, the oracle the posted code is checked against"),
     ("dmabuf_lab.drivers.xe.xarray_to_dma_addr:range_len", "length of an inclusive struct range"),
     ("dmabuf_lab.drivers.xe.xarray_to_dma_addr:check_translation", "compares the posted translation with the oracle"),
+    ("dmabuf_lab.drivers.xe.bo:xe_bo_create_vram", "the model's VRAM BO allocator (one placement, one size), not one xe function"),
+    ("dmabuf_lab.drivers.xe.bo:xe_bo_release", "the model's BO free: gives the VRAM back"),
     ("dmabuf_lab.drivers.xe.bo:xe_bo_dma_ranges", "where the model's BO lives, as DMA ranges (VRAM through the BAR, or system pages)"),
     ("dmabuf_lab.drivers.xe.drm_pagemap_addr:drm_pagemap_addr_assign", "C struct assignment of an array element"),
     ("dmabuf_lab.drivers.xe.res_cursor:xe_res_walk", "drives the cursor to the end, as the page-table walk does"),

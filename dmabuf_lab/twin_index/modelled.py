@@ -51,17 +51,25 @@ def _prefixes() -> tuple[str, ...]:
     return tuple(out)
 
 
-def collect(run) -> set[Called]:
-    """Call ``run()`` under a profile hook; the twin-package functions it called."""
+def collect(run) -> dict[Called, frozenset[str]]:
+    """Call ``run()`` under a profile hook: each twin-package function it
+    called, with the revisions whose runs called it (``"-"`` outside a run)."""
+    from dmabuf_lab.revisions.base import current_session
+
     prefixes = _prefixes()
-    seen: set = set()
+    seen: dict = {}
 
     def hook(frame, event, arg):
         if event != "call":
             return
         code = frame.f_code
-        if code not in seen and code.co_flags & _CO_NEWLOCALS and "<" not in code.co_name:
-            seen.add(code)
+        if not code.co_flags & _CO_NEWLOCALS or "<" in code.co_name:
+            return
+        revs = seen.get(code)
+        if revs is None:
+            revs = seen[code] = set()
+        session = current_session()
+        revs.add(session.revision.name if session is not None else "-")
 
     old = sys.getprofile()
     sys.setprofile(hook)
@@ -69,11 +77,11 @@ def collect(run) -> set[Called]:
         run()
     finally:
         sys.setprofile(old)
-    out = set()
-    for code in seen:
+    out: dict[Called, frozenset[str]] = {}
+    for code, revs in seen.items():
         rel = _relative(code.co_filename)
         if rel.startswith(prefixes):
-            out.add(Called(rel, code.co_firstlineno, code.co_qualname))
+            out[Called(rel, code.co_firstlineno, code.co_qualname)] = frozenset(revs)
     return out
 
 
@@ -86,8 +94,8 @@ def run_every_scenario(paths=None) -> None:
         check_scenario(load_scenario(path))
 
 
-def modelled_functions(paths=None) -> set[Called]:
-    """Every twin-package function the litmus scenarios run."""
+def modelled_functions(paths=None) -> dict[Called, frozenset[str]]:
+    """Every twin-package function the litmus scenarios run, with the revisions that ran it."""
     return collect(lambda: run_every_scenario(paths))
 
 
@@ -98,7 +106,7 @@ def declared_keys() -> set[tuple[str, int]]:
     return {(d.file, d.line) for d in all_decls()}
 
 
-def undeclared(called: set[Called]) -> list[Called]:
+def undeclared(called) -> list[Called]:
     """The called functions that carry no declaration and are not allowed as lab machinery."""
     from .allow import allowed
 

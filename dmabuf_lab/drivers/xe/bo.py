@@ -43,7 +43,6 @@ class xe_bo:
     pinned: bool = False
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_create_pin_map", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def xe_bo_create_vram(pdev, size: int, *, migratable: bool = True) -> xe_bo:
     """Allocate ``size`` bytes of the device's VRAM (-ENOMEM when it has none left)."""
     vram = getattr(pdev, "vram", None)
@@ -55,13 +54,13 @@ def xe_bo_create_vram(pdev, size: int, *, migratable: bool = True) -> xe_bo:
     return xe_bo(pdev, size, obj, can_migrate_tt=migratable)
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_can_migrate", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_can_migrate", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def xe_bo_can_migrate(bo: xe_bo, mem_type: str) -> bool:
     """Whether the BO's placements allow ``mem_type``."""
     return mem_type == XE_PL_VRAM0 or bo.can_migrate_tt
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_migrate", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_migrate", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
     """Move the BO; -EINVAL when its placements do not allow it."""
     if not xe_bo_can_migrate(bo, mem_type):
@@ -110,7 +109,6 @@ def xe_dma_buf_unmap_common(sgt) -> None:
     sg_table_free(sgt)
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_ttm_bo_destroy", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def xe_bo_release(bo: Optional[xe_bo]) -> None:
     """Drop the BO's VRAM."""
     if bo is not None and bo.lmem is not None:

@@ -57,7 +57,7 @@ def xe_dma_buf_unmap(attach, sgt, direction) -> None:
     xe_dma_buf_unmap_common(sgt)
 
 
-@mirrors("posting:get-pfn-rfc#1/12:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_detach", gap="the get_pfn RFC adds the callback to the core and vfio only; xe's is the lab's, written to its contract")
+@mirrors("posting:get-pfn-rfc#1/12:drivers/gpu/drm/drm_prime.c:drm_gem_dmabuf_release", gap="the get_pfn RFC adds the callback to the core and vfio only; xe's is the lab's, written to its contract")
 def xe_dma_buf_release(dmabuf) -> None:
     """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)

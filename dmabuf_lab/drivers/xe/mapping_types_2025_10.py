@@ -53,7 +53,7 @@ class xe_vram_exp_ops(mt.dma_buf_mapping_exp_ops):
     unmap_vram: Optional[Callable] = None
 
 
-@mirrors("posting:mapping-types-design:drivers/gpu/drm/xe/xe_dma_buf.c:XE_MAPPING_VRAM", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/gpu/drm/xe/xe_dma_buf.c:XE_MAPPING_VRAM", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def XE_MAPPING_VRAM(pdev, ops=None) -> mt.dma_buf_mapping_match:
     """Entry for ``pdev``'s VRAM (importer: the VRAM it reaches; exporter: its own, with ops)."""
     return mt.dma_buf_mapping_match(type=xe_vram_mapping_type, exp_ops=ops, pdev=pdev)
@@ -99,7 +99,7 @@ def xe_dma_buf_unmap(attach, sgt, direction) -> None:
     xe_dma_buf_unmap_common(sgt)
 
 
-@mirrors("posting:mapping-types-design:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_detach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/gpu/drm/drm_prime.c:drm_gem_dmabuf_release", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def xe_dma_buf_release(dmabuf) -> None:
     """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)
@@ -110,7 +110,7 @@ xe_sgt_ops = mt.dma_buf_sgt_exp_ops(attach=xe_dma_buf_sgt_attach, map_dma_buf=xe
 xe_vram_ops = xe_vram_exp_ops(map_vram=xe_dma_buf_map_vram, unmap_vram=xe_dma_buf_unmap_vram)
 
 
-@mirrors("posting:mapping-types-design:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_mapping_types", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
+@mirrors("posting:mapping-types-design:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_mapping_types", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def xe_dma_buf_mapping_types(dmabuf) -> list:
     """The mapping types xe exports for this BO, in the order it lists them."""
     bo = dmabuf.priv

@@ -31,7 +31,7 @@ def xe_gt_sriov_pf_config_get_lmem_obj(pf, vfid: int):
     return None if vf is None else vf.lmem
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.h:xe_bo_get", gap="the stored copy of this file; not the tag the revision names", revisions=("rfc-v1",))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.h:xe_bo_get", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("rfc-v1",))
 def xe_bo_get(obj):
     """Take a reference on a BO (here: a VF's LMEM object); NULL stays NULL."""
     if obj is not None:
@@ -39,7 +39,7 @@ def xe_bo_get(obj):
     return obj
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.h:xe_bo_put", gap="the stored copy of this file; not the tag the revision names", revisions=("rfc-v1",))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.h:xe_bo_put", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("rfc-v1",))
 def xe_bo_put(obj) -> None:
     """Drop a reference taken with :func:`xe_bo_get`."""
     if obj is not None:
