@@ -27,7 +27,8 @@ def add_arguments(parser) -> None:
 def format_text(rows) -> str:
     lines = []
     for function, items in by_function(rows).items():
-        lines.append(f"{function}()  {items[0].path}")
+        paths = ", ".join(dict.fromkeys(r.path for r in items))
+        lines.append(f"{function}()  {paths}")
         for r in items:
             lines.append(f"  {r.revision:<24} {r.twin}  ({r.where})")
             lines.append(f"  {'':<24} read at {r.source}")

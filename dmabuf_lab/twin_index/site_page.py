@@ -21,7 +21,7 @@ def twins_body(rows) -> str:
              "<code>dmabuf-lab twins NAME</code> prints one. Pin forms: <code>docs/sources.md</code>.</p>"]
     for function, items in groups.items():
         parts.append(f'<section id="{html.escape(function)}"><h3><code>{html.escape(function)}()</code> '
-                     f"<small>{html.escape(items[0].path)}</small></h3><table>"
+                     f"<small>{html.escape(', '.join(dict.fromkeys(r.path for r in items)))}</small></h3><table>"
                      "<tr><th>revision</th><th>twin</th><th>file:line</th><th>read at</th><th>gap</th></tr>")
         for r in items:
             parts.append(f"<tr><td><code>{html.escape(r.revision)}</code></td>"

@@ -93,3 +93,14 @@ def test_site_page_has_the_same_rows(tmp_path, capsys):
     assert html_text.count("<section id=") == len(functions)
     assert html_text.count("<tr><td><code>") == len(rows)
     assert '<section id="dma_buf_phys_vec_to_sgt">' in html_text
+
+
+def test_the_site_build_writes_and_links_the_twin_index(tmp_path):
+    from dmabuf_lab.figures.site import build_site
+
+    build_site(tmp_path)
+    site = tmp_path / "site"
+    assert 'href="twins.html"' in (site / "index.html").read_text(encoding="utf-8")
+    page = (site / "twins.html").read_text(encoding="utf-8")
+    assert '<section id="dma_buf_phys_vec_to_sgt">' in page
+    assert "torvalds/linux@b703b31ea8cd" in page
