@@ -71,7 +71,7 @@ def _link(sg: scatterlist) -> tuple[object, int]:
     return None, int(pl)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_is_chain", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_is_chain", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def sg_is_chain(sg: scatterlist) -> bool:
     """True for a chain slot (``SG_CHAIN`` set)."""
     return bool(_link(sg)[1] & SG_CHAIN)

@@ -127,7 +127,7 @@ def iommu_dma_unlink(dev, addr: int, size: int) -> int:
     return unmapped
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("get-pfn",))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
 def iommu_dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int) -> int:
     """Allocate an IOVA and map ``[phys, phys+size)`` behind it (__iommu_dma_map)."""
     g = iova_granule(dev)
@@ -142,7 +142,7 @@ def iommu_dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int) ->
     return addr + off
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("get-pfn",))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
 def iommu_dma_unmap_phys(dev, addr: int, size: int, direction: int, attrs: int) -> None:
     """Unmap ``size`` bytes at ``addr`` and free the IOVA allocation holding it."""
     g = iova_granule(dev)

@@ -445,7 +445,7 @@ def _vfio_pci_dma_buf_install_fd(vdev, priv, open_flags: int, *, faithful: bool 
     return ret
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19",))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def _err_free_phys(priv, dma_ranges, ret: int) -> int:
     kfree(priv.phys_vec)
     kfree(priv)

@@ -425,7 +425,7 @@ def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
     return map_type_between(provider.owner, dev)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_bus_addr_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_bus_addr_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pci_p2pdma_bus_addr_map(provider: p2pdma_provider, paddr: int) -> int:
     """Translate a CPU physical address in the BAR to the PCI bus address."""
     return int(paddr) + provider.bus_offset

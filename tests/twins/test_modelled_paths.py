@@ -97,3 +97,26 @@ def test_an_undeclared_function_on_a_modelled_path_fails(tmp_path):
     finally:
         from dmabuf_lab.twins import REGISTRY
         REGISTRY[:] = [d for d in REGISTRY if d.module != "dmabuf_lab.core.fixture_twin"]
+
+
+def test_the_fault_sweep_paths_are_declared_or_allowed_too():
+    """Error paths run only when an allocation fails: the fault sweep of every scenario."""
+    from dmabuf_lab.litmus.runner import fault_sweep_scenario
+    from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
+
+    def sweep():
+        for path in find_scenarios():
+            fault_sweep_scenario(load_scenario(path))
+
+    called = collect(sweep)
+    assert len(called) > 100
+    missing = undeclared(called)
+    assert not missing, "functions on a fault path with no @mirrors and no allow-list entry:\n" + \
+        "\n".join(f"  {c.file}:{c.line} {c.qualname}" for c in missing)
+    by_key: dict = {}
+    for d in all_decls():
+        by_key.setdefault((d.file, d.line), set()).update(decl_revisions(d))
+    gaps = [f"  {c.name}: {sorted(set(revs) - {'-'} - by_key[(c.file, c.line)])}"
+            for c, revs in sorted(called.items())
+            if (c.file, c.line) in by_key and set(revs) - {"-"} - by_key[(c.file, c.line)]]
+    assert not gaps, "revisions that run a twin on a fault path but are not named in its @mirrors:\n" + "\n".join(gaps)
