@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "bench": ("dmabuf_lab.bench.command", "benchmark the bulk kernels against the memory roofline"),
     "export": ("dmabuf_lab.figures.command", "print or export one figure (e.g. --format email)"),
     "findings": ("dmabuf_lab.findings.command", "list the defects the lab found (--format email: bug reports)"),
+    "twins": ("dmabuf_lab.twin_index.command", "which Python twin mirrors which kernel C function, read at which commit"),
 }
 
 

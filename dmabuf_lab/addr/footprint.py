@@ -11,6 +11,7 @@ guard pages are not counted.
 from __future__ import annotations
 
 from .consts import DIV_ROUND_UP, PAGE_ALIGN, PAGE_SHIFT, PAGE_SIZE, get_order
+from dmabuf_lab.twins import mirrors
 
 # ---------------------------------------------------------------- structs
 # include/linux/scatterlist.h, struct scatterlist:
@@ -143,6 +144,7 @@ def kvmalloc_bytes(size: int, large: str = "vmalloc") -> int | None:
     raise ValueError(f"large must be 'vmalloc' or 'buddy', got {large!r}")
 
 
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/overflow.h:struct_size", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def struct_size(header: int, elem: int, n: int) -> int:
     """``struct_size()``: a header followed by ``n`` flexible-array elements."""
     return int(header) + int(elem) * int(n)

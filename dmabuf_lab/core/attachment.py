@@ -7,6 +7,7 @@ passing the subclass to ``dma_buf_dynamic_attach(..., attachment_type=...)``.
 from __future__ import annotations
 
 from dmabuf_lab.kmodel import kstruct
+from dmabuf_lab.twins import mirrors
 
 
 class dma_buf_attachment(kstruct):
@@ -23,6 +24,7 @@ class dma_buf_attachment(kstruct):
               "priv", ("nr_mappings", 0))
 
 
+@mirrors("gregkh/linux@73e7709d9919:include/linux/dma-buf.h:dma_buf_attachment_is_dynamic", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "rfc-v1", "rfc-v2"))
 def dma_buf_attachment_is_dynamic(attach) -> bool:
     """True when the importer gave importer_ops, i.e. handles move_notify."""
     return attach.importer_ops is not None

@@ -24,6 +24,7 @@ from dmabuf_lab.kmodel.runtime import report
 from .attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
 from .file import alloc_file_pseudo, close_fd, fd_install_new, fget, fput
 from .ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
+from dmabuf_lab.twins import mirrors
 
 #: Kconfig DMABUF_MOVE_NOTIFY (experimental, off by default in 6.19): when off,
 #: dynamic importers of a pinnable exporter get the buffer pinned at map time.
@@ -42,6 +43,7 @@ class dma_buf(kstruct):
               "resv", "name")
 
 
+@mirrors("gregkh/linux@73e7709d9919:include/linux/dma-buf.h:dma_buf_is_dynamic", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("get-pfn",))
 def dma_buf_is_dynamic(dmabuf) -> bool:
     """A buffer is dynamic when its exporter supports pin/unpin."""
     return dmabuf.ops.pin is not None
@@ -63,6 +65,7 @@ def config_dmabuf_move_notify() -> bool:
     return CONFIG_DMABUF_MOVE_NOTIFY
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_pin_on_map", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_pin_on_map(attach, move_notify_config: Optional[bool] = None) -> bool:
     """Whether map must pin: pinnable exporter and an importer without move_notify.
 
@@ -77,6 +80,7 @@ def dma_buf_pin_on_map(attach, move_notify_config: Optional[bool] = None) -> boo
         not dma_buf_attachment_is_dynamic(attach) or not config)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_file_release", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def _dma_buf_file_release(f) -> None:
     """Last fput(): dma_buf_file_release() then the dentry's dma_buf_release()."""
     dmabuf = f.private_data
@@ -85,6 +89,7 @@ def _dma_buf_file_release(f) -> None:
     dma_buf_release(dmabuf)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_release", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_release(dmabuf) -> None:
     """Free a dma_buf once its file is gone: exporter release, then kfree.
 
@@ -97,6 +102,7 @@ def dma_buf_release(dmabuf) -> None:
     kfree(dmabuf)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_export(exp_info: dma_buf_export_info):
     """Create a dma_buf around ``exp_info.priv`` and ``exp_info.ops``.
 
@@ -120,6 +126,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
     return __dma_buf_export(exp_info)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def __dma_buf_export(exp_info: dma_buf_export_info):
     """dma_buf_export() past its checks: the anon file, then the zeroed struct.
 
@@ -147,6 +154,7 @@ def __dma_buf_export(exp_info: dma_buf_export_info):
     return dmabuf
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_fd", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_fd(dmabuf, flags: int = 0) -> int:
     """Install the buffer's file in a new fd, which takes over the caller's reference."""
     if dmabuf is None or dmabuf.file is None:
@@ -154,6 +162,7 @@ def dma_buf_fd(dmabuf, flags: int = 0) -> int:
     return fd_install_new(dmabuf.file)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_get", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_get(fd: int):
     """Return the dma_buf behind ``fd`` with one more reference, or ERR_PTR(-EBADF)."""
     f = fget(fd)
@@ -165,6 +174,7 @@ def dma_buf_get(fd: int):
     return f.private_data
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_put", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_put(dmabuf) -> None:
     """Drop one reference; the last one releases the buffer."""
     if WARN_ON(dmabuf is None or dmabuf.file is None, "dma_buf_put on a NULL buffer"):
@@ -172,6 +182,7 @@ def dma_buf_put(dmabuf) -> None:
     fput(dmabuf.file)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "offer-list", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
                            importer_priv: Any = None, *,
                            attachment_type: type = dma_buf_attachment,
@@ -210,6 +221,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
     return attach
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def __dma_buf_attachment_init(attach, dmabuf, dev, importer_ops, importer_priv) -> None:
     """Fill a new attachment as dma_buf_dynamic_attach() does: ``peer2peer``
     copied from ``allow_peer2peer`` (false for a static importer)."""
@@ -221,11 +233,13 @@ def __dma_buf_attachment_init(attach, dmabuf, dev, importer_ops, importer_priv) 
     attach.nr_mappings = 0
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_attach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "offer-list"))
 def dma_buf_attach(dmabuf, dev):
     """Static attach: dma_buf_dynamic_attach() without importer_ops (no P2P)."""
     return dma_buf_dynamic_attach(dmabuf, dev, None, None)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_detach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_detach(dmabuf, attach) -> None:
     """Take ``attach`` off the buffer's list, let the exporter clean up, free it.
 
@@ -249,6 +263,7 @@ def dma_buf_detach(dmabuf, attach) -> None:
     kfree(attach)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_pin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-7.3",))
 def dma_buf_pin(attach) -> int:
     """Pin the buffer for a dynamic importer (resv held); 0 or the exporter's error."""
     dmabuf = attach.dmabuf
@@ -259,6 +274,7 @@ def dma_buf_pin(attach) -> int:
     return 0
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_unpin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-7.3",))
 def dma_buf_unpin(attach) -> None:
     """Undo dma_buf_pin() (resv held)."""
     dmabuf = attach.dmabuf
@@ -268,6 +284,7 @@ def dma_buf_unpin(attach) -> None:
         dmabuf.ops.unpin(attach)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_map_attachment(attach, direction: int, *, move_notify_config: Optional[bool] = None):
     """Map the buffer for ``attach.dev``: an sg_table of DMA addresses, or ERR_PTR.
 
@@ -304,6 +321,7 @@ def dma_buf_map_attachment(attach, direction: int, *, move_notify_config: Option
     return sg_table
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment_unlocked", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19",))
 def dma_buf_map_attachment_unlocked(attach, direction: int, *,
                                     move_notify_config: Optional[bool] = None):
     """dma_buf_map_attachment() wrapped in the reservation lock."""
@@ -316,6 +334,7 @@ def dma_buf_map_attachment_unlocked(attach, direction: int, *,
     return sg_table
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_unmap_attachment(attach, sg_table, direction: int, *,
                              move_notify_config: Optional[bool] = None) -> None:
     """Give a mapping back to the exporter (resv held), unpinning if map pinned."""
@@ -332,6 +351,7 @@ def dma_buf_unmap_attachment(attach, sg_table, direction: int, *,
         dmabuf.ops.unpin(attach)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment_unlocked", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19",))
 def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int, *,
                                       move_notify_config: Optional[bool] = None) -> None:
     """dma_buf_unmap_attachment() wrapped in the reservation lock."""
@@ -344,6 +364,7 @@ def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int, *,
     dma_resv_unlock(attach.dmabuf.resv)
 
 
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_move_notify", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_move_notify(dmabuf) -> None:
     """Tell every dynamic importer to drop and rebuild its mappings (resv held)."""
     dma_resv_assert_held(dmabuf.resv)

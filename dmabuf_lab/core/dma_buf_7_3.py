@@ -30,13 +30,16 @@ from .ops import dma_buf_attach_ops
 
 #: The 6.19 module, whose functions this version keeps unchanged.
 from dmabuf_lab.core import dma_buf as _619  # noqa: E402
+from dmabuf_lab.twins import mirrors
 
 
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_pin_on_map", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
 def dma_buf_pin_on_map(attach) -> bool:
     """Pin at map time only for a static importer of a pinnable exporter."""
     return _619.dma_buf_pin_on_map(attach, move_notify_config=True)
 
 
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
                            importer_priv: Any = None, *,
                            attachment_type: type = dma_buf_attachment):
@@ -51,37 +54,44 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
                                        attachment_type=attachment_type, require_move_notify=False)
 
 
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_attach", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
 def dma_buf_attach(dmabuf, dev):
     """Static attach: no importer_ops, so no P2P and not revocable."""
     return dma_buf_dynamic_attach(dmabuf, dev, None, None)
 
 
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_attach_revocable", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_attach_revocable(attach) -> bool:
     """True when the importer implements ``invalidate_mappings`` (no lock, no other test)."""
     ops = attach.importer_ops
     return ops is not None and ops.invalidate_mappings is not None
 
 
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_map_attachment(attach, direction: int):
     """6.19's map with the move-notify config always on (see the module docstring)."""
     return _619.dma_buf_map_attachment(attach, direction, move_notify_config=True)
 
 
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment_unlocked", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
 def dma_buf_map_attachment_unlocked(attach, direction: int):
     """6.19's, around :func:`dma_buf_map_attachment` (the config always on)."""
     return _619.dma_buf_map_attachment_unlocked(attach, direction, move_notify_config=True)
 
 
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_unmap_attachment(attach, sg_table, direction: int) -> None:
     """6.19's unmap with the move-notify config always on."""
     _619.dma_buf_unmap_attachment(attach, sg_table, direction, move_notify_config=True)
 
 
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment_unlocked", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
 def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int) -> None:
     """6.19's, around :func:`dma_buf_unmap_attachment` (the config always on)."""
     _619.dma_buf_unmap_attachment_unlocked(attach, sg_table, direction, move_notify_config=True)
 
 
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_invalidate_mappings", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
 def dma_buf_invalidate_mappings(dmabuf) -> None:
     """Tell every importer that has ``invalidate_mappings`` to drop its mappings (resv held).
 

@@ -51,6 +51,7 @@ from dmabuf_lab.pci.p2pdma import (PCI_P2PDMA_MAP_BUS_ADDR, PCI_P2PDMA_MAP_THRU_
 from .dma_mapping import (DMA_ATTR_MMIO, dma_iova_destroy, dma_iova_free, dma_iova_link, dma_iova_state,
                           dma_iova_sync, dma_iova_try_alloc, dma_map_phys, dma_mapping_error,
                           dma_unmap_phys, dma_use_iova)
+from dmabuf_lab.twins import mirrors
 
 #: ALIGN_DOWN(UINT_MAX, PAGE_SIZE): 06dd5e1ae8ce's largest page-aligned entry (4 KiB pages).
 MAX_SG_ENT_SZ = UINT_MAX & ~(PAGE_SIZE - 1)
@@ -75,6 +76,9 @@ class dma_buf_dma(kstruct):
 _OWNER: dict[int, dma_buf_dma] = {}
 
 
+@mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:calc_sg_nents", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:calc_sg_nents", revisions=("mainline-7.3",))
+@mirrors("jgunthorpe/linux@476e59f8dedd:drivers/dma-buf/dma-buf-mapping.c:calc_sg_nents", revisions=("mapping-types-2026-03",))
 def calc_sg_nents(state, phys_vec, nr_ranges: int, size: int, max_seg: int = UINT_MAX, *,
                   overflow_check: bool = False) -> int:
     """Entries needed: per range without an IOVA span, for the whole span with one.
@@ -97,6 +101,9 @@ def calc_sg_nents(state, phys_vec, nr_ranges: int, size: int, max_seg: int = UIN
     return -(-int(size) // max_seg) & U32
 
 
+@mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_phys_vec_to_sgt", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:dma_buf_phys_vec_to_sgt", revisions=("mainline-7.3",))
+@mirrors("jgunthorpe/linux@476e59f8dedd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_phys_vec_to_sgt", revisions=("mapping-types-2026-03",))
 def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: int,
                             direction: int, *, faithful: bool = True, release: str = "6.19",
                             u32_lengths: bool | None = None):
@@ -213,6 +220,9 @@ def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: in
     return ERR_PTR(ret)
 
 
+@mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_free_sgt", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:dma_buf_free_sgt", revisions=("mainline-7.3",))
+@mirrors("jgunthorpe/linux@476e59f8dedd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_free_sgt", revisions=("mapping-types-2026-03",))
 def dma_buf_free_sgt(attach, sgt, direction: int, *, faithful: bool = True) -> None:
     """Undo dma_buf_phys_vec_to_sgt(): unmap, free the table, the IOVA state and the holder.
 

@@ -33,6 +33,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ER
 from dmabuf_lab.kmodel.rwsem import down_write, rw_semaphore, up_write
 from dmabuf_lab.kmodel.sched import shared_read, shared_write
 from dmabuf_lab.pci.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
+from dmabuf_lab.twins import mirrors
 
 #: VFIO_PCI_ROM_REGION_INDEX: regions 0..5 are the BARs.
 VFIO_PCI_ROM_REGION_INDEX = 6
@@ -124,6 +125,7 @@ def vfio_device_put_registration(vdev) -> None:
 
 # --- dma_buf_ops ---------------------------------------------------------------
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach", revisions=("mainline-6.19", "get-pfn", "offer-list"))
 def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     """Refuse importers that cannot take P2P addresses (-EOPNOTSUPP), and any
     attach while the buffer is revoked (-ENODEV)."""
@@ -136,6 +138,7 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     return 0
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_map", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05"))
 def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
     """Map for the importer (resv held): -ENODEV when revoked, else the core helper."""
     priv = attachment.dmabuf.priv
@@ -146,11 +149,13 @@ def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
                                    priv.size, direction, faithful=faithful)
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unmap", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05"))
 def vfio_pci_dma_buf_unmap(attachment, sgt, direction: int, *, faithful: bool = True) -> None:
     """Give a mapping back: dma_buf_free_sgt()."""
     dma_buf_free_sgt(attachment, sgt, direction, faithful=faithful)
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_release", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_dma_buf_release(dmabuf) -> None:
     """Last reference gone: leave the device's list (memory_lock held for write),
     drop the registration, free."""
@@ -164,12 +169,14 @@ def vfio_pci_dma_buf_release(dmabuf) -> None:
     kfree(priv)
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_pin", revisions=("mainline-6.19",))
 def vfio_pci_dma_buf_pin(attachment) -> int:
     """61ceaf236115 ("vfio: Prevent from pinned DMABUF importers to attach to VFIO DMABUF",
     6.19-rc8): a pin always fails, so an importer that must pin cannot use the buffer."""
     return -EOPNOTSUPP
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unpin", revisions=("mainline-6.19",))
 def vfio_pci_dma_buf_unpin(attachment) -> None:
     """Nothing to undo."""
 
@@ -197,6 +204,7 @@ vfio_pci_dmabuf_ops_pin, vfio_pci_dmabuf_ops_pin_fixed = vfio_pci_dmabuf_ops_pai
     "6.19", pin=vfio_pci_dma_buf_pin, unpin=vfio_pci_dma_buf_unpin)
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_iommufd_map", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_dma_buf_iommufd_map(attachment, phys, *,
                                  ops: tuple = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed,
                                                vfio_pci_dmabuf_ops_pin, vfio_pci_dmabuf_ops_pin_fixed)) -> int:
@@ -221,6 +229,7 @@ def vfio_pci_dma_buf_iommufd_map(attachment, phys, *,
 
 # --- export --------------------------------------------------------------------
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_fill_phys_vec", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_core_fill_phys_vec(pv, dma_ranges, nr_ranges: int, start: int, length: int) -> int:
     """Turn BAR-relative slices into physical ranges inside ``[start, start+length)``.
 
@@ -244,6 +253,7 @@ def vfio_pci_core_fill_phys_vec(pv, dma_ranges, nr_ranges: int, start: int, leng
     return 0
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_get_dmabuf_phys", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_core_get_dmabuf_phys(vdev, region_index: int, pv, dma_ranges,
                                   nr_ranges: int) -> tuple[Any, int]:
     """Find the BAR's P2P provider (-EINVAL without one) and fill the ranges.
@@ -259,6 +269,7 @@ def vfio_pci_core_get_dmabuf_phys(vdev, region_index: int, pv, dma_ranges,
                                                  pci_resource_len(pdev, region_index))
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:validate_dmabuf_input", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def validate_dmabuf_input(get_dma_buf, dma_ranges) -> tuple[int, int]:
     """Check every slice (non-zero, page-aligned offset and length) and sum them.
 
@@ -306,6 +317,7 @@ def memdup_array_user(src: list, n: int):
     return arr
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                             priv_type: type = vfio_pci_dma_buf) -> tuple[int, Any]:
     """vfio_pci_core_feature_dma_buf() up to the export: checks, ranges, ``priv``, registration.
@@ -358,6 +370,7 @@ def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_d
     return 0, priv
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05"))
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                                   *, faithful: bool = True, fixed_helper: bool = False,
                                   pin_ops: bool = False) -> int:
@@ -391,6 +404,7 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     return _vfio_pci_dma_buf_install_fd(vdev, priv, get_dma_buf.open_flags, faithful=faithful)
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def _vfio_pci_dma_buf_export(vdev, priv, ops, open_flags: int, err_free: tuple = ()) -> int:
     """dma_buf_export() of ``priv`` with ``ops``: 0, or -errno after the error path
     (free ``err_free``, what the caller allocated since the preparation; drop the
@@ -406,6 +420,7 @@ def _vfio_pci_dma_buf_export(vdev, priv, ops, open_flags: int, err_free: tuple =
     return 0
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def _vfio_pci_dma_buf_link(vdev, priv) -> None:
     """Under the new buffer's reservation lock: revoked while memory decoding is off,
     onto the device's list."""
@@ -415,6 +430,7 @@ def _vfio_pci_dma_buf_link(vdev, priv) -> None:
     dma_resv_unlock(priv.dmabuf.resv)
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def _vfio_pci_dma_buf_install_fd(vdev, priv, open_flags: int, *, faithful: bool = True) -> int:
     """dma_buf_fd(); on failure put the buffer (its release frees ``priv``) and, as
     merged in 6.19 (``faithful``), drop the registration and free ``priv`` again.
@@ -429,6 +445,7 @@ def _vfio_pci_dma_buf_install_fd(vdev, priv, open_flags: int, *, faithful: bool 
     return ret
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def _err_free_phys(priv, dma_ranges, ret: int) -> int:
     kfree(priv.phys_vec)
     kfree(priv)
@@ -438,6 +455,7 @@ def _err_free_phys(priv, dma_ranges, ret: int) -> int:
 
 # --- revoke ----------------------------------------------------------------------
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_move", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03"))
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     """Set every live buffer of ``vdev`` to ``revoked`` under its reservation lock and
     tell the importers (dma_buf_move_notify); called with memory_lock held for write.
@@ -456,6 +474,7 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
         fput(priv.dmabuf.file)
 
 
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_cleanup", revisions=("mainline-6.19",))
 def vfio_pci_dma_buf_cleanup(vdev) -> None:
     """Device going away: detach every buffer from ``vdev``, revoke it for good."""
     for priv in list(vdev.dmabufs):
@@ -478,6 +497,7 @@ def _list_del(lst: list, item) -> None:
             return
 
 
+@mirrors("jgunthorpe/linux@b3376904935d:drivers/vfio/pci/vfio_pci_config.c:vfio_basic_config_write", gap="a stored copy of this file, later than 6.19; only the PCI_COMMAND memory-enable branch is modelled and it was not read line by line", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def vfio_basic_config_write_command(vdev, memory_enable: bool, move=vfio_pci_dma_buf_move) -> None:
     """The PCI_COMMAND part of vfio_basic_config_write(): memory_lock for write,
     revoke before decoding goes off, restore after it comes back on."""

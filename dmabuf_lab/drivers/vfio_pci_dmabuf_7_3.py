@@ -47,6 +47,7 @@ from dmabuf_lab.kmodel import (ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, dma
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, shared_write
+from dmabuf_lab.twins import mirrors
 
 
 class vfio_pci_dma_buf_7_3(vfio_pci_dma_buf):
@@ -103,6 +104,7 @@ def reinit_completion(priv) -> None:
 
 # --- dma_buf_ops -----------------------------------------------------------------
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     """6.19's checks (P2P, not revoked) plus: the importer must be revocable."""
     priv = dmabuf.priv
@@ -115,6 +117,7 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     return 0
 
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_map", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
     """Map (resv held): -ENODEV when revoked, else the 7.3 helper; a mapping holds a kref.
 
@@ -131,6 +134,7 @@ def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
     return sgt
 
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unmap", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_dma_buf_unmap(attachment, sgt, direction: int, *, faithful: bool = True) -> None:
     """Unmap (resv held): free the table and drop the mapping's kref."""
     priv = attachment.dmabuf.priv
@@ -146,6 +150,7 @@ vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed = vfio_pci_dmabuf_ops_pair(
 OPS = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed)
 
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_iommufd_map")
 def vfio_pci_dma_buf_iommufd_map_7_3(attachment, phys) -> int:
     """The vfio -> iommufd bridge, unchanged apart from recognising these ops.
 
@@ -157,6 +162,7 @@ def vfio_pci_dma_buf_iommufd_map_7_3(attachment, phys) -> int:
 
 # --- export ------------------------------------------------------------------------
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mapping-types-2026-05", "mainline-7.3"))
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                                   *, fixed_helper: bool = False) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF after e98137f0a874: an fd or -errno.
@@ -181,6 +187,7 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
 
 # --- revoke ----------------------------------------------------------------------
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_move")
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     """Revoke (or restore) every live buffer of ``vdev``; revoke waits for the importers.
 
@@ -211,6 +218,7 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
         fput(priv.dmabuf.file)
 
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_cleanup")
 def vfio_pci_dma_buf_cleanup(vdev) -> None:
     """Device going away: revoke everything through move(), then unlink each buffer."""
     vfio_pci_dma_buf_move(vdev, True)

@@ -5,6 +5,7 @@ Layout::
     build/site/index.html            every notebook (status, time, figures)
     build/site/figures.html          every exported figure, drawn live
     build/site/findings.html         every defect the lab reports (dmabuf_lab.findings)
+    build/site/twins.html            every Python twin and the C it mirrors (dmabuf_lab.twin_index)
     build/site/notebooks/<nb>.html   each executed notebook
     build/site/_static/vega-bundle.js    Vega + Vega-Lite + vega-embed (from vl-convert)
     build/site/_static/render-charts.js  draws every chart placeholder
@@ -181,12 +182,15 @@ def build_site(build: Path, *, notebook_names: list[str] | None = None) -> SiteR
 
     from dmabuf_lab.findings.site_page import write_findings_page
     write_findings_page(site, page)
+    from dmabuf_lab.twin_index.site_page import write_twins_page
+    write_twins_page(site, page)
 
     table = ("<table><tr><th>notebook</th><th>title</th><th>last run</th><th>time</th>"
              "<th>figures</th></tr>\n" + "\n".join(rows) + "</table>")
     intro = ("<p>Every notebook of the lab, executed by <code>dmabuf-lab run</code>. "
              'All figures: <a href="figures.html">figures.html</a>. '
              'What the lab found: <a href="findings.html">findings.html</a>. '
+             'Which C each twin mirrors: <a href="twins.html">twins.html</a>. '
              "This site needs no network: charts are drawn by a local copy of Vega.</p>")
     atomic_write_text(report.index, page("dmabuf-lab notebooks", intro + table, static_prefix="_static/"))
     return report

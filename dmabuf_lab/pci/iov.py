@@ -18,6 +18,7 @@ from dmabuf_lab.errors import TopologyError
 from dmabuf_lab.kmodel import EINVAL, EIO, ENOMEM, ENOSYS
 from dmabuf_lab.pci.pci import (PCI_IOV_RESOURCES, Bar, PciDevice, format_bdf,
                                 pci_dev_id, pci_physfn, routing_id_to_bus_devfn)
+from dmabuf_lab.twins import mirrors
 
 
 @dataclass
@@ -103,6 +104,7 @@ def vf_id_for_routing_id(pf_routing_id: int, offset: int, stride: int,
     return vf_id
 
 
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_iov_virtfn_bus", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19",))
 def pci_iov_virtfn_bus(dev: PciDevice, vf_id: int) -> int:
     """Bus number of VF ``vf_id`` of PF ``dev``; -EINVAL when ``dev`` is not a PF."""
     if not dev.is_physfn:
@@ -110,6 +112,7 @@ def pci_iov_virtfn_bus(dev: PciDevice, vf_id: int) -> int:
     return virtfn_bus(dev.bus, dev.devfn, dev.sriov.vf_offset, dev.sriov.vf_stride, vf_id)
 
 
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_iov_virtfn_devfn", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19",))
 def pci_iov_virtfn_devfn(dev: PciDevice, vf_id: int) -> int:
     """devfn of VF ``vf_id`` of PF ``dev``; -EINVAL when ``dev`` is not a PF."""
     if not dev.is_physfn:
@@ -124,6 +127,7 @@ def pci_iov_virtfn_bdf(dev: PciDevice, vf_id: int) -> str:
     return format_bdf(dev.domain, bus, devfn)
 
 
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_iov_vf_id", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("rfc-v1",))
 def pci_iov_vf_id(dev: PciDevice) -> int:
     """Index of VF ``dev`` among its PF's VFs, from the routing ids; -EINVAL for a non-VF."""
     if not dev.is_virtfn:
@@ -148,6 +152,7 @@ def pci_iov_resource_start(pf: PciDevice, bar: int) -> int:
     return vb.base if vb else 0
 
 
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_iov_resource_size", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("rfc-v1", "rfc-v2", "mapping-types-2025-10"))
 def pci_iov_resource_size(pf: PciDevice, bar: int) -> int:
     """Per-VF size of VF BAR ``bar`` (``pci_iov_resource_size()``); 0 if none."""
     if not pf.is_physfn:
@@ -178,6 +183,7 @@ def vf_for_bar_address(pf: PciDevice, bar: int, addr: int) -> tuple[int, int] | 
     return vf_id, offset
 
 
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:virtfn_add", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19",))
 def virtfn_add(pf: PciDevice, vf_id: int) -> PciDevice:
     """Create VF ``vf_id`` of ``pf`` with its virtual BARs, as ``virtfn_add()`` does."""
     iov = pf.sriov
@@ -194,6 +200,7 @@ def virtfn_add(pf: PciDevice, vf_id: int) -> PciDevice:
     return vf
 
 
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/iov.c:pci_enable_sriov", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19",))
 def pci_enable_sriov(pf: PciDevice, nr_virtfn: int, *, topology=None) -> int:
     """Enable ``nr_virtfn`` VFs: 0 or a negative errno like ``sriov_enable()``.
 

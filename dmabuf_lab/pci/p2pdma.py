@@ -31,6 +31,7 @@ from dmabuf_lab.pci.bridge import (PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, HostBridg
                                    pci_find_host_bridge, pci_host_bridge_dev)
 from dmabuf_lab.pci.pci import (PCI_STD_NUM_BARS, PciDevice, pci_bus_address, pci_resource_start,
                                 pci_upstream_bridge)
+from dmabuf_lab.twins import mirrors
 
 # enum pci_p2pdma_map_type (include/linux/pci-p2pdma.h)
 PCI_P2PDMA_MAP_UNKNOWN = 0
@@ -102,6 +103,7 @@ def _consult(topo, reason: str) -> bool:
     return bool(topo.unknowns_taken_for_p2p)
 
 
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:pci_bridge_has_acs_redir", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pci_bridge_has_acs_redir(pdev: PciDevice) -> bool:
     """True when the function has ACS and redirects P2P upstream (RR, CR or EC set)."""
     if "acs" in pdev.unknown:
@@ -129,6 +131,7 @@ def host_bridge_whitelist_unknown(host: HostBridge | None, whitelist) -> str | N
     return None
 
 
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:__host_bridge_whitelist", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def __host_bridge_whitelist(host: HostBridge | None, same_host_bridge: bool, whitelist,
                             log: list | None, topo=None) -> bool:
     """Is this host bridge's root function on the whitelist (honouring REQ_SAME_HOST_BRIDGE)?"""
@@ -151,6 +154,7 @@ def __host_bridge_whitelist(host: HostBridge | None, same_host_bridge: bool, whi
     return False
 
 
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:host_bridge_whitelist", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def host_bridge_whitelist(a: PciDevice, b: PciDevice, whitelist=None, log: list | None = None) -> bool:
     """May traffic between ``a`` and ``b`` cross their host bridge(s)?"""
     if whitelist is None:
@@ -164,6 +168,7 @@ def host_bridge_whitelist(a: PciDevice, b: PciDevice, whitelist=None, log: list 
             and __host_bridge_whitelist(host_b, False, whitelist, log, topo))
 
 
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:calc_map_type_and_dist", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def calc_map_type_and_dist(provider: PciDevice, client: PciDevice, log: list | None = None):
     """Mapping type and distance between two PCI functions: ``(map_type, dist)``.
 
@@ -281,6 +286,7 @@ def _cache(provider: PciDevice, client: PciDevice, map_type: int) -> None:
         state.map_types[(client.domain << 16) | client.routing_id] = map_type
 
 
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:find_parent_pci_dev", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def find_parent_pci_dev(dev) -> PciDevice | None:
     """The device itself if it is PCI, else the nearest PCI ancestor through ``.parent``."""
     while dev is not None:
@@ -290,6 +296,7 @@ def find_parent_pci_dev(dev) -> PciDevice | None:
     return None
 
 
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:pci_p2pdma_distance_many", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pci_p2pdma_distance_many(provider: PciDevice, clients, verbose: bool = False,
                              log: list | None = None) -> int:
     """Summed distance from ``provider`` to every client; -1 if any one cannot do P2P."""
@@ -312,6 +319,7 @@ def pci_p2pdma_distance_many(provider: PciDevice, clients, verbose: bool = False
     return -1 if not_supported else total
 
 
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_distance", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pci_p2pdma_distance(provider, client, verbose: bool = False, log: list | None = None) -> int:
     """Distance between a provider and one client; -1 when P2P is impossible, which
     includes no provider at all and a client with no PCI function at or above it."""
@@ -378,6 +386,7 @@ def _bus_offset(pdev, bar: int) -> int:
     return int(pci_bus_address(pdev, bar)) - int(pci_resource_start(pdev, bar))
 
 
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/p2pdma.c:pcim_p2pdma_init", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pcim_p2pdma_init(pdev) -> int:
     """Set up ``pdev``'s P2P state once: a provider for every memory BAR.  Returns 0."""
     if isinstance(pdev.p2pdma, pci_p2pdma):
@@ -390,6 +399,7 @@ def pcim_p2pdma_init(pdev) -> int:
     return 0
 
 
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/p2pdma.c:pcim_p2pdma_provider", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pcim_p2pdma_provider(pdev, bar: int):
     """The provider for ``bar`` of ``pdev``, or None when the BAR is not MMIO.
 
@@ -403,6 +413,7 @@ def pcim_p2pdma_provider(pdev, bar: int):
     return p2p.mem[bar]
 
 
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_map_type", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
     """How ``dev`` reaches the provider's BAR: one of the PCI_P2PDMA_MAP_* values.
 
@@ -414,6 +425,7 @@ def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
     return map_type_between(provider.owner, dev)
 
 
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_bus_addr_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def pci_p2pdma_bus_addr_map(provider: p2pdma_provider, paddr: int) -> int:
     """Translate a CPU physical address in the BAR to the PCI bus address."""
     return int(paddr) + provider.bus_offset

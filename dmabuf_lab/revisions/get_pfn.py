@@ -77,6 +77,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOENT, ENOMEM, ERR_PTR, IS_ERR, WARN_ON,
 from dmabuf_lab.revisions.base import Revision, current_session, deref, fixed, mode
 
 from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
+from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(
     name="get-pfn",
@@ -189,6 +190,7 @@ def config_dmabuf_move_notify() -> bool:
 # drivers/dma-buf/dma-buf.c with the RFC
 # ---------------------------------------------------------------------------
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="patch 1/12 adds the get_pfn path to the dma-buf core of its day; this function is that core as the RFC leaves it")
 def dma_buf_export(exp_info: dma_buf_export_info):
     """dma_buf_export() with the RFC's rule: ``map_dma_buf``/``unmap_dma_buf`` come as a
     pair, and an exporter needs ``map_dma_buf`` or ``get_pfn`` (WARN, -EINVAL otherwise)."""
@@ -204,6 +206,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
     return core.__dma_buf_export(exp_info)
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="patch 1/12 adds the get_pfn path to the dma-buf core of its day; this function is that core as the RFC leaves it")
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
                            importer_priv: Any = None):
     """Attach; ``dev`` may be NULL for an importer that never maps an sg_table.
@@ -251,11 +254,13 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
     return attach
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/dma-buf/dma-buf.c:dma_buf_attach", gap="patch 1/12 adds the get_pfn path to the dma-buf core of its day; this function is that core as the RFC leaves it")
 def dma_buf_attach(dmabuf, dev):
     """Static attach."""
     return dma_buf_dynamic_attach(dmabuf, dev, None, None)
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/dma-buf/dma-buf.c:dma_buf_detach", gap="patch 1/12 adds the get_pfn path to the dma-buf core of its day; this function is that core as the RFC leaves it")
 def dma_buf_detach(dmabuf, attach) -> None:
     """Mainline detach; a static importer of a pinned dynamic buffer unpins first."""
     if (attach is not None and dmabuf is not None
@@ -267,6 +272,7 @@ def dma_buf_detach(dmabuf, attach) -> None:
     core.dma_buf_detach(dmabuf, attach)
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", gap="patch 1/12 adds the get_pfn path to the dma-buf core of its day; this function is that core as the RFC leaves it")
 def dma_buf_map_attachment(attach, direction: int):
     """Mainline map, with the RFC's WARN for an exporter that has no ``map_dma_buf``."""
     if WARN_ON(attach is None or attach.dmabuf is None or attach.dmabuf.ops.map_dma_buf is None,
@@ -275,6 +281,7 @@ def dma_buf_map_attachment(attach, direction: int):
     return core.dma_buf_map_attachment(attach, direction)
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="patch 1/12 adds the get_pfn path to the dma-buf core of its day; this function is that core as the RFC leaves it")
 def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
     """Mainline unmap, with the RFC's WARN for an exporter without ``unmap_dma_buf``."""
     if WARN_ON(attach is None or attach.dmabuf is None or attach.dmabuf.ops.unmap_dma_buf is None,
@@ -283,6 +290,7 @@ def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
     core.dma_buf_unmap_attachment(attach, sgt, direction)
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/dma-buf/dma-buf.c:dma_buf_get_pfn_unlocked")
 def dma_buf_get_pfn_unlocked(attach, pgoff: int) -> tuple[int, int, int]:
     """The PFN of page ``pgoff`` of the buffer and the largest mappable order there.
 

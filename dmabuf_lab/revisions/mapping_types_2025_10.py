@@ -80,6 +80,7 @@ from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.revisions.base import Revision, current_session, mode
 
 from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
+from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(
     name="mapping-types-2025-10",
@@ -176,6 +177,7 @@ class dma_buf_attachment_mt(dma_buf_attachment):
 
 # --- the SGT type ----------------------------------------------------------------
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_sgt_match", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_sgt_match(dmabuf, exp, imp) -> int:
     """An exporter entry requiring P2P needs an importer that accepts it and reaches it."""
     if not exp.requires_p2p:
@@ -191,6 +193,7 @@ dma_buf_mapping_sgt_type = dma_buf_mapping_type("SGT", match=dma_buf_sgt_match, 
 dma_buf_mapping_pal_type = dma_buf_mapping_type("PAL", match=None, lab_kind="pal")
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_iov_match", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def dma_buf_iov_match(dmabuf, exp, imp) -> int:
     """The importer must be the physfn of the exporting VF, on the same BAR."""
     if imp.pdev is not None and imp.pdev is pci_physfn(exp.pdev) and imp.bar == exp.bar:
@@ -201,33 +204,39 @@ def dma_buf_iov_match(dmabuf, exp, imp) -> int:
 dma_buf_mapping_iov_type = dma_buf_mapping_type("IOV", match=dma_buf_iov_match, lab_kind="iov")
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_IMAPPING_SGT", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def DMA_BUF_IMAPPING_SGT(dev, accepts_p2p: bool) -> dma_buf_mapping_match:
     """Importer entry: an sg_table for ``dev``; P2P addresses accepted or not."""
     return dma_buf_mapping_match(type=dma_buf_mapping_sgt_type, dev=dev, accepts_p2p=bool(accepts_p2p))
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_EMAPPING_SGT", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def DMA_BUF_EMAPPING_SGT(ops: dma_buf_sgt_exp_ops) -> dma_buf_mapping_match:
     """Exporter entry: an sg_table that needs no P2P (memory any device reaches)."""
     return dma_buf_mapping_match(type=dma_buf_mapping_sgt_type, exp_ops=ops)
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_EMAPPING_SGT_P2P", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def DMA_BUF_EMAPPING_SGT_P2P(ops: dma_buf_sgt_exp_ops, p2p_dev) -> dma_buf_mapping_match:
     """Exporter entry: an sg_table of P2P addresses of ``p2p_dev``'s memory."""
     return dma_buf_mapping_match(type=dma_buf_mapping_sgt_type, exp_ops=ops, requires_p2p=True,
                                  p2p_dev=p2p_dev)
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_IMAPPING_PAL", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def DMA_BUF_IMAPPING_PAL() -> dma_buf_mapping_match:
     """Importer entry: a physical address list."""
     return dma_buf_mapping_match(type=dma_buf_mapping_pal_type)
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_EMAPPING_PAL", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def DMA_BUF_EMAPPING_PAL(ops: dma_buf_pal_exp_ops, provider=None, p2p_dev=None) -> dma_buf_mapping_match:
     """Exporter entry: a physical address list; MMIO comes with its p2pdma provider."""
     return dma_buf_mapping_match(type=dma_buf_mapping_pal_type, exp_ops=ops, provider=provider,
                                  p2p_dev=p2p_dev)
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:DMA_BUF_MAPPING_IOV", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def DMA_BUF_MAPPING_IOV(pdev, bar: int, ops: Optional[dma_buf_iov_exp_ops] = None) -> dma_buf_mapping_match:
     """IOV entry for ``pdev``'s BAR ``bar`` (importer: the PF; exporter: the VF, with ops)."""
     return dma_buf_mapping_match(type=dma_buf_mapping_iov_type, exp_ops=ops, pdev=pdev, bar=bar)
@@ -237,6 +246,7 @@ def DMA_BUF_MAPPING_IOV(pdev, bar: int, ops: Optional[dma_buf_iov_exp_ops] = Non
 # Matching
 # ---------------------------------------------------------------------------
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_match_mapping", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_match_mapping(attach, exp, exp_len: int, imp, imp_len: int) -> int:
     """Agree on a type: exporter list outside, importer list inside (exporter order wins).
 
@@ -327,6 +337,7 @@ def _conv_unmap(attach, sgt, direction) -> None:
     dma_buf_free_sgt(attach, sgt, direction, faithful=False)
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_conversion_entries", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_conversion_entries(exp, exp_len: int) -> list:
     """One SGT entry per exporter PAL entry, converting through ``dma_buf_phys_vec_to_sgt()``."""
     out = []
@@ -346,6 +357,7 @@ def dma_buf_conversion_entries(exp, exp_len: int) -> list:
 # drivers/dma-buf/dma-buf.c
 # ---------------------------------------------------------------------------
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_export(exp_info: dma_buf_export_info):
     """dma_buf_export(): an exporter declares ``mapping_types`` or has the classic
     ``map_dma_buf``/``unmap_dma_buf`` pair (then it is SGT through the core)."""
@@ -362,6 +374,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
     return core.__dma_buf_export(exp_info)
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_exporter_matches", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_exporter_matches(dmabuf) -> list:
     """The exporter's declared list, or the core's SGT compat entry; plus conversions in that mode."""
     types = getattr(dmabuf.ops, "mapping_types", None)
@@ -376,6 +389,7 @@ def dma_buf_exporter_matches(dmabuf) -> list:
     return exp
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_mapping_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def __dma_buf_mapping_attach(dmabuf, imp, imp_len: int, importer_ops, importer_priv):
     """Match, allocate, run the matched type's ``attach``, link; the attachment or ERR_PTR."""
     if WARN_ON(dmabuf is None, "dma_buf_mapping_attach: NULL dmabuf"):
@@ -408,6 +422,7 @@ def __dma_buf_mapping_attach(dmabuf, imp, imp_len: int, importer_ops, importer_p
     return attach
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_mapping_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_mapping_attach(dmabuf, imp, imp_len: int, importer_ops: Optional[dma_buf_attach_ops],
                            importer_priv: Any = None):
     """Attach with the importer's match list.  Mapping-type importers must be dynamic:
@@ -418,12 +433,14 @@ def dma_buf_mapping_attach(dmabuf, imp, imp_len: int, importer_ops: Optional[dma
     return __dma_buf_mapping_attach(dmabuf, imp, imp_len, importer_ops, importer_priv)
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def dma_buf_attach(dmabuf, dev):
     """Compat for a static SGT-only importer: the core's list ``[SGT(dev, no P2P)]``."""
     imp = [DMA_BUF_IMAPPING_SGT(dev, False)]
     return __dma_buf_mapping_attach(dmabuf, imp, len(imp), None, None)
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv=None):
     """Compat for a dynamic SGT-only importer: ``[SGT(dev, allow_peer2peer)]``."""
     if WARN_ON(importer_ops is not None and importer_ops.move_notify is None,
@@ -434,6 +451,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv=None):
     return __dma_buf_mapping_attach(dmabuf, imp, len(imp), importer_ops, importer_priv)
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_detach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_detach(dmabuf, attach) -> None:
     """Unlink, run the matched type's ``detach``, free."""
     if WARN_ON(dmabuf is None or attach is None or attach.dmabuf is not dmabuf,
@@ -460,6 +478,7 @@ def _typed_ops(attach, mtype, what: str):
     return attach.map_type.exp_ops
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_map_attachment(attach, direction: int):
     """SGT map through the matched type's ops (resv held); another type: WARN, -EINVAL."""
     might_sleep()
@@ -475,6 +494,7 @@ def dma_buf_map_attachment(attach, direction: int):
     return sgt
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
     """SGT unmap (resv held)."""
     ops = _typed_ops(attach, dma_buf_mapping_sgt_type, "dma_buf_unmap_attachment")
@@ -486,6 +506,7 @@ def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
         attach.nr_mappings -= 1
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_pal_map_phys", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def dma_buf_pal_map_phys(attach):
     """The exporter's physical address list (resv held); ERR_PTR on failure."""
     ops = _typed_ops(attach, dma_buf_mapping_pal_type, "dma_buf_pal_map_phys")
@@ -498,6 +519,7 @@ def dma_buf_pal_map_phys(attach):
     return lst
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_pal_unmap_phys", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def dma_buf_pal_unmap_phys(attach, lst) -> None:
     """Give a physical address list back (resv held)."""
     ops = _typed_ops(attach, dma_buf_mapping_pal_type, "dma_buf_pal_unmap_phys")
@@ -509,6 +531,7 @@ def dma_buf_pal_unmap_phys(attach, lst) -> None:
         attach.nr_mappings -= 1
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_iov_map", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def dma_buf_iov_map(attach):
     """The VF BAR ranges of an IOV attachment (resv held); BAR number in ``map_type.bar``."""
     ops = _typed_ops(attach, dma_buf_mapping_iov_type, "dma_buf_iov_map")
@@ -521,6 +544,7 @@ def dma_buf_iov_map(attach):
     return lst
 
 
+@mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_iov_unmap", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def dma_buf_iov_unmap(attach, lst) -> None:
     """Give the IOV list back (resv held)."""
     ops = _typed_ops(attach, dma_buf_mapping_iov_type, "dma_buf_iov_unmap")

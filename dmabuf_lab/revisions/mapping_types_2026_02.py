@@ -58,6 +58,7 @@ from dmabuf_lab.revisions.base import Revision, deref, fixed
 
 #: drivers/dma-buf/dma-buf.c as merged (the module, not the struct the package exports)
 from dmabuf_lab.core import dma_buf as core
+from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(
     name="mapping-types-2026-02",
@@ -160,6 +161,7 @@ class dma_buf_ops_mt(dma_buf_ops):
 # drivers/dma-buf/dma-buf-mapping.c: matching
 # ---------------------------------------------------------------------------
 
+@mirrors("jgunthorpe/linux@476e59f8dedd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_match_mapping", gap="the RFC's match loop read in the rebased branch (2026-03), where it is unchanged", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_match_mapping(args: dma_buf_match_args, exp, exp_len: int) -> int:
     """Pick the first exporter entry (in exporter order) some importer entry accepts.
 
@@ -187,6 +189,7 @@ def dma_buf_match_mapping(args: dma_buf_match_args, exp, exp_len: int) -> int:
 
 # --- the SGT type ------------------------------------------------------------
 
+@mirrors("posting:mapping-types-rfc:drivers/dma-buf/dma-buf-mapping.c:dma_buf_sgt_match", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_sgt_match(dmabuf, exp, imp) -> int:
     """A P2P-requiring exporter needs an importer that accepts P2P and can reach it."""
     req = exp.sgt_data.exporter_requires_p2p
@@ -203,6 +206,7 @@ def dma_buf_sgt_match(dmabuf, exp, imp) -> int:
     return 0
 
 
+@mirrors("posting:mapping-types-rfc:drivers/dma-buf/dma-buf-mapping.c:dma_buf_sgt_finish_match", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_sgt_finish_match(args, exp, imp) -> None:
     """Store the SGT match in ``attach.map_type`` and mirror it into ``dev``/``peer2peer``."""
     attach = args.attach
@@ -222,6 +226,7 @@ dma_buf_mapping_sgt_type = dma_buf_mapping_type(
 )
 
 
+@mirrors("posting:mapping-types-rfc:include/linux/dma-buf-mapping.h:DMA_BUF_IMAPPING_SGT", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def DMA_BUF_IMAPPING_SGT(importing_dma_device, importer_accepts_p2p: int) -> dma_buf_mapping_match:
     """Importer entry: an sg_table for ``importing_dma_device``; P2P accepted or not."""
     m = dma_buf_mapping_match(type=dma_buf_mapping_sgt_type)
@@ -230,11 +235,13 @@ def DMA_BUF_IMAPPING_SGT(importing_dma_device, importer_accepts_p2p: int) -> dma
     return m
 
 
+@mirrors("posting:mapping-types-rfc:include/linux/dma-buf-mapping.h:DMA_BUF_EMAPPING_SGT", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def DMA_BUF_EMAPPING_SGT(exp_ops: dma_buf_mapping_sgt_exp_ops) -> dma_buf_mapping_match:
     """Exporter entry: an sg_table that never needs P2P."""
     return dma_buf_mapping_match(type=dma_buf_mapping_sgt_type, exp_ops=exp_ops)
 
 
+@mirrors("posting:mapping-types-rfc:include/linux/dma-buf-mapping.h:DMA_BUF_EMAPPING_SGT_P2P", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def DMA_BUF_EMAPPING_SGT_P2P(exp_ops: dma_buf_mapping_sgt_exp_ops, p2p_device) -> dma_buf_mapping_match:
     """Exporter entry: an sg_table of P2P addresses of ``p2p_device``'s MMIO."""
     m = DMA_BUF_EMAPPING_SGT(exp_ops)
@@ -243,6 +250,7 @@ def DMA_BUF_EMAPPING_SGT_P2P(exp_ops: dma_buf_mapping_sgt_exp_ops, p2p_device) -
     return m
 
 
+@mirrors("posting:mapping-types-rfc:drivers/dma-buf/dma-buf-mapping.c:dma_buf_sgt_dma_device", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch")
 def dma_buf_sgt_dma_device(attach):
     """The device to pass to the DMA API in SGT map/unmap (None for another type)."""
     if attach.map_type.type is not dma_buf_mapping_sgt_type:
@@ -250,6 +258,7 @@ def dma_buf_sgt_dma_device(attach):
     return attach.map_type.sgt_data.importing_dma_device
 
 
+@mirrors("posting:mapping-types-rfc:drivers/dma-buf/dma-buf-mapping.c:dma_buf_sgt_p2p_allowed", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_sgt_p2p_allowed(attach) -> bool:
     """True when the exporter's P2P-requiring SGT entry was the one matched."""
     if attach.map_type.type is not dma_buf_mapping_sgt_type:
@@ -257,6 +266,7 @@ def dma_buf_sgt_p2p_allowed(attach) -> bool:
     return attach.map_type.sgt_data.exporter_requires_p2p == DMA_SGT_EXPORTER_REQUIRES_P2P_DISTANCE
 
 
+@mirrors("posting:mapping-types-rfc:drivers/dma-buf/dma-buf-mapping.c:dma_buf_get_sgt_ops", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_get_sgt_ops(attach) -> Optional[dma_buf_mapping_sgt_exp_ops]:
     """container_of(map_type.exp_ops, sgt ops) when the SGT type was matched, else None."""
     if attach.map_type.type is not dma_buf_mapping_sgt_type:
@@ -264,11 +274,13 @@ def dma_buf_get_sgt_ops(attach) -> Optional[dma_buf_mapping_sgt_exp_ops]:
     return attach.map_type.exp_ops
 
 
+@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_sgt_compat_map_dma_buf", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_sgt_compat_map_dma_buf(attach, direction):
     """Compat: route SGT map to an unaware exporter's classic ``map_dma_buf``."""
     return attach.dmabuf.ops.map_dma_buf(attach, direction)
 
 
+@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_sgt_compat_unmap_dma_buf", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_sgt_compat_unmap_dma_buf(attach, sgt, direction) -> None:
     """Compat: route SGT unmap to an unaware exporter's classic ``unmap_dma_buf``."""
     attach.dmabuf.ops.unmap_dma_buf(attach, sgt, direction)
@@ -295,22 +307,26 @@ class dma_buf_phys_list(kstruct):
     fields = (("length", 0), "phys")
 
 
+@mirrors("posting:mapping-types-rfc:drivers/dma-buf/dma-buf-mapping.c:to_pal_exp_ops", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def to_pal_exp_ops(attach) -> dma_buf_mapping_pal_exp_ops:
     """container_of(attach->map_type.exp_ops, struct dma_buf_mapping_pal_exp_ops, ops)."""
     return attach.map_type.exp_ops
 
 
+@mirrors("posting:mapping-types-rfc:drivers/dma-buf/dma-buf-mapping.c:dma_buf_pal_map_phys", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_pal_map_phys(attach):
     """The exporter's physical address list for a PAL attachment (resv held), or ERR_PTR."""
     dma_resv_assert_held(attach.dmabuf.resv)
     return to_pal_exp_ops(attach).map_phys(attach)
 
 
+@mirrors("posting:mapping-types-rfc:drivers/dma-buf/dma-buf-mapping.c:dma_buf_pal_unmap_phys", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_pal_unmap_phys(attach, phys) -> None:
     """Give a physical address list back to the exporter."""
     to_pal_exp_ops(attach).unmap_phys(attach, phys)
 
 
+@mirrors("posting:mapping-types-rfc:drivers/dma-buf/dma-buf-mapping.c:dma_buf_pal_finish_match", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_pal_finish_match(args, exp, imp) -> None:
     """Store the PAL match in ``attach.map_type``."""
     args.attach.map_type = dma_buf_mapping_match(type=dma_buf_mapping_pal_type, exp_ops=exp.exp_ops)
@@ -320,11 +336,13 @@ dma_buf_mapping_pal_type = dma_buf_mapping_type(name="Physical Address List",
                                                 finish_match=dma_buf_pal_finish_match)
 
 
+@mirrors("posting:mapping-types-rfc:include/linux/dma-buf-mapping.h:DMA_BUF_IMAPPING_PAL", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def DMA_BUF_IMAPPING_PAL() -> dma_buf_mapping_match:
     """Importer entry: a physical address list (iommufd only)."""
     return dma_buf_mapping_match(type=dma_buf_mapping_pal_type)
 
 
+@mirrors("posting:mapping-types-rfc:include/linux/dma-buf-mapping.h:DMA_BUF_EMAPPING_PAL", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def DMA_BUF_EMAPPING_PAL(exp_ops: dma_buf_mapping_pal_exp_ops) -> dma_buf_mapping_match:
     """Exporter entry: a physical address list through ``exp_ops``."""
     return dma_buf_mapping_match(type=dma_buf_mapping_pal_type, exp_ops=exp_ops)
@@ -339,6 +357,7 @@ def match_list(*entries) -> list:
 # drivers/dma-buf/dma-buf.c as changed by the series
 # ---------------------------------------------------------------------------
 
+@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_export", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_export(exp_info: dma_buf_export_info):
     """dma_buf_export() with the series' rule: an exporter has ``match_mapping`` *or*
     the classic ``map_dma_buf``/``unmap_dma_buf`` pair, never both (WARN, -EINVAL)."""
@@ -359,6 +378,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
     return core.__dma_buf_export(exp_info)
 
 
+@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_mapping_attach", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_mapping_attach(dmabuf, importer_matches, match_len: int,
                            importer_ops: Optional[dma_buf_attach_ops], importer_priv: Any = None):
     """Attach with the importer's match list; the agreed type ends in ``attach.map_type``.
@@ -402,12 +422,14 @@ def dma_buf_mapping_attach(dmabuf, importer_matches, match_len: int,
     return attach
 
 
+@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_attach", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_attach(dmabuf, dev):
     """Static attach: an SGT-only importer list without P2P."""
     sgt_match = match_list(DMA_BUF_IMAPPING_SGT(dev, DMA_SGT_NO_P2P))
     return dma_buf_mapping_attach(dmabuf, sgt_match, len(sgt_match), None, None)
 
 
+@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv=None):
     """SGT-only wrapper for dynamic importers: accepts P2P when ``allow_peer2peer``.
 
@@ -427,6 +449,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv=None):
 dma_buf_detach = core.dma_buf_detach      # unchanged from mainline
 
 
+@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_map_attachment(attach, direction: int):
     """SGT map: through the matched SGT exp_ops (resv held).  Another type: WARN, -EINVAL."""
     might_sleep()
@@ -444,6 +467,7 @@ def dma_buf_map_attachment(attach, direction: int):
     return sgt
 
 
+@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
     """SGT unmap through the matched exp_ops (resv held)."""
     dma_resv_assert_held(attach.dmabuf.resv)

@@ -57,6 +57,7 @@ from typing import Optional
 from dmabuf_lab.kmodel import EINVAL, ENOMEM, ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, dma_resv_assert_held
 from dmabuf_lab.revisions import mapping_types_2025_10 as mt
 from dmabuf_lab.revisions.base import Revision, current_session
+from dmabuf_lab.twins import mirrors
 
 STEPS = ("step1", "step2", "step3")
 MAP_ATTACHMENT_IOMMU = "map-attachment-iommu"
@@ -110,11 +111,13 @@ dma_buf_mapping_iommu_domain_type = mt.dma_buf_mapping_type("IOMMU_DOMAIN", matc
                                                             lab_kind="iommu-domain")
 
 
+@mirrors("posting:mapping-types-plan:drivers/dma-buf/dma-buf.c:DMA_BUF_IMAPPING_IOMMU_DOMAIN", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def DMA_BUF_IMAPPING_IOMMU_DOMAIN(domain) -> "mt.dma_buf_mapping_match":
     """Importer entry: map the buffer into ``domain`` (iommufd only).  The domain rides in ``dev``."""
     return mt.dma_buf_mapping_match(type=dma_buf_mapping_iommu_domain_type, dev=domain)
 
 
+@mirrors("posting:mapping-types-plan:drivers/dma-buf/dma-buf.c:dma_buf_iommu_domain_entries", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def dma_buf_iommu_domain_entries(exp) -> list:
     """For each exporter PAL entry, a core entry that maps the PAL into an importer's domain."""
     out = []
@@ -143,6 +146,7 @@ class iommu_domain:
         self.mappings = [m for m in self.mappings if not (m[0] >= iova and m[0] + m[2] <= iova + length)]
 
 
+@mirrors("posting:mapping-types-plan:drivers/dma-buf/dma-buf.c:dma_buf_iommu_domain_map", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def dma_buf_iommu_domain_map(attach, iova: int):
     """Core: take the exporter's PAL and map it at ``iova`` of the importer's domain (resv held).
 
@@ -169,6 +173,7 @@ def dma_buf_iommu_domain_map(attach, iova: int):
     return lst
 
 
+@mirrors("posting:mapping-types-plan:drivers/dma-buf/dma-buf.c:dma_buf_iommu_domain_unmap", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def dma_buf_iommu_domain_unmap(attach, iova: int, lst) -> None:
     """Core: unmap the range from the domain and give the PAL back (resv held)."""
     dma_resv_assert_held(attach.dmabuf.resv)
@@ -181,6 +186,7 @@ def dma_buf_iommu_domain_unmap(attach, iova: int, lst) -> None:
 
 # --- Christian König's alternative ---------------------------------------------------
 
+@mirrors("posting:mapping-types-plan:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment_iommu", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def dma_buf_map_attachment_iommu(attach, domain, iova: int, offset: int, size: int) -> int:
     """The exporter maps ``[offset, offset + size)`` of the buffer at ``iova`` of ``domain``.
 
@@ -196,6 +202,7 @@ def dma_buf_map_attachment_iommu(attach, domain, iova: int, offset: int, size: i
     return op(attach, domain, iova, offset, size)
 
 
+@mirrors("posting:mapping-types-plan:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment_iommu", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def dma_buf_unmap_attachment_iommu(attach, domain, iova: int, size: int) -> None:
     """Undo :func:`dma_buf_map_attachment_iommu` (resv held)."""
     dma_resv_assert_held(attach.dmabuf.resv)

@@ -46,6 +46,7 @@ from dmabuf_lab.revisions.base import Revision
 
 #: drivers/dma-buf/dma-buf.c as merged (the module, not the struct the package exports)
 from dmabuf_lab.core import dma_buf as core
+from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(
     name="offer-list",
@@ -133,6 +134,7 @@ def container_of(ops, cls):
     return ops
 
 
+@mirrors("posting:offer-list:drivers/dma-buf/dma-buf.c:dma_buf_negotiate", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def dma_buf_negotiate_first(offer, n: int, accepts: Callable) -> int:
     """Helper for exporters: run down the offer, return the first index ``accepts`` likes."""
     for i in range(n):
@@ -141,6 +143,7 @@ def dma_buf_negotiate_first(offer, n: int, accepts: Callable) -> int:
     return -EOPNOTSUPP
 
 
+@mirrors("posting:offer-list:drivers/dma-buf/dma-buf.c:dma_buf_negotiate", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def dma_buf_negotiate(dmabuf, offer, n: int) -> int:
     """Index of the first offer entry the exporter accepts, or -EOPNOTSUPP.
 
@@ -173,6 +176,7 @@ dma_buf_generic_dma_addr_ops = dma_buf_interconnect_map_ops(
     name="generic dma_addr_t (core fallback)", map=_generic_map, unmap=_generic_unmap)
 
 
+@mirrors("posting:offer-list:drivers/dma-buf/dma-buf.c:dma_buf_attach_interconnect", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def dma_buf_attach_interconnect(dmabuf, item: dma_buf_interconnect_negotiation,
                                 importer_ops: dma_buf_attach_ops, importer_priv: Any = None):
     """Attach over the negotiated ``item``; returns the attachment or ERR_PTR.
@@ -225,6 +229,7 @@ def dma_buf_attach_interconnect(dmabuf, item: dma_buf_interconnect_negotiation,
     return attach
 
 
+@mirrors("posting:offer-list:drivers/dma-buf/dma-buf.c:dma_buf_detach_interconnect", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def dma_buf_detach_interconnect(attach) -> None:
     """Undo dma_buf_attach_interconnect()."""
     dmabuf = attach.dmabuf
@@ -239,6 +244,7 @@ def dma_buf_detach_interconnect(attach) -> None:
     kfree(attach)
 
 
+@mirrors("posting:offer-list:drivers/dma-buf/dma-buf.c:dma_buf_interconnect_map", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def dma_buf_interconnect_map(attach):
     """Call the negotiated interconnect's ``map`` (resv held); its own type or ERR_PTR."""
     dma_resv_assert_held(attach.dmabuf.resv)
@@ -248,6 +254,7 @@ def dma_buf_interconnect_map(attach):
     return ops.map(attach)
 
 
+@mirrors("posting:offer-list:drivers/dma-buf/dma-buf.c:dma_buf_interconnect_unmap", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def dma_buf_interconnect_unmap(attach, addrs) -> None:
     """Call the negotiated interconnect's ``unmap`` (resv held)."""
     dma_resv_assert_held(attach.dmabuf.resv)
@@ -256,6 +263,7 @@ def dma_buf_interconnect_unmap(attach, addrs) -> None:
         ops.unmap(attach, addrs)
 
 
+@mirrors("posting:offer-list:drivers/dma-buf/dma-buf.c:dma_buf_move_notify", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def dma_buf_move_notify(dmabuf) -> None:
     """Unchanged from mainline."""
     core.dma_buf_move_notify(dmabuf)

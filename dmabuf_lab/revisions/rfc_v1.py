@@ -51,6 +51,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN
 from dmabuf_lab.revisions.base import Revision, deref, fixed
 
 from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c (6.19)
+from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(
     name="rfc-v1",
@@ -125,12 +126,14 @@ class dma_buf_interconnect_match(kstruct):
     fields = ("interconnect",)
 
 
+@mirrors("posting:interconnects-rfc-v1#3/8:include/linux/dma-buf-interconnect.h:CREATE_IOV_INTERCONNECT")
 def CREATE_IOV_INTERCONNECT(pdev, bar) -> dma_buf_interconnect_match:
     """A match entry pointing at a compound-literal IOV interconnect (on the stack)."""
     return dma_buf_interconnect_match(
         interconnect=dma_buf_iov_interconnect(type=DMA_BUF_INTERCONNECT_IOV, pdev=pdev, bar=bar))
 
 
+@mirrors("posting:interconnects-rfc-v1#3/8:include/linux/dma-buf-interconnect.h:container_of_iov")
 def container_of_iov(ic) -> dma_buf_iov_interconnect:
     """``container_of(ic, struct dma_buf_iov_interconnect, base)``.
 
@@ -175,6 +178,7 @@ class dma_buf_attachment_ic(dma_buf_attachment):
 # drivers/dma-buf/dma-buf.c
 # ---------------------------------------------------------------------------
 
+@mirrors("posting:interconnects-rfc-v1#1/8:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", revisions=("rfc-v1", "rfc-v2"))
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops=None, importer_priv: Any = None, *,
                            attachment_type: type = dma_buf_attachment_ic):
     """Mainline's dynamic attach with patch 2's change: ``allow_ic`` is set when the
@@ -208,11 +212,13 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops=None, importer_priv: Any = 
     return attach
 
 
+@mirrors("posting:interconnects-rfc-v1#1/8:drivers/dma-buf/dma-buf.c:dma_buf_attach")
 def dma_buf_attach(dmabuf, dev):
     """Static attach: no importer_ops, so neither P2P nor interconnects."""
     return dma_buf_dynamic_attach(dmabuf, dev, None, None)
 
 
+@mirrors("posting:interconnects-rfc-v1#1/8:drivers/dma-buf/dma-buf.c:dma_buf_map_interconnect")
 def dma_buf_map_interconnect(attach):
     """Map over the negotiated interconnect: a new ``dma_buf_ranges`` or ERR_PTR.
 
@@ -254,6 +260,7 @@ def dma_buf_map_interconnect(attach):
     return ranges
 
 
+@mirrors("posting:interconnects-rfc-v1#1/8:drivers/dma-buf/dma-buf.c:dma_buf_unmap_interconnect")
 def dma_buf_unmap_interconnect(attach, ranges) -> None:
     """Give ranges back: the exporter's unmap, then ``xa_destroy`` and ``kfree``.
 
@@ -280,6 +287,7 @@ def dma_buf_unmap_interconnect(attach, ranges) -> None:
     kfree(ranges)
 
 
+@mirrors("posting:interconnects-rfc-v1#2/8:drivers/dma-buf/dma-buf.c:dma_buf_match_interconnects")
 def dma_buf_match_interconnects(attach, exp, exp_ics: int, imp, imp_ics: int) -> bool:
     """Find the first interconnect both sides support; True and ``attach->interconnect.type`` set.
 

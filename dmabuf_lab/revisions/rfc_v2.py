@@ -60,6 +60,7 @@ from dmabuf_lab.revisions import rfc_v1
 from dmabuf_lab.revisions.base import Oops, Revision
 
 from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
+from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(
     name="rfc-v2",
@@ -134,6 +135,7 @@ class dma_buf_interconnect_match(kstruct):
     fields = ("interconnect", "ic_ops", "pdev", ("bar", 0))
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/dma-buf/dma-buf.c:CREATE_IOV_INTERCONNECT")
 def CREATE_IOV_INTERCONNECT(pdev, bar: int, ic_ops: Optional[dma_buf_interconnect_ops] = None):
     """An IOV match entry for ``pdev``'s BAR ``bar`` (on the stack)."""
     return dma_buf_interconnect_match(interconnect=dma_buf_iov_interconnect, ic_ops=ic_ops,
@@ -157,6 +159,7 @@ class dma_buf_attachment_v2(dma_buf_attachment):
 # drivers/dma-buf/dma-buf.c
 # ---------------------------------------------------------------------------
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach")
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
                            importer_priv: Any = None):
     """RFC v1's attach, kept: ``allow_ic`` starts true when the importer has
@@ -169,6 +172,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
                                          attachment_type=dma_buf_attachment_v2)
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/dma-buf/dma-buf.c:dma_buf_attach")
 def dma_buf_attach(dmabuf, dev):
     """Static attach: no importer_ops, so no interconnects."""
     return dma_buf_dynamic_attach(dmabuf, dev, None, None)
@@ -181,6 +185,7 @@ dma_buf_unmap_attachment = core.dma_buf_unmap_attachment
 dma_buf_move_notify = core.dma_buf_move_notify
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/dma-buf/dma-buf.c:dma_buf_match_interconnects")
 def dma_buf_match_interconnects(attach, exp, exp_ics: int, imp, imp_ics: int) -> bool:
     """First exporter entry (exporter order) that an importer entry of the same interconnect
     matches, as the exporter's ``match_interconnect`` decides.
@@ -209,6 +214,7 @@ def dma_buf_match_interconnects(attach, exp, exp_ics: int, imp, imp_ics: int) ->
     return False
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/dma-buf/dma-buf.c:dma_buf_iov_map")
 def dma_buf_iov_map(attach) -> tuple:
     """Map over the IOV interconnect: ``(mapping | ERR_PTR, bar_number, nelms)``.
 

@@ -22,6 +22,7 @@ from dmabuf_lab.revisions import mapping_types_2026_02
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_IMAPPING_PAL, dma_buf_mapping_attach,
                                                         dma_buf_pal_map_phys, dma_buf_pal_unmap_phys,
                                                         mapping_kind, match_list)
+from dmabuf_lab.twins import mirrors
 
 
 class IommufdPalImporter(IommufdImporter):
@@ -32,6 +33,7 @@ class IommufdPalImporter(IommufdImporter):
         super().__init__(session)
         self.exp_phys = None
 
+    @mirrors("posting:mapping-types-rfc:drivers/iommu/iommufd/pages.c:iopt_revoke_notify", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
     def iopt_revoke_notify(self, attach) -> None:
         """move_notify (resv held): under pages->mutex unmap the domains and mark
         the pages revoked.  The PAL list itself stays held until release."""

@@ -47,6 +47,7 @@ from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, dm
                                                         dma_buf_mapping_pal_exp_ops, dma_buf_match_mapping,
                                                         dma_buf_move_notify, dma_buf_ops_mt,
                                                         dma_buf_phys_list, dma_buf_phys_vec, match_list)
+from dmabuf_lab.twins import mirrors
 
 #: Where the model places the EGM region (host physical address space).
 EGM_PHYS = 0x1000_0000_0000
@@ -65,11 +66,13 @@ class nvgrace_egm_dma_buf(kstruct):
     fields = ("dmabuf", "egm_chardev", ("size", 0), "phys_vec", ("nr_ranges", 0), ("revoked", False))
 
 
+@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_dma_buf_attach")
 def nvgrace_egm_dma_buf_attach(dmabuf, attachment) -> int:
     """Refuse a revoked buffer (-ENODEV)."""
     return -ENODEV if dmabuf.priv.revoked else 0
 
 
+@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_dma_pal_map_phys")
 def nvgrace_egm_dma_pal_map_phys(attach):
     """Copy the ranges into a new phys list; as written, even for a revoked buffer."""
     priv = attach.dmabuf.priv
@@ -88,6 +91,7 @@ def nvgrace_egm_dma_pal_map_phys(attach):
     return phys
 
 
+@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_dma_pal_unmap_phys")
 def nvgrace_egm_dma_pal_unmap_phys(attach, phys) -> None:
     kvfree(phys)
 
@@ -96,6 +100,7 @@ nvgrace_egm_dma_buf_pal_ops = dma_buf_mapping_pal_exp_ops(map_phys=nvgrace_egm_d
                                                           unmap_phys=nvgrace_egm_dma_pal_unmap_phys)
 
 
+@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_dma_buf_release")
 def nvgrace_egm_dma_buf_release(dmabuf) -> None:
     """Last reference: leave the device's list, free."""
     priv = dmabuf.priv
@@ -105,6 +110,7 @@ def nvgrace_egm_dma_buf_release(dmabuf) -> None:
     kfree(priv)
 
 
+@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_dma_buf_match_mapping")
 def nvgrace_egm_dma_buf_match_mapping(args) -> int:
     """Offer only PAL; -ENODEV once cleanup has run.  As written it asserts the lock."""
     priv = args.dmabuf.priv
@@ -126,6 +132,7 @@ nvgrace_egm_dmabuf_ops = dma_buf_ops_mt(attach=nvgrace_egm_dma_buf_attach, relea
                                         name="nvgrace_egm_dmabuf_ops")
 
 
+@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:validate_dmabuf_input")
 def validate_dmabuf_input(ranges) -> tuple[int, int]:
     """Non-zero, page-aligned slices whose sum fits size_t; (ret, total)."""
     length = 0
@@ -138,6 +145,7 @@ def validate_dmabuf_input(ranges) -> tuple[int, int]:
     return 0, length
 
 
+@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_fill_phys_vec")
 def nvgrace_egm_fill_phys_vec(pv, ranges, start: int, length: int) -> int:
     """Slices -> physical ranges inside the EGM region (-EOVERFLOW, -EINVAL as vfio)."""
     max_addr = start + length
@@ -154,6 +162,7 @@ def nvgrace_egm_fill_phys_vec(pv, ranges, start: int, length: int) -> int:
     return 0
 
 
+@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_export_dmabuf")
 def nvgrace_egm_export_dmabuf(cdev, ranges, open_flags: int = 0) -> int:
     """The export ioctl: an fd or -errno."""
     if cdev is None:
@@ -195,6 +204,7 @@ def nvgrace_egm_export_dmabuf(cdev, ranges, open_flags: int = 0) -> int:
     return ret
 
 
+@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_dma_buf_cleanup")
 def nvgrace_egm_dma_buf_cleanup(cdev) -> None:
     """The device goes away: revoke every live buffer and tell the importers."""
     for priv in list(cdev.dmabufs):

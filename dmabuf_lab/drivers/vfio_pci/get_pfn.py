@@ -23,17 +23,21 @@ from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_release, vfio_pci_dmabuf_ops_fixed
 from dmabuf_lab.kmodel import EINVAL, ENODEV, dma_resv_assert_held
 from dmabuf_lab.revisions.get_pfn import dma_buf_ops_pfn, exporter_maps
+from dmabuf_lab.twins import mirrors
 
 
+@mirrors("posting:get-pfn-rfc#2/12:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_pin")
 def vfio_pci_dma_buf_pin(attachment) -> int:
     """Always refused: the buffer must stay revocable through move_notify."""
     return -EINVAL
 
 
+@mirrors("posting:get-pfn-rfc#2/12:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unpin")
 def vfio_pci_dma_buf_unpin(attachment) -> None:
     """Nothing to undo."""
 
 
+@mirrors("posting:get-pfn-rfc#2/12:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_get_pfn")
 def vfio_pci_dma_buf_get_pfn(attachment, pgoff: int) -> tuple[int, int, int]:
     """PFN of page ``pgoff`` of the buffer: walk the ranges, add the offset; order 0."""
     priv = attachment.dmabuf.priv

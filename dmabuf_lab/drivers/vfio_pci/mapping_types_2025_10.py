@@ -22,8 +22,10 @@ from dmabuf_lab.kmodel import ENODEV, ERR_PTR
 from dmabuf_lab.revisions.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
                                                         DMA_BUF_MAPPING_IOV, dma_buf_iov_exp_ops,
                                                         dma_buf_ops_mt, dma_buf_pal_exp_ops, dma_buf_sgt_exp_ops)
+from dmabuf_lab.twins import mirrors
 
 
+@mirrors("posting:mapping-types-design:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def vfio_pci_dma_buf_attach(dmabuf, attach) -> int:
     """Shared by every type: a revoked buffer takes no new attachment."""
     return -ENODEV if dmabuf.priv.revoked else 0
@@ -33,6 +35,7 @@ def _ranges(priv):
     return [(int(priv.phys_vec[i].paddr), int(priv.phys_vec[i].len)) for i in range(priv.nr_ranges)]
 
 
+@mirrors("posting:mapping-types-design:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_map_phys", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def vfio_pci_dma_buf_map_phys(attach):
     """PAL (and IOV) map: a kvzalloc'd copy of the ranges; -ENODEV once revoked."""
     priv = attach.dmabuf.priv
@@ -41,6 +44,7 @@ def vfio_pci_dma_buf_map_phys(attach):
     return dma_buf_phys_list_from_ranges(_ranges(priv))
 
 
+@mirrors("posting:mapping-types-design:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unmap_phys", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def vfio_pci_dma_buf_unmap_phys(attach, lst) -> None:
     """Free the physical address list made by the PAL map."""
     dma_buf_phys_list_free(lst)
@@ -55,6 +59,7 @@ vfio_pci_iov_ops = dma_buf_iov_exp_ops(attach=vfio_pci_dma_buf_attach, map_iov=v
                                        unmap_iov=vfio_pci_dma_buf_unmap_phys)
 
 
+@mirrors("posting:mapping-types-design:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_mapping_types", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def vfio_pci_dma_buf_mapping_types(dmabuf) -> list:
     """[IOV if a VF, PAL, SGT_P2P], or [PAL] with ``pal_only``."""
     priv = dmabuf.priv

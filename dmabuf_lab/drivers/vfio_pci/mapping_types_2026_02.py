@@ -29,8 +29,10 @@ from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DM
                                                         dma_buf_mapping_sgt_exp_ops, dma_buf_match_mapping,
                                                         dma_buf_ops_mt, dma_buf_phys_list,
                                                         dma_buf_phys_vec, match_list)
+from dmabuf_lab.twins import mirrors
 
 
+@mirrors("posting:mapping-types-rfc:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     """Only a revoked buffer is refused now (-ENODEV); P2P is the SGT match's business."""
     if dmabuf.priv.revoked:
@@ -41,6 +43,7 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
 vfio_pci_dma_buf_sgt_ops = dma_buf_mapping_sgt_exp_ops(map_dma_buf=_sgt_map, unmap_dma_buf=_sgt_unmap)
 
 
+@mirrors("posting:mapping-types-rfc:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_pal_map_phys", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def vfio_pci_dma_pal_map_phys(attach):
     """Copy the buffer's ranges into a new phys list (kvzalloc); ERR_PTR(-ENOMEM).
 
@@ -63,6 +66,7 @@ def vfio_pci_dma_pal_map_phys(attach):
     return phys
 
 
+@mirrors("posting:mapping-types-rfc:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_pal_unmap_phys", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def vfio_pci_dma_pal_unmap_phys(attach, phys) -> None:
     """Free the list."""
     kvfree(phys)
@@ -72,6 +76,7 @@ vfio_pci_dma_buf_pal_ops = dma_buf_mapping_pal_exp_ops(map_phys=vfio_pci_dma_pal
                                                        unmap_phys=vfio_pci_dma_pal_unmap_phys)
 
 
+@mirrors("posting:mapping-types-rfc:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_match_mapping", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def vfio_pci_dma_buf_match_mapping(args) -> int:
     """Offer [PAL, SGT_P2P of our device]; -ENODEV once the device is gone."""
     priv = args.dmabuf.priv

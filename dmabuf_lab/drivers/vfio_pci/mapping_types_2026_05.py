@@ -23,8 +23,10 @@ from dmabuf_lab.revisions.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DM
                                                         dma_buf_ops_mt)
 from dmabuf_lab.revisions.mapping_types_2026_05 import MAP_ATTACHMENT_IOMMU, stage
 from dmabuf_lab.core.ops import dma_buf_ops
+from dmabuf_lab.twins import mirrors
 
 
+@mirrors("posting:mapping-types-plan:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_review_types", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def vfio_pci_dma_buf_review_types(dmabuf) -> list:
     """Step 1: [SGT_P2P of the device]; steps 2 and 3: [PAL] alone."""
     priv = dmabuf.priv
@@ -39,6 +41,7 @@ vfio_pci_dmabuf_review_ops = dma_buf_ops_mt(release=vfio_pci_dma_buf_release,
                                             name="vfio_pci_dmabuf_ops (review plan)")
 
 
+@mirrors("posting:mapping-types-plan:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_iommufd_map", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def vfio_pci_dma_buf_iommufd_map_review(attachment, phys) -> int:
     """Mainline's bridge, recognising the review plan's vfio ops (steps 1 and 2)."""
     return vfio_pci_dma_buf_iommufd_map(attachment, phys, ops=(vfio_pci_dmabuf_review_ops,))
@@ -61,6 +64,7 @@ class dma_buf_ops_iommu(dma_buf_ops):
     unmap_attachment_iommu: Optional[Callable] = None
 
 
+@mirrors("posting:mapping-types-plan:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_map_iommu", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def vfio_pci_dma_buf_map_iommu(attach, domain, iova: int, offset: int, size: int) -> int:
     """Map ``[offset, offset + size)`` of the buffer's BAR ranges at ``iova`` (resv held)."""
     priv = attach.dmabuf.priv
@@ -81,6 +85,7 @@ def vfio_pci_dma_buf_map_iommu(attach, domain, iova: int, offset: int, size: int
     return 0
 
 
+@mirrors("posting:mapping-types-plan:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unmap_iommu", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def vfio_pci_dma_buf_unmap_iommu(attach, domain, iova: int, size: int) -> None:
     domain.unmap(iova, size)
 

@@ -29,12 +29,14 @@ from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.offer_list import (dma_buf_interconnect_map_ops, dma_buf_negotiate_first,
                                              dma_buf_ops_ic, dmabuf_generic_dma_addr_t, dmabuf_pci_bar_slice,
                                              dmabuf_phys_addr_t)
+from dmabuf_lab.twins import mirrors
 
 
 def _priv(attach):
     return attach.dmabuf.priv
 
 
+@mirrors("posting:offer-list:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_ic_phys_map", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def vfio_ic_phys_map(attach):
     """phys_addr_t: a copy of the ranges as (paddr, len) pairs."""
     priv = _priv(attach)
@@ -48,6 +50,7 @@ def vfio_ic_phys_map(attach):
     return out
 
 
+@mirrors("posting:offer-list:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_ic_bar_slice_map", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def vfio_ic_bar_slice_map(attach):
     """PCI BAR slice: (offset in the BAR, len) pairs of the exporting function's BAR."""
     priv = _priv(attach)
@@ -62,11 +65,13 @@ def vfio_ic_bar_slice_map(attach):
     return out
 
 
+@mirrors("posting:offer-list:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_ic_list_unmap", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def vfio_ic_list_unmap(attach, addrs) -> None:
     """Free the offset/address array made by a list map."""
     kvfree(addrs)
 
 
+@mirrors("posting:offer-list:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_ic_dma_map", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def vfio_ic_dma_map(attach):
     """generic dma_addr_t: 6.19's sg_table of DMA addresses for attach->dev."""
     priv = _priv(attach)
@@ -76,6 +81,7 @@ def vfio_ic_dma_map(attach):
                                    faithful=not fixed("sgt-helper"))
 
 
+@mirrors("posting:offer-list:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_ic_dma_unmap", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def vfio_ic_dma_unmap(attach, sgt) -> None:
     """Unmap and free the sg_table made by ``vfio_ic_dma_map``."""
     dma_buf_free_sgt(attach, sgt, 0, faithful=not fixed("sgt-helper"))
@@ -102,12 +108,14 @@ def _accepts(priv, item) -> bool:
     return False
 
 
+@mirrors("posting:offer-list:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_negotiate", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def vfio_pci_dma_buf_negotiate(dmabuf, offer, n: int) -> int:
     """Run down the importer's offer; the first entry vfio can serve wins."""
     priv = dmabuf.priv
     return dma_buf_negotiate_first(offer, n, lambda item: _accepts(priv, item))
 
 
+@mirrors("posting:offer-list:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach_interconnect", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def vfio_pci_dma_buf_attach_interconnect(dmabuf, attach) -> int:
     """Acknowledge the negotiated interconnect; -ENODEV when revoked."""
     priv = dmabuf.priv

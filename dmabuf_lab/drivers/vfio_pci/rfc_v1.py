@@ -39,6 +39,7 @@ from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV,
                                          container_of_iov, dma_buf_interconnect_ops, dma_buf_iov_interconnect,
                                          dma_buf_ops_ic)
+from dmabuf_lab.twins import mirrors
 
 
 class range_(kstruct):
@@ -59,6 +60,7 @@ class vfio_pci_dma_buf_ic(vfio_pci_dma_buf):
     fields = ("iov_ic",)
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_create_iov_match")
 def vfio_pci_create_iov_match(priv, dma_buf) -> int:
     """Allocate this buffer's IOV interconnect: our pdev and the exported BAR."""
     iov_ic = kzalloc(dma_buf_iov_interconnect)
@@ -71,6 +73,7 @@ def vfio_pci_create_iov_match(priv, dma_buf) -> int:
     return 0
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_map_iov_interconnect")
 def vfio_pci_map_iov_interconnect(priv, ranges) -> int:
     """Store one ``struct range`` per phys_vec entry in the xarray (pointers into one array)."""
     if priv.revoked:
@@ -93,6 +96,7 @@ def vfio_pci_map_iov_interconnect(priv, ranges) -> int:
     return 0
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_map_interconnect")
 def vfio_pci_map_interconnect(attachment, ranges) -> int:
     """Fill ``ranges`` for the negotiated type (only IOV); -EINVAL for any other."""
     itype = attachment.interconnect.type
@@ -104,12 +108,14 @@ def vfio_pci_map_interconnect(attachment, ranges) -> int:
     return ret
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_unmap_interconnect")
 def vfio_pci_unmap_interconnect(attachment, ranges) -> None:
     """Free the range array: entry 0 is its first element, so its address."""
     entry = xa_load(ranges.ranges, 0)
     kfree(entry)
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_match_iov_interconnect")
 def vfio_pci_match_iov_interconnect(exp, imp) -> bool:
     """The importer is the exporter's PF and both name the same BAR."""
     exp_ic = container_of_iov(exp)
@@ -119,6 +125,7 @@ def vfio_pci_match_iov_interconnect(exp, imp) -> bool:
     return imp_ic.pdev is pci_physfn(exp_ic.pdev) and imp_ic.bar == exp_ic.bar
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_match_interconnect")
 def vfio_pci_match_interconnect(exp, imp) -> bool:
     """Dispatch on the exporter's interconnect type."""
     if exp.type == DMA_BUF_INTERCONNECT_IOV:
@@ -126,6 +133,7 @@ def vfio_pci_match_interconnect(exp, imp) -> bool:
     return False
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_match_interconnects")
 def vfio_pci_match_interconnects(priv, attachment) -> bool:
     """Offer our one interconnect to an importer that supports interconnects."""
     aops = attachment.importer_ops
@@ -138,6 +146,7 @@ def vfio_pci_match_interconnects(priv, attachment) -> bool:
     return False
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach")
 def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     """An interconnect match accepts at once; otherwise the 6.19 P2P and revoked tests."""
     priv = dmabuf.priv
@@ -152,6 +161,7 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     return 0
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_release")
 def vfio_pci_dma_buf_release(dmabuf) -> None:
     """6.19's release plus ``kfree(priv->iov_ic)``."""
     kfree(dmabuf.priv.iov_ic)
@@ -169,11 +179,13 @@ vfio_pci_dmabuf_ops = dma_buf_ops_ic(
     name="vfio_pci_dmabuf_ops (RFC v1, IOV interconnect)")
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_iommufd_map")
 def vfio_pci_dma_buf_iommufd_map(attachment, phys) -> int:
     """The 6.19 vfio -> iommufd bridge, for this revision's ops table (one range only)."""
     return vfio_619.vfio_pci_dma_buf_iommufd_map(attachment, phys, ops=(vfio_pci_dmabuf_ops,))
 
 
+@mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf")
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF with the patch's IOV match allocated before export.
 

@@ -32,6 +32,7 @@ from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.rfc_v2 import (CREATE_IOV_INTERCONNECT, dma_buf_interconnect_ops,
                                          dma_buf_iov_interconnect_ops)
+from dmabuf_lab.twins import mirrors
 
 
 class vfio_iov_ic(kstruct):
@@ -45,11 +46,13 @@ def _iov_ic(priv):
     return getattr(priv, "_iov_ic", None)
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_match_iov_interconnect", gap="RFC v2 exists here as its 1/8 review thread; the vfio side is the lab's reading of it on RFC v1 4/8")
 def vfio_pci_match_iov_interconnect(exp, imp) -> bool:
     """The importer must be our physfn and name the same BAR."""
     return imp.pdev is pci_physfn(exp.pdev) and imp.bar == exp.bar
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_map_iov_interconnect", gap="RFC v2 exists here as its 1/8 review thread; the vfio side is the lab's reading of it on RFC v1 4/8")
 def vfio_pci_map_iov_interconnect(attach):
     """``(dma_buf_mapping of the BAR ranges, bar_number, nelms)``; ERR_PTR(-ENOMEM) on failure."""
     priv = attach.dmabuf.priv
@@ -70,6 +73,7 @@ vfio_pci_iov_ops = dma_buf_iov_interconnect_ops(
     map=vfio_pci_map_iov_interconnect)
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_match_interconnects", gap="RFC v2 exists here as its 1/8 review thread; the vfio side is the lab's reading of it on RFC v1 4/8")
 def vfio_pci_match_interconnects(priv, attach) -> bool:
     """Offer ``[IOV(our function, our BAR)]`` to an importer that takes interconnects."""
     ic = _iov_ic(priv)
@@ -79,6 +83,7 @@ def vfio_pci_match_interconnects(priv, attach) -> bool:
     return bool(attach.importer_ops.supports_interconnects(attach, supports_ics, len(supports_ics)))
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach", gap="RFC v2 exists here as its 1/8 review thread; the vfio side is the lab's reading of it on RFC v1 4/8")
 def vfio_pci_dma_buf_attach(dmabuf, attach) -> int:
     """Interconnect first; otherwise 6.19's P2P and revoked tests."""
     priv = dmabuf.priv
@@ -93,6 +98,7 @@ def vfio_pci_dma_buf_attach(dmabuf, attach) -> int:
     return 0
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_release", gap="RFC v2 exists here as its 1/8 review thread; the vfio side is the lab's reading of it on RFC v1 4/8")
 def vfio_pci_dma_buf_release_v2(dmabuf) -> None:
     """Free the IOV record, then 6.19's release."""
     kfree(_iov_ic(dmabuf.priv))
@@ -107,6 +113,7 @@ vfio_pci_dmabuf_v2_ops = dma_buf_ops(
     name="vfio_pci_dmabuf_ops (interconnects v2)")
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_iommufd_map", gap="RFC v2 exists here as its 1/8 review thread; the vfio side is the lab's reading of it on RFC v1 4/8")
 def vfio_pci_dma_buf_iommufd_map(attachment, phys) -> int:
     """The 6.19 private bridge, recognising this revision's ops table (one range only)."""
     return vfio_619.vfio_pci_dma_buf_iommufd_map(attachment, phys, ops=(vfio_pci_dmabuf_v2_ops,))

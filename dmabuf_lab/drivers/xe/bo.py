@@ -22,6 +22,7 @@ from dmabuf_lab.pci.pci import pci_resource_start
 from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
 from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.kmodel import EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, KernelError
+from dmabuf_lab.twins import mirrors
 
 XE_PL_TT = "tt"
 XE_PL_VRAM0 = "vram"
@@ -53,11 +54,13 @@ def xe_bo_create_vram(pdev, size: int, *, migratable: bool = True) -> xe_bo:
     return xe_bo(pdev, size, obj, can_migrate_tt=migratable)
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_can_migrate", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def xe_bo_can_migrate(bo: xe_bo, mem_type: str) -> bool:
     """Whether the BO's placements allow ``mem_type``."""
     return mem_type == XE_PL_VRAM0 or bo.can_migrate_tt
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_migrate", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
     """Move the BO; -EINVAL when its placements do not allow it."""
     if not xe_bo_can_migrate(bo, mem_type):
@@ -78,6 +81,7 @@ def xe_bo_dma_ranges(bo: xe_bo) -> list[tuple[int, int]]:
     return [(bar + dpa, ln) for dpa, ln in bo.lmem.ranges]
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-05", "mainline-7.3"))
 def xe_dma_buf_attach_checks(bo: xe_bo, attach, p2p_ok: bool) -> int:
     """The refusal shared by every revision: no P2P and no way to system memory."""
     if not p2p_ok and not xe_bo_can_migrate(bo, XE_PL_TT):
@@ -85,6 +89,7 @@ def xe_dma_buf_attach_checks(bo: xe_bo, attach, p2p_ok: bool) -> int:
     return 0
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_map", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def xe_dma_buf_map_common(bo: xe_bo, p2p_ok: bool, session=None):
     """Map body shared by every revision: pick the placement, build the sg_table."""
     if not p2p_ok and not xe_bo_can_migrate(bo, XE_PL_TT):
@@ -98,6 +103,7 @@ def xe_dma_buf_map_common(bo: xe_bo, p2p_ok: bool, session=None):
     return sg_table_from_ranges(xe_bo_dma_ranges(bo))
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def xe_dma_buf_unmap_common(sgt) -> None:
     """xe_dma_buf_unmap(): free the table."""
     sg_table_free(sgt)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dmabuf_lab.addr import PAGE_SIZE
 from dmabuf_lab.kernels.getorder import get_order  # noqa: F401  (include/asm-generic/getorder.h)
 from dmabuf_lab.kmodel import kstruct
+from dmabuf_lab.twins import mirrors
 
 DRM_INTERCONNECT_SYSTEM = 0
 DRM_INTERCONNECT_DRIVER = 1
@@ -25,6 +26,7 @@ class drm_pagemap_addr(kstruct):
     sizeof = 16
 
 
+@mirrors("posting:interconnects-rfc-v1#7/8:include/drm/drm_pagemap.h:drm_pagemap_addr_encode", revisions=("rfc-v1",))
 def drm_pagemap_addr_encode(addr: int, proto: int, order: int, dir: int) -> drm_pagemap_addr:
     """Build an entry by value (a stack struct the caller copies into its array)."""
     return drm_pagemap_addr(addr=int(addr), proto=proto, order=order, dir=dir)

@@ -30,8 +30,10 @@ from dmabuf_lab.drivers.xe.bo import (LMEM_BAR, TT_BASE, XE_PL_TT, p2p_distance,
 from dmabuf_lab.drivers.xe.mainline import XeExporter
 from dmabuf_lab.kmodel import EINVAL, EOPNOTSUPP
 from dmabuf_lab.revisions.get_pfn import dma_buf_export, dma_buf_ops_pfn, importer_maps
+from dmabuf_lab.twins import mirrors
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the get_pfn RFC adds the callback to the core and vfio only; xe's is the lab's, written to its contract")
 def xe_dma_buf_attach(dmabuf, attach) -> int:
     """Mainline's P2P test, plus: CPU-invisible VRAM has no BAR address to hand out."""
     bo = dmabuf.priv
@@ -42,17 +44,20 @@ def xe_dma_buf_attach(dmabuf, attach) -> int:
     return xe_dma_buf_attach_checks(bo, attach, bool(attach.peer2peer))
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_map", gap="the get_pfn RFC adds the callback to the core and vfio only; xe's is the lab's, written to its contract")
 def xe_dma_buf_map(attach, direction):
     """sg_table for the importer: VRAM through the BAR when P2P is allowed, else migrate."""
     bo = attach.dmabuf.priv
     return xe_dma_buf_map_common(bo, bool(attach.peer2peer), getattr(bo, "session", None))
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the get_pfn RFC adds the callback to the core and vfio only; xe's is the lab's, written to its contract")
 def xe_dma_buf_unmap(attach, sgt, direction) -> None:
     """Undo ``xe_dma_buf_map``."""
     xe_dma_buf_unmap_common(sgt)
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/gpu/drm/drm_prime.c:drm_gem_dmabuf_release", gap="the get_pfn RFC adds the callback to the core and vfio only; xe's is the lab's, written to its contract")
 def xe_dma_buf_release(dmabuf) -> None:
     """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)
@@ -69,6 +74,7 @@ def _aligned_order(dpa: int, left_in_block: int) -> int:
     return order
 
 
+@mirrors("posting:get-pfn-rfc#1/12:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_get_pfn", gap="the get_pfn RFC adds the callback to the core and vfio only; xe's is the lab's, written to its contract")
 def xe_dma_buf_get_pfn(attach, pgoff: int) -> tuple[int, int, int]:
     """PFN of page ``pgoff`` of the BO where it lives now; none for CPU-invisible VRAM."""
     bo = attach.dmabuf.priv

@@ -18,8 +18,10 @@ from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.sched import shared_write
 from dmabuf_lab.revisions.base import ExporterDriver
+from dmabuf_lab.twins import mirrors
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def xe_dma_buf_attach(dmabuf, attach) -> int:
     """Drop P2P for an importer that cannot reach us; refuse if the BO then has nowhere to go."""
     bo = dmabuf.priv
@@ -32,17 +34,20 @@ def _session_of(attach):
     return getattr(attach.dmabuf.priv, "session", None)
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_map", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
 def xe_dma_buf_map(attach, direction):
     """Migrate to system memory for a non-P2P importer, else hand out VRAM via the BAR."""
     bo = attach.dmabuf.priv
     return xe_dma_buf_map_common(bo, bool(attach.peer2peer), _session_of(attach))
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
 def xe_dma_buf_unmap(attach, sgt, direction) -> None:
     """Undo ``xe_dma_buf_map``."""
     xe_dma_buf_unmap_common(sgt)
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/drm_prime.c:drm_gem_dmabuf_release", gap="the release op xe_dmabuf_ops names at this commit, reduced to dropping the BO; drm_prime.c itself not re-read", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def xe_dma_buf_release(dmabuf) -> None:
     """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)

@@ -32,24 +32,29 @@ from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_SGT, DM
                                                         dma_buf_ops_mt, dma_buf_sgt_p2p_allowed)
 
 from dmabuf_lab.core import dma_buf as _core
+from dmabuf_lab.twins import mirrors
 
 
+@mirrors("posting:mapping-types-rfc:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def xe_dma_buf_attach(dmabuf, attach) -> int:
     """The series drops both checks (P2P distance, no way to system memory): the match did them."""
     return 0
 
 
+@mirrors("posting:mapping-types-rfc:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_map", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def xe_dma_buf_map(attach, direction):
     """sg_table for the importer: VRAM through the BAR when SGT P2P is allowed, else migrate."""
     bo = attach.dmabuf.priv
     return xe_dma_buf_map_common(bo, dma_buf_sgt_p2p_allowed(attach), getattr(bo, "session", None))
 
 
+@mirrors("posting:mapping-types-rfc:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def xe_dma_buf_unmap(attach, sgt, direction) -> None:
     """Undo ``xe_dma_buf_map``."""
     xe_dma_buf_unmap_common(sgt)
 
 
+@mirrors("posting:mapping-types-rfc:drivers/gpu/drm/drm_prime.c:drm_gem_dmabuf_release", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def xe_dma_buf_release(dmabuf) -> None:
     """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)
@@ -58,6 +63,7 @@ def xe_dma_buf_release(dmabuf) -> None:
 xe_dma_buf_sgt_ops = dma_buf_mapping_sgt_exp_ops(map_dma_buf=xe_dma_buf_map, unmap_dma_buf=xe_dma_buf_unmap)
 
 
+@mirrors("posting:mapping-types-rfc:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_match_mapping", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def xe_dma_buf_match_mapping(args) -> int:
     """Offer [SGT_P2P if CONFIG_DMABUF_MOVE_NOTIFY, SGT if migratable] from a 2-entry stack array."""
     bo = args.dmabuf.priv

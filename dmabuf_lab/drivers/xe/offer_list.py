@@ -22,6 +22,7 @@ from dmabuf_lab.kmodel import ENOMEM, EOPNOTSUPP, ERR_PTR, kvfree, kvmalloc_arra
 from dmabuf_lab.revisions.offer_list import (dma_buf_interconnect, dma_buf_interconnect_map_ops,
                                              dma_buf_interconnect_negotiation, dma_buf_negotiate_first,
                                              dma_buf_ops_ic, dmabuf_generic_dma_addr_t, dmabuf_pci_bar_slice)
+from dmabuf_lab.twins import mirrors
 
 
 def xe_vram_interconnect(pdev) -> dma_buf_interconnect:
@@ -33,6 +34,7 @@ def xe_vram_interconnect(pdev) -> dma_buf_interconnect:
     return ic
 
 
+@mirrors("posting:offer-list:drivers/gpu/drm/xe/xe_dma_buf.c:xe_ic_vram_map", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def xe_ic_vram_map(attach):
     """Private VRAM interconnect: the BO's (DPA, length) ranges as an array."""
     bo = attach.dmabuf.priv
@@ -44,11 +46,13 @@ def xe_ic_vram_map(attach):
     return out
 
 
+@mirrors("posting:offer-list:drivers/gpu/drm/xe/xe_dma_buf.c:xe_ic_vram_unmap", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def xe_ic_vram_unmap(attach, addrs) -> None:
     """Free the array made by ``xe_ic_vram_map``."""
     kvfree(addrs)
 
 
+@mirrors("posting:offer-list:drivers/gpu/drm/xe/xe_dma_buf.c:xe_ic_dma_map", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def xe_ic_dma_map(attach):
     """Generic dma_addr_t interconnect: an sg_table, through the BAR when P2P reaches."""
     bo = attach.dmabuf.priv
@@ -56,6 +60,7 @@ def xe_ic_dma_map(attach):
     return xe_dma_buf_map_common(bo, p2p, getattr(bo, "session", None))
 
 
+@mirrors("posting:offer-list:drivers/gpu/drm/xe/xe_dma_buf.c:xe_ic_dma_unmap", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def xe_ic_dma_unmap(attach, sgt) -> None:
     """Undo ``xe_ic_dma_map``."""
     xe_dma_buf_unmap_common(sgt)
@@ -74,12 +79,14 @@ def _accepts(bo, item) -> bool:
     return False
 
 
+@mirrors("posting:offer-list:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_negotiate", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def xe_dma_buf_negotiate(dmabuf, offer, n: int) -> int:
     """Index of the first offer entry xe can serve (own VRAM, or dma_addr_t it can reach or migrate for)."""
     bo = dmabuf.priv
     return dma_buf_negotiate_first(offer, n, lambda item: _accepts(bo, item))
 
 
+@mirrors("posting:offer-list:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach_interconnect", gap="a proposal in prose (no patch): the function is the lab's reading of it")
 def xe_dma_buf_attach_interconnect(dmabuf, attach) -> int:
     """Pick the map ops for the negotiated interconnect; -EOPNOTSUPP for any other."""
     bo = dmabuf.priv

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dmabuf_lab.addr import PAGE_SIZE, for_each_sgtable_dma_sg, sg_dma_address, sg_dma_len
 from dmabuf_lab.kmodel import WARN_ON, kstruct
 from dmabuf_lab.revisions.base import deref
+from dmabuf_lab.twins import mirrors
 
 
 class xe_res_cursor(kstruct):
@@ -31,6 +32,7 @@ def _entry(arr, i):
     return e if isinstance(e, kstruct) else None
 
 
+@mirrors("posting:interconnects-rfc-v1#8/8:drivers/gpu/drm/xe/xe_res_cursor.h:__xe_res_dma_next", revisions=("rfc-v1",))
 def __xe_res_dma_next(cur: xe_res_cursor) -> None:
     """Step to the entry holding ``cur.start`` and coalesce touching entries after it."""
     arr = cur.dma_addr
@@ -55,6 +57,7 @@ def __xe_res_dma_next(cur: xe_res_cursor) -> None:
     cur.size = cur.dma_seg_size - start
 
 
+@mirrors("posting:interconnects-rfc-v1#8/8:drivers/gpu/drm/xe/xe_res_cursor.h:xe_res_first_dma", revisions=("rfc-v1",))
 def xe_res_first_dma(dma_addr, start: int, size: int, cur: xe_res_cursor) -> None:
     """Start a walk of ``size`` bytes at byte ``start`` over a drm_pagemap_addr array."""
     WARN_ON(dma_addr is None, "xe_res_first_dma: NULL array")
@@ -73,6 +76,7 @@ def xe_res_first_dma(dma_addr, start: int, size: int, cur: xe_res_cursor) -> Non
     cur.sgl = None
 
 
+@mirrors("posting:interconnects-rfc-v1#8/8:drivers/gpu/drm/xe/xe_res_cursor.h:xe_res_first_sg", revisions=("rfc-v1",))
 def xe_res_first_sg(sg, start: int, size: int, cur: xe_res_cursor) -> None:
     """Start a walk over an sg_table; a NULL table WARNs, then ``sg->sgl`` oopses."""
     WARN_ON(sg is None, "xe_res_first_sg: NULL sg_table")
@@ -96,6 +100,7 @@ def _sg_next(cur: xe_res_cursor) -> None:
     cur.size = cur.sgl[cur.idx][1] - start if cur.idx < len(cur.sgl) else 0
 
 
+@mirrors("posting:interconnects-rfc-v1#8/8:drivers/gpu/drm/xe/xe_res_cursor.h:xe_res_next", revisions=("rfc-v1",))
 def xe_res_next(cur: xe_res_cursor, size: int) -> None:
     """Advance ``size`` bytes, moving to the next segment when this one is used up."""
     WARN_ON(size > cur.remaining, "xe_res_next past the end")
@@ -113,6 +118,7 @@ def xe_res_next(cur: xe_res_cursor, size: int) -> None:
         _sg_next(cur)
 
 
+@mirrors("posting:interconnects-rfc-v1#8/8:drivers/gpu/drm/xe/xe_res_cursor.h:xe_res_dma", revisions=("rfc-v1",))
 def xe_res_dma(cur: xe_res_cursor) -> int:
     """Address at the cursor."""
     if cur.dma_addr is not None:

@@ -42,6 +42,7 @@ from dmabuf_lab.revisions.base import ImporterDriver, fixed
 from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV,
                                          dma_buf_attach_ops_ic, dma_buf_map_interconnect,
                                          dma_buf_match_interconnects, dma_buf_unmap_interconnect)
+from dmabuf_lab.twins import mirrors
 
 
 class xe_sriov_dma_data(kstruct):
@@ -81,12 +82,14 @@ class XeRfcV1Importer(ImporterDriver):
         self.evictions = 0
 
     # -- dma_buf_attach_ops --------------------------------------------------------
+    @mirrors("posting:interconnects-rfc-v1#5/8:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_supports_interconnects")
     def xe_dma_buf_supports_interconnects(self, attach, exp, exp_ics: int) -> bool:
         """Offer IOV for our own pdev and the LMEM BAR; the core matches."""
         pdev = attach.dev
         supports_ics = [CREATE_IOV_INTERCONNECT(pdev, LMEM_BAR)]
         return dma_buf_match_interconnects(attach, exp, exp_ics, supports_ics, len(supports_ics))
 
+    @mirrors("posting:interconnects-rfc-v1#5/8:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_move_notify")
     def xe_dma_buf_move_notify(self, attach) -> None:
         """The exporter moved or revoked the buffer (resv held): evict; unmapping waits for the next map."""
         self.s.log("xe: move_notify -> xe_bo_evict")
@@ -147,6 +150,7 @@ class XeRfcV1Importer(ImporterDriver):
                 obj.xe_refs = 0
 
     # -- xe_bo.c ----------------------------------------------------------------------
+    @mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_bo_move_dmabuf")
     def xe_bo_move_dmabuf(self, *, to_system: bool) -> None:
         """Map the attachment for a move into TT: interconnect first, sg_table as the fallback.
 
@@ -200,6 +204,7 @@ class XeRfcV1Importer(ImporterDriver):
         bo.dma_data.dma_addr = None
         bo.is_devmem_external = False
 
+    @mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_ttm_bo_delete_mem_notify")
     def xe_ttm_bo_delete_mem_notify(self) -> None:
         """Release the attachment's mapping: the sg_table, or the DPA array and the LMEM reference."""
         bo = self.bo
@@ -217,6 +222,7 @@ class XeRfcV1Importer(ImporterDriver):
             bo.ic_ranges = None
 
     # -- xe_pt.c ----------------------------------------------------------------------
+    @mirrors("posting:interconnects-rfc-v1#8/8:drivers/gpu/drm/xe/xe_pt.c:xe_pt_stage_bind")
     def xe_pt_stage_bind(self) -> None:
         """Walk the BO as the page-table bind does and record (offset, address, bytes) runs.
 

@@ -12,8 +12,10 @@ reference nobody drops can be reported.
 from __future__ import annotations
 
 from typing import Any, Optional
+from dmabuf_lab.twins import mirrors
 
 
+@mirrors("posting:interconnects-rfc-v1#6/8:drivers/gpu/drm/xe/xe_gt_sriov_pf_config.c:pf_pick_vf_config", revisions=("rfc-v1",))
 def pf_pick_vf_config(pf, vfid: int) -> Optional[Any]:
     """The VF whose xe config number is ``vfid`` (1-based), or None."""
     for dev in pf.topology.devices.values() if getattr(pf, "topology", None) else ():
@@ -22,12 +24,14 @@ def pf_pick_vf_config(pf, vfid: int) -> Optional[Any]:
     return None
 
 
+@mirrors("posting:interconnects-rfc-v1#6/8:drivers/gpu/drm/xe/xe_gt_sriov_pf_config.c:xe_gt_sriov_pf_config_get_lmem_obj", revisions=("rfc-v1",))
 def xe_gt_sriov_pf_config_get_lmem_obj(pf, vfid: int):
     """The LMEM object backing config ``vfid`` (None when that VF has none)."""
     vf = pf_pick_vf_config(pf, vfid)
     return None if vf is None else vf.lmem
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.h:xe_bo_get", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("rfc-v1",))
 def xe_bo_get(obj):
     """Take a reference on a BO (here: a VF's LMEM object); NULL stays NULL."""
     if obj is not None:
@@ -35,6 +39,7 @@ def xe_bo_get(obj):
     return obj
 
 
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.h:xe_bo_put", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("rfc-v1",))
 def xe_bo_put(obj) -> None:
     """Drop a reference taken with :func:`xe_bo_get`."""
     if obj is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dmabuf_lab.pci.iov import vf_for_bar_address
 from dmabuf_lab.hw.vram import xe_bo_addr_range
 from dmabuf_lab.kmodel import EINVAL, ENODEV, ENOMEM, KernelError, kvfree, kvmalloc_array
+from dmabuf_lab.twins import mirrors
 
 
 def vf_dev_for_bar_address(topology, pf, bar: int, phys: int):
@@ -32,6 +33,7 @@ def vf_dev_for_bar_address(topology, pf, bar: int, phys: int):
     return None, 0
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/gpu/drm/xe/xe_bo.c:xe_translate_bar_ranges_to_dpa", gap="RFC v2's xe side was not posted in the stored thread: the lab's reading of RFC v1 7/8 on RFC v2's types", revisions=("rfc-v2", "mapping-types-2025-10"))
 def xe_translate_bar_ranges_to_dpa(topology, pf, bar: int, ranges) -> tuple[int, object]:
     """Translate ``[(phys, len)]`` of VF BAR addresses; ``(0, KArray of (dpa, len))`` or ``(-errno, None)``.
 
@@ -56,6 +58,7 @@ def xe_translate_bar_ranges_to_dpa(topology, pf, bar: int, ranges) -> tuple[int,
     return 0, arr
 
 
+@mirrors("posting:interconnects-rfc-v2#1/8:drivers/gpu/drm/xe/xe_bo.c:xe_free_dpa_ranges", gap="RFC v2's xe side was not posted in the stored thread: the lab's reading of RFC v1 7/8 on RFC v2's types", revisions=("rfc-v2", "mapping-types-2025-10"))
 def xe_free_dpa_ranges(arr) -> None:
     """Free the bind input."""
     kvfree(arr)

@@ -39,6 +39,7 @@ from dmabuf_lab.kmodel import EINVAL, ENODEV, ENOMEM, WARN_ON, KernelError, kmal
 from dmabuf_lab.pci.iov import pci_iov_vf_id
 from dmabuf_lab.pci.pci import pci_resource_len, pci_resource_start
 from dmabuf_lab.revisions.base import deref, fixed
+from dmabuf_lab.twins import mirrors
 
 U64_MASK = (1 << 64) - 1
 
@@ -48,11 +49,13 @@ def range_len(r) -> int:
     return r.end - r.start + 1
 
 
+@mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:IS_SRIOV_PF", revisions=("rfc-v1",))
 def IS_SRIOV_PF(pf) -> bool:
     """The device runs as an SR-IOV PF (has the capability)."""
     return pf.sriov is not None
 
 
+@mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_find_vf_dev", revisions=("rfc-v1",))
 def xe_find_vf_dev(pf, phys: int):
     """The VF on the PF's bus whose LMEM BAR holds ``phys`` (None if none).
 
@@ -81,6 +84,7 @@ def xe_find_vf_dev(pf, phys: int):
     return None
 
 
+@mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_bo_addr", revisions=("rfc-v1",))
 def _xe_bo_addr(lmem_obj, offset: int, page_size: int, debug: bool) -> int:
     """``xe_bo_addr(lmem_obj, offset, page_size)``: the DPA of ``offset``.
 
@@ -142,6 +146,7 @@ def _plan(lmem_obj, io_start: int, ranges, debug: bool = False):
     return out
 
 
+@mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_bo_translate_io_xarray_to_dpa", revisions=("rfc-v1",))
 def xe_bo_translate_io_xarray_to_dpa(bo, ranges, io_start: int, vfid: int, pf, plan=None, *,
                                      debug: bool = False, shadow: list) -> None:
     """Take a reference on the VF's LMEM object and fill ``bo->dma_data.dma_addr``.
@@ -162,6 +167,7 @@ def xe_bo_translate_io_xarray_to_dpa(bo, ranges, io_start: int, vfid: int, pf, p
         shadow.append((phys, n))
 
 
+@mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_bo_xarray_to_dma_addr", revisions=("rfc-v1",))
 def xe_bo_xarray_to_dma_addr(ranges, bo, pf, *, debug: bool = False, shadow: list) -> int:
     """Translate the interconnect ranges into ``bo->dma_data``; 0 or -errno.
 
