@@ -282,3 +282,41 @@ def load_releases(path: Path | str | None = None) -> ReleaseTable:
             where.fail("first_release", f"names a release the file does not describe: {c.first_release}",
                        f'id = "{c.id}"')
     return ReleaseTable(rels, chs)
+
+
+def render_markdown(table: ReleaseTable) -> str:
+    """The per-release tables, the fix table and the scenario sketches as
+    Markdown: the generated middle of ``docs/mainline-releases.md``."""
+    def short(path: str) -> str:
+        return path.removeprefix("drivers/")
+
+    out = ["## The releases", ""]
+    for r in table.releases:
+        head = r.tag
+        if r.tag_object or r.commit:
+            parts = [f"tag object {r.tag_object}"] if r.tag_object else []
+            parts += [f"commit {r.commit}"] if r.commit else []
+            head += f" ({', '.join(parts)})"
+        out += [f"### Release {r.name}: {head}, {r.date}", "", r.notes, "",
+                "| file | read at | at the tag? | gap |", "|---|---|---|---|"]
+        for f in r.files:
+            read = f"`{f.read}`" if f.read else ("absent" if f.absent else "not read")
+            out.append(f"| `{short(f.path)}` | {read} | {'yes' if f.at_tag else 'no'} | {f.gap} |")
+        out += ["", "Modelled functions in this release:", ""]
+        for f in r.files:
+            out += [f"- `{fn}` ({short(f.path).split('/')[-1]}): {st}" for fn, st in f.functions.items()]
+        out.append("")
+    out += ["## The fixes, and the checker that sees each", "",
+            "| commit | subject | first in | defect in | checker |", "|---|---|---|---|---|"]
+    for c in table.changes:
+        if c.expressible:
+            chk = ", ".join(c.checkers)
+        else:
+            chk = f"not expressible: {c.reason}" + (f" (needs: {c.needed})" if c.needed else "")
+        out.append(f"| {c.id} | {c.subject} | {c.first_release} | {', '.join(c.defect_in) or '-'} | {chk} |")
+    out += ["", "## Scenario sketches", ""]
+    for c in table.changes:
+        who = "; ".join(x for x in (c.author, c.date, c.message_id, c.cve) if x)
+        out += [f"### {c.id} {c.subject}", "", f"{who}. Kind: {c.kind}; evidence: {c.evidence}.", "",
+                f"What changes: {c.what}", "", f"Scenario: {c.scenario_sketch}", ""]
+    return "\n".join(out)
