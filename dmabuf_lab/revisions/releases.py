@@ -24,7 +24,7 @@ from dmabuf_lab.errors import LabInputError
 #: Release names in order; each is a patch over the one before it.
 RELEASE_ORDER = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 
-#: The general checkers a fix may name: the brief's names plus the kmodel kinds.
+#: The general checkers a fix may name: refcount, hang and errno plus the kmodel finding kinds.
 CHECKER_NAMES = frozenset({
     "leak", "use-after-free", "double-free", "lock", "refcount", "hang", "use-after-revoke", "errno",
     "warn", "uninitialised", "no-mapping", "mistranslation",
