@@ -33,6 +33,10 @@ from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ER
 from dmabuf_lab.kmodel.rwsem import down_write, rw_semaphore, up_write
 from dmabuf_lab.kmodel.sched import shared_read, shared_write
 from dmabuf_lab.pci.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
+from dmabuf_lab.twins import mirrors
+
+#: The 6.19 tree this module was read in (the vfio-v6.19-rc8 state).
+_PIN_619 = "torvalds/linux@06fddc7a1961:drivers/vfio/pci/vfio_pci_dmabuf.c"
 
 #: VFIO_PCI_ROM_REGION_INDEX: regions 0..5 are the BARs.
 VFIO_PCI_ROM_REGION_INDEX = 6
@@ -358,6 +362,7 @@ def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_d
     return 0, priv
 
 
+@mirrors(f"{_PIN_619}:vfio_pci_core_feature_dma_buf")
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                                   *, faithful: bool = True, fixed_helper: bool = False,
                                   pin_ops: bool = False) -> int:
@@ -407,12 +412,17 @@ def _vfio_pci_dma_buf_export(vdev, priv, ops, open_flags: int, err_free: tuple =
 
 
 def _vfio_pci_dma_buf_link(vdev, priv) -> None:
-    """Under the new buffer's reservation lock: revoked while memory decoding is off,
-    onto the device's list."""
+    """Under memory_lock (for write) and the new buffer's reservation lock: revoked
+    while memory decoding is off, onto the device's list.  memory_lock is what a
+    revoke holds across its walk of the list and the PCI_COMMAND write, so the new
+    buffer is either on the list the revoke walks or sees decoding already off."""
+    down_write(vdev.memory_lock)
     dma_resv_lock(priv.dmabuf.resv)
+    shared_read(vdev, "PCI_COMMAND_MEMORY")
     priv.revoked = not vdev.memory_enabled
     vdev.dmabufs.append(priv)
     dma_resv_unlock(priv.dmabuf.resv)
+    up_write(vdev.memory_lock)
 
 
 def _vfio_pci_dma_buf_install_fd(vdev, priv, open_flags: int, *, faithful: bool = True) -> int:
@@ -456,8 +466,11 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
         fput(priv.dmabuf.file)
 
 
+@mirrors(f"{_PIN_619}:vfio_pci_dma_buf_cleanup")
 def vfio_pci_dma_buf_cleanup(vdev) -> None:
-    """Device going away: detach every buffer from ``vdev``, revoke it for good."""
+    """Device going away: under memory_lock detach every buffer from ``vdev`` and
+    revoke it for good (no wait)."""
+    down_write(vdev.memory_lock)
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue
@@ -469,6 +482,7 @@ def vfio_pci_dma_buf_cleanup(vdev) -> None:
         dma_resv_unlock(priv.dmabuf.resv)
         vfio_device_put_registration(vdev)
         fput(priv.dmabuf.file)
+    up_write(vdev.memory_lock)
 
 
 def _list_del(lst: list, item) -> None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dmabuf_lab.drivers.common import spec_device
 from dmabuf_lab.drivers.fd_exporter import FdExporter
+from dmabuf_lab.drivers.vfio_pci.close_device import vfio_pci_core_close_device_619
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
                                                 vfio_basic_config_write_command, vfio_pci_core_device,
-                                                vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_move)
+                                                vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_cleanup,
+                                                vfio_pci_dma_buf_move)
 from dmabuf_lab.revisions.base import fixed
 
 
@@ -78,10 +80,12 @@ class VfioExporter(FdExporter):
         self.revoke()
         self.reenable()
 
-    def close_device(self) -> None:
-        """The user closes the vfio device: revoke every buffer for good."""
-        from dmabuf_lab.drivers.vfio_pci_dmabuf import down_write, up_write, vfio_pci_dma_buf_cleanup
+    #: vfio_pci_dma_buf_cleanup() of this revision (takes memory_lock itself)
+    dma_buf_cleanup = staticmethod(vfio_pci_dma_buf_cleanup)
+    #: vfio_pci_core_close_device() of this revision: 6.19 disables the function first
+    core_close_device = staticmethod(vfio_pci_core_close_device_619)
 
-        down_write(self.vdev.memory_lock)
-        vfio_pci_dma_buf_cleanup(self.vdev)
-        up_write(self.vdev.memory_lock)
+    def close_device(self) -> None:
+        """The user closes the vfio device: the function is turned off and every
+        buffer revoked for good, in the order this revision's close path has."""
+        self.core_close_device(self.vdev, self.dma_buf_cleanup)
