@@ -365,7 +365,7 @@ def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_d
 @mirrors(f"{_PIN_619}:vfio_pci_core_feature_dma_buf")
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                                   *, faithful: bool = True, fixed_helper: bool = False,
-                                  pin_ops: bool = False) -> int:
+                                  pin_ops: bool = False, priv_type: type = vfio_pci_dma_buf) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF: export BAR slices as a dma-buf; an fd or -errno.
 
     Checks, in the kernel's order: driver support (-EOPNOTSUPP), feature
@@ -380,7 +380,7 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     released 6.19 table that has the always-failing pin of 61ceaf236115
     (earlier revisions of the series, which later designs build on, had none).
     """
-    ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf)
+    ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf, priv_type)
     if priv is None:
         return ret
 

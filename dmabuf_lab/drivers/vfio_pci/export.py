@@ -14,6 +14,7 @@ from dmabuf_lab.drivers.common import spec_device
 from dmabuf_lab.drivers.fd_exporter import FdExporter
 from dmabuf_lab.drivers.vfio_pci.close_device import vfio_pci_core_close_device_619
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
+                                                vfio_pci_dma_buf,
                                                 vfio_basic_config_write_command, vfio_pci_core_device,
                                                 vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_cleanup,
                                                 vfio_pci_dma_buf_move)
@@ -28,6 +29,7 @@ class VfioExporter(FdExporter):
     """
 
     ops = None                  # None: keep 6.19's vfio_pci_dmabuf_ops
+    priv_type = None            # None: 6.19's struct vfio_pci_dma_buf
     fixed_helper_bug = None     # name of the revision's bug that selects the fixed core helper
     fd_error_bug = None         # name of the revision's bug for the fd error path
     trace_note = ""             # appended to the export line of the trace
@@ -62,7 +64,8 @@ class VfioExporter(FdExporter):
         return vfio_pci_core_feature_dma_buf(
             self.vdev, VFIO_DEVICE_FEATURE_GET, req,
             faithful=not (self.fd_error_bug and fixed(self.fd_error_bug)),
-            fixed_helper=bool(self.fixed_helper_bug and fixed(self.fixed_helper_bug)))
+            fixed_helper=bool(self.fixed_helper_bug and fixed(self.fixed_helper_bug)),
+            priv_type=self.priv_type or vfio_pci_dma_buf)
 
     #: vfio_pci_dma_buf_move() of this revision (memory_lock held for write)
     dma_buf_move = staticmethod(vfio_pci_dma_buf_move)
