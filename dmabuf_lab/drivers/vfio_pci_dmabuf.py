@@ -365,7 +365,8 @@ def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_d
 @mirrors(f"{_PIN_619}:vfio_pci_core_feature_dma_buf")
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                                   *, faithful: bool = True, fixed_helper: bool = False,
-                                  pin_ops: bool = False, priv_type: type = vfio_pci_dma_buf) -> int:
+                                  pin_ops: bool = False, priv_type: type = vfio_pci_dma_buf,
+                                  after_export: Optional[Callable] = None) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF: export BAR slices as a dma-buf; an fd or -errno.
 
     Checks, in the kernel's order: driver support (-EOPNOTSUPP), feature
@@ -379,6 +380,9 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     exports with :data:`vfio_pci_dmabuf_ops_fixed`; ``pin_ops`` with the
     released 6.19 table that has the always-failing pin of 61ceaf236115
     (earlier revisions of the series, which later designs build on, had none).
+    ``priv_type`` and ``after_export(priv)`` let a later design that reuses
+    this path use its own private struct and do what its export does between
+    dma_buf_export() and linking the buffer (its ops, a kref, a reference).
     """
     ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf, priv_type)
     if priv is None:
@@ -391,6 +395,8 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     ret = _vfio_pci_dma_buf_export(vdev, priv, ops, get_dma_buf.open_flags)
     if ret:
         return ret
+    if after_export is not None:          # a later design's own steps before the buffer is linked
+        after_export(priv)
     # dma_buf_put() now frees priv
     _vfio_pci_dma_buf_link(vdev, priv)
     return _vfio_pci_dma_buf_install_fd(vdev, priv, get_dma_buf.open_flags, faithful=faithful)
@@ -420,6 +426,7 @@ def _vfio_pci_dma_buf_link(vdev, priv) -> None:
     dma_resv_lock(priv.dmabuf.resv)
     shared_read(vdev, "PCI_COMMAND_MEMORY")
     priv.revoked = not vdev.memory_enabled
+    shared_write(vdev, "dmabufs")
     vdev.dmabufs.append(priv)
     dma_resv_unlock(priv.dmabuf.resv)
     up_write(vdev.memory_lock)
@@ -454,6 +461,7 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
 
     This is 6.19: nothing waits, so importers may still be doing DMA to the
     BAR (fenced work, mappings not yet unmapped) when it returns."""
+    shared_read(vdev, "dmabufs")          # the walk starts from the list as it is now
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue

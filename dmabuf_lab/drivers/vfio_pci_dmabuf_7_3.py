@@ -51,7 +51,7 @@ from dmabuf_lab.twins import mirrors
 
 #: The tree this module was read in (the v7.1-rc4 merge).
 _PIN = "gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c"
-from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, shared_write
+from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, shared_read, shared_write
 
 
 class vfio_pci_dma_buf_7_3(vfio_pci_dma_buf):
@@ -196,6 +196,7 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     re-arms the kref and the completion; restore clears ``revoked`` under
     the lock taken again.
     """
+    shared_read(vdev, "dmabufs")          # the walk starts from the list as it is now
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue

@@ -47,6 +47,7 @@ class MainlineVfioExporter(VfioExporter):
 
     def revoke(self) -> None:
         vfio_basic_config_write_command(self.vdev, False, self._move_and_check)
+        self.check_buffers_follow_decoding()
 
     def move(self) -> None:
         self.revoke()

@@ -136,12 +136,11 @@ class MappingTypesVfioExporter(VfioExporter):
     ops = vfio_pci_dmabuf_ops
     priv_type = vfio_pci_dma_buf_mt
 
-    def export(self):
-        dmabuf = super().export()
+    def after_export(self, priv) -> None:
+        super().after_export(priv)
         if fixed("vfio-match-lock"):
             # the fix takes the reference right after dma_buf_export() succeeded
-            dmabuf.priv.pdev = pci_dev_get(self.vdev.pdev)
-        return dmabuf
+            priv.pdev = pci_dev_get(self.vdev.pdev)
 
 
 def make_exporter(session):

@@ -61,7 +61,7 @@ from dmabuf_lab.kmodel.completion import (completion, complete, init_completion,
 from dmabuf_lab.kmodel.completion import wait_for_completion as _wait_for_completion
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.rwsem import down_write, up_write
-from dmabuf_lab.kmodel.sched import shared_write
+from dmabuf_lab.kmodel.sched import shared_read, shared_write
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
                                                         dma_buf_mapping_pal_exp_ops,
@@ -224,6 +224,7 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     and restore invalidates and waits too (gregkh/linux 2519003dd5fb).
     """
     rearm = fixed("cleanup-after-revoke")
+    shared_read(vdev, "dmabufs")          # the walk starts from the list as it is now
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue
@@ -300,10 +301,9 @@ class BranchVfioExporter(MappingTypesVfioExporter):
     dma_buf_move = staticmethod(vfio_pci_dma_buf_move)
     dma_buf_cleanup = staticmethod(vfio_pci_dma_buf_cleanup)
 
-    def export(self):
-        dmabuf = super().export()
-        vfio_pci_dma_buf_arm(dmabuf.priv)
-        return dmabuf
+    def after_export(self, priv) -> None:
+        super().after_export(priv)
+        vfio_pci_dma_buf_arm(priv)
 
 
 def make_exporter(session):
