@@ -455,6 +455,7 @@ def _err_free_phys(priv, dma_ranges, ret: int) -> int:
 
 # --- revoke ----------------------------------------------------------------------
 
+@mirrors(f"{_PIN_619}:vfio_pci_dma_buf_move")
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     """Set every live buffer of ``vdev`` to ``revoked`` under its reservation lock and
     tell the importers (dma_buf_move_notify); called with memory_lock held for write.
