@@ -109,3 +109,24 @@ def test_branch_close_after_revoke_is_clean_with_the_rearm_fix():
 def test_branch_close_without_revoke_waits_for_the_list_and_returns():
     _, findings = _branch_run("mapping-types-2026-03:fix-vfio-match-lock", ["map", "close"])
     assert findings == [], [str(f) for f in findings]
+
+
+@pytest.mark.parametrize("target", ["mapping-types-2026-02:fixed", "mapping-types-2026-03:fixed"])
+def test_iommufd_revoke_gives_the_pal_list_back_at_once(target):
+    """RFC 23/26 and the branch's pages.c (12e7f38a26d8): iopt_revoke_notify() calls
+    dma_buf_pal_unmap_phys() on the list it holds; release gives back only a list still held."""
+    from dmabuf_lab.kmodel import is_freed
+    s = _session(target)
+    with Kernel() as k, session_scope(s):
+        exp = registry.make_exporter(s)
+        imp = registry.make_importer(s)
+        buf = exp.export()
+        imp.attach(buf)
+        imp.map()
+        held = imp.exp_phys
+        exp.revoke()
+        assert imp.exp_phys is None and is_freed(held)
+        exp.revoke()                      # a second notification finds the pages revoked: nothing to give
+        imp.teardown()
+        exp.release()
+    assert k.findings == [], [str(f) for f in k.findings]
