@@ -366,9 +366,15 @@ both.filter(pl.col("ok") == False).select("scenario", "target", "expected", "cel
 # (`<20260301190543.GA768004@nvidia.com>`): xe's match count is fixed, the
 # vfio resv assertion, the NULL `importer_ops` dereference and the PAL
 # map without a `revoked` test are still there; its `fix-vfio-match-lock`
-# variant is the lock fix sent inline on 2026-04-13.  The nvgrace-gpu EGM
-# exporter, written on the RFC's API, repeats the assertion and the
-# missing `revoked` test (scenarios `egm-*`).
+# variant is the lock fix sent inline on 2026-04-13 (a `pci_dev` reference
+# from export to release, no assertion).  The branch's vfio already has the
+# revoke series' wait: a PAL list holds a reference on the buffer, so a PAL
+# map after a revoke takes a reference on zero (a refcount WARN), and
+# closing the device after a revoke puts that reference again and waits
+# for ever (`cleanup-after-revoke`, `race-vfio-close-after-revoke`).  The
+# nvgrace-gpu EGM exporter, written on the RFC's API, repeats the
+# assertion and the missing `revoked` test, and frees its private data
+# twice when the fd install fails (scenarios `egm-*`).
 #
 # `mapping-types-2026-05` is the plan the review reached: step 1 SGT types
 # alone, step 2 core PAL -> SGT converters with vfio PAL-only, step 3 an

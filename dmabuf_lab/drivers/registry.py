@@ -199,6 +199,9 @@ DRIVERS = {
                    exporter_options=(
                        DriverOption("egm_size", "size in bytes of the EGM region the slices lie in",
                                     kind="int", revisions=("mapping-types-2026-02",), default="1 GiB"),
+                       DriverOption("rlimit_nofile", "RLIMIT_NOFILE of the process that asks for the buffer; "
+                                    "3 leaves no free fd, so dma_buf_fd() fails with -EMFILE",
+                                    kind="int", revisions=("mapping-types-2026-02",), default="1024"),
                        _UNCHECKED_RANGES)),
         DriverInfo("system", "system_heap", (EXPORTER,), True,
                    "the system dma-heap: pages of system RAM",

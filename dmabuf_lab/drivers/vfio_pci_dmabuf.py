@@ -35,6 +35,9 @@ from dmabuf_lab.kmodel.sched import shared_read, shared_write
 from dmabuf_lab.pci.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
 from dmabuf_lab.twins import mirrors
 
+#: The 6.19 tree this module was read in (the vfio-v6.19-rc8 state).
+_PIN_619 = "torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c"
+
 #: VFIO_PCI_ROM_REGION_INDEX: regions 0..5 are the BARs.
 VFIO_PCI_ROM_REGION_INDEX = 6
 # VFIO_DEVICE_FEATURE flags (include/uapi/linux/vfio.h)
@@ -370,10 +373,11 @@ def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_d
     return 0, priv
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05"))
+@mirrors(f"{_PIN_619}:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05"))
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                                   *, faithful: bool = True, fixed_helper: bool = False,
-                                  pin_ops: bool = False) -> int:
+                                  pin_ops: bool = False, priv_type: type = vfio_pci_dma_buf,
+                                  after_export: Optional[Callable] = None) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF: export BAR slices as a dma-buf; an fd or -errno.
 
     Checks, in the kernel's order: driver support (-EOPNOTSUPP), feature
@@ -387,8 +391,11 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     exports with :data:`vfio_pci_dmabuf_ops_fixed`; ``pin_ops`` with the
     released 6.19 table that has the always-failing pin of 61ceaf236115
     (earlier revisions of the series, which later designs build on, had none).
+    ``priv_type`` and ``after_export(priv)`` let a later design that reuses
+    this path use its own private struct and do what its export does between
+    dma_buf_export() and linking the buffer (its ops, a kref, a reference).
     """
-    ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf)
+    ret, priv = feature_dma_buf_prepare(vdev, flags, get_dma_buf, priv_type)
     if priv is None:
         return ret
 
@@ -399,6 +406,8 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     ret = _vfio_pci_dma_buf_export(vdev, priv, ops, get_dma_buf.open_flags)
     if ret:
         return ret
+    if after_export is not None:          # a later design's own steps before the buffer is linked
+        after_export(priv)
     # dma_buf_put() now frees priv
     _vfio_pci_dma_buf_link(vdev, priv)
     return _vfio_pci_dma_buf_install_fd(vdev, priv, get_dma_buf.open_flags, faithful=faithful)
@@ -422,12 +431,18 @@ def _vfio_pci_dma_buf_export(vdev, priv, ops, open_flags: int, err_free: tuple =
 
 @mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def _vfio_pci_dma_buf_link(vdev, priv) -> None:
-    """Under the new buffer's reservation lock: revoked while memory decoding is off,
-    onto the device's list."""
+    """Under memory_lock (for write) and the new buffer's reservation lock: revoked
+    while memory decoding is off, onto the device's list.  memory_lock is what a
+    revoke holds across its walk of the list and the PCI_COMMAND write, so the new
+    buffer is either on the list the revoke walks or sees decoding already off."""
+    down_write(vdev.memory_lock)
     dma_resv_lock(priv.dmabuf.resv)
+    shared_read(vdev, "PCI_COMMAND_MEMORY")
     priv.revoked = not vdev.memory_enabled
+    shared_write(vdev, "dmabufs")
     vdev.dmabufs.append(priv)
     dma_resv_unlock(priv.dmabuf.resv)
+    up_write(vdev.memory_lock)
 
 
 @mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
@@ -455,13 +470,14 @@ def _err_free_phys(priv, dma_ranges, ret: int) -> int:
 
 # --- revoke ----------------------------------------------------------------------
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_move", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03"))
+@mirrors(f"{_PIN_619}:vfio_pci_dma_buf_move", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03"))
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     """Set every live buffer of ``vdev`` to ``revoked`` under its reservation lock and
     tell the importers (dma_buf_move_notify); called with memory_lock held for write.
 
     This is 6.19: nothing waits, so importers may still be doing DMA to the
     BAR (fenced work, mappings not yet unmapped) when it returns."""
+    shared_read(vdev, "dmabufs")          # the walk starts from the list as it is now
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue
@@ -474,9 +490,11 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
         fput(priv.dmabuf.file)
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_cleanup", revisions=("mainline-6.19",))
+@mirrors(f"{_PIN_619}:vfio_pci_dma_buf_cleanup", revisions=("mainline-6.19",))
 def vfio_pci_dma_buf_cleanup(vdev) -> None:
-    """Device going away: detach every buffer from ``vdev``, revoke it for good."""
+    """Device going away: under memory_lock detach every buffer from ``vdev`` and
+    revoke it for good (no wait)."""
+    down_write(vdev.memory_lock)
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue
@@ -488,6 +506,7 @@ def vfio_pci_dma_buf_cleanup(vdev) -> None:
         dma_resv_unlock(priv.dmabuf.resv)
         vfio_device_put_registration(vdev)
         fput(priv.dmabuf.file)
+    up_write(vdev.memory_lock)
 
 
 def _list_del(lst: list, item) -> None:

@@ -46,8 +46,12 @@ from dmabuf_lab.kmodel import (ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, dma
                                dma_resv_lock, dma_resv_unlock)
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.runtime import report
-from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, shared_write
+from dmabuf_lab.kmodel.rwsem import down_write, up_write
+from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, shared_read, shared_write
 from dmabuf_lab.twins import mirrors
+
+#: The tree this module was read in (the v7.1-rc4 merge).
+_PIN = "gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c"
 
 
 class vfio_pci_dma_buf_7_3(vfio_pci_dma_buf):
@@ -187,25 +191,29 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
 
 # --- revoke ----------------------------------------------------------------------
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_move")
+@mirrors(f"{_PIN}:vfio_pci_dma_buf_move")
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
-    """Revoke (or restore) every live buffer of ``vdev``; revoke waits for the importers.
+    """Revoke (or restore) every live buffer of ``vdev``; both directions wait for the importers.
 
-    Revoke: under the reservation lock set ``revoked`` and invalidate;
-    after the lock drop the registered reference and wait until the last
-    mapping is unmapped; re-arm.  Restore: clear ``revoked`` under the lock.
+    Under the reservation lock: set ``revoked`` (revoke only), invalidate
+    every importer's mappings and wait for all fences.  Then revoke drops
+    the registered reference, waits until the last mapping is unmapped and
+    re-arms the kref and the completion; restore clears ``revoked`` under
+    the lock taken again.
     """
+    shared_read(vdev, "dmabufs")          # the walk starts from the list as it is now
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue
         if priv.revoked != revoked:
+            dma_resv_lock(priv.dmabuf.resv)
             if revoked:
-                dma_resv_lock(priv.dmabuf.resv)
                 shared_write(priv, "revoked")
                 priv.revoked = True
-                dma_buf_invalidate_mappings(priv.dmabuf)
-                dma_resv_wait_timeout(priv.dmabuf.resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
-                dma_resv_unlock(priv.dmabuf.resv)
+            dma_buf_invalidate_mappings(priv.dmabuf)
+            dma_resv_wait_timeout(priv.dmabuf.resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
+            dma_resv_unlock(priv.dmabuf.resv)
+            if revoked:
                 kref_put(priv)
                 wait_for_completion(priv)
                 kref_init(priv)
@@ -218,9 +226,11 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
         fput(priv.dmabuf.file)
 
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_cleanup")
+@mirrors(f"{_PIN}:vfio_pci_dma_buf_cleanup")
 def vfio_pci_dma_buf_cleanup(vdev) -> None:
-    """Device going away: revoke everything through move(), then unlink each buffer."""
+    """Device going away: under memory_lock revoke everything through move(), then
+    unlink each buffer."""
+    down_write(vdev.memory_lock)
     vfio_pci_dma_buf_move(vdev, True)
     for priv in list(vdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
@@ -229,6 +239,7 @@ def vfio_pci_dma_buf_cleanup(vdev) -> None:
         priv.vdev = None
         vfio_device_put_registration(vdev)
         fput(priv.dmabuf.file)
+    up_write(vdev.memory_lock)
 
 
 __all__ = [

@@ -2,8 +2,11 @@
 
 ``wait_for_completion()`` blocks until ``complete()`` has been called more
 often than earlier waits consumed; ``kref_put()`` calls the release function
-when the count drops to zero and WARNs on an underflow ("refcount_t:
-underflow"), as refcount_t does.  In a single-thread run a wait that nothing
+when the count drops to zero.  The count behaves as refcount_t does
+(include/linux/refcount.h): a get on zero ("addition on 0"), a put on zero
+or below ("underflow") and a get on a saturated count WARN and pin the
+count at ``REFCOUNT_SATURATED``, where it stays; a saturated object is
+never released, so a waiter for its release waits for ever.  In a single-thread run a wait that nothing
 can complete any more is a ``lock`` finding ("would never return"); in a
 concurrent run it blocks, and the explorer reports a run where nothing can
 wake it as a deadlock.
@@ -12,8 +15,14 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+from dmabuf_lab.twins import mirrors
+
 from .runtime import current_kernel
 from .sched import current_scheduler
+
+#: include/linux/refcount.h: where a refcount_t is pinned after a misuse (INT_MIN / 2).
+REFCOUNT_SATURATED = -(1 << 30)
+_REFCOUNT_H = "torvalds/linux@00247cbf173a:include/linux/refcount.h"
 
 
 class completion:
@@ -84,21 +93,38 @@ def kref_init(r: kref) -> None:
     r.refcount = 1
 
 
+def _refcount_saturate(r: kref, what: str) -> None:
+    """refcount_warn_saturate(): WARN and pin the count where no put can release it."""
+    current_kernel().record("warn", f"refcount_t: {what} ({r!r})")
+    r.refcount = REFCOUNT_SATURATED
+
+
+@mirrors(f"{_REFCOUNT_H}:__refcount_add")
 def kref_get(r: kref) -> None:
+    """refcount_inc(): a get on zero is a use after free, one on a negative count an overflow."""
     _kref_point(r, "kref_get")
-    if r.refcount == 0:
-        current_kernel().record("warn", f"refcount_t: addition on 0; use-after-free ({r!r})")
-    r.refcount += 1
+    old = r.refcount
+    if old == 0:
+        _refcount_saturate(r, "addition on 0; use-after-free")
+    elif old < 0:
+        _refcount_saturate(r, "saturated; leaking memory")
+    else:
+        r.refcount = old + 1
 
 
+@mirrors(f"{_REFCOUNT_H}:__refcount_sub_and_test")
 def kref_put(r: kref, release: Callable[[kref], None]) -> int:
-    """Drop one reference; 1 when this put released the object."""
+    """Drop one reference; 1 when this put released the object.
+
+    A put on a count of zero or below WARNs, saturates and releases nothing."""
     _kref_point(r, "kref_put")
-    if r.refcount <= 0:
-        current_kernel().record("warn", f"refcount_t: underflow; use-after-free ({r!r})")
-        return 0
-    r.refcount -= 1
-    if r.refcount == 0:
+    old = r.refcount
+    if old == 1:
+        r.refcount = 0
         release(r)
         return 1
+    if old <= 0:
+        _refcount_saturate(r, "underflow; use-after-free")
+        return 0
+    r.refcount = old - 1
     return 0

@@ -39,7 +39,7 @@ RACE_PROPERTIES = ("use-after-revoke", "map-after-revoke", "lock-assert", "deadl
 #: Which side of the run a thread step acts on, and the driver method it calls.
 IMPORTER_STEPS = {"attach": "attach", "map": "map", "use": "use", "unmap": "unmap", "detach": "detach"}
 EXPORTER_STEPS = {"revoke": "revoke", "move": "move", "invalidate": "move", "re-enable": "reenable",
-                  "release": "close_device"}
+                  "release": "close_device", "export-again": "export_again"}
 
 #: ``choose`` returns this when every runnable thread is asleep (sleep-set pruning).
 BLOCKED = -1

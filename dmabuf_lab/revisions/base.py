@@ -61,7 +61,7 @@ FINDING_KINDS = ("leak", "use-after-free", "double-free", "bad-free", "lock", "w
 #: The operations a scenario can ask for, in the order a driver normally does them.
 STEPS = ("attach", "map", "unmap", "detach", "revoke", "move")
 #: Steps a thread of a concurrent scenario may also take.
-THREAD_STEPS = STEPS + ("use", "invalidate", "re-enable", "release")
+THREAD_STEPS = STEPS + ("use", "invalidate", "re-enable", "release", "export-again")
 DEFAULT_STEPS = ("attach", "map", "unmap", "detach")
 
 POSTED = "posted"
@@ -170,6 +170,11 @@ class ExporterDriver:
     def close_device(self) -> None:
         """The exporting device goes away (vfio: the user closes the device)."""
         raise CannotExpress(f"{self.s.exporter.driver} cannot close its device under {self.s.revision.name}")
+
+    def export_again(self) -> None:
+        """A second buffer of the same memory from the same device (vfio: another
+        VFIO_DEVICE_FEATURE_DMA_BUF)."""
+        raise CannotExpress(f"{self.s.exporter.driver} cannot export again under {self.s.revision.name}")
 
     def release(self) -> None:
         pass

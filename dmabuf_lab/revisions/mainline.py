@@ -33,8 +33,13 @@ model shows in the 6.19 code, each fixed in the ``fixed`` variant:
     returns; an importer that unmaps later can still reach the BAR after
     revoke returned.  Fixed upstream by 1a8a5227f229 ("vfio: Wait for
     dma-buf invalidation to complete"); the lab's fix waits the same way.
+``close-order``
+    ``vfio_pci_core_close_device()`` calls ``vfio_pci_core_disable()``
+    (memory decoding off) before ``vfio_pci_dma_buf_cleanup()`` revokes, so
+    an importer's DMA can reach the disabled function.  Fixed upstream by
+    d97708701434 ("vfio/pci: Clean up DMABUFs before disabling function").
 
-Sources: ``docs/sources.md`` [mainline-6.19].
+Sources: ``docs/sources.md`` [mainline-6.19], [vfio-close-order].
 """
 from __future__ import annotations
 
@@ -54,5 +59,7 @@ REVISION = Revision(
                           "(1a8a5227f229 makes it wait)",
         "fd-error-put": "vfio_pci_core_feature_dma_buf() frees priv before the deferred release "
                         "frees it again on a failed fd install (e98137f0a874)",
+        "close-order": "vfio_pci_core_close_device() disables the function before the dma-buf cleanup "
+                       "revokes the buffers (d97708701434 swaps the two)",
     },
 )

@@ -35,6 +35,9 @@ Bugs as posted (see ``REVISION.bugs``), each with its fix behind a variant:
 ``egm-match-lock``, ``egm-pal-revoked``
     the same two vfio bugs repeated by the nvgrace-gpu EGM exporter written
     on this API (:mod:`dmabuf_lab.drivers.nvgrace_egm.mapping_types_2026_02`).
+``egm-fd-error-put``
+    that exporter's export path frees ``priv`` twice when the fd install
+    fails (the shape of the vfio double free fixed by e98137f0a874).
 ``sgt-helper``
     inherited from 6.19, not introduced by the series: the SGT path of vfio
     still goes through ``dma_buf_phys_vec_to_sgt()``, whose table leaks
@@ -76,6 +79,9 @@ REVISION = Revision(
         "egm-match-lock": "nvgrace-gpu EGM (ankita-nv/linux 35fb3d7c0741): match_mapping asserts the "
                           "resv lock attach does not hold",
         "egm-pal-revoked": "nvgrace-gpu EGM: PAL map_phys() does not check priv->revoked",
+        "egm-fd-error-put": "nvgrace-gpu EGM: a failing dma_buf_fd() puts the buffer and falls through the "
+                            "labels that free priv and its phys list again (the vfio double free of "
+                            "e98137f0a874)",
     },
 )
 

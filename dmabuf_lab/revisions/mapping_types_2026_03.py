@@ -18,13 +18,28 @@ not change any verdict, so the model reuses the RFC's code
   the PAL ``map_phys`` does not test ``revoked`` (``pal-revoked``); the
   6.19 helper's leak on the SGT path (``sgt-helper``).
 
-The variant ``fix-vfio-match-lock`` is the lock fix Jason sent inline on
-the list on 2026-04-13, after Baolu Lu's report: vfio takes its own
-``pci_dev`` reference at export and ``match_mapping`` uses it without the
-assertion.  Not modelled: the PAL reference count the branch's
-``map_phys``/``unmap_phys`` take on the vfio buffer, and xe's SGT_P2P
-entry no longer depending on CONFIG_DMABUF_MOVE_NOTIFY (the lab keeps the
-RFC's xe list).
+The branch's vfio already carries the revoke series' wait (1a8a5227f229):
+a kref per buffer that SGT mappings *and* PAL lists hold, a completion,
+attach refusing importers that cannot be revoked, and a cleanup that puts
+and waits for every buffer without the later re-arm fix (c64a647c84f3).
+Its model is :mod:`dmabuf_lab.drivers.vfio_pci.mapping_types_2026_03`
+(jgunthorpe/linux 29ddc7d35bb9); what that adds to the RFC's bugs:
+
+* ``cleanup-after-revoke``: closing the device after a revoke underflows
+  the kref and waits for ever;
+* ``fd-error-put``: the export's fd error path still falls through the
+  unwind labels (the 6.19 double free; e98137f0a874 is not in the branch);
+* ``pal-revoked`` now also takes ``kref_get()`` on a count of 0.
+
+iommufd's revoke notification gives the PAL list back
+(``dma_buf_pal_unmap_phys()``; the branch's pages.c, 12e7f38a26d8), which
+is what lets a revoke finish.  The variant ``fix-vfio-match-lock`` is the
+lock fix Jason sent inline on the list on 2026-04-13
+(<20260413130147.GG2588311@nvidia.com>), after Baolu Lu's report: vfio
+takes its own ``pci_dev`` reference at export and ``match_mapping`` uses it
+without the assertion and without the ``priv->vdev`` test.  Not modelled:
+xe's SGT_P2P entry no longer depending on CONFIG_DMABUF_MOVE_NOTIFY (the lab
+keeps the RFC's xe list).
 
 Sources: ``docs/sources.md`` [mapping-types-branch].
 """
@@ -44,8 +59,14 @@ REVISION = Revision(
         "vfio-match-lock": "vfio_pci_dma_buf_match_mapping() asserts the resv lock; attach does not hold "
                            "it (lock fix sent inline on 2026-04-13: own pci_dev reference, no assertion)",
         "dynamic-attach-null-ops": "dma_buf_dynamic_attach() dereferences importer_ops without a NULL check",
-        "pal-revoked": "vfio's PAL map_phys() does not check priv->revoked",
+        "pal-revoked": "vfio's PAL map_phys() does not check priv->revoked (and takes kref_get() on the "
+                       "count a revoke left at 0)",
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged in 6.19 (leaks the sg chunk)",
+        "cleanup-after-revoke": "vfio_pci_dma_buf_cleanup() puts the kref and waits for the completion of a "
+                                "buffer a revoke already drained: refcount underflow, the close never "
+                                "returns (mainline's shape of the fix: c64a647c84f3)",
+        "fd-error-put": "a failing dma_buf_fd() falls through the unwind labels after dma_buf_put() "
+                        "(the 6.19 double free; e98137f0a874 is not in the branch)",
     },
     fixed_upstream={"xe-match-len": "the rebased branch passes num_match"},
 )

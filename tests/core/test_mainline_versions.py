@@ -164,6 +164,81 @@ def test_73_revoke_with_a_mapping_never_unmapped_would_sleep_forever():
         close_fd(fd)
 
 
+def test_73_restore_invalidates_and_waits_for_fences_before_clearing_revoked():
+    """gregkh/linux 2519003dd5fb: vfio_pci_dma_buf_move(vdev, false) tells the importers and
+    waits for every fence, like revoke, before the buffer is usable again."""
+    from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, dma_fence, dma_resv_add_fence
+    vdev, nic = setup()
+    with Kernel() as k:
+        fd = v73.vfio_pci_core_feature_dma_buf(vdev, v619.VFIO_DEVICE_FEATURE_GET, feature([(0, 2 * MiB)]))
+        buf = dma_buf_get(fd)
+        seen = []
+        a = dma_buf_dynamic_attach(buf, nic, dma_buf_attach_ops(allow_peer2peer=True,
+                                                                invalidate_mappings=seen.append), None)
+        v73.vfio_pci_dma_buf_move(vdev, True)
+        assert seen == [a] and buf.priv.revoked
+        # a job nobody will finish: restore has to wait for it
+        dma_resv_lock(buf.resv)
+        dma_resv_add_fence(buf.resv, dma_fence("stuck job"), DMA_RESV_USAGE_BOOKKEEP)
+        dma_resv_unlock(buf.resv)
+        v73.vfio_pci_dma_buf_move(vdev, False)
+        assert seen == [a, a], "restore must invalidate the importers' mappings too"
+        assert [f.kind for f in k.findings] == ["lock"]
+        assert "dma_resv_wait_timeout" in k.findings[0].message
+        assert not buf.priv.revoked
+        buf.resv.fences.clear()
+        dma_buf_detach(buf, a)
+        dma_buf_put(buf)
+        close_fd(fd)
+
+
+def _close_with_mapping(version):
+    """Export, map for a dynamic importer that ignores the notification, close the device;
+    what was the BAR's decoding when the cleanup told the importer?"""
+    from dmabuf_lab.drivers.vfio_pci import close_device as cd
+    vdev, nic = setup()
+    mod, core = (v619, CORE["6.19"]) if version == "6.19" else (v73, CORE["7.3"])
+    decoding = []
+    with Kernel() as k:
+        fd = mod.vfio_pci_core_feature_dma_buf(vdev, v619.VFIO_DEVICE_FEATURE_GET, feature([(0, 2 * MiB)]),
+                                               fixed_helper=True)
+        buf = dma_buf_get(fd)
+
+        def notified(att):
+            decoding.append(vdev.memory_enabled)
+            if version != "6.19":
+                core.dma_buf_unmap_attachment(att, sgt, 0)
+        ops = dma_buf_attach_ops(allow_peer2peer=True, move_notify=notified, invalidate_mappings=notified)
+        a = core.dma_buf_dynamic_attach(buf, nic, ops, None)
+        dma_resv_lock(buf.resv)
+        sgt = (core.dma_buf_map_attachment(a, 0, move_notify_config=True) if version == "6.19"
+               else core.dma_buf_map_attachment(a, 0))
+        dma_resv_unlock(buf.resv)
+        close = cd.vfio_pci_core_close_device_619 if version == "6.19" else cd.vfio_pci_core_close_device
+        close(vdev, mod.vfio_pci_dma_buf_cleanup)
+        if version == "6.19":
+            dma_resv_lock(buf.resv)
+            core.dma_buf_unmap_attachment(a, sgt, 0, move_notify_config=True)
+            dma_resv_unlock(buf.resv)
+        core.dma_buf_detach(buf, a)
+        dma_buf_put(buf)
+        close_fd(fd)
+    return decoding, vdev, k
+
+
+def test_619_close_turns_decoding_off_before_the_importer_is_told():
+    decoding, vdev, _ = _close_with_mapping("6.19")
+    assert decoding == [False], "6.19 disables the function first, then revokes"
+    assert not vdev.memory_enabled and vdev.dmabufs == []
+
+
+def test_7x_close_revokes_while_the_function_still_decodes():
+    decoding, vdev, k = _close_with_mapping("7.3")
+    assert decoding == [True], "d97708701434: the cleanup runs before vfio_pci_core_disable()"
+    assert not vdev.memory_enabled and vdev.dmabufs == []
+    assert [f.kind for f in k.findings] == []
+
+
 # --- 6.19 as released: vfio's pin (61ceaf236115) against CONFIG_DMABUF_MOVE_NOTIFY ---------
 
 def _map_619_with_pin(config):

@@ -4,7 +4,9 @@
 ``dma_buf_mapping_attach()`` and, under the reservation lock, takes the list
 with ``dma_buf_pal_map_phys()``; a list longer than one entry is refused
 with -EINVAL ("for now only works with single range exporters") after
-giving it back.  The vfio private bridge is gone.
+giving it back.  The vfio private bridge is gone.  The revoke notification
+gives the list back at once (``dma_buf_pal_unmap_phys()``, RFC 23/26 and
+the branch's pages.c); release gives back whatever is still held.
 
 The iopt_pages side (``pages->mutex``, the revoked mark, DMA only while not
 revoked) is mainline's :class:`~dmabuf_lab.drivers.iommufd.mainline.IommufdImporter`;
@@ -19,10 +21,17 @@ from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
 from dmabuf_lab.kmodel.mutex import mutex_lock, mutex_unlock
 from dmabuf_lab.kmodel import EINVAL, IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.revisions import mapping_types_2026_02
+from dmabuf_lab.twins import mirrors
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_IMAPPING_PAL, dma_buf_mapping_attach,
                                                         dma_buf_pal_map_phys, dma_buf_pal_unmap_phys,
                                                         mapping_kind, match_list)
 from dmabuf_lab.twins import mirrors
+
+
+#: The branch's pages.c; the RFC's patch 23/26 has the same two functions.
+_PAGES_BRANCH = "jgunthorpe/linux@12e7f38a26d8:drivers/iommu/iommufd/pages.c"
+_GAP_RFC = ("also the RFC's form: '[PATCH RFC 23/26] iommufd: Use the PAL mapping type instead of a "
+            "vfio function' (2026-02-17) adds the same dma_buf_pal_unmap_phys() calls")
 
 
 class IommufdPalImporter(IommufdImporter):
@@ -32,15 +41,25 @@ class IommufdPalImporter(IommufdImporter):
     def __init__(self, session):
         super().__init__(session)
         self.exp_phys = None
+        self.phys_len = 0                     # pages->dmabuf.phys.len: 0 = revoked (or not yet mapped)
 
-    @mirrors("posting:mapping-types-rfc:drivers/iommu/iommufd/pages.c:iopt_revoke_notify", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
+    @mirrors(f"{_PAGES_BRANCH}:iopt_revoke_notify", gap=_GAP_RFC, revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
     def iopt_revoke_notify(self, attach) -> None:
-        """move_notify (resv held): under pages->mutex unmap the domains and mark
-        the pages revoked.  The PAL list itself stays held until release."""
+        """move_notify (resv held): under pages->mutex, unless the pages are already
+        revoked (never mapped, or told before), unmap the domains, mark the pages
+        revoked and give the PAL list back to the exporter (dma_buf_pal_unmap_phys)."""
         self.s.log("iommufd: iopt_revoke_notify")
         mutex_lock(self.pages_mutex)
-        self.revoked = True
-        mutex_unlock(self.pages_mutex)
+        try:
+            if self.phys_len == 0:            # iopt_dmabuf_revoked(): phys.len == 0
+                return
+            self.mapped = False               # iopt_area_unmap_domain_range() for every tracked domain
+            self.phys_len = 0
+            self.revoked = True
+            dma_buf_pal_unmap_phys(attach, self.exp_phys)
+            self.exp_phys = None
+        finally:
+            mutex_unlock(self.pages_mutex)
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf
@@ -65,17 +84,25 @@ class IommufdPalImporter(IommufdImporter):
                 raise KernelError(-EINVAL, f"iommufd: {n} ranges; only single-range exporters work")
             # the new list replaces the pages' physical range: the revoked mark goes
             self.exp_phys = phys
+            self.phys_len = phys.phys[0].len
             self.token = dma_token(self.s)
             self.revoked = False
             self.mapped = True
         finally:
             dma_resv_unlock(self.dmabuf.resv)
 
+    @mirrors(f"{_PAGES_BRANCH}:iopt_release_pages", gap=_GAP_RFC)
     def unmap(self) -> None:
-        if self.mapped:
-            dma_buf_pal_unmap_phys(self.attachment, self.exp_phys)
-            self.exp_phys = None
-            self.mapped = False
+        """iopt_release_pages(): under the reservation lock give back the list the
+        pages still hold (a revoke already gave it back and cleared it)."""
+        dma_resv_lock(self.dmabuf.resv)
+        try:
+            if self.exp_phys is not None:
+                dma_buf_pal_unmap_phys(self.attachment, self.exp_phys)
+                self.exp_phys = None
+        finally:
+            dma_resv_unlock(self.dmabuf.resv)
+        self.mapped = False
 
 
 def make_importer(session):

@@ -25,9 +25,14 @@ that a finding names the EGM function it comes from):
     ranges of a revoked buffer are handed out again (``use-after-revoke``);
     fixed: -ENODEV.
 
-Its export error path also puts the buffer and then falls through to free
-``priv`` (the pattern e98137f0a874 fixed in vfio); no scenario exhausts
-the fd table, so the model takes the put-and-return path.
+``egm-fd-error-put``
+    when ``dma_buf_fd()`` fails, ``nvgrace_egm_export_dmabuf()`` jumps to
+    ``err_dma_buf``: it puts the buffer, whose release frees ``phys_vec``
+    and ``priv``, and falls through the labels that free them again (the
+    shape of the vfio double free e98137f0a874 fixed); fixed: put and
+    return.  The exporter option ``rlimit_nofile`` (3: no free fd) makes
+    the fd install fail; the export runs as one system call, so the put's
+    release is deferred to the return to user space, as in the kernel.
 
 The EGM region is placed at :data:`EGM_PHYS` (a model placement, no real
 address) with ``egm_size`` bytes (exporter option, default 1 GiB).
@@ -36,18 +41,21 @@ from __future__ import annotations
 
 from dmabuf_lab.addr import PAGE_SIZE, U64_MAX
 from dmabuf_lab.core.dma_buf import dma_buf_fd, dma_buf_put
-from dmabuf_lab.core.file import fput, get_file_active
+from dmabuf_lab.core.file import fput, get_file_active, set_rlimit_nofile, syscall
 from dmabuf_lab.core.ops import dma_buf_export_info
 from dmabuf_lab.drivers.fd_exporter import FdExporter
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOVERFLOW, ERR_PTR, IS_ERR, PTR_ERR, KArray,
                                allocation_of, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
                                kcalloc, kfree, kstruct, kvfree, kvzalloc, kzalloc, report)
 from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.twins import mirrors
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, dma_buf_export,
                                                         dma_buf_mapping_pal_exp_ops, dma_buf_match_mapping,
                                                         dma_buf_move_notify, dma_buf_ops_mt,
                                                         dma_buf_phys_list, dma_buf_phys_vec, match_list)
 from dmabuf_lab.twins import mirrors
+
+_PIN = "ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c"
 
 #: Where the model places the EGM region (host physical address space).
 EGM_PHYS = 0x1000_0000_0000
@@ -162,9 +170,9 @@ def nvgrace_egm_fill_phys_vec(pv, ranges, start: int, length: int) -> int:
     return 0
 
 
-@mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_export_dmabuf")
+@mirrors(f"{_PIN}:nvgrace_egm_export_dmabuf")
 def nvgrace_egm_export_dmabuf(cdev, ranges, open_flags: int = 0) -> int:
-    """The export ioctl: an fd or -errno."""
+    """The export ioctl: an fd or -errno; as posted, a failed fd install frees twice."""
     if cdev is None:
         return -ENODEV
     if not ranges:
@@ -184,23 +192,30 @@ def nvgrace_egm_export_dmabuf(cdev, ranges, open_flags: int = 0) -> int:
     priv.size = length
     ret = nvgrace_egm_fill_phys_vec(priv.phys_vec, ranges, cdev.egmphys, cdev.egmlength)
     if ret:
-        kfree(priv.phys_vec)
-        kfree(priv)
-        return ret
+        return _err_free_phys(priv, ret)
     priv.dmabuf = dma_buf_export(dma_buf_export_info(ops=nvgrace_egm_dmabuf_ops, size=priv.size,
                                                      flags=open_flags, priv=priv, exp_name="nvgrace_egm"))
     if IS_ERR(priv.dmabuf):
-        ret = PTR_ERR(priv.dmabuf)
-        kfree(priv.phys_vec)
-        kfree(priv)
-        return ret
+        return _err_free_phys(priv, PTR_ERR(priv.dmabuf))
+    # dma_buf_put() now frees priv
     dma_resv_lock(priv.dmabuf.resv)
     priv.revoked = False
     cdev.dmabufs.append(priv)
     dma_resv_unlock(priv.dmabuf.resv)
     ret = dma_buf_fd(priv.dmabuf, open_flags)
     if ret < 0:
+        # err_dma_buf:
         dma_buf_put(priv.dmabuf)
+        if fixed("egm-fd-error-put"):
+            return ret
+        return _err_free_phys(priv, ret)      # falls through err_free_phys and err_free_priv
+    return ret
+
+
+def _err_free_phys(priv, ret: int) -> int:
+    """The unwind labels err_free_phys and err_free_priv (dma_ranges is already NULL)."""
+    kfree(priv.phys_vec)
+    kfree(priv)
     return ret
 
 
@@ -237,8 +252,12 @@ class EgmExporter(FdExporter):
         s = self.s
         self.cdev = chardev(egmphys=EGM_PHYS, egmlength=int(s.exporter.option("egm_size", EGM_DEFAULT_SIZE)))
         self.cdev.dmabufs = []
-        self._take_fd(nvgrace_egm_export_dmabuf(self.cdev, [tuple(r) for r in s.exporter.ranges]),
-                      "nvgrace_egm_export_dmabuf")
+        limit = s.exporter.option("rlimit_nofile")
+        if limit is not None:
+            set_rlimit_nofile(int(limit))
+        with syscall():
+            ret = nvgrace_egm_export_dmabuf(self.cdev, [tuple(r) for r in s.exporter.ranges])
+        self._take_fd(ret, "nvgrace_egm_export_dmabuf")
         s.shared["p2p_memory"] = False
         s.log(f"nvgrace-egm: exported {len(s.exporter.ranges)} range(s) of the EGM region")
         return self.dmabuf

@@ -10,11 +10,16 @@ patches amount to for this path.  Revoke is ``vfio_pci_dma_buf_move()``.
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.common import spec_device
+from dmabuf_lab.core.file import close_fd
+from dmabuf_lab.drivers.common import check_ret, spec_device
+from dmabuf_lab.drivers.dma_access import observe
 from dmabuf_lab.drivers.fd_exporter import FdExporter
+from dmabuf_lab.drivers.vfio_pci.close_device import vfio_pci_core_close_device_619
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
+                                                vfio_pci_dma_buf,
                                                 vfio_basic_config_write_command, vfio_pci_core_device,
-                                                vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_move)
+                                                vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_cleanup,
+                                                vfio_pci_dma_buf_move)
 from dmabuf_lab.revisions.base import fixed
 
 
@@ -26,6 +31,7 @@ class VfioExporter(FdExporter):
     """
 
     ops = None                  # None: keep 6.19's vfio_pci_dmabuf_ops
+    priv_type = None            # None: 6.19's struct vfio_pci_dma_buf
     fixed_helper_bug = None     # name of the revision's bug that selects the fixed core helper
     fd_error_bug = None         # name of the revision's bug for the fd error path
     trace_note = ""             # appended to the export line of the trace
@@ -34,6 +40,7 @@ class VfioExporter(FdExporter):
         super().__init__(session)
         self.pdev = spec_device(session, "exporter")
         self.vdev = None
+        self.more_fds: list = []
 
     def export(self):
         s = self.s
@@ -60,7 +67,41 @@ class VfioExporter(FdExporter):
         return vfio_pci_core_feature_dma_buf(
             self.vdev, VFIO_DEVICE_FEATURE_GET, req,
             faithful=not (self.fd_error_bug and fixed(self.fd_error_bug)),
-            fixed_helper=bool(self.fixed_helper_bug and fixed(self.fixed_helper_bug)))
+            fixed_helper=bool(self.fixed_helper_bug and fixed(self.fixed_helper_bug)),
+            priv_type=self.priv_type or vfio_pci_dma_buf, after_export=self.after_export)
+
+    def after_export(self, priv) -> None:
+        """What this revision's ioctl does between dma_buf_export() and linking the
+        buffer: a design that only changes the ops table points the buffer at it."""
+        if self.ops is not None:
+            priv.dmabuf.ops = self.ops
+
+    def export_again(self) -> None:
+        """Another VFIO_DEVICE_FEATURE_DMA_BUF for the same slices: a second buffer on the
+        device's list, asked for by a user thread that may run while another one writes
+        PCI_COMMAND.  The fd is kept until release."""
+        s = self.s
+        bar = s.exporter.bar if s.exporter.bar is not None else 0
+        req = vfio_device_feature_dma_buf(region_index=bar, dma_ranges=[tuple(r) for r in s.exporter.ranges])
+        self.more_fds.append(check_ret(self.feature_dma_buf(req), "VFIO_DEVICE_FEATURE_DMA_BUF"))
+        self.check_buffers_follow_decoding()
+
+    def check_buffers_follow_decoding(self) -> None:
+        """The revoke protocol's invariant, checked after each exporter step: while the
+        BAR does not decode, every buffer on the device's list is revoked (else an
+        importer may still map it and send DMA to a BAR that is off)."""
+        vdev = self.vdev
+        if vdev is None or vdev.memory_enabled:
+            return
+        live = [p for p in vdev.dmabufs if not p.revoked]
+        if live:
+            observe(self.s, "use-after-revoke",
+                    f"vfio: {len(live)} buffer(s) on the device's list not revoked while memory decoding is off")
+
+    def release(self) -> None:
+        super().release()
+        while self.more_fds:
+            close_fd(self.more_fds.pop())
 
     #: vfio_pci_dma_buf_move() of this revision (memory_lock held for write)
     dma_buf_move = staticmethod(vfio_pci_dma_buf_move)
@@ -68,20 +109,24 @@ class VfioExporter(FdExporter):
     def revoke(self) -> None:
         """Memory decoding off (PCI_COMMAND write): revoke every buffer (move_notify to importers)."""
         vfio_basic_config_write_command(self.vdev, False, self.dma_buf_move)
+        self.check_buffers_follow_decoding()
 
     def reenable(self) -> None:
         """Memory decoding back on: the buffers are usable again."""
         vfio_basic_config_write_command(self.vdev, True, self.dma_buf_move)
+        self.check_buffers_follow_decoding()
 
     def move(self) -> None:
         """A reset cycle: revoke, then restore; importers see two move_notify calls."""
         self.revoke()
         self.reenable()
 
-    def close_device(self) -> None:
-        """The user closes the vfio device: revoke every buffer for good."""
-        from dmabuf_lab.drivers.vfio_pci_dmabuf import down_write, up_write, vfio_pci_dma_buf_cleanup
+    #: vfio_pci_dma_buf_cleanup() of this revision (takes memory_lock itself)
+    dma_buf_cleanup = staticmethod(vfio_pci_dma_buf_cleanup)
+    #: vfio_pci_core_close_device() of this revision: 6.19 disables the function first
+    core_close_device = staticmethod(vfio_pci_core_close_device_619)
 
-        down_write(self.vdev.memory_lock)
-        vfio_pci_dma_buf_cleanup(self.vdev)
-        up_write(self.vdev.memory_lock)
+    def close_device(self) -> None:
+        """The user closes the vfio device: the function is turned off and every
+        buffer revoked for good, in the order this revision's close path has."""
+        self.core_close_device(self.vdev, self.dma_buf_cleanup)

@@ -12,7 +12,8 @@ system call, so the final fput() of its error path is deferred to the
 return to user space, as in the kernel.
 
 Revoke sets ``revoked``, calls move_notify and returns: 6.19 does not wait
-for the importers.  The lab checks what the kernel does not: a mapping
+for the importers.  Closing the device turns the function off before the
+cleanup revokes (bug ``close-order``, fixed upstream by d97708701434).  The lab checks what the kernel does not: a mapping
 still held when vfio_pci_dma_buf_move() returns is a ``use-after-revoke``
 (the importer can still DMA to a BAR whose decoding is being turned off);
 the importer's deferred unmap runs afterwards.
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.core.workqueue import flush_scheduled_work
+from dmabuf_lab.drivers.vfio_pci.close_device import (vfio_pci_core_close_device,
+                                                      vfio_pci_core_close_device_619)
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.core.dma_buf import CONFIG_DMABUF_MOVE_NOTIFY
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_basic_config_write_command,
@@ -44,10 +47,17 @@ class MainlineVfioExporter(VfioExporter):
 
     def revoke(self) -> None:
         vfio_basic_config_write_command(self.vdev, False, self._move_and_check)
+        self.check_buffers_follow_decoding()
 
     def move(self) -> None:
         self.revoke()
         self.reenable()
+
+    def close_device(self) -> None:
+        """6.19's close: the function is disabled, then the buffers are revoked (no wait);
+        ``close-order`` fixed is d97708701434's order."""
+        close = vfio_pci_core_close_device if fixed("close-order") else vfio_pci_core_close_device_619
+        close(self.vdev, self.dma_buf_cleanup)
 
     def _move_and_check(self, vdev, revoked: bool) -> None:
         vfio_pci_dma_buf_move(vdev, revoked)

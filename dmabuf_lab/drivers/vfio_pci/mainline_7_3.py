@@ -10,7 +10,7 @@ from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci_dmabuf import VFIO_DEVICE_FEATURE_GET
 from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import (vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_cleanup,
                                                     vfio_pci_dma_buf_move)
-from dmabuf_lab.kmodel.rwsem import down_write, up_write
+from dmabuf_lab.drivers.vfio_pci.close_device import vfio_pci_core_close_device
 from dmabuf_lab.revisions.base import fixed
 
 
@@ -25,11 +25,10 @@ class Vfio73Exporter(VfioExporter):
     #: revoke (PCI_COMMAND write) invalidates, then waits until every mapping is gone
     dma_buf_move = staticmethod(vfio_pci_dma_buf_move)
 
-    def close_device(self) -> None:
-        """The user closes the device: cleanup() revokes through move(), then unlinks."""
-        down_write(self.vdev.memory_lock)
-        vfio_pci_dma_buf_cleanup(self.vdev)
-        up_write(self.vdev.memory_lock)
+    #: cleanup() revokes through move() (and so waits), then unlinks
+    dma_buf_cleanup = staticmethod(vfio_pci_dma_buf_cleanup)
+    #: d97708701434: the dma-buf cleanup runs before the function is disabled
+    core_close_device = staticmethod(vfio_pci_core_close_device)
 
 
 def make_exporter(session):

@@ -11,8 +11,10 @@ The 6.19 exporter with its ops table split by type:
 * ``vfio_pci_dma_buf_match_mapping`` offers ``[PAL, SGT_P2P]``.
 
 Bugs as posted: ``vfio-match-lock`` (``dma_resv_assert_held`` in
-match_mapping, which attach calls unlocked; the fixed variant takes the lock
-around its look at ``priv->vdev``) and ``pal-revoked`` (``map_phys`` hands
+match_mapping, which attach calls unlocked; the fixed variant is Jason
+Gunthorpe's inline diff of 2026-04-13, <20260413130147.GG2588311@nvidia.com>:
+no assertion, no ``priv->vdev`` test, the device named through a ``pci_dev``
+reference taken at export and put at release) and ``pal-revoked`` (``map_phys`` hands
 out a revoked BAR; fixed: -ENODEV).  ``sgt-helper`` is the merged core
 helper's leak, inherited.
 """
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
-from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_release
+from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf, vfio_pci_dma_buf_release
 from dmabuf_lab.kmodel import (ENODEV, ENOMEM, ERR_PTR, KArray, allocation_of, dma_resv_assert_held,
                                dma_resv_lock, dma_resv_unlock, kvfree, kvzalloc, report)
 from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.twins import mirrors
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
                                                         dma_buf_mapping_pal_exp_ops,
                                                         dma_buf_mapping_sgt_exp_ops, dma_buf_match_mapping,
@@ -32,6 +35,8 @@ from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DM
 from dmabuf_lab.twins import mirrors
 
 
+#: "[PATCH RFC 12/26] vfio/pci: Change the DMA-buf exporter to use mapping_type" as carried by the branch
+_RFC_12 = "jgunthorpe/linux@29ddc7d35bb9:drivers/vfio/pci/vfio_pci_dmabuf.c"
 @mirrors("posting:mapping-types-rfc:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     """Only a revoked buffer is refused now (-ENODEV); P2P is the SGT match's business."""
@@ -76,31 +81,70 @@ vfio_pci_dma_buf_pal_ops = dma_buf_mapping_pal_exp_ops(map_phys=vfio_pci_dma_pal
                                                        unmap_phys=vfio_pci_dma_pal_unmap_phys)
 
 
-@mirrors("posting:mapping-types-rfc:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_match_mapping", gap="the RFC as posted is not in a stored tree; read in the posting and in Jason Gunthorpe's branch", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
+class vfio_pci_dma_buf_mt(vfio_pci_dma_buf):
+    """The private object with the ``pci_dev`` reference of the 2026-04-13 lock fix."""
+
+    fields = ("pdev",)
+
+
+def pci_dev_get(pdev):
+    """Take a reference on the PCI function (the model does not count them: every
+    device outlives every buffer in the lab's scenarios)."""
+    return pdev
+
+
+def pci_dev_put(pdev) -> None:
+    """Drop the reference :func:`pci_dev_get` took."""
+
+
+@mirrors(f"{_RFC_12}:vfio_pci_dma_buf_match_mapping",
+         gap="posted as RFC patch 12/26 and grown by 22/26; the lock fix is the inline diff "
+             "<20260413130147.GG2588311@nvidia.com>", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def vfio_pci_dma_buf_match_mapping(args) -> int:
-    """Offer [PAL, SGT_P2P of our device]; -ENODEV once the device is gone."""
+    """Offer [PAL, SGT_P2P of our device].
+
+    As posted: assert the reservation lock (which attach does not hold) and
+    return -ENODEV once cleanup has cleared ``priv->vdev``.  The fix Jason
+    Gunthorpe sent on 2026-04-13 drops both and names the device through the
+    ``pci_dev`` reference the buffer took at export (put at release).
+    """
     priv = args.dmabuf.priv
     if fixed("vfio-match-lock"):
-        dma_resv_lock(priv.dmabuf.resv)
-        vdev = priv.vdev
-        dma_resv_unlock(priv.dmabuf.resv)
+        pdev = priv.pdev
     else:
         dma_resv_assert_held(priv.dmabuf.resv)
-        vdev = priv.vdev
-    if vdev is None:
-        return -ENODEV
+        if priv.vdev is None:
+            return -ENODEV
+        pdev = priv.vdev.pdev
     exp = match_list(DMA_BUF_EMAPPING_PAL(vfio_pci_dma_buf_pal_ops),
-                     DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_dma_buf_sgt_ops, vdev.pdev))
+                     DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_dma_buf_sgt_ops, pdev))
     return dma_buf_match_mapping(args, exp, len(exp))
 
 
-vfio_pci_dmabuf_ops = dma_buf_ops_mt(attach=vfio_pci_dma_buf_attach, release=vfio_pci_dma_buf_release,
+@mirrors(f"{_RFC_12}:vfio_pci_dma_buf_release",
+         gap="the pci_dev_put() is the release hunk of the inline diff <20260413130147.GG2588311@nvidia.com>")
+def vfio_pci_dma_buf_release_mt(dmabuf) -> None:
+    """6.19's release plus, with the lock fix, the put of the export's ``pci_dev`` reference."""
+    pdev = dmabuf.priv.pdev
+    vfio_pci_dma_buf_release(dmabuf)
+    if fixed("vfio-match-lock"):
+        pci_dev_put(pdev)
+
+
+vfio_pci_dmabuf_ops = dma_buf_ops_mt(attach=vfio_pci_dma_buf_attach, release=vfio_pci_dma_buf_release_mt,
                                      match_mapping=vfio_pci_dma_buf_match_mapping,
                                      name="vfio_pci_dmabuf_ops (mapping types)")
 
 
 class MappingTypesVfioExporter(VfioExporter):
     ops = vfio_pci_dmabuf_ops
+    priv_type = vfio_pci_dma_buf_mt
+
+    def after_export(self, priv) -> None:
+        super().after_export(priv)
+        if fixed("vfio-match-lock"):
+            # the fix takes the reference right after dma_buf_export() succeeded
+            priv.pdev = pci_dev_get(self.vdev.pdev)
 
 
 def make_exporter(session):
