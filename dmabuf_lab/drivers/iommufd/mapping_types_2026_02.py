@@ -91,7 +91,8 @@ class IommufdPalImporter(IommufdImporter):
         finally:
             dma_resv_unlock(self.dmabuf.resv)
 
-    @mirrors(f"{_PAGES_BRANCH}:iopt_release_pages", gap=_GAP_RFC)
+    @mirrors(f"{_PAGES_BRANCH}:iopt_release_pages", gap=_GAP_RFC,
+             revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
     def unmap(self) -> None:
         """iopt_release_pages(): under the reservation lock give back the list the
         pages still hold (a revoke already gave it back and cleared it)."""

@@ -122,7 +122,8 @@ def vfio_pci_dma_buf_match_mapping(args) -> int:
 
 
 @mirrors(f"{_RFC_12}:vfio_pci_dma_buf_release",
-         gap="the pci_dev_put() is the release hunk of the inline diff <20260413130147.GG2588311@nvidia.com>")
+         gap="the pci_dev_put() is the release hunk of the inline diff <20260413130147.GG2588311@nvidia.com>",
+         revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def vfio_pci_dma_buf_release_mt(dmabuf) -> None:
     """6.19's release plus, with the lock fix, the put of the export's ``pci_dev`` reference."""
     pdev = dmabuf.priv.pdev
