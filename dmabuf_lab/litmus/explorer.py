@@ -38,6 +38,9 @@ from dmabuf_lab.litmus.races import BLOCKED, Execution, run_interleaving
 #: Interleavings explored per target when a scenario does not set ``max_interleavings``.
 DEFAULT_BOUND = 20000
 
+#: The verdict of a property that a search cut by its bound did not see fail: not ``never``.
+NOT_SEEN = "not seen"
+
 
 @dataclass
 class _Node:
@@ -143,11 +146,21 @@ class ExploreResult:
                              f"failing, shortest, outcomes and threads; {type(exc).__name__}: {exc}") from None
 
     def verdict(self, prop: str) -> str:
-        """``always`` / ``sometimes`` / ``never`` over the explored interleavings."""
+        """``always`` / ``sometimes`` / ``never`` over the explored interleavings.
+
+        A search cut by its bound proves neither ``always`` nor ``never``: a
+        property it saw fail is ``sometimes``, one it did not is
+        :data:`NOT_SEEN` (the interleavings left may still fail it).
+        """
         n = self.failing.get(prop, 0)
         if n == 0:
-            return "never"
+            return NOT_SEEN if self.bound_hit else "never"
         return "always" if n == self.executions and not self.bound_hit else "sometimes"
+
+    def verdict_text(self, prop: str) -> str:
+        """:meth:`verdict` for people: a bounded ``not seen`` says in how many runs."""
+        v = self.verdict(prop)
+        return f"{v} in {self.executions}+" if v == NOT_SEEN else v
 
     def verdicts(self) -> dict:
         return {p: self.verdict(p) for p in sorted(self.failing)}
@@ -324,5 +337,5 @@ def explore_split(scenario, target: str, depth: int = 1, **kw) -> ExploreResult:
     return total
 
 
-__all__ = ["DEFAULT_BOUND", "ExploreResult", "Op", "Subtree", "bound_of", "explore", "split", "frontier",
+__all__ = ["DEFAULT_BOUND", "NOT_SEEN", "ExploreResult", "Op", "Subtree", "bound_of", "explore", "split", "frontier",
            "explore_split"]
