@@ -12,6 +12,7 @@ import weakref
 from typing import Any, Callable, Optional
 
 from dmabuf_lab.kmodel import EBADF, ENOMEM, ERR_PTR, current_kernel, kfree, kstruct, kzalloc
+from dmabuf_lab.kmodel.sched import atomic, shared_access
 
 
 class file(kstruct):
@@ -23,6 +24,8 @@ class file(kstruct):
     """
 
     fields = ("f_count", "f_flags", "private_data", "f_op_release")
+    #: an fput() of the last user reference races get_file_active() in an exporter's walk
+    shared = ("f_count",)
 
 
 def alloc_file_pseudo(flags: int, release: Callable[[Any], None]):
@@ -40,16 +43,21 @@ def alloc_file_pseudo(flags: int, release: Callable[[Any], None]):
 
 
 def get_file(f) -> Any:
-    """Take one more reference on ``f``."""
-    f.f_count += 1
+    """Take one more reference on ``f`` (one atomic increment)."""
+    with atomic(f, "f_count"):
+        f.f_count += 1
     return f
 
 
 def get_file_active(f) -> Optional[Any]:
-    """Take a reference only if the file is not already on its way out."""
-    if f is None or f.f_count == 0:
+    """Take a reference only if the file is not already on its way out
+    (atomic_long_inc_not_zero: one atomic action)."""
+    if f is None:
         return None
-    f.f_count += 1
+    with atomic(f, "f_count"):
+        if f.f_count == 0:
+            return None
+        f.f_count += 1
     return f
 
 
@@ -61,8 +69,10 @@ def fput(f) -> None:
     call returns to user space, as fs/file_table.c does for a task that is
     not a kernel thread; elsewhere it runs at once.
     """
-    f.f_count -= 1
-    if f.f_count == 0:
+    with atomic(f, "f_count"):             # atomic_long_dec_and_test
+        f.f_count -= 1
+        last = f.f_count == 0
+    if last:
         stack = _TASK_WORK.get(current_kernel())
         if stack:
             stack[-1].append(f)
@@ -140,6 +150,7 @@ def fd_install_new(f) -> int:
     Returns the lowest free fd from 3 up, or -EMFILE at the run's fd limit.
     """
     table = _fd_table()
+    shared_access(table, "fds", True)       # another thread's close() or fget() may race it
     fd = 3
     while fd in table.fds:
         fd += 1
@@ -151,7 +162,9 @@ def fd_install_new(f) -> int:
 
 def fget(fd: int):
     """Look up ``fd`` and take a reference on its file, or None."""
-    f = _fd_table().fds.get(fd)
+    table = _fd_table()
+    shared_access(table, "fds", False)
+    f = table.fds.get(fd)
     if f is None:
         return None
     return get_file(f)
@@ -159,7 +172,9 @@ def fget(fd: int):
 
 def close_fd(fd: int) -> int:
     """close(2): drop the fd's reference.  Returns 0 or -EBADF."""
-    f = _fd_table().fds.pop(fd, None)
+    table = _fd_table()
+    shared_access(table, "fds", True)
+    f = table.fds.pop(fd, None)
     if f is None:
         return -EBADF
     fput(f)
