@@ -8,6 +8,7 @@ table per modelled :class:`~dmabuf_lab.kmodel.Kernel`, so ``dma_buf_fd()``,
 from __future__ import annotations
 
 import contextlib
+import threading
 import weakref
 from typing import Any, Callable, Optional
 
@@ -73,7 +74,7 @@ def fput(f) -> None:
         f.f_count -= 1
         last = f.f_count == 0
     if last:
-        stack = _TASK_WORK.get(current_kernel())
+        stack = _task_work_stack(create=False)
         if stack:
             stack[-1].append(f)
         else:
@@ -88,8 +89,17 @@ def __fput(f) -> None:
     kfree(f)
 
 
-#: Per modelled kernel: a stack of task-work queues, one per open syscall().
-_TASK_WORK: "weakref.WeakKeyDictionary[Any, list]" = weakref.WeakKeyDictionary()
+#: Per modelled kernel and per task (a model thread of a concurrent run is a task of its own):
+#: a stack of task-work queues, one per open syscall().
+_TASK_WORK: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def _task_work_stack(create: bool):
+    per_task = _TASK_WORK.get(current_kernel()) if not create else _TASK_WORK.setdefault(current_kernel(), {})
+    if per_task is None:
+        return None
+    task = threading.get_ident()
+    return per_task.setdefault(task, []) if create else per_task.get(task)
 
 
 @contextlib.contextmanager
@@ -100,8 +110,7 @@ def syscall():
     ``__fput()`` runs when the block ends, on the way back to user space
     (task_work_run), after everything the call did itself.
     """
-    k = current_kernel()
-    stack = _TASK_WORK.setdefault(k, [])
+    stack = _task_work_stack(create=True)
     stack.append([])
     try:
         yield
@@ -161,13 +170,16 @@ def fd_install_new(f) -> int:
 
 
 def fget(fd: int):
-    """Look up ``fd`` and take a reference on its file, or None."""
+    """Look up ``fd`` and take a reference on its file, or None (one atomic action)."""
     table = _fd_table()
-    shared_access(table, "fds", False)
-    f = table.fds.get(fd)
-    if f is None:
-        return None
-    return get_file(f)
+    # the lookup and the increment are one action: fget() retries under RCU until it
+    # takes a reference on the file the slot holds, and a file whose count reached zero
+    # is never resurrected (inc-not-zero); a close() is ordered before or after it
+    with atomic(table, "fds"):
+        f = table.fds.get(fd)
+        if f is None:
+            return None
+        return get_file_active(f)
 
 
 def close_fd(fd: int) -> int:

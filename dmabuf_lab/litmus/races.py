@@ -140,7 +140,16 @@ def _put_ref(imp: _Importer) -> None:
 
 
 def _dispatch(step: str, exp, imp: _Importer, dmabuf) -> None:
+    """One thread step, run as a system call of a user task (every step is one: an
+    importer's ioctl, a config-space write, closing an fd), so a final fput() inside it
+    is deferred to the return to user space as fs/file_table.c does for a task."""
     from dmabuf_lab.core.file import syscall
+
+    with syscall():
+        _step(step, exp, imp, dmabuf)
+
+
+def _step(step: str, exp, imp: _Importer, dmabuf) -> None:
     from dmabuf_lab.kmodel import IS_ERR, PTR_ERR
     from dmabuf_lab.kmodel.errno import KernelError
 
@@ -164,9 +173,8 @@ def _dispatch(step: str, exp, imp: _Importer, dmabuf) -> None:
                 _put_ref(imp)
         else:
             getattr(drv, m)()
-    elif step == "close":
-        with syscall():          # close(2): the last fput's release runs on the way back to user space
-            exp.release()
+    elif step == "close":        # close(2) of the owner's fd, and the lab's own reference
+        exp.release()
     else:
         getattr(exp, EXPORTER_STEPS[step])()
 
