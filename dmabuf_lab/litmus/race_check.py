@@ -12,6 +12,8 @@ cluster (:mod:`dmabuf_lab.litmus.race_tasks`).
 """
 from __future__ import annotations
 
+import sys
+import textwrap
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from typing import Callable, Optional
 
 from dmabuf_lab.experiments.executors import scheduler_address
 from dmabuf_lab.experiments.tasks import RunStats
-from dmabuf_lab.litmus.explorer import NOT_SEEN, ExploreResult, explore
+from dmabuf_lab.litmus.explorer import DEFAULT_SECONDS, NOT_SEEN, ExploreResult, bound_of, explore
 from dmabuf_lab.litmus.race_tasks import explore_tasks
 from dmabuf_lab.litmus.races import RACE_PROPERTIES, RaceSetupError
 
@@ -78,8 +80,8 @@ class RaceCheck:
             return ""
         r = self.result
         unproven = [p for p in self.properties()
-                    if self.expected.get(p, "never") in ("never", "always")
-                    and self.verdict(p) != self.expected.get(p, "never")]
+                    if (self.expected.get(p, "never"), self.verdict(p)) in (("never", NOT_SEEN),
+                                                                            ("always", "sometimes"))]
         if not unproven:
             return ""
         return (f"{self.scenario.path}: [races.\"{self.target}\"]: the search stopped at its bound after "
@@ -110,7 +112,7 @@ def check_races(scenario, revision: Optional[str] = None, **where) -> list[RaceC
 def check_all_races(scenarios, revision: Optional[str] = None, *, executor: Optional[Executor] = None,
                     scheduler: Optional[str] = None, workers: Optional[int] = None, cache=True,
                     progress: Optional[Callable[[int, int], None]] = None,
-                    stats: Optional[RunStats] = None) -> list[RaceCheck]:
+                    stats: Optional[RunStats] = None, search_progress: bool = False) -> list[RaceCheck]:
     """The checks of every selected target of each scenario, in order.
 
     By default each search runs here, whole.  Given an ``executor``, a
@@ -119,7 +121,8 @@ def check_all_races(scenarios, revision: Optional[str] = None, *, executor: Opti
     there (:func:`~dmabuf_lab.litmus.race_tasks.explore_tasks`: same
     verdicts and interleavings; the cap on interleavings applies per
     subtree); each check's ``seconds`` is then its share of the whole
-    round's time.
+    round's time.  ``search_progress``: a search here that runs more than
+    a few seconds says how far it got, one line on stderr every few seconds.
     """
     from dmabuf_lab.litmus.runner import selected_targets
 
@@ -129,7 +132,7 @@ def check_all_races(scenarios, revision: Optional[str] = None, *, executor: Opti
         for sc, t in pairs:
             t0 = time.perf_counter()
             try:
-                res, err = explore(sc, t), ""
+                res, err = explore(sc, t, progress=_progress_line(sc, t) if search_progress else None), ""
             except RaceSetupError as exc:
                 res, err = None, str(exc)
             out.append(RaceCheck(sc, t, res, sc.races.get(t, {}), time.perf_counter() - t0, err))
@@ -141,6 +144,14 @@ def check_all_races(scenarios, revision: Optional[str] = None, *, executor: Opti
     return [RaceCheck(sc, t, None if isinstance(r, RaceSetupError) else r, sc.races.get(t, {}), share,
                       str(r) if isinstance(r, RaceSetupError) else "")
             for (sc, t), r in zip(pairs, results)]
+
+
+def _progress_line(sc, target: str):
+    def show(res: ExploreResult, elapsed: float) -> None:
+        print(f"race search {sc.name} [{target}]: {res.executions} interleavings, {res.pruned} pruned, "
+              f"{elapsed:.0f} s (stops at {bound_of(sc)} interleavings or {DEFAULT_SECONDS:.0f} s)",
+              file=sys.stderr, flush=True)
+    return show
 
 
 def race_table(checks: list[RaceCheck], width: int = 100) -> str:
@@ -167,7 +178,8 @@ def race_table(checks: list[RaceCheck], width: int = 100) -> str:
             lines.append(f"      {c.error}")
         note = c.bound_note()
         if note:
-            lines.append(f"      {note}")
+            lines.extend(textwrap.wrap(note, width, initial_indent="      ", subsequent_indent="      ",
+                                       break_on_hyphens=False))
     return "\n".join(lines)
 
 
