@@ -32,6 +32,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ER
                                kcalloc, kfree, kmalloc_array, kstruct, kzalloc)
 from dmabuf_lab.kmodel.rwsem import down_write, rw_semaphore, up_write
 from dmabuf_lab.kmodel.sched import SharedState
+from dmabuf_lab.twins import mirrors
 from dmabuf_lab.pci.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
 
 #: VFIO_PCI_ROM_REGION_INDEX: regions 0..5 are the BARs.
@@ -132,6 +133,8 @@ def vfio_device_put_registration(vdev) -> None:
 
 # --- dma_buf_ops ---------------------------------------------------------------
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach",
+         gap="read at the v7.1-rc4 merge; the 6.19 body is this one less what the revoke series added")
 def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     """Refuse importers that cannot take P2P addresses (-EOPNOTSUPP), and any
     attach while the buffer is revoked (-ENODEV)."""
@@ -445,6 +448,8 @@ def _err_free_phys(priv, dma_ranges, ret: int) -> int:
 
 # --- revoke ----------------------------------------------------------------------
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_move",
+         gap="read at the v7.1-rc4 merge; the 6.19 body is this one less what the revoke series added")
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     """Set every live buffer of ``vdev`` to ``revoked`` under its reservation lock and
     tell the importers (dma_buf_move_notify); called with memory_lock held for write.

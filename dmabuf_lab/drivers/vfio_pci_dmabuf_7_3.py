@@ -47,6 +47,7 @@ from dmabuf_lab.kmodel import (ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, dma
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.kmodel.sched import atomic, current_scheduler, sched_point
+from dmabuf_lab.twins import mirrors
 
 
 class vfio_pci_dma_buf_7_3(vfio_pci_dma_buf):
@@ -183,6 +184,7 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
 
 # --- revoke ----------------------------------------------------------------------
 
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_move")
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     """Revoke (or restore) every live buffer of ``vdev``; revoke waits for the importers.
 
