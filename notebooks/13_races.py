@@ -25,7 +25,8 @@
 # handed out for a revoked buffer, a failing lock assertion, a deadlock and
 # a mapping left behind, next to the kernel-runtime model's own findings.
 # A property's verdict is `always`, `sometimes` or `never`, as herd7 says
-# of an outcome.  The expected verdicts are written in the scenario files
+# of an outcome; a search cut by its bound proves neither `always` nor
+# `never`, and a property it did not see fail reads `not seen`.  The expected verdicts are written in the scenario files
 # from the postings and commits; `dmabuf-lab litmus litmus/race-*.toml`
 # checks them, and this notebook draws them.
 
@@ -69,7 +70,7 @@ display(verdicts.filter(pl.col("verdict") != pl.col("expected")))
 # fails the property, dark red where every one does, grey where none does.
 
 # %%
-COLOURS = {"always": "#8b0000", "sometimes": "#d62728", "never": "#d9d9d9", "error": "#000000"}
+COLOURS = {"always": "#8b0000", "sometimes": "#d62728", "not seen": "#9ecae1", "never": "#d9d9d9", "error": "#000000"}
 grid = verdicts.with_columns((pl.col("scenario").str.replace("^race-", "") + " / " + pl.col("property"))
                              .alias("question"))
 race_chart = (

@@ -8,10 +8,12 @@ table per modelled :class:`~dmabuf_lab.kmodel.Kernel`, so ``dma_buf_fd()``,
 from __future__ import annotations
 
 import contextlib
+import threading
 import weakref
 from typing import Any, Callable, Optional
 
 from dmabuf_lab.kmodel import EBADF, ENOMEM, ERR_PTR, current_kernel, kfree, kstruct, kzalloc
+from dmabuf_lab.kmodel.sched import atomic, shared_access
 
 
 class file(kstruct):
@@ -23,6 +25,8 @@ class file(kstruct):
     """
 
     fields = ("f_count", "f_flags", "private_data", "f_op_release")
+    #: an fput() of the last user reference races get_file_active() in an exporter's walk
+    shared = ("f_count",)
 
 
 def alloc_file_pseudo(flags: int, release: Callable[[Any], None]):
@@ -40,16 +44,21 @@ def alloc_file_pseudo(flags: int, release: Callable[[Any], None]):
 
 
 def get_file(f) -> Any:
-    """Take one more reference on ``f``."""
-    f.f_count += 1
+    """Take one more reference on ``f`` (one atomic increment)."""
+    with atomic(f, "f_count"):
+        f.f_count += 1
     return f
 
 
 def get_file_active(f) -> Optional[Any]:
-    """Take a reference only if the file is not already on its way out."""
-    if f is None or f.f_count == 0:
+    """Take a reference only if the file is not already on its way out
+    (atomic_long_inc_not_zero: one atomic action)."""
+    if f is None:
         return None
-    f.f_count += 1
+    with atomic(f, "f_count"):
+        if f.f_count == 0:
+            return None
+        f.f_count += 1
     return f
 
 
@@ -61,9 +70,11 @@ def fput(f) -> None:
     call returns to user space, as fs/file_table.c does for a task that is
     not a kernel thread; elsewhere it runs at once.
     """
-    f.f_count -= 1
-    if f.f_count == 0:
-        stack = _TASK_WORK.get(current_kernel())
+    with atomic(f, "f_count"):             # atomic_long_dec_and_test
+        f.f_count -= 1
+        last = f.f_count == 0
+    if last:
+        stack = _task_work_stack(create=False)
         if stack:
             stack[-1].append(f)
         else:
@@ -78,8 +89,17 @@ def __fput(f) -> None:
     kfree(f)
 
 
-#: Per modelled kernel: a stack of task-work queues, one per open syscall().
-_TASK_WORK: "weakref.WeakKeyDictionary[Any, list]" = weakref.WeakKeyDictionary()
+#: Per modelled kernel and per task (a model thread of a concurrent run is a task of its own):
+#: a stack of task-work queues, one per open syscall().
+_TASK_WORK: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def _task_work_stack(create: bool):
+    per_task = _TASK_WORK.get(current_kernel()) if not create else _TASK_WORK.setdefault(current_kernel(), {})
+    if per_task is None:
+        return None
+    task = threading.get_ident()
+    return per_task.setdefault(task, []) if create else per_task.get(task)
 
 
 @contextlib.contextmanager
@@ -90,8 +110,7 @@ def syscall():
     ``__fput()`` runs when the block ends, on the way back to user space
     (task_work_run), after everything the call did itself.
     """
-    k = current_kernel()
-    stack = _TASK_WORK.setdefault(k, [])
+    stack = _task_work_stack(create=True)
     stack.append([])
     try:
         yield
@@ -140,6 +159,7 @@ def fd_install_new(f) -> int:
     Returns the lowest free fd from 3 up, or -EMFILE at the run's fd limit.
     """
     table = _fd_table()
+    shared_access(table, "fds", True)       # another thread's close() or fget() may race it
     fd = 3
     while fd in table.fds:
         fd += 1
@@ -150,16 +170,23 @@ def fd_install_new(f) -> int:
 
 
 def fget(fd: int):
-    """Look up ``fd`` and take a reference on its file, or None."""
-    f = _fd_table().fds.get(fd)
-    if f is None:
-        return None
-    return get_file(f)
+    """Look up ``fd`` and take a reference on its file, or None (one atomic action)."""
+    table = _fd_table()
+    # the lookup and the increment are one action: fget() retries under RCU until it
+    # takes a reference on the file the slot holds, and a file whose count reached zero
+    # is never resurrected (inc-not-zero); a close() is ordered before or after it
+    with atomic(table, "fds"):
+        f = table.fds.get(fd)
+        if f is None:
+            return None
+        return get_file_active(f)
 
 
 def close_fd(fd: int) -> int:
     """close(2): drop the fd's reference.  Returns 0 or -EBADF."""
-    f = _fd_table().fds.pop(fd, None)
+    table = _fd_table()
+    shared_access(table, "fds", True)
+    f = table.fds.pop(fd, None)
     if f is None:
         return -EBADF
     fput(f)

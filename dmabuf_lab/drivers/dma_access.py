@@ -20,7 +20,7 @@ Breaches are collected in ``session.shared["observations"]`` as
 from __future__ import annotations
 
 from dmabuf_lab.kmodel.runtime import call_site
-from dmabuf_lab.kmodel.sched import current_scheduler
+from dmabuf_lab.kmodel.sched import current_scheduler, unannounced
 
 
 def observe(session, prop: str, message: str) -> None:
@@ -38,7 +38,9 @@ def dma_token(session):
 def mapping_returned(session, what: str) -> None:
     """Called right after the exporter handed out a mapping, the reservation lock still held."""
     revoked = session.shared.get("buffer_revoked")
-    if revoked is not None and revoked():
+    with unannounced():                     # the lab's check, not a kernel access
+        gone = revoked is not None and revoked()
+    if gone:
         observe(session, "map-after-revoke", f"{what} returned a mapping of a revoked buffer")
 
 
@@ -50,6 +52,7 @@ def dma_access(session, token, who: str) -> None:
         k = s.key(target)
         s.point("read", k, False, f"{who}: DMA to {s.name_of(k)}")
     gone = session.shared.get("dma_gone")
-    reason = gone(token) if gone is not None else None
+    with unannounced():                     # the state the DMA met at the point above
+        reason = gone(token) if gone is not None else None
     if reason:
         observe(session, "use-after-revoke", f"{who}: DMA after {reason}")

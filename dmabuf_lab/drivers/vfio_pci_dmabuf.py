@@ -31,7 +31,8 @@ from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ER
                                PTR_ERR, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
                                kcalloc, kfree, kmalloc_array, kstruct, kzalloc)
 from dmabuf_lab.kmodel.rwsem import down_write, rw_semaphore, up_write
-from dmabuf_lab.kmodel.sched import shared_read, shared_write
+from dmabuf_lab.kmodel.sched import SharedState, shared_read, shared_write
+from dmabuf_lab.twins import mirrors
 from dmabuf_lab.pci.p2pdma import pcim_p2pdma_init, pcim_p2pdma_provider
 from dmabuf_lab.twins import mirrors
 
@@ -76,10 +77,15 @@ class vfio_device_feature_dma_buf:
 # --- kernel structs ------------------------------------------------------------
 
 class vfio_pci_dma_buf(kstruct):
-    """The exporter's private object behind one dma-buf."""
+    """The exporter's private object behind one dma-buf.
+
+    ``revoked`` is read without the reservation lock by attach and written by
+    revoke and cleanup; ``vdev`` is cleared by cleanup while the release of a
+    closing file reads it: both are announced on every access."""
 
     fields = ("dmabuf", "vdev", "size", "phys_vec", "provider", ("nr_ranges", 0),
               ("revoked", False))
+    shared = ("revoked", "vdev")
 
 
 @dataclass
@@ -90,9 +96,12 @@ class vfio_pci_device_ops:
 
 
 @dataclass(eq=False)
-class vfio_pci_core_device:
+class vfio_pci_core_device(SharedState):
     """A vfio-pci bound device: its PCI function, the dma-bufs exported from it,
-    whether memory decoding is on (PCI_COMMAND_MEMORY) and its registration count."""
+    whether memory decoding is on (PCI_COMMAND_MEMORY) and its registration count.
+    The decode bit is what an importer's DMA meets: every access is announced."""
+
+    shared = {"memory_enabled": "PCI_COMMAND_MEMORY"}
 
     pdev: Any
     pci_ops: Optional[vfio_pci_device_ops] = None
@@ -135,8 +144,7 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     priv = dmabuf.priv
     if not attachment.peer2peer:
         return -EOPNOTSUPP
-    shared_read(priv, "revoked")        # no lock held: the real gate is in map
-    if priv.revoked:
+    if priv.revoked:                    # no lock held: the real gate is in map
         return -ENODEV
     return 0
 
@@ -437,7 +445,6 @@ def _vfio_pci_dma_buf_link(vdev, priv) -> None:
     buffer is either on the list the revoke walks or sees decoding already off."""
     down_write(vdev.memory_lock)
     dma_resv_lock(priv.dmabuf.resv)
-    shared_read(vdev, "PCI_COMMAND_MEMORY")
     priv.revoked = not vdev.memory_enabled
     shared_write(vdev, "dmabufs")
     vdev.dmabufs.append(priv)
@@ -483,7 +490,6 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
             continue
         if priv.revoked != revoked:
             dma_resv_lock(priv.dmabuf.resv)
-            shared_write(priv, "revoked")
             priv.revoked = revoked
             dma_buf_move_notify(priv.dmabuf)
             dma_resv_unlock(priv.dmabuf.resv)
@@ -523,7 +529,6 @@ def vfio_basic_config_write_command(vdev, memory_enable: bool, move=vfio_pci_dma
     down_write(vdev.memory_lock)
     if not memory_enable:
         move(vdev, True)
-    shared_write(vdev, "PCI_COMMAND_MEMORY")
     vdev.memory_enabled = memory_enable
     if memory_enable:
         move(vdev, False)

@@ -47,7 +47,7 @@ from dmabuf_lab.kmodel import (ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, dma
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.kmodel.rwsem import down_write, up_write
-from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, shared_read, shared_write
+from dmabuf_lab.kmodel.sched import atomic, current_scheduler, sched_point, shared_read
 from dmabuf_lab.twins import mirrors
 
 #: The tree this module was read in (the v7.1-rc4 merge).
@@ -55,31 +55,34 @@ _PIN = "gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c"
 
 
 class vfio_pci_dma_buf_7_3(vfio_pci_dma_buf):
-    """The 6.19 private object plus the kref and the completion of 1a8a5227f229."""
+    """The 6.19 private object plus the kref and the completion of 1a8a5227f229
+    (map, unmap and revoke touch both from different threads: announced)."""
 
     fields = (("kref", 0), ("comp_done", False))
+    shared = ("kref", "comp_done")
 
 
 # --- kref / completion -------------------------------------------------------------
 
 def kref_init(priv) -> None:
-    shared_write(priv, "kref")
     priv.kref = 1
 
 
 def kref_get(priv) -> None:
-    shared_write(priv, "kref")
-    WARN_ON(priv.kref == 0, "kref_get on a zero refcount")
-    priv.kref += 1
+    """One atomic increment (refcount_inc)."""
+    with atomic(priv, "kref"):
+        WARN_ON(priv.kref == 0, "kref_get on a zero refcount")
+        priv.kref += 1
 
 
 def kref_put(priv) -> None:
-    """Drop one reference; the last one completes ``priv``'s completion."""
-    shared_write(priv, "kref")
-    if WARN_ON(priv.kref == 0, "refcount_t: underflow; use-after-free"):
-        return
-    priv.kref -= 1
-    if priv.kref == 0:
+    """Drop one reference (one atomic decrement); the last one completes ``priv``'s completion."""
+    with atomic(priv, "kref"):
+        if WARN_ON(priv.kref == 0, "refcount_t: underflow; use-after-free"):
+            return
+        priv.kref -= 1
+        last = priv.kref == 0
+    if last:
         priv.comp_done = True              # vfio_pci_dma_buf_done(): complete()
 
 
@@ -102,7 +105,6 @@ def wait_for_completion(priv) -> None:
 
 
 def reinit_completion(priv) -> None:
-    shared_write(priv, "comp")
     priv.comp_done = False
 
 
@@ -208,7 +210,6 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
         if priv.revoked != revoked:
             dma_resv_lock(priv.dmabuf.resv)
             if revoked:
-                shared_write(priv, "revoked")
                 priv.revoked = True
             dma_buf_invalidate_mappings(priv.dmabuf)
             dma_resv_wait_timeout(priv.dmabuf.resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
@@ -220,7 +221,6 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
                 reinit_completion(priv)
             else:
                 dma_resv_lock(priv.dmabuf.resv)
-                shared_write(priv, "revoked")
                 priv.revoked = False
                 dma_resv_unlock(priv.dmabuf.resv)
         fput(priv.dmabuf.file)

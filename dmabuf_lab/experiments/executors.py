@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator
@@ -63,8 +64,8 @@ def describe(scheduler: str | None = None, workers: int | None = None) -> str:
         return f"Dask scheduler {address}"
     if workers == 0:
         return "this process"
-    n = workers or default_workers()
-    return f"{n} local process{'es' * (n != 1)}"
+    n = min(workers or default_workers(), default_workers())     # capped as LabExecutor caps it
+    return f"up to {n} local process{'es' * (n != 1)}"
 
 
 def connect(address: str, timeout: float = 10.0, field: str = "--scheduler"):
@@ -143,8 +144,31 @@ class LabExecutor(Executor):
         self.address = scheduler_address(scheduler)
         self.field = "--scheduler" if scheduler else f"${SCHEDULER_ENV}"
         self.workers = workers
+        self.tasks: int | None = None      # how many tasks will run, when the caller says (limit())
         self._inner: Executor | None = None
         self._client = None
+
+    def limit(self, tasks: int) -> None:
+        """Say how many tasks are coming, before the first is submitted: no more local
+        processes are started than there are tasks."""
+        if self._inner is None:
+            self.tasks = max(1, int(tasks))
+
+    def local_workers(self) -> int:
+        """Local processes to start: the request (default one per CPU), capped at the CPUs and at
+        the tasks; a request above the cap is named in one line on stderr."""
+        cpus = default_workers()
+        want = self.workers or cpus
+        n = min(want, cpus, self.tasks or want)
+        if self.workers and n < self.workers:
+            why = []
+            if cpus == n:
+                why.append(f"{cpus} CPU{'s' * (cpus != 1)}")
+            if self.tasks == n:
+                why.append(f"{self.tasks} task{'s' * (self.tasks != 1)}")
+            print(f"-j {self.workers}: capped at {n} worker process{'es' * (n != 1)} "
+                  f"({' and '.join(why)})", file=sys.stderr, flush=True)
+        return n
 
     def __repr__(self) -> str:
         return f"<LabExecutor: {describe(self.address, self.workers)}>"
@@ -157,7 +181,7 @@ class LabExecutor(Executor):
             elif self.workers == 0:
                 self._inner = SerialExecutor()
             else:
-                self._inner = ProcessPoolExecutor(max_workers=self.workers or default_workers())
+                self._inner = ProcessPoolExecutor(max_workers=self.local_workers())
         return self._inner
 
     def submit(self, fn, /, *args, **kwargs) -> Future:

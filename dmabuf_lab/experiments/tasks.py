@@ -229,9 +229,11 @@ def run_tasks(tasks: Iterable[Task], *, name: str, executor: Optional[Executor] 
         with ThreadPoolExecutor(2, thread_name_prefix="task-cache") as writer:
             put = None if store is None else (lambda *a: writes.append(writer.submit(store.put, *a)))
             if executor is not None:
+                _limit(executor, len(todo))
                 _compute(name, todo, executor, chunk, lab, put, values, total, progress)
             else:
                 with lab_executor(scheduler, workers) as ex:
+                    _limit(ex, len(todo))
                     _compute(name, todo, ex, chunk, lab, put, values, total, progress)
         failed = [w.exception() for w in writes if w.exception() is not None]
         if failed:
@@ -242,6 +244,13 @@ def run_tasks(tasks: Iterable[Task], *, name: str, executor: Optional[Executor] 
         stats.total, stats.computed, stats.cached = total, len(todo), total - len(todo)
         stats.seconds = time.monotonic() - start
     return {k: values[k] for k in sorted(values, key=_sort_key)}
+
+
+def _limit(executor, tasks: int) -> None:
+    """Tell a lab executor how many tasks come, so it starts no more processes than that."""
+    limit = getattr(executor, "limit", None)
+    if callable(limit):
+        limit(tasks)
 
 
 def _sort_key(key) -> tuple:

@@ -30,6 +30,9 @@ A field spec is a name (zeroes to None, i.e. NULL) or ``(name, zero)``:
 or a class, which gives each object its own instance as an embedded member
 (a kstruct class makes an embedded struct that shares the parent's
 allocation, so it is checked for use-after-free with it).
+A ``shared = ("member", ...)`` tuple names the members that model threads
+share without a lock ordering them; in a concurrent run every read and
+write of one is an announced action (:mod:`.sched`).
 Constructing a kstruct directly (``dma_buf_ranges(nranges=3)``) makes a
 zeroed object that is not on the heap (a stack or static struct).
 """
@@ -39,6 +42,7 @@ import copy
 
 from .resv import might_sleep
 from .runtime import Kernel, call_site, current_kernel, kernel_chain
+from .sched import shared_access
 
 # -- gfp flags (bit values are the model's own; the names are the kernel's) --
 __GFP_HIGH = 0x20
@@ -137,8 +141,11 @@ class kstruct:
     fields: tuple = ()
     #: sizeof(struct) in bytes when known (only used for the allocator size limits).
     sizeof: int | None = None
+    #: Members shared between model threads: each access is announced (see the module docstring).
+    shared: tuple = ()
     _kzero: dict = {}
     _kmembers: frozenset = frozenset()
+    _kshared: frozenset = frozenset()
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -155,6 +162,13 @@ class kstruct:
                 name, z = spec
                 zero[name] = z
         cls._kzero = zero
+        shared = set()
+        for base in reversed(cls.__mro__):
+            shared.update(base.__dict__.get("shared", ()))
+        unknown = shared - set(zero)
+        if unknown:
+            raise TypeError(f"{cls.__name__}.shared names no member: {', '.join(sorted(unknown))}")
+        cls._kshared = frozenset(shared)
         # Embedded members: naming one (&obj->member) is not a memory access.
         cls._kmembers = frozenset(n for n, z in zero.items() if _is_member_class(z))
 
@@ -187,6 +201,8 @@ class kstruct:
 
     def __getattribute__(self, name):
         if name in type(self)._kzero:
+            if name in type(self)._kshared:
+                shared_access(self, name, False)
             alloc = object.__getattribute__(self, "_kalloc")
             if alloc is not None and alloc.freed and name not in type(self)._kmembers:
                 _touch(alloc, "read", f"{type(self).__name__}.{name}")
@@ -203,6 +219,8 @@ class kstruct:
 
     def __setattr__(self, name, value):
         if name in type(self)._kzero:
+            if name in type(self)._kshared:
+                shared_access(self, name, True)
             alloc = object.__getattribute__(self, "_kalloc")
             if alloc is not None and alloc.freed:
                 _touch(alloc, "write", f"{type(self).__name__}.{name}")

@@ -13,6 +13,14 @@ its own or lock-protected data.
 Outside a concurrent run (``current_scheduler() is None``) every helper here
 returns at once, so the single-thread model is unchanged.
 
+State two threads share is declared once, where its struct is defined:
+``shared = ("revoked", ...)`` on a :class:`~dmabuf_lab.kmodel.alloc.kstruct`,
+or :class:`SharedState` as a base of a plain class.  Every read and every
+write of a declared member then announces itself (:func:`shared_access`),
+so a twin cannot forget to; :func:`atomic` makes one read-modify-write
+(kref_get, atomic_long_inc_not_zero) a single action, and
+:func:`unannounced` lets the lab's own checks look without adding a point.
+
 Each announced action is an :class:`Op`: a kind, the shared object it
 touches (a stable key: the object's class name and its order of first use
 in the run, so that a replayed run names objects the same way), whether it
@@ -23,6 +31,7 @@ change anything.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 from dataclasses import dataclass, field
@@ -81,6 +90,7 @@ class ModelThread:
     done: bool = False
     error: Optional[BaseException] = None
     held: list = field(default_factory=list)
+    quiet: int = 0          # > 0: shared_access() announces nothing (atomic / unannounced)
     go: threading.Event = field(default_factory=threading.Event)
     thread: Optional[threading.Thread] = None
 
@@ -279,6 +289,66 @@ def shared_write(obj, member: str, *, cls: Optional[str] = None) -> None:
         return
     k = s.key(obj, cls)
     s.point("write", k, True, f"write {s.name_of(k)}.{member}")
+
+
+def shared_access(obj, member: str, write: bool) -> None:
+    """A read or write of a declared shared member: one announced action of the
+    running model thread (nothing outside a concurrent run, in the controlling
+    thread, or inside :func:`atomic` / :func:`unannounced`)."""
+    s = _current.get()
+    if s is None:
+        return
+    t = s.current()
+    if t is None or t.quiet:
+        return
+    k = s.key(obj)
+    what = "write" if write else "read"
+    s.point(what, k, write, f"{what} {s.name_of(k)}.{member}")
+
+
+@contextlib.contextmanager
+def unannounced():
+    """Accesses to shared members inside the block add no point (the lab's checks)."""
+    s = _current.get()
+    t = s.current() if s is not None else None
+    if t is None:
+        yield
+        return
+    t.quiet += 1
+    try:
+        yield
+    finally:
+        t.quiet -= 1
+
+
+@contextlib.contextmanager
+def atomic(obj, member: str):
+    """One atomic read-modify-write of ``obj.member``: a single announced write,
+    then the block's own reads and writes of shared members add no point."""
+    shared_access(obj, member, True)
+    with unannounced():
+        yield
+
+
+class SharedState:
+    """Base for plain (non-kstruct) model classes: every read and write of a
+    member named in ``shared`` is an announced action (see the module docstring).
+    ``shared`` is a tuple of names, or a dict of name -> the name traces show
+    (the C's, e.g. ``{"memory_enabled": "PCI_COMMAND_MEMORY"}``)."""
+
+    shared: tuple | dict = ()
+
+    def __getattribute__(self, name):
+        shared = type(self).shared
+        if name in shared:
+            shared_access(self, shared[name] if isinstance(shared, dict) else name, False)
+        return object.__getattribute__(self, name)
+
+    def __setattr__(self, name, value):
+        shared = type(self).shared
+        if name in shared:
+            shared_access(self, shared[name] if isinstance(shared, dict) else name, True)
+        object.__setattr__(self, name, value)
 
 
 def current_tid() -> Optional[int]:

@@ -306,9 +306,9 @@ def _race_where(args) -> dict:
 
     workers = _check_workers(args)
     scheduler = getattr(args, "scheduler", None)
-    if workers is None and scheduler_address(scheduler) is None:
-        return {}
     quiet = getattr(args, "quiet", False) or getattr(args, "json", False)
+    if workers is None and scheduler_address(scheduler) is None:
+        return {"search_progress": not quiet}
     return {"scheduler": scheduler, "workers": workers, "cache": not getattr(args, "no_cache", False),
             "progress": None if quiet else TextProgress("race exploration, subtrees")}
 

@@ -10,12 +10,16 @@ child positions leading to the subtree, so sorting the keys gives the order
 the serial search visits the subtrees in, and folding the results with
 :meth:`~dmabuf_lab.litmus.explorer.ExploreResult.merge` in that order gives
 the serial result whatever ran the tasks: the same interleavings, verdicts,
-outcomes (in the same order) and shortest runs.  Only ``pruned`` may be
+outcomes and shortest runs (the order outcomes are first met in, and the
+run kept to show each, may differ: a split point's children are entered in
+a fixed order, the serial search takes them as its backtracking adds them).  Only ``pruned`` may be
 larger than the unsplit search's, since each awake child of a split point
 is entered.  The cut does not depend on the executor or its number of
 workers, so neither does any field of the result, ``pruned`` included.
 
-``bound`` caps the interleavings of each subtree, not of the whole search:
+The explorer's time limit (:data:`~dmabuf_lab.litmus.explorer.DEFAULT_SECONDS`)
+applies to each subtree as well.  ``bound`` caps the interleavings of each
+subtree, not of the whole search:
 a split search may explore up to ``bound`` times its number of subtrees.
 The merged result says ``bound_hit`` when any subtree hit the cap.
 """

@@ -25,6 +25,17 @@ properties that failed:
 
 plus every finding kind the kernel-runtime model reports (``leak``,
 ``warn``, ``lock`` ...).
+
+When a thread closes the buffer, each importer holds its own reference on
+the buffer's file from its attach (``dma_buf_get()`` of the owner's fd, as
+a driver's import ioctl does; the step fails with -EBADF once the fd is
+closed) until its detach (``dma_buf_put()``); without a ``close`` the
+owner's reference outlives every importer and those gets and puts change
+nothing, so they are left out (they would only add interleavings).  The ``close`` step is user space closing the
+dma-buf: the owner's fd and reference go, and the last ``fput()`` of the
+file, whichever thread drops it, runs ``dma_buf_release()`` and the
+exporter's release.  A scenario may give several importers
+(``[importers.<name>]``); each thread's importer steps act on the one it names.
 """
 from __future__ import annotations
 
@@ -32,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from dmabuf_lab.kmodel.sched import Op, Scheduler
+from dmabuf_lab.litmus.scenario import DEFAULT_IMPORTER
 
 #: The properties checked on every interleaving, besides the model's findings.
 RACE_PROPERTIES = ("use-after-revoke", "map-after-revoke", "lock-assert", "deadlock", "orphan-mapping")
@@ -39,7 +51,7 @@ RACE_PROPERTIES = ("use-after-revoke", "map-after-revoke", "lock-assert", "deadl
 #: Which side of the run a thread step acts on, and the driver method it calls.
 IMPORTER_STEPS = {"attach": "attach", "map": "map", "use": "use", "unmap": "unmap", "detach": "detach"}
 EXPORTER_STEPS = {"revoke": "revoke", "move": "move", "invalidate": "move", "re-enable": "reenable",
-                  "release": "close_device", "export-again": "export_again"}
+                  "release": "close_device", "export-again": "export_again", "close": "release"}
 
 #: ``choose`` returns this when every runnable thread is asleep (sleep-set pruning).
 BLOCKED = -1
@@ -83,22 +95,104 @@ class Execution:
                              f"blocked, outcome and end_state; {type(exc).__name__}: {exc}") from None
 
 
-def _dispatch(step: str, exp, imp, dmabuf) -> None:
+class _ImporterView:
+    """The run's session as one importer sees it: its own ``importer`` spec, all else shared."""
+
+    def __init__(self, session, spec):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "importer", spec)
+
+    def __getattr__(self, name):
+        return getattr(object.__getattribute__(self, "_session"), name)
+
+    def __setattr__(self, name, value):
+        setattr(object.__getattribute__(self, "_session"), name, value)
+
+
+class _Importer:
+    """One importer of the run and the file reference it holds between attach and detach."""
+
+    def __init__(self, name: str, driver, takes_ref: bool):
+        self.name = name
+        self.driver = driver
+        self.takes_ref = takes_ref   # hold a file reference (only when some thread closes the file)
+        self.ref = None              # the dma_buf it got from the fd, while it holds the reference
+
+
+def _get_ref(exp, dmabuf):
+    """dma_buf_get() of the owner's fd (a static file reference when there is no fd)."""
+    from dmabuf_lab.core.dma_buf import dma_buf_get
+    from dmabuf_lab.core.file import get_file
+
+    fd = getattr(exp, "fd", -1)
+    if fd is not None and fd >= 0:
+        return dma_buf_get(fd)
+    get_file(dmabuf.file)
+    return dmabuf
+
+
+def _put_ref(imp: _Importer) -> None:
+    from dmabuf_lab.core.dma_buf import dma_buf_put
+
+    if imp.ref is not None:
+        ref, imp.ref = imp.ref, None
+        dma_buf_put(ref)
+
+
+def _dispatch(step: str, exp, imp: _Importer, dmabuf) -> None:
+    """One thread step, run as a system call of a user task (every step is one: an
+    importer's ioctl, a config-space write, closing an fd), so a final fput() inside it
+    is deferred to the return to user space as fs/file_table.c does for a task."""
+    from dmabuf_lab.core.file import syscall
+
+    with syscall():
+        _step(step, exp, imp, dmabuf)
+
+
+def _step(step: str, exp, imp: _Importer, dmabuf) -> None:
+    from dmabuf_lab.kmodel import IS_ERR, PTR_ERR
+    from dmabuf_lab.kmodel.errno import KernelError
+
     if step in IMPORTER_STEPS:
         m = IMPORTER_STEPS[step]
+        drv = imp.driver
         if m == "attach":
-            imp.attach(dmabuf)
+            if imp.takes_ref and imp.ref is None:
+                ref = _get_ref(exp, dmabuf)
+                if IS_ERR(ref):
+                    raise KernelError(PTR_ERR(ref), f"{imp.name}: dma_buf_get")
+                imp.ref = ref
+            try:
+                drv.attach(imp.ref if imp.ref is not None else dmabuf)
+            except BaseException:
+                _put_ref(imp)
+                raise
+        elif m == "detach":
+            drv.detach()
+            if not getattr(drv, "attached", False):
+                _put_ref(imp)
         else:
-            getattr(imp, m)()
+            getattr(drv, m)()
+    elif step == "close":        # close(2) of the owner's fd, and the lab's own reference
+        exp.release()
     else:
         getattr(exp, EXPORTER_STEPS[step])()
 
 
-def _end_state(s, imp) -> tuple:
+def _end_state(s, importers: list) -> tuple:
+    """What the run ended with: each importer's mapped / attached, and vfio's ``revoked``
+    (None once the buffer was released).  The first importer's entries keep their old names."""
+    from dmabuf_lab.kmodel import is_freed
+
     priv = s.shared.get("vfio_priv")
-    return (("importer-mapped", bool(getattr(imp, "mapped", False))),
-            ("importer-attached", bool(getattr(imp, "attached", False))),
-            ("revoked", bool(getattr(priv, "revoked", False)) if priv is not None else None))
+    out = []
+    for i, imp in enumerate(importers):
+        pre = "importer" if i == 0 else imp.name
+        out += [(f"{pre}-mapped", bool(getattr(imp.driver, "mapped", False))),
+                (f"{pre}-attached", bool(getattr(imp.driver, "attached", False)))]
+    live = priv is not None and not is_freed(priv)
+    out.append(("revoked", bool(getattr(priv, "revoked", False)) if live else None))
+    return tuple(out)
 
 
 def _orphans(imp) -> Optional[str]:
@@ -195,7 +289,11 @@ def run_interleaving(scenario, target: str, choose: Callable, *, max_steps: int 
             if rev.run_hook is not None:
                 rev.run_hook(s)
             exp = registry.make_exporter(s)
-            imp = registry.make_importer(s)
+            closes = any("close" in steps for _, steps in scenario.threads)
+            importers = [_Importer(DEFAULT_IMPORTER, registry.make_importer(s), closes)]
+            for name, spec in scenario.importers:
+                importers.append(_Importer(name, registry.make_importer(_ImporterView(s, spec)), closes))
+            by_name = {i.name: i for i in importers}
             dmabuf = s.dmabuf = exp.export()
         except CannotExpress as exc:
             k.ended = True
@@ -210,6 +308,8 @@ def run_interleaving(scenario, target: str, choose: Callable, *, max_steps: int 
         problems: list = []
 
         def make_body(name, steps):
+            imp = by_name[scenario.thread_importers.get(name, DEFAULT_IMPORTER)]
+
             def body():
                 for step in steps:
                     try:
@@ -276,13 +376,16 @@ def run_interleaving(scenario, target: str, choose: Callable, *, max_steps: int 
             props.setdefault("crash", crashed[0])
         for name, _ in scenario.threads:
             ex.results.setdefault(name, "blocked" if deadlocked else "crash")
-        ex.end_state = _end_state(s, imp)
+        ex.end_state = _end_state(s, importers)
         if not deadlocked and not crashed:
-            orphan = _orphans(imp)
-            if orphan:
-                props["orphan-mapping"] = orphan
+            for imp in importers:
+                orphan = _orphans(imp.driver)
+                if orphan:
+                    props.setdefault("orphan-mapping", orphan)
             try:
-                imp.teardown()
+                for imp in importers:
+                    imp.driver.teardown()
+                    _put_ref(imp)
                 exp.release()
             except KernelError:
                 pass

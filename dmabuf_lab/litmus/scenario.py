@@ -78,7 +78,11 @@ from dmabuf_lab.revisions.base import (
 U64 = 1 << 64
 
 TOP_KEYS = {"question", "topology", "steps", "source", "notes", "construction", "exporter", "importer",
-            "expect", "findings", "threads", "races", "max_interleavings"}
+            "importers", "expect", "findings", "threads", "races", "max_interleavings"}
+#: The name of the ``[importer]`` table's importer in a concurrent scenario's threads.
+DEFAULT_IMPORTER = "importer"
+#: Keys of a thread given as a table (``name = { importer = "...", steps = [...] }``).
+THREAD_KEYS = {"importer", "steps"}
 
 #: herd7-style answers for a property over all interleavings.
 RACE_VERDICTS = ("always", "sometimes", "never")
@@ -110,6 +114,8 @@ class Scenario:
     threads: tuple = ()           # ((name, (step, ...)), ...) of a concurrent scenario
     races: dict = field(default_factory=dict)   # target -> {property: always|sometimes|never}
     max_interleavings: Optional[int] = None
+    importers: tuple = ()         # ((name, ImporterSpec), ...): the [importers.<name>] beside [importer]
+    thread_importers: dict = field(default_factory=dict)   # thread name -> importer name (default: importer)
 
     @property
     def name(self) -> str:
@@ -452,15 +458,7 @@ class _Loader:
         eopts = self.options(exp, EXPORTER_KEYS, edrv, "exporter", topo)
         self.placement(edrv, "exporter", edev, construction)
 
-        idrv = self.need_str(imp, "driver", "importer")
-        self.driver(idrv, "importer", "importer")
-        idev_name = self.need_str(imp, "device", "importer", required=False)
-        idev = self.device(topo, idev_name, "importer")
-        dynamic = imp.get("dynamic")
-        if dynamic is not None and not isinstance(dynamic, bool):
-            raise self.err(f"dynamic must be true or false, got {dynamic!r}", "importer", "dynamic")
-        iopts = self.options(imp, IMPORTER_KEYS, idrv, "importer", topo)
-        self.placement(idrv, "importer", idev, construction)
+        importer = self.importer_spec(imp, "importer", topo, construction)
 
         expect = {}
         raw_expect = data.get("expect", {})
@@ -484,7 +482,9 @@ class _Loader:
                     raise self.err(f"unknown finding {kind!r}; expected one of {list(FINDING_KINDS)}",
                                    "findings", key)
             findings[t] = tuple(sorted(set(value)))
-        threads, races, bound = self.concurrency(data, steps_given="steps" in data)
+        extra = self.more_importers(data.get("importers"), topo, construction)
+        threads, races, bound, thread_imps = self.concurrency(data, steps_given="steps" in data,
+                                                              importers={DEFAULT_IMPORTER} | {n for n, _ in extra})
         if require_expect and not expect and not findings and not races:
             raise self.err("the scenario checks nothing: add an [expect] table"
                            + (" or a [races.<revision>] table" if threads else ""), "expect", "")
@@ -500,18 +500,55 @@ class _Loader:
         return Scenario(path=self.path, question=question, topology_ref=topo_ref, topology=topo,
                         steps=tuple(steps),
                         exporter=ExporterSpec(edrv, edev_name, bar, ranges, eopts),
-                        importer=ImporterSpec(idrv, idev_name, dynamic, iopts),
+                        importer=importer,
                         expect=expect, findings=findings, source=str(source),
                         topology_arg=arg, construction=construction, text=self.text, threads=threads, races=races,
-                        max_interleavings=bound)
+                        max_interleavings=bound, importers=extra, thread_importers=thread_imps)
 
-    def concurrency(self, data: dict, steps_given: bool):
-        """``[threads]``, ``[races.<target>]`` and ``max_interleavings`` (see litmus/README.md)."""
+    def importer_spec(self, imp: dict, section: str, topo, construction: str) -> ImporterSpec:
+        """One importer table (``[importer]`` or ``[importers.<name>]``) as an :class:`ImporterSpec`."""
+        idrv = self.need_str(imp, "driver", section)
+        self.driver(idrv, "importer", section)
+        idev_name = self.need_str(imp, "device", section, required=False)
+        idev = self.device(topo, idev_name, section)
+        dynamic = imp.get("dynamic")
+        if dynamic is not None and not isinstance(dynamic, bool):
+            raise self.err(f"dynamic must be true or false, got {dynamic!r}", section, "dynamic")
+        iopts = self.options(imp, IMPORTER_KEYS, idrv, section, topo)
+        self.placement(idrv, "importer", idev, construction)
+        return ImporterSpec(idrv, idev_name, dynamic, iopts)
+
+    def more_importers(self, raw, topo, construction: str) -> tuple:
+        """``[importers.<name>]``: importers beside ``[importer]``, for concurrent scenarios."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, dict) or not raw:
+            raise self.err("[importers] must hold one table per extra importer, e.g. [importers.second]",
+                           "importers", "")
+        out = []
+        for name, table in raw.items():
+            if name == DEFAULT_IMPORTER:
+                raise self.err(f"{DEFAULT_IMPORTER!r} names the [importer] table; give this one another name",
+                               "importers", name)
+            if not isinstance(table, dict):
+                raise self.err(f"expected a table like [importer], got {table!r}", "importers", name)
+            out.append((name, self.importer_spec(table, f"importers.{name}", topo, construction)))
+        return tuple(out)
+
+    def concurrency(self, data: dict, steps_given: bool, importers: frozenset = frozenset({DEFAULT_IMPORTER})):
+        """``[threads]``, ``[races.<target>]`` and ``max_interleavings`` (see litmus/README.md).
+
+        A thread is a list of steps (its importer steps act on ``[importer]``)
+        or a table ``{importer = "<name>", steps = [...]}`` naming the importer."""
         from dmabuf_lab.litmus.races import RACE_PROPERTIES
         from dmabuf_lab.revisions.base import THREAD_STEPS
 
         raw = data.get("threads")
         threads = ()
+        thread_imps: dict = {}
+        if data.get("importers") is not None and raw is None:
+            raise self.err("[importers] needs a [threads] table: only concurrent scenarios have several importers",
+                           "importers", "")
         if raw is not None:
             if steps_given:
                 raise self.err("give either steps (one thread) or [threads], not both", None, "steps")
@@ -519,6 +556,14 @@ class _Loader:
                 raise self.err("[threads] must map each thread's name to its list of steps", "threads", "")
             out = []
             for name, steps in raw.items():
+                if isinstance(steps, dict):
+                    self.unknown_keys(steps, THREAD_KEYS, f"threads.{name}")
+                    who = steps.get("importer", DEFAULT_IMPORTER)
+                    if who not in importers:
+                        raise self.err(f"thread {name!r}: no importer {who!r}; expected one of {sorted(importers)}",
+                                       f"threads.{name}", "importer")
+                    thread_imps[name] = who
+                    steps = steps.get("steps")
                 if not isinstance(steps, list) or not steps:
                     raise self.err(f"thread {name!r}: expected a non-empty list of steps, got {steps!r}",
                                    "threads", name)
@@ -557,7 +602,7 @@ class _Loader:
         if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool) or bound < 1):
             raise self.err(f"max_interleavings must be a positive integer, got {bound!r}", None,
                            "max_interleavings")
-        return threads, races, bound
+        return threads, races, bound, thread_imps
 
 
 #: A scenario is a few dozen lines; anything bigger is not one.

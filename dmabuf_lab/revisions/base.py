@@ -61,7 +61,7 @@ FINDING_KINDS = ("leak", "use-after-free", "double-free", "bad-free", "lock", "w
 #: The operations a scenario can ask for, in the order a driver normally does them.
 STEPS = ("attach", "map", "unmap", "detach", "revoke", "move")
 #: Steps a thread of a concurrent scenario may also take.
-THREAD_STEPS = STEPS + ("use", "invalidate", "re-enable", "release", "export-again")
+THREAD_STEPS = STEPS + ("use", "invalidate", "re-enable", "release", "export-again", "close")
 DEFAULT_STEPS = ("attach", "map", "unmap", "detach")
 
 POSTED = "posted"

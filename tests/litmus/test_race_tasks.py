@@ -39,8 +39,10 @@ def assert_same_search(got: ExploreResult, want: ExploreResult, where) -> None:
     assert got.target == want.target, where
     assert got.executions == want.executions, where
     assert got.failing == want.failing and got.verdicts() == want.verdicts(), where
-    assert list(got.outcomes) == list(want.outcomes), where          # same outcomes, same order
-    assert got.outcomes == want.outcomes and got.shortest == want.shortest, where
+    # the same outcomes; the order they are first met in, and the run kept for each, may differ when a
+    # split point's children are entered in another order than the serial search's backtracking took
+    assert set(got.outcomes) == set(want.outcomes), where
+    assert got.shortest == want.shortest, where
     assert got.bound_hit == want.bound_hit and got.threads == want.threads, where
     assert got.pruned >= want.pruned, where
 

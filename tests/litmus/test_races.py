@@ -59,10 +59,12 @@ def test_attach_against_revoke_has_three_interleavings(tmp_path):
                        (("importer", "-ENODEV at attach"), ("vfio", "ok"))}
 
 
+# small enough for the unpruned search to finish (every announced access is a point, so the
+# unpruned tree grows fast); tests/litmus/test_reduction_soundness.py samples the larger ones
 @pytest.mark.parametrize("steps,target", [
-    ('importer = ["attach", "map", "use", "unmap", "detach"]\nvfio = ["revoke"]', "mainline-6.19"),
-    ('importer = ["attach", "map", "use", "unmap"]\nvfio = ["revoke"]', "mainline-7.3"),
-    ('importer = ["attach", "map", "use"]\nvfio = ["revoke", "re-enable"]', "mainline-7.3"),
+    ('importer = ["attach"]\nvfio = ["revoke"]', "mainline-6.19"),
+    ('importer = ["attach", "map"]\nvfio = ["revoke"]', "mainline-6.19"),
+    ('importer = ["attach"]\nvfio = ["revoke", "re-enable"]', "mainline-7.3"),
 ])
 def test_pruning_keeps_every_distinct_outcome(tmp_path, steps, target):
     sc = scenario(tmp_path, f"[threads]\n{steps}\n[races.\"mainline-6.19\"]\n")

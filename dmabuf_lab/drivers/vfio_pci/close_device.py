@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from dmabuf_lab.kmodel.sched import shared_write
 from dmabuf_lab.twins import mirrors
 
 _CORE_619 = "torvalds/linux@5d74781ebc86:drivers/vfio/pci/vfio_pci_core.c"
@@ -31,7 +30,6 @@ _GAP_7X = ("gregkh/linux 2519003dd5fb (the vfio tree the 7.3 model reads) has no
 def vfio_pci_core_disable(vdev) -> None:
     """Turn the function off; what a dma-buf importer can notice is that the
     BAR stops decoding (PCI_COMMAND loses PCI_COMMAND_MEMORY)."""
-    shared_write(vdev, "PCI_COMMAND_MEMORY")
     vdev.memory_enabled = False
 
 

@@ -25,7 +25,7 @@ from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
 from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf, vfio_pci_dma_buf_release
 from dmabuf_lab.kmodel import (ENODEV, ENOMEM, ERR_PTR, KArray, allocation_of, dma_resv_assert_held,
                                dma_resv_lock, dma_resv_unlock, kvfree, kvzalloc, report)
-from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.revisions.base import deref, fixed
 from dmabuf_lab.twins import mirrors
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
                                                         dma_buf_mapping_pal_exp_ops,
@@ -115,7 +115,8 @@ def vfio_pci_dma_buf_match_mapping(args) -> int:
         dma_resv_assert_held(priv.dmabuf.resv)
         if priv.vdev is None:
             return -ENODEV
-        pdev = priv.vdev.pdev
+        # read again, as the C does: without the lock a cleanup can clear it in between
+        pdev = deref(priv.vdev, "pdev", "vfio_pci_dma_buf_match_mapping")
     exp = match_list(DMA_BUF_EMAPPING_PAL(vfio_pci_dma_buf_pal_ops),
                      DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_dma_buf_sgt_ops, pdev))
     return dma_buf_match_mapping(args, exp, len(exp))

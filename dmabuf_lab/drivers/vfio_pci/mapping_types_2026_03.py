@@ -61,8 +61,8 @@ from dmabuf_lab.kmodel.completion import (completion, complete, init_completion,
 from dmabuf_lab.kmodel.completion import wait_for_completion as _wait_for_completion
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.rwsem import down_write, up_write
-from dmabuf_lab.kmodel.sched import shared_read, shared_write
-from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.kmodel.sched import shared_read
+from dmabuf_lab.revisions.base import deref, fixed
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
                                                         dma_buf_mapping_pal_exp_ops,
                                                         dma_buf_mapping_sgt_exp_ops, dma_buf_match_mapping,
@@ -180,7 +180,8 @@ def vfio_pci_dma_buf_match_mapping(args) -> int:
         dma_resv_assert_held(priv.dmabuf.resv)
         if priv.vdev is None:
             return -ENODEV
-        pdev = priv.vdev.pdev
+        # read again, as the C does: without the lock a cleanup can clear it in between
+        pdev = deref(priv.vdev, "pdev", "vfio_pci_dma_buf_match_mapping")
     exp = match_list(DMA_BUF_EMAPPING_PAL(vfio_pci_dma_buf_pal_ops),
                      DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_dma_buf_sgt_ops, pdev))
     return dma_buf_match_mapping(args, exp, len(exp))
@@ -233,7 +234,6 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
         if priv.revoked != revoked:
             dma_resv_lock(priv.dmabuf.resv)
             if revoked:
-                shared_write(priv, "revoked")
                 priv.revoked = True
                 _invalidate_and_wait(priv)
             elif rearm:
@@ -250,7 +250,6 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
                     kref_init(priv.kref)
                     reinit_completion(priv.comp)
                 dma_resv_lock(priv.dmabuf.resv)
-                shared_write(priv, "revoked")
                 priv.revoked = False
                 dma_resv_unlock(priv.dmabuf.resv)
         fput(priv.dmabuf.file)
@@ -283,7 +282,6 @@ def vfio_pci_dma_buf_cleanup(vdev) -> None:
         dma_resv_lock(priv.dmabuf.resv)
         _list_del(vdev.dmabufs, priv)
         priv.vdev = None
-        shared_write(priv, "revoked")
         priv.revoked = True
         _invalidate_and_wait(priv)
         dma_resv_unlock(priv.dmabuf.resv)
