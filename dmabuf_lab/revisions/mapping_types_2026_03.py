@@ -22,9 +22,15 @@ The variant ``fix-vfio-match-lock`` is the lock fix Jason sent inline on
 the list on 2026-04-13, after Baolu Lu's report: vfio takes its own
 ``pci_dev`` reference at export and ``match_mapping`` uses it without the
 assertion.  Not modelled: the PAL reference count the branch's
-``map_phys``/``unmap_phys`` take on the vfio buffer, and xe's SGT_P2P
-entry no longer depending on CONFIG_DMABUF_MOVE_NOTIFY (the lab keeps the
-RFC's xe list).
+``map_phys``/``unmap_phys`` take on the vfio buffer.
+
+xe (``xe-sgt-p2p-dead-config``, read in jgunthorpe/linux 169394c2e408): the
+branch's core has 609fc8766d68's form, which deletes
+CONFIG_DMABUF_MOVE_NOTIFY, yet ``xe_dma_buf_match_mapping()`` still lists
+SGT_P2P only under ``IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY)``, now always 0:
+the branch's xe never offers SGT_P2P, so a P2P importer gets system pages
+and a BO that cannot leave VRAM matches nothing (-EINVAL).  The fix lists
+SGT_P2P unconditionally.  See :mod:`dmabuf_lab.drivers.xe.mapping_types_2026_03`.
 
 Sources: ``docs/sources.md`` [mapping-types-branch].
 """
@@ -46,6 +52,8 @@ REVISION = Revision(
         "dynamic-attach-null-ops": "dma_buf_dynamic_attach() dereferences importer_ops without a NULL check",
         "pal-revoked": "vfio's PAL map_phys() does not check priv->revoked",
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged in 6.19 (leaks the sg chunk)",
+        "xe-sgt-p2p-dead-config": "xe_dma_buf_match_mapping() offers SGT_P2P only under "
+                                  "IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY), a symbol the branch deleted",
     },
     fixed_upstream={"xe-match-len": "the rebased branch passes num_match"},
 )
