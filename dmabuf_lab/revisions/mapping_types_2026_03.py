@@ -49,7 +49,7 @@ REVISION = Revision(
     bugs={
         "vfio-match-lock": "vfio_pci_dma_buf_match_mapping() asserts the resv lock; attach does not hold "
                            "it (lock fix sent inline on 2026-04-13: own pci_dev reference, no assertion)",
-        "dynamic-attach-null-ops": "dma_buf_dynamic_attach() dereferences importer_ops without a NULL check",
+        "dynamic-attach-null-ops": "dma_buf_sgt_dynamic_attach() dereferences importer_ops without a NULL check",
         "pal-revoked": "vfio's PAL map_phys() does not check priv->revoked",
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged in 6.19 (leaks the sg chunk)",
         "xe-sgt-p2p-dead-config": "xe_dma_buf_match_mapping() offers SGT_P2P only under "
