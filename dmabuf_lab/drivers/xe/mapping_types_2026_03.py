@@ -17,6 +17,7 @@ Everything else is the RFC's xe (:mod:`dmabuf_lab.drivers.xe.mapping_types_2026_
 from __future__ import annotations
 
 from dmabuf_lab.drivers.xe.bo import XE_PL_TT, xe_bo_can_migrate
+from dmabuf_lab.drivers.xe.mainline import XeExporter
 from dmabuf_lab.drivers.xe.mapping_types_2026_02 import (MtXeExporter, make_importer,  # noqa: F401
                                                          xe_dma_buf_attach, xe_dma_buf_release,
                                                          xe_dma_buf_sgt_ops)
@@ -57,6 +58,9 @@ class BranchXeExporter(MtXeExporter):
     """The RFC's exporter with the branch's match list; no Kconfig option to read."""
 
     ops = xe_dmabuf_ops
+
+    def export(self):
+        return XeExporter.export(self)      # the RFC's export without its Kconfig option
 
 
 def make_exporter(session):
