@@ -8,12 +8,12 @@ re-exported here so that a driver written for 7.3 names one module:
 * ef246da8e63c / 95308225e5ba: the importer callback ``move_notify`` is now
   ``invalidate_mappings`` and the exporter calls
   :func:`dma_buf_invalidate_mappings` instead of ``dma_buf_move_notify()``;
-* "Make .invalidate_mapping() truly optional": a dynamic attach without the
+* 575157b1b5fc "Make .invalidate_mapping() truly optional": a dynamic attach without the
   callback is accepted (6.19 WARNed and refused it with -EINVAL), and the
   invalidation walk skips such an importer;
 * 609fc8766d68 "dma-buf: Always build with DMABUF_MOVE_NOTIFY": the Kconfig
   option is gone, so a dynamic importer is never pinned at map time;
-* :func:`dma_buf_attach_revocable`: true when the importer has
+* be6d4c9e9d71 :func:`dma_buf_attach_revocable`: true when the importer has
   ``invalidate_mappings``, i.e. it will unmap in bounded time when told to.
 
 Unchanged and shared with 6.19: a static importer's map waits for the
