@@ -87,12 +87,16 @@ def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
     return 0
 
 
+@mirrors(f"{XE_BO_C}:xe_bo_pin_external", gap=XE_GAP)
 def xe_bo_pin_external(bo: xe_bo) -> int:
-    """Pin the BO where it lies (in place; the caller migrated it first)."""
+    """Pin the BO where it lies (``in_place``, as xe_dma_buf_pin() asks: no
+    validate, the caller migrated it first); the pinned-list bookkeeping is
+    not modelled."""
     bo.pin_count += 1
     return 0
 
 
+@mirrors(f"{XE_BO_C}:xe_bo_unpin_external", gap=XE_GAP)
 def xe_bo_unpin_external(bo: xe_bo) -> None:
     """Drop one pin."""
     if bo.pin_count:
