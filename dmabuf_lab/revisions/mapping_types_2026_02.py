@@ -54,6 +54,7 @@ from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep)
+from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_KERNEL, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.revisions.base import Revision, deref, fixed
 from dmabuf_lab.twins import mirrors
@@ -436,8 +437,16 @@ dma_buf_dynamic_attach = dma_buf_sgt_dynamic_attach
 dma_buf_detach = core.dma_buf_detach      # unchanged from mainline
 
 
+@mirrors("jgunthorpe/linux@169394c2e408:drivers/dma-buf/dma-buf.c:dma_buf_sgt_map_attachment",
+         gap="the branch as stored (the posting's name is dma_buf_map_attachment() until its rename); "
+             "pin on map not modelled: no exporter written for these revisions has pin",
+         revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_map_attachment(attach, direction: int):
-    """SGT map: through the matched SGT exp_ops (resv held).  Another type: WARN, -EINVAL."""
+    """SGT map: through the matched SGT exp_ops (resv held).  Another type: WARN, -EINVAL.
+
+    A static importer then waits for the buffer's KERNEL fences, as in
+    mainline; a negative result unmaps again.
+    """
     might_sleep()
     if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_map_attachment: NULL"):
         return ERR_PTR(-EINVAL)
@@ -448,8 +457,14 @@ def dma_buf_map_attachment(attach, direction: int):
     sgt = sgt_ops.map_dma_buf(attach, direction)
     if sgt is None:
         sgt = ERR_PTR(-ENOMEM)
-    if not IS_ERR(sgt):
-        attach.nr_mappings += 1
+    if IS_ERR(sgt):
+        return sgt
+    if attach.importer_ops is None:
+        ret = dma_resv_wait_timeout(attach.dmabuf.resv, DMA_RESV_USAGE_KERNEL, True, MAX_SCHEDULE_TIMEOUT)
+        if ret < 0:
+            sgt_ops.unmap_dma_buf(attach, sgt, direction)
+            return ERR_PTR(ret)
+    attach.nr_mappings += 1
     return sgt
 
 
