@@ -137,7 +137,8 @@ save_figure(orc_chart, orc, name="oracles",
 # Every importer against four exporters, under each mapping-type variant
 # that changes behaviour.  vfio offers, in order, `IOV` (mapping-types-2025-10 only, when the
 # device is a VF), `PAL`, `SGT_P2P`; xe offers `SGT_P2P` when
-# CONFIG_DMABUF_MOVE_NOTIFY is set and plain `SGT` when the BO can move to
+# CONFIG_DMABUF_MOVE_NOTIFY is set (in the March branch never: the symbol
+# is gone from its core) and plain `SGT` when the BO can move to
 # system memory; the system heap declares nothing and is served by the
 # core's compat SGT entry.
 
