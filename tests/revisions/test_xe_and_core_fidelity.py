@@ -114,3 +114,30 @@ def test_plan_steps_run_dma_buf_phys_vec_to_sgt_as_merged(target, leaks):
     v = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, target)
     assert v.outcome == "sgt-p2p"
     assert ("leak" in {f.kind for f in v.findings}) == leaks
+
+
+@pytest.mark.parametrize("static", [True, False])
+def test_rfc_sgt_map_of_a_static_importer_waits_for_kernel_fences(static):
+    """The branch's dma_buf_sgt_map_attachment(): only a static attachment waits
+    for the KERNEL fences; with nobody to signal one the wait never returns."""
+    from types import SimpleNamespace
+
+    from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
+    from dmabuf_lab.kmodel import Kernel, dma_resv, dma_resv_lock, dma_resv_unlock
+    from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_KERNEL, dma_fence, dma_resv_add_fence
+    from dmabuf_lab.revisions import mapping_types_2026_02 as mt
+
+    ops = mt.dma_buf_mapping_sgt_exp_ops(map_dma_buf=lambda a, d: sg_table_from_ranges([(0x1000_0000, 0x1000)]),
+                                         unmap_dma_buf=lambda a, s, d: sg_table_free(s))
+    with Kernel() as k:
+        resv = dma_resv()
+        attach = SimpleNamespace(dmabuf=SimpleNamespace(resv=resv), nr_mappings=0,
+                                 importer_ops=None if static else object(),
+                                 map_type=SimpleNamespace(type=mt.dma_buf_mapping_sgt_type, exp_ops=ops))
+        dma_resv_lock(resv)
+        dma_resv_add_fence(resv, dma_fence("exporter move"), DMA_RESV_USAGE_KERNEL)
+        sgt = mt.dma_buf_map_attachment(attach, 0)
+        mt.dma_buf_unmap_attachment(attach, sgt, 0)
+        dma_resv_unlock(resv)
+    waits = [f for f in k.findings if "dma_resv_wait_timeout" in f.message]
+    assert len(waits) == (1 if static else 0)
