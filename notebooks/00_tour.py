@@ -29,8 +29,8 @@
 # mapping-types-2026-02 the designs up
 # to the 2026-02 RFC, mainline-7.3 mainline after 6.19 (the revoke series, the vfio
 # double-free fix and the two mapping fixes, up to Linux 7.3: the lab's
-# `mainline-7.3`), mapping-types-2026-03 the RFC rebased in March 2026, mapping-types-2026-05 the plan and the
-# alternative the review reached in April and May 2026.
+# `mainline-7.3`), mapping-types-2026-03 the RFC rebased in March 2026, mapping-types-2026-05 the plan Jason
+# Gunthorpe proposed and the alternative raised in the review of April and May 2026 (no agreement found).
 
 # %% [markdown] tags=["answer"]
 # The thread came in three bursts: a short exchange over `get_pfn` in

@@ -137,7 +137,8 @@ save_figure(orc_chart, orc, name="oracles",
 # Every importer against four exporters, under each mapping-type variant
 # that changes behaviour.  vfio offers, in order, `IOV` (mapping-types-2025-10 only, when the
 # device is a VF), `PAL`, `SGT_P2P`; xe offers `SGT_P2P` when
-# CONFIG_DMABUF_MOVE_NOTIFY is set and plain `SGT` when the BO can move to
+# CONFIG_DMABUF_MOVE_NOTIFY is set (in the March branch never: the symbol
+# is gone from its core) and plain `SGT` when the BO can move to
 # system memory; the system heap declares nothing and is served by the
 # core's compat SGT entry.
 
@@ -363,7 +364,9 @@ both.filter(pl.col("ok") == False).select("scenario", "target", "expected", "cel
 # ## After the RFC: the March branch, the review plan, and EGM
 #
 # `mapping-types-2026-03` is the RFC rebased on 2026-03-01
-# (`<20260301190543.GA768004@nvidia.com>`): xe's match count is fixed, the
+# (`<20260301190543.GA768004@nvidia.com>`): xe's match count is fixed but
+# its SGT_P2P entry still depends on the Kconfig symbol the branch's core
+# deleted, so xe never offers it (`xe-sgt-p2p-dead-config`); the
 # vfio resv assertion, the NULL `importer_ops` dereference and the PAL
 # map without a `revoked` test are still there; its `fix-vfio-match-lock`
 # variant is the lock fix sent inline on 2026-04-13 (a `pci_dev` reference
@@ -376,10 +379,15 @@ both.filter(pl.col("ok") == False).select("scenario", "target", "expected", "cel
 # assertion and the missing `revoked` test, and frees its private data
 # twice when the fd install fails (scenarios `egm-*`).
 #
-# `mapping-types-2026-05` is the plan the review reached: step 1 SGT types
-# alone, step 2 core PAL -> SGT converters with vfio PAL-only, step 3 an
-# importer-only iommu_domain type for iommufd; and Christian König's
-# `dma_buf_map_attachment_iommu()`.  Which pairs each stage serves, on
+# `mapping-types-2026-05` is the plan Jason Gunthorpe proposed in the
+# review (no reply agreeing to it was found; the last message found is
+# `<20260511224841.GA1197107@nvidia.com>`): step 1 SGT types alone, step 2
+# core PAL -> SGT converters with vfio PAL-only, step 3 an importer-only
+# iommu_domain type for iommufd; and Christian König's
+# `dma_buf_map_attachment_iommu()`.  The plan has no code: the converter is
+# `dma_buf_phys_vec_to_sgt()` as merged, the helper the plan names, so every
+# step that maps SGT inherits its scatterlist leak (the `fixed` variant runs
+# the lab's corrected helper instead).  Which pairs each stage serves, on
 # the same-switch topology (Linux 7.3 for reference):
 
 # %%

@@ -275,8 +275,11 @@ save_figure(order_chart + order_text, orders, name="who_orders",
 # same for the 2026-02 RFC against the branch rebased in March 2026.  The
 # matrix runs the default kernel configuration: in 6.19 that has
 # `CONFIG_DMABUF_MOVE_NOTIFY=n`, so vfio's always-failing pin (61ceaf236115)
-# refuses every sg_table importer at map time, while 7.3 (609fc8766d68 and
-# the revoke series) maps them.  The scenarios
+# refuses every sg_table importer at map time, and xe's pin moves its BO to
+# system memory first (so no importer gets xe VRAM peer to peer), while 7.3
+# (609fc8766d68 and the revoke series) pins only static importers.  The
+# branch's xe never offers SGT_P2P (its test of the deleted Kconfig symbol
+# is always false).  The scenarios
 # `revoke-waits-for-deferred-unmap` and `mainline-mapped-len-wrap` show the
 # other differences, which these default pairs do not reach.
 

@@ -8,8 +8,13 @@ valid for that device, unmap, detach and drop their reference.
 Locking follows the kernel's convention: map/unmap/pin/unpin and
 move_notify need the buffer's reservation lock held (a missing lock is a
 ``lock`` finding); attach, detach and the ``*_unlocked`` wrappers take it
-themselves.  Fences are not modelled, so the static importer's
-dma_resv_wait_timeout() returns at once.
+themselves.  A static importer's map waits, as the C does, for the
+KERNEL fences in the buffer's dma_resv (an exporter's pending move or
+clear) before the table is handed out.
+
+Read in gregkh/linux 73e7709d9919 (7.0 development, before the revoke
+series: the 6.19 logic of these functions; no literal v6.19 copy of
+dma-buf.c is stored) and, for 7.x, intel-lab-lkp/linux 02f9ac5589e4.
 """
 from __future__ import annotations
 
@@ -19,12 +24,18 @@ from dmabuf_lab.kmodel import (EBADF, EINVAL, ENOENT, ENOMEM, ERR_PTR, IS_ERR,
                                WARN_ON, WARN_ON_ONCE, EBUSY, dma_resv, dma_resv_assert_held,
                                dma_resv_lock, dma_resv_unlock, kfree, kstruct, kzalloc,
                                might_sleep)
+from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_KERNEL, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.runtime import report
+from dmabuf_lab.twins import mirrors
 
 from .attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
 from .file import alloc_file_pseudo, close_fd, fd_install_new, fget, fput
 from .ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.twins import mirrors
+
+#: The tree the 6.19 twins below were read in (see the module docstring).
+D619 = "gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c"
+D619_GAP = "7.0-development dma-buf.c before the revoke series, read as 6.19 (no v6.19 copy stored)"
 
 #: Kconfig DMABUF_MOVE_NOTIFY (experimental, off by default in 6.19): when off,
 #: dynamic importers of a pinnable exporter get the buffer pinned at map time.
@@ -65,7 +76,7 @@ def config_dmabuf_move_notify() -> bool:
     return CONFIG_DMABUF_MOVE_NOTIFY
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_pin_on_map", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors(f"{D619}:dma_buf_pin_on_map", gap=D619_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_pin_on_map(attach, move_notify_config: Optional[bool] = None) -> bool:
     """Whether map must pin: pinnable exporter and an importer without move_notify.
 
@@ -284,14 +295,16 @@ def dma_buf_unpin(attach) -> None:
         dmabuf.ops.unpin(attach)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors(f"{D619}:dma_buf_map_attachment", gap=D619_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_map_attachment(attach, direction: int, *, move_notify_config: Optional[bool] = None):
     """Map the buffer for ``attach.dev``: an sg_table of DMA addresses, or ERR_PTR.
 
     The reservation lock must be held (static and dynamic importers alike).
     A pinnable exporter is pinned first when the importer cannot take
-    move_notify; an exporter returning NULL counts as -ENOMEM; any failure
-    after a pin unpins again.  ``move_notify_config``: see
+    move_notify; an exporter returning NULL counts as -ENOMEM.  A static
+    importer then waits for the KERNEL fences of the buffer (interruptibly,
+    without a timeout); a negative result unmaps the table again.  Any
+    failure after a pin unpins again.  ``move_notify_config``: see
     :func:`dma_buf_pin_on_map`.
     """
     might_sleep()
@@ -315,8 +328,14 @@ def dma_buf_map_attachment(attach, direction: int, *, move_notify_config: Option
             dmabuf.ops.unpin(attach)
         return sg_table
 
-    # A static importer would wait here for the kernel fences in resv
-    # (dma_resv_wait_timeout); the model has no fences.
+    if not dma_buf_attachment_is_dynamic(attach):
+        # a static importer cannot be told about a move: the core waits for it
+        ret = dma_resv_wait_timeout(dmabuf.resv, DMA_RESV_USAGE_KERNEL, True, MAX_SCHEDULE_TIMEOUT)
+        if ret < 0:
+            dmabuf.ops.unmap_dma_buf(attach, sg_table, direction)
+            if pin_on_map:
+                dmabuf.ops.unpin(attach)
+            return ERR_PTR(ret)
     attach.nr_mappings += 1
     return sg_table
 

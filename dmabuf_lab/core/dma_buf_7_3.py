@@ -8,19 +8,25 @@ re-exported here so that a driver written for 7.3 names one module:
 * ef246da8e63c / 95308225e5ba: the importer callback ``move_notify`` is now
   ``invalidate_mappings`` and the exporter calls
   :func:`dma_buf_invalidate_mappings` instead of ``dma_buf_move_notify()``;
-* "Make .invalidate_mapping() truly optional": a dynamic attach without the
+* 575157b1b5fc "Make .invalidate_mapping() truly optional": a dynamic attach without the
   callback is accepted (6.19 WARNed and refused it with -EINVAL), and the
   invalidation walk skips such an importer;
 * 609fc8766d68 "dma-buf: Always build with DMABUF_MOVE_NOTIFY": the Kconfig
   option is gone, so a dynamic importer is never pinned at map time;
-* :func:`dma_buf_attach_revocable`: true when the importer has
+* be6d4c9e9d71 :func:`dma_buf_attach_revocable`: true when the importer has
   ``invalidate_mappings``, i.e. it will unmap in bounded time when told to.
+
+Unchanged and shared with 6.19: a static importer's map waits for the
+buffer's KERNEL fences before the table is returned.  Read in
+intel-lab-lkp/linux 02f9ac5589e4 (an LKP base after the revoke series; no
+stored torvalds/linux copy of dma-buf.c is that new).
 """
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from dmabuf_lab.kmodel import dma_resv_assert_held
+from dmabuf_lab.twins import mirrors
 
 from .attachment import dma_buf_attachment
 from .dma_buf import (dma_buf, dma_buf_attachment_is_dynamic, dma_buf_detach,  # noqa: F401
@@ -32,8 +38,12 @@ from .ops import dma_buf_attach_ops
 from dmabuf_lab.core import dma_buf as _619  # noqa: E402
 from dmabuf_lab.twins import mirrors
 
+#: The tree the 7.x twins were read in.
+DNEW = "intel-lab-lkp/linux@02f9ac5589e4:drivers/dma-buf/dma-buf.c"
+DNEW_GAP = "an LKP base after the revoke series, not a pristine torvalds/linux tree"
 
-@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_pin_on_map", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
+
+@mirrors(f"{DNEW}:dma_buf_pin_on_map", gap=DNEW_GAP)
 def dma_buf_pin_on_map(attach) -> bool:
     """Pin at map time only for a static importer of a pinnable exporter."""
     return _619.dma_buf_pin_on_map(attach, move_notify_config=True)
@@ -67,9 +77,10 @@ def dma_buf_attach_revocable(attach) -> bool:
     return ops is not None and ops.invalidate_mappings is not None
 
 
-@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.3"))
+@mirrors(f"{DNEW}:dma_buf_map_attachment", gap=DNEW_GAP, revisions=("mapping-types-2026-05", "mainline-7.3"))
 def dma_buf_map_attachment(attach, direction: int):
-    """6.19's map with the move-notify config always on (see the module docstring)."""
+    """6.19's map with the move-notify config always on: pin only a static
+    importer, and a static importer waits for the KERNEL fences."""
     return _619.dma_buf_map_attachment(attach, direction, move_notify_config=True)
 
 
@@ -91,7 +102,7 @@ def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int) -> None:
     _619.dma_buf_unmap_attachment_unlocked(attach, sg_table, direction, move_notify_config=True)
 
 
-@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_invalidate_mappings", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
+@mirrors(f"{DNEW}:dma_buf_invalidate_mappings", gap=DNEW_GAP)
 def dma_buf_invalidate_mappings(dmabuf) -> None:
     """Tell every importer that has ``invalidate_mappings`` to drop its mappings (resv held).
 

@@ -109,15 +109,21 @@ _UNCHECKED_RANGES = DriverOption(
     "past-the-BAR checks", default="false")
 _MOVE_NOTIFY_GET_PFN = ("get-pfn",)
 _MOVE_NOTIFY_VFIO = ("mainline-6.19", "get-pfn")
+#: xe reads it wherever its exporter runs on the 6.19 core with pin (mainline-6.19 and the
+#: interconnect RFCs), and the RFC's match list; the March 2026 branch no longer has it.
+_MOVE_NOTIFY_XE = ("mainline-6.19", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2026-02")
 
 
 def _move_notify(revisions: tuple) -> DriverOption:
     return DriverOption("dmabuf_move_notify", "CONFIG_DMABUF_MOVE_NOTIFY for this run (get-pfn: "
                         "dma_buf_get_pfn_unlocked() refuses a pinnable buffer without it"
                         + ("; mainline-6.19: without it every importer is pinned at map and vfio's "
-                           "pin fails" if "mainline-6.19" in revisions else "")
+                           "pin fails" if revisions == _MOVE_NOTIFY_VFIO else "")
                         + ("; mapping-types-2026-02: xe lists SGT_P2P only with it" if
-                           "mapping-types-2026-02" in revisions else "") + ")",
+                           "mapping-types-2026-02" in revisions else "")
+                        + ("; mainline-6.19, rfc-v1, rfc-v2: without it every importer is pinned at map "
+                           "and xe's pin moves the BO to system memory, -EINVAL when it may not go there"
+                           if revisions == _MOVE_NOTIFY_XE else "") + ")",
                         revisions=revisions, default="false (the lab's kernel config)")
 
 
@@ -170,7 +176,7 @@ DRIVERS = {
                        DriverOption("cpu_visible", "false: the BO lies in VRAM beyond the CPU-visible "
                                     "BAR (small BAR / device-private): no PFN and no BAR address",
                                     revisions=("get-pfn",), default="true"),
-                       _move_notify(("get-pfn", "mapping-types-2026-02", "mapping-types-2026-03")),
+                       _move_notify(_MOVE_NOTIFY_XE),
                        _UNCHECKED_RANGES),
                    importer_options=(
                        dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",

@@ -10,6 +10,15 @@ addresses (``sgt``, or ``sgt-p2p`` when the addresses point at another
 device's memory).  iommufd reaches vfio's physical range through the private
 ``vfio_pci_dma_buf_iommufd_map()`` bridge (``phys``); KVM has no way in.
 
+Kernel configuration: ``CONFIG_DMABUF_MOVE_NOTIFY`` is off by default, and
+then ``dma_buf_pin_on_map()`` pins every importer of an exporter with
+``pin``, dynamic or not (an exporter's ``dmabuf_move_notify`` option turns
+it on for a run).  vfio's pin always fails; xe's pin moves the BO to system
+memory first, so an xe VRAM BO is never shared peer to peer under the
+default, and one whose placements exclude system memory cannot be mapped
+(-EINVAL).  A static importer's map also waits for the buffer's KERNEL
+fences.
+
 The newer mainline is :mod:`dmabuf_lab.revisions.mainline_7_3`.  Bugs the
 model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 

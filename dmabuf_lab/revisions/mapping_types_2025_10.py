@@ -321,6 +321,17 @@ def _conv_detach(dmabuf, attach) -> None:
         pal.detach(dmabuf, attach)
 
 
+def pal_to_sgt_helper() -> dict:
+    """How the PAL -> SGT converter calls dma_buf_phys_vec_to_sgt(): the lab's
+    corrected helper (``faithful=False``), unless the revision in progress put
+    other arguments in ``session.shared["pal_to_sgt_helper"]`` (the 2026 plan
+    runs the helper as merged)."""
+    s = current_session()
+    if s is not None and "pal_to_sgt_helper" in s.shared:
+        return dict(s.shared["pal_to_sgt_helper"])
+    return {"faithful": False}
+
+
 def _conv_map(attach, direction):
     """PAL -> SGT: take the list, map it for the importer's device, give the list back."""
     pal = attach.map_type.exp_ops.pal
@@ -328,13 +339,13 @@ def _conv_map(attach, direction):
     if IS_ERR(lst):
         return lst
     sgt = dma_buf_phys_vec_to_sgt(attach, attach.map_type.provider, lst.phys, lst.length,
-                                  attach.dmabuf.size, direction, faithful=False)
+                                  attach.dmabuf.size, direction, **pal_to_sgt_helper())
     pal.unmap_phys(attach, lst)
     return sgt
 
 
 def _conv_unmap(attach, sgt, direction) -> None:
-    dma_buf_free_sgt(attach, sgt, direction, faithful=False)
+    dma_buf_free_sgt(attach, sgt, direction, faithful=pal_to_sgt_helper()["faithful"])
 
 
 @mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_conversion_entries", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))

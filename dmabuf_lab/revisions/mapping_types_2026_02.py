@@ -7,7 +7,8 @@ the RFC v2 0/8 thread (2025-10-30/31) and is summarised in ``docs/sources.md``
 ``dma_buf_mapping_match``, ``dma_buf_match_args``, ``dma_buf_match_mapping``),
 the SGT type (``dma_buf_mapping_sgt_type``, ``sgt_data``, the P2P rule,
 ``dma_buf_sgt_exp_compat_match``), ``dma_buf_mapping_attach`` with
-``dma_buf_attach`` / ``dma_buf_dynamic_attach`` turned into wrappers, and the
+``dma_buf_attach`` / ``dma_buf_dynamic_attach`` turned into wrappers (patch 20/26
+renames the latter ``dma_buf_sgt_dynamic_attach``), and the
 PAL type (``dma_buf_phys_list``, ``dma_buf_pal_map_phys`` /
 ``dma_buf_pal_unmap_phys``).  The vfio, iommufd and xe conversions live in
 ``drivers/{vfio_pci,iommufd,xe}/mapping_types_2026_02.py``.
@@ -27,7 +28,7 @@ Bugs as posted (see ``REVISION.bugs``), each with its fix behind a variant:
     vfio's ``match_mapping`` asserts the reservation lock, which
     ``dma_buf_mapping_attach()`` does not take.
 ``dynamic-attach-null-ops``
-    ``dma_buf_dynamic_attach()`` reads ``importer_ops->allow_peer2peer``
+    ``dma_buf_sgt_dynamic_attach()`` reads ``importer_ops->allow_peer2peer``
     with no NULL check; a static attach through it oopses.
 ``pal-revoked``
     the vfio PAL ``map_phys`` has no ``revoked`` check, so a revoked BAR's
@@ -56,8 +57,10 @@ from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep)
+from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_KERNEL, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.revisions.base import Revision, deref, fixed
+from dmabuf_lab.twins import mirrors
 
 #: drivers/dma-buf/dma-buf.c as merged (the module, not the struct the package exports)
 from dmabuf_lab.core import dma_buf as core
@@ -73,7 +76,7 @@ REVISION = Revision(
     bugs={
         "xe-match-len": "xe passes ARRAY_SIZE(sgt_match) instead of num_match to dma_buf_match_mapping()",
         "vfio-match-lock": "vfio_pci_dma_buf_match_mapping() asserts the resv lock; attach does not hold it",
-        "dynamic-attach-null-ops": "dma_buf_dynamic_attach() dereferences importer_ops without a NULL check",
+        "dynamic-attach-null-ops": "dma_buf_sgt_dynamic_attach() dereferences importer_ops without a NULL check",
         "pal-revoked": "vfio's PAL map_phys() does not check priv->revoked",
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged in 6.19 (leaks the sg chunk)",
         "egm-match-lock": "nvgrace-gpu EGM (ankita-nv/linux 35fb3d7c0741): match_mapping asserts the "
@@ -435,29 +438,42 @@ def dma_buf_attach(dmabuf, dev):
     return dma_buf_mapping_attach(dmabuf, sgt_match, len(sgt_match), None, None)
 
 
-@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
-def dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv=None):
+@mirrors("jgunthorpe/linux@169394c2e408:drivers/dma-buf/dma-buf.c:dma_buf_sgt_dynamic_attach",
+         gap="the branch as stored; patch 20/26 of the posting gives the function this name and body",
+         revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
+def dma_buf_sgt_dynamic_attach(dmabuf, dev, importer_ops, importer_priv=None):
     """SGT-only wrapper for dynamic importers: accepts P2P when ``allow_peer2peer``.
 
-    As posted it reads ``importer_ops->allow_peer2peer`` unconditionally, so
-    a caller passing NULL ops (a static attach through this wrapper, as
-    mainline's dma_buf_attach() used to be) oopses; the fix tests for NULL.
+    Patch 20/26 renamed it from ``dma_buf_dynamic_attach()``.  As posted it
+    reads ``importer_ops->allow_peer2peer`` unconditionally, so a caller
+    passing NULL ops (a static attach through this wrapper, as mainline's
+    dma_buf_attach() used to be) oopses; the fix tests for NULL.
     """
     if fixed("dynamic-attach-null-ops"):
         p2p = importer_ops is not None and importer_ops.allow_peer2peer
     else:
-        p2p = deref(importer_ops, "allow_peer2peer", "dma_buf_dynamic_attach")
+        p2p = deref(importer_ops, "allow_peer2peer", "dma_buf_sgt_dynamic_attach")
     sgt_match = match_list(DMA_BUF_IMAPPING_SGT(
         dev, DMA_SGT_IMPORTER_ACCEPTS_P2P if p2p else DMA_SGT_NO_P2P))
     return dma_buf_mapping_attach(dmabuf, sgt_match, len(sgt_match), importer_ops, importer_priv)
 
 
+#: The name the lab's shared sg_table importer calls (mainline's, before patch 20/26).
+dma_buf_dynamic_attach = dma_buf_sgt_dynamic_attach
+
 dma_buf_detach = core.dma_buf_detach      # unchanged from mainline
 
 
-@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
+@mirrors("jgunthorpe/linux@169394c2e408:drivers/dma-buf/dma-buf.c:dma_buf_sgt_map_attachment",
+         gap="the branch as stored (the posting's name is dma_buf_map_attachment() until its rename); "
+             "pin on map not modelled: no exporter written for these revisions has pin",
+         revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_map_attachment(attach, direction: int):
-    """SGT map: through the matched SGT exp_ops (resv held).  Another type: WARN, -EINVAL."""
+    """SGT map: through the matched SGT exp_ops (resv held).  Another type: WARN, -EINVAL.
+
+    A static importer then waits for the buffer's KERNEL fences, as in
+    mainline; a negative result unmaps again.
+    """
     might_sleep()
     if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_map_attachment: NULL"):
         return ERR_PTR(-EINVAL)
@@ -468,8 +484,14 @@ def dma_buf_map_attachment(attach, direction: int):
     sgt = sgt_ops.map_dma_buf(attach, direction)
     if sgt is None:
         sgt = ERR_PTR(-ENOMEM)
-    if not IS_ERR(sgt):
-        attach.nr_mappings += 1
+    if IS_ERR(sgt):
+        return sgt
+    if attach.importer_ops is None:
+        ret = dma_resv_wait_timeout(attach.dmabuf.resv, DMA_RESV_USAGE_KERNEL, True, MAX_SCHEDULE_TIMEOUT)
+        if ret < 0:
+            sgt_ops.unmap_dma_buf(attach, sgt, direction)
+            return ERR_PTR(ret)
+    attach.nr_mappings += 1
     return sgt
 
 

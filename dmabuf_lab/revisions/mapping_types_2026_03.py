@@ -37,9 +37,15 @@ is what lets a revoke finish.  The variant ``fix-vfio-match-lock`` is the
 lock fix Jason sent inline on the list on 2026-04-13
 (<20260413130147.GG2588311@nvidia.com>), after Baolu Lu's report: vfio
 takes its own ``pci_dev`` reference at export and ``match_mapping`` uses it
-without the assertion and without the ``priv->vdev`` test.  Not modelled:
-xe's SGT_P2P entry no longer depending on CONFIG_DMABUF_MOVE_NOTIFY (the lab
-keeps the RFC's xe list).
+without the assertion and without the ``priv->vdev`` test.
+
+xe (``xe-sgt-p2p-dead-config``, read in jgunthorpe/linux 169394c2e408): the
+branch's core has 609fc8766d68's form, which deletes
+CONFIG_DMABUF_MOVE_NOTIFY, yet ``xe_dma_buf_match_mapping()`` still lists
+SGT_P2P only under ``IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY)``, now always 0:
+the branch's xe never offers SGT_P2P, so a P2P importer gets system pages
+and a BO that cannot leave VRAM matches nothing (-EINVAL).  The fix lists
+SGT_P2P unconditionally.  See :mod:`dmabuf_lab.drivers.xe.mapping_types_2026_03`.
 
 Sources: ``docs/sources.md`` [mapping-types-branch].
 """
@@ -58,7 +64,7 @@ REVISION = Revision(
     bugs={
         "vfio-match-lock": "vfio_pci_dma_buf_match_mapping() asserts the resv lock; attach does not hold "
                            "it (lock fix sent inline on 2026-04-13: own pci_dev reference, no assertion)",
-        "dynamic-attach-null-ops": "dma_buf_dynamic_attach() dereferences importer_ops without a NULL check",
+        "dynamic-attach-null-ops": "dma_buf_sgt_dynamic_attach() dereferences importer_ops without a NULL check",
         "pal-revoked": "vfio's PAL map_phys() does not check priv->revoked (and takes kref_get() on the "
                        "count a revoke left at 0)",
         "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged in 6.19 (leaks the sg chunk)",
@@ -67,6 +73,8 @@ REVISION = Revision(
                                 "returns (mainline's shape of the fix: c64a647c84f3)",
         "fd-error-put": "a failing dma_buf_fd() falls through the unwind labels after dma_buf_put() "
                         "(the 6.19 double free; e98137f0a874 is not in the branch)",
+        "xe-sgt-p2p-dead-config": "xe_dma_buf_match_mapping() offers SGT_P2P only under "
+                                  "IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY), a symbol the branch deleted",
     },
     fixed_upstream={"xe-match-len": "the rebased branch passes num_match"},
 )

@@ -1,4 +1,5 @@
-"""The plan the mapping-type review settled on (April-May 2026), and Christian König's alternative.
+"""The three-step plan Jason Gunthorpe proposed in the mapping-type review (April-May 2026),
+and Christian König's alternative.
 
 In the thread "Re: [PATCH RFC 21/26] dma-buf: Add the Physical Address List
 DMA mapping type", Christian König rejected a physical address list in
@@ -14,7 +15,9 @@ with vfio PAL-only, so that no importer sees PAL, only the core; (3) an
 importer-only iommu_domain type for iommufd, filled by the core from the
 exporter's PAL.  Xu Yilun then pointed out that neither the converter nor
 the domain type gives KVM what it needs, and Jason agreed (May 2026).
-Nothing of it is merged.
+No reply agreeing to the three steps was found (the last message found is
+``<20260511224841.GA1197107@nvidia.com>``, 2026-05-11), so this is the plan
+as proposed, not a settled one.  Nothing of it is merged.
 
 Executable model, on the code of Jason's design
 (:mod:`dmabuf_lab.revisions.mapping_types_2025_10`, whose matcher walks the
@@ -38,10 +41,18 @@ state (step 3):
     dma_buf_map_attachment_iommu(), which vfio implements; an exporter
     without the op returns -EOPNOTSUPP.
 
-Steps 1-3 map SGT through the corrected core helper, as the design's
-model does; ``map-attachment-iommu`` runs on Linux 7.3, whose helper
-still leaks its scatterlist chunk (bug ``sgt-helper``; ``fixed`` and
-``fix-sgt-helper`` apply to the posted end state, where it changes nothing).
+Modelling choices, since the plan has no code:
+
+* the converter of steps 2 and 3 is ``dma_buf_phys_vec_to_sgt()``, the helper
+  the plan names, as it is in the tree the plan would land on (7.3), run as
+  merged: its table leaks the scatterlist chunk (``orig_nents = 0``) and its
+  IOVA path links every range at offset 0.  Step 1 maps vfio's SGT through
+  vfio's own map, which calls the same helper (as vfio does in 6.19);
+* the lab's corrected helper is the ``fixed`` / ``fix-sgt-helper`` variant
+  (applied to the end state, step 3); ``map-attachment-iommu`` runs on
+  Linux 7.3, whose vfio map calls the same helper;
+* that iommufd keeps vfio's private bridge until step 3 is the lab's reading:
+  the plan does not say when the bridge goes.
 
 KVM is ``cannot-express`` in every mode: it has no struct device for the
 converter's DMA addresses and no iommu_domain to be mapped into.  The
@@ -63,8 +74,17 @@ STEPS = ("step1", "step2", "step3")
 MAP_ATTACHMENT_IOMMU = "map-attachment-iommu"
 
 
+def plan_helper_args(s=None) -> dict:
+    """The arguments the plan's SGT paths give dma_buf_phys_vec_to_sgt(): the
+    helper as merged in 7.3, or the lab's corrected one under the fix."""
+    s = s or current_session()
+    faithful = s is None or not s.fixed("sgt-helper")
+    return {"faithful": faithful, "release": "7.3"}
+
+
 def _run_hook(s) -> None:
-    """Install the core converters of the selected stage."""
+    """Install the core converters of the selected stage and the helper they call."""
+    s.shared["pal_to_sgt_helper"] = plan_helper_args(s)
     st = stage(s)
     conv = []
     if st in ("step2", "step3"):
@@ -77,7 +97,7 @@ def _run_hook(s) -> None:
 REVISION = Revision(
     name="mapping-types-2026-05",
     module="mapping_types_2026_05",
-    title="Mapping-type review plan (steps 1-3) and dma_buf_map_attachment_iommu()",
+    title="Mapping-type plan as proposed (steps 1-3) and dma_buf_map_attachment_iommu()",
     date="2026-05-11",
     source="mapping-types-plan",
     patch="'Re: [PATCH RFC 21/26] dma-buf: Add the Physical Address List DMA mapping type' "
@@ -91,8 +111,8 @@ REVISION = Revision(
                               "into the importer's iommu_domain",
     },
     bugs={
-        "sgt-helper": "map-attachment-iommu mode only (Linux 7.3 underneath): "
-                      "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() leak the sg chunk",
+        "sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as merged (7.3), the converter "
+                      "the plan names: leak the sg chunk, IOVA offset 0 (fix: the lab's helper)",
     },
     run_hook=_run_hook,
 )
@@ -211,7 +231,7 @@ def dma_buf_unmap_attachment_iommu(attach, domain, iova: int, size: int) -> None
         op(attach, domain, iova, size)
 
 
-__all__ = ["REVISION", "STEPS", "MAP_ATTACHMENT_IOMMU", "stage", "dma_buf_mapping_iommu_domain_type",
+__all__ = ["REVISION", "STEPS", "MAP_ATTACHMENT_IOMMU", "stage", "plan_helper_args", "dma_buf_mapping_iommu_domain_type",
            "DMA_BUF_IMAPPING_IOMMU_DOMAIN", "dma_buf_iommu_domain_entries", "iommu_domain",
            "dma_buf_iommu_domain_map", "dma_buf_iommu_domain_unmap", "dma_buf_map_attachment_iommu",
            "dma_buf_unmap_attachment_iommu", "ENOMEM"]

@@ -309,3 +309,33 @@ def test_export_attach_map_fault_sweep_is_clean():
     sweep = fault_sweep(path)
     assert sweep.n_allocs >= 4          # file, dma_buf, attachment, sg header + chunk
     assert sweep.all_clean, sweep.render()
+
+
+@pytest.mark.parametrize("module", ["6.19", "7.3"])
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_static_map_waits_for_kernel_fences(module, dynamic):
+    """dma_buf_map_attachment(): only a static importer waits for the KERNEL
+    fences (an exporter's pending move); with nobody to signal the fence the
+    wait never returns, which the model reports."""
+    from dmabuf_lab.core import dma_buf_7_3
+    from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_KERNEL, dma_fence, dma_resv_add_fence
+
+    exp = ToyExporter()
+    with Kernel() as k:
+        buf = export(exp)
+        imp = sgt_importer(Dev("nic"), dynamic=dynamic)
+        imp.do_attach(buf)
+        dma_resv_lock(buf.resv)
+        dma_resv_add_fence(buf.resv, dma_fence("exporter move"), DMA_RESV_USAGE_KERNEL)
+        if module == "7.3":
+            sgt = dma_buf_7_3.dma_buf_map_attachment(imp.attach, DMA_BIDIRECTIONAL)
+            dma_buf_7_3.dma_buf_unmap_attachment(imp.attach, sgt, DMA_BIDIRECTIONAL)
+        else:
+            sgt = imp.do_map(locked=True)
+            imp.do_unmap(locked=True)
+        dma_resv_unlock(buf.resv)
+        assert not IS_ERR(sgt)
+        imp.do_detach()
+        dma_buf_put(buf)
+    waits = [f for f in k.findings if "dma_resv_wait_timeout" in f.message]
+    assert len(waits) == (0 if dynamic else 1)

@@ -3,7 +3,8 @@
 Steps 1-3 use the exporter of Jason's design
 (:mod:`dmabuf_lab.drivers.vfio_pci.mapping_types_2025_10`) with the list
 each step gives it: ``[SGT_P2P]`` in step 1, ``[PAL]`` ("vfio PAL-only")
-from step 2 on.  In steps 1 and 2 the private vfio -> iommufd bridge of
+from step 2 on.  Step 1's SGT map calls dma_buf_phys_vec_to_sgt() as
+merged (the revision's ``sgt-helper`` fix swaps in the lab's helper).  In steps 1 and 2 the private vfio -> iommufd bridge of
 mainline still recognises the buffer.  Christian König's alternative uses
 the Linux 7.3 exporter plus a ``map_attachment_iommu`` op that maps the
 requested slice of the BAR ranges into the importer's domain.
@@ -16,23 +17,28 @@ from typing import Callable, Optional
 from dmabuf_lab.drivers.vfio_pci.mainline_7_3 import Vfio73Exporter
 from dmabuf_lab.drivers.vfio_pci.mapping_types_2025_10 import (MtVfioExporter, vfio_pci_pal_ops,
                                                                vfio_pci_sgt_ops)
-from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_iommufd_map, vfio_pci_dma_buf_release
+from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_iommufd_map, vfio_pci_dma_buf_map,
+                                                vfio_pci_dma_buf_release, vfio_pci_dma_buf_unmap)
 from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dmabuf_ops as vfio_73_ops
 from dmabuf_lab.kmodel import ENODEV, dma_resv_assert_held
 from dmabuf_lab.revisions.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
-                                                        dma_buf_ops_mt)
-from dmabuf_lab.revisions.mapping_types_2026_05 import MAP_ATTACHMENT_IOMMU, stage
+                                                        dma_buf_ops_mt, dma_buf_sgt_exp_ops)
+from dmabuf_lab.revisions.mapping_types_2026_05 import MAP_ATTACHMENT_IOMMU, plan_helper_args, stage
 from dmabuf_lab.core.ops import dma_buf_ops
 from dmabuf_lab.twins import mirrors
 
 
+vfio_pci_review_sgt_ops = dma_buf_sgt_exp_ops(
+    attach=vfio_pci_sgt_ops.attach,
+    map_dma_buf=lambda a, d: vfio_pci_dma_buf_map(a, d, faithful=plan_helper_args()["faithful"]),
+    unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=plan_helper_args()["faithful"]))
 @mirrors("posting:mapping-types-plan:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_review_types", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def vfio_pci_dma_buf_review_types(dmabuf) -> list:
     """Step 1: [SGT_P2P of the device]; steps 2 and 3: [PAL] alone."""
     priv = dmabuf.priv
     pdev = priv.vdev.pdev
     if stage() == "step1":
-        return [DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_sgt_ops, pdev)]
+        return [DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_review_sgt_ops, pdev)]
     return [DMA_BUF_EMAPPING_PAL(vfio_pci_pal_ops, priv.provider, pdev)]
 
 

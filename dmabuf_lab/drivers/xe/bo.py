@@ -10,7 +10,11 @@ drops ``peer2peer`` when the importer cannot reach the device and refuses an
 importer that needs system memory for a BO that cannot go there;
 ``xe_dma_buf_map`` migrates to system memory for a non-P2P importer and
 otherwise hands out addresses of VRAM through the BAR
-(``xe_ttm_vram_mgr_alloc_sgt``).
+(``xe_ttm_vram_mgr_alloc_sgt``); a pinned BO is mapped where it lies.
+
+Read in gregkh/linux 18fec083a019 (``xe_bo.c``) and 20a99ea1e2fd
+(``xe_dma_buf.c``), stable-tree copies of the 6.19/7.x code: the paths
+modelled here are the same in both lines.
 """
 from __future__ import annotations
 
@@ -21,8 +25,13 @@ from dmabuf_lab import hw
 from dmabuf_lab.pci.pci import pci_resource_start
 from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
 from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
-from dmabuf_lab.kmodel import EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, KernelError
+from dmabuf_lab.kmodel import EBUSY, EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, KernelError
 from dmabuf_lab.twins import mirrors
+
+#: The trees the xe twins were read in (no copy at the v6.19 tag is stored).
+XE_BO_C = "gregkh/linux@18fec083a019:drivers/gpu/drm/xe/xe_bo.c"
+XE_DMA_BUF_C = "gregkh/linux@20a99ea1e2fd:drivers/gpu/drm/xe/xe_dma_buf.c"
+XE_GAP = "a gregkh/linux stable-line copy, not the v6.19 tag; these paths match 6.19 and 7.x"
 
 XE_PL_TT = "tt"
 XE_PL_VRAM0 = "vram"
@@ -33,14 +42,14 @@ TT_BASE = 0x1_0000_0000
 
 @dataclass(eq=False)
 class xe_bo:
-    """A BO: owner PF, size, VRAM blocks, placement, migratability, pin state."""
+    """A BO: owner PF, size, VRAM blocks, placement, migratability, pin count."""
 
     pdev: Any
     size: int
     lmem: Any
     placement: str = XE_PL_VRAM0
     can_migrate_tt: bool = True
-    pinned: bool = False
+    pin_count: int = 0
 
 
 def xe_bo_create_vram(pdev, size: int, *, migratable: bool = True) -> xe_bo:
@@ -60,13 +69,39 @@ def xe_bo_can_migrate(bo: xe_bo, mem_type: str) -> bool:
     return mem_type == XE_PL_VRAM0 or bo.can_migrate_tt
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_migrate", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+def xe_bo_is_pinned(bo: xe_bo) -> bool:
+    """Whether anything holds a pin on the BO (TTM's pin_count)."""
+    return bo.pin_count > 0
+
+
+@mirrors(f"{XE_BO_C}:xe_bo_migrate", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
-    """Move the BO; -EINVAL when its placements do not allow it."""
+    """Move the BO: 0 when it is already there, -EBUSY when pinned, -EINVAL
+    when its placements do not allow ``mem_type``."""
+    if bo.placement == mem_type:
+        return 0
+    if xe_bo_is_pinned(bo):
+        return -EBUSY
     if not xe_bo_can_migrate(bo, mem_type):
         return -EINVAL
     bo.placement = mem_type
     return 0
+
+
+@mirrors(f"{XE_BO_C}:xe_bo_pin_external", gap=XE_GAP)
+def xe_bo_pin_external(bo: xe_bo) -> int:
+    """Pin the BO where it lies (``in_place``, as xe_dma_buf_pin() asks: no
+    validate, the caller migrated it first); the pinned-list bookkeeping is
+    not modelled."""
+    bo.pin_count += 1
+    return 0
+
+
+@mirrors(f"{XE_BO_C}:xe_bo_unpin_external", gap=XE_GAP)
+def xe_bo_unpin_external(bo: xe_bo) -> None:
+    """Drop one pin."""
+    if bo.pin_count:
+        bo.pin_count -= 1
 
 
 #: pci_p2pdma_distance(); a non-PCI client never reaches device memory.
@@ -89,12 +124,14 @@ def xe_dma_buf_attach_checks(bo: xe_bo, attach, p2p_ok: bool) -> int:
     return 0
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_map", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def xe_dma_buf_map_common(bo: xe_bo, p2p_ok: bool, session=None):
-    """Map body shared by every revision: pick the placement, build the sg_table."""
+    """Map body shared by every revision: pick the placement (an unpinned BO
+    goes to system memory for a non-P2P importer), build the sg_table of
+    where the BO lies: system pages in TT, the BAR addresses of VRAM."""
     if not p2p_ok and not xe_bo_can_migrate(bo, XE_PL_TT):
         return ERR_PTR(-EOPNOTSUPP)
-    if not bo.pinned:
+    if not xe_bo_is_pinned(bo):
         r = xe_bo_migrate(bo, XE_PL_TT) if not p2p_ok else 0
         if r:
             return ERR_PTR(r)

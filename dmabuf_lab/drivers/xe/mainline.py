@@ -1,27 +1,45 @@
-"""xe under mainline: the VRAM exporter and the dynamic P2P importer.
+"""xe under mainline 6.19: the VRAM exporter and the dynamic P2P importer.
 
-Exporter: ``xe_dma_buf_attach`` / ``xe_dma_buf_map`` / ``xe_dma_buf_unmap``
-(xe_dma_buf.c) over :mod:`dmabuf_lab.drivers.xe.bo`; importer:
-``xe_gem_prime_import`` attaches dynamically with ``allow_peer2peer`` and
-maps an sg_table (the sg path of the RFCs' xe patches).
+Exporter: ``xe_dma_buf_attach`` / ``xe_dma_buf_pin`` / ``xe_dma_buf_unpin``
+/ ``xe_dma_buf_map`` / ``xe_dma_buf_unmap`` (xe_dma_buf.c) over
+:mod:`dmabuf_lab.drivers.xe.bo`; importer: ``xe_gem_prime_import``
+attaches dynamically with ``allow_peer2peer`` and maps an sg_table (the sg
+path of the RFCs' xe patches).
+
+xe has ``pin``, so the 6.19 core pins at map time every importer that
+cannot take move_notify and, with CONFIG_DMABUF_MOVE_NOTIFY off (the
+Kconfig default and the lab's, unless the exporter option
+``dmabuf_move_notify`` says otherwise), every dynamic importer too.
+``xe_dma_buf_pin`` first migrates the BO to system memory (TT): a BO whose
+placements exclude TT fails with -EINVAL, any other is mapped as system
+pages, never as P2P VRAM.
+
+A move (eviction) runs :func:`xe_bo_move_body`: refused for a pinned BO,
+otherwise the notification under the reservation lock, then the copy,
+which TTM orders after every fence already in the BO's dma_resv (modelled
+as a wait for them), and only then does the old placement stop holding the
+data.  7.x (:mod:`dmabuf_lab.drivers.xe.mainline_7_3`) runs the same body
+with the renamed notification (95308225e5ba).
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_export, dma_buf_move_notify, dma_buf_put
+from dmabuf_lab.core.dma_buf import (CONFIG_DMABUF_MOVE_NOTIFY, dma_buf_export, dma_buf_move_notify,
+                                     dma_buf_put)
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.drivers.common import check_ptr, spec_device
 from dmabuf_lab.drivers.sgt_importer import SgtImporter
-from dmabuf_lab.drivers.xe.bo import (XE_PL_TT, XE_PL_VRAM0, p2p_distance, xe_bo_create_vram,
-                                      xe_bo_release, xe_dma_buf_attach_checks, xe_dma_buf_map_common,
-                                      xe_dma_buf_unmap_common)
-from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
+from dmabuf_lab.drivers.xe.bo import (XE_BO_C, XE_DMA_BUF_C, XE_GAP, XE_PL_TT, XE_PL_VRAM0, p2p_distance,
+                                      xe_bo_create_vram, xe_bo_is_pinned, xe_bo_migrate, xe_bo_pin_external,
+                                      xe_bo_release, xe_bo_unpin_external, xe_dma_buf_attach_checks,
+                                      xe_dma_buf_map_common, xe_dma_buf_unmap_common)
+from dmabuf_lab.kmodel import EINVAL, dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.sched import shared_write
 from dmabuf_lab.revisions.base import ExporterDriver
 from dmabuf_lab.twins import mirrors
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_attach", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
 def xe_dma_buf_attach(dmabuf, attach) -> int:
     """Drop P2P for an importer that cannot reach us; refuse if the BO then has nowhere to go."""
     bo = dmabuf.priv
@@ -34,7 +52,30 @@ def _session_of(attach):
     return getattr(attach.dmabuf.priv, "session", None)
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_map", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_pin", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
+def xe_dma_buf_pin(attach) -> int:
+    """Pin for an importer that cannot follow moves: only in system memory.
+
+    A BO already pinned somewhere other than TT: -EINVAL.  Otherwise migrate
+    to TT (-EINVAL when the BO's placements exclude TT, -EBUSY when pinned
+    elsewhere) and pin it there.
+    """
+    bo = attach.dmabuf.priv
+    if xe_bo_is_pinned(bo) and bo.placement != XE_PL_TT:
+        return -EINVAL
+    ret = xe_bo_migrate(bo, XE_PL_TT)
+    if ret:
+        return ret
+    xe_bo_pin_external(bo)
+    return 0
+
+
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_unpin", gap=XE_GAP)
+def xe_dma_buf_unpin(attach) -> None:
+    """Drop the pin ``xe_dma_buf_pin`` took."""
+    xe_bo_unpin_external(attach.dmabuf.priv)
+
+
 def xe_dma_buf_map(attach, direction):
     """Migrate to system memory for a non-P2P importer, else hand out VRAM via the BAR."""
     bo = attach.dmabuf.priv
@@ -53,19 +94,54 @@ def xe_dma_buf_release(dmabuf) -> None:
     xe_bo_release(dmabuf.priv)
 
 
-xe_dmabuf_ops = dma_buf_ops(attach=xe_dma_buf_attach, map_dma_buf=xe_dma_buf_map,
-                            unmap_dma_buf=xe_dma_buf_unmap, release=xe_dma_buf_release,
-                            name="xe_dmabuf_ops")
+xe_dmabuf_ops = dma_buf_ops(attach=xe_dma_buf_attach, pin=xe_dma_buf_pin, unpin=xe_dma_buf_unpin,
+                            map_dma_buf=xe_dma_buf_map, unmap_dma_buf=xe_dma_buf_unmap,
+                            release=xe_dma_buf_release, name="xe_dmabuf_ops")
+
+
+@mirrors(f"{XE_BO_C}:xe_bo_move_notify", gap=XE_GAP)
+def xe_bo_move_body(exporter, notify) -> int:
+    """One eviction of the exported BO to system memory (or back), ``notify``
+    being the core's notification (dma_buf_move_notify() in 6.19,
+    dma_buf_invalidate_mappings() in 7.x).
+
+    A pinned BO does not move (-EINVAL).  Under the reservation lock:
+    ``notify``, then the copy, ordered after the fences already in the
+    BO's dma_resv (TTM's pipelined move), then the new placement, which
+    importers share (a write of ``placement``), and the move count that a
+    mapping made before it no longer matches.
+    """
+    bo = exporter.bo
+    resv = exporter.dmabuf.resv
+    dma_resv_lock(resv)
+    if xe_bo_is_pinned(bo):
+        dma_resv_unlock(resv)
+        return -EINVAL
+    notify(exporter.dmabuf)
+    dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
+    shared_write(bo, "placement")
+    bo.placement = XE_PL_TT if bo.placement == XE_PL_VRAM0 else XE_PL_VRAM0
+    bo.moves += 1
+    dma_resv_unlock(resv)
+    return 0
 
 
 class XeExporter(ExporterDriver):
     """Exports a VRAM BO of ``size`` bytes (option; default: sum of the range lengths).
 
-    Options: ``migratable`` (default true): the BO may move to system memory.
+    Options: ``migratable`` (default true): the BO may move to system memory;
+    ``dmabuf_move_notify``: CONFIG_DMABUF_MOVE_NOTIFY of the run (default:
+    the Kconfig default, off), which decides whether the core pins a
+    dynamic importer at map time.
     """
 
     ops = xe_dmabuf_ops
     export_fn = staticmethod(dma_buf_export)
+    #: The core's notification a move calls.
+    notify = staticmethod(dma_buf_move_notify)
+    #: Whether the kernel under this exporter still has CONFIG_DMABUF_MOVE_NOTIFY
+    #: (read only when the ops carry a pin for the core to call).
+    kconfig_move_notify = True
 
     def __init__(self, session):
         super().__init__(session)
@@ -80,6 +156,9 @@ class XeExporter(ExporterDriver):
     def export(self):
         self.bo = xe_bo_create_vram(self.pdev, self.size(),
                                     migratable=bool(self.s.exporter.option("migratable", True)))
+        if self.kconfig_move_notify and self.ops.pin is not None:
+            self.s.shared["config_dmabuf_move_notify"] = bool(
+                self.s.exporter.option("dmabuf_move_notify", CONFIG_DMABUF_MOVE_NOTIFY))
         self.bo.session = self.s
         self.bo.moves = 0
         self.s.shared["p2p_memory"] = True
@@ -93,20 +172,9 @@ class XeExporter(ExporterDriver):
         return self.dmabuf
 
     def move(self) -> None:
-        """Evict the BO to system memory (or back) and tell the importers.
-
-        Under the reservation lock: move_notify, then the move itself, which
-        TTM/xe order after every fence already in the BO's dma_resv (the
-        migration job depends on them), modelled as a wait for them; only
-        then does the old placement stop holding the data."""
-        resv = self.dmabuf.resv
-        dma_resv_lock(resv)
-        dma_buf_move_notify(self.dmabuf)
-        dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
-        shared_write(self.bo, "placement")
-        self.bo.placement = XE_PL_TT if self.bo.placement == XE_PL_VRAM0 else XE_PL_VRAM0
-        self.bo.moves += 1
-        dma_resv_unlock(resv)
+        """Evict the BO to system memory (or back) and tell the importers
+        (see :func:`xe_bo_move_body`; a pinned BO stays where it is)."""
+        xe_bo_move_body(self, self.notify)
 
     def release(self) -> None:
         if self.dmabuf is not None:

@@ -1,26 +1,25 @@
 """xe under Linux 7.3: the 6.19 exporter and importer with the renamed notification.
 
-The exporter tells importers about an eviction with
-dma_buf_invalidate_mappings() (95308225e5ba); the importer attaches with
-``invalidate_mappings`` and calls the 7.3 core.
+The exporter's move is 6.19's (:func:`dmabuf_lab.drivers.xe.mainline.xe_bo_move_body`:
+refused when pinned, notification under the lock, the copy ordered after
+the BO's fences, the shared placement write and the move count) with
+dma_buf_invalidate_mappings() in place of dma_buf_move_notify()
+(95308225e5ba, the only change to this path between 6.19 and 7.x).  The
+importer attaches with ``invalidate_mappings`` and calls the 7.3 core,
+where only a static importer is pinned at map time.
 """
 from __future__ import annotations
 
 from dmabuf_lab.core.dma_buf_7_3 import dma_buf_invalidate_mappings
 from dmabuf_lab.drivers.sgt_importer_7_3 import SgtImporter73
-from dmabuf_lab.drivers.xe.bo import XE_PL_TT, XE_PL_VRAM0
 from dmabuf_lab.drivers.xe.mainline import XeExporter
-from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 
 
 class XeExporter73(XeExporter):
     """The VRAM exporter; eviction notifies through dma_buf_invalidate_mappings()."""
 
-    def move(self) -> None:
-        dma_resv_lock(self.dmabuf.resv)
-        self.bo.placement = XE_PL_TT if self.bo.placement == XE_PL_VRAM0 else XE_PL_VRAM0
-        dma_buf_invalidate_mappings(self.dmabuf)
-        dma_resv_unlock(self.dmabuf.resv)
+    notify = staticmethod(dma_buf_invalidate_mappings)
+    kconfig_move_notify = False        # 609fc8766d68 removed the option
 
 
 class XeImporter73(SgtImporter73):
