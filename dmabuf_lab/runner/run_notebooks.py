@@ -9,6 +9,7 @@ file, with its key) is ``<state>/tmp/<pid>``, removed when the run ends.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -336,7 +337,8 @@ def run_notebooks(sources: list[NotebookSource], *, build: Path, parameters: dic
     except BaseException:
         # Ctrl-C (or any failure of the runner itself): start nothing more, stop what runs
         pool.shutdown(wait=False, cancel_futures=True)
-        children.stop_all()
+        with _signals_held():      # a second Ctrl-C must not cut the stopping short
+            children.stop_all()
         pool.shutdown(wait=True)
         raise
     finally:
@@ -348,6 +350,22 @@ def run_notebooks(sources: list[NotebookSource], *, build: Path, parameters: dic
     ordered = [results[s.name] for s in sources]
     _record_status(build, ordered)
     return ordered
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ignore SIGINT and SIGTERM for the duration (main thread only; elsewhere a no-op)."""
+    saved = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            saved[sig] = signal.signal(sig, signal.SIG_IGN)
+        except ValueError:      # not the main thread
+            break
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def _remove_tree(path: Path) -> None:
