@@ -132,8 +132,9 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def check_value(name: str, value, kind: tuple | None, raw: str | None):
-    """``value`` when it fits ``kind`` (text parameters take the raw text); else ParameterError."""
+def check_value(where: str, value, kind: tuple | None, raw: str | None):
+    """``value`` when it fits ``kind`` (text parameters take the raw text); else ParameterError
+    naming ``where`` (the parameter and its notebook)."""
     if kind is None:
         return value
     t, element = kind
@@ -142,7 +143,7 @@ def check_value(name: str, value, kind: tuple | None, raw: str | None):
     if _fits(value, t) and (element is None or all(_fits(v, element) for v in value)):
         return value
     want = _WORDS[t] + (f" of {_PLURAL[element]}" if element is not None and t is list else "")
-    return ParameterError(f"{{where}} expects {want}, got {_shown(value)}", field="--params")
+    raise ParameterError(f"{where} expects {want}, got {_shown(value)}", field="--params")
 
 
 def check_params(params: dict, chosen, raw: dict[str, str] | None = None) -> dict:
@@ -171,10 +172,6 @@ def check_params(params: dict, chosen, raw: dict[str, str] | None = None) -> dic
         for name in params:
             if name not in kinds:
                 continue
-            checked = check_value(name, out[name], kinds[name], (raw or {}).get(name))
-            if isinstance(checked, ParameterError):
-                line = nb.parameters().get(name)
-                where = f"parameter {name!r} of {nb.name} (notebooks/{nb.path.name}:{line})"
-                raise ParameterError(checked.message.replace("{where}", where), field="--params")
-            out[name] = checked
+            where = f"parameter {name!r} of {nb.name} (notebooks/{nb.path.name}:{nb.parameters().get(name)})"
+            out[name] = check_value(where, out[name], kinds[name], (raw or {}).get(name))
     return out
