@@ -54,6 +54,21 @@ def display_path(text: str | None) -> str | None:
     return text.replace(root, "")
 
 
+def public_line(text: str | None, *, build: Path | None = None, limit: int = 400) -> str:
+    """``text`` as one line fit to publish: whitespace runs collapsed, the build folder
+    written ``build``, the checkout cut away and the home folder written ``~``."""
+    if not text:
+        return ""
+    if build is not None:
+        text = text.replace(str(build), "build")
+    text = display_path(text) or ""
+    home = os.path.expanduser("~")
+    if home not in ("", "/"):
+        text = text.replace(home, "~")
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit - 3] + "..."
+
+
 def data_dir() -> Path:
     """The checkout's ``data/`` directory."""
     return lab_root() / "data"

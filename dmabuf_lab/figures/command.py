@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
+import stat
 import sys
 from pathlib import Path
 
@@ -118,6 +118,51 @@ def resolve(build: Path, figure: str, fmt: str) -> Path:
                          field="FIGURE")
 
 
+def _refuse(target: str, why: str) -> LabInputError:
+    return LabInputError(f"cannot write {target}: {why}; expected a regular file in a writable folder",
+                         field="--output")
+
+
+def output_target(target: str) -> Path:
+    """The regular file ``-o`` may replace: never ``/``, a folder, a FIFO, a device or a socket,
+    nor a read-only file or one in a read-only folder.  A symbolic link is followed."""
+    out = Path(target)
+    if out.is_symlink():
+        out = out.resolve()
+    if out.name in ("", ".", "..") or str(out) in (os.sep, "//"):
+        raise _refuse(target, "it names a folder")
+    try:
+        st = out.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise _refuse(target, exc.strerror or "it cannot be examined") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise _refuse(target, "it is a folder")
+        if not stat.S_ISREG(st.st_mode):
+            raise _refuse(target, "it exists and is not a regular file (a FIFO, device or socket)")
+        if not os.access(out, os.W_OK):
+            raise _refuse(target, "it is read-only")
+    parent = out.parent
+    if parent.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        raise _refuse(target, f"its folder {parent} is not writable")
+    return out
+
+
+def write_output(source: Path, target: str) -> Path:
+    """Copy ``source`` to ``target`` through a temporary file in the same folder and a rename."""
+    from dmabuf_lab.paths import atomic_write_bytes
+
+    out = output_target(target)
+    try:
+        data = source.read_bytes()
+        atomic_write_bytes(out, data)
+    except OSError as exc:
+        raise _refuse(target, exc.strerror or str(exc)) from None
+    return out
+
+
 def main(args: argparse.Namespace) -> int:
     build = Path(args.build).resolve() if args.build else build_root()
     if args.list:
@@ -139,16 +184,7 @@ def main(args: argparse.Namespace) -> int:
         raise FigureNotFound("name a figure as <notebook>/<name> (see --list)", field="FIGURE")
     path = resolve(build, args.figure, args.format)
     if args.output:
-        out = Path(args.output)
-        tmp = out.with_name(f".{out.name}.tmp")
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, out)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise LabInputError(f"cannot write {out}: {exc.strerror}; expected a writable file path",
-                                field="--output") from None
+        out = write_output(path, args.output)
         print(f"wrote {out}", file=sys.stderr)
         return 0
     if FORMAT_FILES[args.format] in BINARY:

@@ -18,6 +18,7 @@ import re
 from markdown_it import MarkdownIt
 
 from dmabuf_lab.figures.vega import is_vegalite_mime
+from dmabuf_lab.paths import public_line
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NETWORK_HTML = re.compile(r"<script[^>]+src=[\"']https?://|cdn\.jsdelivr|requirejs\.config", re.I)
@@ -64,8 +65,9 @@ class NotebookPage:
         if kind == "stream":
             return _pre(_text(out.get("text", "")), f"stream {out.get('name', 'stdout')}")
         if kind == "error":
-            return _pre("\n".join(out.get("traceback") or [f"{out.get('ename')}: {out.get('evalue')}"]),
-                        "error")
+            # one line, no traceback: the page is published; the log and the .ipynb have the rest
+            line = public_line(_ANSI.sub("", f"{out.get('ename')}: {out.get('evalue')}"))
+            return _pre(line, "error")
         data = out.get("data", {})
         for key, value in data.items():
             if is_vegalite_mime(key):

@@ -11,6 +11,10 @@
     <name>.csv
 
 Every file is written atomically, so a reader never sees half a figure.
+Only ``dmabuf-lab run`` writes ``build/figures`` (which ``export`` and the
+site read): a notebook run anywhere else -- JupyterLab, a plain kernel --
+writes under ``build/scratch/figures/<notebook>/`` instead, unless it names
+``build_dir``.
 """
 from __future__ import annotations
 
@@ -58,6 +62,16 @@ def _jupyterlab_notebook() -> str | None:
     return stem if re.match(r"^\d\d_[A-Za-z0-9_]+$", stem) else None
 
 
+def under_runner() -> bool:
+    """True in a notebook that ``dmabuf-lab run`` executes (it names the notebook in the environment)."""
+    return bool(os.environ.get(NOTEBOOK_ENV))
+
+
+def _default_root() -> Path:
+    """``build/`` under the runner, ``build/scratch/`` anywhere else."""
+    return build_root() if under_runner() else build_root() / "scratch"
+
+
 def figure_dir(notebook: str, root: Path | None = None) -> Path:
     """``build/figures/<notebook>`` (under ``root`` when given)."""
     return (root or build_root()) / "figures" / notebook
@@ -99,7 +113,8 @@ def save_figure(chart, frame: pl.DataFrame, *, name: str, caption: str, text: st
     ``text`` is the body of the email form (a table from ``render_table`` or a
     character chart from ``render_bars``/``render_lines``/``render_heatmap``);
     by default the frame itself is rendered as a table.  ``notebook`` defaults
-    to the notebook ``dmabuf-lab run`` is executing.  Returns a
+    to the notebook ``dmabuf-lab run`` is executing; outside the runner the
+    files go under ``build/scratch/``.  Returns a
     ``SavedFigure`` that displays as the chart.
     """
     notebook = notebook or os.environ.get(NOTEBOOK_ENV) or _jupyterlab_notebook()
@@ -119,7 +134,7 @@ def save_figure(chart, frame: pl.DataFrame, *, name: str, caption: str, text: st
     meta["dmabuf_lab"] = {"notebook": notebook, "name": name, "caption": " ".join(caption.split()),
                           **provenance.as_meta()}
 
-    out = figure_dir(notebook, Path(build_dir) if build_dir else None)
+    out = figure_dir(notebook, Path(build_dir) if build_dir else _default_root())
     paths = {fmt: out / f"{name}.{fmt}" for fmt in FORMATS}
     atomic_write_text(paths["vl.json"], json.dumps(spec, indent=1, sort_keys=True) + "\n")
     atomic_write_text(paths["svg"], _with_metadata(vega.to_svg(spec), meta["dmabuf_lab"]))

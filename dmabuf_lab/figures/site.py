@@ -117,6 +117,24 @@ def _figure_caption(spec: dict, fallback: str) -> str:
     return spec.get("usermeta", {}).get("dmabuf_lab", {}).get("caption") or fallback
 
 
+def _when(stamp: str | None) -> str:
+    """``2026-12-07T11:20:05Z`` as ``2026-12-07 11:20:05 UTC``."""
+    if not stamp or len(stamp) < 19:
+        return str(stamp or "an unknown time")
+    return f"{stamp[:10]} {stamp[11:19]} UTC"
+
+
+def failed_banner(st: dict) -> str:
+    """"failed at <time>, showing the run of <time>" for a notebook whose last run failed."""
+    from dmabuf_lab.runner.last_good import shown_time
+
+    text = f"failed at {_when(st.get('when'))}"
+    shown = shown_time(st)
+    if shown is not None and shown != st.get("when"):
+        text += f", showing the run of {_when(shown)}"
+    return text
+
+
 def build_site(build: Path, *, notebook_names: list[str] | None = None) -> SiteReport:
     """(Re)build ``build/site`` from ``build/notebooks/*.ipynb`` and ``build/figures``."""
     build = Path(build).resolve()
@@ -135,6 +153,8 @@ def build_site(build: Path, *, notebook_names: list[str] | None = None) -> SiteR
         state = st.get("status", "not run")
         cls = "ok" if state == "ok" else "failed"
         problem = f" &mdash; {html.escape(st['problem'])}" if st.get("problem") else ""
+        if state == "failed":
+            state = failed_banner(st)
         secs = f"{st['seconds']:.1f} s" if "seconds" in st else ""
         title = name
         if ipynb.exists():

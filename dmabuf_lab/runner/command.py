@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
-import json
 import os
 import signal
 import sys
@@ -20,52 +19,9 @@ from pathlib import Path
 
 from dmabuf_lab.errors import LabInputError
 from dmabuf_lab.paths import lab_root
+from dmabuf_lab.runner.parameters import ParameterError, check_params, parse_params, raw_params
 
-
-class ParameterError(LabInputError):
-    """A ``--params`` item that is not ``name=value``."""
-
-
-def parse_params(items: list[str] | None) -> dict:
-    """``["n=10", "sizes=[1,2]", "mode=fast"]`` -> dict; values are JSON, else text."""
-    out = {}
-    for item in items or []:
-        name, sep, raw = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            hint = " (name notebooks before --params)" if not sep and item[:2].isdigit() else ""
-            raise ParameterError(f"expected name=value, got {item!r}{hint}", field="--params")
-        spelled = {"True": True, "False": False, "None": None}
-        if raw in spelled:
-            value = spelled[raw]
-        else:
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                value = raw
-        out[name] = value
-    return out
-
-
-def check_params(params: dict, chosen) -> None:
-    """Every ``-p`` name must be a parameter of a notebook being run.
-
-    Papermill would inject an unknown name as a new variable that nothing
-    reads, and the run would silently use the defaults; this refuses a name
-    that no chosen notebook declares and lists what each of them takes.
-    """
-    declared = {nb.name: nb.parameters() for nb in chosen}
-    unknown = [name for name in params if not any(name in p for p in declared.values())]
-    if unknown:
-        names = ", ".join(map(repr, unknown))
-        if len(declared) == 1:
-            (nb, p), = declared.items()
-            told = f"{nb} has no parameter {names}; its parameters: {', '.join(p) or '(none)'}"
-        else:
-            told = (f"no notebook run here has a parameter {names}; their parameters: "
-                    + "; ".join(f"{nb}: {', '.join(p) or '(none)'}" for nb, p in declared.items()))
-        raise ParameterError(told + " (the cell tagged 'parameters' in notebooks/<name>.py declares them)",
-                             field="--params")
+__all__ = ["ParameterError", "add_arguments", "check_params", "main", "parse_params"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--params", nargs="+", action="extend", metavar="NAME=VALUE",
                         help="set notebook parameters (values are JSON, else text); each name must "
                              "be a parameter of a notebook being run (an unknown one is an error that "
-                             "lists them); name notebooks before this option")
+                             "lists them) and each value must fit its type there (the parameter "
+                             "cell's annotation or default); name notebooks before this option")
     parser.add_argument("--small", action="store_true",
                         help="shrink every notebook's sizes (sets the parameter small=True)")
     parser.add_argument("--out", default=None, metavar="DIR",
@@ -156,8 +113,7 @@ def main(args: argparse.Namespace) -> int:
             echo(nb.name)
         return 0
     chosen = select(available, args.notebooks)
-    params = parse_params(args.params)
-    check_params(params, chosen)
+    params = check_params(parse_params(args.params), chosen, raw_params(args.params))
     build = Path(args.out).resolve() if args.out else root / "build"
     try:
         build.mkdir(parents=True, exist_ok=True)
@@ -183,7 +139,7 @@ def main(args: argparse.Namespace) -> int:
             for staging in build.glob(f".staging-{os.getpid()}"):
                 build_dir.discard(staging)
             echo(f"interrupted: no further notebook started, the running ones were stopped; "
-                 f"{build} is as the last complete run left it")
+                 f"{build} holds the last complete run")
             return 130
 
 

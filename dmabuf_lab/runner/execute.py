@@ -49,6 +49,7 @@ class NotebookResult:
     error: str | None = None         # failures outside a cell (kernel died, timeout ...)
     log: str | None = None
     extra: dict = field(default_factory=dict)
+    kept: str | None = None          # failed, still showing the good run made at this time
 
     @property
     def ok(self) -> bool:

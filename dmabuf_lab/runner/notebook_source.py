@@ -40,12 +40,9 @@ class NotebookSource:
             cell["id"] = f"cell-{index}"  # stable ids: re-running gives the same notebook
         return nb
 
-    def parameters(self) -> dict[str, int]:
-        """The names the cell tagged ``parameters`` assigns, with their line in the ``.py`` file.
-
-        These are the names ``dmabuf-lab run -p`` may set; a notebook
-        without such a cell takes none.
-        """
+    def _parameter_assignments(self):
+        """(name, line in the ``.py`` file, value node, annotation node) for each name the
+        cell tagged ``parameters`` assigns; empty without such a cell."""
         import ast
 
         nb = jupytext.read(self.path, fmt="py:percent")
@@ -59,16 +56,40 @@ class NotebookSource:
                 offset = self.first_line_of(cell.source) or 1
                 first = next((n for n in tree.body), None)
                 base = offset - (first.lineno if first is not None else 1)
-                names: dict[str, int] = {}
+                found = []
                 for node in tree.body:
                     targets = (node.targets if isinstance(node, ast.Assign)
                                else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+                    simple = len(targets) == 1 and isinstance(targets[0], ast.Name)
+                    value = node.value if simple and isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+                    annotation = node.annotation if isinstance(node, ast.AnnAssign) else None
                     for target in targets:
                         for leaf in ast.walk(target):
                             if isinstance(leaf, ast.Name):
-                                names.setdefault(leaf.id, base + node.lineno)
-                return names
-        return {}
+                                found.append((leaf.id, base + node.lineno, value, annotation))
+                return found
+        return []
+
+    def parameters(self) -> dict[str, int]:
+        """The names the cell tagged ``parameters`` assigns, with their line in the ``.py`` file.
+
+        These are the names ``dmabuf-lab run -p`` may set; a notebook
+        without such a cell takes none.
+        """
+        names: dict[str, int] = {}
+        for name, line, _value, _annotation in self._parameter_assignments():
+            names.setdefault(name, line)
+        return names
+
+    def parameter_kinds(self) -> dict:
+        """What each parameter takes (see ``parameters.declared_kind``), from its first assignment."""
+        from dmabuf_lab.runner.parameters import declared_kind
+
+        kinds: dict = {}
+        for name, _line, value, annotation in self._parameter_assignments():
+            if name not in kinds:
+                kinds[name] = declared_kind(value, annotation)
+        return kinds
 
     def first_line_of(self, source: str) -> int | None:
         """Line number in the ``.py`` file where a cell's first code line appears."""

@@ -1,12 +1,15 @@
 """Run many notebooks, some in parallel, each in its own process, with progress.
 
 Each notebook runs in a fresh ``python -m dmabuf_lab.runner.execute``
-process (its kernel is a grandchild), so one crashing notebook cannot take
-the others down.  One progress line is printed per finished notebook, and a
-"still running" line every minute for long ones.
+process (its kernel is a grandchild, in a session of its own), so one
+crashing notebook cannot take the others down.  One progress line is printed
+per finished notebook, and a "still running" line every minute for long
+ones.  The processes' temporary folder (``TMPDIR``: the kernel's connection
+file, with its key) is ``<state>/tmp/<pid>``, removed when the run ends.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,7 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 from dmabuf_lab.experiments.executors import SCHEDULER_ENV
-from dmabuf_lab.paths import BUILD_ENV, NOTEBOOK_ENV, atomic_write_text, lab_root
+from dmabuf_lab.paths import BUILD_ENV, NOTEBOOK_ENV, atomic_write_text, lab_root, public_line
+from dmabuf_lab.runner import last_good
 from dmabuf_lab.runner.execute import NotebookResult
 from dmabuf_lab.runner.kernel_spec import KERNEL_NAME, install_kernel_spec
 from dmabuf_lab.runner.notebook_source import NotebookSource
@@ -52,7 +56,7 @@ def _child_env(src: NotebookSource, build: Path, jupyter_path: Path, small: bool
     # build folder (shared by every run, outside the staged parts)
     home = Path(state_dir) if state_dir is not None else build / ".state"
     for sub in ("ipython", "jupyter-config", "jupyter-data", "jupyter-runtime", "matplotlib", "numba-cache",
-                "xdg-cache"):
+                "xdg-cache", "tmp"):
         (home / sub).mkdir(parents=True, exist_ok=True)   # IPython falls back to /tmp when it is missing
     env["IPYTHONDIR"] = str(home / "ipython")
     env["JUPYTER_CONFIG_DIR"] = str(home / "jupyter-config")
@@ -61,6 +65,10 @@ def _child_env(src: NotebookSource, build: Path, jupyter_path: Path, small: bool
     env["MPLCONFIGDIR"] = str(home / "matplotlib")
     env["NUMBA_CACHE_DIR"] = str(home / "numba-cache")
     env["XDG_CACHE_HOME"] = str(home / "xdg-cache")
+    tmp = home / "tmp" / str(os.getpid())
+    tmp.mkdir(parents=True, exist_ok=True)
+    for var in ("TMPDIR", "TEMP", "TMP"):   # the kernel's connection file goes to tempfile's folder
+        env[var] = str(tmp)
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     env.setdefault("PYTHONHASHSEED", "0")
     if small:
@@ -94,27 +102,85 @@ class _Children:
             self.procs.discard(proc)
 
     def stop_all(self, grace: float = 5.0) -> None:
-        """No more starts; SIGTERM every running notebook's process group, SIGKILL after ``grace``."""
+        """No more starts; stop every running notebook process and everything below it.
+
+        The kernels run in sessions of their own, so signalling a notebook's
+        process group misses them: the whole tree is collected first (before
+        its root dies and the kernel is handed to init), sent SIGTERM, and
+        SIGKILL after ``grace``.  Returns once none of them can run any more,
+        so the caller may remove the folders they were writing to."""
         with self.lock:
             self.stopping.set()
             procs = list(self.procs)
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        _stop_tree(procs, (signal.SIGTERM, signal.SIGKILL), grace)
+
+
+def _stop_tree(procs: list[subprocess.Popen], signals: tuple[int, ...], grace: float) -> None:
+    """Send each of ``signals`` in turn to ``procs`` and all their descendants, ``grace``
+    seconds apart, until none of them runs; the SIGKILL one always ends them."""
+    tree = {}
+    for proc in procs:
+        for pid in [proc.pid, *_descendants(proc.pid)]:
+            tree[pid] = _start_time(pid)
+    for sig in signals:
+        for proc in procs:
+            _signal_group(proc, sig)
+        for pid, started in tree.items():
+            _signal_pid(pid, started, sig)
+        deadline = time.monotonic() + (grace if sig != signal.SIGKILL else 30.0)
+        while True:
             for proc in procs:
-                _signal_group(proc, sig)
-            deadline = time.monotonic() + grace
-            for proc in procs:
-                try:
-                    proc.wait(max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    pass
-            procs = [p for p in procs if p.poll() is None]
-            if not procs:
+                proc.poll()
+            tree = {pid: st for pid, st in tree.items() if _alive(pid, st)}
+            if not tree:
+                return
+            if time.monotonic() >= deadline:
                 break
+            time.sleep(0.05)
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _descendants(pid: int) -> list[int]:
+    import psutil
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _start_time(pid: int) -> float | None:
+    import psutil
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _alive(pid: int, started: float | None) -> bool:
+    """True while ``pid`` is the same process and not a zombie."""
+    import psutil
+    try:
+        proc = psutil.Process(pid)
+        return proc.create_time() == started and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _signal_pid(pid: int, started: float | None, sig: int) -> None:
+    """Signal ``pid`` (and its group when it leads one) unless the pid was reused meanwhile."""
+    if not _alive(pid, started):
+        return
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -131,17 +197,33 @@ def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: d
     work = build / ".runner"
     work.mkdir(parents=True, exist_ok=True)
     job_file, result_file = work / f"{src.name}.job.json", work / f"{src.name}.result.json"
+    executed = work / f"{src.name}.ipynb"
     log_file = build / "logs" / f"{src.name}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     result_file.unlink(missing_ok=True)
     job = {
         "name": src.name, "path": str(src.path.resolve()),
-        "output": str(build / "notebooks" / f"{src.name}.ipynb"),
+        "output": str(executed),
         "recorded_output": str((publish_to or build) / "notebooks" / f"{src.name}.ipynb"),
         "result": str(result_file), "parameters": parameters, "kernel_name": KERNEL_NAME,
         "cwd": str(src.path.resolve().parent), "cell_timeout": cell_timeout,
     }
     atomic_write_text(job_file, json.dumps(job, indent=1))
+    good_before = last_good.shown_time(_read_status(build).get(src.name))
+    last_good.set_aside(build, src.name)
+    result = None
+    try:
+        result = _execute(src, build, jupyter_path, parameters, small, scheduler, timeout, children, state_dir,
+                          job_file, result_file, log_file)
+    finally:
+        result_ok = result is not None and result.ok
+        kept = last_good.settle(build, src.name, executed, result_ok, good_before)
+    result.kept = kept
+    return result
+
+
+def _execute(src, build, jupyter_path, parameters, small, scheduler, timeout, children, state_dir,
+             job_file: Path, result_file: Path, log_file: Path) -> NotebookResult:
     start = time.monotonic()
     log_tmp = log_file.with_name(f".{log_file.name}.tmp")
     try:
@@ -155,7 +237,7 @@ def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: d
             try:
                 code = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                _signal_group(proc, signal.SIGKILL)
+                _stop_tree([proc], (signal.SIGKILL,), 0.0)
                 proc.wait()
                 return NotebookResult(src.name, "failed", round(time.monotonic() - start, 2),
                                       error=f"timed out after {timeout} s", log=str(log_file))
@@ -177,17 +259,24 @@ def _run_one(src: NotebookSource, build: Path, jupyter_path: Path, parameters: d
     return result
 
 
-def _record_status(build: Path, results: list[NotebookResult]) -> None:
-    path = build / STATUS_FILE
+def _read_status(build: Path) -> dict:
     try:
-        status = json.loads(path.read_text(encoding="utf-8"))
+        status = json.loads((build / STATUS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        status = {}
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+def _record_status(build: Path, results: list[NotebookResult]) -> None:
+    """Per notebook: its last run (``status``, ``when``, ``problem`` in one publishable line)
+    and ``shown``, when the run behind its published page was made."""
+    status = _read_status(build)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for r in results:
         status[r.name] = {"status": r.status, "seconds": r.seconds, "when": now,
-                          "problem": None if r.ok else r.describe()}
-    atomic_write_text(path, json.dumps(status, indent=1, sort_keys=True) + "\n")
+                          "problem": None if r.ok else public_line(r.describe(), build=build),
+                          "shown": now if r.ok else r.kept}
+    atomic_write_text(build / STATUS_FILE, json.dumps(status, indent=1, sort_keys=True) + "\n")
 
 
 def run_notebooks(sources: list[NotebookSource], *, build: Path, parameters: dict | None = None,
@@ -248,10 +337,37 @@ def run_notebooks(sources: list[NotebookSource], *, build: Path, parameters: dic
     except BaseException:
         # Ctrl-C (or any failure of the runner itself): start nothing more, stop what runs
         pool.shutdown(wait=False, cancel_futures=True)
-        children.stop_all()
+        with _signals_held():      # a second Ctrl-C must not cut the stopping short
+            children.stop_all()
         pool.shutdown(wait=True)
         raise
+    finally:
+        _remove_tree(Path(state_dir if state_dir is not None else build / ".state") / "tmp" / str(os.getpid()))
     pool.shutdown(wait=True)
+    kept = build / last_good.KEPT
+    if kept.is_dir() and not any(kept.iterdir()):
+        kept.rmdir()
     ordered = [results[s.name] for s in sources]
     _record_status(build, ordered)
     return ordered
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ignore SIGINT and SIGTERM for the duration (main thread only; elsewhere a no-op)."""
+    saved = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            saved[sig] = signal.signal(sig, signal.SIG_IGN)
+        except ValueError:      # not the main thread
+            break
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+    shutil.rmtree(path, ignore_errors=True)

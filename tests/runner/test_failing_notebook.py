@@ -93,3 +93,73 @@ def test_long_notebooks_report_that_they_are_still_running(tmp_path):
     assert results[0].ok and results[0].seconds >= 2.5
     assert any(re.match(r"^\s+still running: 01_slow \(\d+s\)$", l) for l in lines), lines
     assert re.match(r"^\[1/1\] ok   01_slow +\d+\.\ds$", lines[-1]), lines
+
+
+FIGURE = '''# %% [markdown]
+# # Squares
+
+# %% tags=["parameters"]
+small = False
+n = 3
+
+# %%
+import altair as alt
+import polars as pl
+from dmabuf_lab.figures import save_figure, use_lab_display
+use_lab_display()
+frame = pl.DataFrame({"x": list(range(n)), "y": [i * i for i in range(n)]})
+save_figure(alt.Chart(frame).mark_bar().encode(x="x:Q", y="y:Q"), frame, name="squares",
+            caption="Squares")
+
+# %%
+# fails once n is large
+assert n < 5, "n is too large for this page"
+print("good page", n)
+'''
+
+
+def _published_bytes(build):
+    return {str(p.relative_to(build)): p.read_bytes()
+            for entry in ("notebooks", "figures") for p in sorted((build / entry).rglob("*")) if p.is_file()}
+
+
+def test_a_failing_notebook_keeps_its_last_good_page_and_figures(tmp_path, capsys):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    (nbs / "01_squares.py").write_text(FIGURE)
+    out = tmp_path / "build"
+    argv = ["run", "--notebooks-dir", str(nbs), "--out", str(out), "--no-checks"]
+    assert cli.main(argv) == 0
+    good = _published_bytes(out)
+    assert "figures/01_squares/squares.txt" in good and "notebooks/01_squares.ipynb" in good
+    good_when = json.loads((out / "run-status.json").read_text())["01_squares"]["when"]
+    charts_before = (out / "site" / "notebooks" / "01_squares.html").read_text().count('class="vega-chart"')
+    capsys.readouterr()
+
+    rc = cli.main(argv + ["-p", "n=7"])
+    text = capsys.readouterr().out
+    assert rc == 1 and "FAILED 01_squares" in text and "AssertionError" in text
+    # the good page and its figures are still what build/ publishes
+    assert _published_bytes(out) == good
+    assert cli.main(["export", "01_squares/squares", "--build", str(out)]) == 0
+    assert "Squares" in capsys.readouterr().out
+    status = json.loads((out / "run-status.json").read_text())["01_squares"]
+    assert status["status"] == "failed" and status["shown"] == good_when and status["when"] >= good_when
+    assert "n is too large for this page" in status["problem"] and "\n" not in status["problem"]
+    # the failed execution is kept to read in context; the site says what it shows
+    failed = json.loads((out / "failed" / "01_squares.ipynb").read_text())
+    assert any(o.get("output_type") == "error" for c in failed["cells"] for o in c.get("outputs", []))
+    page = (out / "site" / "notebooks" / "01_squares.html").read_text()
+    index = (out / "site" / "index.html").read_text()
+    for html in (page, index):
+        assert "failed at " in html and ", showing the run of " + good_when[:10] in html
+        assert "n is too large for this page" in html
+        assert "Traceback" not in html and str(tmp_path) not in html
+    assert page.count('class="vega-chart"') == charts_before > 0
+
+    # the next good run publishes itself and drops the failed execution
+    assert cli.main(argv + ["-p", "n=4"]) == 0
+    status = json.loads((out / "run-status.json").read_text())["01_squares"]
+    assert status["status"] == "ok" and status["shown"] == status["when"]
+    assert not (out / "failed" / "01_squares.ipynb").exists()
+    assert _published_bytes(out) != good

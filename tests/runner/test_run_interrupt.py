@@ -28,7 +28,12 @@ import os, pathlib, time
 marks = os.environ.get("DMABUF_TEST_MARKS")
 if marks:
     pathlib.Path(marks, "{name}").write_text(str(os.getpid()))
-time.sleep(pause)
+end = time.monotonic() + pause
+out = pathlib.Path(os.environ["DMABUF_LAB_BUILD"], "figures", "{name}")
+while time.monotonic() < end:           # a long cell that keeps writing into the build it runs in
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tick.txt").write_text(str(time.monotonic()))
+    time.sleep(0.05)
 print("done {name}")
 '''
 
@@ -41,7 +46,7 @@ def _notebooks(tmp_path) -> Path:
     return nbs
 
 
-def _env(tmp_path, marks: Path | None = None, home: Path | None = None) -> dict:
+def _env(tmp_path, marks: Path | None = None, home: Path | None = None, tmpdir: Path | None = None) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     for var in ("IPYTHONDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR",
@@ -53,6 +58,10 @@ def _env(tmp_path, marks: Path | None = None, home: Path | None = None) -> dict:
         env["DMABUF_TEST_MARKS"] = str(marks)
     if home is not None:
         env["HOME"] = str(home)
+    if tmpdir is not None:
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        for var in ("TMPDIR", "TEMP", "TMP"):
+            env[var] = str(tmpdir)
     return env
 
 
@@ -91,10 +100,10 @@ def test_ctrl_c_stops_queued_work_and_keeps_the_last_good_build(tmp_path):
     assert "run-status.json" in before and "site/index.html" in before
     assert "notebooks/01_first.ipynb" in before and "notebooks/02_second.ipynb" in before
 
-    marks = tmp_path / "marks"
+    marks, tmpdir = tmp_path / "marks", tmp_path / "tmp"
     proc = subprocess.Popen(_run_argv(nbs, build, "--jobs", "1", "--params", "pause=120"),
-                            env=_env(tmp_path, marks), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, cwd=ROOT)
+                            env=_env(tmp_path, marks, tmpdir=tmpdir), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     try:
         _wait_for(marks / "01_first", proc)
         # a second run in the same build folder is refused while the first holds it
@@ -112,6 +121,10 @@ def test_ctrl_c_stops_queued_work_and_keeps_the_last_good_build(tmp_path):
     assert "interrupted" in out and "Traceback" not in out
     assert not (marks / "02_second").exists(), "a queued notebook started after Ctrl-C"
     assert _gone(int((marks / "01_first").read_text())), "the notebook's kernel outlived the run"
+    time.sleep(1.0)   # a kernel that outlived the run would write its staging folder back by now
+    assert [p.name for p in build.iterdir() if p.name.startswith(".staging-")] == []
+    assert sorted(p.name for p in tmpdir.iterdir()) == [], "the run left files in TMPDIR"
+    assert not any((build / ".state" / "tmp").iterdir())
     assert _snapshot(build) == before
     leftovers = [p.name for p in build.iterdir() if p.name.startswith((".staging-", ".old-", ".publish"))]
     assert leftovers == []
@@ -130,10 +143,10 @@ def _gone(pid: int, within: float = 30.0) -> bool:
 
 
 def test_sigterm_stops_the_run_and_its_kernels(tmp_path):
-    nbs, build, marks = _notebooks(tmp_path), tmp_path / "build", tmp_path / "marks"
+    nbs, build, marks, tmpdir = _notebooks(tmp_path), tmp_path / "build", tmp_path / "marks", tmp_path / "tmp"
     proc = subprocess.Popen(_run_argv(nbs, build, "--jobs", "1", "--params", "pause=120"),
-                            env=_env(tmp_path, marks), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, cwd=ROOT)
+                            env=_env(tmp_path, marks, tmpdir=tmpdir), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     try:
         _wait_for(marks / "01_first", proc)
         kernel = int((marks / "01_first").read_text())
@@ -146,7 +159,9 @@ def test_sigterm_stops_the_run_and_its_kernels(tmp_path):
     assert _gone(kernel), "the notebook's kernel outlived the run"
     assert not (marks / "02_second").exists()
     assert not (build / "notebooks").exists() and not (build / "run-status.json").exists()
+    time.sleep(1.0)
     assert [p.name for p in build.iterdir() if p.name.startswith((".staging-", ".old-"))] == []
+    assert sorted(p.name for p in tmpdir.iterdir()) == [], "the run left files in TMPDIR"
 
 
 def test_nothing_is_written_outside_the_build_folder(tmp_path):
@@ -185,15 +200,16 @@ def test_a_second_run_is_refused_while_the_folder_is_locked(tmp_path, capsys):
     assert not (build / "notebooks").exists()
 
 
-def test_publish_replaces_every_part_at_once_and_recovery_finishes_a_cut_swap(tmp_path):
+def test_recovery_finishes_a_swap_the_older_part_by_part_publish_left(tmp_path):
     build = tmp_path / "build"
     for part, text in (("notebooks/01_a.ipynb", "old nb"), ("site/index.html", "old site"),
                        ("run-status.json", "old status")):
         (build / part).parent.mkdir(parents=True, exist_ok=True)
         (build / part).write_text(text)
     staging = build_dir.stage(build, rerun=["01_a"], full=False)
-    assert not (staging / "notebooks" / "01_a.ipynb").exists()
+    assert (staging / "notebooks" / "01_a.ipynb").read_text() == "old nb"
     assert (staging / "site" / "index.html").read_text() == "old site"
+    (staging / "notebooks" / "01_a.ipynb").unlink()
     (staging / "notebooks" / "01_a.ipynb").write_text("new nb")
     (staging / "site" / "index.html").unlink()          # hard link: replace, never write through
     (staging / "site" / "index.html").write_text("new site")
@@ -211,7 +227,8 @@ def test_publish_replaces_every_part_at_once_and_recovery_finishes_a_cut_swap(tm
     assert (build / "notebooks" / "01_a.ipynb").read_text() == "new nb"
     assert (build / "site" / "index.html").read_text() == "new site"
     assert (build / "run-status.json").read_text() == "new status"
-    assert sorted(p.name for p in build.iterdir()) == ["notebooks", "run-status.json", "site"]
+    assert [p.name for p in build.iterdir() if p.name.startswith((".staging-", ".old-", ".publish"))] == []
+    assert all((build / e).is_symlink() for e in build_dir.PUBLISHED)
 
 
 def test_readme_says_kernels_talk_over_loopback():

@@ -58,3 +58,20 @@ def test_refusals(tmp_path):
     with pytest.raises(FigureTextError, match="name"):
         save_figure(_chart(FRAME), FRAME, name="../escape", caption="c", notebook="99_t", build_dir=tmp_path)
     assert not (tmp_path / "figures").exists() or not any((tmp_path / "figures").rglob("*"))
+
+
+def test_outside_the_runner_figures_go_to_scratch(tmp_path, monkeypatch):
+    monkeypatch.delenv("DMABUF_LAB_NOTEBOOK", raising=False)
+    monkeypatch.delenv("DMABUF_LAB_PARAMS", raising=False)
+    monkeypatch.setenv("DMABUF_LAB_BUILD", str(tmp_path))
+    monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/05_rfc_v1_review_containers.ipynb")
+    fig = save_figure(_chart(FRAME), FRAME, name="x", caption="c")
+    assert fig.paths["txt"] == tmp_path / "scratch" / "figures" / "05_rfc_v1_review_containers" / "x.txt"
+    assert fig.paths["txt"].exists() and not (tmp_path / "figures").exists()
+    assert "Parameters: not recorded" in fig.email
+    # the runner names the notebook: build/figures, with the parameters it gave
+    monkeypatch.setenv("DMABUF_LAB_NOTEBOOK", "05_rfc_v1_review_containers")
+    monkeypatch.setenv("DMABUF_LAB_PARAMS", '{"small": true}')
+    fig = save_figure(_chart(FRAME), FRAME, name="x", caption="c")
+    assert fig.paths["txt"] == tmp_path / "figures" / "05_rfc_v1_review_containers" / "x.txt"
+    assert "Parameters: small=true" in fig.email
