@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
-from dmabuf_lab.experiments.executors import SCHEDULER_ENV
+from dmabuf_lab.tasks.executors import SCHEDULER_ENV
 from dmabuf_lab.paths import BUILD_ENV, NOTEBOOK_ENV, atomic_write_text, lab_root
 from dmabuf_lab.runner.execute import NotebookResult
 from dmabuf_lab.runner.kernel_spec import KERNEL_NAME, install_kernel_spec
