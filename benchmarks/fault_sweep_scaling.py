@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dmabuf_lab.experiments.tasks import RunStats  # noqa: E402
+from dmabuf_lab.tasks.engine import RunStats  # noqa: E402
 from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs  # noqa: E402
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario  # noqa: E402
 

@@ -60,7 +60,7 @@ if small:
 import altair as alt
 import polars as pl
 
-from dmabuf_lab.experiments.assumptions import assumptions_text
+from dmabuf_lab.revisions.kconfig import assumptions_text
 from dmabuf_lab.experiments import get_pfn_debate as gd
 from dmabuf_lab.figures import render_lines, render_table, save_figure
 from dmabuf_lab.figures import use_lab_display  # noqa: E402

@@ -59,7 +59,7 @@ if small:
 import altair as alt
 import polars as pl
 
-from dmabuf_lab.experiments.assumptions import assumptions_text
+from dmabuf_lab.revisions.kconfig import assumptions_text
 from dmabuf_lab.experiments import offer_negotiation as on
 from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure

@@ -62,7 +62,7 @@ if small:
 import altair as alt
 import polars as pl
 
-from dmabuf_lab.experiments.assumptions import assumptions_text
+from dmabuf_lab.revisions.kconfig import assumptions_text
 from dmabuf_lab.experiments import mapping_types_review as mr
 from dmabuf_lab.experiments.litmus_frames import scenario_checks, with_findings
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure

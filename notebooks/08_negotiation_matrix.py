@@ -60,7 +60,7 @@ import polars as pl
 from IPython.display import display
 
 from dmabuf_lab.experiments.negotiation import negotiation_matrix
-from dmabuf_lab.experiments.assumptions import assumptions_lines
+from dmabuf_lab.revisions.kconfig import assumptions_lines
 from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, annotate, class_counts,
                                                       compare_revisions, notes_legend, revision_order,
                                                       short_names, who_orders, with_classes)

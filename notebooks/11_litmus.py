@@ -54,7 +54,7 @@ import altair as alt
 import polars as pl
 from IPython.display import display
 
-from dmabuf_lab.experiments.assumptions import assumptions_text
+from dmabuf_lab.revisions.kconfig import assumptions_text
 from dmabuf_lab.experiments.litmus_frames import (check_summary, fault_rows, fault_summary, fault_summary_long,
                                                   load_scenarios, posted_vs_fixed_faults, scenario_checks,
                                                   target_order)

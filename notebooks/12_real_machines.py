@@ -60,7 +60,7 @@ from dmabuf_lab.experiments.machines import (CAPTURES, MACHINES, bufinfo_buffers
                                              missing_table, sriov_summary, vf_bar_layout,
                                              with_xe_vfs)
 from dmabuf_lab.experiments.negotiation import negotiation_matrix
-from dmabuf_lab.experiments.assumptions import assumptions_text
+from dmabuf_lab.revisions.kconfig import assumptions_text
 from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, annotate, notes_legend,
                                                       revision_order, short_names, with_classes)
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure

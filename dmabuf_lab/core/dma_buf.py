@@ -68,7 +68,7 @@ def config_dmabuf_move_notify() -> bool:
     exporter from its ``dmabuf_move_notify`` option); otherwise the module's
     value, the Kconfig default (off).
     """
-    from dmabuf_lab.revisions.base import current_session
+    from dmabuf_lab.core.session import current_session
 
     s = current_session()
     if s is not None and "config_dmabuf_move_notify" in s.shared:

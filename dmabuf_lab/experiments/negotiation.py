@@ -96,19 +96,19 @@ def negotiation_matrix(topologies: Iterable[str] = DEFAULT_TOPOLOGIES,
     ``outcome`` is the mapping kind or errno (or crash / cannot-express);
     ``findings`` the list of distinct finding kinds of that run; ``config``
     the Kconfig options that change it (each cell is run again with every
-    option of :data:`~dmabuf_lab.experiments.assumptions.KCONFIG_DEFAULTS`
+    option of :data:`~dmabuf_lab.revisions.kconfig.KCONFIG_DEFAULTS`
     flipped, unless ``vary_config`` is false).
 
     Each (revision, driver pair, topology) is one task (:func:`matrix_cell`)
     over whatever revisions and driver pairs the registries hold; the tasks
     run on ``executor``, else where
-    :func:`~dmabuf_lab.experiments.executors.lab_executor` says
+    :func:`~dmabuf_lab.tasks.executors.lab_executor` says
     (``scheduler`` / ``$DMABUF_LAB_SCHEDULER`` / ``workers``), are cached
     under ``build/cache/tasks/negotiation-matrix`` (``cache=False`` to
     recompute) and come back in topology, revision, pair order.
     """
-    from dmabuf_lab.experiments.task_inputs import topology_ref
-    from dmabuf_lab.experiments.tasks import Task, run_tasks
+    from dmabuf_lab.litmus.task_inputs import topology_ref
+    from dmabuf_lab.tasks.engine import Task, run_tasks
     from dmabuf_lab.revisions import split_target
 
     revs = list(revisions) if revisions is not None else available_revisions()
@@ -134,8 +134,8 @@ def matrix_cell(target: str, exporter: str, importer: str, topology: dict, label
                 steps: list, vary_config: bool = False) -> Optional[dict]:
     """The matrix row of one (revision, driver pair, topology), or None when the topology
     offers no device for one side.  ``topology`` is a
-    :func:`~dmabuf_lab.experiments.task_inputs.topology_ref` dict."""
-    from dmabuf_lab.experiments.task_inputs import load_topology_ref
+    :func:`~dmabuf_lab.litmus.task_inputs.topology_ref` dict."""
+    from dmabuf_lab.litmus.task_inputs import load_topology_ref
 
     return pair_row(target, exporter, importer, load_topology_ref(topology), label,
                     default_exporter, default_importer, steps,
@@ -171,7 +171,7 @@ def pair_row(target: str, exporter: str, importer: str, topo, label: str, export
     With ``reload`` (a function giving a fresh copy of the topology) the pair is run again
     with each Kconfig option the model reads flipped, and ``config`` names those that
     change the verdict."""
-    from dmabuf_lab.experiments.assumptions import config_notes
+    from dmabuf_lab.litmus.kconfig_flip import config_notes
     from dmabuf_lab.litmus.runner import run_once
 
     exp = exporter_for(topo, exporter)

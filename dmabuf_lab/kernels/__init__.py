@@ -14,8 +14,8 @@ import importlib
 
 # every public name and the module that defines it; modules load on first use,
 # so importing one small piece (``kernels.getorder``) does not start numba.
-# ``kernels.iommu_pgsize`` and ``kernels.pt_best_pgsize`` are the modules; their
-# functions of the same name are imported from them.
+# ``kernels.iommu_pgsize`` and ``kernels.pt_best_pgsize`` are modules that can be
+# called as their functions of the same name (kernels.callable_module).
 _EXPORTS = {
     "backends": ("BACKENDS", "BackendUnavailable", "Workspace", "available_backends", "resolve"),
     "getorder": ("get_order", "get_order_bulk"),
@@ -28,10 +28,27 @@ _EXPORTS = {
                   "translate_bar_to_dpa", "translate_python"),
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
-__all__ = list(_WHERE)
+#: names that are modules callable as their namesake function
+_CALLABLE_MODULES = ("iommu_pgsize", "pt_best_pgsize")
+#: names the package once offered that now live above it (they need Polars or the topology)
+_MOVED = {
+    "from_topology": "dmabuf_lab.experiments.translate_topology",
+    "compare_translations": "dmabuf_lab.experiments.rfc_vs_correct",
+    "Disagreement": "dmabuf_lab.experiments.rfc_vs_correct",
+    "BLOCK_CROSSING": "dmabuf_lab.experiments.rfc_vs_correct",
+    "LAST_PAGE": "dmabuf_lab.experiments.rfc_vs_correct",
+    "ORDER_OVERSTATED": "dmabuf_lab.experiments.rfc_vs_correct",
+    "OVERRUN": "dmabuf_lab.experiments.rfc_vs_correct",
+}
+__all__ = list(_WHERE) + list(_CALLABLE_MODULES)
 
 
 def __getattr__(name):
+    if name in _CALLABLE_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _MOVED:
+        raise AttributeError(f"{__name__}.{name} moved to {_MOVED[name]}.{name}: "
+                             f"use 'from {_MOVED[name]} import {name}' (the kernels import only numpy and numba)")
     mod = _WHERE.get(name)
     if mod is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,3 +33,8 @@ def pt_best_pgsize(pgsz_bitmap: int, va: int, last_va: int, oa: int) -> int:
     if not pgsz_lg2:
         return 0
     return pgsz_lg2 - 1
+
+
+from .callable_module import make_callable  # noqa: E402
+
+make_callable(__name__)

@@ -21,7 +21,7 @@ import sys
 import textwrap
 from collections import Counter, defaultdict
 
-from dmabuf_lab.experiments.executors import SCHEDULER_ENV
+from dmabuf_lab.tasks.executors import SCHEDULER_ENV
 from dmabuf_lab.litmus.runner import FAULT_CLASSES, check_scenario
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import REVISIONS, split_target
@@ -163,13 +163,13 @@ def _wrap(prefix: str, items: list, width: int) -> list:
 
 
 def _config_of(c) -> dict:
-    from dmabuf_lab.experiments.assumptions import spec_config
+    from dmabuf_lab.revisions.kconfig import spec_config
 
     return spec_config(c.scenario.exporter, c.scenario.importer)
 
 
 def _default_config() -> dict:
-    from dmabuf_lab.experiments.assumptions import KCONFIG_DEFAULTS
+    from dmabuf_lab.revisions.kconfig import KCONFIG_DEFAULTS
 
     return dict(KCONFIG_DEFAULTS)
 
@@ -177,7 +177,7 @@ def _default_config() -> dict:
 def print_explanation(c) -> None:
     """The -v block of one check: assumptions, the trace, the kernel path, the
     addresses handed over and each finding's kernel call chain."""
-    from dmabuf_lab.experiments.assumptions import kconfig_text, kernel_of
+    from dmabuf_lab.revisions.kconfig import kconfig_text, kernel_of
     from dmabuf_lab.litmus.explain import explain_run, render
     from dmabuf_lab.litmus.runner import run_once
 
@@ -301,8 +301,8 @@ def _check_workers(args):
 def _race_where(args) -> dict:
     """Where the concurrent scenarios' searches run: here unless ``--scheduler``,
     ``$DMABUF_LAB_SCHEDULER`` or ``--workers`` says otherwise."""
-    from dmabuf_lab.experiments.executors import scheduler_address
-    from dmabuf_lab.experiments.tasks import TextProgress
+    from dmabuf_lab.tasks.executors import scheduler_address
+    from dmabuf_lab.tasks.engine import TextProgress
 
     workers = _check_workers(args)
     scheduler = getattr(args, "scheduler", None)
@@ -345,7 +345,7 @@ def main(args) -> int:
         for c in checks:
             print_explanation(c)
     if checks:
-        from dmabuf_lab.experiments.assumptions import assumptions_lines
+        from dmabuf_lab.revisions.kconfig import assumptions_lines
 
         print()
         print("\n".join(assumptions_lines(
@@ -373,8 +373,8 @@ def main(args) -> int:
 
 
 def _main_faults(args) -> int:
-    from dmabuf_lab.experiments.executors import describe
-    from dmabuf_lab.experiments.tasks import TextProgress
+    from dmabuf_lab.tasks.executors import describe
+    from dmabuf_lab.tasks.engine import TextProgress
     from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
 
     _check_workers(args)

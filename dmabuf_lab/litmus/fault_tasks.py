@@ -10,7 +10,7 @@ allocation ``i``.  Here that becomes two rounds of tasks, each one run of
 
 Tasks carry the scenario's path and text and the target's name, never
 loaded objects, and return plain data.  :func:`fault_sweep` runs both
-rounds through :func:`~dmabuf_lab.experiments.tasks.run_tasks` and
+rounds through :func:`~dmabuf_lab.tasks.engine.run_tasks` and
 classifies each faulted run against its baseline on the client, with the
 serial sweep's own :func:`~dmabuf_lab.litmus.runner.classify_fault_run`,
 so the rows are those of the serial sweep, in the same order, whatever ran
@@ -21,9 +21,9 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from typing import Callable, Iterable, Optional
 
-from dmabuf_lab.experiments.executors import lab_executor
-from dmabuf_lab.experiments.task_inputs import load_scenario_ref, scenario_ref
-from dmabuf_lab.experiments.tasks import RunStats, Task, run_tasks
+from dmabuf_lab.tasks.executors import lab_executor
+from dmabuf_lab.litmus.task_inputs import load_scenario_ref, scenario_ref
+from dmabuf_lab.tasks.engine import RunStats, Task, run_tasks
 from dmabuf_lab.kmodel.runtime import Finding
 from dmabuf_lab.litmus.runner import FaultRow, classify_fault_run, run_once, selected_targets
 from dmabuf_lab.revisions import split_target
@@ -79,11 +79,11 @@ def fault_sweep(pairs: Iterable[tuple], *, executor: Optional[Executor] = None,
     """The fault sweep of each ``(scenario, target)`` pair, in the order given.
 
     ``scenario`` is a loaded Scenario or a path.  Where the tasks run:
-    ``executor``, else :func:`~dmabuf_lab.experiments.executors.lab_executor`
+    ``executor``, else :func:`~dmabuf_lab.tasks.executors.lab_executor`
     (``scheduler`` / ``$DMABUF_LAB_SCHEDULER`` / ``workers``).
     ``progress(round)`` returns the ``(done, total)`` callback of a round
     (``"baseline runs"``, ``"faulted runs"``).  ``stats``, when a list, gets
-    one :class:`~dmabuf_lab.experiments.tasks.RunStats` per round.
+    one :class:`~dmabuf_lab.tasks.engine.RunStats` per round.
     """
     pairs = list(pairs)
     refs: dict = {}

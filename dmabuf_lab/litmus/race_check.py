@@ -19,8 +19,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from dmabuf_lab.experiments.executors import scheduler_address
-from dmabuf_lab.experiments.tasks import RunStats
+from dmabuf_lab.tasks.executors import scheduler_address
+from dmabuf_lab.tasks.engine import RunStats
 from dmabuf_lab.litmus.explorer import DEFAULT_SECONDS, NOT_SEEN, ExploreResult, bound_of, explore
 from dmabuf_lab.litmus.race_tasks import explore_tasks
 from dmabuf_lab.litmus.races import RACE_PROPERTIES, RaceSetupError

@@ -4,7 +4,7 @@ The client cuts each (scenario, target) search into subtrees with
 :func:`~dmabuf_lab.litmus.explorer.frontier` -- until there are at least
 :data:`SUBTREES` of them, or nothing left to split -- and runs
 :func:`explore_subtree` on each through
-:func:`~dmabuf_lab.experiments.tasks.run_tasks` (cache folder
+:func:`~dmabuf_lab.tasks.engine.run_tasks` (cache folder
 ``race-explore``).  A task's key is ``(n, path)``: the pair's index and the
 child positions leading to the subtree, so sorting the keys gives the order
 the serial search visits the subtrees in, and folding the results with
@@ -28,9 +28,9 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from typing import Callable, Iterable, Optional
 
-from dmabuf_lab.experiments.executors import lab_executor
-from dmabuf_lab.experiments.task_inputs import load_scenario_ref, scenario_ref
-from dmabuf_lab.experiments.tasks import RunStats, Task, run_tasks
+from dmabuf_lab.tasks.executors import lab_executor
+from dmabuf_lab.litmus.task_inputs import load_scenario_ref, scenario_ref
+from dmabuf_lab.tasks.engine import RunStats, Task, run_tasks
 from dmabuf_lab.kmodel.sched import Op
 from dmabuf_lab.litmus.explorer import ExploreResult, bound_of, explore, frontier
 from dmabuf_lab.litmus.races import RaceSetupError
@@ -77,7 +77,7 @@ def explore_tasks(pairs: Iterable[tuple], *, executor: Optional[Executor] = None
     its merged :class:`ExploreResult` or the :class:`RaceSetupError` that stopped it.
 
     Where the tasks run: ``executor``, else
-    :func:`~dmabuf_lab.experiments.executors.lab_executor` (``scheduler`` /
+    :func:`~dmabuf_lab.tasks.executors.lab_executor` (``scheduler`` /
     ``$DMABUF_LAB_SCHEDULER`` / ``workers``).  ``subtrees``: how many
     subtrees to cut each search into at least (default :data:`SUBTREES`,
     whatever the executor).  ``bound`` applies per subtree (see the module docstring).

@@ -37,10 +37,11 @@ code asks ``session.mode("name")`` / :func:`mode`.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
+
+from dmabuf_lab.core.session import current_session, enter_session, leave_session  # noqa: F401
 
 #: What an importer ends up holding after a successful attach (+ map).
 MAPPING_KINDS = ("sgt", "sgt-p2p", "iov", "pal", "dma-addr", "private", "pfn", "phys", "iommu-domain")
@@ -306,18 +307,6 @@ class Session:
         self.trace.append(msg)
 
 
-_CURRENT_SESSION: contextvars.ContextVar = contextvars.ContextVar("dmabuf_lab_session", default=None)
-
-
-def current_session() -> Optional[Session]:
-    """The session of the run in progress (None outside the runner).
-
-    Core code of a revision that differs between variants asks
-    ``current_session().fixed("bug")``; see :func:`fixed`.
-    """
-    return _CURRENT_SESSION.get()
-
-
 def fixed(bug: str) -> bool:
     """True when the run in progress applies the fix for ``bug`` (False outside a run)."""
     s = current_session()
@@ -328,15 +317,6 @@ def mode(name: str) -> bool:
     """True when the run in progress selected mode ``name`` (False outside a run)."""
     s = current_session()
     return s is not None and s.mode(name)
-
-
-def enter_session(s: Session):
-    """Make ``s`` current; returns the token for :func:`leave_session` (the runner does this)."""
-    return _CURRENT_SESSION.set(s)
-
-
-def leave_session(token) -> None:
-    _CURRENT_SESSION.reset(token)
 
 
 @contextlib.contextmanager

@@ -127,7 +127,7 @@ def main(args: argparse.Namespace) -> int:
         raise LabInputError(f"expected a positive number of seconds, got {args.cell_timeout}",
                             field="--cell-timeout")
     if args.scheduler:
-        from dmabuf_lab.experiments.executors import check_scheduler
+        from dmabuf_lab.tasks.executors import check_scheduler
         echo(check_scheduler(args.scheduler))   # an unreachable address stops here, not in every notebook
     from dmabuf_lab.runner import build_dir
 

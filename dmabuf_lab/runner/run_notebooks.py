@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
-from dmabuf_lab.experiments.executors import SCHEDULER_ENV
+from dmabuf_lab.tasks.executors import SCHEDULER_ENV
 from dmabuf_lab.paths import BUILD_ENV, NOTEBOOK_ENV, atomic_write_text, lab_root, public_line
 from dmabuf_lab.runner import last_good
 from dmabuf_lab.runner.execute import NotebookResult

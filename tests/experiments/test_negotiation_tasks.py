@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 
 from dmabuf_lab.drivers.registry import pairs
-from dmabuf_lab.experiments.executors import SerialExecutor
+from dmabuf_lab.tasks.executors import SerialExecutor
 from dmabuf_lab.experiments.negotiation import (SCHEMA, default_exporter, default_importer,
                                                 negotiation_matrix, pair_rows)
 from dmabuf_lab.hw import load_topology

@@ -55,7 +55,7 @@ def test_config_flip_is_restored_after_the_run():
 
     core = importlib.import_module("dmabuf_lab.core")
     dma_buf = importlib.import_module("dmabuf_lab.core.dma_buf")
-    from dmabuf_lab.experiments.assumptions import move_notify_config
+    from dmabuf_lab.revisions.kconfig import move_notify_config
 
     before = (core.CONFIG_DMABUF_MOVE_NOTIFY, dma_buf.CONFIG_DMABUF_MOVE_NOTIFY)
     with move_notify_config(not before[0]):

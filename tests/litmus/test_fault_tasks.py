@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dmabuf_lab.cli import main as cli_main
-from dmabuf_lab.experiments.executors import SerialExecutor
-from dmabuf_lab.experiments.task_inputs import (TaskInputError, load_topology_ref, scenario_ref,
+from dmabuf_lab.tasks.executors import SerialExecutor
+from dmabuf_lab.litmus.task_inputs import (TaskInputError, load_topology_ref, scenario_ref,
                                                 topology_ref)
 from dmabuf_lab.litmus.fault_tasks import fault_sweep
 from dmabuf_lab.litmus.runner import fault_sweep_scenario, selected_targets

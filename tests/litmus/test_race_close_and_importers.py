@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dmabuf_lab.experiments.executors import LabExecutor, default_workers
+from dmabuf_lab.tasks.executors import LabExecutor, default_workers
 from dmabuf_lab.litmus.explorer import explore
 from dmabuf_lab.litmus.race_check import check_races
 from dmabuf_lab.litmus.scenario import ScenarioError, load_scenario

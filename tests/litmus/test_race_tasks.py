@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from dmabuf_lab.experiments.executors import SCHEDULER_ENV, SchedulerError, SerialExecutor
+from dmabuf_lab.tasks.executors import SCHEDULER_ENV, SchedulerError, SerialExecutor
 from dmabuf_lab.experiments.race_frames import concurrent_scenarios
-from dmabuf_lab.experiments.tasks import RunStats
+from dmabuf_lab.tasks.engine import RunStats
 from dmabuf_lab.kmodel.sched import Op
 from dmabuf_lab.litmus import race_check
 from dmabuf_lab.litmus.explorer import ExploreResult, explore, frontier

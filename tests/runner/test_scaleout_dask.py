@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dmabuf_lab.experiments.executors import SCHEDULER_ENV, check_scheduler
+from dmabuf_lab.tasks.executors import SCHEDULER_ENV, check_scheduler
 from dmabuf_lab.experiments.negotiation import (DEFAULT_TOPOLOGIES, SCHEMA, default_exporter,
                                                 default_importer, negotiation_matrix, pair_rows)
 from dmabuf_lab.hw import load_topology
@@ -115,7 +115,7 @@ PROBE = '''# %% tags=["parameters"]
 small = False
 
 # %%
-from dmabuf_lab.experiments.executors import describe
+from dmabuf_lab.tasks.executors import describe
 from dmabuf_lab.experiments.negotiation import negotiation_matrix
 
 print("sweeps run on:", describe())

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from dmabuf_lab.experiments.executors import SerialExecutor, lab_executor, worker_slots
-from dmabuf_lab.experiments.tasks import (RunStats, Task, TaskError, TextProgress, lab_digest, run_chunk,
+from dmabuf_lab.tasks.executors import SerialExecutor, lab_executor, worker_slots
+from dmabuf_lab.tasks.engine import (RunStats, Task, TaskError, TextProgress, lab_digest, run_chunk,
                                           run_tasks, task_key)
 from dmabuf_lab.paths import atomic_write_bytes
 

@@ -4,9 +4,9 @@ A verdict of the lab holds for one modelled kernel: the code of a revision
 (as posted, or with a fix), a kernel configuration and a machine.  This
 module names those assumptions so that every form that shows verdicts (the
 matrix figure and its email text, ``dmabuf-lab litmus``, the litmus
-charts) can state them, and finds the verdicts that change when a Kconfig
-option the model reads is flipped, so such a cell can say which option it
-depends on.
+charts) can state them.  The Kconfig defaults live here, beside the
+revisions they describe; which verdicts turn on an option is found by
+:mod:`dmabuf_lab.litmus.kconfig_flip`.
 
 Kconfig options the model reads (default = the lab's kernel config):
 
@@ -25,7 +25,6 @@ Options every modelled path assumes on and never varies:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import textwrap
 from typing import Iterable
 
@@ -48,36 +47,6 @@ def move_notify_config(value: bool):
         yield
     finally:
         core_dma_buf.CONFIG_DMABUF_MOVE_NOTIFY, core.CONFIG_DMABUF_MOVE_NOTIFY = old
-
-
-def _with_option(spec, key: str, value):
-    return dataclasses.replace(spec, options={**spec.options, key: value})
-
-
-def flipped(option: str, exporter, importer):
-    """``(context, exporter, importer)`` that run with ``option`` set to y."""
-    if option == "CONFIG_DMABUF_MOVE_NOTIFY":
-        return move_notify_config(True), _with_option(exporter, "dmabuf_move_notify", True), importer
-    if option == "CONFIG_DRM_XE_DEBUG":
-        return contextlib.nullcontext(), exporter, _with_option(importer, "drm_xe_debug", True)
-    raise ValueError(f"unknown Kconfig option {option!r}; known: {list(KCONFIG_DEFAULTS)}")
-
-
-def config_notes(topology_loader, exporter, importer, steps, target: str, baseline) -> list[str]:
-    """``OPTION=y: <verdict>`` for each option whose flip changes ``baseline``'s verdict."""
-    from dmabuf_lab.litmus.runner import run_once
-
-    notes = []
-    for option in KCONFIG_DEFAULTS:
-        ctx, exp, imp = flipped(option, exporter, importer)
-        with ctx:
-            v = run_once(topology_loader(), exp, imp, tuple(steps), target)
-        if (v.outcome, v.finding_kinds) != (baseline.outcome, baseline.finding_kinds):
-            found = f" +{','.join(v.finding_kinds)}" if v.finding_kinds else ""
-            if not found and v.outcome == baseline.outcome:
-                found = " (no findings)"
-            notes.append(f"{option}=y: {v.outcome}{found}")
-    return notes
 
 
 def kernel_of(target: str) -> str:

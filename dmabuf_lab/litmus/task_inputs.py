@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from dmabuf_lab.errors import LabInputError
-from dmabuf_lab.experiments.tasks import file_digest
+from dmabuf_lab.tasks.engine import file_digest
 
 
 class TaskInputError(LabInputError):

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, TextIO
 
 from dmabuf_lab.errors import LabInputError
-from dmabuf_lab.experiments.executors import lab_executor, worker_slots
+from dmabuf_lab.tasks.executors import lab_executor, worker_slots
 from dmabuf_lab.paths import atomic_write_text, build_root
 
 CACHE_ENV = "DMABUF_LAB_TASK_CACHE"
@@ -192,7 +192,7 @@ def run_tasks(tasks: Iterable[Task], *, name: str, executor: Optional[Executor] 
     """Run ``tasks`` (cached ones are read back) and return ``{task.key: value}`` sorted by key.
 
     ``executor``: any ``concurrent.futures.Executor``; without one,
-    :func:`~dmabuf_lab.experiments.executors.lab_executor` picks it from
+    :func:`~dmabuf_lab.tasks.executors.lab_executor` picks it from
     ``scheduler`` / ``$DMABUF_LAB_SCHEDULER`` / ``workers`` and closes it
     afterwards.  ``cache``: True for ``build/cache/tasks``, a directory, or
     False.  ``progress(done, total)`` is called as tasks finish (cached ones
