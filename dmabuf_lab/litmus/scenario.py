@@ -57,16 +57,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import stat
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 from dmabuf_lab.errors import LabInputError
 from dmabuf_lab.revisions import ALIASES, REVISIONS, RevisionNotAvailable, get_revision, split_target
@@ -394,21 +387,20 @@ class _Loader:
                            role, "device")
 
     def load(self, require_expect: bool = True) -> Scenario:
-        try:
-            data = tomllib.loads(self.text)
-        except RecursionError:
-            raise ScenarioError("tables or arrays nested too deeply to read; expected a flat scenario "
-                                "(question, topology, [exporter], [importer], [expect])",
-                                file=str(self.path)) from None
-        except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            raise ScenarioError(f"not valid TOML: {exc}", file=str(self.path),
-                                line=int(m.group(1)) if m else None) from None
+        from dmabuf_lab.input_file import BOM, parse_toml
+
+        if self.text.startswith(BOM):
+            self.text = self.text[1:]
+        data = parse_toml(self.text, self.path, SCENARIO_WHAT, ScenarioError)
         return self.from_data(data, require_expect)
 
     def from_data(self, data: dict, require_expect: bool = True) -> Scenario:
         """Validate a parsed scenario; ``require_expect=False`` accepts one that checks nothing."""
+        from dmabuf_lab.litmus.scenario_schema import check_types
+        from dmabuf_lab.litmus.step_order import check_steps
+
         self.unknown_keys(data, TOP_KEYS, None)
+        check_types(data, self.err)
         question = self.need_str(data, "question", None)
         raw_topo = data.get("topology")
         if isinstance(raw_topo, dict):
@@ -422,6 +414,7 @@ class _Loader:
         for s in steps:
             if s not in STEPS:
                 raise self.err(f"unknown step {s!r}; expected one of {list(STEPS)}", None, "steps")
+        check_steps(steps, self.err)
 
         construction = data.get("construction", "")
         if not isinstance(construction, str) or (construction and not construction.strip()):
@@ -447,9 +440,9 @@ class _Loader:
             if edev is not None and bar not in getattr(edev, "bars", {}):
                 raise self.err(f"device {edev_name} has no BAR {bar} (it has: "
                                f"{sorted(getattr(edev, 'bars', {}))})", "exporter", "bar")
+        eopts = self.options(exp, EXPORTER_KEYS, edrv, "exporter", topo)
         unchecked = bool(exp.get("unchecked_ranges", False))
         ranges = self.ranges(exp.get("ranges", []), edev, bar, unchecked)
-        eopts = self.options(exp, EXPORTER_KEYS, edrv, "exporter", topo)
         self.placement(edrv, "exporter", edev, construction)
 
         idrv = self.need_str(imp, "driver", "importer")
@@ -508,6 +501,7 @@ class _Loader:
     def concurrency(self, data: dict, steps_given: bool):
         """``[threads]``, ``[races.<target>]`` and ``max_interleavings`` (see litmus/README.md)."""
         from dmabuf_lab.litmus.races import RACE_PROPERTIES
+        from dmabuf_lab.litmus.step_order import check_threads
         from dmabuf_lab.revisions.base import THREAD_STEPS
 
         raw = data.get("threads")
@@ -528,6 +522,7 @@ class _Loader:
                                        f"{list(THREAD_STEPS)}", "threads", name)
                 out.append((name, tuple(steps)))
             threads = tuple(out)
+            check_threads(threads, self.err)
         races = {}
         raw_races = data.get("races", {})
         if raw_races and not threads:
@@ -562,6 +557,7 @@ class _Loader:
 
 #: A scenario is a few dozen lines; anything bigger is not one.
 MAX_SCENARIO_BYTES = 1 << 20
+SCENARIO_WHAT = "a TOML litmus scenario file (question, topology, [exporter], [importer], [expect])"
 
 
 def read_scenario_bytes(path: Path) -> bytes:
@@ -569,17 +565,37 @@ def read_scenario_bytes(path: Path) -> bytes:
 
     A device or FIFO (``/dev/zero``, a pipe) is refused before it is opened,
     so reading never blocks and never grows without bound."""
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise ScenarioError("not a regular file; expected a TOML scenario file", file=str(path))
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_SCENARIO_BYTES + 1)
-    except OSError as exc:
-        raise ScenarioError(f"cannot read scenario: {exc.strerror}", file=str(path)) from None
-    if len(data) > MAX_SCENARIO_BYTES:
-        raise ScenarioError(f"larger than {MAX_SCENARIO_BYTES >> 20} MiB; expected a TOML scenario file "
-                            "of a few dozen lines", file=str(path))
-    return data
+    from dmabuf_lab.input_file import read_bytes
+
+    return read_bytes(path, MAX_SCENARIO_BYTES, SCENARIO_WHAT, ScenarioError)
+
+
+def read_scenario_file(path) -> tuple[str, dict]:
+    """The text and parsed TOML of a scenario file (regular, capped, UTF-8, BOM dropped), unvalidated."""
+    from dmabuf_lab.input_file import read_toml
+
+    return read_toml(path, MAX_SCENARIO_BYTES, SCENARIO_WHAT, ScenarioError)
+
+
+def precheck_data(data: dict, where: str = "<command line>", text: str = "") -> None:
+    """The checks that come before anything reads a scenario's values: no unknown top-level
+    key, every value of its type (``scenario_schema``), each driver known in its role.
+    ``dmabuf-lab ask`` runs them before it fills in what the question left out."""
+    from dmabuf_lab.litmus.scenario_schema import check_types
+
+    loader = _Loader(Path(where), text)
+    loader.unknown_keys(data, TOP_KEYS, None)
+    check_types(data, loader.err)
+    for role in ("exporter", "importer"):
+        table = data.get(role)
+        if isinstance(table, dict) and "driver" in table:
+            loader.driver(table["driver"], role, role)
+
+
+def absolute_topology_files(table: dict, path, text: str = "") -> dict:
+    """A scenario's ``topology = { lspci = ..., ... }`` table with its paths made absolute
+    (relative ones are relative to the scenario file ``path``)."""
+    return _Loader(Path(path), text).topology_files(table)
 
 
 def scenario_from_data(data: dict, where: str = "<command line>") -> Scenario:
@@ -593,14 +609,10 @@ def load_scenario(path, require_expect: bool = True) -> Scenario:
     ``require_expect=False`` (``dmabuf-lab ask``) accepts a scenario without
     ``[expect]`` or ``[findings]``.
     """
+    from dmabuf_lab.input_file import decode
+
     path = Path(path)
-    raw = read_scenario_bytes(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ScenarioError(f"not UTF-8 text (byte {exc.start}); expected a TOML scenario file",
-                            file=str(path), line=line) from None
+    text = decode(read_scenario_bytes(path), path, SCENARIO_WHAT, ScenarioError)
     return load_scenario_text(path, text, require_expect)
 
 

@@ -1,0 +1,93 @@
+"""Which orders of steps a scenario may ask for.
+
+An importer holds what its own calls gave it: it can map only an
+attachment it made, unmap only a mapping it holds, detach only what it
+attached.  A scenario that asks for ``map`` before ``attach`` does not ask
+a question about the kernel (the importer would pass a NULL attachment it
+never had); it is refused with the step's index.  Exporter steps (revoke,
+move, ...) act on the exported buffer and are legal at any point.
+
+:data:`RULES` holds one line per step kind: which side of the run it acts
+on, the states it needs and refuses, and those it sets and clears.  In a
+concurrent scenario each thread is checked on its own from the start, and
+the importer's steps must all be in one thread (the order across threads
+depends on the interleaving, which is what the explorer varies).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+IMPORTER = "importer"
+EXPORTER = "exporter"
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """What one step kind needs of the importer's state and what it leaves."""
+
+    side: str
+    needs: tuple = ()
+    refuses: tuple = ()
+    sets: tuple = ()
+    clears: tuple = ()
+
+
+#: The importer's states, in words, for the error line.
+STATES = {"attached": "an attach before it (and no detach since)",
+          "mapped": "a map or use before it (and no unmap or detach since)"}
+#: ... and what a step refusing that state says.
+REFUSED = {"attached": "is already attached (a second attach needs a detach first)"}
+
+RULES = {
+    "attach": StepRule(IMPORTER, refuses=("attached",), sets=("attached",)),
+    "map": StepRule(IMPORTER, needs=("attached",), sets=("mapped",)),
+    "use": StepRule(IMPORTER, needs=("attached",), sets=("mapped",)),     # maps again if it must
+    "unmap": StepRule(IMPORTER, needs=("attached", "mapped"), clears=("mapped",)),
+    "detach": StepRule(IMPORTER, needs=("attached",), clears=("attached", "mapped")),
+    "revoke": StepRule(EXPORTER),
+    "move": StepRule(EXPORTER),
+    "invalidate": StepRule(EXPORTER),
+    "re-enable": StepRule(EXPORTER),
+    "release": StepRule(EXPORTER),
+}
+
+
+def order_problem(steps) -> str | None:
+    """None when ``steps`` (one thread's) are in a legal order; else what is wrong, in words."""
+    state: set = set()
+    for i, step in enumerate(steps):
+        rule = RULES.get(step)
+        if rule is None:
+            continue        # an unknown step is reported by the loader, naming the valid ones
+        for need in rule.needs:
+            if need not in state:
+                return (f"step {i + 1} ({step!r}) needs {STATES[need]}; "
+                        f"the steps: {', '.join(steps)}")
+        for bad in rule.refuses:
+            if bad in state:
+                return (f"step {i + 1} ({step!r}): the importer {REFUSED[bad]}; "
+                        f"the steps: {', '.join(steps)}")
+        state.difference_update(rule.clears)
+        state.update(rule.sets)
+    return None
+
+
+def check_steps(steps, err) -> None:
+    """The ``steps`` of a one-thread scenario, in a legal order, else ``err``."""
+    problem = order_problem(steps)
+    if problem:
+        raise err(problem, None, "steps")
+
+
+def check_threads(threads, err) -> None:
+    """Each thread's steps in a legal order, and the importer's steps all in one thread."""
+    importer_threads = [name for name, steps in threads
+                        if any(RULES.get(s, RULES["revoke"]).side == IMPORTER for s in steps)]
+    if len(importer_threads) > 1:
+        raise err(f"importer steps (attach, map, use, unmap, detach) in threads "
+                  f"{', '.join(map(repr, importer_threads))}; the scenario has one importer, so its "
+                  "steps belong in one thread", "threads", importer_threads[1])
+    for name, steps in threads:
+        problem = order_problem(steps)
+        if problem:
+            raise err(f"thread {name!r}: {problem}", "threads", name)
