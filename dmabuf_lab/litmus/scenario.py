@@ -339,7 +339,20 @@ class _Loader:
                     raise self.err(f"ranges[{i}] = [{off:#x}, {ln:#x}] ends at {off + ln:#x}, past the end "
                                    f"of BAR {bar} ({bar_len:#x} bytes)", sec, "ranges")
             out.append((off, ln))
+        self.no_overlap(out)
         return tuple(out)
+
+    def no_overlap(self, ranges: list) -> None:
+        """Refuse two ranges that share a byte: the lab's range lists hold disjoint ranges, so
+        such a scenario could only end in the lab's own error (``unchecked_ranges`` hands
+        zero-length and past-the-BAR ranges to the kernel, not overlapping ones)."""
+        order = sorted((off, ln, i) for i, (off, ln) in enumerate(ranges) if ln > 0)
+        for (a_off, a_len, a), (b_off, b_len, b) in zip(order, order[1:]):
+            if b_off < a_off + a_len:
+                first, second = sorted((a, b))
+                raise self.err(f"ranges[{second}] = [{ranges[second][0]:#x}, {ranges[second][1]:#x}] overlaps "
+                               f"ranges[{first}] = [{ranges[first][0]:#x}, {ranges[first][1]:#x}]; expected "
+                               "disjoint [offset, length] ranges", "exporter", "ranges")
 
     def target(self, key: str, section: str, seen: Optional[set] = None) -> str:
         """The canonical ``revision[:variant]`` of ``key`` (an alias such as ``mainline``
@@ -396,7 +409,7 @@ class _Loader:
 
     def from_data(self, data: dict, require_expect: bool = True) -> Scenario:
         """Validate a parsed scenario; ``require_expect=False`` accepts one that checks nothing."""
-        from dmabuf_lab.litmus.scenario_schema import check_types
+        from dmabuf_lab.litmus.scenario_schema import check_driver_needs, check_types
         from dmabuf_lab.litmus.step_order import check_steps
 
         self.unknown_keys(data, TOP_KEYS, None)
@@ -431,6 +444,9 @@ class _Loader:
 
         edrv = self.need_str(exp, "driver", "exporter")
         self.driver(edrv, "exporter", "exporter")
+        idrv = self.need_str(imp, "driver", "importer")
+        self.driver(idrv, "importer", "importer")
+        check_driver_needs(data, self.err)
         edev_name = self.need_str(exp, "device", "exporter", required=False)
         edev = self.device(topo, edev_name, "exporter")
         bar = exp.get("bar")
@@ -445,8 +461,6 @@ class _Loader:
         ranges = self.ranges(exp.get("ranges", []), edev, bar, unchecked)
         self.placement(edrv, "exporter", edev, construction)
 
-        idrv = self.need_str(imp, "driver", "importer")
-        self.driver(idrv, "importer", "importer")
         idev_name = self.need_str(imp, "device", "importer", required=False)
         idev = self.device(topo, idev_name, "importer")
         dynamic = imp.get("dynamic")

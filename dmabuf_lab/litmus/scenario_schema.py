@@ -143,3 +143,25 @@ def check_driver_options(table: dict, schema: dict, role: str, err) -> None:
             p = opt.check(table[key])
             if p is not None:
                 raise err(p, role, key)
+
+
+#: (driver, role) -> why the table must name a ``device``: the driver's code reads the PCI
+#: function it is bound to (its BAR, its VRAM, its p2pdma provider), so without one the
+#: scenario names no machine state to run on.
+NEEDS_DEVICE = {
+    ("vfio-pci", "exporter"): "vfio-pci exports a BAR of the PCI function it is bound to",
+    ("xe", "exporter"): "xe exports a buffer object in the VRAM of its own GPU",
+    ("xe", "importer"): "xe imports for its own GPU, whose interconnects the exporter matches",
+}
+
+
+def check_driver_needs(data: dict, err) -> None:
+    """Each driver's table names what that driver cannot run without (:data:`NEEDS_DEVICE`)."""
+    for role in ("exporter", "importer"):
+        table = data.get(role)
+        if not isinstance(table, dict):
+            continue
+        why = NEEDS_DEVICE.get((table.get("driver"), role))
+        if why and "device" not in table:
+            raise err(f"[{role}] driver {table['driver']!r} needs device = \"<PCI address>\": {why}",
+                      role, "driver")

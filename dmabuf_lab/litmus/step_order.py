@@ -73,8 +73,12 @@ def order_problem(steps) -> str | None:
 
 
 def check_steps(steps, err) -> None:
-    """The ``steps`` of a one-thread scenario, in a legal order, else ``err``."""
+    """The ``steps`` of a one-thread scenario, in a legal order and with an attach (the
+    verdict is what the importer got), else ``err``."""
     problem = order_problem(steps)
+    if problem is None and "attach" not in steps:
+        problem = (f"no attach: the verdict is what the importer got, so the steps need an attach; "
+                   f"the steps: {', '.join(steps)}")
     if problem:
         raise err(problem, None, "steps")
 
