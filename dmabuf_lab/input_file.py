@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import reprlib
 import stat
 import sys
 from pathlib import Path
@@ -25,6 +26,20 @@ else:  # pragma: no cover - exercised on 3.10 only
 from dmabuf_lab.errors import LabInputError
 
 BOM = "\ufeff"
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 40
+_SHORT.maxother = 40
+_SHORT.maxlevel = 2
+_SHORT.maxlist = 4
+_SHORT.maxdict = 3
+
+
+def shown(value) -> str:
+    """``value`` for an error line: its TOML type and a short repr."""
+    kind = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
+            dict: "a table"}.get(type(value), f"a {type(value).__name__}")
+    return f"{kind} {_SHORT.repr(value)}"
 
 
 def _kind(mode: int) -> str:

@@ -9,24 +9,10 @@ closest known one); driver options are typed by the driver registry.
 """
 from __future__ import annotations
 
-import reprlib
 from dataclasses import dataclass
 from typing import Callable
 
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = 40
-_SHORT.maxother = 40
-_SHORT.maxlevel = 2
-_SHORT.maxlist = 4
-_SHORT.maxdict = 3
-
-
-def shown(value) -> str:
-    """``value`` for an error line: its TOML type and a short repr."""
-    kind = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
-            dict: "a table"}.get(type(value), f"a {type(value).__name__}")
-    return f"{kind} {_SHORT.repr(value)}"
-
+from dmabuf_lab.input_file import shown
 
 @dataclass(frozen=True)
 class Type:
