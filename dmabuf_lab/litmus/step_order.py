@@ -5,7 +5,8 @@ attachment it made, unmap only a mapping it holds, detach only what it
 attached.  A scenario that asks for ``map`` before ``attach`` does not ask
 a question about the kernel (the importer would pass a NULL attachment it
 never had); it is refused with the step's index.  Exporter steps (revoke,
-move, ...) act on the exported buffer and are legal at any point.
+move, ...) act on the exported buffer and are legal at any point, except
+that ``release`` (the vfio user closes its device file) ends its thread.
 
 :data:`RULES` holds one line per step kind: which side of the run it acts
 on, the states it needs and refuses, and those it sets and clears.  In a
@@ -30,6 +31,7 @@ class StepRule:
     refuses: tuple = ()
     sets: tuple = ()
     clears: tuple = ()
+    last: bool = False      # ends its thread: no step may follow it there
 
 
 #: The importer's states, in words, for the error line.
@@ -48,7 +50,7 @@ RULES = {
     "move": StepRule(EXPORTER),
     "invalidate": StepRule(EXPORTER),
     "re-enable": StepRule(EXPORTER),
-    "release": StepRule(EXPORTER),
+    "release": StepRule(EXPORTER, last=True),    # the vfio user closed its device file
 }
 
 
@@ -67,6 +69,9 @@ def order_problem(steps) -> str | None:
             if bad in state:
                 return (f"step {i + 1} ({step!r}): the importer {REFUSED[bad]}; "
                         f"the steps: {', '.join(steps)}")
+        if rule.last and i + 1 < len(steps):
+            return (f"step {i + 1} ({step!r}) ends its thread, yet {steps[i + 1]!r} follows it; "
+                    f"the steps: {', '.join(steps)}")
         state.difference_update(rule.clears)
         state.update(rule.sets)
     return None

@@ -74,6 +74,12 @@ def test_importer_steps_in_two_threads_are_refused(tmp_path):
         _load(tmp_path, RACE, threads=threads)
 
 
+def test_release_ends_its_thread(tmp_path):
+    threads = {"importer": ["attach", "detach"], "vfio": ["release", "re-enable"]}
+    with pytest.raises(ScenarioError, match=r"field 'threads.vfio'.*step 1 \('release'\) ends its thread"):
+        _load(tmp_path, RACE, threads=threads)
+
+
 def test_thread_order_is_checked_per_thread(tmp_path):
     threads = {"importer": ["map", "use"], "vfio": ["revoke"]}
     with pytest.raises(ScenarioError, match=r"field 'threads.importer'.*thread 'importer': step 1 \('map'\)"):
