@@ -17,7 +17,9 @@ endpoint the exporter driver binds (vfio-pci: the one with the largest
 prefetchable BAR, one 2 MiB range at its start); the importer device the
 first other endpoint the importer driver binds (none for iommufd and kvm).
 The scenario checker applies: a driver on a device it does not bind, or on
-a bridge or switch port, is refused unless --construction says why.
+a bridge or switch port, is refused unless --construction says why.  A
+scenario with [threads] is explored interleaving by interleaving, as
+`dmabuf-lab litmus` does, and each revision's failing properties printed.
 """
 from __future__ import annotations
 

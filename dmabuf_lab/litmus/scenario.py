@@ -46,7 +46,10 @@ topology; a range that is not ``[offset, length]`` with positive length
 inside the BAR; a driver on a device no real machine binds it to (an
 importer on a bridge or switch port, an RDMA importer on a GPU; see
 ``placement.py``) unless the scenario sets ``construction`` to say why it
-uses that placement on purpose.  Each problem raises :class:`ScenarioError` naming the file,
+uses that placement on purpose; a value of the wrong type
+(``scenario_schema.py``, checked before anything else); a driver without
+the ``device`` its code reads; overlapping ranges; steps in an order no
+importer could issue (``step_order.py``).  Each problem raises :class:`ScenarioError` naming the file,
 the line where known, and the key.  Range properties the exporter itself
 checks (alignment, for instance) are left to the modelled kernel; set
 ``unchecked_ranges = true`` in ``[exporter]`` to hand even out-of-BAR or
