@@ -23,15 +23,24 @@ class Type:
     inner: "Type | None" = None      # for arrays and tables: each element's type
 
     def problem(self, value) -> str | None:
-        """None when ``value`` fits; else the first problem, in words (with the element's index)."""
+        """None when ``value`` fits; else the first problem, in words."""
+        found = self.locate(value)
+        if found is None:
+            return None
+        path, msg = found
+        return "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in path) + (": " if path else "") + msg
+
+    def locate(self, value):
+        """None when ``value`` fits; else ``(path, problem)``: the keys and indexes down to the
+        first value that does not fit, and what is wrong with it."""
         if not self.test(value):
-            return f"expected {self.desc}, got {shown(value)}"
+            return [], f"expected {self.desc}, got {shown(value)}"
         if self.inner is not None:
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for k, v in items:
-                p = self.inner.problem(v)
-                if p is not None:
-                    return f"[{k!r}]: {p}" if isinstance(value, dict) else f"[{k}]: {p}"
+                found = self.inner.locate(v)
+                if found is not None:
+                    return [k] + found[0], found[1]
         return None
 
 
@@ -92,12 +101,21 @@ TABLES = {"exporter": EXPORTER, "importer": IMPORTER}
 
 
 def check_table(table: dict, schema: dict, section, err) -> None:
-    """Each key of ``schema`` present in ``table`` has its type, else ``err``."""
+    """Each key of ``schema`` present in ``table`` has its type, else ``err`` naming the
+    innermost table and key (``threads.a``, ``races.mainline-6.19.leak``) that holds the value."""
     for key, typ in schema.items():
-        if key in table:
-            p = typ.problem(table[key])
-            if p is not None:
-                raise err(p if not p.startswith("[") else f"{key}{p}", section, key)
+        if key not in table:
+            continue
+        found = typ.locate(table[key])
+        if found is None:
+            continue
+        path, msg = found
+        names = [key] + [p for p in path if isinstance(p, str)]
+        index = "".join(f"[{p}]" for p in path if not isinstance(p, str))
+        where = (".".join(names[:-1]) or None) if section is None else ".".join([section] + names[:-1])
+        if index:
+            msg = f"{names[-1]}{index}: {msg}"
+        raise err(msg, where, names[-1])
 
 
 def check_types(data: dict, err) -> None:
