@@ -12,7 +12,7 @@ and the field when one is wrong.
 """
 from __future__ import annotations
 
-import tomllib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +90,19 @@ def findings_path() -> Path:
     return data_dir() / "findings.toml"
 
 
+#: A scenario a finding names: a file of the repository's litmus/ directory.
+_SCENARIO_PATH = re.compile(r"litmus/[A-Za-z0-9_][A-Za-z0-9_.-]*\.toml")
+#: The registry is a few dozen entries; anything much bigger is not it.
+MAX_FINDINGS_BYTES = 4 << 20
+FINDINGS_WHAT = "the TOML findings registry ([[finding]] tables)"
+
+
+def _short(value) -> str:
+    from dmabuf_lab.input_file import shown
+
+    return shown(value)
+
+
 def _fail(path: Path, where: str, msg: str) -> None:
     raise FindingsError(f"{path}: {where}: {msg}")
 
@@ -99,32 +112,41 @@ def load_findings(path: Path | None = None) -> list[Finding]:
     from dmabuf_lab.kmodel.runtime import FINDING_KINDS
     from dmabuf_lab.revisions import REVISIONS, split_target
 
+    from dmabuf_lab.input_file import read_toml
+
     path = Path(path) if path else findings_path()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FindingsError(f"{path}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise FindingsError(f"{path}: not valid TOML: {exc}") from None
+    _, raw = read_toml(path, MAX_FINDINGS_BYTES, FINDINGS_WHAT, FindingsError)
+    unknown_top = sorted(set(raw) - {"finding"})
+    if unknown_top:
+        _fail(path, "top level", f"unknown key(s) {_short(unknown_top)}; expected only [[finding]] tables")
     entries = raw.get("finding")
     if not isinstance(entries, list) or not entries:
         _fail(path, "top level", "expected one or more [[finding]] tables")
     out, seen = [], set()
     for n, entry in enumerate(entries, 1):
-        where = f"[[finding]] #{n} ({entry.get('id', 'no id')})"
+        if not isinstance(entry, dict):
+            _fail(path, f"[[finding]] #{n}", f"expected a [[finding]] table, got {_short(entry)}")
+        ident = entry.get("id", "no id")
+        where = f"[[finding]] #{n} ({ident if isinstance(ident, str) else _short(ident)})"
         unknown = set(entry) - set(_REQUIRED) - set(_OPTIONAL)
         if unknown:
             _fail(path, where, f"unknown field(s) {sorted(unknown)}")
         for key in _REQUIRED:
             if not isinstance(entry.get(key), str) or not entry[key].strip():
-                _fail(path, where, f"field {key!r} must be a non-empty string")
+                got = f", got {_short(entry[key])}" if key in entry else " (missing)"
+                _fail(path, where, f"field {key!r} must be a non-empty string{got}")
         values = {k: " ".join(entry[k].split()) if k in ("what", "trigger", "observed") else entry[k].strip()
                   for k in _REQUIRED}
         for key, typ in _OPTIONAL.items():
             val = entry.get(key, typ())
             if not isinstance(val, typ) or (typ is list and not all(isinstance(x, str) for x in val)):
-                _fail(path, where, f"field {key!r} must be a {'list of strings' if typ is list else 'string'}")
+                _fail(path, where, f"field {key!r} must be a {'list of strings' if typ is list else 'string'}, "
+                                   f"got {_short(val)}")
             values[key] = tuple(val) if typ is list else val
+        for scenario in values["scenarios"]:
+            if not _SCENARIO_PATH.fullmatch(scenario):
+                _fail(path, where, f"field 'scenarios': {scenario!r}; expected a path litmus/NAME.toml "
+                                   "inside the repository")
         if values["id"] in seen:
             _fail(path, where, f"id {values['id']!r} is used twice")
         seen.add(values["id"])

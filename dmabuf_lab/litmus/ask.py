@@ -17,7 +17,9 @@ endpoint the exporter driver binds (vfio-pci: the one with the largest
 prefetchable BAR, one 2 MiB range at its start); the importer device the
 first other endpoint the importer driver binds (none for iommufd and kvm).
 The scenario checker applies: a driver on a device it does not bind, or on
-a bridge or switch port, is refused unless --construction says why.
+a bridge or switch port, is refused unless --construction says why.  A
+scenario with [threads] is explored interleaving by interleaving, as
+`dmabuf-lab litmus` does, and each revision's failing properties printed.
 """
 from __future__ import annotations
 
@@ -99,23 +101,21 @@ def _parse_range(text: str) -> list[int]:
 
 
 def _read_scenario_file(path: str) -> dict:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    """The facts of a scenario file, read and type-checked as ``dmabuf-lab litmus`` reads them."""
+    from dmabuf_lab.litmus.scenario import absolute_topology_files, precheck_data, read_scenario_file
+
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LabInputError(f"cannot read scenario: {exc.strerror}", file=path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LabInputError(f"not valid TOML: {exc}", file=path) from None
+    text, data = read_scenario_file(p)
+    precheck_data(data, where=path, text=text)
     data.pop("expect", None)
     data.pop("findings", None)
+    data.pop("races", None)
     if isinstance(data.get("topology"), str) and not Path(data["topology"]).is_absolute():
         from dmabuf_lab.hw import PRESETS
         if data["topology"] not in PRESETS:
             data["topology"] = str((p.parent / data["topology"]).resolve())
+    elif isinstance(data.get("topology"), dict):
+        data["topology"] = absolute_topology_files(data["topology"], p, text)
     return data
 
 
@@ -213,6 +213,8 @@ def scenario_data(args) -> dict:
     if args.question:
         data["question"] = args.question
     data.setdefault("question", f"What does {imp['driver']} get from {exp['driver']} on {data['topology']}?")
+    from dmabuf_lab.litmus.scenario import precheck_data
+    precheck_data(data, where=args.scenario or "<command line>")
     return data
 
 
@@ -298,6 +300,9 @@ def main(args) -> int:
     notes = fill_in(data)
     where = args.scenario or "<command line>"
     scenario = scenario_from_data(data, where=where)
+    if scenario.concurrent:
+        from dmabuf_lab.litmus.ask_races import answer_races
+        return answer_races(scenario, targets(args.revision, args.all_variants), notes, args, start)
     answers = []
     for target in targets(args.revision, args.all_variants):
         verdict = run_once(scenario.fresh_topology(), scenario.exporter, scenario.importer,

@@ -46,7 +46,10 @@ topology; a range that is not ``[offset, length]`` with positive length
 inside the BAR; a driver on a device no real machine binds it to (an
 importer on a bridge or switch port, an RDMA importer on a GPU; see
 ``placement.py``) unless the scenario sets ``construction`` to say why it
-uses that placement on purpose.  Each problem raises :class:`ScenarioError` naming the file,
+uses that placement on purpose; a value of the wrong type
+(``scenario_schema.py``, checked before anything else); a driver without
+the ``device`` its code reads; overlapping ranges; steps in an order no
+importer could issue (``step_order.py``).  Each problem raises :class:`ScenarioError` naming the file,
 the line where known, and the key.  Range properties the exporter itself
 checks (alignment, for instance) are left to the modelled kernel; set
 ``unchecked_ranges = true`` in ``[exporter]`` to hand even out-of-BAR or
@@ -57,16 +60,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import stat
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 from dmabuf_lab.errors import LabInputError
 from dmabuf_lab.revisions import ALIASES, REVISIONS, RevisionNotAvailable, get_revision, split_target
@@ -352,7 +348,20 @@ class _Loader:
                     raise self.err(f"ranges[{i}] = [{off:#x}, {ln:#x}] ends at {off + ln:#x}, past the end "
                                    f"of BAR {bar} ({bar_len:#x} bytes)", sec, "ranges")
             out.append((off, ln))
+        self.no_overlap(out)
         return tuple(out)
+
+    def no_overlap(self, ranges: list) -> None:
+        """Refuse two ranges that share a byte: the lab's range lists hold disjoint ranges, so
+        such a scenario could only end in the lab's own error (``unchecked_ranges`` hands
+        zero-length and past-the-BAR ranges to the kernel, not overlapping ones)."""
+        order = sorted((off, ln, i) for i, (off, ln) in enumerate(ranges) if ln > 0)
+        for (a_off, a_len, a), (b_off, b_len, b) in zip(order, order[1:]):
+            if b_off < a_off + a_len:
+                first, second = sorted((a, b))
+                raise self.err(f"ranges[{second}] = [{ranges[second][0]:#x}, {ranges[second][1]:#x}] overlaps "
+                               f"ranges[{first}] = [{ranges[first][0]:#x}, {ranges[first][1]:#x}]; expected "
+                               "disjoint [offset, length] ranges", "exporter", "ranges")
 
     def target(self, key: str, section: str, seen: Optional[set] = None) -> str:
         """The canonical ``revision[:variant]`` of ``key`` (an alias such as ``mainline``
@@ -400,21 +409,20 @@ class _Loader:
                            role, "device")
 
     def load(self, require_expect: bool = True) -> Scenario:
-        try:
-            data = tomllib.loads(self.text)
-        except RecursionError:
-            raise ScenarioError("tables or arrays nested too deeply to read; expected a flat scenario "
-                                "(question, topology, [exporter], [importer], [expect])",
-                                file=str(self.path)) from None
-        except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            raise ScenarioError(f"not valid TOML: {exc}", file=str(self.path),
-                                line=int(m.group(1)) if m else None) from None
+        from dmabuf_lab.input_file import BOM, parse_toml
+
+        if self.text.startswith(BOM):
+            self.text = self.text[1:]
+        data = parse_toml(self.text, self.path, SCENARIO_WHAT, ScenarioError)
         return self.from_data(data, require_expect)
 
     def from_data(self, data: dict, require_expect: bool = True) -> Scenario:
         """Validate a parsed scenario; ``require_expect=False`` accepts one that checks nothing."""
+        from dmabuf_lab.litmus.scenario_schema import check_driver_needs, check_types
+        from dmabuf_lab.litmus.step_order import check_steps
+
         self.unknown_keys(data, TOP_KEYS, None)
+        check_types(data, self.err)
         question = self.need_str(data, "question", None)
         raw_topo = data.get("topology")
         if isinstance(raw_topo, dict):
@@ -428,6 +436,7 @@ class _Loader:
         for s in steps:
             if s not in STEPS:
                 raise self.err(f"unknown step {s!r}; expected one of {list(STEPS)}", None, "steps")
+        check_steps(steps, self.err)
 
         construction = data.get("construction", "")
         if not isinstance(construction, str) or (construction and not construction.strip()):
@@ -444,6 +453,9 @@ class _Loader:
 
         edrv = self.need_str(exp, "driver", "exporter")
         self.driver(edrv, "exporter", "exporter")
+        idrv = self.need_str(imp, "driver", "importer")
+        self.driver(idrv, "importer", "importer")
+        check_driver_needs(data, self.err)
         edev_name = self.need_str(exp, "device", "exporter", required=False)
         edev = self.device(topo, edev_name, "exporter")
         bar = exp.get("bar")
@@ -453,9 +465,9 @@ class _Loader:
             if edev is not None and bar not in getattr(edev, "bars", {}):
                 raise self.err(f"device {edev_name} has no BAR {bar} (it has: "
                                f"{sorted(getattr(edev, 'bars', {}))})", "exporter", "bar")
+        eopts = self.options(exp, EXPORTER_KEYS, edrv, "exporter", topo)
         unchecked = bool(exp.get("unchecked_ranges", False))
         ranges = self.ranges(exp.get("ranges", []), edev, bar, unchecked)
-        eopts = self.options(exp, EXPORTER_KEYS, edrv, "exporter", topo)
         self.placement(edrv, "exporter", edev, construction)
 
         importer = self.importer_spec(imp, "importer", topo, construction)
@@ -541,6 +553,7 @@ class _Loader:
         A thread is a list of steps (its importer steps act on ``[importer]``)
         or a table ``{importer = "<name>", steps = [...]}`` naming the importer."""
         from dmabuf_lab.litmus.races import RACE_PROPERTIES
+        from dmabuf_lab.litmus.step_order import check_threads
         from dmabuf_lab.revisions.base import THREAD_STEPS
 
         raw = data.get("threads")
@@ -573,6 +586,7 @@ class _Loader:
                                        f"{list(THREAD_STEPS)}", "threads", name)
                 out.append((name, tuple(steps)))
             threads = tuple(out)
+            check_threads(threads, self.err, thread_imps)
         races = {}
         raw_races = data.get("races", {})
         if raw_races and not threads:
@@ -607,6 +621,7 @@ class _Loader:
 
 #: A scenario is a few dozen lines; anything bigger is not one.
 MAX_SCENARIO_BYTES = 1 << 20
+SCENARIO_WHAT = "a TOML litmus scenario file (question, topology, [exporter], [importer], [expect])"
 
 
 def read_scenario_bytes(path: Path) -> bytes:
@@ -614,17 +629,37 @@ def read_scenario_bytes(path: Path) -> bytes:
 
     A device or FIFO (``/dev/zero``, a pipe) is refused before it is opened,
     so reading never blocks and never grows without bound."""
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise ScenarioError("not a regular file; expected a TOML scenario file", file=str(path))
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_SCENARIO_BYTES + 1)
-    except OSError as exc:
-        raise ScenarioError(f"cannot read scenario: {exc.strerror}", file=str(path)) from None
-    if len(data) > MAX_SCENARIO_BYTES:
-        raise ScenarioError(f"larger than {MAX_SCENARIO_BYTES >> 20} MiB; expected a TOML scenario file "
-                            "of a few dozen lines", file=str(path))
-    return data
+    from dmabuf_lab.input_file import read_bytes
+
+    return read_bytes(path, MAX_SCENARIO_BYTES, SCENARIO_WHAT, ScenarioError)
+
+
+def read_scenario_file(path) -> tuple[str, dict]:
+    """The text and parsed TOML of a scenario file (regular, capped, UTF-8, BOM dropped), unvalidated."""
+    from dmabuf_lab.input_file import read_toml
+
+    return read_toml(path, MAX_SCENARIO_BYTES, SCENARIO_WHAT, ScenarioError)
+
+
+def precheck_data(data: dict, where: str = "<command line>", text: str = "") -> None:
+    """The checks that come before anything reads a scenario's values: no unknown top-level
+    key, every value of its type (``scenario_schema``), each driver known in its role.
+    ``dmabuf-lab ask`` runs them before it fills in what the question left out."""
+    from dmabuf_lab.litmus.scenario_schema import check_types
+
+    loader = _Loader(Path(where), text)
+    loader.unknown_keys(data, TOP_KEYS, None)
+    check_types(data, loader.err)
+    for role in ("exporter", "importer"):
+        table = data.get(role)
+        if isinstance(table, dict) and "driver" in table:
+            loader.driver(table["driver"], role, role)
+
+
+def absolute_topology_files(table: dict, path, text: str = "") -> dict:
+    """A scenario's ``topology = { lspci = ..., ... }`` table with its paths made absolute
+    (relative ones are relative to the scenario file ``path``)."""
+    return _Loader(Path(path), text).topology_files(table)
 
 
 def scenario_from_data(data: dict, where: str = "<command line>") -> Scenario:
@@ -638,14 +673,10 @@ def load_scenario(path, require_expect: bool = True) -> Scenario:
     ``require_expect=False`` (``dmabuf-lab ask``) accepts a scenario without
     ``[expect]`` or ``[findings]``.
     """
+    from dmabuf_lab.input_file import decode
+
     path = Path(path)
-    raw = read_scenario_bytes(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ScenarioError(f"not UTF-8 text (byte {exc.start}); expected a TOML scenario file",
-                            file=str(path), line=line) from None
+    text = decode(read_scenario_bytes(path), path, SCENARIO_WHAT, ScenarioError)
     return load_scenario_text(path, text, require_expect)
 
 
