@@ -88,10 +88,8 @@ TOP = {
     "findings": table_of(list_of(TEXT, "an array of finding kinds"),
                          "a [findings] table of revision = [finding kinds]"),
     "threads": table_of(any_of(list_of(TEXT, "a non-empty array of step names", non_empty=True),
-                               Type("a table { importer = NAME, steps = [...] }",
-                                    lambda v: isinstance(v, dict) and isinstance(v.get("importer"), str)
-                                    and isinstance(v.get("steps"), list) and bool(v["steps"])
-                                    and all(isinstance(x, str) for x in v["steps"]))),
+                               # its keys and values are the loader's to check, naming the key
+                               Type("a table { importer = NAME, steps = [...] }", lambda v: isinstance(v, dict))),
                         "a [threads] table of thread name = [steps]"),
     "importers": table_of(Type("an importer table (driver = ..., device = ...)", lambda v: isinstance(v, dict)),
                           "an [importers.<name>] table per extra importer"),
