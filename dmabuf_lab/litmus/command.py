@@ -229,19 +229,13 @@ def run_checks(paths, revision=None, races=None, **where):
     Concurrent scenarios are explored instead and their
     :class:`~dmabuf_lab.litmus.race_check.RaceCheck` results appended to
     ``races`` when a list is given (skipped otherwise); ``where`` says where
-    those searches run (:func:`~dmabuf_lab.litmus.race_check.check_all_races`)."""
-    from dmabuf_lab.litmus.race_check import check_all_races
+    those searches run.  The scoring is :func:`~dmabuf_lab.litmus.scoring.score_suite`'s."""
+    from dmabuf_lab.litmus.scoring import score_suite
 
-    checks, concurrent = [], []
-    for path in find_scenarios(paths):
-        sc = load_scenario(path)
-        if sc.concurrent:
-            concurrent.append(sc)
-            continue
-        checks.extend(check_scenario(sc, revision))
-    if races is not None and concurrent:
-        races.extend(check_all_races(concurrent, revision, **where))
-    return checks
+    result = score_suite(paths, revision, races=races is not None, **where)
+    if races is not None:
+        races.extend(result.races)
+    return result.checks
 
 
 def _print_races(races, verbose: bool) -> None:
@@ -362,15 +356,16 @@ def main(args) -> int:
             print("\n" + textwrap.fill(c.depends_text(), TABLE_WIDTH, subsequent_indent="  "))
     if races:
         _print_races(races, args.verbose)
+    from dmabuf_lab.litmus.scoring import SuiteResult
+
+    result = SuiteResult(checks, races)
     if bad or bad_races:
         for c in bad:
             print()
             print("\n".join(c.diff()))
-        print(f"\n{len(bad) + len(bad_races)} mismatch(es) in {len(checks) + len(races)} checks over "
-              f"{nscen + len({c.scenario.path for c in races})} scenario(s)")
+        print("\n" + result.summary_line())
         return 1
-    print(f"\nall {len(checks) + len(races)} checks over "
-          f"{nscen + len({c.scenario.path for c in races})} scenario(s) agree")
+    print("\n" + result.summary_line())
     return 0
 
 
