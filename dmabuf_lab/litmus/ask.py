@@ -208,6 +208,10 @@ def scenario_data(args) -> dict:
         data["construction"] = args.construction
     for what, table, flag in (("exporter", exp, "--exporter"), ("importer", imp, "--importer")):
         if "driver" not in table:
+            if args.scenario:
+                raise LabInputError(f"no {what} driver: the file has no [{what}] table with a driver = "
+                                    f"\"...\" line; add one or give {flag} DRIVER", file=args.scenario,
+                                    field=f"{what}.driver")
             raise LabInputError(f"no {what} driver: give a SCENARIO file or {flag} DRIVER", field=flag)
     if "topology" not in data:
         raise LabInputError("no topology: give a SCENARIO file or --topology PRESET", field="--topology")
