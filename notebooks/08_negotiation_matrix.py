@@ -286,7 +286,7 @@ for old, new in (("mainline-6.19", "mainline-7.3"), ("mapping-types-2026-02", "m
         changed = compare_revisions(matrix, old, new)
         print(f"{SHORT[old]} -> {SHORT[new]}: {changed.height} cell(s) differ")
         if changed.height:
-            print(changed)
+            display(changed)
 
 # %%
 a, b = "offer-list", "mapping-types-2026-02"

@@ -226,7 +226,7 @@ fault_palette = alt.Scale(domain=list(FAULT_CLASSES),
 fault_chart = (
     alt.Chart(long)
     .mark_bar()
-    .encode(y=alt.Y("target:N", sort=targets_sorted, title=None),
+    .encode(y=alt.Y("target:N", sort=targets_sorted, title=None, axis=alt.Axis(labelLimit=0)),
             x=alt.X("runs:Q", title="injected allocation failures"),
             color=alt.Color("class:N", title="ended", sort=list(FAULT_CLASSES), scale=fault_palette),
             order=alt.Order("class_rank:Q"),

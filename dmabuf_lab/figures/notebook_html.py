@@ -168,6 +168,7 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccd;paddin
 .lab-table th{background:#f0f2f5;position:sticky;top:0}
 .lab-table .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .lab-table .text{text-align:left}
+.lab-table .date{text-align:left;white-space:nowrap}
 .lab-frame-note{font-size:12px;color:#567}
 .vega-chart{margin:.5em 0;max-width:100%;overflow-x:auto;overflow-y:hidden}
 .html-output{max-width:100%;overflow-x:auto}
