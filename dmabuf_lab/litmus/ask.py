@@ -4,8 +4,12 @@
 `ask` predicts nothing: it takes a scenario file (its [expect] and
 [findings], if any, are ignored) or the same facts as options, runs it under
 every revision the lab holds (posted and fixed variants) and prints, per
-revision, the verdict, the findings by name and a one-line path through the
-steps.  `-v` adds every run's full trace and the findings' sites.
+revision, the verdict, the findings by id (the ids `dmabuf-lab findings
+--format email ID` takes) and, for an errno, the kernel function that
+returned it and the test that made it do so, with the verdict each Kconfig
+option would give instead; the path through the steps most runs share is
+printed once.  `-v` adds each run's kernel call path and each finding's
+call chain (`-vv` also the calls that build the topology).
 
     dmabuf-lab ask --topology gpu-nic-same-switch --exporter vfio-pci --importer rdma
     dmabuf-lab ask litmus/who-orders-the-list.toml --all-variants
@@ -332,6 +336,7 @@ def main(args) -> int:
 
 def _print_paths(scenario, answers, construction: bool) -> None:
     """Each run's modelled kernel call path, handovers and findings with their call chains."""
+    from dmabuf_lab.findings.match import finding_id
     from dmabuf_lab.litmus.explain import explain_run, render
     from dmabuf_lab.litmus.runner import run_once
 
@@ -340,7 +345,4 @@ def _print_paths(scenario, answers, construction: bool) -> None:
         verdict, ex = explain_run(lambda: run_once(scenario.fresh_topology(), scenario.exporter,
                                                    scenario.importer, scenario.steps, a.target),
                                   construction=construction)
-        lines = render(verdict, ex)
-        if a.labels and verdict.findings:
-            lines.append("  finding ids: " + ", ".join(a.labels))
-        print("\n".join(lines))
+        print("\n".join(render(verdict, ex, label=lambda f: finding_id(f, a.target) or f.kind)))

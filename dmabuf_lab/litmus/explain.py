@@ -216,13 +216,13 @@ def wrap_lines(lines: list[str], width: int = WIDTH) -> list[str]:
     return out
 
 
-def render(verdict, ex: Explanation, indent: str = "  ") -> list[str]:
+def render(verdict, ex: Explanation, indent: str = "  ", label=None) -> list[str]:
     """The -v block for one run: path, addresses handed over, findings with call chains
-    (lines wrapped at :data:`WIDTH`)."""
-    return wrap_lines(_render(verdict, ex, indent))
+    (lines wrapped at :data:`WIDTH`).  ``label(finding)`` names each finding (default: its kind)."""
+    return wrap_lines(_render(verdict, ex, indent, label or (lambda f: f.kind)))
 
 
-def _render(verdict, ex: Explanation, indent: str) -> list[str]:
+def _render(verdict, ex: Explanation, indent: str, label) -> list[str]:
     lines = [f"{indent}path (modelled kernel functions, nesting by indent):"]
     for depth, name in _squeeze(ex.calls):
         lines.append(f"{indent}  {'  ' * depth}{name}")
@@ -241,7 +241,7 @@ def _render(verdict, ex: Explanation, indent: str) -> list[str]:
     if verdict.findings:
         lines.append(f"{indent}findings:")
         for f in verdict.findings:
-            lines.append(f"{indent}  [{f.kind}] {f.message}")
+            lines.append(f"{indent}  [{label(f)}] {f.message}")
             if f.chain:
                 lines.append(f"{indent}    call chain: {' <- '.join(f.chain)}")
     return lines

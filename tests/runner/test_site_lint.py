@@ -1,0 +1,48 @@
+"""No page of the site shows a hidden series, a cut label, a raw Polars repr or a table twice.
+
+The lint (site_lint.py) is first shown to catch each problem on a page made
+for the purpose, then run over every page and exported chart of the small
+build.
+"""
+from __future__ import annotations
+
+import json
+
+from site_lint import page_problems, svg_problems
+
+
+def _chart(values, mark="line", title="t"):
+    spec = {"title": title, "data": {"values": values}, "mark": mark,
+            "encoding": {"x": {"field": "x", "type": "quantitative"},
+                         "y": {"field": "y", "type": "quantitative"},
+                         "color": {"field": "c", "type": "nominal"}}}
+    return f'<script type="application/json" class="vega-spec" data-for="c1">{json.dumps(spec)}</script>'
+
+
+def test_the_lint_catches_each_problem(tmp_path):
+    same = [{"x": i, "y": i * 2, "c": c} for c in ("a", "b") for i in range(3)]
+    assert any("'a' and 'b' draw the same points" in p for p in page_problems(_chart(same)))
+    apart = same + [{"x": 9, "y": 1, "c": "b"}]
+    assert page_problems(_chart(apart)) == []
+    cut = [{"x": 1, "y": 1, "c": "mapping-types-2026-02:fix-\u2026"}]
+    assert any("ellipsis" in p for p in page_problems(_chart(cut, mark="bar")))
+    assert any("Polars repr" in p for p in page_problems('<pre class="stream stdout">shape: (9, 5)\n</pre>'))
+    table = '<table class="lab-table"><tr><td>1</td></tr></table>'
+    assert any("shown 2 times" in p for p in page_problems(table + "<p>x</p>" + table))
+    block = '<pre class="stream stdout">a\nb\nc\n</pre>'
+    assert any("printed block shown 2 times" in p for p in page_problems(block * 2))
+    # the code behind an output is folded on the page and may repeat what it prints
+    assert page_problems('<pre class="source">shape: (9, 5)</pre>') == []
+    svg = tmp_path / "f.svg"
+    svg.write_text('<svg><text>mapping-types-2026-02:fix-dynamic-a\u2026</text></svg>')
+    assert svg_problems(svg)
+
+
+def test_no_page_or_exported_chart_has_them(small_build):
+    build = small_build["build"]
+    problems = []
+    for page in sorted((build / "site" / "notebooks").glob("*.html")):
+        problems += page_problems(page.read_text(encoding="utf-8"), page.stem)
+    for svg in sorted((build / "figures").glob("*/*.svg")):
+        problems += svg_problems(svg)
+    assert not problems, "\n".join(problems)
