@@ -57,6 +57,7 @@ import textwrap
 from dmabuf_lab.experiments.negotiation_views import short_names
 from dmabuf_lab.experiments.thread import REVISION_NAMES, load_thread, revision_modules
 from dmabuf_lab.figures import render_bars, render_heatmap, save_figure
+from dmabuf_lab.figures.legend import drawn_scale, scheme_colours
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
 use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 
@@ -85,7 +86,8 @@ timeline = (
         x=alt.X("date:T", title="date", axis=alt.Axis(format="%Y-%m")),
         y=alt.Y("author:N", title=None, sort="-x"),
         color=alt.Color("revision:N", title="revision",
-                        scale=alt.Scale(domain=list(REVISION_NAMES), scheme="tableau10")),
+                        scale=drawn_scale(list(REVISION_NAMES), scheme_colours(list(REVISION_NAMES)),
+                                          dated["revision"])),
         tooltip=["date:T", "author:N", "design:N", "proposes:N"],
     )
     .properties(width=620, height=220, title="Messages in the thread, by author and revision")
@@ -126,7 +128,8 @@ bars = (
     .encode(x=alt.X("messages:Q", title="messages summarised", axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y("design:N", sort=list(REVISION_NAMES.values()), title=None, axis=alt.Axis(labelLimit=0)),
             color=alt.Color("revision:N", legend=None,
-                            scale=alt.Scale(domain=list(REVISION_NAMES), scheme="tableau10")),
+                            scale=alt.Scale(domain=list(REVISION_NAMES),
+                                            range=list(scheme_colours(list(REVISION_NAMES)).values()))),
             tooltip=["revision", "design", "messages"])
     .properties(width=520, height=180, title="Messages per revision")
 )

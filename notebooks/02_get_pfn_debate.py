@@ -221,8 +221,8 @@ calls_chart = (
     .mark_line(point=True)
     .encode(x=alt.X("size_mib:Q", scale=alt.Scale(type="log", nice=False), title="buffer size (MiB)"),
             y=alt.Y("get_pfn_calls:Q", scale=alt.Scale(type="log"), title="get_pfn calls per import"),
-            color=alt.Color("case:N", title=None),
-            strokeDash=alt.StrokeDash("case:N", title=None),
+            color=alt.Color("case:N", title=None, legend=alt.Legend(labelLimit=0)),
+            strokeDash=alt.StrokeDash("case:N", title=None, legend=alt.Legend(labelLimit=0)),
             tooltip=["case", "size_mib", "pages", "get_pfn_calls", "outcome"])
     .properties(width=460, height=260, title="dma_buf_get_pfn_unlocked() calls to import one buffer")
 )

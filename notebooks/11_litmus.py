@@ -59,6 +59,7 @@ from dmabuf_lab.experiments.litmus_frames import (check_summary, checks_frame, f
 from dmabuf_lab.litmus.scoring import score_suite
 from dmabuf_lab.experiments.negotiation_views import CLASS_COLOURS, CLASSES, outcome_class, short_names
 from dmabuf_lab.figures import render_table, save_figure
+from dmabuf_lab.figures.legend import drawn_scale
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
 use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.litmus.runner import FAULT_CLASSES
@@ -134,7 +135,7 @@ table_base = alt.Chart(cells).encode(
     y=alt.Y("scenario:N", sort=scen_order, title=None))
 table_rect = table_base.mark_rect().encode(
     color=alt.Color("class:N", title="verdict", sort=classes, legend=alt.Legend(symbolStrokeWidth=0),
-                    scale=alt.Scale(domain=classes, range=[CLASS_COLOURS[c] for c in classes])),
+                    scale=drawn_scale(classes, CLASS_COLOURS, cells["class"])),
     stroke=alt.condition(alt.datum.agree, alt.value("white"), alt.value("#d62728")),
     strokeWidth=alt.condition(alt.datum.agree, alt.value(1), alt.value(3)),
     tooltip=["scenario", "question", "shown", "expected", "observed", "findings", "checks", "agree"])
@@ -221,14 +222,15 @@ by_revision
 # %%
 long = fault_summary_long(by_target)
 targets_sorted = by_target["target"].to_list()
-fault_palette = alt.Scale(domain=list(FAULT_CLASSES),
-                          range=["#54a24b", "#88d27a", "#f58518", "#e45756", "#b279a2", "#9d755d", "#000000"])
+FAULT_COLOURS = dict(zip(FAULT_CLASSES, ["#54a24b", "#88d27a", "#f58518", "#e45756", "#b279a2", "#9d755d",
+                                          "#000000"]))
 fault_chart = (
     alt.Chart(long)
     .mark_bar()
     .encode(y=alt.Y("target:N", sort=targets_sorted, title=None, axis=alt.Axis(labelLimit=0)),
             x=alt.X("runs:Q", title="injected allocation failures"),
-            color=alt.Color("class:N", title="ended", sort=list(FAULT_CLASSES), scale=fault_palette),
+            color=alt.Color("class:N", title="ended", sort=list(FAULT_CLASSES),
+                            scale=drawn_scale(FAULT_CLASSES, FAULT_COLOURS, long["class"])),
             order=alt.Order("class_rank:Q"),
             tooltip=["target", "class", "runs"])
     .properties(width=460, height=16 * len(targets_sorted),
@@ -259,7 +261,8 @@ paired_chart = (
     .mark_bar()
     .encode(y=alt.Y("variant:N", sort=["posted", "fixed"], title=None),
             x=alt.X("runs:Q", title="injected allocation failures"),
-            color=alt.Color("class:N", title="ended", sort=list(FAULT_CLASSES), scale=fault_palette),
+            color=alt.Color("class:N", title="ended", sort=list(FAULT_CLASSES),
+                            scale=drawn_scale(FAULT_CLASSES, FAULT_COLOURS, paired_long["class"])),
             order=alt.Order("class_rank:Q"),
             row=alt.Row("revision:N", sort=[r for r in REVISIONS], title=None,
                         header=alt.Header(labelAngle=0, labelAlign="left")),

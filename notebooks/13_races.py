@@ -50,6 +50,7 @@ from IPython.display import display
 
 from dmabuf_lab.experiments.race_frames import concurrent_scenarios, race_checks, shortest_trace, verdict_rows
 from dmabuf_lab.figures import render_table, save_figure
+from dmabuf_lab.figures.legend import drawn_scale
 from dmabuf_lab.litmus.race_trace import rows_text
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
 use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
@@ -82,7 +83,7 @@ race_chart = (
     .mark_rect(stroke="white")
     .encode(x=alt.X("target:N", title=None, axis=alt.Axis(labelAngle=-40)),
             y=alt.Y("question:N", title=None, axis=alt.Axis(labelLimit=420)),
-            color=alt.Color("verdict:N", scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values())),
+            color=alt.Color("verdict:N", scale=drawn_scale(list(COLOURS), COLOURS, grid["verdict"]),
                             legend=alt.Legend(orient="bottom")),
             tooltip=["scenario", "target", "property", "verdict", "expected", "interleavings"])
     .properties(width=44 * max(1, grid["target"].n_unique()), height=16 * max(1, grid["question"].n_unique()),

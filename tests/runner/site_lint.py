@@ -1,7 +1,8 @@
 """What a reader of the site must never meet, found in a page's HTML and its figures' SVG.
 
 * a legend entry with no visible mark: two series of a line or point chart
-  that draw exactly the same points (the later one hides the earlier);
+  that draw exactly the same points (the later one hides the earlier), or a
+  colour domain naming a value the chart's data never has;
 * a label cut with "…" inside a chart (Vega's label limit, or a label the
   notebook shortened itself);
 * a raw Polars repr (``shape: (9, 5)``) among the lab's HTML tables;
@@ -67,6 +68,23 @@ def hidden_series(spec: dict) -> list[str]:
     return out
 
 
+def empty_legend_entries(spec: dict) -> list[str]:
+    """Legend entries (an explicit colour domain) that no row of the chart's data draws."""
+    out = []
+    for unit in _units(spec, spec):
+        colour = unit["encoding"].get("color") or {}
+        field = colour.get("field")
+        domain = (colour.get("scale") or {}).get("domain")
+        if not field or not isinstance(domain, list) or colour.get("legend", {}) is None:
+            continue
+        rows = _rows(spec, unit)
+        if not rows or field not in rows[0]:
+            continue
+        drawn = {row.get(field) for row in rows}
+        out += [f"legend entry {d!r} has no mark" for d in domain if d not in drawn]
+    return out
+
+
 def cut_labels_in_data(spec: dict) -> list[str]:
     """Text values that already carry "…" (a label the notebook shortened)."""
     found = set()
@@ -82,7 +100,7 @@ def page_problems(html: str, name: str = "page") -> list[str]:
     for spec in specs(html):
         title = spec.get("title")
         title = title.get("text") if isinstance(title, dict) else title
-        for p in hidden_series(spec):
+        for p in hidden_series(spec) + empty_legend_entries(spec):
             problems.append(f"{name}: chart {title!r}: {p}")
         for label in cut_labels_in_data(spec):
             problems.append(f"{name}: chart {title!r}: label cut with an ellipsis: {label!r}")

@@ -24,6 +24,9 @@ def test_the_lint_catches_each_problem(tmp_path):
     assert any("'a' and 'b' draw the same points" in p for p in page_problems(_chart(same)))
     apart = same + [{"x": 9, "y": 1, "c": "b"}]
     assert page_problems(_chart(apart)) == []
+    legend = _chart(apart).replace('"color": {"field": "c", "type": "nominal"}',
+                                   '"color": {"field": "c", "type": "nominal", "scale": {"domain": ["a", "b", "z"]}}')
+    assert any("legend entry 'z' has no mark" in p for p in page_problems(legend))
     cut = [{"x": 1, "y": 1, "c": "mapping-types-2026-02:fix-\u2026"}]
     assert any("ellipsis" in p for p in page_problems(_chart(cut, mark="bar")))
     assert any("Polars repr" in p for p in page_problems('<pre class="stream stdout">shape: (9, 5)\n</pre>'))
