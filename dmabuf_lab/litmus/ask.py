@@ -320,7 +320,9 @@ def main(args) -> int:
         print()
         return 0
 
-    print("\n".join(_describe(scenario, notes)))
+    for line in _describe(scenario, notes):
+        print(textwrap.fill(line, WIDTH, subsequent_indent=" " * 10, break_on_hyphens=False,
+                            break_long_words=False))
     print("\n".join(render(answers)))
     if args.verbose:
         _print_paths(scenario, answers, construction=args.verbose >= 2)

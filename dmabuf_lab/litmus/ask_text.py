@@ -97,7 +97,7 @@ def render(answers: list[Answer], width: int = WIDTH) -> list[str]:
             lines += _wrap(differs, pad + "path differs: ", width)
         if a.why:
             lines += _wrap(a.why, pad + f"why ({v.outcome} at {v.step}): " if v.step else pad + "why: ", width)
-        elif v.detail and not v.outcome.startswith("-E"):
+        elif v.detail:
             lines += _wrap(v.detail, pad + "detail: ", width)
         for note in a.config:
             lines += _wrap(note, pad + "if ", width)

@@ -165,3 +165,10 @@ def test_targets_follow_the_registry(monkeypatch):
     extra = dict(revs.REVISIONS, **{"not-yet-written": "no_such_module"})
     monkeypatch.setattr(revs, "REVISIONS", extra)
     assert targets(None, False)[-1] == "not-yet-written"
+
+
+@pytest.mark.parametrize("path", find_scenarios()[:20], ids=lambda p: p.stem)
+def test_text_form_of_shipped_scenarios_fits_100_columns(path, capsys):
+    assert cli.main(["ask", str(path), "--revision", "mainline-6.19", "--revision", "mapping-types-2026-02"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
