@@ -339,7 +339,7 @@ def main(args) -> int:
 def _print_paths(scenario, answers, construction: bool) -> None:
     """Each run's modelled kernel call path, handovers and findings with their call chains."""
     from dmabuf_lab.findings.match import finding_id
-    from dmabuf_lab.litmus.explain import explain_run, render
+    from dmabuf_lab.litmus.explain import explain_run, render, wrap_lines
     from dmabuf_lab.litmus.runner import run_once
 
     for a in answers:
@@ -347,4 +347,7 @@ def _print_paths(scenario, answers, construction: bool) -> None:
         verdict, ex = explain_run(lambda: run_once(scenario.fresh_topology(), scenario.exporter,
                                                    scenario.importer, scenario.steps, a.target),
                                   construction=construction)
-        print("\n".join(render(verdict, ex, label=lambda f: finding_id(f, a.target) or f.kind)))
+        lines = render(verdict, ex, label=lambda f: finding_id(f, a.target) or f.kind)
+        if a.why:
+            lines += wrap_lines([f"  why: {a.why}"] + [f"  if {note}" for note in a.config])
+        print("\n".join(lines))
