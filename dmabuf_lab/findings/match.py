@@ -5,7 +5,8 @@ call chain; ``data/findings.toml`` names each known defect by id with its
 kind, function and the revisions it lives in.  :func:`finding_id` pairs
 the two: same kind, a revision the entry lives in (``where`` or
 ``also_in``), and the entry's function in the report's call chain, site or
-message.  A report no entry matches keeps its kind.
+message.  A report no entry matches keeps its kind.  A ``crash`` verdict
+is matched the same way against the oops it carries.
 """
 from __future__ import annotations
 
@@ -43,9 +44,23 @@ def finding_id(report, target: str, registry=None) -> str | None:
     return None
 
 
+def crash_id(verdict, target: str, registry=None) -> str | None:
+    """The registered crash a ``crash`` verdict is: kind ``crash``, a revision it lives in,
+    and its function named in the oops."""
+    if verdict.outcome != "crash":
+        return None
+    rev = split_target(target)[0]
+    for f in registry if registry is not None else _registry():
+        if f.kind == "crash" and rev in (f.where, *f.also_in) and f.function in (verdict.detail or ""):
+            return f.id
+    return None
+
+
 def finding_labels(verdict, target: str, registry=None) -> list[str]:
-    """Each report of ``verdict`` once: its finding id, or its kind when none matches."""
-    out = []
+    """Each report of ``verdict`` once: its finding id, or its kind when none matches;
+    a crash verdict that is a registered finding first."""
+    crash = crash_id(verdict, target, registry)
+    out = [crash] if crash else []
     for report in verdict.findings:
         label = finding_id(report, target, registry) or report.kind
         if label not in out:

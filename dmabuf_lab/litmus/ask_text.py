@@ -75,8 +75,9 @@ def _wrap(text: str, lead: str, width: int = WIDTH) -> list[str]:
 
 def render(answers: list[Answer], width: int = WIDTH) -> list[str]:
     """The table: the shared path once, then one row per answer and its notes."""
-    common = Counter(path_text(a.verdict) for a in answers).most_common(1)
-    shared = common[0][0] if common else ""
+    counts = Counter(path_text(a.verdict) for a in answers)
+    # the path most runs share; on a tie the longest (a run that stopped early says where)
+    shared = max(counts, key=lambda p: (counts[p], len(p)), default="")
     shared_parts = shared.split(" > ") if shared else []
     lines = _wrap(shared, "path (most runs): ", width) if shared else []
     lines.append("")

@@ -172,3 +172,12 @@ def test_text_form_of_shipped_scenarios_fits_100_columns(path, capsys):
     assert cli.main(["ask", str(path), "--revision", "mainline-6.19", "--revision", "mapping-types-2026-02"]) == 0
     out = capsys.readouterr().out
     assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_a_crash_that_is_a_registered_finding_is_named_by_its_id(capsys):
+    data = _answers(capsys, ["ask", "litmus/bug-dynamic-attach-null-ops.toml", "--revision",
+                             "mapping-types-2026-02"])
+    posted = data["answers"][0]
+    assert posted["outcome"] == "crash" and "mt-dynamic-attach-null-ops" in posted["finding_ids"]
+    fixed = data["answers"][1]
+    assert fixed["outcome"] != "crash" and "mt-dynamic-attach-null-ops" not in fixed["finding_ids"]
