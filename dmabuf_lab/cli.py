@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "run": ("dmabuf_lab.runner.command", "re-run every notebook headless and export figures to build/"),
     "litmus": ("dmabuf_lab.litmus.command", "check litmus scenarios (scenario x revision -> verdict)"),
     "ask": ("dmabuf_lab.litmus.ask", "what happens if: one scenario under every revision, no expectations"),
+    "diff": ("dmabuf_lab.litmus.diff", "every scenario whose verdict or findings differ between two revisions"),
     "topology": ("dmabuf_lab.hw.command", "print a topology preset or a captured machine as a tree"),
     "bench": ("dmabuf_lab.bench.command", "benchmark the bulk kernels against the memory roofline"),
     "export": ("dmabuf_lab.figures.command", "print or export one figure (e.g. --format email)"),

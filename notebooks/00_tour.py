@@ -56,12 +56,14 @@ import textwrap
 
 from dmabuf_lab.experiments.negotiation_views import short_names
 from dmabuf_lab.experiments.thread import REVISION_NAMES, load_thread, revision_modules
-from dmabuf_lab.figures import render_bars, render_heatmap, render_table, save_figure
+from dmabuf_lab.figures import render_bars, render_heatmap, save_figure
+from dmabuf_lab.figures.legend import drawn_scale, scheme_colours
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
 use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 
 thread = load_thread()
-thread.select("date", "author", "revision", "proposes")
+print(f"{thread.height} messages summarised, {thread['date'].is_not_null().sum()} of them dated; "
+      "the whole table is at the end of this page")
 
 # %% [markdown]
 # ## Who said what, and when
@@ -84,7 +86,8 @@ timeline = (
         x=alt.X("date:T", title="date", axis=alt.Axis(format="%Y-%m")),
         y=alt.Y("author:N", title=None, sort="-x"),
         color=alt.Color("revision:N", title="revision",
-                        scale=alt.Scale(domain=list(REVISION_NAMES), scheme="tableau10")),
+                        scale=drawn_scale(list(REVISION_NAMES), scheme_colours(list(REVISION_NAMES)),
+                                          dated["revision"])),
         tooltip=["date:T", "author:N", "design:N", "proposes:N"],
     )
     .properties(width=620, height=220, title="Messages in the thread, by author and revision")
@@ -122,10 +125,11 @@ per_revision = (thread.group_by("revision").agg(pl.len().alias("messages"))
 bars = (
     alt.Chart(per_revision)
     .mark_bar()
-    .encode(x=alt.X("messages:Q", title="messages summarised"),
-            y=alt.Y("design:N", sort=list(REVISION_NAMES.values()), title=None),
+    .encode(x=alt.X("messages:Q", title="messages summarised", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("design:N", sort=list(REVISION_NAMES.values()), title=None, axis=alt.Axis(labelLimit=0)),
             color=alt.Color("revision:N", legend=None,
-                            scale=alt.Scale(domain=list(REVISION_NAMES), scheme="tableau10")),
+                            scale=alt.Scale(domain=list(REVISION_NAMES),
+                                            range=list(scheme_colours(list(REVISION_NAMES)).values()))),
             tooltip=["revision", "design", "messages"])
     .properties(width=520, height=180, title="Messages per revision")
 )
@@ -148,7 +152,6 @@ save_figure(bars, per_revision, name="messages_per_revision",
 
 # %%
 modules = revision_modules()
-print(render_table(modules.select("revision", "design", "module", "module_present")))
 modules
 
 # %% [markdown]

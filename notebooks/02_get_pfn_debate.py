@@ -208,13 +208,21 @@ rules.filter(~pl.col("agree"))
 
 # %%
 calls = gd.get_pfn_calls(walk_sizes_mib)
+# cases whose counts coincide at every size are one line with one legend entry ("a = b"),
+# so no line hides another
+same = (calls.sort("size_mib").group_by("case", maintain_order=True).agg(pl.col("get_pfn_calls"))
+        .with_columns(pl.col("get_pfn_calls").cast(pl.List(pl.Utf8)).list.join(",").alias("key")))
+merged = {case: " = ".join(same.filter(pl.col("key") == key)["case"].to_list())
+          for case, key in same.select("case", "key").iter_rows()}
+calls = (calls.with_columns(pl.col("case").replace_strict(merged).alias("case"))
+         .unique(subset=["case", "size_mib"], keep="first", maintain_order=True))
 calls_chart = (
     alt.Chart(calls)
     .mark_line(point=True)
     .encode(x=alt.X("size_mib:Q", scale=alt.Scale(type="log", nice=False), title="buffer size (MiB)"),
             y=alt.Y("get_pfn_calls:Q", scale=alt.Scale(type="log"), title="get_pfn calls per import"),
-            color=alt.Color("case:N", title=None),
-            strokeDash=alt.StrokeDash("case:N", title=None),
+            color=alt.Color("case:N", title=None, legend=alt.Legend(labelLimit=0)),
+            strokeDash=alt.StrokeDash("case:N", title=None, legend=alt.Legend(labelLimit=0)),
             tooltip=["case", "size_mib", "pages", "get_pfn_calls", "outcome"])
     .properties(width=460, height=260, title="dma_buf_get_pfn_unlocked() calls to import one buffer")
 )
@@ -226,8 +234,8 @@ save_figure(calls_chart, calls, name="get_pfn_calls",
 
 # %% [markdown]
 # The count is linear in the buffer size for vfio and the system heap (one
-# call per 4 KiB page, a reservation-lock round trip each; their two lines
-# coincide), doubled for
+# call per 4 KiB page, a reservation-lock round trip each; cases whose
+# counts coincide share one line and one legend entry), doubled for
 # RDMA, and 512 times smaller for VRAM that comes in aligned 2 MiB blocks.
 # The cost argument therefore depends on the exporter reporting real
 # orders, which the posted vfio patch does not do yet.

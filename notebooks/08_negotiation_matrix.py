@@ -65,6 +65,7 @@ from dmabuf_lab.experiments.negotiation_views import (CLASS_COLOURS, CLASSES, an
                                                       compare_revisions, notes_legend, revision_order,
                                                       short_names, who_orders, with_classes)
 from dmabuf_lab.figures import render_heatmap, render_table, save_figure
+from dmabuf_lab.figures.legend import drawn_scale
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
 use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.revisions import available_revisions, get_revision
@@ -110,7 +111,7 @@ base = alt.Chart(plot).encode(
 )
 cells = base.mark_rect(stroke="white").encode(
     color=alt.Color("class:N", title="verdict", sort=classes,
-                    scale=alt.Scale(domain=classes, range=[CLASS_COLOURS[c] for c in classes])),
+                    scale=drawn_scale(classes, CLASS_COLOURS, plot["class"])),
     tooltip=["topology", "revision", "exporter", "importer", "outcome", "findings_text",
              "config_text", "exporter_device", "importer_device", "step", "detail"])
 labels = base.mark_text(fontSize=9).encode(text="label:N")
@@ -179,7 +180,7 @@ count_chart = (
     .encode(y=alt.Y("revision:N", sort=revision_order(revisions), title=None),
             x=alt.X("cells:Q", title="runs", stack="normalize", axis=alt.Axis(format="%")),
             color=alt.Color("class:N", sort=classes, title="verdict",
-                            scale=alt.Scale(domain=classes, range=[CLASS_COLOURS[c] for c in classes])),
+                            scale=drawn_scale(classes, CLASS_COLOURS, counts["class"])),
             order=alt.Order("rank:Q"),
             tooltip=["revision", "class", "cells"])
     .properties(width=420, height=22 * len(revisions), title="Verdict classes per revision, all topologies")
@@ -225,14 +226,15 @@ orders = who_orders(revisions)
 orders.select("revision", "importer_prefers", "outcome", "findings", "importer_order")
 
 # %%
+order_plot = orders.with_columns(pl.col("outcome").map_elements(
+    lambda o: next((c for c, m in CLASSES.items() if o in m), "errno"), return_dtype=pl.Utf8).alias("class"))
 order_chart = (
-    alt.Chart(orders.with_columns(pl.col("outcome").map_elements(
-        lambda o: next((c for c, m in CLASSES.items() if o in m), "errno"), return_dtype=pl.Utf8).alias("class")))
+    alt.Chart(order_plot)
     .mark_rect(stroke="white")
     .encode(x=alt.X("importer_prefers:N", title="importer's preference", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("revision:N", sort=revision_order(revisions), title=None),
             color=alt.Color("class:N", title="verdict", sort=classes,
-                            scale=alt.Scale(domain=classes, range=[CLASS_COLOURS[c] for c in classes])),
+                            scale=drawn_scale(classes, CLASS_COLOURS, order_plot["class"])),
             tooltip=["revision", "importer_prefers", "outcome", "importer_order"])
     .properties(width=260, height=22 * len(revisions),
                 title="vfio-pci BAR -> RDMA NIC: does the importer's order matter?")
@@ -289,7 +291,7 @@ for old, new in (("mainline-6.19", "mainline-7.3"), ("mapping-types-2026-02", "m
         changed = compare_revisions(matrix, old, new)
         print(f"{SHORT[old]} -> {SHORT[new]}: {changed.height} cell(s) differ")
         if changed.height:
-            print(changed)
+            display(changed)
 
 # %%
 a, b = "offer-list", "mapping-types-2026-02"
@@ -304,7 +306,8 @@ if a in revisions and b in revisions:
         .mark_rect(stroke="white")
         .encode(x=alt.X("topology:N", sort=topologies, title=None, axis=alt.Axis(labelAngle=-30)),
                 y=alt.Y("pair:N", title=None),
-                color=alt.Color("change:N", title=f"{SHORT[a]} vs {SHORT[b]}"),
+                color=alt.Color("change:N", title=f"{SHORT[a]} vs {SHORT[b]}",
+                                legend=alt.Legend(labelLimit=0)),
                 tooltip=["pair", "topology", a, b])
         .properties(width=90 * len(topologies), height=18 * diff_plot["pair"].n_unique(),
                     title=f"Cells where {a} and {b} disagree")

@@ -30,14 +30,12 @@
 
 # %% [markdown] tags=["answer"]
 # Every scenario in `litmus/` is checked under every revision and variant it
-# names, and the count below says whether all checks agree with the
-# verdicts and findings the files state (written from the facts, never
-# from the models).  Under fault injection the error paths of every
-# revision end clean except RFC v1 as posted (and its variants that fix
-# only some other bug), whose failed interconnect allocations fall back to
-# vfio's sg_table path and leak the scatterlist there; its fixed variant
-# ends clean.  The last table lists each error
-# path that did not.
+# names, single-thread scenarios against the verdict and finding kinds their
+# files state, concurrent ones against the always / sometimes / never verdicts
+# of every interleaving; the expectations are written from the facts, never
+# from the models.  The counts that follow come from the scoring function
+# `dmabuf-lab litmus` uses, and the fault-injection line from the table at
+# the end of this page.
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
@@ -55,11 +53,13 @@ import polars as pl
 from IPython.display import display
 
 from dmabuf_lab.revisions.kconfig import assumptions_text
-from dmabuf_lab.experiments.litmus_frames import (check_summary, fault_rows, fault_summary, fault_summary_long,
-                                                  load_scenarios, posted_vs_fixed_faults, scenario_checks,
-                                                  target_order)
+from dmabuf_lab.experiments.litmus_frames import (check_summary, checks_frame, fault_rows, fault_summary,
+                                                  fault_summary_long, load_scenarios, posted_vs_fixed_faults,
+                                                  race_frame, target_order)
+from dmabuf_lab.litmus.scoring import score_suite
 from dmabuf_lab.experiments.negotiation_views import CLASS_COLOURS, CLASSES, outcome_class, short_names
 from dmabuf_lab.figures import render_table, save_figure
+from dmabuf_lab.figures.legend import drawn_scale
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
 use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 from dmabuf_lab.litmus.runner import FAULT_CLASSES
@@ -80,22 +80,27 @@ with pl.Config(tbl_rows=100, fmt_str_lengths=110):
 # %% [markdown]
 # ## Expected vs observed
 #
-# One row per check (scenario x target).  A check agrees when the verdict
-# *and* the finding kinds match.
+# One row per check.  A single-thread check (scenario x target) agrees when
+# the verdict *and* the finding kinds match; a concurrent one (scenario x
+# target, explored over every interleaving) when every property has the
+# verdict the file states.  Both are scored by `score_suite()`, the function
+# behind `dmabuf-lab litmus`.
 
 # %%
-checks = scenario_checks(scenarios=scenarios)
-summary = check_summary(checks)
+suite = score_suite(scenarios=scenarios)
+checks = checks_frame(suite.checks)
+races = race_frame(suite.races)
+summary = check_summary(checks, races)
 summary
 
 # %%
 mismatches = checks.filter(~pl.col("ok"))
+race_mismatches = races.filter(~pl.col("ok"))
+print(suite.summary_line())
 if mismatches.height:
-    print(f"{mismatches.height} check(s) differ:")
-    with pl.Config(tbl_rows=50, fmt_str_lengths=60):
-        display(mismatches.select("scenario", "target", "expected", "observed", "expected_findings", "findings"))
-else:
-    print(f"all {checks.height} checks over {checks['scenario'].n_unique()} scenarios agree")
+    display(mismatches.select("scenario", "target", "expected", "observed", "expected_findings", "findings"))
+if race_mismatches.height:
+    display(race_mismatches.select("scenario", "target", "expected", "observed"))
 
 # %% [markdown]
 # ## The scenario table
@@ -123,14 +128,14 @@ cells = (checks.sort("scenario", "revision", "vrank")
                         .then(pl.lit(" +") + (pl.col("checks") - 1).cast(pl.Utf8)).otherwise(pl.lit("")))
                        .alias("label")))
 rev_cols = [r for r in REVISIONS if r in set(cells["revision"].to_list())]
-scen_order = [sc.name for sc in scenarios]
+scen_order = [sc.name for sc in scenarios if not sc.concurrent]
 classes = list(CLASSES)
 table_base = alt.Chart(cells).encode(
     x=alt.X("revision:N", sort=rev_cols, title=None, axis=alt.Axis(orient="top", labelAngle=-30)),
     y=alt.Y("scenario:N", sort=scen_order, title=None))
 table_rect = table_base.mark_rect().encode(
     color=alt.Color("class:N", title="verdict", sort=classes, legend=alt.Legend(symbolStrokeWidth=0),
-                    scale=alt.Scale(domain=classes, range=[CLASS_COLOURS[c] for c in classes])),
+                    scale=drawn_scale(classes, CLASS_COLOURS, cells["class"])),
     stroke=alt.condition(alt.datum.agree, alt.value("white"), alt.value("#d62728")),
     strokeWidth=alt.condition(alt.datum.agree, alt.value(1), alt.value(3)),
     tooltip=["scenario", "question", "shown", "expected", "observed", "findings", "checks", "agree"])
@@ -181,6 +186,17 @@ save_figure(summary_chart, summary, name="summary",
             text=render_table(summary))
 
 # %% [markdown]
+# ## Concurrent scenarios
+#
+# A scenario with `[threads]` has no single run to score: the race explorer
+# runs every distinct interleaving of its threads and gives each property
+# (a finding kind, a crash) `always`, `sometimes` or `never`.  `13_races`
+# shows the interleavings themselves.
+
+# %%
+races.select("scenario", "target", "interleavings", "expected", "observed", "ok")
+
+# %% [markdown]
 # ## Fault injection
 #
 # For each scenario and each target it names, one unfaulted run counts the
@@ -206,14 +222,15 @@ by_revision
 # %%
 long = fault_summary_long(by_target)
 targets_sorted = by_target["target"].to_list()
-fault_palette = alt.Scale(domain=list(FAULT_CLASSES),
-                          range=["#54a24b", "#88d27a", "#f58518", "#e45756", "#b279a2", "#9d755d", "#000000"])
+FAULT_COLOURS = dict(zip(FAULT_CLASSES, ["#54a24b", "#88d27a", "#f58518", "#e45756", "#b279a2", "#9d755d",
+                                          "#000000"]))
 fault_chart = (
     alt.Chart(long)
     .mark_bar()
-    .encode(y=alt.Y("target:N", sort=targets_sorted, title=None),
+    .encode(y=alt.Y("target:N", sort=targets_sorted, title=None, axis=alt.Axis(labelLimit=0)),
             x=alt.X("runs:Q", title="injected allocation failures"),
-            color=alt.Color("class:N", title="ended", sort=list(FAULT_CLASSES), scale=fault_palette),
+            color=alt.Color("class:N", title="ended", sort=list(FAULT_CLASSES),
+                            scale=drawn_scale(FAULT_CLASSES, FAULT_COLOURS, long["class"])),
             order=alt.Order("class_rank:Q"),
             tooltip=["target", "class", "runs"])
     .properties(width=460, height=16 * len(targets_sorted),
@@ -244,7 +261,8 @@ paired_chart = (
     .mark_bar()
     .encode(y=alt.Y("variant:N", sort=["posted", "fixed"], title=None),
             x=alt.X("runs:Q", title="injected allocation failures"),
-            color=alt.Color("class:N", title="ended", sort=list(FAULT_CLASSES), scale=fault_palette),
+            color=alt.Color("class:N", title="ended", sort=list(FAULT_CLASSES),
+                            scale=drawn_scale(FAULT_CLASSES, FAULT_COLOURS, paired_long["class"])),
             order=alt.Order("class_rank:Q"),
             row=alt.Row("revision:N", sort=[r for r in REVISIONS], title=None,
                         header=alt.Header(labelAngle=0, labelAlign="left")),
@@ -277,8 +295,20 @@ bad = (pl.concat([faults, paired]).unique(subset=["scenario", "target", "index"]
        .agg(pl.len().alias("runs"), pl.col("scenario").unique().sort().alias("scenarios"))
        .sort("target", "runs", "result", "failed_in", "leaked_from",
              descending=[False, True, False, False, False]))
-with pl.Config(tbl_rows=60, fmt_str_lengths=60):
-    display(bad)
+bad
+
+# %% tags=["answer"]
+from IPython.display import Markdown
+
+dirty = bad.group_by("target").agg(pl.col("runs").sum(), pl.col("result").unique().sort().str.join(", "))
+dirty_rows = sorted(dirty.iter_rows(), key=lambda row: target_order(row[0]))
+faults_line = (f"Under fault injection ({len(swept)} scenarios swept) every error path ends clean."
+               if not dirty_rows else
+               f"Under fault injection ({len(swept)} scenarios swept) the error paths end clean except under "
+               + "; ".join(f"`{t}` ({n} runs: {r})" for t, n, r in dirty_rows)
+               + "; the last table lists each of them.")
+display(Markdown(f"**{suite.summary_line()}** ({len(suite.checks)} single-run checks, "
+                 f"{len(suite.races)} race checks).  {faults_line}"))
 
 # %% [markdown]
 # ## Explaining one verdict

@@ -51,6 +51,8 @@ from IPython.display import display
 
 from dmabuf_lab.experiments.race_frames import concurrent_scenarios, race_checks, shortest_trace, verdict_rows
 from dmabuf_lab.figures import render_table, save_figure
+from dmabuf_lab.figures.legend import drawn_scale
+from dmabuf_lab.litmus.race_trace import rows_text
 from dmabuf_lab.figures import use_lab_display  # noqa: E402
 use_lab_display()  # chart specs kept for the offline site; frames shown as plain tables
 
@@ -61,7 +63,11 @@ explored = sum(c.result.executions for c in checks if c.result is not None)
 agree = sum(c.ok for c in checks)
 print(f"{len(scenarios)} concurrent scenarios, {len(checks)} scenario x revision checks "
       f"({agree} agree with the files), {explored} interleavings explored")
-display(verdicts.filter(pl.col("verdict") != pl.col("expected")))
+differ = verdicts.filter(pl.col("verdict") != pl.col("expected"))
+if differ.height:
+    display(differ)
+else:
+    print("every property has the verdict its scenario file states")
 
 # %% [markdown]
 # ## Which races each revision allows
@@ -78,7 +84,7 @@ race_chart = (
     .mark_rect(stroke="white")
     .encode(x=alt.X("target:N", title=None, axis=alt.Axis(labelAngle=-40)),
             y=alt.Y("question:N", title=None, axis=alt.Axis(labelLimit=420)),
-            color=alt.Color("verdict:N", scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values())),
+            color=alt.Color("verdict:N", scale=drawn_scale(list(COLOURS), COLOURS, grid["verdict"]),
                             legend=alt.Legend(orient="bottom")),
             tooltip=["scenario", "target", "property", "verdict", "expected", "interleavings"])
     .properties(width=44 * max(1, grid["target"].n_unique()), height=16 * max(1, grid["question"].n_unique()),
@@ -112,17 +118,22 @@ prop = "use-after-revoke" if shown is not None and "use-after-revoke" in shown.r
     sorted(shown.result.shortest)[0] if shown is not None else None)
 trace = shortest_trace(shown, prop) if shown is not None else pl.DataFrame()
 if trace.height:
-    trace = trace.with_columns((pl.col("function") + ": " + pl.col("action")).str.slice(0, 60).alias("what"))
+    # each step as its function and its action on two lines, names whole, columns as wide as the longest
+    trace = trace.with_columns((pl.col("function") + ":").alias("line1"), pl.col("action").alias("line2"))
+    longest = max(max(len(x) for x in trace["line1"]), max(len(x) for x in trace["line2"]))
+    col_px = int(longest * 6.4) + 24
     trace_chart = (
         alt.Chart(trace)
-        .mark_text(align="left", dx=-90, fontSize=11)
+        .transform_calculate(what="[datum.line1, '  ' + datum.line2]")
+        .mark_text(align="left", baseline="top", dx=-col_px / 2 + 6, dy=-12, fontSize=11, lineHeight=13)
         .encode(x=alt.X("thread:N", title=None, axis=alt.Axis(orient="top", labelAngle=0)),
                 y=alt.Y("step:O", title="step"), text="what:N",
                 color=alt.Color("thread:N", legend=None),
                 tooltip=["step", "thread", "function", "action"])
-        .properties(width=360 * trace["thread"].n_unique(), height=18 * trace.height,
+        .properties(width=col_px * trace["thread"].n_unique(), height=30 * trace.height,
                     title=f"{shown.scenario.name} under {shown.target}: {prop}")
     )
-    display(save_figure(trace_chart, trace.drop("what"), name="trace",
+    display(save_figure(trace_chart, trace.drop("line1", "line2"), name="trace",
                         caption=f"{prop}: {shown.scenario.name} ({shown.target})",
-                        text=render_table(trace.select("step", "thread", "function", "action"))))
+                        text=rows_text(trace.select("step", "thread", "function", "action").to_dicts(),
+                                       width=72)))

@@ -20,7 +20,7 @@ from typing import Iterable, Optional, Union
 import polars as pl
 
 from dmabuf_lab.litmus.fault_tasks import fault_sweep, sweep_pairs
-from dmabuf_lab.litmus.runner import FAULT_CLASSES, Check, run_once, selected_targets
+from dmabuf_lab.litmus.runner import FAULT_CLASSES, Check, check_target, run_once, selected_targets
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 from dmabuf_lab.revisions import POSTED, REVISIONS, get_revision, split_target
 
@@ -74,10 +74,15 @@ def scenario_checks(paths: Optional[Iterable] = None, *, revision: Revisions = N
     selected revision; ``also`` lists further ``revision[:variant]`` targets to
     run every selected scenario under (for side-by-side comparisons).  Rows
     for targets the scenario does not check have null expectations and null
-    ``outcome_ok`` / ``findings_ok`` / ``ok``.
+    ``outcome_ok`` / ``findings_ok`` / ``ok``.  Concurrent scenarios have no
+    single run to score and are left out (see :func:`race_frame`); checked
+    targets are scored by the runner's :func:`check_target`, as ``dmabuf-lab
+    litmus`` scores them.
     """
     rows = []
     for sc in scenarios if scenarios is not None else load_scenarios(paths, select=select):
+        if sc.concurrent:
+            continue
         checked = scenario_targets(sc, revision)
         targets = list(checked)
         if every_variant:
@@ -89,10 +94,41 @@ def scenario_checks(paths: Optional[Iterable] = None, *, revision: Revisions = N
         if targets:
             targets += [t for t in also if t not in targets]
         for t in targets:
+            if t in sc.targets():
+                rows.append(_check_row(sc, check_target(sc, t), checked=True))
+                continue
             v = run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps, t)
-            rows.append(_check_row(sc, Check(sc, t, v, sc.expect.get(t), sc.findings.get(t)),
-                                   checked=t in sc.targets()))
+            rows.append(_check_row(sc, Check(sc, t, v, None, None), checked=False))
     return pl.DataFrame(rows, schema=CHECK_SCHEMA)
+
+
+def checks_frame(checks: list) -> pl.DataFrame:
+    """The runner's :class:`Check` objects (``score_suite(...).checks``) as rows of
+    :func:`scenario_checks`'s schema, without running anything again."""
+    return pl.DataFrame([_check_row(c.scenario, c, checked=True) for c in checks], schema=CHECK_SCHEMA)
+
+
+RACE_SCHEMA = {"scenario": pl.Utf8, "target": pl.Utf8, "revision": pl.Utf8, "variant": pl.Utf8,
+               "interleavings": pl.Int64, "expected": pl.Utf8, "observed": pl.Utf8, "ok": pl.Boolean,
+               "question": pl.Utf8}
+
+
+def _verdicts_text(verdicts: dict) -> str:
+    return "; ".join(f"{p}={v}" for p, v in sorted(verdicts.items()) if v != "never") or "-"
+
+
+def race_frame(races: list) -> pl.DataFrame:
+    """One row per concurrent scenario x target (``score_suite(...).races``): the
+    properties expected and observed (``never`` left out) and whether they agree."""
+    rows = []
+    for c in races:
+        rev, variant = split_target(c.target)
+        rows.append({"scenario": c.scenario.name, "target": c.target, "revision": rev, "variant": variant,
+                     "interleavings": c.result.executions if c.result else 0,
+                     "expected": _verdicts_text(c.expected),
+                     "observed": c.error or _verdicts_text(c.observed), "ok": c.ok,
+                     "question": c.scenario.question})
+    return pl.DataFrame(rows, schema=RACE_SCHEMA)
 
 
 def _check_row(sc, c: Check, checked: bool) -> dict:
@@ -122,9 +158,14 @@ def with_findings(frame: pl.DataFrame, column: str = "observed") -> pl.DataFrame
         (pl.col(column) + pl.when(found != "").then(" +" + found).otherwise(pl.lit(""))).alias("cell"))
 
 
-def check_summary(checks: pl.DataFrame) -> pl.DataFrame:
-    """Per revision: scenarios touched, checks run, how many agree and how many differ."""
-    out = (checks.group_by("revision")
+def check_summary(checks: pl.DataFrame, races: Optional[pl.DataFrame] = None) -> pl.DataFrame:
+    """Per revision: scenarios touched, checks run, how many agree and how many differ
+    (race checks of :func:`race_frame` counted with the others when given).  Rows
+    with a null ``ok`` (targets run for comparison, not checked) are not counted."""
+    both = checks.filter(pl.col("ok").is_not_null()).select("revision", "scenario", "ok")
+    if races is not None and races.height:
+        both = pl.concat([both, races.select("revision", "scenario", "ok")])
+    out = (both.group_by("revision")
            .agg(pl.col("scenario").n_unique().alias("scenarios"), pl.len().alias("checks"),
                 pl.col("ok").sum().alias("agree"), (~pl.col("ok")).sum().alias("differ")))
     order = {r: i for i, r in enumerate(REVISIONS)}

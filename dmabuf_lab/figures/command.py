@@ -65,6 +65,18 @@ def _notebook_for(key: str) -> str | None:
     return None
 
 
+def _figures_in_source(notebook: str) -> list[str]:
+    """The figure names a notebook's source saves (``save_figure(..., name="x")``), unbuilt or not."""
+    import re
+
+    src = lab_root() / "notebooks" / f"{notebook}.py"
+    try:
+        text = src.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return re.findall(r'\bname="([A-Za-z0-9_]+)"', text)
+
+
 class FigureOutsideBuild(LabInputError):
     """A figure name that would read a file outside the figures folder."""
 
@@ -111,9 +123,17 @@ def resolve(build: Path, figure: str, fmt: str) -> Path:
     full = _notebook_for(notebook) or notebook
     known = [f for f in list_figures(build) if f.startswith(f"{full}/")]
     hint = f"; {full} has: {', '.join(known)}" if known else ""
+    known = known or [f"{full}/{n}" for n in _figures_in_source(full)]
     if _notebook_for(notebook) is None and not nb_dir.is_dir():
         raise FigureNotFound(f"no notebook {notebook!r} in {lab_root() / 'notebooks'}; "
                              "see `dmabuf-lab run --list`", field="FIGURE")
+    if known:
+        import difflib
+
+        near = difflib.get_close_matches(f"{full}/{name}", known, n=1, cutoff=0.6)
+        if near and near[0] != f"{full}/{name}":
+            raise FigureNotFound(f"{full} has no figure {name!r}; did you mean {near[0]}?{hint}",
+                                 field="FIGURE")
     raise FigureNotFound(f"{path} does not exist; make it with: {regenerate_command(full)}{hint}",
                          field="FIGURE")
 

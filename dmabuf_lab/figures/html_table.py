@@ -24,18 +24,24 @@ def _numeric(dtype) -> bool:
     return dtype.is_numeric() if hasattr(dtype, "is_numeric") else False
 
 
+def _cell_class(dtype) -> str:
+    """``num`` (right-aligned), ``date`` (never wrapped at its hyphens) or ``text``."""
+    if _numeric(dtype):
+        return "num"
+    return "date" if getattr(dtype, "is_temporal", lambda: False)() else "text"
+
+
 def frame_html(frame: pl.DataFrame, *, max_rows: int = MAX_ROWS, float_digits: int = 4) -> str:
     """``frame`` as an HTML table; rows past ``max_rows`` are counted, never dropped silently."""
     shown = frame.head(max_rows)
-    numeric = [_numeric(dt) for dt in frame.dtypes]
-    head = "".join(f'<th class="{"num" if n else "text"}">{html.escape(str(c))}</th>'
-                   for c, n in zip(frame.columns, numeric))
+    kinds = [_cell_class(dt) for dt in frame.dtypes]
+    head = "".join(f'<th class="{k}">{html.escape(str(c))}</th>' for c, k in zip(frame.columns, kinds))
     columns = [shown.get_column(c).to_list() for c in shown.columns]
     body = []
     for r in range(shown.height):
-        cells = "".join(f'<td class="{"num" if n else "text"}">'
+        cells = "".join(f'<td class="{k}">'
                         f"{html.escape(format_cell(col[r], float_digits=float_digits))}</td>"
-                        for col, n in zip(columns, numeric))
+                        for col, k in zip(columns, kinds))
         body.append(f"<tr>{cells}</tr>")
     rows = f"{frame.height:,} row{'s' * (frame.height != 1)}"
     note = f"{rows} &times; {frame.width} column{'s' * (frame.width != 1)}"

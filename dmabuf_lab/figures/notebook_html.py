@@ -1,7 +1,9 @@
 """Render an executed notebook as a static HTML page that works offline.
 
 The page opens with the notebook's question (its first markdown cell) and
-its answer (markdown cells tagged ``answer``); then the walk-through, with
+its answer (markdown cells tagged ``answer``, and the outputs of code cells
+tagged ``answer``, so that an answer stating a count is computed from the
+frame it counts); then the walk-through, with
 each code cell's source folded under a summary line and its outputs shown.
 Markdown cells go through markdown-it.  A chart output becomes a placeholder holding its Vega-Lite spec;
 ``render-charts.js`` draws it with the locally bundled vega-embed.  Outputs
@@ -92,8 +94,8 @@ class NotebookPage:
             return _pre(_text(data["text/plain"]), "plain")
         return ""
 
-    def _code(self, cell) -> str:
-        """A code cell: its source folded (shown on demand), its outputs open."""
+    def _code(self, cell, outputs: bool = True) -> str:
+        """A code cell: its source folded (shown on demand), its outputs open (unless not ``outputs``)."""
         tags = cell.get("metadata", {}).get("tags", [])
         if "injected-parameters" in tags:
             what = "parameters set by dmabuf-lab run"
@@ -102,7 +104,7 @@ class NotebookPage:
         else:
             lines = len(cell.source.splitlines())
             what = f"code, {lines} line{'s' * (lines != 1)}"
-        outputs = "".join(self._output(o) for o in cell.get("outputs", []))
+        outputs = "".join(self._output(o) for o in cell.get("outputs", [])) if outputs else ""
         source = (f'<details class="source"><summary>{what}</summary>'
                   f'<pre class="source"><code>{html.escape(cell.source)}</code></pre></details>')
         if not cell.source.strip():
@@ -118,9 +120,10 @@ class NotebookPage:
         if not cells or cells[0].cell_type != "markdown":
             return "", 0
         question = _md.render(cells[0].source)
-        answers = [c for c in cells if c.cell_type == "markdown"
+        answers = [c for c in cells if c.cell_type in ("markdown", "code")
                    and "answer" in c.get("metadata", {}).get("tags", [])]
-        answer = "".join(_md.render(c.source) for c in answers)
+        answer = "".join(_md.render(c.source) if c.cell_type == "markdown"
+                         else "".join(self._output(o) for o in c.get("outputs", [])) for c in answers)
         lead = f'<section class="md question">{question}</section>'
         if answer:
             lead += f'<section class="md answer">{answer}</section>'
@@ -136,7 +139,8 @@ class NotebookPage:
                     continue  # shown at the top
                 parts.append(f'<section class="md">{_md.render(cell.source)}</section>')
             elif cell.cell_type == "code":
-                parts.append(self._code(cell))
+                # an answer cell's outputs are the answer at the top; its code stays here
+                parts.append(self._code(cell, outputs="answer" not in tags))
         return "\n".join(parts)
 
     def render(self, *, status_line: str = "") -> str:
@@ -166,6 +170,7 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccd;paddin
 .lab-table th{background:#f0f2f5;position:sticky;top:0}
 .lab-table .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .lab-table .text{text-align:left}
+.lab-table .date{text-align:left;white-space:nowrap}
 .lab-frame-note{font-size:12px;color:#567}
 .vega-chart{margin:.5em 0;max-width:100%;overflow-x:auto;overflow-y:hidden}
 .html-output{max-width:100%;overflow-x:auto}

@@ -29,7 +29,14 @@ def select(findings, ids, where):
     known = {f.id for f in findings}
     missing = [i for i in ids if i not in known]
     if missing:
-        raise LabInputError(f"unknown finding id(s) {missing}; known: {sorted(known)}", field="ID")
+        import difflib
+
+        parts = []
+        for i in missing:
+            near = difflib.get_close_matches(i, sorted(known), n=1, cutoff=0.5)
+            parts.append(f"{i!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+        raise LabInputError(f"unknown finding id {', '.join(parts)}; `dmabuf-lab findings` lists "
+                            f"all {len(known)}", field="ID")
     out = [f for f in findings if (not ids or f.id in ids) and (where is None or lives_in(f, where))]
     if where is not None and not out:
         places = sorted({f.where for f in findings})

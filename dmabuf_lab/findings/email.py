@@ -1,9 +1,10 @@
 """A finding as a plain-text bug report (every line at most 72 columns).
 
-The text stands alone: what goes wrong, where (function, file, the code
-the lab read), how to trigger it, what the lab observed, the upstream
-status, and a one-line command that reproduces it with the lab at the
-named commit.
+The text stands alone: what goes wrong, where (function, file and line
+range at the commit read, or "lines unknown"), the code at fault (commit
+or posting with its patch number, and its Message-ID where known), how to
+trigger it, what the lab observed, the upstream status in one line, and
+one-line commands that reproduce it with the lab at the named commit.
 """
 from __future__ import annotations
 
@@ -25,25 +26,27 @@ def _field(label: str, text: str, width: int) -> list[str]:
 
 
 def finding_email(f: Finding, commit: str, width: int = EMAIL_WIDTH) -> str:
-    """The bug report for ``f``; ``commit`` names the lab checkout that reproduces it."""
+    """The bug report for ``f``; ``commit`` names the lab checkout that reproduces it.
+
+    Commands, paths and pytest node ids are never wrapped, so each can be
+    pasted as is; they are the only lines allowed past ``width``.
+    """
     lines = [f.title, ""]
-    lines += _field("Where", f"{f.function}() in {f.file}", width)
+    lines += _field("Where", f.location, width)
     lines += _field("Code", f.code, width)
-    lines += _field("Status", f"{f.upstream_detail}; {f.report}", width)
+    if f.message_id:
+        lines += _field("Msg-ID", f.message_id, width)
+    lines += _field("Status", f.status_line, width)
     if f.config:
         lines += _field("Config", f.config, width)
     lines.append("")
     lines += _para("What goes wrong", f.what, width) + [""]
     lines += _para("How to trigger it", f.trigger, width) + [""]
     lines += _para("What the lab observed", f.observed, width) + [""]
-    shown = [*f.scenarios, *f.tests]
-    if shown:
+    if f.scenarios or f.tests:
         lines.append("Shown by:")
-        for item in shown:
-            path, sep, test = item.partition("::")
-            lines.append(f"  {path}")
-            if sep:
-                lines.append(f"  ::{test}")
+        lines += [f"  dmabuf-lab litmus {s}" for s in f.scenarios]
+        lines += [f"  python -m pytest {t}" for t in f.tests]
         lines.append("")
     fix = f"the lab's variant {f.variant}"
     if f.also_in:
@@ -52,7 +55,9 @@ def finding_email(f: Finding, commit: str, width: int = EMAIL_WIDTH) -> str:
     lines += _field("Lab", f"dmabuf-lab at commit {commit}", width)
     lines += ["Reproduce:", f"  {f.reproducer}"]
     out = "\n".join(line.rstrip() for line in lines) + "\n"
-    too_wide = [line for line in out.splitlines() if len(line) > width]
+    commands = {f"  {f.reproducer}", *(line for line in lines if line.startswith(("  dmabuf-lab ",
+                                                                                  "  python -m pytest ")))}
+    too_wide = [line for line in out.splitlines() if len(line) > width and line not in commands]
     if too_wide:
         raise ValueError(f"finding {f.id}: lines over {width} columns: {too_wide}")
     return out

@@ -32,7 +32,12 @@ COMPONENTS = ("dma-buf core", "vfio-pci", "nvgrace-gpu", "xe", "iommufd", "kvm",
 _REQUIRED = ("id", "title", "where", "component", "function", "file", "code", "kind", "what",
              "trigger", "observed", "variant", "upstream", "upstream_detail", "reported", "report",
              "source", "reproducer")
-_OPTIONAL = {"scenarios": list, "tests": list, "also_in": list, "fixed_by": str, "config": str}
+_OPTIONAL = {"scenarios": list, "tests": list, "also_in": list, "fixed_by": str, "config": str,
+             "message_id": str, "lines": str, "lines_at": str, "focus": str}
+_LINES = re.compile(r"^[1-9][0-9]*-[1-9][0-9]*$")
+_LINES_AT = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+@[0-9a-f]{12,40}$")
+#: Phrases that already say the upstream state, so the status line does not say it twice.
+_SAYS_STATE = ("still present", "fixed upstream", "not merged", "newest source", "never merged")
 
 
 class FindingsError(LabInputError):
@@ -66,6 +71,10 @@ class Finding:
     also_in: tuple = ()
     fixed_by: str = ""
     config: str = ""
+    message_id: str = ""
+    lines: str = ""
+    lines_at: str = ""
+    focus: str = ""
 
     @property
     def group(self) -> str:
@@ -78,11 +87,32 @@ class Finding:
         up = f"fixed by {self.fixed_by}" if self.upstream == "fixed" else UPSTREAM[self.upstream]
         return f"{up}; {REPORTED[self.reported]}"
 
+    @property
+    def status_line(self) -> str:
+        """The upstream state, its detail and the report, said once each."""
+        detail = self.upstream_detail
+        if not any(k in detail.lower() for k in _SAYS_STATE):
+            up = f"fixed by {self.fixed_by}" if self.upstream == "fixed" else UPSTREAM[self.upstream]
+            detail = f"{up}: {detail}"
+        return f"{detail}; {self.report}"
+
+    @property
+    def location(self) -> str:
+        """Function, file and line range at the commit read, or "lines unknown"."""
+        where = f"{self.function}() in {self.file}"
+        if not self.lines:
+            return where + ", lines unknown"
+        repo, commit = self.lines_at.split("@")
+        return (f"{where}, lines {self.lines} at {repo} {commit[:12]}"
+                + (f" (line {self.focus})" if self.focus else ""))
+
     def as_dict(self) -> dict:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         for k in ("scenarios", "tests", "also_in"):
             out[k] = list(out[k])
         out["status"] = self.status
+        out["status_line"] = self.status_line
+        out["location"] = self.location
         return out
 
 
@@ -162,6 +192,12 @@ def load_findings(path: Path | None = None) -> list[Finding]:
             _fail(path, where, f"upstream {values['upstream']!r}; expected one of {list(UPSTREAM)}")
         if values["reported"] not in REPORTED:
             _fail(path, where, f"reported {values['reported']!r}; expected one of {list(REPORTED)}")
+        if values["lines"] and not (_LINES.match(values["lines"]) and _LINES_AT.match(values["lines_at"])):
+            _fail(path, where, "lines must be 'FIRST-LAST' with lines_at 'owner/repo@commit' (12+ hex digits)")
+        if values["lines_at"] and not values["lines"]:
+            _fail(path, where, "lines_at needs lines")
+        if values["message_id"] and not re.match(r"^<[^<>\s]+@[^<>\s]+>$", values["message_id"]):
+            _fail(path, where, "message_id must be '<local@domain>'")
         if (values["upstream"] == "fixed") != bool(values["fixed_by"]):
             _fail(path, where, "fixed_by is required exactly when upstream = \"fixed\"")
         if len(values["title"]) > 72 or len(values["reproducer"]) > 70:

@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 
 from dmabuf_lab.findings.email import finding_email
-from dmabuf_lab.findings.registry import groups, load_findings
+from dmabuf_lab.findings.registry import REPORTED, groups, load_findings
 from dmabuf_lab.paths import atomic_write_text, lab_root
 
 
@@ -44,11 +44,12 @@ def write_findings_page(site: Path, page) -> Path:
                 f'<section id="{html.escape(f.id)}"><h3>{html.escape(f.title)}</h3>'
                 "<table>"
                 f"<tr><th>id</th><td><code>{html.escape(f.id)}</code></td></tr>"
-                f"<tr><th>where</th><td><code>{html.escape(f.function)}()</code> in "
-                f"<code>{html.escape(f.file)}</code></td></tr>"
-                f"<tr><th>code</th><td>{html.escape(f.code)}</td></tr>"
-                f"<tr><th>status</th><td>{html.escape(f.status)}: {html.escape(f.upstream_detail)}; "
-                f"{html.escape(f.report)}</td></tr>"
+                f"<tr><th>where</th><td>{html.escape(f.location)}</td></tr>"
+                f"<tr><th>code</th><td>{html.escape(f.code)}"
+                + (f"<br>Message-ID <code>{html.escape(f.message_id)}</code>" if f.message_id else "")
+                + "</td></tr>"
+                f"<tr><th>status</th><td>{html.escape(f.status_line)}; {html.escape(REPORTED[f.reported])}"
+                "</td></tr>"
                 f"<tr><th>what goes wrong</th><td>{html.escape(f.what)}</td></tr>"
                 f"<tr><th>shown by</th><td>{'<br>'.join(links)}</td></tr>"
                 f"<tr><th>fix variant</th><td><code>{html.escape(f.variant)}</code></td></tr>"

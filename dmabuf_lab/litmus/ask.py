@@ -4,8 +4,12 @@
 `ask` predicts nothing: it takes a scenario file (its [expect] and
 [findings], if any, are ignored) or the same facts as options, runs it under
 every revision the lab holds (posted and fixed variants) and prints, per
-revision, the verdict, the findings by name and a one-line path through the
-steps.  `-v` adds every run's full trace and the findings' sites.
+revision, the verdict, the findings by id (the ids `dmabuf-lab findings
+--format email ID` takes) and, for an errno, the kernel function that
+returned it and the test that made it do so, with the verdict each Kconfig
+option would give instead; the path through the steps most runs share is
+printed once.  `-v` adds each run's kernel call path and each finding's
+call chain (`-vv` also the calls that build the topology).
 
     dmabuf-lab ask --topology gpu-nic-same-switch --exporter vfio-pci --importer rdma
     dmabuf-lab ask litmus/who-orders-the-list.toml --all-variants
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -69,8 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="every variant of each revision (one per fixed bug, and the modes), "
                              "not just posted and fixed")
     parser.add_argument("--json", action="store_true", help="print the answers as JSON")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="print each run's full trace and where each finding was made")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="print each run's kernel call path and each finding's call chain "
+                             "(-vv: also the calls that build the topology)")
 
 
 # -- the scenario from the options ----------------------------------------------------------
@@ -206,6 +212,10 @@ def scenario_data(args) -> dict:
         data["construction"] = args.construction
     for what, table, flag in (("exporter", exp, "--exporter"), ("importer", imp, "--importer")):
         if "driver" not in table:
+            if args.scenario:
+                raise LabInputError(f"no {what} driver: the file has no [{what}] table with a driver = "
+                                    f"\"...\" line; add one or give {flag} DRIVER", file=args.scenario,
+                                    field=f"{what}.driver")
             raise LabInputError(f"no {what} driver: give a SCENARIO file or {flag} DRIVER", field=flag)
     if "topology" not in data:
         raise LabInputError("no topology: give a SCENARIO file or --topology PRESET", field="--topology")
@@ -248,28 +258,6 @@ def targets(revisions: list[str] | None, all_variants: bool) -> list[str]:
     return out
 
 
-def one_line_path(verdict) -> str:
-    """The run as one line: each step, what the drivers said on the way, where it stopped."""
-    parts: list[str] = []
-    for line in verdict.trace:
-        if line.startswith("step "):
-            parts.append(line[5:])
-        elif line.startswith("outcome "):
-            continue
-        elif parts:
-            parts[-1] += f" ({line})"
-        else:
-            parts.append(f"export ({line})")
-    path = " > ".join(parts)
-    if verdict.step:
-        path += f" -> {verdict.outcome} at {verdict.step}"
-    else:
-        path += f" -> {verdict.outcome}"
-    if verdict.detail:
-        path += f": {verdict.detail}"
-    return path
-
-
 def _describe(scenario, notes: list[str]) -> list[str]:
     e, i = scenario.exporter, scenario.importer
     exp = f"{e.driver}" + (f" on {e.device}" if e.device else "") + (f" BAR {e.bar}" if e.bar is not None else "")
@@ -291,8 +279,32 @@ def _describe(scenario, notes: list[str]) -> list[str]:
     return lines
 
 
-def main(args) -> int:
+def answer(scenario, target: str, *, explain_errno: bool = True):
+    """Run ``scenario`` under ``target``: an :class:`~dmabuf_lab.litmus.ask_text.Answer` with
+    its finding ids, the origin of its errno and the verdicts the Kconfig flips give."""
+    from dmabuf_lab.litmus.kconfig_flip import config_notes
+    from dmabuf_lab.findings.match import finding_labels
+    from dmabuf_lab.litmus.ask_text import Answer
+    from dmabuf_lab.litmus.errno_origin import errno_origin, why_line
     from dmabuf_lab.litmus.runner import run_once
+
+    def run():
+        return run_once(scenario.fresh_topology(), scenario.exporter, scenario.importer, scenario.steps, target)
+
+    verdict = run()
+    notes = config_notes(scenario.fresh_topology, scenario.exporter, scenario.importer, scenario.steps,
+                         target, verdict)
+    why = ""
+    if explain_errno and verdict.outcome.startswith("-E"):
+        _, origin = errno_origin(run, verdict.outcome)
+        if origin is not None:
+            why = why_line(origin)
+    return Answer(target, verdict, finding_labels(verdict, target), why, notes)
+
+
+def main(args) -> int:
+    from dmabuf_lab.findings.match import known_ids
+    from dmabuf_lab.litmus.ask_text import WIDTH, render
     from dmabuf_lab.litmus.scenario import scenario_from_data
 
     start = time.perf_counter()
@@ -303,38 +315,44 @@ def main(args) -> int:
     if scenario.concurrent:
         from dmabuf_lab.litmus.ask_races import answer_races
         return answer_races(scenario, targets(args.revision, args.all_variants), notes, args, start)
-    answers = []
-    for target in targets(args.revision, args.all_variants):
-        verdict = run_once(scenario.fresh_topology(), scenario.exporter, scenario.importer,
-                           scenario.steps, target)
-        answers.append((target, verdict))
+    answers = [answer(scenario, target) for target in targets(args.revision, args.all_variants)]
     elapsed = time.perf_counter() - start
 
     if args.json:
         json.dump({"question": scenario.question, "topology": scenario.topology_ref,
                    "construction": scenario.construction, "chosen": notes,
-                   "answers": [{"target": t, "outcome": v.outcome, "step": v.step,
-                                "findings": v.finding_kinds, "path": one_line_path(v),
-                                "verdict": v.as_dict()} for t, v in answers]},
-                  sys.stdout, indent=1)
+                   "answers": [a.as_dict() for a in answers]}, sys.stdout, indent=1)
         print()
         return 0
 
-    print("\n".join(_describe(scenario, notes)))
+    for line in _describe(scenario, notes):
+        print(textwrap.fill(line, WIDTH, subsequent_indent=" " * 10, break_on_hyphens=False,
+                            break_long_words=False))
+    print("\n".join(render(answers)))
+    if args.verbose:
+        _print_paths(scenario, answers, construction=args.verbose >= 2)
+    ids = sorted({x for a in answers for x in a.labels if x in known_ids()})
     print()
-    tw = max([len("revision")] + [len(t) for t, _ in answers])
-    vw = max([len("verdict")] + [len(v.outcome) for _, v in answers])
-    fw = max([len("findings")] + [len(", ".join(v.finding_kinds) or "-") for _, v in answers])
-    print(f"{'revision':<{tw}}  {'verdict':<{vw}}  {'findings':<{fw}}  path")
-    print(f"{'-' * tw}  {'-' * vw}  {'-' * fw}  {'-' * 4}")
-    for target, v in answers:
-        print(f"{target:<{tw}}  {v.outcome:<{vw}}  {', '.join(v.finding_kinds) or '-':<{fw}}  "
-              f"{one_line_path(v)}")
-        if args.verbose:
-            for line in v.trace:
-                print(f"{'':<{tw}}    | {line}")
-            for f in v.findings:
-                print(f"{'':<{tw}}    ! {f}")
-    print(f"\n{len(answers)} runs in {elapsed:.2f} s; `dmabuf-lab litmus` checks a scenario's "
-          "expected verdicts, -v here prints the traces")
+    tail = [f"{len(answers)} runs in {elapsed:.2f} s."]
+    if ids:
+        tail.append("A finding id's bug report: `dmabuf-lab findings --format email ID`.")
+    tail.append("-v: each run's kernel call path; `dmabuf-lab litmus` checks a scenario's expected verdicts.")
+    print(textwrap.fill(" ".join(tail), WIDTH, break_on_hyphens=False, break_long_words=False))
     return 0
+
+
+def _print_paths(scenario, answers, construction: bool) -> None:
+    """Each run's modelled kernel call path, handovers and findings with their call chains."""
+    from dmabuf_lab.findings.match import finding_id
+    from dmabuf_lab.litmus.explain import explain_run, render, wrap_lines
+    from dmabuf_lab.litmus.runner import run_once
+
+    for a in answers:
+        print(f"\n# {a.target}")
+        verdict, ex = explain_run(lambda: run_once(scenario.fresh_topology(), scenario.exporter,
+                                                   scenario.importer, scenario.steps, a.target),
+                                  construction=construction)
+        lines = render(verdict, ex, label=lambda f: finding_id(f, a.target) or f.kind)
+        if a.why:
+            lines += wrap_lines([f"  why: {a.why}"] + [f"  if {note}" for note in a.config])
+        print("\n".join(lines))

@@ -35,8 +35,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--revision", metavar="R",
                         help="check only this revision (or 'revision:variant')")
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="print the full-width table (no abbreviations) and each run's trace")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="print the full-width table (no abbreviations) and each run's kernel path; "
+                             "-vv also the calls that build the topology")
     parser.add_argument("--list", action="store_true",
                         help="list the revisions (variants, bugs) and which drivers each can express")
     where = parser.add_argument_group("where --faults and the race explorer run "
@@ -174,21 +175,22 @@ def _default_config() -> dict:
     return dict(KCONFIG_DEFAULTS)
 
 
-def print_explanation(c) -> None:
+def print_explanation(c, construction: bool = False) -> None:
     """The -v block of one check: assumptions, the trace, the kernel path, the
     addresses handed over and each finding's kernel call chain."""
     from dmabuf_lab.revisions.kconfig import kconfig_text, kernel_of
-    from dmabuf_lab.litmus.explain import explain_run, render
+    from dmabuf_lab.litmus.explain import explain_run, render, wrap_lines
     from dmabuf_lab.litmus.runner import run_once
 
     sc = c.scenario
     print(f"\n# {sc.name} [{c.target}]")
-    print(f"  kernel: {kernel_of(c.target)}; topology: {sc.topology_ref}")
-    print(f"  config: {kconfig_text(_config_of(c))}")
+    print("\n".join(wrap_lines([f"  kernel: {kernel_of(c.target)}; topology: {sc.topology_ref}"])))
+    print(textwrap.fill(f"config: {kconfig_text(_config_of(c))}", TABLE_WIDTH, initial_indent="  ",
+                        subsequent_indent="    ", break_on_hyphens=False))
     for line in c.verdict.trace:
         print("  " + line)
     verdict, ex = explain_run(lambda: run_once(sc.fresh_topology(), sc.exporter, sc.importer, sc.steps,
-                                               c.target))
+                                               c.target), construction=construction)
     print("\n".join(render(verdict, ex)))
 
 
@@ -227,19 +229,13 @@ def run_checks(paths, revision=None, races=None, **where):
     Concurrent scenarios are explored instead and their
     :class:`~dmabuf_lab.litmus.race_check.RaceCheck` results appended to
     ``races`` when a list is given (skipped otherwise); ``where`` says where
-    those searches run (:func:`~dmabuf_lab.litmus.race_check.check_all_races`)."""
-    from dmabuf_lab.litmus.race_check import check_all_races
+    those searches run.  The scoring is :func:`~dmabuf_lab.litmus.scoring.score_suite`'s."""
+    from dmabuf_lab.litmus.scoring import score_suite
 
-    checks, concurrent = [], []
-    for path in find_scenarios(paths):
-        sc = load_scenario(path)
-        if sc.concurrent:
-            concurrent.append(sc)
-            continue
-        checks.extend(check_scenario(sc, revision))
-    if races is not None and concurrent:
-        races.extend(check_all_races(concurrent, revision, **where))
-    return checks
+    result = score_suite(paths, revision, races=races is not None, **where)
+    if races is not None:
+        races.extend(result.races)
+    return result.checks
 
 
 def _print_races(races, verbose: bool) -> None:
@@ -343,7 +339,7 @@ def main(args) -> int:
         print(narrow_table(checks))
     if args.verbose:
         for c in checks:
-            print_explanation(c)
+            print_explanation(c, construction=args.verbose >= 2)
     if checks:
         from dmabuf_lab.revisions.kconfig import assumptions_lines
 
@@ -360,15 +356,16 @@ def main(args) -> int:
             print("\n" + textwrap.fill(c.depends_text(), TABLE_WIDTH, subsequent_indent="  "))
     if races:
         _print_races(races, args.verbose)
+    from dmabuf_lab.litmus.scoring import SuiteResult
+
+    result = SuiteResult(checks, races)
     if bad or bad_races:
         for c in bad:
             print()
             print("\n".join(c.diff()))
-        print(f"\n{len(bad) + len(bad_races)} mismatch(es) in {len(checks) + len(races)} checks over "
-              f"{nscen + len({c.scenario.path for c in races})} scenario(s)")
+        print("\n" + result.summary_line())
         return 1
-    print(f"\nall {len(checks) + len(races)} checks over "
-          f"{nscen + len({c.scenario.path for c in races})} scenario(s) agree")
+    print("\n" + result.summary_line())
     return 0
 
 

@@ -130,16 +130,21 @@ def describe_addresses(obj) -> str | None:
     return _list_text(entries) if entries else None
 
 
-def explain_run(run):
+def explain_run(run, *, construction: bool = False):
     """Call ``run()`` (one :func:`~dmabuf_lab.litmus.runner.run_once`) under the profiler hook;
     returns ``(verdict, Explanation)``.  ``run`` is called once before, unwatched, so that
-    the driver modules it imports are loaded and their import does not show as a path."""
+    the driver modules it imports are loaded and their import does not show as a path.
+    Calls are listed from the moment ``run_once()`` is entered, so building the topology
+    (often ``run``'s argument) is left out unless ``construction`` is true."""
     from dmabuf_lab.kmodel.runtime import Kernel
+    from dmabuf_lab.litmus.runner import run_once
 
     run()
     ex = Explanation()
     stack: list = []
     seen_handover: set = set()
+    started = [construction]
+    entry = run_once.__code__
 
     def note_handover(fn: str, obj) -> None:
         with Kernel(name="explain"):                   # reads here never touch the run's accounting
@@ -152,6 +157,10 @@ def explain_run(run):
             ex.handovers.append((fn, text))
 
     def hook(frame, event, arg):
+        if not started[0]:
+            if event == "call" and frame.f_code is entry:
+                started[0] = True
+            return
         if event == "call":
             if _is_kernel_frame(frame):
                 depth = len(stack)
@@ -188,8 +197,32 @@ def _squeeze(calls: list) -> list:
     return [(d, n if c == 1 else f"{n} x{c}") for d, n, c in out]
 
 
-def render(verdict, ex: Explanation, indent: str = "  ") -> list[str]:
-    """The -v block for one run: path, addresses handed over, findings with call chains."""
+#: Column the -v block is wrapped at (names are never cut).
+WIDTH = 100
+
+
+def wrap_lines(lines: list[str], width: int = WIDTH) -> list[str]:
+    """Each line over ``width`` wrapped at spaces, continued four columns deeper."""
+    import textwrap
+
+    out = []
+    for line in lines:
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = line[:len(line) - len(line.lstrip())]
+        out += textwrap.wrap(line.strip(), width, initial_indent=lead, subsequent_indent=lead + "    ",
+                             break_on_hyphens=False, break_long_words=False)
+    return out
+
+
+def render(verdict, ex: Explanation, indent: str = "  ", label=None) -> list[str]:
+    """The -v block for one run: path, addresses handed over, findings with call chains
+    (lines wrapped at :data:`WIDTH`).  ``label(finding)`` names each finding (default: its kind)."""
+    return wrap_lines(_render(verdict, ex, indent, label or (lambda f: f.kind)))
+
+
+def _render(verdict, ex: Explanation, indent: str, label) -> list[str]:
     lines = [f"{indent}path (modelled kernel functions, nesting by indent):"]
     for depth, name in _squeeze(ex.calls):
         lines.append(f"{indent}  {'  ' * depth}{name}")
@@ -208,7 +241,7 @@ def render(verdict, ex: Explanation, indent: str = "  ") -> list[str]:
     if verdict.findings:
         lines.append(f"{indent}findings:")
         for f in verdict.findings:
-            lines.append(f"{indent}  [{f.kind}] {f.message}")
+            lines.append(f"{indent}  [{label(f)}] {f.message}")
             if f.chain:
                 lines.append(f"{indent}    call chain: {' <- '.join(f.chain)}")
     return lines

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -116,11 +117,35 @@ def test_the_vfio_double_free_is_fixed_upstream_and_found_again():
 @pytest.mark.parametrize("finding", FINDINGS, ids=[f.id for f in FINDINGS])
 def test_email_form_is_a_self_contained_report(finding):
     text = finding_email(finding, "0123456789ab (clean)")
-    assert all(len(line) <= 72 for line in text.splitlines())
+    lines = text.splitlines()
+    # prose fits 72 columns; only commands, pasted whole, may be longer
+    commands = [f"  python -m pytest {t}" for t in finding.tests] + [f"  {finding.reproducer}"]
+    assert all(len(line) <= 72 or line in commands for line in lines)
     for part in (finding.title, finding.function, "0123456789ab", finding.reproducer):
         assert part in text
-    reproduce = text.splitlines()[text.splitlines().index("Reproduce:") + 1]
+    reproduce = lines[lines.index("Reproduce:") + 1]
     assert reproduce.strip() == finding.reproducer
+    for test in finding.tests:                       # a pytest node id is never split
+        assert f"  python -m pytest {test}" in lines
+    # one status line: the upstream state is not said twice
+    status = " ".join(text.split("Status:", 1)[1].split("\n\n", 1)[0].split())
+    for phrase in ("still present in the newest source found", "never merged", "not merged"):
+        assert status.count(phrase) <= 1, (phrase, status)
+    # the code at fault: a commit id, a patch number or a Message-ID; where: lines or "lines unknown"
+    code = " ".join(text.split("Code:", 1)[1].split("Status:", 1)[0].split())
+    assert re.search(r"\b[0-9a-f]{12}\b|\d+/\d+\]|<[^>]+@[^>]+>", code), code
+    where = " ".join(text.split("Where:", 1)[1].split("Code:", 1)[0].split())
+    assert re.search(r"lines \d+-\d+ at \S+ [0-9a-f]{12}|lines unknown", where), where
+
+
+def test_line_ranges_name_a_commit_docs_sources_lists():
+    sources = (ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
+    with_lines = [f for f in FINDINGS if f.lines]
+    assert with_lines
+    for f in with_lines:
+        first, last = map(int, f.lines.split("-"))
+        assert first < last and (not f.focus or first <= int(f.focus) <= last), f.id
+        assert f.lines_at.split("@")[1][:12] in sources, f.id
 
 
 def test_bad_entries_name_the_file_entry_and_field(tmp_path):

@@ -39,14 +39,60 @@ def test_rdma_over_vfio_is_answered_under_every_revision_the_registry_holds(caps
     assert any("importer device 0000:04:00.0" in c for c in data["chosen"])   # the NIC, not a bridge
 
 
-def test_text_form_names_verdict_findings_and_path(capsys):
+def test_text_form_names_verdict_finding_ids_and_path(capsys):
     assert cli.main([*RDMA_OVER_VFIO, "--revision", "mainline"]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith(ALIASES["mainline"] + " "))
-    assert "sgt-p2p" in row and "leak" in row and "attach > map > unmap > detach" in row
+    assert "sgt-p2p" in row and "sgt-orig-nents-leak" in row
+    assert "attach > map > unmap > detach" in " ".join(out.split())
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_every_finding_id_ask_prints_is_one_the_findings_command_takes(capsys):
+    from dmabuf_lab.findings.match import known_ids
+
+    data = _answers(capsys, RDMA_OVER_VFIO)
+    ids = {x for a in data["answers"] for x in a["finding_ids"] if x in known_ids()}
+    assert "sgt-orig-nents-leak" in ids
+    for fid in sorted(ids):
+        assert cli.main(["findings", "--format", "email", fid]) == 0, fid
+        capsys.readouterr()
+    # a report that no registered finding matches keeps its kind
+    for a in data["answers"]:
+        assert len(a["finding_ids"]) <= len(a["findings"])
+
+
+def test_an_errno_is_traced_to_the_function_that_returned_it_and_its_kconfig(capsys):
+    data = _answers(capsys, [*RDMA_OVER_VFIO, "--revision", "mainline-6.19"])
+    posted = data["answers"][0]
+    assert posted["outcome"] == "-EOPNOTSUPP"
+    why = posted["why"]
+    # the pin the map asked for is what refused, and the map pinned because of the Kconfig default
+    assert "vfio_pci_dma_buf_pin() returns -EOPNOTSUPP" in why and "dma_buf_pin_on_map() true" in why
+    assert "61ceaf236115" in why
+    assert any(n.startswith("CONFIG_DMABUF_MOVE_NOTIFY=y: sgt-p2p") for n in posted["config"])
+    assert cli.main([*RDMA_OVER_VFIO, "--revision", "mainline-6.19"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "vfio_pci_dma_buf_pin() returns -EOPNOTSUPP always (61ceaf236115)" in text
+    assert "if CONFIG_DMABUF_MOVE_NOTIFY=y: sgt-p2p" in text
+
+
+def test_repeated_path_is_printed_once(capsys):
+    assert cli.main(RDMA_OVER_VFIO) == 0
+    out = capsys.readouterr().out
+    assert out.count("exported 1 range(s) of 0000:03:00.0 BAR 2)") == 1
+
+
+def test_verbose_prints_the_kernel_call_path_without_topology_construction(capsys):
     assert cli.main([*RDMA_OVER_VFIO, "--revision", "mainline", "-v"]) == 0
     verbose = capsys.readouterr().out
-    assert "| step attach" in verbose and "! [leak]" in verbose
+    assert "dma_buf_map_attachment" in verbose and "dma_buf_phys_vec_to_sgt" in verbose
+    assert "step attach" not in verbose
+    assert "virtfn_add" not in verbose and "parse_bdf" not in verbose
+    assert "call chain:" in verbose and "[sgt-orig-nents-leak]" in verbose
+    assert max(len(line) for line in verbose.splitlines()) <= 100
+    assert cli.main([*RDMA_OVER_VFIO, "--revision", "mainline", "-vv"]) == 0
+    assert "parse_bdf" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("path", [p for p in find_scenarios() if "expect" in tomllib.loads(p.read_text())][:12],
@@ -119,3 +165,19 @@ def test_targets_follow_the_registry(monkeypatch):
     extra = dict(revs.REVISIONS, **{"not-yet-written": "no_such_module"})
     monkeypatch.setattr(revs, "REVISIONS", extra)
     assert targets(None, False)[-1] == "not-yet-written"
+
+
+@pytest.mark.parametrize("path", find_scenarios()[:20], ids=lambda p: p.stem)
+def test_text_form_of_shipped_scenarios_fits_100_columns(path, capsys):
+    assert cli.main(["ask", str(path), "--revision", "mainline-6.19", "--revision", "mapping-types-2026-02"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_a_crash_that_is_a_registered_finding_is_named_by_its_id(capsys):
+    data = _answers(capsys, ["ask", "litmus/bug-dynamic-attach-null-ops.toml", "--revision",
+                             "mapping-types-2026-02"])
+    posted = data["answers"][0]
+    assert posted["outcome"] == "crash" and "mt-dynamic-attach-null-ops" in posted["finding_ids"]
+    fixed = data["answers"][1]
+    assert fixed["outcome"] != "crash" and "mt-dynamic-attach-null-ops" not in fixed["finding_ids"]

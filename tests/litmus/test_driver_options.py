@@ -167,6 +167,12 @@ def test_readme_documents_every_option():
             assert m, f"litmus/README.md has no table for {info.name} ({role})"
             documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", m.group(1), re.M))
             assert documented == set(opts), (info.name, role, documented ^ set(opts))
+            # the "read under" column names the revisions whose code reads the option
+            for key, under in re.findall(r"^\| `([a-z0-9_]+)` \|[^|]*\|[^|]*\|([^|]*)\|", m.group(1), re.M):
+                want = opts[key].revisions
+                got = under.strip()
+                assert (got == "all") if not want else (set(got.split(", ")) == set(want)), \
+                    (info.name, role, key, got, want)
 
 
 def test_a_bdf_option_must_name_a_device_of_the_topology(tmp_path):

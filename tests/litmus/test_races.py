@@ -121,9 +121,17 @@ def test_trace_columns_name_kernel_functions():
     ex = explore(sc, "mainline-6.19").shortest["use-after-revoke"]
     text = format_trace(ex)
     assert "vfio_pci_dma_buf_move" in text and "dma_resv_lock" in text
-    assert text.splitlines()[0].split()[1:] == ["importer", "vfio"]
     rows = trace_rows(ex)
     assert len(rows) == len(ex.trace) and {r["thread"] for r in rows} == {"importer", "vfio"}
+    # every kernel name whole (wrapped, never cut), each line within the width
+    words = set(text.split())
+    for r in rows:
+        for name in f"{r['function']}: {r['action']}".split():
+            assert name in words, name
+    assert "~" not in text and max(len(line) for line in text.splitlines()) <= 100
+    narrow = format_trace(ex, width=72)
+    assert max(len(line) for line in narrow.splitlines()) <= 72
+    assert {w for w in narrow.split() if set(w) != {"-"}} == {w for w in words if set(w) != {"-"}}
 
 
 def test_lock_order_inversion_is_a_cycle():
