@@ -53,9 +53,14 @@ def _prefixes() -> tuple[str, ...]:
 
 def collect(run) -> dict[Called, frozenset[str]]:
     """Call ``run()`` under a profile hook: each twin-package function it
-    called, with the revisions whose runs called it (``"-"`` outside a run)."""
+    called, with the revisions whose runs called it (``"-"`` outside a run).
+    Every twin module is imported first, so what runs at import time is never
+    counted, whatever the process imported before."""
     from dmabuf_lab.revisions.base import current_session
 
+    from .packages import load_all
+
+    load_all()
     prefixes = _prefixes()
     seen: dict = {}
 
