@@ -74,7 +74,7 @@ def sniff(path) -> str:
         return "sysfs"
     try:
         with open(p, "rb") as fh:
-            head = decode(fh.read(65536))
+            head = fh.read(65536).decode("utf-8", "replace")
     except OSError as exc:
         raise CaptureParseError(f"cannot read: {exc.strerror}", file=str(p),
                                 expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump") from None
