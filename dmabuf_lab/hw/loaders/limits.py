@@ -51,7 +51,7 @@ def check_sriov(dev: CapturedDevice, *, file: str | None) -> None:
         raise CaptureParseError(f"{dev.bdf}: NumVFs {s.num_vfs} is above TotalVFs {s.total_vfs}",
                                 file=file, line=line, field="num_vfs",
                                 expected="NumVFs <= TotalVFs (sriov_numvfs refuses more)")
-    count = max(s.num_vfs or 0, s.total_vfs or 0)
+    count = s.num_vfs or 0
     if count and s.vf_offset is not None:
         last = dev.routing_id + s.vf_offset + (s.vf_stride or 0) * (count - 1)
         if last > MAX_ROUTING_ID:
