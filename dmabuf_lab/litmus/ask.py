@@ -103,11 +103,15 @@ def _read_scenario_file(path: str) -> dict:
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
+    from dmabuf_lab.litmus.scenario import read_scenario_bytes
+
     p = Path(path)
+    raw = read_scenario_bytes(p)         # a regular file only: a FIFO or device is never opened
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LabInputError(f"cannot read scenario: {exc.strerror}", file=path) from None
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise LabInputError("not UTF-8 text; expected a TOML scenario file", file=path,
+                            line=raw[:exc.start].count(b"\n") + 1) from None
     except tomllib.TOMLDecodeError as exc:
         raise LabInputError(f"not valid TOML: {exc}", file=path) from None
     data.pop("expect", None)
