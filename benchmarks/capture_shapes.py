@@ -66,9 +66,9 @@ def flat(functions: int) -> str:
 
 
 def deep(functions: int, depth: int = 4) -> str:
-    """NICs under chains of ``depth`` switches below a root port each."""
-    nics = max(1, functions // FUNCS_PER_NIC)
-    per_chain = 1 + 2 * depth           # buses a chain uses: root port's + each switch's two
+    """NICs under chains of ``depth`` switches below a root port each (bridges count as functions)."""
+    per_chain = 1 + 2 * depth           # buses (and bridge functions) a chain uses: root port + two per switch
+    nics = max(1, functions // (FUNCS_PER_NIC + per_chain))
     lines: list[str] = []
     group, mmio, nic, dom_no = 0, 0x100_0000_0000, 0, 0
     while nic < nics:

@@ -173,8 +173,11 @@ def _save(folder: Path, name: str, data: bytes) -> None:
 
 
 def run(rounds: int, seed: int = 1, *, slow: float = 2.0, save: Path | None = None,
-        kinds: tuple[str, ...] = ("lspci", "dmesg", "bufinfo", "resource", "sysfs")) -> Tally:
-    """``rounds`` mutated captures, spread over ``kinds``; returns the tally."""
+        kinds: tuple[str, ...] = ("lspci", "dmesg", "bufinfo", "resource", "sysfs"),
+        progress: int = 0) -> Tally:
+    """``rounds`` mutated captures, spread over ``kinds``; returns the tally.
+
+    ``progress``: print a running count every that many rounds (0: never)."""
     from dmabuf_lab.hw.loaders import load_bufinfo, load_files, load_lspci, load_sysfs, parse_resource
 
     rng = random.Random(seed)
@@ -185,6 +188,8 @@ def run(rounds: int, seed: int = 1, *, slow: float = 2.0, save: Path | None = No
     with tempfile.TemporaryDirectory(prefix="dmabuf-lab-fuzz-") as tmp:
         work = Path(tmp)
         for n in range(rounds):
+            if progress and n and n % progress == 0:
+                print(f"  after {n} rounds: escaped {tally.escaped}, slow {len(tally.slow)}", flush=True)
             kind = kinds[n % len(kinds)]
             edits = rng.randrange(1, 6)
             if kind == "lspci":
@@ -235,11 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--slow", type=float, default=2.0, help="seconds after which a round counts as slow")
     ap.add_argument("--save", type=Path, default=None, help="folder for the inputs that escaped")
+    ap.add_argument("--progress", type=int, default=0, help="print a running count every N rounds")
     args = ap.parse_args(argv)
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
     start = time.perf_counter()
-    tally = run(args.rounds, args.seed, slow=args.slow, save=args.save)
+    tally = run(args.rounds, args.seed, slow=args.slow, save=args.save, progress=args.progress)
     took = time.perf_counter() - start
     kinds = sorted({k for k, _ in tally.outcomes})
     print(f"{args.rounds} mutated captures (seed {args.seed}) in {took:.1f} s")

@@ -370,7 +370,7 @@ def render_tree(topo: Topology, p2p: str = "auto") -> str:
                 last = i == len(kids) - 1
                 lines.append(prefix + ("\\-- " if last else "+-- ") + _header(topo, k))
                 cont = prefix + ("    " if last else "|   ")
-                has_kids = bool(_children(topo, k))
+                has_kids = bool(k.children)       # what _children(k) would list
                 for d in _details(topo, k):
                     lines.append(cont + ("|     " if has_kids else "      ") + d)
                 rec(k, cont)

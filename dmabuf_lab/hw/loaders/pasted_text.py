@@ -130,8 +130,8 @@ def source_lines(text: str, *, file: str | None = None) -> list[SourceLine]:
     raw = _NEWLINE.split(text)
     if raw and raw[-1] == "":
         raw.pop()
-    for i, t in enumerate(raw):
-        if len(t) > MAX_LINE_CHARS or len(t) > MAX_DIGITS:
+    if raw and (max(map(len, raw)) > MAX_LINE_CHARS or _LONG_NUMBER.search(text)):
+        for i, t in enumerate(raw):
             check_line(i + 1, t, file)
     lines = [SourceLine(i + 1, t) for i, t in enumerate(raw)]
     if _QP_HINT.search(text):
