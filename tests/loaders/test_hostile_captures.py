@@ -212,3 +212,19 @@ def test_sysfs_non_utf8_attribute_is_one_error(tmp_path):
     (snap / "0000:05:00.0" / "devpath").write_bytes(b"/sys/devices/\xff\n")
     with within(10), pytest.raises(CaptureParseError, match="UTF-8"):
         load_sysfs(snap)
+
+
+# --- the commands: a FIFO or a device is refused before it is opened ---------------
+
+@pytest.mark.parametrize("argv", [["ask", "{fifo}"], ["ask", "/dev/zero"],
+                                  ["ask", "--topology", "{fifo}", "--exporter", "vfio-pci", "--importer", "rdma"],
+                                  ["topology", "--from-lspci", "{fifo}"], ["topology", "/dev/zero"]])
+def test_commands_refuse_fifos_and_devices_in_one_line(tmp_path, capsys, argv):
+    from dmabuf_lab import cli
+
+    fifo = tmp_path / "capture.txt"
+    os.mkfifo(fifo)
+    with within(5):
+        rc = cli.main([a.format(fifo=fifo) for a in argv])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err and "not a regular file" in err
