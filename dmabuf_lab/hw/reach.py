@@ -62,7 +62,7 @@ def reach_copy(topo: Topology, end_bdfs, groups: dict | None = None) -> Topology
     Machines of at most ``WHOLE_UP_TO`` functions, or with KVM guests, are deep-copied whole."""
     if len(topo.devices) <= WHOLE_UP_TO or topo.guests:
         return copy.deepcopy(topo)
-    ends = [topo.devices.get(b if len(b) > 7 else f"0000:{b}".lower()) for b in end_bdfs if b]
+    ends = [topo.devices.get((b if len(b) > 7 else f"0000:{b}").lower()) for b in end_bdfs if b]
     keep = reachable(topo, [e for e in ends if e is not None], groups)
     new = Topology.__new__(Topology)
     new.__dict__ = dict(topo.__dict__)
