@@ -114,10 +114,13 @@ _BUILT: dict[tuple, tuple] = {}   # one large captured machine (and its IOMMU gr
 def run_topology(arg, end_bdfs) -> Topology:
     """A topology of its own for one run: a preset or small capture loaded afresh, a large
     capture file built once per process and ``reach_copy()``-ed for each run."""
-    from dmabuf_lab.hw.loaders import parsed
     from dmabuf_lab.hw.presets import PRESETS, load_topology
 
     if isinstance(arg, str) and arg in PRESETS:
+        return load_topology(arg)
+    try:
+        from dmabuf_lab.hw.loaders import parsed
+    except ModuleNotFoundError:            # a tree without capture loaders: load_topology says so
         return load_topology(arg)
     paths = parsed.paths_of(*(arg.get(k) for k in ("lspci", "dmesg", "resource"))) \
         if isinstance(arg, dict) else parsed.paths_of(arg)
