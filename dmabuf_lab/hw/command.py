@@ -45,7 +45,8 @@ def add_arguments(parser) -> None:
 def _existing_file(path: str, option: str, what: str) -> Path:
     # The option names a file: never read a missing path as capture text.
     if not Path(path).is_file():
-        raise TopologyError(f"no such file; expected a file holding {what}", file=path, field=option)
+        why = "not a regular file" if Path(path).exists() else "no such file"
+        raise TopologyError(f"{why}; expected a file holding {what}", file=path, field=option)
     return Path(path)
 
 
@@ -79,7 +80,8 @@ def _from_capture(kind: str, path: str):
     if kind == "lspci":
         # The option names a file: never read a missing path as capture text.
         if not Path(path).is_file():
-            raise TopologyError("no such file; expected a file holding `lspci -vvv` output",
+            raise TopologyError(("not a regular file" if Path(path).exists() else "no such file")
+                                + "; expected a file holding `lspci -vvv` output",
                                 file=path, field="--from-lspci")
         return fn(Path(path))
     return fn(path)

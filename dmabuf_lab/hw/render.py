@@ -171,6 +171,92 @@ class _Tally:
         return out
 
 
+#: Up to this many (host bridge, depth) buckets the pairs across root ports are
+#: counted for every bucket pair; above it, per host bridge and per class of
+#: host bridges, so the work stays linear in the number of host bridges.
+ACROSS_BUCKET_LIMIT = 64
+
+
+def _pairs_between(x: dict, y: dict, same: bool) -> int:
+    """Pairs of ends from count maps ``x`` and ``y`` (group -> count) in different groups."""
+    tx, ty = sum(x.values()), sum(y.values())
+    shared = sum(c * y.get(g, 0) for g, c in x.items())
+    return (tx * tx - shared) // 2 if same else tx * ty - shared
+
+
+def _example_pair(ex_x: dict, ex_y: dict):
+    """One end from ``ex_x`` and one from ``ex_y`` (group -> end) in different groups, or None."""
+    return next(((a, b) for ga, a in ex_x.items() for gb, b in ex_y.items() if ga != gb), None)
+
+
+def _across_by_bucket(buckets: dict, across: _Tally, verdict) -> None:
+    """Every pair of (host bridge, depth) buckets, less the pairs that share a top."""
+    keys = list(buckets)
+    for i, kx in enumerate(keys):
+        for ky in keys[i:]:
+            bx, by = buckets[kx], buckets[ky]
+            count = _pairs_between(bx["per_top"], by["per_top"], kx == ky)
+            if count <= 0:
+                continue
+            pair = _example_pair(bx["examples"], by["examples"])
+            if pair is None:   # the only examples share a top: find one in another top
+                continue
+            across.add(verdict(pair[0], pair[1], ("across", kx, ky)), count, pair)
+
+
+def _whitelist_class(topo: Topology, host) -> str:
+    """What the whitelist says of ``host`` for traffic to another host bridge: yes, no or unknown."""
+    from dmabuf_lab.pci import p2pdma
+    if host_bridge_whitelist_unknown(host, topo.p2pdma_whitelist) is not None:
+        return "unknown"
+    listed = getattr(p2pdma, "__host_bridge_whitelist")(host, False, topo.p2pdma_whitelist, None, None)
+    return "yes" if listed else "no"
+
+
+def _across_by_class(topo: Topology, buckets: dict, across: _Tally, verdict) -> None:
+    """Pairs across tops counted without visiting every pair of host bridges.
+
+    Under one host bridge a pair's verdict depends on that bridge and the two
+    depths: counted per host bridge and depth pair, less the pairs sharing a
+    top.  Between two host bridges it depends on what the whitelist says of
+    each (yes, no, unknown) and on the two depths: counted per class and depth
+    pair, less the pairs under one host bridge.  The example pair's verdict
+    speaks for its class.
+    """
+    per_host: dict[int, dict[int, dict]] = {}
+    for (host_id, dep), b in buckets.items():
+        per_host.setdefault(host_id, {})[dep] = b
+    # under one host bridge, across its tops
+    for host_id, by_depth in per_host.items():
+        deps = sorted(by_depth)
+        for i, dx in enumerate(deps):
+            for dy in deps[i:]:
+                bx, by = by_depth[dx], by_depth[dy]
+                count = _pairs_between(bx["per_top"], by["per_top"], dx == dy)
+                pair = _example_pair(bx["examples"], by["examples"]) if count > 0 else None
+                if pair is not None:
+                    across.add(verdict(pair[0], pair[1], ("across", (host_id, dx), (host_id, dy))), count, pair)
+    # between host bridges: class buckets with per host counts
+    classes: dict[tuple, dict] = {}
+    for host_id, by_depth in per_host.items():
+        some_end = next(iter(next(iter(by_depth.values()))["examples"].values()))
+        cls = _whitelist_class(topo, pci_find_host_bridge(some_end))
+        for dep, b in by_depth.items():
+            c = classes.setdefault((cls, dep), {"per_host": {}, "examples": {}})
+            c["per_host"][host_id] = sum(b["per_top"].values())
+            if len(c["examples"]) < 2:
+                c["examples"][host_id] = next(iter(b["examples"].values()))
+    keys = sorted(classes)
+    for i, kx in enumerate(keys):
+        for ky in keys[i:]:
+            cx, cy = classes[kx], classes[ky]
+            count = _pairs_between(cx["per_host"], cy["per_host"], kx == ky)
+            pair = _example_pair(cx["examples"], cy["examples"]) if count > 0 else None
+            if pair is not None:
+                across.add(verdict(pair[0], pair[1], ("between", kx, ky)), count, pair)
+
+
+
 def p2p_summary(topo: Topology) -> list[str]:
     """The P2P section grouped per root port (or switch) and across them, counting every pair.
 
@@ -230,21 +316,11 @@ def p2p_summary(topo: Topology) -> list[str]:
                 if len(b["examples"]) < 2 and id(top) not in b["examples"]:
                     b["examples"][id(top)] = d
     across = _Tally()
-    keys = list(buckets)
-    for i, kx in enumerate(keys):
-        for ky in keys[i:]:
-            bx, by = buckets[kx], buckets[ky]
-            tx, ty = bx["per_top"], by["per_top"]
-            hx, hy = sum(tx.values()), sum(ty.values())
-            same_top = sum(c * ty.get(t, 0) for t, c in tx.items())
-            count = (hx * hx - same_top) // 2 if kx == ky else hx * hy - same_top
-            if count <= 0:
-                continue
-            pair = next(((a, b) for ta, a in bx["examples"].items()
-                         for tb, b in by["examples"].items() if ta != tb), None)
-            if pair is None:   # the only examples share a top: find one in another top
-                continue
-            across.add(verdict(pair[0], pair[1], ("across", kx, ky)), count, pair)
+    if len(buckets) <= ACROSS_BUCKET_LIMIT:
+        _across_by_bucket(buckets, across, verdict)
+    else:
+        lines[0] += "; across host bridges, pairs alike in what the whitelist says are counted together"
+        _across_by_class(topo, buckets, across, verdict)
     if across.total:
         lines.append(f"  between different root ports / host bridges ({across.total} pairs):")
         lines.extend(across.lines("    "))
@@ -294,7 +370,7 @@ def render_tree(topo: Topology, p2p: str = "auto") -> str:
                 last = i == len(kids) - 1
                 lines.append(prefix + ("\\-- " if last else "+-- ") + _header(topo, k))
                 cont = prefix + ("    " if last else "|   ")
-                has_kids = bool(_children(topo, k))
+                has_kids = bool(k.children)       # what _children(k) would list
                 for d in _details(topo, k):
                     lines.append(cont + ("|     " if has_kids else "      ") + d)
                 rec(k, cont)

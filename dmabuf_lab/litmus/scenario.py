@@ -123,10 +123,12 @@ class Scenario:
         return bool(self.threads)
 
     def fresh_topology(self):
-        """A newly loaded copy of the topology, so runs never share device state."""
-        from dmabuf_lab.hw import load_topology
+        """A topology of this run's own, so runs never share device state (a large capture is
+        built once and only what the run can reach is copied: ``hw.reach``)."""
+        from dmabuf_lab.hw.reach import run_topology
 
-        return load_topology(self.topology_arg or self.topology_ref)
+        return run_topology(self.topology_arg or self.topology_ref,
+                            (self.exporter.device, self.importer.device))
 
     def targets(self) -> list[str]:
         """The revision[:variant] targets this scenario checks, in file order."""

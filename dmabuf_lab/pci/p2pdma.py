@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dmabuf_lab.kmodel import WARN_ON
+from dmabuf_lab.twins import mirrors
 from dmabuf_lab.pci.bridge import (PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, HostBridge,
                                    pci_find_host_bridge, pci_host_bridge_dev)
 from dmabuf_lab.pci.pci import (PCI_STD_NUM_BARS, PciDevice, pci_bus_address, pci_resource_start,
@@ -179,38 +180,48 @@ def calc_map_type_and_dist(provider: PciDevice, client: PciDevice, log: list | N
     return map_type, dist
 
 
+def upstream_path(dev: PciDevice) -> list[PciDevice]:
+    """``dev`` and every bridge above it, nearest first (the walk ``pci_upstream_bridge()`` makes)."""
+    out = []
+    while dev is not None:
+        out.append(dev)
+        dev = pci_upstream_bridge(dev)
+    return out
+
+
+@mirrors("torvalds/linux@3306e99edf70:drivers/pci/p2pdma.c:upstream_bridge_distance",
+         gap="the stored tree predates 6.19, where the same nested walk opens calc_map_type_and_dist(); "
+             "the whitelist and map-type tail follows the 6.19 function as the lab's sources describe it")
 def _calc(provider: PciDevice, client: PciDevice, log: list | None):
-    """calc_map_type_and_dist() without remembering the answer."""
+    """calc_map_type_and_dist() without remembering the answer.
+
+    The kernel walks up from the provider and, at each bridge, walks up from
+    the client looking for it.  Both upstream paths are taken once here and
+    the client's is indexed, so the first provider-side bridge found on the
+    client's path (the lowest common ancestor) and both hop counts come out
+    the same, with ACS asked of the same bridges in the same order, in time
+    linear in the two depths.
+    """
     map_type = PCI_P2PDMA_MAP_THRU_HOST_BRIDGE
-    a, b = provider, client
+    path_a = upstream_path(provider)
+    path_b = upstream_path(client)
+    index_b = {id(d): i for i, d in reversed(list(enumerate(path_b)))}
     acs_list: list[str] = []
-    dist_a = dist_b = 0
     common = None
-    while a is not None:
-        dist_b = 0
+    dist_a, dist_b = len(path_a), len(path_b)
+    for i, a in enumerate(path_a):
         if pci_bridge_has_acs_redir(a):
             acs_list.append(a.bdf)
-        bb = b
-        while bb is not None:
-            if a is bb:
-                common = a
-                break
-            bb = pci_upstream_bridge(bb)
-            dist_b += 1
-        if common is not None:
+        j = index_b.get(id(a))
+        if j is not None:
+            common, dist_a, dist_b = a, i, j
             break
-        a = pci_upstream_bridge(a)
-        dist_a += 1
 
     dist = dist_a + dist_b
     if common is not None:
-        bb = b
-        while bb is not None:                      # check_b_path_acs
-            if bb is common:
-                break
+        for bb in path_b[:dist_b]:                 # check_b_path_acs
             if pci_bridge_has_acs_redir(bb):
                 acs_list.append(bb.bdf)
-            bb = pci_upstream_bridge(bb)
         if not acs_list:
             return PCI_P2PDMA_MAP_BUS_ADDR, dist
         if log is not None:

@@ -170,8 +170,12 @@ class PciDevice:
     # -- names -------------------------------------------------------------------------
     @property
     def bdf(self) -> str:
-        """``pci_name()``: ``"0000:03:00.0"``."""
-        return format_bdf(self.domain, self.bus, self.devfn)
+        """``pci_name()``: ``"0000:03:00.0"`` (formatted again only when the address changes)."""
+        key = (self.domain, self.bus, self.devfn)
+        cached = self.__dict__.get("_bdf")
+        if cached is None or cached[0] != key:
+            cached = self._bdf = (key, format_bdf(*key))
+        return cached[1]
 
     @property
     def routing_id(self) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from dmabuf_lab.hw.loaders import parsed
 from dmabuf_lab.hw.loaders.combine import read_files
 from dmabuf_lab.hw.loaders.bufinfo import Bufinfo, BufinfoBuffer, BufinfoFence, load_bufinfo
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
@@ -37,15 +38,20 @@ _RESOURCE_LINE = re.compile(r"^\s*0x[0-9a-fA-F]+\s+0x[0-9a-fA-F]+\s+0x[0-9a-fA-F
 
 
 def load_lspci(text_or_path, *, name: str | None = None):
-    """lspci text (str, bytes, a path, or a list of them from one machine) -> hw.Topology."""
-    if isinstance(text_or_path, (list, tuple)):
-        parts = [read_capture_text(p) for p in text_or_path]
-        text = "\n\n".join(t for t, _ in parts)
-        label = " + ".join(n or "<text>" for _, n in parts)
-        machine = read_lspci(text, file=label)
-    else:
-        machine = read_lspci(text_or_path)
-    return build_topology(machine, name=name)
+    """lspci text (str, bytes, a path, or a list of them from one machine) -> hw.Topology.
+
+    Files are parsed once per process (see ``parsed``); text is parsed each time."""
+    def parse():
+        if isinstance(text_or_path, (list, tuple)):
+            parts = [read_capture_text(p) for p in text_or_path]
+            text = "\n\n".join(t for t, _ in parts)
+            label = " + ".join(n or "<text>" for _, n in parts)
+            return read_lspci(text, file=label)
+        return read_lspci(text_or_path)
+
+    paths = None if isinstance(text_or_path, (bytes, bytearray)) else parsed.paths_of(text_or_path)
+    key = ("lspci",) + parsed.file_identity(paths) if paths and parsed.file_identity(paths) else None
+    return build_topology(parsed.parsed_once(key, parse), name=name)
 
 
 def load_files(lspci, dmesg=None, resource=None, *, name: str | None = None):
@@ -53,8 +59,13 @@ def load_files(lspci, dmesg=None, resource=None, *, name: str | None = None):
 
     ``lspci`` and ``dmesg`` are a path or a list of paths; ``resource`` maps a
     function's address to its ``resource`` file (see ``combine.read_files``).
+    The files are parsed once per process (see ``parsed``).
     """
-    return build_topology(read_files(lspci, dmesg, resource), name=name)
+    paths = parsed.paths_of(lspci, dmesg, resource)
+    ident = parsed.file_identity(paths) if paths else None
+    key = ("files", repr(sorted((resource or {}).keys())), len(parsed.paths_of(lspci) or ()),
+           len(parsed.paths_of(dmesg) or ())) + ident if ident else None
+    return build_topology(parsed.parsed_once(key, lambda: read_files(lspci, dmesg, resource)), name=name)
 
 
 def load_sysfs(path, *, name: str | None = None):
@@ -68,13 +79,16 @@ def sniff(path) -> str:
     if p.is_dir():
         return "sysfs"
     if not p.is_file():
+        if p.exists():
+            raise CaptureParseError("not a regular file (a device, FIFO or socket is never read)", file=str(p),
+                                    expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump")
         raise CaptureParseError("no such capture file or directory", file=str(p),
                                 expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump")
     if looks_like_archive(p):
         return "sysfs"
     try:
         with open(p, "rb") as fh:
-            head = decode(fh.read(65536))
+            head = fh.read(65536).decode("utf-8", "replace")
     except OSError as exc:
         raise CaptureParseError(f"cannot read: {exc.strerror}", file=str(p),
                                 expected="an lspci text file, a sysfs snapshot directory or a bufinfo dump") from None

@@ -28,9 +28,9 @@ from dmabuf_lab.hw.loaders.pasted_text import read_capture_text, source_lines
 
 _DEFAULT_COLUMNS = ["size", "flags", "mode", "count", "exp_name", "ino", "name"]
 _FENCE = re.compile(r"^(?P<usage>[A-Za-z]+) fence:\s*(?P<driver>\S+)\s+(?P<timeline>\S+)"
-                    r"(?:\s+seq\s+(?P<seq>\d+))?\s+(?P<un>un)?signalled")
-_TOTAL_ATTACHED = re.compile(r"^Total (?P<n>\d+) devices attached")
-_TOTAL = re.compile(r"^Total (?P<n>\d+) objects, (?P<bytes>\d+) bytes")
+                    r"(?:\s+seq\s+(?P<seq>[0-9]+))?\s+(?P<un>un)?signalled")
+_TOTAL_ATTACHED = re.compile(r"^Total (?P<n>[0-9]+) devices attached")
+_TOTAL = re.compile(r"^Total (?P<n>[0-9]+) objects, (?P<bytes>[0-9]+) bytes")
 _EXPECTED = "the 'Dma-buf Objects:' listing of /sys/kernel/debug/dma_buf/bufinfo"
 
 
@@ -101,8 +101,12 @@ def load_bufinfo(text_or_path, *, file: str | None = None) -> Bufinfo:
 
 
 def _int(tok: str, base: int) -> int | None:
+    """An ASCII number in ``base`` (no sign, no Unicode digits), else None."""
+    digits = tok[2:] if base == 16 and tok[:2].lower() == "0x" else tok
+    if not digits or not digits.isascii() or not digits.isalnum():
+        return None
     try:
-        return int(tok, base)
+        return int(digits, base)
     except ValueError:
         return None
 
@@ -114,7 +118,7 @@ def parse_bufinfo(text: str, *, file: str | None = None) -> Bufinfo:
     saw_listing = False
     cur: BufinfoBuffer | None = None
     in_attached = False
-    lines = source_lines(text)
+    lines = source_lines(text, file=file)
     for ln in lines:
         t = ln.text.strip()
         if not t:

@@ -56,7 +56,7 @@ def read_files(lspci, dmesg=None, resource=None) -> CapturedMachine:
     machine = parse_lspci("\n\n".join(t for t, _ in parts), file=label)
     for path in _as_list(dmesg):
         text, name = read_capture_text(Path(path) if isinstance(path, str) else path)
-        apply_kernel_log(machine, kernel_log_lines(text), source=name)
+        apply_kernel_log(machine, kernel_log_lines(text, name), source=name)
         machine.source = f"{machine.source} + {name}"
     for bdf, path in (resource or {}).items():
         p = Path(path)

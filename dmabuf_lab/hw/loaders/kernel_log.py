@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 
 _BDF = r"(?P<bdf>(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])"
 _VF_SPACE = re.compile(_BDF + r":\s+VF\(n\) BAR(?P<bar>[0-5]) space:\s*\[mem\s+(?P<start>0x[0-9a-fA-F]+)-"
-                       r"(?P<end>0x[0-9a-fA-F]+)[^\]]*\]\s*\(contains BAR[0-5] for (?P<n>\d+) VFs\)")
+                       r"(?P<end>0x[0-9a-fA-F]+)[^\]]*\]\s*\(contains BAR[0-5] for (?P<n>[0-9]+) VFs\)")
 _VF_BAR_NAMED = re.compile(_BDF + r":\s+VF BAR (?P<bar>[0-5]) \[mem\s+(?P<start>0x[0-9a-fA-F]+)-"
-                           r"(?P<end>0x[0-9a-fA-F]+)[^\]]*\]:\s*contains BAR [0-5] for (?P<n>\d+) VFs")
+                           r"(?P<end>0x[0-9a-fA-F]+)[^\]]*\]:\s*contains BAR [0-5] for (?P<n>[0-9]+) VFs")
 _IDS = re.compile(_BDF + r":\s+\[(?P<ven>[0-9a-fA-F]{4}):(?P<dev>[0-9a-fA-F]{4})\] type (?P<type>[0-9a-fA-F]{2})"
                   r" class (?P<cls>0x[0-9a-fA-F]{1,6})")
-TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]")
+TIMESTAMP = re.compile(r"^\[\s*[0-9]+\.[0-9]+\]")
 
 
 @dataclass

@@ -26,6 +26,7 @@ import re
 
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
 from dmabuf_lab.hw.loaders.kernel_log import TIMESTAMP, read_kernel_log
+from dmabuf_lab.hw.loaders.limits import check_bar, check_bus, check_sriov
 from dmabuf_lab.hw.loaders.pasted_text import (LogicalLine, logical_lines, read_capture_text,
                                                source_lines)
 from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, CapturedMachine,
@@ -43,20 +44,16 @@ HEADER_EXAMPLE = "an lspci device header such as '03:00.0 VGA compatible control
 _PATH = r"(?P<path>(?:/(?:[0-9a-fA-F]{2}:)?[0-9a-fA-F]{2}\.[0-7])*)"
 _ADDRESS = re.compile(r"^(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
                       r"\.(?P<fn>[0-7])" + _PATH + r"(?=\s)")
-_HEADER = re.compile(
-    r"^(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
-    r"\.(?P<fn>[0-7])" + _PATH + r"\s+(?P<cls>[^:\s][^:]*?)\s*(?:\[(?P<cc>[0-9a-fA-F]{4})\])?:"
-    r"(?:\s+(?P<desc>.*))?$")
+_CLASS_CODE = re.compile(r"\[(?P<cc>[0-9a-fA-F]{4})\]$")
 _PATH_ELEMENT = re.compile(r"/(?:(?P<bus>[0-9a-fA-F]{2}):)?(?P<slot>[0-9a-fA-F]{2})\.(?P<fn>[0-7])")
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_/#.&()+' -]{0,40}?:(?:\s|$)")
 _BAR_START = re.compile(r"^(?:\[(?:virtual|enhanced)\]\s*)?(?:Memory at|I/O ports at|Expansion ROM at)\b")
 _BAR = re.compile(
-    r"^(?:Region\s+(?P<idx>\d+):\s*)?(?P<pre>(?:\[(?:virtual|enhanced)\]\s*)*)"
+    r"^(?:Region\s+(?P<idx>[0-9]+):\s*)?(?P<pre>(?:\[(?:virtual|enhanced)\]\s*)*)"
     r"(?P<what>Memory at|I/O ports at)\s+(?P<addr><[^>\s]*>|[0-9a-fA-F]+)(?P<tail>.*)$")
 _ROM = re.compile(r"^Expansion ROM at\s+(?P<addr><[^>\s]*>|[0-9a-fA-F]+)(?P<tail>.*)$")
-_SIZE = re.compile(r"\[size=(?P<n>\d+)\s*(?P<u>[KMGTPE]?)(?:i?B)?\]", re.IGNORECASE)
-_ATTRS = re.compile(r"\((?P<attrs>[^)]*)\)")
-_CAP = re.compile(r"^Capabilities:\s*(?:\[(?P<pos>[0-9a-fA-F]+)(?:\s+v\d+)?\]\s*)?(?P<name>.*)$")
+_SIZE = re.compile(r"\[size=(?P<n>[0-9]+)\s*(?P<u>[KMGTPE]?)(?:i?B)?\]", re.IGNORECASE)
+_CAP = re.compile(r"^Capabilities:\s*(?:\[(?P<pos>[0-9a-fA-F]+)(?:\s+v[0-9]+)?\]\s*)?(?P<name>.*)$")
 _BUSLINE = re.compile(r"^Bus:\s*primary=(?P<p>[0-9a-fA-F]+),\s*secondary=(?P<s>[0-9a-fA-F]+),"
                       r"\s*subordinate=(?P<u>[0-9a-fA-F]+)")
 _IDS = re.compile(r"\[(?P<ven>[0-9a-fA-F]{4}):(?P<dev>[0-9a-fA-F]{4})\]")
@@ -64,15 +61,15 @@ _PROGIF = re.compile(r"\(prog-if (?P<pi>[0-9a-fA-F]{2})")
 _NAMED_DEVICE_ID = re.compile(r"\bDevice (?P<dev>[0-9a-fA-F]{4})\b")
 _FLAG = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9]*)(?P<v>[+-])")
 _ELLIPSIS = re.compile(r"^\[?(?:\.\.\.|\u2026)\]?$")   # "..." / "[...]" where a paste left lines out
-_IOMMU = re.compile(r"IOMMU group:?\s*(?P<g>\d+)")
+_IOMMU = re.compile(r"IOMMU group:?\s*(?P<g>[0-9]+)")
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
 
 _SRIOV_FIELDS = {
-    "initial_vfs": re.compile(r"Initial VFs:\s*(\d+)"),
-    "total_vfs": re.compile(r"Total VFs:\s*(\d+)"),
-    "num_vfs": re.compile(r"Number of VFs:\s*(\d+)"),
-    "vf_offset": re.compile(r"VF offset:\s*(\d+)"),
-    "vf_stride": re.compile(r"stride:\s*(\d+)"),
+    "initial_vfs": re.compile(r"Initial VFs:\s*([0-9]+)"),
+    "total_vfs": re.compile(r"Total VFs:\s*([0-9]+)"),
+    "num_vfs": re.compile(r"Number of VFs:\s*([0-9]+)"),
+    "vf_offset": re.compile(r"VF offset:\s*([0-9]+)"),
+    "vf_stride": re.compile(r"stride:\s*([0-9]+)"),
     "vf_device": re.compile(r"Device ID:\s*([0-9a-fA-F]{4})\b"),
 }
 
@@ -113,6 +110,45 @@ _VENDORS = (
 )
 
 
+class _Header:
+    """The parts of a device header line: address groups, then ``cls``, ``cc`` and ``desc``."""
+
+    def __init__(self, address: re.Match, cls: str, cc: str | None, desc: str | None):
+        self._address = address
+        self._rest = {"cls": cls, "cc": cc, "desc": desc}
+
+    def group(self, name: str):
+        return self._rest[name] if name in self._rest else self._address.group(name)
+
+
+def _match_header(text: str) -> _Header | None:
+    """A device header split without backtracking: the address, whitespace, the class up to
+    the first colon (its ``[cccc]`` code at the end), then the description."""
+    m = _ADDRESS.match(text)
+    if not m:
+        return None
+    rest = text[m.end():]
+    colon = rest.find(":")
+    if colon < 0:
+        return None
+    cls = rest[:colon].strip()
+    after = rest[colon + 1:]
+    if not cls or (after and not after[0].isspace()):
+        return None
+    cc = None
+    code = _CLASS_CODE.search(cls)
+    if code and cls[:code.start()].strip():
+        cc, cls = code.group("cc"), cls[:code.start()].rstrip()
+    return _Header(m, cls, cc, after.strip() or None)
+
+
+def _attrs(tail: str) -> str | None:
+    """The text inside the first ``( ... )`` of a BAR line's tail, found without backtracking."""
+    start = tail.find("(")
+    end = tail.find(")", start + 1) if start >= 0 else -1
+    return tail[start + 1:end] if end >= 0 else None
+
+
 def looks_like_header(text: str) -> bool:
     """True for a stripped line that starts with a PCI address and whitespace, as every
     lspci device header does; parse_lspci() refuses one it cannot read as a header."""
@@ -133,7 +169,7 @@ def is_device_header(text: str) -> bool:
 
 def header_problem(text: str) -> str | None:
     """Why a line that starts with a PCI address is not a device header (None when it is)."""
-    m = _HEADER.match(text)
+    m = _match_header(text)
     if not m:
         return "no 'class: description' after the address"
     for bus, slot, _ in _path_elements(m):
@@ -171,7 +207,7 @@ def read_lspci(text_or_path, *, file: str | None = None) -> CapturedMachine:
 
 def parse_lspci(text: str, *, file: str | None = None) -> CapturedMachine:
     """Parse the text of one machine's lspci output."""
-    lines = source_lines(text)
+    lines = source_lines(text, file=file)
     logical = logical_lines(lines, _starts_line)
     machine = CapturedMachine(source=file, format="lspci")
 
@@ -221,9 +257,10 @@ def parse_lspci(text: str, *, file: str | None = None) -> CapturedMachine:
     return machine
 
 
-def kernel_log_lines(text: str) -> list[tuple[int, str]]:
+def kernel_log_lines(text: str, file: str | None = None) -> list[tuple[int, str]]:
     """``(line number, text)`` of a pasted kernel log, wrapped lines joined again."""
-    return [(ll.number, ll.text) for ll in logical_lines(source_lines(text), _starts_line) if ll is not None]
+    return [(ll.number, ll.text) for ll in logical_lines(source_lines(text, file=file), _starts_line)
+            if ll is not None]
 
 
 def apply_kernel_log(machine: CapturedMachine, lines, source: str | None = None) -> None:
@@ -271,7 +308,7 @@ def apply_kernel_log(machine: CapturedMachine, lines, source: str | None = None)
 
 
 def _device_from_header(header: LogicalLine, machine: CapturedMachine) -> CapturedDevice | None:
-    m = _HEADER.match(header.text)
+    m = _match_header(header.text)
     dom = int(m.group("dom") or "0", 16)
     chain = [f"{dom:04x}:{b.lower()}:{s.lower()}.{f}" for b, s, f in _path_elements(m)]
     bdf = chain[-1]
@@ -328,7 +365,7 @@ def _read_body(dev: CapturedDevice, body: list[LogicalLine], machine: CapturedMa
         if g:
             dev.iommu_group = int(g.group("g"))
         if cap == "sriov":
-            _read_sriov_line(dev, ll)
+            _read_sriov_line(dev, ll, machine.source)
             continue
         if cap == "acs":
             if t.startswith("ACSCap:"):
@@ -339,21 +376,22 @@ def _read_body(dev: CapturedDevice, body: list[LogicalLine], machine: CapturedMa
         if cap is not None:
             continue
         if t.startswith("Expansion ROM at"):
-            _read_rom(dev, ll)
+            _read_rom(dev, ll, machine.source)
         elif _BAR_START.match(t) or t.startswith("Region"):
-            _read_bar(dev, ll)
+            _read_bar(dev, ll, machine.source)
         elif t.startswith("Bus:"):
             b = _BUSLINE.match(t)
             if b:
-                dev.primary_bus = int(b.group("p"), 16)
-                dev.secondary_bus = int(b.group("s"), 16)
-                dev.subordinate_bus = int(b.group("u"), 16)
+                where = {"file": machine.source, "line": ll.number}
+                dev.primary_bus = check_bus(int(b.group("p"), 16), "primary", **where)
+                dev.secondary_bus = check_bus(int(b.group("s"), 16), "secondary", **where)
+                dev.subordinate_bus = check_bus(int(b.group("u"), 16), "subordinate", **where)
             else:
                 dev.missing.append(f"line {ll.number}: unreadable bridge bus numbers")
     if cut and not dev.acs_seen:
         dev.caps_listed = False     # the ACS capability may be among the lines left out
     if dev.sriov is not None:
-        _check_sriov(dev)
+        _check_sriov(dev, machine.source)
     if dev.secondary_bus is not None and dev.pcie_type is None:
         dev.missing.append("bridge without an Express capability in the capture: port type unknown")
     if dev.bars and dev.unindexed_bars:
@@ -385,7 +423,7 @@ def _read_capability_header(dev: CapturedDevice, ll: LogicalLine) -> str | None:
     return "other"
 
 
-def _read_sriov_line(dev: CapturedDevice, ll: LogicalLine) -> None:
+def _read_sriov_line(dev: CapturedDevice, ll: LogicalLine, file: str | None) -> None:
     sriov = dev.sriov
     t = ll.text
     if t.startswith("Region") or _BAR_START.match(t):
@@ -396,14 +434,16 @@ def _read_sriov_line(dev: CapturedDevice, ll: LogicalLine) -> None:
         if idx > 5 or idx in sriov.vf_bars:
             dev.missing.append(f"line {ll.number}: IOV region {idx} unusable or repeated; ignored")
             return
-        attrs = _ATTRS.search(m.group("tail"))
-        a = attrs.group("attrs") if attrs else ""
+        a = _attrs(m.group("tail")) or ""
         size = parse_size(m.group("tail"))
         sriov.vf_bars[idx] = CapturedVfBar(
             index=idx, base=int(m.group("addr"), 16), size_per_vf=size,
             is64=("64-bit" in a) if a else None,
             prefetchable=(("prefetchable" in a) and ("non-prefetchable" not in a)) if a else None,
             size_source="lspci SR-IOV block [size=]" if size else None, line=ll.number)
+        vb = sriov.vf_bars[idx]
+        check_bar(CapturedBar(index=idx, base=vb.base, size=vb.size_per_vf, kind="mem", is64=None,
+                              prefetchable=None, line=ll.number), file=file, what=f"IOV BAR {idx}")
         return
     for fname, rx in _SRIOV_FIELDS.items():
         if getattr(sriov, fname) is None:
@@ -412,8 +452,9 @@ def _read_sriov_line(dev: CapturedDevice, ll: LogicalLine) -> None:
                 setattr(sriov, fname, int(m.group(1), 16 if fname == "vf_device" else 10))
 
 
-def _check_sriov(dev: CapturedDevice) -> None:
+def _check_sriov(dev: CapturedDevice, file: str | None) -> None:
     s = dev.sriov
+    check_sriov(dev, file=file)
     for fname in _SRIOV_FIELDS:
         if getattr(s, fname) is None:
             dev.missing.append(f"SR-IOV block lacks {fname} (truncated capture?)")
@@ -424,15 +465,14 @@ def _check_sriov(dev: CapturedDevice) -> None:
             dev.missing.append(f"per-VF size of IOV BAR {vb.index} not printed in SR-IOV block")
 
 
-def _read_bar(dev: CapturedDevice, ll: LogicalLine) -> None:
+def _read_bar(dev: CapturedDevice, ll: LogicalLine, file: str | None) -> None:
     m = _BAR.match(ll.text)
     if not m:
         dev.missing.append(f"line {ll.number}: unreadable BAR line {ll.text[:50]!r}")
         return
     addr = m.group("addr")
     tail = m.group("tail")
-    attrs = _ATTRS.search(tail)
-    a = attrs.group("attrs") if attrs else ""
+    a = _attrs(tail) or ""
     io = m.group("what").startswith("I/O")
     bar = CapturedBar(
         index=int(m.group("idx")) if m.group("idx") is not None else None,
@@ -445,6 +485,7 @@ def _read_bar(dev: CapturedDevice, ll: LogicalLine) -> None:
         disabled="[disabled]" in tail,
         unassigned=addr.startswith("<"),
         line=ll.number)
+    check_bar(bar, file=file)
     if bar.size is None:
         dev.missing.append(f"BAR {bar.index if bar.index is not None else '?'} size not printed")
     if bar.index is None:
@@ -457,7 +498,7 @@ def _read_bar(dev: CapturedDevice, ll: LogicalLine) -> None:
         dev.bars[bar.index] = bar
 
 
-def _read_rom(dev: CapturedDevice, ll: LogicalLine) -> None:
+def _read_rom(dev: CapturedDevice, ll: LogicalLine, file: str | None) -> None:
     m = _ROM.match(ll.text)
     if not m or dev.rom is not None:
         return
@@ -467,6 +508,7 @@ def _read_rom(dev: CapturedDevice, ll: LogicalLine) -> None:
                           size=parse_size(tail), kind="rom", is64=False, prefetchable=False,
                           virtual="[virtual]" in tail, disabled="[disabled]" in tail,
                           unassigned=addr.startswith("<"), line=ll.number)
+    check_bar(dev.rom, file=file, what="expansion ROM")
 
 
 def _link_virtual_functions(machine: CapturedMachine) -> None:

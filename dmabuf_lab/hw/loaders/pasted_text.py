@@ -3,7 +3,7 @@
 Captures reach the lab through bug reports and mailing lists, so before any
 parser sees them this module undoes what happened on the way:
 
-* bytes that are not UTF-8 (decoded with replacement characters);
+* a byte-order mark (bytes that are not UTF-8 are refused, naming the line);
 * Windows (CRLF) and old Mac (CR) line endings;
 * quoted-printable transfer encoding (``[size=3D4K]``, soft breaks ``=``);
 * mail quoting, at any depth (``> ``, ``>> ``, ``> > ``);
@@ -76,7 +76,7 @@ def read_file_bounded(path: Path, limit: int = MAX_CAPTURE_BYTES, *, what: str =
 def read_capture_text(text_or_path) -> tuple[str, str | None]:
     """Return ``(text, file_name)`` for a str of capture text, bytes, or a path."""
     if isinstance(text_or_path, Path):
-        return decode(read_file_bounded(text_or_path)), str(text_or_path)
+        return decode(read_file_bounded(text_or_path), file=str(text_or_path)), str(text_or_path)
     if isinstance(text_or_path, (bytes, bytearray)):
         return decode(bytes(text_or_path)), None
     if isinstance(text_or_path, str):
@@ -87,23 +87,52 @@ def read_capture_text(text_or_path) -> tuple[str, str | None]:
             except (OSError, ValueError):
                 is_file = False
             if is_file:
-                return decode(read_file_bounded(p)), str(p)
+                return decode(read_file_bounded(p), file=str(p)), str(p)
         return text_or_path, None
     raise TypeError(f"expected capture text, bytes or a path, got {type(text_or_path).__name__}")
 
 
-def decode(data: bytes) -> str:
-    """Bytes to text; a stray byte becomes U+FFFD instead of an exception."""
+def decode(data: bytes, *, file: str | None = None) -> str:
+    """UTF-8 bytes to text (a byte-order mark dropped); other bytes: CaptureParseError naming the line."""
+    from dmabuf_lab.hw.loaders.errors import CaptureParseError
+
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    return data.decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CaptureParseError(f"byte 0x{data[exc.start]:02x} is not UTF-8 text", file=file, line=line,
+                                expected="the text lspci, dmesg or sysfs printed, saved as UTF-8") from None
 
 
-def source_lines(text: str) -> list[SourceLine]:
-    """Split on any line ending, undo quoted-printable and mail quoting."""
+#: The longest line a capture may hold (lspci's longest are a few hundred characters).
+MAX_LINE_CHARS = 4096
+#: The longest run of digits in a line: a 64-bit number in hex or decimal is at most 20.
+MAX_DIGITS = 64
+_LONG_NUMBER = re.compile(r"[0-9A-Fa-f]{%d}" % (MAX_DIGITS + 1), re.ASCII)
+
+
+def check_line(number: int, text: str, file: str | None) -> None:
+    """CaptureParseError for a line no tool prints: too long, or a number too long to be a register."""
+    from dmabuf_lab.hw.loaders.errors import CaptureParseError
+
+    if len(text) > MAX_LINE_CHARS:
+        raise CaptureParseError(f"a line of {len(text)} characters", file=file, line=number,
+                                expected=f"lines of at most {MAX_LINE_CHARS} characters")
+    if _LONG_NUMBER.search(text):
+        raise CaptureParseError(f"a number of more than {MAX_DIGITS} digits", file=file, line=number,
+                                expected="numbers that fit the 64-bit fields lspci, dmesg and sysfs print")
+
+
+def source_lines(text: str, *, file: str | None = None) -> list[SourceLine]:
+    """Split on any line ending, undo quoted-printable and mail quoting; every line bounded (check_line)."""
     raw = _NEWLINE.split(text)
     if raw and raw[-1] == "":
         raw.pop()
+    if raw and (max(map(len, raw)) > MAX_LINE_CHARS or _LONG_NUMBER.search(text)):
+        for i, t in enumerate(raw):
+            check_line(i + 1, t, file)
     lines = [SourceLine(i + 1, t) for i, t in enumerate(raw)]
     if _QP_HINT.search(text):
         lines = _undo_quoted_printable(lines)

@@ -41,6 +41,7 @@ import zlib
 from pathlib import Path
 
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
+from dmabuf_lab.hw.loaders.limits import check_bus, check_sriov
 from dmabuf_lab.hw.loaders.lspci import place_in_bus_tree
 from dmabuf_lab.hw.loaders.pasted_text import decode
 from dmabuf_lab.hw.loaders.records import (CapturedBar, CapturedDevice, CapturedMachine,
@@ -198,18 +199,24 @@ def _read(dirpath: Path, fname: str) -> str | None:
     if len(data) > MAX_ATTRIBUTE_BYTES:
         raise CaptureParseError(f"larger than {MAX_ATTRIBUTE_BYTES >> 10} KiB", file=str(f),
                                 expected="a sysfs attribute file (one short value or a few lines)")
-    return decode(data).strip()
+    return decode(data, file=str(f)).strip()
+
+
+_INT_TOKEN = {16: re.compile(r"(?:0[xX])?[0-9a-fA-F]{1,16}"), 10: re.compile(r"[0-9]{1,20}")}
 
 
 def _read_int(dirpath: Path, fname: str, base: int) -> int | None:
     raw = _read(dirpath, fname)
     if raw is None:
         return None
-    try:
-        return int(raw.split()[0], base) if raw else None
-    except (ValueError, IndexError):
+    if not raw:
+        return None
+    token = raw.split()[0]
+    if not _INT_TOKEN[base].fullmatch(token):
         raise CaptureParseError(f"bad value {raw[:40]!r}", file=str(dirpath / fname), line=1,
-                                expected="a hex number like 0x8086" if base == 16 else "a decimal number")
+                                expected="a hex number like 0x8086" if base == 16 else
+                                "a decimal number of ASCII digits")
+    return int(token, base)
 
 
 def _link_bdf(target: str | None) -> str | None:
@@ -228,6 +235,11 @@ def _load_dir(root: Path, *, source: str) -> CapturedMachine:
     machine = CapturedMachine(source=source, format="sysfs")
     dirs = sorted((c for c in root.iterdir() if c.is_dir() and _BDF_DIR.match(c.name)),
                   key=lambda c: _norm_bdf(c.name))
+    inside = root.resolve()
+    for c in dirs:
+        if c.is_symlink() and not c.resolve().is_relative_to(inside):
+            raise CaptureParseError(f"the device folder is a link to {os.readlink(c)[:60]!r}, outside the snapshot",
+                                    file=str(c), expected="device folders inside the snapshot directory")
     if not dirs:
         raise CaptureParseError("no PCI device folders in the snapshot", file=str(root),
                                 expected="folders named like 0000:03:00.0")
@@ -253,7 +265,10 @@ def _load_dir(root: Path, *, source: str) -> CapturedMachine:
         group = _read(d, "iommu_group")
         if group:
             tail = group.rstrip("/").rsplit("/", 1)[-1]
-            dev.iommu_group = int(tail) if tail.isdigit() else None
+            if not re.fullmatch(r"[0-9]{1,10}", tail):
+                raise CaptureParseError(f"the link ends in {tail[:40]!r}", file=str(d / "iommu_group"),
+                                        field="iommu_group", expected="a link to .../iommu_groups/<number>")
+            dev.iommu_group = int(tail)
         dev.physfn = _link_bdf(_read(d, "physfn"))
         if dev.physfn == dev.bdf:
             raise CaptureParseError(f"physfn names {dev.bdf} itself", file=str(d / "physfn"), field="physfn",
@@ -261,7 +276,7 @@ def _load_dir(root: Path, *, source: str) -> CapturedMachine:
         dev.is_virtfn = dev.physfn is not None
         links = {}
         for f in d.iterdir():
-            m = re.fullmatch(r"virtfn(\d+)", f.name)
+            m = re.fullmatch(r"virtfn([0-9]{1,5})", f.name)
             if m:
                 target = _link_bdf(_read(d, f.name))
                 if target == dev.bdf:
@@ -279,6 +294,9 @@ def _load_dir(root: Path, *, source: str) -> CapturedMachine:
         sec = _read_int(d, "secondary_bus_number", 10)
         sub = _read_int(d, "subordinate_bus_number", 10)
         if sec is not None:
+            check_bus(sec, "secondary", file=str(d / "secondary_bus_number"), line=1)
+            if sub is not None:
+                check_bus(sub, "subordinate", file=str(d / "subordinate_bus_number"), line=1)
             dev.secondary_bus, dev.subordinate_bus = sec, sub
         machine.devices[dev.bdf] = dev
     if not any((root / d.name / "devpath").exists() for d in dirs):
@@ -331,6 +349,7 @@ def _read_sriov(root: Path, machine: CapturedMachine, virtfn_links: dict, resour
         for fname in ("num_vfs", "vf_offset", "vf_stride", "vf_device"):
             if getattr(s, fname) is None and not any(fname in m for m in dev.missing):
                 dev.missing.append(f"SR-IOV {fname} not in the snapshot")
+        check_sriov(dev, file=str(d / "sriov_numvfs"))
         if s.vf_device is None:
             vf_devs = {v.device for v in vfs.values() if v is not None and v.device is not None}
             if len(vf_devs) == 1:

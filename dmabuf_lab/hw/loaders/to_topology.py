@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dmabuf_lab.hw.loaders.errors import CaptureParseError
 from dmabuf_lab.hw.loaders.records import CapturedBar, CapturedDevice, CapturedMachine
+from dmabuf_lab.twins import mirrors
 
 _TYPE_MAP = {
     "endpoint": "endpoint", "legacy_endpoint": "endpoint", "rc_event_collector": "endpoint",
@@ -70,6 +71,25 @@ def _drop_impossible_bus_ranges(devices: dict, note) -> None:
         note(f"{dev.bdf}: bus range [{dev.secondary_bus:02x}-{sub_:02x}] as captured lies outside its "
              f"parent {p.bdf}'s [{lo:02x}-{hi:02x}]; not used")
         dev.secondary_bus = dev.subordinate_bus = None
+
+
+@mirrors("torvalds/linux@f790c0ca6fad:drivers/pci/iov.c:sriov_enable",
+         gap="the stored tree is an early one; only the bus-range test is mirrored, which 6.19 keeps "
+             "(pci_iov_virtfn_bus() of the last VF past the bus range: -ENOMEM)")
+def _check_vf_bus_range(dev: CapturedDevice, pf, num_vfs: int, file: str | None) -> None:
+    """The last VF's bus must lie in the PF's bus range: sriov_enable() refuses (-ENOMEM) otherwise,
+    so a capture that shows more VFs than the range holds is not a machine that booted."""
+    if not num_vfs:
+        return
+    s = pf.sriov
+    bus = (dev.routing_id + s.vf_offset + s.vf_stride * (num_vfs - 1)) >> 8
+    parent = pf.parent
+    end = parent.subordinate if parent is not None and parent.subordinate is not None else 0xFF
+    if bus > end:
+        raise CaptureParseError(f"{dev.bdf}: {num_vfs} VFs would reach bus {bus:#04x}, outside the PF's bus "
+                                f"range (ends at {end:#04x}); sriov_enable() refuses that", file=file,
+                                line=dev.sriov.line, field="num_vfs",
+                                expected="VFs on buses the bridge above the PF forwards")
 
 
 def _unknown_facts(dev: CapturedDevice) -> dict[str, str]:
@@ -252,6 +272,7 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
                                 vf_device=s.vf_device if s.vf_device is not None else 0,
                                 vf_bars=vf_bars)
             pd.sriov.num_vfs = num_vfs
+            _check_vf_bus_range(dev, pd, num_vfs, machine.source)
             present = {}
             for vdev in vf_devs:
                 vf = make(vdev)
@@ -284,6 +305,8 @@ def build_topology(machine: CapturedMachine, *, name: str | None = None):
                 topo.set_iommu_domain(g, IommuDomain(name=f"group {g}"))
             note("IOMMU default domain type is not in the capture: DMA domains assumed")
         topo.validate()
+    except CaptureParseError:
+        raise
     except TopologyError as exc:
         raise CaptureParseError(f"the capture does not describe a consistent machine: {exc.message}",
                                 file=machine.source, field=exc.field) from None
