@@ -41,6 +41,11 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.drivers.vfio_pci.mapping_types_2026_03:wait_for_completion",
      "the scheduler's view of the completion wait: lets queued importer work run before the kmodel wait"),
     ("dmabuf_lab.revisions.base:*", _SESSION),
+    ("dmabuf_lab.core.session:*", _SESSION),
+    ("dmabuf_lab.revisions.mapping_types_2025_10:pal_to_sgt_helper",
+     "picks the helper arguments (as merged, or the lab's corrected one) for the revision in progress"),
+    ("dmabuf_lab.revisions.mapping_types_2026_05:plan_helper_args",
+     "picks the helper arguments (as merged, or the lab's corrected one) for the revision in progress"),
     ("dmabuf_lab.revisions:*", "the revision table: names, aliases, module lookup"),
     ("dmabuf_lab.revisions.mapping_types_2026_05:stage", "selects the review plan's step (a lab mode)"),
     # Python stand-ins for C structs, and private steps
