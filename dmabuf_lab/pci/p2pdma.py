@@ -191,7 +191,9 @@ def upstream_path(dev: PciDevice) -> list[PciDevice]:
 
 @mirrors("torvalds/linux@3306e99edf70:drivers/pci/p2pdma.c:upstream_bridge_distance",
          gap="the stored tree predates 6.19, where the same nested walk opens calc_map_type_and_dist(); "
-             "the whitelist and map-type tail follows the 6.19 function as the lab's sources describe it")
+             "the whitelist and map-type tail follows the 6.19 function as the lab's sources describe it",
+         revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
+                    "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
 def _calc(provider: PciDevice, client: PciDevice, log: list | None):
     """calc_map_type_and_dist() without remembering the answer.
 

@@ -54,7 +54,7 @@ from typing import Any, Callable, Optional
 
 from dmabuf_lab.core.attachment import dma_buf_attachment
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
+from dmabuf_lab.kmodel import (EBUSY, EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON, WARN_ON_ONCE,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep)
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_KERNEL, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
@@ -464,44 +464,71 @@ dma_buf_dynamic_attach = dma_buf_sgt_dynamic_attach
 dma_buf_detach = core.dma_buf_detach      # unchanged from mainline
 
 
+@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_pin_on_map",
+         gap="the RFC as posted; the branch (169394c2e408) has 609fc8766d68's form without the "
+             "Kconfig term, which an exporter of the branch states by recording the option as set",
+         revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
+def dma_buf_pin_on_map(attach) -> bool:
+    """Map pins when the exporter has ``pin`` and the importer is static, or dynamic
+    while CONFIG_DMABUF_MOVE_NOTIFY is off (the run's config, see
+    :func:`dmabuf_lab.core.dma_buf.config_dmabuf_move_notify`)."""
+    return attach.dmabuf.ops.pin is not None and (
+        attach.importer_ops is None or not core.config_dmabuf_move_notify())
+
+
 @mirrors("jgunthorpe/linux@169394c2e408:drivers/dma-buf/dma-buf.c:dma_buf_sgt_map_attachment",
-         gap="the branch as stored (the posting's name is dma_buf_map_attachment() until its rename); "
-             "pin on map not modelled: no exporter written for these revisions has pin",
+         gap="the branch as stored (the posting's name is dma_buf_map_attachment() until its rename)",
          revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_map_attachment(attach, direction: int):
     """SGT map: through the matched SGT exp_ops (resv held).  Another type: WARN, -EINVAL.
 
-    A static importer then waits for the buffer's KERNEL fences, as in
-    mainline; a negative result unmaps again.
+    A static importer of an exporter with ``pin`` is pinned first (a failed
+    pin is the map's error).  A static importer then waits for the buffer's
+    KERNEL fences, as in mainline; a negative result unmaps again.  Any
+    failure after the pin unpins.
     """
     might_sleep()
-    if WARN_ON(attach is None or attach.dmabuf is None, "dma_buf_map_attachment: NULL"):
+    sgt_ops = dma_buf_get_sgt_ops(attach) if attach is not None and attach.dmabuf is not None else None
+    if WARN_ON(attach is None or attach.dmabuf is None or sgt_ops is None,
+               "dma_buf_map_attachment: NULL or not an SGT attachment"):
         return ERR_PTR(-EINVAL)
-    dma_resv_assert_held(attach.dmabuf.resv)
-    sgt_ops = dma_buf_get_sgt_ops(attach)
-    if WARN_ON(sgt_ops is None, "dma_buf_map_attachment on a non-SGT attachment"):
-        return ERR_PTR(-EINVAL)
+    dmabuf = attach.dmabuf
+    dma_resv_assert_held(dmabuf.resv)
+    pin_on_map = dma_buf_pin_on_map(attach)
+    if pin_on_map:
+        ret = dmabuf.ops.pin(attach)
+        WARN_ON_ONCE(ret == -EBUSY, "exporter refused a pin while attachments exist")
+        if ret:
+            return ERR_PTR(ret)
     sgt = sgt_ops.map_dma_buf(attach, direction)
     if sgt is None:
         sgt = ERR_PTR(-ENOMEM)
     if IS_ERR(sgt):
+        if pin_on_map:
+            dmabuf.ops.unpin(attach)
         return sgt
     if attach.importer_ops is None:
-        ret = dma_resv_wait_timeout(attach.dmabuf.resv, DMA_RESV_USAGE_KERNEL, True, MAX_SCHEDULE_TIMEOUT)
+        ret = dma_resv_wait_timeout(dmabuf.resv, DMA_RESV_USAGE_KERNEL, True, MAX_SCHEDULE_TIMEOUT)
         if ret < 0:
             sgt_ops.unmap_dma_buf(attach, sgt, direction)
+            if pin_on_map:
+                dmabuf.ops.unpin(attach)
             return ERR_PTR(ret)
     attach.nr_mappings += 1
     return sgt
 
 
-@mirrors("jgunthorpe/linux@dbc930452b4b:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
+@mirrors("jgunthorpe/linux@169394c2e408:drivers/dma-buf/dma-buf.c:dma_buf_sgt_unmap_attachment",
+         gap="the branch as stored (the posting's name is dma_buf_unmap_attachment() until its rename)",
+         revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
 def dma_buf_unmap_attachment(attach, sgt, direction: int) -> None:
-    """SGT unmap through the matched exp_ops (resv held)."""
+    """SGT unmap through the matched exp_ops (resv held), then the unpin a map's pin asks for."""
     dma_resv_assert_held(attach.dmabuf.resv)
     dma_buf_get_sgt_ops(attach).unmap_dma_buf(attach, sgt, direction)
     if attach.nr_mappings:
         attach.nr_mappings -= 1
+    if dma_buf_pin_on_map(attach):
+        attach.dmabuf.ops.unpin(attach)
 
 
 dma_buf_move_notify = core.dma_buf_move_notify      # unchanged from mainline

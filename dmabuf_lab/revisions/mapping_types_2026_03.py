@@ -33,7 +33,10 @@ Its model is :mod:`dmabuf_lab.drivers.vfio_pci.mapping_types_2026_03`
 
 iommufd's revoke notification gives the PAL list back
 (``dma_buf_pal_unmap_phys()``; the branch's pages.c, 12e7f38a26d8), which
-is what lets a revoke finish.  The variant ``fix-vfio-match-lock`` is the
+is what lets a revoke finish.  The same pages.c pins the buffer when it
+maps, takes a PAL list of any length, and unpins at release after dropping
+the reservation lock (``iommufd-unpin-lock``; see
+:mod:`dmabuf_lab.drivers.iommufd.mapping_types_2026_03`).  The variant ``fix-vfio-match-lock`` is the
 lock fix Jason sent inline on the list on 2026-04-13
 (<20260413130147.GG2588311@nvidia.com>), after Baolu Lu's report: vfio
 takes its own ``pci_dev`` reference at export and ``match_mapping`` uses it
@@ -75,6 +78,8 @@ REVISION = Revision(
                         "(the 6.19 double free; e98137f0a874 is not in the branch)",
         "xe-sgt-p2p-dead-config": "xe_dma_buf_match_mapping() offers SGT_P2P only under "
                                   "IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY), a symbol the branch deleted",
+        "iommufd-unpin-lock": "iopt_release_pages() calls dma_buf_unpin() after dropping the reservation "
+                              "lock it asserts (mainline's fix of the same shape: e745cd2c749e)",
     },
     fixed_upstream={"xe-match-len": "the rebased branch passes num_match"},
 )

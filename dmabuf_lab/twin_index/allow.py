@@ -40,6 +40,8 @@ ALLOW: tuple[tuple[str, str], ...] = (
      "the scheduler's view of the completion wait: lets queued importer work run before the kmodel wait"),
     ("dmabuf_lab.revisions.base:*", _SESSION),
     ("dmabuf_lab.core.session:*", _SESSION),
+    ("dmabuf_lab.pci.p2pdma:upstream_path",
+     "the list of pci_upstream_bridge() steps the distance walk takes, computed once; its twin is _calc's pin"),
     ("dmabuf_lab.revisions.mapping_types_2025_10:pal_to_sgt_helper",
      "picks the PAL-to-SGT converter a design runs (the merged helper, or the lab's corrected one)"),
     ("dmabuf_lab.revisions.mapping_types_2026_05:plan_helper_args",

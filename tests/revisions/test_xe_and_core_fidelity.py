@@ -131,7 +131,7 @@ def test_rfc_sgt_map_of_a_static_importer_waits_for_kernel_fences(static):
                                          unmap_dma_buf=lambda a, s, d: sg_table_free(s))
     with Kernel() as k:
         resv = dma_resv()
-        attach = SimpleNamespace(dmabuf=SimpleNamespace(resv=resv), nr_mappings=0,
+        attach = SimpleNamespace(dmabuf=SimpleNamespace(resv=resv, ops=SimpleNamespace(pin=None)), nr_mappings=0,
                                  importer_ops=None if static else object(),
                                  map_type=SimpleNamespace(type=mt.dma_buf_mapping_sgt_type, exp_ops=ops))
         dma_resv_lock(resv)
@@ -141,3 +141,68 @@ def test_rfc_sgt_map_of_a_static_importer_waits_for_kernel_fences(static):
         dma_resv_unlock(resv)
     waits = [f for f in k.findings if "dma_resv_wait_timeout" in f.message]
     assert len(waits) == (1 if static else 0)
+
+
+# --- the branch's core pins a static importer; the branch's xe pins in system memory --------
+
+def _branch_xe_static(steps):
+    """Export a branch xe BO, attach a static importer (dma_buf_sgt_attach), map, then ``steps``."""
+    from dmabuf_lab.drivers import registry
+    from dmabuf_lab.hw import load_topology
+    from dmabuf_lab.kmodel import IS_ERR, Kernel, dma_resv_lock, dma_resv_unlock
+    from dmabuf_lab.revisions import get_revision
+    from dmabuf_lab.revisions import mapping_types_2026_02 as mt
+    from dmabuf_lab.revisions.base import Session, session_scope
+
+    s = Session(load_topology(TOPO), xe_spec(), NIC,
+                get_revision("mapping-types-2026-03"), "posted")
+    seen = {}
+    with Kernel() as k, session_scope(s):
+        exp = registry.make_exporter(s)
+        buf = exp.export()
+        attach = mt.dma_buf_attach(buf, s.topology.device(NIC.device))
+        dma_resv_lock(buf.resv)
+        sgt = mt.dma_buf_map_attachment(attach, 0)
+        dma_resv_unlock(buf.resv)
+        seen["map"] = sgt if IS_ERR(sgt) else "sgt"
+        seen["pinned"], seen["placement"] = exp.bo.pin_count, exp.bo.placement
+        if "move" in steps:
+            from dmabuf_lab.drivers.xe.mainline import xe_bo_move_body
+            seen["move"] = xe_bo_move_body(exp, mt.dma_buf_move_notify)
+        if not IS_ERR(sgt):
+            dma_resv_lock(buf.resv)
+            mt.dma_buf_unmap_attachment(attach, sgt, 0)
+            dma_resv_unlock(buf.resv)
+        seen["after_unmap"] = exp.bo.pin_count
+        mt.dma_buf_detach(buf, attach)
+        exp.release()
+    return seen, k.findings
+
+
+def test_branch_core_pins_a_static_importer_of_xe_in_system_memory():
+    """169394c2e408: dma_buf_pin_on_map() is `ops->pin && !dynamic`; xe_dma_buf_pin() without
+    an all-P2P attachment list migrates to XE_PL_TT and pins; unmap unpins."""
+    seen, findings = _branch_xe_static(["move"])
+    assert seen["map"] == "sgt" and seen["pinned"] == 1 and seen["placement"] == XE_PL_TT
+    assert seen["move"] == -EINVAL              # xe_bo_move_notify(): a pinned BO does not move
+    assert seen["after_unmap"] == 0
+    assert findings == [], [str(f) for f in findings]
+
+
+def test_branch_xe_pin_order_of_checks():
+    """169394c2e408 xe_dma_buf_pin(): a BO pinned outside TT (and not VRAM with P2P for all)
+    is refused before any migration; otherwise the migration's error is returned."""
+    from types import SimpleNamespace
+
+    from dmabuf_lab.drivers.xe.mapping_types_2026_03 import xe_dma_buf_pin
+
+    def attach_of(bo):
+        return SimpleNamespace(dmabuf=SimpleNamespace(priv=bo, attachments=[]),
+                               map_type=SimpleNamespace(type=None))     # not SGT P2P
+
+    bo = xe_bo(pdev=None, size=0x1000, lmem=None, placement=XE_PL_VRAM0, can_migrate_tt=True, pin_count=1)
+    assert xe_dma_buf_pin(attach_of(bo)) == -EINVAL and bo.pin_count == 1
+    bo = xe_bo(pdev=None, size=0x1000, lmem=None, placement=XE_PL_VRAM0, can_migrate_tt=False)
+    assert xe_dma_buf_pin(attach_of(bo)) == -EINVAL and bo.pin_count == 0   # xe_bo_migrate(TT)
+    bo = xe_bo(pdev=None, size=0x1000, lmem=None, placement=XE_PL_VRAM0, can_migrate_tt=True)
+    assert xe_dma_buf_pin(attach_of(bo)) == 0 and (bo.placement, bo.pin_count) == (XE_PL_TT, 1)

@@ -51,7 +51,7 @@ class IommufdPalImporter(IommufdImporter):
         self.s.log("iommufd: iopt_revoke_notify")
         mutex_lock(self.pages_mutex)
         try:
-            if self.phys_len == 0:            # iopt_dmabuf_revoked(): phys.len == 0
+            if self.phys_len == 0:            # iopt_dmabuf_revoked(): in 12e7f38a26d8, exp_phys == NULL
                 return
             self.mapped = False               # iopt_area_unmap_domain_range() for every tracked domain
             self.phys_len = 0

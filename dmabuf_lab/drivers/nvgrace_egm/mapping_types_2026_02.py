@@ -47,6 +47,7 @@ from dmabuf_lab.drivers.fd_exporter import FdExporter
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOVERFLOW, ERR_PTR, IS_ERR, PTR_ERR, KArray,
                                allocation_of, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
                                kcalloc, kfree, kstruct, kvfree, kvzalloc, kzalloc, report)
+from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.twins import mirrors
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, dma_buf_export,
@@ -63,9 +64,10 @@ EGM_DEFAULT_SIZE = 1 << 30
 
 
 class chardev(kstruct):
-    """The EGM character device: its region and the buffers exported from it."""
+    """The EGM character device: its region, the buffers exported from it and
+    ``dmabuf_lock``, the mutex export, release and cleanup hold on that list."""
 
-    fields = (("egmphys", 0), ("egmlength", 0), ("dmabufs", list))
+    fields = (("egmphys", 0), ("egmlength", 0), ("dmabufs", list), "dmabuf_lock")
 
 
 class nvgrace_egm_dma_buf(kstruct):
@@ -110,10 +112,12 @@ nvgrace_egm_dma_buf_pal_ops = dma_buf_mapping_pal_exp_ops(map_phys=nvgrace_egm_d
 
 @mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_dma_buf_release")
 def nvgrace_egm_dma_buf_release(dmabuf) -> None:
-    """Last reference: leave the device's list, free."""
+    """Last reference: leave the device's list (under its ``dmabuf_lock``), free."""
     priv = dmabuf.priv
     if priv.egm_chardev is not None:
+        mutex_lock(priv.egm_chardev.dmabuf_lock)
         _list_del(priv.egm_chardev.dmabufs, priv)
+        mutex_unlock(priv.egm_chardev.dmabuf_lock)
     kfree(priv.phys_vec)
     kfree(priv)
 
@@ -198,10 +202,12 @@ def nvgrace_egm_export_dmabuf(cdev, ranges, open_flags: int = 0) -> int:
     if IS_ERR(priv.dmabuf):
         return _err_free_phys(priv, PTR_ERR(priv.dmabuf))
     # dma_buf_put() now frees priv
+    mutex_lock(cdev.dmabuf_lock)
     dma_resv_lock(priv.dmabuf.resv)
     priv.revoked = False
     cdev.dmabufs.append(priv)
     dma_resv_unlock(priv.dmabuf.resv)
+    mutex_unlock(cdev.dmabuf_lock)
     ret = dma_buf_fd(priv.dmabuf, open_flags)
     if ret < 0:
         # err_dma_buf:
@@ -221,7 +227,11 @@ def _err_free_phys(priv, ret: int) -> int:
 
 @mirrors("ankita-nv/linux@35fb3d7c0741:drivers/vfio/pci/nvgrace-gpu/nvgrace_egm_dmabuf.c:nvgrace_egm_dma_buf_cleanup")
 def nvgrace_egm_dma_buf_cleanup(cdev) -> None:
-    """The device goes away: revoke every live buffer and tell the importers."""
+    """The device goes away: under ``dmabuf_lock`` revoke every live buffer and tell
+    the importers."""
+    if cdev is None:
+        return
+    mutex_lock(cdev.dmabuf_lock)
     for priv in list(cdev.dmabufs):
         if get_file_active(priv.dmabuf.file) is None:
             continue
@@ -232,6 +242,7 @@ def nvgrace_egm_dma_buf_cleanup(cdev) -> None:
         dma_buf_move_notify(priv.dmabuf)
         dma_resv_unlock(priv.dmabuf.resv)
         fput(priv.dmabuf.file)
+    mutex_unlock(cdev.dmabuf_lock)
 
 
 def _list_del(lst: list, item) -> None:
@@ -252,6 +263,7 @@ class EgmExporter(FdExporter):
         s = self.s
         self.cdev = chardev(egmphys=EGM_PHYS, egmlength=int(s.exporter.option("egm_size", EGM_DEFAULT_SIZE)))
         self.cdev.dmabufs = []
+        self.cdev.dmabuf_lock = mutex("egm_chardev.dmabuf_lock")
         limit = s.exporter.option("rlimit_nofile")
         if limit is not None:
             set_rlimit_nofile(int(limit))

@@ -7,11 +7,11 @@ Leon Romanovsky's revoke series, so it already carries the wait of
 
 * every buffer has a ``kref`` (1 while registered, +1 per SGT mapping *and*
   per PAL list handed out) and a ``completion`` its last put completes;
-* revoke, under the reservation lock, sets ``revoked``, invalidates the
-  importers and waits for every BOOKKEEP fence; then it puts the registered
-  reference and sleeps in ``wait_for_completion()``.  Restore re-initialises
-  the kref and the completion and clears ``revoked``; nothing re-arms them
-  after a revoke;
+* revoke and restore alike, under the reservation lock, invalidate the
+  importers and wait for every BOOKKEEP fence (revoke sets ``revoked``
+  first); then revoke puts the registered reference and sleeps in
+  ``wait_for_completion()``, while restore re-initialises the kref and the
+  completion and clears ``revoked``; nothing re-arms them after a revoke;
 * attach refuses an importer that cannot be revoked
   (``dma_buf_attach_revocable()``, -EOPNOTSUPP);
 * cleanup (device close) does, for every buffer, the same invalidate, fence
@@ -218,13 +218,14 @@ def _invalidate_and_wait(priv) -> None:
 
 @mirrors(f"{_PIN}:vfio_pci_dma_buf_move")
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
-    """memory_lock held for write.  Revoke: set ``revoked``, invalidate, wait for
-    fences, put the registered reference and wait for the last one.  Restore:
-    re-initialise the kref and the completion, clear ``revoked``.
+    """memory_lock held for write.  Both directions, under the reservation lock:
+    set ``revoked`` (revoke only), invalidate, wait for fences.  Then revoke
+    puts the registered reference and waits for the last one; restore
+    re-initialises the kref and the completion and clears ``revoked``.
 
     With ``cleanup-after-revoke`` fixed this is mainline's shape after
-    c64a647c84f3: revoke re-arms the kref and the completion after its wait,
-    and restore invalidates and waits too (gregkh/linux 2519003dd5fb).
+    c64a647c84f3 (gregkh/linux 2519003dd5fb): revoke re-arms the kref and the
+    completion after its wait and restore no longer re-initialises them.
     """
     rearm = fixed("cleanup-after-revoke")
     shared_read(vdev, "dmabufs")          # the walk starts from the list as it is now
@@ -235,9 +236,7 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
             dma_resv_lock(priv.dmabuf.resv)
             if revoked:
                 priv.revoked = True
-                _invalidate_and_wait(priv)
-            elif rearm:
-                _invalidate_and_wait(priv)
+            _invalidate_and_wait(priv)        # both directions, as the branch's C has it
             dma_resv_unlock(priv.dmabuf.resv)
             if revoked:
                 kref_put(priv.kref, vfio_pci_dma_buf_done)

@@ -69,7 +69,8 @@ def xe_bo_can_migrate(bo: xe_bo, mem_type: str) -> bool:
     return mem_type == XE_PL_VRAM0 or bo.can_migrate_tt
 
 
-@mirrors("gregkh/linux@18fec083a019:drivers/gpu/drm/xe/xe_bo.h:xe_bo_is_pinned", gap=XE_GAP + "; the header's inline read as xe_bo.c uses it", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("gregkh/linux@362f34fba309:drivers/gpu/drm/xe/xe_bo.h:xe_bo_is_pinned", gap=XE_GAP,
+         revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def xe_bo_is_pinned(bo: xe_bo) -> bool:
     """Whether anything holds a pin on the BO (TTM's pin_count)."""
     return bo.pin_count > 0
@@ -89,7 +90,7 @@ def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
     return 0
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_pin_external", gap=XE_GAP, revisions=("mainline-6.19", "mainline-7.3", "rfc-v1", "rfc-v2"))
+@mirrors(f"{XE_BO_C}:xe_bo_pin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
 def xe_bo_pin_external(bo: xe_bo) -> int:
     """Pin the BO where it lies (``in_place``, as xe_dma_buf_pin() asks: no
     validate, the caller migrated it first); the pinned-list bookkeeping is
@@ -98,7 +99,7 @@ def xe_bo_pin_external(bo: xe_bo) -> int:
     return 0
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_unpin_external", gap=XE_GAP, revisions=("mainline-6.19", "mainline-7.3", "rfc-v1", "rfc-v2"))
+@mirrors(f"{XE_BO_C}:xe_bo_unpin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
 def xe_bo_unpin_external(bo: xe_bo) -> None:
     """Drop one pin."""
     if bo.pin_count:

@@ -70,13 +70,13 @@ def xe_dma_buf_pin(attach) -> int:
     return 0
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_unpin", gap=XE_GAP, revisions=("mainline-6.19", "mainline-7.3", "rfc-v1", "rfc-v2"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_unpin", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
 def xe_dma_buf_unpin(attach) -> None:
     """Drop the pin ``xe_dma_buf_pin`` took."""
     xe_bo_unpin_external(attach.dmabuf.priv)
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_map", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
 def xe_dma_buf_map(attach, direction):
     """Migrate to system memory for a non-P2P importer, else hand out VRAM via the BAR."""
     bo = attach.dmabuf.priv
@@ -100,7 +100,7 @@ xe_dmabuf_ops = dma_buf_ops(attach=xe_dma_buf_attach, pin=xe_dma_buf_pin, unpin=
                             release=xe_dma_buf_release, name="xe_dmabuf_ops")
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_move_notify", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "mainline-7.3", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "offer-list", "rfc-v1", "rfc-v2"))
+@mirrors(f"{XE_BO_C}:xe_bo_move_notify", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
 def xe_bo_move_body(exporter, notify) -> int:
     """One eviction of the exported BO to system memory (or back), ``notify``
     being the core's notification (dma_buf_move_notify() in 6.19,

@@ -12,20 +12,30 @@ gets system pages, and a BO that must stay in VRAM matches nothing
 ``SGT_P2P`` unconditionally, as the RFC does with the option set.  The
 branch passes its real match count (``xe-match-len`` fixed upstream).
 
+The branch's ``xe_dmabuf_ops`` keep ``pin``/``unpin``, and its core pins a
+static importer at map time (609fc8766d68's ``dma_buf_pin_on_map()``: no
+Kconfig term, so a dynamic importer is never pinned there).  Its
+``xe_dma_buf_pin()`` keeps the BO in VRAM only when every attachment of
+the buffer was matched as SGT P2P; otherwise it migrates the BO to system
+memory first (-EINVAL for a BO pinned elsewhere, the migration's error for
+one that cannot leave VRAM) and then pins it.
+
 Everything else is the RFC's xe (:mod:`dmabuf_lab.drivers.xe.mapping_types_2026_02`).
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.xe.bo import XE_PL_TT, xe_bo_can_migrate
+from dmabuf_lab.drivers.xe.bo import (XE_PL_TT, XE_PL_VRAM0, xe_bo_can_migrate, xe_bo_is_pinned,
+                                      xe_bo_migrate, xe_bo_pin_external)
+from dmabuf_lab.drivers.xe.mainline import xe_dma_buf_unpin
 from dmabuf_lab.drivers.xe.mainline import XeExporter
 from dmabuf_lab.drivers.xe.mapping_types_2026_02 import (MtXeExporter, make_importer,  # noqa: F401
                                                          xe_dma_buf_attach, xe_dma_buf_release,
                                                          xe_dma_buf_sgt_ops)
-from dmabuf_lab.kmodel import KArray
+from dmabuf_lab.kmodel import EINVAL, KArray
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_SGT, DMA_BUF_EMAPPING_SGT_P2P,
                                                         dma_buf_mapping_match, dma_buf_match_mapping,
-                                                        dma_buf_ops_mt)
+                                                        dma_buf_ops_mt, dma_buf_sgt_p2p_allowed)
 from dmabuf_lab.twins import mirrors
 
 #: IS_ENABLED() of a Kconfig symbol the branch deleted: always 0.
@@ -49,17 +59,47 @@ def xe_dma_buf_match_mapping(args) -> int:
     return dma_buf_match_mapping(args, sgt_match, num_match)
 
 
+@mirrors("jgunthorpe/linux@169394c2e408:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_pin",
+         gap="the branch as stored, not proven to be its 2026-03-01 state")
+def xe_dma_buf_pin(attach) -> int:
+    """Pin (resv held): in VRAM only when every attachment is SGT P2P, else in system memory.
+
+    A BO already pinned somewhere that is neither TT nor (P2P for all) VRAM:
+    -EINVAL.  Without VRAM, migrate to TT first and return its error.
+    """
+    dmabuf = attach.dmabuf
+    bo = dmabuf.priv
+    allow_vram = dma_buf_sgt_p2p_allowed(attach)
+    if allow_vram:
+        for other in dmabuf.attachments:
+            if not dma_buf_sgt_p2p_allowed(other):
+                allow_vram = False
+                break
+    if xe_bo_is_pinned(bo) and bo.placement != XE_PL_TT and not (bo.placement == XE_PL_VRAM0 and allow_vram):
+        return -EINVAL
+    if not allow_vram:
+        ret = xe_bo_migrate(bo, XE_PL_TT)
+        if ret:
+            return ret
+    xe_bo_pin_external(bo)
+    return 0
+
+
 xe_dmabuf_ops = dma_buf_ops_mt(attach=xe_dma_buf_attach, release=xe_dma_buf_release,
+                               pin=xe_dma_buf_pin, unpin=xe_dma_buf_unpin,
                                match_mapping=xe_dma_buf_match_mapping,
                                name="xe_dmabuf_ops (mapping-types branch)")
 
 
 class BranchXeExporter(MtXeExporter):
-    """The RFC's exporter with the branch's match list; no Kconfig option to read."""
+    """The RFC's exporter with the branch's match list and pin; no Kconfig option to read."""
 
     ops = xe_dmabuf_ops
+    kconfig_move_notify = False
 
     def export(self):
+        # the branch's core behaves as if CONFIG_DMABUF_MOVE_NOTIFY were always set
+        self.s.shared["config_dmabuf_move_notify"] = True
         return XeExporter.export(self)      # the RFC's export without its Kconfig option
 
 
