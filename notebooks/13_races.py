@@ -82,7 +82,7 @@ grid = verdicts.with_columns((pl.col("scenario").str.replace("^race-", "") + " /
 race_chart = (
     alt.Chart(grid)
     .mark_rect(stroke="white")
-    .encode(x=alt.X("target:N", title=None, axis=alt.Axis(labelAngle=-40)),
+    .encode(x=alt.X("target:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=400)),
             y=alt.Y("question:N", title=None, axis=alt.Axis(labelLimit=420)),
             color=alt.Color("verdict:N", scale=drawn_scale(list(COLOURS), COLOURS, grid["verdict"]),
                             legend=alt.Legend(orient="bottom")),

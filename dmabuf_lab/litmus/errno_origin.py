@@ -11,8 +11,8 @@ model's own source, not written per case:
 * the ``if`` around the call in the caller; when that test is a local
   that a call assigned (``pin_on_map = dma_buf_pin_on_map(...)``), the
   call is named instead of the local;
-* the commit the origin mirrors (``@mirrors``) or, failing that, the first
-  commit id its docstring names.
+* the first commit id the origin's docstring names (the change that gave it
+  this behaviour) or, failing that, the commit its ``@mirrors`` pin was read at.
 
 :func:`why_line` turns that into one line of text.
 """
@@ -181,13 +181,16 @@ def _warn_text(test) -> str | None:
 
 
 def commit_of(code) -> str | None:
-    """The commit the function mirrors, else the first commit id in its docstring."""
+    """The first commit id the function's docstring names (the change that gave it this
+    behaviour), else the commit its ``@mirrors`` pin was read at."""
     fn = _function_of(code)
-    for decl in getattr(fn, "__twin_of__", ()) if fn else ():
-        return decl.pin.commit[:12]
     doc = (fn.__doc__ if fn else None) or ""
     m = _COMMIT.search(doc)
-    return m.group(0) if m else None
+    if m:
+        return m.group(0)
+    for decl in getattr(fn, "__twin_of__", ()) if fn else ():
+        return decl.pin.commit[:12]
+    return None
 
 
 def _function_of(code):

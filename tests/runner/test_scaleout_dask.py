@@ -60,7 +60,9 @@ def test_race_explorer_over_every_concurrent_scenario_matches_the_serial_search(
     for (sc, t), g, w in zip(pairs, got, want):
         assert (g.executions, g.failing, g.verdicts(), g.bound_hit) == \
                (w.executions, w.failing, w.verdicts(), w.bound_hit), (sc.name, t)
-        assert list(g.outcomes) == list(w.outcomes) and g.outcomes == w.outcomes, (sc.name, t)
+        # the same outcomes; the order they are first met in, and the run kept for each, may differ
+        # when a split point's children are entered in another order (see tests/litmus/test_race_tasks.py)
+        assert set(g.outcomes) == set(w.outcomes), (sc.name, t)
         assert g.shortest == w.shortest and g.pruned >= w.pruned, (sc.name, t)
     assert len(used) == 2
 
