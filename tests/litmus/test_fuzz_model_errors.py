@@ -124,3 +124,33 @@ def test_offer_list_unmap_racing_revoke_unmaps_once():
     # as posted, only the sg_table helper's orig_nents leak is left
     posted = explore(sc, "offer-list", bound=200)
     assert set(posted.failing) <= {"leak"}
+
+
+_ATTACH_VS_CLOSE_XE = """
+question = "the user closes the vfio device while the xe PF attaches and maps"
+source = "test"
+topology = "xe-sriov-8vf"
+
+[exporter]
+driver = "vfio-pci"
+device = "0000:03:00.2"
+bar = 2
+ranges = [[0, 2097152]]
+dmabuf_move_notify = true
+
+[importer]
+driver = "xe"
+device = "0000:03:00.0"
+dynamic = true
+
+[threads]
+importer = ["attach", "map"]
+vfio = ["release"]
+"""
+
+
+def test_rfc_v1_attach_after_cleanup_oopses_on_the_cleared_vdev():
+    # RFC v1 patch 4's vfio_pci_match_interconnects() reads priv->vdev->pdev before any test
+    res = explore(_load(_ATTACH_VS_CLOSE_XE), "rfc-v1", bound=200)
+    assert res.verdict("crash") == "sometimes"
+    assert "->pdev in vfio_pci_match_interconnects" in res.shortest["crash"].properties["crash"]
