@@ -154,3 +154,47 @@ def test_rfc_v1_attach_after_cleanup_oopses_on_the_cleared_vdev():
     res = explore(_load(_ATTACH_VS_CLOSE_XE), "rfc-v1", bound=200)
     assert res.verdict("crash") == "sometimes"
     assert "->pdev in vfio_pci_match_interconnects" in res.shortest["crash"].properties["crash"]
+
+
+_XE_CLOSE = """
+question = "the owner of an xe dma-buf closes it, xe evicts the BO, an importer attaches"
+source = "test"
+topology = "gpu-nic-same-switch"
+
+[exporter]
+driver = "xe"
+device = "0000:03:00.0"
+size = 4194304
+migratable = true
+dmabuf_move_notify = true
+
+[importer]
+driver = "{importer}"
+device = "0000:04:00.0"
+dynamic = {dynamic}
+
+[threads]
+{threads}
+"""
+
+
+@pytest.mark.parametrize("target", ["mainline-6.19", "rfc-v2:fixed", "mapping-types-2026-02"])
+def test_attach_after_the_owner_closed_a_fd_less_buffer_is_ebadf(target):
+    sc = _load(_XE_CLOSE.format(importer="legacy", dynamic="false", threads='t0 = ["close", "move", "attach"]'))
+    res = explore(sc, target, bound=50)
+    assert {dict(sig[0])["t0"] for sig in res.outcomes} == {"-EBADF at attach"}
+    assert not res.failing, dict(res.failing)
+
+
+def test_xe_move_after_close_still_notifies_an_importer_holding_the_buffer():
+    sc = _load(_XE_CLOSE.format(importer="rdma", dynamic="true",
+                                threads='nic = ["attach", "map"]\nowner = ["close", "move"]'))
+    res = explore(sc, "mainline-6.19", bound=200)
+    assert not res.failing, dict(res.failing)
+    ends = {(tuple(sorted(dict(sig[0]).items())), dict(sig[2])["importer-mapped"]) for sig in res.outcomes}
+    both_ok = (("nic", "ok"), ("owner", "ok"))
+    # the importer's own reference keeps the buffer, and the BO, alive after close: a move
+    # after the map still reaches its move_notify, which drops the mapping
+    assert (both_ok, False) in ends and (both_ok, True) in ends
+    # a close before the attach leaves no fd to look up
+    assert any(dict(sig[0])["nic"] == "-EBADF at attach" for sig in res.outcomes)
