@@ -64,7 +64,8 @@ class OfferImporter(ImporterDriver):
             return
         dma_resv_lock(self.dmabuf.resv)
         try:
-            ol.dma_buf_interconnect_unmap(self.attachment, self.addrs)
+            if self.mapped:          # move_notify may have dropped it while we waited for the lock
+                ol.dma_buf_interconnect_unmap(self.attachment, self.addrs)
         finally:
             dma_resv_unlock(self.dmabuf.resv)
         self.addrs = None
@@ -73,4 +74,7 @@ class OfferImporter(ImporterDriver):
     def detach(self) -> None:
         if self.attached:
             ol.dma_buf_detach_interconnect(self.attachment)
+            self.attachment = None
             self.attached = False
+            # what is still mapped went with the attachment: left to the leak scan
+            self.addrs, self.mapped = None, False

@@ -170,3 +170,6 @@ class SgtImporter(ImporterDriver):
         self.core.dma_buf_detach(self.dmabuf, self.attachment)
         self.attachment = None
         self.attached = False
+        # A mapping still held went with the attachment: no unmap can name it any more,
+        # so it is left to the leak scan, never unmapped through the detached attachment.
+        self.sgt, self.mapped = None, False

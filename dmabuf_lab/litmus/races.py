@@ -120,15 +120,25 @@ class _Importer:
 
 
 def _get_ref(exp, dmabuf):
-    """dma_buf_get() of the owner's fd (a static file reference when there is no fd)."""
+    """dma_buf_get() of the owner's fd (a static file reference when there is no fd);
+    -EBADF once the owner has closed it, as the lookup of a closed fd answers."""
     from dmabuf_lab.core.dma_buf import dma_buf_get
-    from dmabuf_lab.core.file import get_file
+    from dmabuf_lab.kmodel import EBADF, ERR_PTR, is_freed
+    from dmabuf_lab.kmodel.sched import atomic
 
-    fd = getattr(exp, "fd", -1)
-    if fd is not None and fd >= 0:
+    fd = getattr(exp, "fd", None)
+    if fd is not None:
         return dma_buf_get(fd)
-    get_file(dmabuf.file)
-    return dmabuf
+    # No fd: the lookup is still one action that never revives a file a close already
+    # took to zero (fget()'s inc-not-zero), nor touches one already freed.
+    if getattr(exp, "dmabuf", dmabuf) is None or is_freed(dmabuf):
+        return ERR_PTR(-EBADF)
+    f = dmabuf.file
+    with atomic(f, "f_count"):
+        live = not is_freed(f) and f.f_count > 0
+        if live:
+            f.f_count += 1
+    return dmabuf if live else ERR_PTR(-EBADF)
 
 
 def _put_ref(imp: _Importer) -> None:

@@ -387,9 +387,17 @@ def dma_buf_export(exp_info: dma_buf_export_info):
 
 @mirrors("posting:mapping-types-design:drivers/dma-buf/dma-buf.c:dma_buf_exporter_matches", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it", revisions=("mapping-types-2025-10", "mapping-types-2026-05"))
 def dma_buf_exporter_matches(dmabuf) -> list:
-    """The exporter's declared list, or the core's SGT compat entry; plus conversions in that mode."""
+    """The exporter's declared list, or the core's SGT compat entry; plus conversions in that mode.
+
+    An exporter that can no longer be attached (vfio after its cleanup) answers ERR_PTR, handed on."""
     types = getattr(dmabuf.ops, "mapping_types", None)
-    exp = list(types(dmabuf)) if types is not None else [DMA_BUF_EMAPPING_SGT(dma_buf_sgt_compat_exp_ops)]
+    if types is not None:
+        declared = types(dmabuf)
+        if IS_ERR(declared):
+            return declared
+        exp = list(declared)
+    else:
+        exp = [DMA_BUF_EMAPPING_SGT(dma_buf_sgt_compat_exp_ops)]
     s = current_session()
     if s is not None and CONVERSION in s.revision.modes and mode(CONVERSION):
         exp += dma_buf_conversion_entries(exp, len(exp))
@@ -410,6 +418,9 @@ def __dma_buf_mapping_attach(dmabuf, imp, imp_len: int, importer_ops, importer_p
         return ERR_PTR(-ENOMEM)
     attach.dmabuf = dmabuf
     exp = dma_buf_exporter_matches(dmabuf)
+    if IS_ERR(exp):
+        kfree(attach)
+        return exp
     ret = dma_buf_match_mapping(attach, exp, len(exp), imp, imp_len)
     if ret:
         kfree(attach)

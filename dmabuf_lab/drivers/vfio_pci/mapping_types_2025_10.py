@@ -22,6 +22,7 @@ from dmabuf_lab.kmodel import ENODEV, ERR_PTR
 from dmabuf_lab.revisions.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
                                                         DMA_BUF_MAPPING_IOV, dma_buf_iov_exp_ops,
                                                         dma_buf_ops_mt, dma_buf_pal_exp_ops, dma_buf_sgt_exp_ops)
+from dmabuf_lab.revisions.base import deref
 from dmabuf_lab.twins import mirrors
 
 
@@ -61,9 +62,14 @@ vfio_pci_iov_ops = dma_buf_iov_exp_ops(attach=vfio_pci_dma_buf_attach, map_iov=v
 
 @mirrors("posting:mapping-types-design:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_mapping_types", gap="a design argued in a reply, not posted as code: the function is the lab's reading of it")
 def vfio_pci_dma_buf_mapping_types(dmabuf) -> list:
-    """[IOV if a VF, PAL, SGT_P2P], or [PAL] with ``pal_only``."""
+    """[IOV if a VF, PAL, SGT_P2P], or [PAL] with ``pal_only``; ERR_PTR(-ENODEV) once
+    ``vfio_pci_dma_buf_cleanup()`` has cleared ``priv->vdev`` (the test Jason's posted
+    ``vfio_pci_dma_buf_match_mapping()`` makes for the same reason)."""
     priv = dmabuf.priv
-    pdev = priv.vdev.pdev
+    if priv.vdev is None:
+        return ERR_PTR(-ENODEV)
+    # read again, as the C would: no lock keeps a cleanup from clearing it in between
+    pdev = deref(priv.vdev, "pdev", "vfio_pci_dma_buf_mapping_types")
     bar = priv.provider.bar
     pal = DMA_BUF_EMAPPING_PAL(vfio_pci_pal_ops, priv.provider, pdev)
     if getattr(priv, "_pal_only", False):

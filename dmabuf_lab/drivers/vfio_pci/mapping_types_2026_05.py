@@ -20,11 +20,12 @@ from dmabuf_lab.drivers.vfio_pci.mapping_types_2025_10 import (MtVfioExporter, v
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_iommufd_map, vfio_pci_dma_buf_map,
                                                 vfio_pci_dma_buf_release, vfio_pci_dma_buf_unmap)
 from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dmabuf_ops as vfio_73_ops
-from dmabuf_lab.kmodel import ENODEV, dma_resv_assert_held
+from dmabuf_lab.kmodel import ENODEV, ERR_PTR, dma_resv_assert_held
 from dmabuf_lab.revisions.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
                                                         dma_buf_ops_mt, dma_buf_sgt_exp_ops)
 from dmabuf_lab.revisions.mapping_types_2026_05 import MAP_ATTACHMENT_IOMMU, plan_helper_args, stage
 from dmabuf_lab.core.ops import dma_buf_ops
+from dmabuf_lab.revisions.base import deref
 from dmabuf_lab.twins import mirrors
 
 
@@ -34,9 +35,13 @@ vfio_pci_review_sgt_ops = dma_buf_sgt_exp_ops(
     unmap_dma_buf=lambda a, s, d: vfio_pci_dma_buf_unmap(a, s, d, faithful=plan_helper_args()["faithful"]))
 @mirrors("posting:mapping-types-plan:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_review_types", gap="a plan in review replies, never posted as patches: the function is the lab's reading of it")
 def vfio_pci_dma_buf_review_types(dmabuf) -> list:
-    """Step 1: [SGT_P2P of the device]; steps 2 and 3: [PAL] alone."""
+    """Step 1: [SGT_P2P of the device]; steps 2 and 3: [PAL] alone; ERR_PTR(-ENODEV) once
+    cleanup has cleared ``priv->vdev``."""
     priv = dmabuf.priv
-    pdev = priv.vdev.pdev
+    if priv.vdev is None:
+        return ERR_PTR(-ENODEV)
+    # read again, as the C would: no lock keeps a cleanup from clearing it in between
+    pdev = deref(priv.vdev, "pdev", "vfio_pci_dma_buf_review_types")
     if stage() == "step1":
         return [DMA_BUF_EMAPPING_SGT_P2P(vfio_pci_review_sgt_ops, pdev)]
     return [DMA_BUF_EMAPPING_PAL(vfio_pci_pal_ops, priv.provider, pdev)]

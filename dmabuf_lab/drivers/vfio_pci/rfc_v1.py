@@ -35,7 +35,7 @@ from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, _err_fr
 from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, kfree, kmalloc_array, kstruct, kzalloc, report,
                                xa_err, xa_is_err, xa_load, xa_store)
-from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.revisions.base import deref, fixed
 from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV,
                                          container_of_iov, dma_buf_interconnect_ops, dma_buf_iov_interconnect,
                                          dma_buf_ops_ic)
@@ -135,9 +135,12 @@ def vfio_pci_match_interconnect(exp, imp) -> bool:
 
 @mirrors("posting:interconnects-rfc-v1#4/8:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_match_interconnects")
 def vfio_pci_match_interconnects(priv, attachment) -> bool:
-    """Offer our one interconnect to an importer that supports interconnects."""
+    """Offer our one interconnect to an importer that supports interconnects.
+
+    As posted it reads ``priv->vdev->pdev`` first thing, and cleanup has set
+    ``priv->vdev`` to NULL by the time a closed device's buffer is attached: an oops."""
     aops = attachment.importer_ops
-    pdev = priv.vdev.pdev
+    pdev = deref(priv.vdev, "pdev", "vfio_pci_match_interconnects")
     bar = priv.iov_ic.bar
     supports_ics = [CREATE_IOV_INTERCONNECT(pdev, bar)]
     if attachment.allow_ic:

@@ -32,7 +32,7 @@ from dmabuf_lab.drivers.xe.bo import (XE_BO_C, XE_DMA_BUF_C, XE_GAP, XE_PL_TT, X
                                       xe_bo_create_vram, xe_bo_is_pinned, xe_bo_migrate, xe_bo_pin_external,
                                       xe_bo_release, xe_bo_unpin_external, xe_dma_buf_attach_checks,
                                       xe_dma_buf_map_common, xe_dma_buf_unmap_common)
-from dmabuf_lab.kmodel import EINVAL, dma_resv_lock, dma_resv_unlock
+from dmabuf_lab.kmodel import EINVAL, dma_resv_lock, dma_resv_unlock, is_freed
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.sched import shared_write
 from dmabuf_lab.revisions.base import ExporterDriver
@@ -127,6 +127,13 @@ def xe_bo_move_body(exporter, notify) -> int:
     return 0
 
 
+class _ExportedBo:
+    """The BO and its dma-buf as xe_bo_move_body() reads them, once the owner's fd is closed."""
+
+    def __init__(self, bo, dmabuf):
+        self.bo, self.dmabuf = bo, dmabuf
+
+
 class XeExporter(ExporterDriver):
     """Exports a VRAM BO of ``size`` bytes (option; default: sum of the range lengths).
 
@@ -170,12 +177,25 @@ class XeExporter(ExporterDriver):
                                                    "xe moved the BO (its old placement was freed)")
         info = dma_buf_export_info(ops=self.ops, priv=self.bo, size=self.bo.size, exp_name="xe")
         self.dmabuf = check_ptr(self.export_fn(info), "xe: dma_buf_export")
+        self.exported = self.dmabuf
         return self.dmabuf
 
     def move(self) -> None:
         """Evict the BO to system memory (or back) and tell the importers
-        (see :func:`xe_bo_move_body`; a pinned BO stays where it is)."""
-        xe_bo_move_body(self, self.notify)
+        (see :func:`xe_bo_move_body`; a pinned BO stays where it is).
+
+        After the owner closed its fd (``close``) the BO still lives, with
+        ``ttm_bo->base.dma_buf`` set, while an importer holds the dma-buf; once
+        the last reference is gone the BO went with it (the lab ties the two)
+        and there is nothing left to evict."""
+        if self.dmabuf is not None:
+            xe_bo_move_body(self, self.notify)
+            return
+        dmabuf = getattr(self, "exported", None)
+        if dmabuf is None or is_freed(dmabuf):
+            self.s.log("xe: the BO went with its dma-buf: nothing to move")
+            return
+        xe_bo_move_body(_ExportedBo(self.bo, dmabuf), self.notify)
 
     def release(self) -> None:
         if self.dmabuf is not None:
