@@ -23,9 +23,6 @@ NO_LINES = {
     "vfio-close-disable-before-cleanup":
         "drivers/vfio/pci/vfio_pci_core.c at 5d74781ebc86 is too long to count by hand "
         "in the stored copy; the function is named, the lines are not",
-    "mt-branch-iommufd-unpin-unlocked":
-        "the only stored drivers/iommu/iommufd/pages.c of the branch is at another commit "
-        "than 12e7f38a26d8 and has not been checked to carry the same release order",
 }
 
 _COMMIT = re.compile(r"\b[0-9a-f]{12,40}\b")
