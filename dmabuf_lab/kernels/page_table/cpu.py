@@ -16,7 +16,10 @@ from ..jit import numba
 from ..meet import claim, half_of, nth
 from ..streaming import nt_flag, stream_fence  # noqa: F401  (nt_flag: for the caller)
 from ..twin import cpu_kernel
-from .device import add_range_tables, order_flags, visit_range, write_leaves
+from ..iommu_pgsize_step import iommu_pgsize_step
+from ..streaming import store
+from .device import (add_range_tables, count_step, order_flags, range_status, visit_range, walk_range, write_leaves,
+                     write_step)
 from .ranges import OVERLAP_MSG, sort_and_check
 from .result import LeafColumns, PageTableSummary, PtLeaves
 
@@ -108,11 +111,22 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
         for r in range(hi_i - lo_i):
             i = nth(t, lo_i, hi_i, r)
             fl |= order_flags(va, size, i)
-            top, m = visit_range(i, va, oa, size, f, status, h, sl, fb, lbe)
-            if top < 0:
-                continue
             rs = va[i]
-            re = rs + size[i]
+            o = oa[i]
+            s = size[i]
+            st = range_status(rs, o, s, f)
+            store(status, i, st, f.stream)
+            if st != 0 or s == U64(0):
+                continue
+            re = rs + s
+            # the first iommu_pgsize step; when it maps the whole range (one page
+            # size: the common case) it is counted and written from this one walk
+            idx, cnt = iommu_pgsize_step(f.bitmap, rs, o, s)
+            single = (cnt << U64(idx)) == s
+            if single:
+                top, m = count_step(rs, idx, cnt, rs, re, 0, f, h, sl, fb, lbe)
+            else:
+                top, m = walk_range(rs, o, s, f, h, sl, fb, lbe)
             # when this range and the last one both hold only level-0 leaves and share
             # their level-0 table, they share every table above it too: nothing new
             same = False
@@ -127,20 +141,29 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
                 if at < 0:
                     fl |= 4
                     continue
-                write_leaves(rs, oa[i], size[i], at, f, o_va, o_pte, o_lvl)
+                if single:
+                    write_step(rs, o, idx, cnt, rs, re, at, f, o_va, o_pte, o_lvl)
+                else:
+                    write_leaves(rs, o, s, at, f, o_va, o_pte, o_lvl)
         _flush(t, h, sl, tc, tf, tl, hist, slots, tcount, tfirst, tlast)
         flags[t] = fl
         ends[t] = j
         stream_fence()
 
 
-def entries_upper_bound(size, fmt) -> int:
-    """At most one leaf entry per smallest page of every range (a cheap bound
-    that decides how the entries are stored, not where)."""
-    if not size.shape[0]:
-        return 0
+def entries_bounds(size, fmt):
+    """At most one leaf entry per smallest page: the bounds for ranges
+    ``[0, n // 2)`` and ``[n // 2, n)`` (a cheap bound that decides how the
+    entries are stored, not where), as a 2-array the one-pass kernel reuses."""
     bound = np.zeros(2, dtype=U64)
-    entries_bound(size, np.int64(size.shape[0] // 2), np.int64(fmt.level_shifts[0]), bound)
+    if size.shape[0]:
+        entries_bound(size, np.int64(size.shape[0] // 2), np.int64(fmt.level_shifts[0]), bound)
+    return bound
+
+
+def entries_upper_bound(size, fmt) -> int:
+    """The sum of :func:`entries_bounds`."""
+    bound = entries_bounds(size, fmt)
     return int(bound[0]) + int(bound[1])
 
 
@@ -179,15 +202,16 @@ def _leaf_columns(workspace, n):
                        backends.empty(workspace, "level", n, np.int8))
 
 
-def _one_pass(va, oa, size, fmt, rec, materialize: bool, workspace):
+def _one_pass(va, oa, size, fmt, rec, materialize: bool, workspace, bound=None):
     """:func:`build_one_pass` and the summary from its two rows; None when its
-    bound on the output is too loose to be worth the memory (or was wrong)."""
+    bound on the output is too loose to be worth the memory (or was wrong).
+    ``bound``: :func:`entries_bounds` of ``size`` when the caller has it."""
     n = va.shape[0]
     half = n // 2
     mid = cap = 0
     if materialize:
-        bound = np.zeros(2, dtype=U64)
-        entries_bound(size, np.int64(half), np.int64(rec.shifts[0]), bound)
+        if bound is None:
+            bound = entries_bounds(size, fmt)
         mid, cap = int(bound[0]), int(bound[0]) + int(bound[1])
         if cap > ONE_PASS_ENTRIES_PER_RANGE * n + 4096:
             return None
@@ -207,11 +231,12 @@ def _one_pass(va, oa, size, fmt, rec, materialize: bool, workspace):
     return _summary(fmt, acc, status, leaves)
 
 
-def build(va, oa, size, fmt, rec, materialize: bool, workspace=None, one_pass: bool | None = None):
-    """Summary (and leaves) on the CPU; ``rec`` is the format's :class:`FormatRecord`."""
+def build(va, oa, size, fmt, rec, materialize: bool, workspace=None, one_pass: bool | None = None, bound=None):
+    """Summary (and leaves) on the CPU; ``rec`` is the format's :class:`FormatRecord`;
+    ``bound``: :func:`entries_bounds` of ``size`` when the caller has it."""
     threads.before_first_parallel_kernel()
     if threads.two_thread_pass() if one_pass is None else one_pass:
-        r = _one_pass(va, oa, size, fmt, rec, materialize, workspace)
+        r = _one_pass(va, oa, size, fmt, rec, materialize, workspace, bound)
         if r is not None:
             return r
     n = va.shape[0]
