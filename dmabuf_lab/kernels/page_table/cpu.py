@@ -12,12 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backends, threads
-from ..jit import numba
-from ..meet import claim, half_of, nth
-from ..streaming import nt_flag, stream_fence  # noqa: F401  (nt_flag: for the caller)
-from ..twin import cpu_kernel
 from ..iommu_pgsize_step import iommu_pgsize_step
-from ..streaming import store
+from ..jit import nb_ffs, numba
+from ..meet import claim, half_of, nth
+from ..streaming import nt_flag, store, stream_fence  # noqa: F401  (nt_flag: for the caller)
+from ..twin import cpu_kernel
 from .device import (add_range_tables, count_step, order_flags, range_status, visit_range, walk_range, write_leaves,
                      write_step)
 from .ranges import OVERLAP_MSG, sort_and_check
@@ -45,6 +44,17 @@ def _flush(r, h, sl, tc, tf, tl, hist, slots, tcount, tfirst, tlast):
     tcount[r, :] = tc
     tfirst[r, :] = tf
     tlast[r, :] = tl
+
+
+@numba.njit(inline="always", cache=True)
+def smallest_steps(bitmap):
+    """(log2 of the smallest page size, the second smallest page size or 2**64 - 1
+    when there is one size only).  An aligned range shorter than the second size
+    is one ``iommu_pgsize`` step of smallest pages: no larger size fits below
+    its length, and the look-ahead to the next size needs at least that size."""
+    rest = bitmap & (bitmap - U64(1))
+    p1 = rest & (~rest + U64(1)) if rest != U64(0) else ~U64(0)
+    return np.int64(nb_ffs(bitmap)), p1
 
 
 @cpu_kernel(parallel=True, cache=True)
@@ -102,6 +112,7 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
     n = va.shape[0]
     cap = o_va.shape[0]
     sh0 = f.tsh[0]
+    idx0, p1 = smallest_steps(f.bitmap)
     for t in numba.prange(2):
         h, sl, tc, tf, tl, fb, lbe = _scratch(f.shifts.shape[0])
         fl = 0
@@ -121,7 +132,10 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
             re = rs + s
             # the first iommu_pgsize step; when it maps the whole range (one page
             # size: the common case) it is counted and written from this one walk
-            idx, cnt = iommu_pgsize_step(f.bitmap, rs, o, s)
+            if s < p1:  # shorter than the second page size: one step of the smallest pages
+                idx, cnt = idx0, s >> U64(idx0)
+            else:
+                idx, cnt = iommu_pgsize_step(f.bitmap, rs, o, s)
             single = (cnt << U64(idx)) == s
             if single:
                 top, m = count_step(rs, idx, cnt, rs, re, 0, f, h, sl, fb, lbe)
