@@ -108,7 +108,10 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
     in VA order.  The caller sizes ``mid`` and the arrays from an upper bound
     (entries <= size >> level-0 shift); flag 4 if it was wrong.  Row t of
     the per-row arrays is thread t's part, rows in VA order, as :func:`summary` gives
-    them per chunk."""
+    them per chunk.  A range that one ``iommu_pgsize`` step maps whole (every
+    range shorter than the format's second page size, and most others) is
+    counted and written from that one step; the others are walked twice,
+    counting and then writing."""
     n = va.shape[0]
     cap = o_va.shape[0]
     sh0 = f.tsh[0]
