@@ -137,7 +137,8 @@ def main(n: int, repeats: int) -> None:
             wall[name] = min(wall[name], time.perf_counter() - t0)
             cput[name] = min(cput[name], time.process_time() - c0)
     ref = "speed-of-light loop"
-    print(f"{n} ranges, min of {repeats}; load average {load0[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
+    print(f"{n} ranges, min of {repeats}; load average {load0[0]:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end")
     print(f"{'':24s} {'wall ns':>8s} {'CPU ns':>8s} {'loop/this (wall)':>17s} {'(CPU)':>6s}")
     for name in rows:
         print(f"{name:24s} {wall[name] * 1e9 / n:8.2f} {cput[name] * 1e9 / n:8.2f} "
