@@ -91,3 +91,21 @@ def test_one_pass_equals_count_emit_and_reference(n):
                 assert np.array_equal(getattr(got, f), getattr(want, f)), (one_pass, f)
     if n == 999:
         assert np.all(want.status == 0) and len(want) == 3 * n  # the fallback really ran
+
+
+def test_one_pass_range_with_more_steps_than_the_step_buffer():
+    # every power of two from 4K to 1T a page size: a range from just above 4K to
+    # just below 1T climbs and descends through them, far more steps than the
+    # one-pass kernel keeps between walking and writing; it walks such a range again
+    from dmabuf_lab.kernels import iommu_map as ms
+    from dmabuf_lab.kernels.iommu_map.cpu import STEP_BUFFER
+    bitmap = sum(1 << b for b in range(12, 41))
+    start = np.uint64(1 << 12)
+    iova = u64([start, 1 << 41, start + np.uint64(1 << 42)])
+    size = u64([(1 << 40) - 2 * (1 << 12), 1 << 12, (1 << 40) - 3 * (1 << 12)])
+    want = ms.iommu_map_split(iova, iova, size, bitmap, backend="reference")
+    steps = np.bincount(want.range_index, minlength=3)
+    assert steps[0] > STEP_BUFFER and steps[2] > STEP_BUFFER and steps[1] == 1
+    got = ms.iommu_map_split(iova, iova, size, bitmap, backend="numba", one_pass=True)
+    assert same(got, want)
+    assert same(got, iommu_map_split_python(iova, iova, size, bitmap))

@@ -202,3 +202,28 @@ def test_one_pass_unsorted_overlap_and_loose_bound():
     size[300] += np.uint64(64 * K)  # runs into the next range
     with pytest.raises(ValueError, match="overlap"):
         pt.build_page_table((va, oa, size), f, backend="numba", materialize=True, one_pass=True)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_short_range_is_one_step_of_smallest_pages(fmt):
+    # the one-pass kernel skips iommu_pgsize for aligned ranges shorter than the
+    # format's second page size; the Python iommu_pgsize must agree on every such range
+    from dmabuf_lab.kernels.iommu_pgsize import iommu_pgsize
+    from dmabuf_lab.kernels.page_table.cpu import smallest_steps
+    f = get_format(fmt)
+    bm = f.pgsize_bitmap
+    sizes = sorted(1 << b for b in range(64) if bm >> b & 1)
+    idx0, p1 = smallest_steps(np.uint64(bm))
+    assert 1 << int(idx0) == sizes[0]
+    assert int(p1) == (sizes[1] if len(sizes) > 1 else (1 << 64) - 1)
+    rng = np.random.default_rng(7)
+    p0 = sizes[0]
+    top = min(int(p1), 64 * p0)
+    for _ in range(300):
+        s = int(rng.integers(1, top // p0)) * p0 if top > p0 else p0
+        v = int(rng.integers(0, 1 << 20)) * p0
+        o = int(rng.integers(0, 1 << 20)) * p0
+        if rng.integers(0, 2):  # aligned to the larger sizes as well
+            v, o = v << 12, o << 12
+        pg, cnt = iommu_pgsize(bm, v, o, s)
+        assert (pg, cnt) == (p0, s // p0), (hex(v), hex(o), hex(s))

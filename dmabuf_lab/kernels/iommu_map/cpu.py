@@ -15,10 +15,11 @@ from ..errno import EINVAL
 from ..meet import claim, half_of, nth
 from ..streaming import nt_flag, store, stream_fence
 from ..twin import cpu_kernel
-from .device import count_range, write_steps
+from .device import count_range, walk_steps, write_steps, write_walked
 from .result import COLUMNS, SplitChunks, SplitResult
 
 U64 = np.uint64
+STEP_BUFFER = 16  # steps of one range kept between its walk and its writes (x86: at most 6 with 4K/2M/1G)
 
 
 @cpu_kernel(parallel=True, cache=True)
@@ -49,22 +50,33 @@ def split_one_pass(bitmap, minmask, iova, paddr, size, half, mid, status, nt, o_
     """count -> emit in one read of the input, on two threads: thread 0 walks
     ranges ``[0, half)`` backwards writing its chunks so they end at ``mid``,
     thread 1 walks ``[half, n)`` forwards from ``mid``; the chunks are
-    ``o_*[ends[0]:ends[1]]`` in range order.  ``ends[t] = -1``: thread t ran
+    ``o_*[ends[0]:ends[1]]`` in range order.  Each range is walked once, its
+    steps kept in a small buffer and written from it (a range of more than
+    :data:`STEP_BUFFER` steps is walked again to write).  ``ends[t] = -1``: thread t ran
     out of room (the caller then runs count -> emit)."""
     for t in numba.prange(2):
+        b_idx = np.empty(STEP_BUFFER, dtype=np.int64)  # the steps of the range being walked
+        b_cnt = np.empty(STEP_BUFFER, dtype=np.uint64)
         j = mid
         lo, hi = half_of(t, half, iova.shape[0])
         for r in range(hi - lo):
             i = nth(t, lo, hi, r)
-            k = count_range(bitmap, minmask, iova[i], paddr[i], size[i])
-            store(status, i, -EINVAL if k < 0 else 0, nt)
-            if k <= 0:
+            v = iova[i]
+            p = paddr[i]
+            s = size[i]
+            bad = ((v | p | s) & minmask) != U64(0)
+            store(status, i, -EINVAL if bad else 0, nt)
+            if bad or s == U64(0):
                 continue
+            k = walk_steps(bitmap, v, p, s, b_idx, b_cnt)
             at, j = claim(t, j, k, o_iova.shape[0])
             if at < 0:
                 j = -1
                 break
-            write_steps(i, iova[i], paddr[i], size[i], at, bitmap, nt, o_ri, o_iova, o_paddr, o_pgsize, o_count)
+            if k <= STEP_BUFFER:  # written from the one walk
+                write_walked(i, v, p, k, b_idx, b_cnt, at, nt, o_ri, o_iova, o_paddr, o_pgsize, o_count)
+            else:
+                write_steps(i, v, p, s, at, bitmap, nt, o_ri, o_iova, o_paddr, o_pgsize, o_count)
         ends[t] = j
         stream_fence()
 

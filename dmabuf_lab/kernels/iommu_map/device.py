@@ -48,3 +48,34 @@ def write_steps(i, v, p, s, j, bitmap, nt, o_ri, o_iova, o_paddr, o_pgsize, o_co
         p = p2
         j += 1
     return j
+
+
+@device
+def walk_steps(bitmap, v, p, s, b_idx, b_cnt):
+    """The steps of one valid range into ``b_idx``/``b_cnt`` (log2 pgsize, count),
+    as many as fit; returns the number of steps (more than the buffer holds:
+    only the first ``len(b_idx)`` were kept)."""
+    k = 0
+    while s != U64(0):
+        idx, cnt, v, p, s = advance(bitmap, v, p, s)
+        if k < b_idx.shape[0]:
+            b_idx[k] = idx
+            b_cnt[k] = cnt
+        k += 1
+    return k
+
+
+@device
+def write_walked(i, v, p, k, b_idx, b_cnt, j, nt, o_ri, o_iova, o_paddr, o_pgsize, o_count):
+    """Write the ``k`` steps :func:`walk_steps` kept for range i (at iova v, paddr p) at ``o_*[j:]``."""
+    for q in range(k):
+        idx = b_idx[q]
+        cnt = b_cnt[q]
+        store(o_ri, j + q, i, nt)
+        store(o_iova, j + q, v, nt)
+        store(o_paddr, j + q, p, nt)
+        store(o_pgsize, j + q, U64(1) << U64(idx), nt)
+        store(o_count, j + q, cnt, nt)
+        mapped = cnt << U64(idx)
+        v += mapped
+        p += mapped

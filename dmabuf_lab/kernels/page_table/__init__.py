@@ -75,9 +75,10 @@ def build_page_table(ranges, fmt, backend: str = "auto", materialize: bool = Fal
     va, oa, size = prepare(ranges, fmt, check=be != "numba")  # the numba kernels check order themselves
     if be == "numba":
         from . import cpu
-        nbytes = 4 * va.shape[0] + (17 * cpu.entries_upper_bound(size, fmt) if materialize else 0)
+        bound = cpu.entries_bounds(size, fmt) if materialize else None
+        nbytes = 4 * va.shape[0] + (17 * (int(bound[0]) + int(bound[1])) if materialize else 0)
         return cpu.build(va, oa, size, fmt, format_record(fmt, stream=cpu.nt_flag(nbytes)), materialize, workspace,
-                         one_pass)
+                         one_pass, bound)
     if be == "cuda":
         from . import cuda, reference
         pages, slots, tables, status = cuda.summary(va, oa, size, fmt, lambda put: format_record(fmt, put))

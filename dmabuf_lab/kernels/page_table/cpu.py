@@ -12,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backends, threads
-from ..jit import numba
+from ..iommu_pgsize_step import iommu_pgsize_step
+from ..jit import nb_ffs, numba
 from ..meet import claim, half_of, nth
-from ..streaming import nt_flag, stream_fence  # noqa: F401  (nt_flag: for the caller)
+from ..streaming import nt_flag, store, stream_fence  # noqa: F401  (nt_flag: for the caller)
 from ..twin import cpu_kernel
-from .device import add_range_tables, order_flags, visit_range, write_leaves
+from .device import (add_range_tables, count_step, order_flags, range_status, visit_range, walk_range, write_leaves,
+                     write_step)
 from .ranges import OVERLAP_MSG, sort_and_check
 from .result import LeafColumns, PageTableSummary, PtLeaves
 
@@ -42,6 +44,17 @@ def _flush(r, h, sl, tc, tf, tl, hist, slots, tcount, tfirst, tlast):
     tcount[r, :] = tc
     tfirst[r, :] = tf
     tlast[r, :] = tl
+
+
+@numba.njit(inline="always", cache=True)
+def smallest_steps(bitmap):
+    """(log2 of the smallest page size, the second smallest page size or 2**64 - 1
+    when there is one size only).  An aligned range shorter than the second size
+    is one ``iommu_pgsize`` step of smallest pages: no larger size fits below
+    its length, and the look-ahead to the next size needs at least that size."""
+    rest = bitmap & (bitmap - U64(1))
+    p1 = rest & (~rest + U64(1)) if rest != U64(0) else ~U64(0)
+    return np.int64(nb_ffs(bitmap)), p1
 
 
 @cpu_kernel(parallel=True, cache=True)
@@ -95,10 +108,14 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
     in VA order.  The caller sizes ``mid`` and the arrays from an upper bound
     (entries <= size >> level-0 shift); flag 4 if it was wrong.  Row t of
     the per-row arrays is thread t's part, rows in VA order, as :func:`summary` gives
-    them per chunk."""
+    them per chunk.  A range that one ``iommu_pgsize`` step maps whole (every
+    range shorter than the format's second page size, and most others) is
+    counted and written from that one step; the others are walked twice,
+    counting and then writing."""
     n = va.shape[0]
     cap = o_va.shape[0]
     sh0 = f.tsh[0]
+    idx0, p1 = smallest_steps(f.bitmap)
     for t in numba.prange(2):
         h, sl, tc, tf, tl, fb, lbe = _scratch(f.shifts.shape[0])
         fl = 0
@@ -108,11 +125,25 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
         for r in range(hi_i - lo_i):
             i = nth(t, lo_i, hi_i, r)
             fl |= order_flags(va, size, i)
-            top, m = visit_range(i, va, oa, size, f, status, h, sl, fb, lbe)
-            if top < 0:
-                continue
             rs = va[i]
-            re = rs + size[i]
+            o = oa[i]
+            s = size[i]
+            st = range_status(rs, o, s, f)
+            store(status, i, st, f.stream)
+            if st != 0 or s == U64(0):
+                continue
+            re = rs + s
+            # the first iommu_pgsize step; when it maps the whole range (one page
+            # size: the common case) it is counted and written from this one walk
+            if s < p1:  # shorter than the second page size: one step of the smallest pages
+                idx, cnt = idx0, s >> U64(idx0)
+            else:
+                idx, cnt = iommu_pgsize_step(f.bitmap, rs, o, s)
+            single = (cnt << U64(idx)) == s
+            if single:
+                top, m = count_step(rs, idx, cnt, rs, re, 0, f, h, sl, fb, lbe)
+            else:
+                top, m = walk_range(rs, o, s, f, h, sl, fb, lbe)
             # when this range and the last one both hold only level-0 leaves and share
             # their level-0 table, they share every table above it too: nothing new
             same = False
@@ -127,20 +158,29 @@ def build_one_pass(va, oa, size, f, materialize, half, mid, status, flags, hist,
                 if at < 0:
                     fl |= 4
                     continue
-                write_leaves(rs, oa[i], size[i], at, f, o_va, o_pte, o_lvl)
+                if single:
+                    write_step(rs, o, idx, cnt, rs, re, at, f, o_va, o_pte, o_lvl)
+                else:
+                    write_leaves(rs, o, s, at, f, o_va, o_pte, o_lvl)
         _flush(t, h, sl, tc, tf, tl, hist, slots, tcount, tfirst, tlast)
         flags[t] = fl
         ends[t] = j
         stream_fence()
 
 
-def entries_upper_bound(size, fmt) -> int:
-    """At most one leaf entry per smallest page of every range (a cheap bound
-    that decides how the entries are stored, not where)."""
-    if not size.shape[0]:
-        return 0
+def entries_bounds(size, fmt):
+    """At most one leaf entry per smallest page: the bounds for ranges
+    ``[0, n // 2)`` and ``[n // 2, n)`` (a cheap bound that decides how the
+    entries are stored, not where), as a 2-array the one-pass kernel reuses."""
     bound = np.zeros(2, dtype=U64)
-    entries_bound(size, np.int64(size.shape[0] // 2), np.int64(fmt.level_shifts[0]), bound)
+    if size.shape[0]:
+        entries_bound(size, np.int64(size.shape[0] // 2), np.int64(fmt.level_shifts[0]), bound)
+    return bound
+
+
+def entries_upper_bound(size, fmt) -> int:
+    """The sum of :func:`entries_bounds`."""
+    bound = entries_bounds(size, fmt)
     return int(bound[0]) + int(bound[1])
 
 
@@ -179,15 +219,16 @@ def _leaf_columns(workspace, n):
                        backends.empty(workspace, "level", n, np.int8))
 
 
-def _one_pass(va, oa, size, fmt, rec, materialize: bool, workspace):
+def _one_pass(va, oa, size, fmt, rec, materialize: bool, workspace, bound=None):
     """:func:`build_one_pass` and the summary from its two rows; None when its
-    bound on the output is too loose to be worth the memory (or was wrong)."""
+    bound on the output is too loose to be worth the memory (or was wrong).
+    ``bound``: :func:`entries_bounds` of ``size`` when the caller has it."""
     n = va.shape[0]
     half = n // 2
     mid = cap = 0
     if materialize:
-        bound = np.zeros(2, dtype=U64)
-        entries_bound(size, np.int64(half), np.int64(rec.shifts[0]), bound)
+        if bound is None:
+            bound = entries_bounds(size, fmt)
         mid, cap = int(bound[0]), int(bound[0]) + int(bound[1])
         if cap > ONE_PASS_ENTRIES_PER_RANGE * n + 4096:
             return None
@@ -207,11 +248,12 @@ def _one_pass(va, oa, size, fmt, rec, materialize: bool, workspace):
     return _summary(fmt, acc, status, leaves)
 
 
-def build(va, oa, size, fmt, rec, materialize: bool, workspace=None, one_pass: bool | None = None):
-    """Summary (and leaves) on the CPU; ``rec`` is the format's :class:`FormatRecord`."""
+def build(va, oa, size, fmt, rec, materialize: bool, workspace=None, one_pass: bool | None = None, bound=None):
+    """Summary (and leaves) on the CPU; ``rec`` is the format's :class:`FormatRecord`;
+    ``bound``: :func:`entries_bounds` of ``size`` when the caller has it."""
     threads.before_first_parallel_kernel()
     if threads.two_thread_pass() if one_pass is None else one_pass:
-        r = _one_pass(va, oa, size, fmt, rec, materialize, workspace)
+        r = _one_pass(va, oa, size, fmt, rec, materialize, workspace, bound)
         if r is not None:
             return r
     n = va.shape[0]

@@ -66,6 +66,29 @@ def table_block(a, sh):
 
 
 @device
+def count_step(v, idx, cnt, rs, re, top, f, h, sl, fb, lbe):
+    """Account one ``iommu_pgsize`` step of ``cnt`` pages of ``2**idx`` at VA
+    ``v`` (range [rs, re)): leaf pages into ``h``, entries into ``sl``, the
+    first/last bigger leaf into ``fb``/``lbe``.  Returns (highest leaf level, entries)."""
+    lv = f.lvl_of[idx]
+    mapped = cnt << U64(idx)
+    h[idx] += np.int64(cnt)
+    if f.is_xe and idx == 16:
+        comp = xe_compact(v, v + mapped, rs, re)
+        e = np.int64(comp + U64(16) * (cnt - comp))
+    else:
+        e = np.int64(cnt << U64(idx - f.shifts[lv]))
+    sl[lv] += e
+    if lv > top:
+        for l in range(top, lv):  # levels below lv see their first big leaf here
+            fb[l] = v
+        top = lv
+    for l in range(lv):
+        lbe[l] = v + mapped
+    return top, e
+
+
+@device
 def walk_range(v, o, s, f, h, sl, fb, lbe):
     """The map loop over one valid range, counting only: leaf pages per size
     into ``h``, entries per level into ``sl``; ``fb[l]``/``lbe[l]`` = VA of the
@@ -77,22 +100,9 @@ def walk_range(v, o, s, f, h, sl, fb, lbe):
     ent = np.int64(0)
     while s != U64(0):
         idx, cnt = iommu_pgsize_step(f.bitmap, v, o, s)
-        lv = f.lvl_of[idx]
-        mapped = cnt << U64(idx)
-        h[idx] += np.int64(cnt)
-        if f.is_xe and idx == 16:
-            comp = xe_compact(v, v + mapped, rs, re)
-            e = np.int64(comp + U64(16) * (cnt - comp))
-        else:
-            e = np.int64(cnt << U64(idx - f.shifts[lv]))
-        sl[lv] += e
+        top, e = count_step(v, idx, cnt, rs, re, top, f, h, sl, fb, lbe)
         ent += e
-        if lv > top:
-            for l in range(top, lv):  # levels below lv see their first big leaf here
-                fb[l] = v
-            top = lv
-        for l in range(lv):
-            lbe[l] = v + mapped
+        mapped = cnt << U64(idx)
         s -= mapped
         v += mapped
         o += mapped
@@ -177,53 +187,63 @@ def put_entry(j, va, pte, lv, nt, o_va, o_pte, o_lvl):
 
 
 @device
-def write_leaves(v, o, s, j, f, o_va, o_pte, o_lvl):
-    """Write the leaf entries of one valid range at ``o_*[j:]``; returns the next free index."""
+def write_step(v, o, idx, cnt, rs, re, j, f, o_va, o_pte, o_lvl):
+    """Write the entries of one ``iommu_pgsize`` step (``cnt`` pages of
+    ``2**idx`` at VA ``v``, address ``o``, range [rs, re)) at ``o_*[j:]``;
+    returns the next free index."""
     amd_flags = U64(AMD_PR | AMD_IR | AMD_IW)
     amd_rep = U64(AMD_NEXT_LEVEL_DEFAULT << AMD_NEXT_LEVEL_SHIFT)
+    lv = np.int8(f.lvl_of[idx])
+    sh = f.shifts[lv]
+    pg = U64(1) << U64(idx)
+    nent = np.int64(1) << (idx - sh)
+    e_sh = U64(sh)
+    flags, amask = entry_template(f.enc, f.dm, lv, nent > 1, False)
+    xe64 = f.enc == ENC_XE and idx == 16
+    if nent == 1 and f.enc != ENC_AMDV1 and not xe64:
+        # one entry per page, address advancing with it: the common case
+        for _ in range(np.int64(cnt)):
+            j = put_entry(j, v, flags | (o & amask), lv, f.stream, o_va, o_pte, o_lvl)
+            v += pg
+            o += pg
+        return j
+    for _ in range(np.int64(cnt)):
+        if xe64:
+            span = v & ~U64(SZ_2M - 1)
+            if span >= rs and span + U64(SZ_2M) <= re:  # compact table: one 64K entry
+                f2, m2 = entry_template(f.enc, f.dm, lv, False, True)
+                j = put_entry(j, v, f2 | (o & m2), lv, f.stream, o_va, o_pte, o_lvl)
+                v += pg
+                o += pg
+                continue
+        if f.enc == ENC_AMDV1:
+            if nent > 1:  # the same entry replicated, page size in the address bits
+                e = (((o | (pg - U64(1))) & ~(pg >> U64(1))) & U64(ADDR_MASK_52)) | amd_flags | amd_rep
+            else:
+                e = (o & U64(ADDR_MASK_52)) | amd_flags
+            for k in range(nent):
+                j = put_entry(j, v + (U64(k) << e_sh), e, lv, f.stream, o_va, o_pte, o_lvl)
+        else:
+            for k in range(nent):
+                off = U64(k) << e_sh
+                j = put_entry(j, v + off, flags | ((o + off) & amask), lv, f.stream, o_va, o_pte, o_lvl)
+        v += pg
+        o += pg
+    return j
+
+
+@device
+def write_leaves(v, o, s, j, f, o_va, o_pte, o_lvl):
+    """Write the leaf entries of one valid range at ``o_*[j:]``; returns the next free index."""
     rs = v
     re = v + s
     while s != U64(0):
         idx, cnt = iommu_pgsize_step(f.bitmap, v, o, s)
-        lv = np.int8(f.lvl_of[idx])
-        sh = f.shifts[lv]
-        pg = U64(1) << U64(idx)
-        nent = np.int64(1) << (idx - sh)
-        e_sh = U64(sh)
-        flags, amask = entry_template(f.enc, f.dm, lv, nent > 1, False)
-        xe64 = f.enc == ENC_XE and idx == 16
-        if nent == 1 and f.enc != ENC_AMDV1 and not xe64:
-            # one entry per page, address advancing with it: the common case
-            for _ in range(np.int64(cnt)):
-                j = put_entry(j, v, flags | (o & amask), lv, f.stream, o_va, o_pte, o_lvl)
-                v += pg
-                o += pg
-            s -= cnt << U64(idx)
-            continue
-        for _ in range(np.int64(cnt)):
-            if xe64:
-                span = v & ~U64(SZ_2M - 1)
-                if span >= rs and span + U64(SZ_2M) <= re:  # compact table: one 64K entry
-                    f2, m2 = entry_template(f.enc, f.dm, lv, False, True)
-                    j = put_entry(j, v, f2 | (o & m2), lv, f.stream, o_va, o_pte, o_lvl)
-                    v += pg
-                    o += pg
-                    s -= pg
-                    continue
-            if f.enc == ENC_AMDV1:
-                if nent > 1:  # the same entry replicated, page size in the address bits
-                    e = (((o | (pg - U64(1))) & ~(pg >> U64(1))) & U64(ADDR_MASK_52)) | amd_flags | amd_rep
-                else:
-                    e = (o & U64(ADDR_MASK_52)) | amd_flags
-                for k in range(nent):
-                    j = put_entry(j, v + (U64(k) << e_sh), e, lv, f.stream, o_va, o_pte, o_lvl)
-            else:
-                for k in range(nent):
-                    off = U64(k) << e_sh
-                    j = put_entry(j, v + off, flags | ((o + off) & amask), lv, f.stream, o_va, o_pte, o_lvl)
-            v += pg
-            o += pg
-            s -= pg
+        j = write_step(v, o, idx, cnt, rs, re, j, f, o_va, o_pte, o_lvl)
+        mapped = cnt << U64(idx)
+        s -= mapped
+        v += mapped
+        o += mapped
     return j
 
 
