@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dmabuf_lab.kmodel import IS_ERR
 
-from .dma_buf import (dma_buf_attach, dma_buf_detach, dma_buf_dynamic_attach,
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import (dma_buf_attach, dma_buf_detach, dma_buf_dynamic_attach,
                       dma_buf_map_attachment, dma_buf_map_attachment_unlocked,
                       dma_buf_unmap_attachment, dma_buf_unmap_attachment_unlocked)
 from .dma_mapping import DMA_BIDIRECTIONAL

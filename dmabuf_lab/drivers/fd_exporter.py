@@ -7,7 +7,7 @@ the fd.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_get, dma_buf_put
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_get, dma_buf_put
 from dmabuf_lab.core.file import close_fd
 from dmabuf_lab.drivers.common import check_ptr, check_ret
 from dmabuf_lab.revisions.base import ExporterDriver

@@ -32,7 +32,7 @@ from dmabuf_lab.revisions.base import ImporterDriver
 DEFERRED_UNMAP_REVISIONS = ("mainline-6.19", "mainline-7.3")
 
 #: drivers/dma-buf/dma-buf.c as merged
-from dmabuf_lab.core import dma_buf as mainline  # noqa: E402
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as mainline  # noqa: E402
 
 
 class SgtImporter(ImporterDriver):

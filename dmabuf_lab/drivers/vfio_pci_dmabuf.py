@@ -12,7 +12,7 @@ The device is a :class:`dmabuf_lab.pci.pci.PciDevice` (a PF or a VF); BAR
 addresses come from the topology.  ``faithful=False`` on the export fixes
 the one error path that, as merged, touches ``priv`` after dma_buf_put()
 freed it; ``fixed_helper=True`` exports with ops that call the core
-helper's corrected variant (see :mod:`dmabuf_lab.core.phys_vec_to_sgt`).
+helper's corrected variant (see :mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common`).
 """
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from typing import Any, Callable, Optional
 from dmabuf_lab.pci.pci import pci_resource_start, pci_resource_len
 from dmabuf_lab.addr import PAGE_SIZE, U64_MAX, phys_vec
 from dmabuf_lab.core.dma_mapping import DMA_IOVA_USE_SWIOTLB
-from dmabuf_lab.core.dma_buf import (dma_buf_export, dma_buf_fd, dma_buf_move_notify,
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import (dma_buf_export, dma_buf_fd, dma_buf_move_notify,
                                      dma_buf_put)
 from dmabuf_lab.core.file import fput, get_file_active
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.kmodel import (EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, ERR_PTR, IS_ERR,
                                PTR_ERR, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock,
                                kcalloc, kfree, kmalloc_array, kstruct, kzalloc)

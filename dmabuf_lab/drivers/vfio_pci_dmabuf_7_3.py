@@ -33,9 +33,9 @@ as a ``lock`` finding, since the real kernel would sleep forever there.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf_7_3 import dma_buf_attach_revocable, dma_buf_invalidate_mappings
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_attach_revocable, dma_buf_invalidate_mappings
 from dmabuf_lab.core.file import fput, get_file_active
-from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.core.workqueue import flush_scheduled_work, pending_work
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (_list_del, _vfio_pci_dma_buf_export,
                                                 _vfio_pci_dma_buf_install_fd, _vfio_pci_dma_buf_link,

@@ -122,7 +122,7 @@ class _Importer:
 def _get_ref(exp, dmabuf):
     """dma_buf_get() of the owner's fd (a static file reference when there is no fd);
     -EBADF once the owner has closed it, as the lookup of a closed fd answers."""
-    from dmabuf_lab.core.dma_buf import dma_buf_get
+    from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_get
     from dmabuf_lab.kmodel import EBADF, ERR_PTR, is_freed
     from dmabuf_lab.kmodel.sched import atomic
 
@@ -142,7 +142,7 @@ def _get_ref(exp, dmabuf):
 
 
 def _put_ref(imp: _Importer) -> None:
-    from dmabuf_lab.core.dma_buf import dma_buf_put
+    from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_put
 
     if imp.ref is not None:
         ref, imp.ref = imp.ref, None

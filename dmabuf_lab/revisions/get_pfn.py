@@ -76,7 +76,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOENT, ENOMEM, ERR_PTR, IS_ERR, WARN_ON,
                                kfree, kzalloc)  # IS_ERR: for callers of this module (gp.IS_ERR)
 from dmabuf_lab.revisions.base import Revision, current_session, deref, fixed, mode
 
-from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core  # drivers/dma-buf/dma-buf.c
 from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(

@@ -29,7 +29,7 @@ import textwrap
 from typing import Iterable
 
 import dmabuf_lab.core as core
-import dmabuf_lab.core.dma_buf as core_dma_buf
+import dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 as core_dma_buf
 from dmabuf_lab.revisions import get_revision, split_target
 
 #: Option -> the value the lab's kernel config gives it.

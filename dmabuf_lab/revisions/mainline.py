@@ -30,7 +30,7 @@ model shows in the 6.19 code, each fixed in the ``fixed`` variant:
     at offset 0; ``unsigned int nents, mapped_len`` wrap, so an IOVA span
     past 4 GiB is synced and described only for its length modulo 2**32
     (fixed upstream by b344ca94e8cc in 7.3).  See
-    :mod:`dmabuf_lab.core.phys_vec_to_sgt`.
+    :mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common`.
 ``fd-error-put``
     ``vfio_pci_core_feature_dma_buf()``: when installing the fd fails,
     ``dma_buf_put()`` defers the release to the return to user space and

@@ -4,7 +4,7 @@ What changed since :mod:`dmabuf_lab.revisions.mainline` (Linux 6.19), each
 modelled where the code lives:
 
 * the revoke series by Leon Romanovsky, merged through drm-misc-next for
-  7.1 (:mod:`dmabuf_lab.core.dma_buf_7_3`): ``move_notify`` renamed
+  7.1 (:mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3`): ``move_notify`` renamed
   ``invalidate_mappings`` (ef246da8e63c, 95308225e5ba), dma-buf always
   built with move-notify (609fc8766d68), ``dma_buf_attach_revocable()``;
   and in vfio (:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf_7_3`): no pin ops,
@@ -15,7 +15,7 @@ modelled where the code lives:
 * 06dd5e1ae8ce "dma-buf: Split sgl by largest page-aligned chunk" and
   b344ca94e8cc "dma-buf: Fix silent overflow for phys vec to sgt" (both
   in the 7.3-rc fixes of September 2026)
-  (:mod:`dmabuf_lab.core.phys_vec_to_sgt`, ``release="7.3"``);
+  (:mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common`, ``release="7.3"``);
 * iommufd pins the buffer (8c5f9645c389) and unpins it under the lock
   (e745cd2c749e).
 

@@ -71,7 +71,7 @@ from typing import Any, Callable, Optional
 
 from dmabuf_lab.core.attachment import dma_buf_attachment
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN_ON,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                kzalloc, might_sleep, report)
@@ -79,7 +79,7 @@ from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.revisions.base import Revision, current_session, mode
 
-from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core  # drivers/dma-buf/dma-buf.c
 from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(

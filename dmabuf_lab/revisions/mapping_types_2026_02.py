@@ -63,7 +63,7 @@ from dmabuf_lab.revisions.base import Revision, deref, fixed
 from dmabuf_lab.twins import mirrors
 
 #: drivers/dma-buf/dma-buf.c as merged (the module, not the struct the package exports)
-from dmabuf_lab.core import dma_buf as core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core
 from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(
@@ -471,7 +471,7 @@ dma_buf_detach = core.dma_buf_detach      # unchanged from mainline
 def dma_buf_pin_on_map(attach) -> bool:
     """Map pins when the exporter has ``pin`` and the importer is static, or dynamic
     while CONFIG_DMABUF_MOVE_NOTIFY is off (the run's config, see
-    :func:`dmabuf_lab.core.dma_buf.config_dmabuf_move_notify`)."""
+    :func:`dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19.config_dmabuf_move_notify`)."""
     return attach.dmabuf.ops.pin is not None and (
         attach.importer_ops is None or not core.config_dmabuf_move_notify())
 

@@ -45,7 +45,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN
 from dmabuf_lab.revisions.base import Revision
 
 #: drivers/dma-buf/dma-buf.c as merged (the module, not the struct the package exports)
-from dmabuf_lab.core import dma_buf as core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core
 from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(

@@ -50,7 +50,7 @@ from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, WARN
                                xa_destroy, xa_init, xarray)
 from dmabuf_lab.revisions.base import Revision, deref, fixed
 
-from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c (6.19)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core  # drivers/dma-buf/dma-buf.c (6.19)
 from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(

@@ -59,7 +59,7 @@ from dmabuf_lab.kmodel import EINVAL, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_ass
 from dmabuf_lab.revisions import rfc_v1
 from dmabuf_lab.revisions.base import Oops, Revision
 
-from dmabuf_lab.core import dma_buf as core  # drivers/dma-buf/dma-buf.c
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core  # drivers/dma-buf/dma-buf.c
 from dmabuf_lab.twins import mirrors
 
 REVISION = Revision(

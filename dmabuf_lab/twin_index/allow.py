@@ -57,6 +57,7 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.revisions.*:_*", _PRIVATE),
     ("dmabuf_lab.pci.*:_*", _PRIVATE),
     ("dmabuf_lab.addr.*:_*", _PRIVATE),
+    ("dmabuf_lab.linux.*:_*", _PRIVATE),
     ("dmabuf_lab.drivers.xe.xarray_to_dma_addr:*.<locals>.*", _PRIVATE),
     ("dmabuf_lab.revisions.*:container_of", "C's container_of() idiom: the typed ops around a common part"),
     ("dmabuf_lab.revisions.*:mapping_kind", "names the address kind a mapping hands out, for the verdict"),
@@ -71,7 +72,7 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.drivers.vfio_pci_dmabuf:memdup_array_user", _INFRA),
     ("dmabuf_lab.drivers.vfio_pci_dmabuf:vfio_pci_core_init_dev", _INFRA),
     ("dmabuf_lab.core.iommu_dma:iova_*", "the IOVA granule arithmetic of include/linux/iova.h, by value"),
-    ("dmabuf_lab.core.dma_buf:config_dmabuf_move_notify", "the run's Kconfig value of DMABUF_MOVE_NOTIFY"),
+    ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19:config_dmabuf_move_notify", "the run's Kconfig value of DMABUF_MOVE_NOTIFY"),
     ("dmabuf_lab.revisions.get_pfn:config_dmabuf_move_notify", "the run's Kconfig value of DMABUF_MOVE_NOTIFY"),
     # address containers and kinds
     ("dmabuf_lab.addr.kinds:*", "the lab's tag on an address (CPU physical, bus, IOVA, DPA) that catches mixing them"),

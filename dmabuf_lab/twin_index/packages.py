@@ -11,10 +11,13 @@ TWIN_PACKAGES = (
     "dmabuf_lab.revisions",
     "dmabuf_lab.pci",
     "dmabuf_lab.addr",
+    "dmabuf_lab.linux",
 )
 
 #: Module name suffixes that name a mainline release rather than a revision module.
 _RELEASE_SUFFIX = {"_7_3": "mainline-7.3"}
+#: Version modules of ``dmabuf_lab.linux`` named after a release whose revision module has another name.
+_VERSION_MODULES = {"mainline_6_19": "mainline-6.19"}
 
 
 def twin_modules() -> list[str]:
@@ -46,6 +49,8 @@ def module_revisions(module: str) -> tuple[str, ...]:
     last = module.rsplit(".", 1)[-1]
     if last in by_module:
         return (by_module[last],)
+    if last in _VERSION_MODULES and _VERSION_MODULES[last] in REVISIONS:
+        return (_VERSION_MODULES[last],)
     for suffix, rev in _RELEASE_SUFFIX.items():
         if last.endswith(suffix):
             return (rev,)

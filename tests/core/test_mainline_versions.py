@@ -9,12 +9,12 @@ from types import SimpleNamespace
 
 from dmabuf_lab.addr import PAGE_SIZE, UINT_MAX, for_each_sgtable_dma_sg, sg_dma_address, sg_dma_len
 from dmabuf_lab.core import close_fd, dma_buf_get, dma_buf_put, set_rlimit_nofile
-from dmabuf_lab.core.dma_buf_7_3 import (dma_buf_attach_revocable, dma_buf_detach,
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import (dma_buf_attach_revocable, dma_buf_detach,
                                          dma_buf_dynamic_attach, dma_buf_map_attachment,
                                          dma_buf_unmap_attachment)
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.core.ops import dma_buf_attach_ops
-from dmabuf_lab.core.phys_vec_to_sgt import MAX_SG_ENT_SZ, calc_sg_nents
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import MAX_SG_ENT_SZ, calc_sg_nents
 from dmabuf_lab.drivers import vfio_pci_dmabuf as v619
 from dmabuf_lab.drivers import vfio_pci_dmabuf_7_3 as v73
 from dmabuf_lab.hw import load_topology
@@ -22,8 +22,8 @@ from dmabuf_lab.kmodel import IS_ERR, Kernel, dma_resv_lock, dma_resv_unlock
 
 GiB, MiB = 1 << 30, 1 << 20
 EMFILE = -24
-CORE = {"6.19": importlib.import_module("dmabuf_lab.core.dma_buf"),
-        "7.3": importlib.import_module("dmabuf_lab.core.dma_buf_7_3")}
+CORE = {"6.19": importlib.import_module("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19"),
+        "7.3": importlib.import_module("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3")}
 
 
 def setup(preset="gpu-nic-same-switch", gpu="0000:03:00.0", nic="0000:04:00.0"):

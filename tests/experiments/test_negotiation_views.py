@@ -54,7 +54,7 @@ def test_config_flip_is_restored_after_the_run():
     import importlib
 
     core = importlib.import_module("dmabuf_lab.core")
-    dma_buf = importlib.import_module("dmabuf_lab.core.dma_buf")
+    dma_buf = importlib.import_module("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19")
     from dmabuf_lab.revisions.kconfig import move_notify_config
 
     before = (core.CONFIG_DMABUF_MOVE_NOTIFY, dma_buf.CONFIG_DMABUF_MOVE_NOTIFY)

@@ -25,8 +25,8 @@ def called():
 def test_the_hook_sees_the_twins_the_scenarios_run(called):
     names = {c.name for c in called}
     # functions the mainline leak scenario cannot run without
-    for name in ("dmabuf_lab.core.phys_vec_to_sgt:dma_buf_phys_vec_to_sgt",
-                 "dmabuf_lab.core.dma_buf:dma_buf_map_attachment",
+    for name in ("dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common:dma_buf_phys_vec_to_sgt",
+                 "dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19:dma_buf_map_attachment",
                  "dmabuf_lab.addr.lib_scatterlist:sg_free_table"):
         assert name in names
     assert not any(c.module.startswith("dmabuf_lab.litmus") for c in called)

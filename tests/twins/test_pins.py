@@ -73,11 +73,11 @@ def test_an_unlisted_commit_or_posting_fails():
 
 
 def test_the_decorator_records_where_the_twin_lives():
-    from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_phys_vec_to_sgt
+    from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_phys_vec_to_sgt
 
     decls = dma_buf_phys_vec_to_sgt.__twin_of__
     assert {d.pin.function for d in decls} == {"dma_buf_phys_vec_to_sgt"}
     code = dma_buf_phys_vec_to_sgt.__code__
     for d in decls:
-        assert d.file == "dmabuf_lab/core/phys_vec_to_sgt.py" and d.line == code.co_firstlineno
+        assert d.file == "dmabuf_lab/linux/drivers/dma_buf/dma_buf_mapping/common.py" and d.line == code.co_firstlineno
         assert isinstance(d.pin, Pin)

@@ -15,7 +15,7 @@ from dmabuf_lab.twin_index.site_page import write_twins_page
 @pytest.fixture(scope="module")
 def revisions_that_map_through_the_helper():
     """Revisions whose litmus runs call dma_buf_phys_vec_to_sgt(), seen by a hook, not by the index."""
-    from dmabuf_lab.core import phys_vec_to_sgt
+    from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping import common as phys_vec_to_sgt
 
     seen = set()
     real = phys_vec_to_sgt.dma_buf_phys_vec_to_sgt.__code__
@@ -47,8 +47,8 @@ def test_names_every_revision_that_models_dma_buf_phys_vec_to_sgt(capsys, revisi
     # 7.3 and the rebased branch were read in their own trees, every other revision in 6.19's
     block = out.split("\n  mainline-7.3")[1].splitlines()
     assert "torvalds/linux@0b9828c7231e" in block[1]
-    assert "dmabuf_lab.core.phys_vec_to_sgt:dma_buf_phys_vec_to_sgt" in out
-    assert "dmabuf_lab/core/phys_vec_to_sgt.py:" in out
+    assert "dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common:dma_buf_phys_vec_to_sgt" in out
+    assert "dmabuf_lab/linux/drivers/dma_buf/dma_buf_mapping/common.py:" in out
 
 
 def test_json_rows(capsys):

@@ -11,8 +11,8 @@ invalidation never waits on it.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core import dma_buf_7_3
-from dmabuf_lab.core.dma_buf_7_3 import dma_buf_pin, dma_buf_unpin
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_3 as dma_buf_7_3
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_pin, dma_buf_unpin
 from dmabuf_lab.drivers.common import check_ret
 from dmabuf_lab.drivers.dma_access import dma_token, mapping_returned
 from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter

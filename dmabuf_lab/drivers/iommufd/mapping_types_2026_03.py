@@ -21,7 +21,7 @@ failure is lost; no exporter of these revisions has a pin that can fail.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_pin, dma_buf_unpin
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_pin, dma_buf_unpin
 from dmabuf_lab.drivers.dma_access import dma_token, mapping_returned
 from dmabuf_lab.drivers.iommufd.mapping_types_2026_02 import IommufdPalImporter
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock

@@ -40,7 +40,7 @@ address) with ``egm_size`` bytes (exporter option, default 1 GiB).
 from __future__ import annotations
 
 from dmabuf_lab.addr import PAGE_SIZE, U64_MAX
-from dmabuf_lab.core.dma_buf import dma_buf_fd, dma_buf_put
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_fd, dma_buf_put
 from dmabuf_lab.core.file import fput, get_file_active, set_rlimit_nofile, syscall
 from dmabuf_lab.core.ops import dma_buf_export_info
 from dmabuf_lab.drivers.fd_exporter import FdExporter

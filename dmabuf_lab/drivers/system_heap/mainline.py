@@ -6,7 +6,7 @@ sg_table of the pages mapped for the importer's device; never P2P.
 from __future__ import annotations
 
 from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
-from dmabuf_lab.core.dma_buf import dma_buf_export, dma_buf_put
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_export, dma_buf_put
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.drivers.common import check_ptr
 from dmabuf_lab.kmodel import kfree, kstruct, kzalloc, ENOMEM, KernelError

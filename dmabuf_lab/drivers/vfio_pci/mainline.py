@@ -25,7 +25,7 @@ from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.drivers.vfio_pci.close_device import (vfio_pci_core_close_device,
                                                       vfio_pci_core_close_device_619)
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
-from dmabuf_lab.core.dma_buf import CONFIG_DMABUF_MOVE_NOTIFY
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import CONFIG_DMABUF_MOVE_NOTIFY
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_basic_config_write_command,
                                                 vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_move)
 from dmabuf_lab.kmodel.runtime import report

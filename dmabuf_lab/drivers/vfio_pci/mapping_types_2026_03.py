@@ -49,7 +49,7 @@ importer has the notification".  The close path is 6.19's
 from __future__ import annotations
 
 from dmabuf_lab.core.file import fput, get_file_active
-from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.drivers.vfio_pci.mapping_types_2026_02 import (MappingTypesVfioExporter, vfio_pci_dma_buf_mt,
                                                                vfio_pci_dma_buf_release_mt)

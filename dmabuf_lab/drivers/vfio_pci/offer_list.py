@@ -18,7 +18,7 @@ ops table for importers that never negotiate.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
 from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_attach, vfio_pci_dma_buf_release

@@ -25,7 +25,7 @@ exporter (:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`):
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_fd
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_fd
 from dmabuf_lab.drivers import vfio_pci_dmabuf as vfio_619
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap

@@ -23,7 +23,7 @@ with the renamed notification (95308225e5ba).
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import (CONFIG_DMABUF_MOVE_NOTIFY, dma_buf_export, dma_buf_move_notify,
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import (CONFIG_DMABUF_MOVE_NOTIFY, dma_buf_export, dma_buf_move_notify,
                                      dma_buf_put)
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.drivers.common import check_ptr, spec_device

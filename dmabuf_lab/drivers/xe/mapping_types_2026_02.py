@@ -31,7 +31,7 @@ from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_SGT, DM
                                                         dma_buf_mapping_sgt_exp_ops, dma_buf_match_mapping,
                                                         dma_buf_ops_mt, dma_buf_sgt_p2p_allowed)
 
-from dmabuf_lab.core import dma_buf as _core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as _core
 from dmabuf_lab.twins import mirrors
 
 

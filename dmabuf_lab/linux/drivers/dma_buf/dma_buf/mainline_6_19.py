@@ -28,9 +28,9 @@ from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_KERNEL, MAX_SCHEDULE_TIMEOUT,
 from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.twins import mirrors
 
-from .attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
-from .file import alloc_file_pseudo, close_fd, fd_install_new, fget, fput
-from .ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
+from dmabuf_lab.core.attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
+from dmabuf_lab.core.file import alloc_file_pseudo, close_fd, fd_install_new, fget, fput
+from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.twins import mirrors
 
 #: The tree the 6.19 twins below were read in (see the module docstring).

@@ -2,7 +2,7 @@
 
 The series ("dma-buf: Provide revoke mechanism for shared buffers", merged
 through drm-misc-next for the 7.1 merge window) changed four things the lab
-can see; everything else is the 6.19 code of :mod:`dmabuf_lab.core.dma_buf`,
+can see; everything else is the 6.19 code of :mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19`,
 re-exported here so that a driver written for 7.3 names one module:
 
 * ef246da8e63c / 95308225e5ba: the importer callback ``move_notify`` is now
@@ -28,14 +28,14 @@ from typing import Any, Optional
 from dmabuf_lab.kmodel import dma_resv_assert_held
 from dmabuf_lab.twins import mirrors
 
-from .attachment import dma_buf_attachment
-from .dma_buf import (dma_buf, dma_buf_attachment_is_dynamic, dma_buf_detach,  # noqa: F401
+from dmabuf_lab.core.attachment import dma_buf_attachment
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import (dma_buf, dma_buf_attachment_is_dynamic, dma_buf_detach,  # noqa: F401
                       dma_buf_export, dma_buf_fd, dma_buf_get, dma_buf_is_dynamic, dma_buf_pin,
                       dma_buf_put, dma_buf_release, dma_buf_unpin)
-from .ops import dma_buf_attach_ops
+from dmabuf_lab.core.ops import dma_buf_attach_ops
 
 #: The 6.19 module, whose functions this version keeps unchanged.
-from dmabuf_lab.core import dma_buf as _619  # noqa: E402
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as _619  # noqa: E402
 from dmabuf_lab.twins import mirrors
 
 #: The tree the 7.x twins were read in.
