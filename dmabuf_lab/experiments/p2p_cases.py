@@ -13,7 +13,7 @@ import polars as pl
 from dmabuf_lab.addr import for_each_sgtable_dma_sg, sg_dma_address, sg_dma_len
 from dmabuf_lab.core import close_fd, dma_buf_get, dma_buf_put
 from dmabuf_lab.core.importers import sgt_importer
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
                                                 vfio_pci_core_device, vfio_pci_core_feature_dma_buf)
 from dmabuf_lab.hw.presets import load_topology
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, Kernel, errname

@@ -2,7 +2,7 @@
 
 An adapter over :mod:`dmabuf_lab.core` (``drivers/dma-buf/dma-buf.c``,
 ``dma-buf-mapping.c``) and the 6.19 vfio-pci exporter
-(:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`, Leon Romanovsky's series merged
+(:mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19`, Leon Romanovsky's series merged
 through VFIO).  There is no negotiation: importers attach statically
 (``dma_buf_attach``) or dynamically (``dma_buf_dynamic_attach`` with
 ``allow_peer2peer``/``move_notify``) and always get an sg_table of DMA

@@ -7,7 +7,7 @@ modelled where the code lives:
   7.1 (:mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3`): ``move_notify`` renamed
   ``invalidate_mappings`` (ef246da8e63c, 95308225e5ba), dma-buf always
   built with move-notify (609fc8766d68), ``dma_buf_attach_revocable()``;
-  and in vfio (:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf_7_3`): no pin ops,
+  and in vfio (:mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_3`): no pin ops,
   revocable importers only, and 1a8a5227f229 "vfio: Wait for dma-buf
   invalidation to complete";
 * e98137f0a874 "vfio/pci: Fix double free in dma-buf feature"

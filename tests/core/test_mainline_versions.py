@@ -15,8 +15,8 @@ from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import (dma_buf_attac
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import MAX_SG_ENT_SZ, calc_sg_nents
-from dmabuf_lab.drivers import vfio_pci_dmabuf as v619
-from dmabuf_lab.drivers import vfio_pci_dmabuf_7_3 as v73
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_6_19 as v619
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_7_3 as v73
 from dmabuf_lab.hw import load_topology
 from dmabuf_lab.kmodel import IS_ERR, Kernel, dma_resv_lock, dma_resv_unlock
 
@@ -195,7 +195,7 @@ def test_73_restore_invalidates_and_waits_for_fences_before_clearing_revoked():
 def _close_with_mapping(version):
     """Export, map for a dynamic importer that ignores the notification, close the device;
     what was the BAR's decoding when the cleanup told the importer?"""
-    from dmabuf_lab.drivers.vfio_pci import close_device as cd
+    from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_core import common as cd
     vdev, nic = setup()
     mod, core = (v619, CORE["6.19"]) if version == "6.19" else (v73, CORE["7.3"])
     decoding = []

@@ -8,7 +8,7 @@ from dmabuf_lab.addr import (PAGE_SIZE, UINT_MAX, phys_vec, sg_dma_address, sg_d
                              for_each_sgtable_dma_sg)
 from dmabuf_lab.core import close_fd, dma_buf_get, dma_buf_put, set_rlimit_nofile
 from dmabuf_lab.core.importers import sgt_importer
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (VFIO_DEVICE_FEATURE_GET,
                                                 VFIO_DEVICE_FEATURE_PROBE,
                                                 VFIO_PCI_ROM_REGION_INDEX,
                                                 vfio_device_feature_dma_buf,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dmabuf_lab.drivers import vfio_pci_dmabuf as v619
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_6_19 as v619
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.litmus.explorer import explore
 from dmabuf_lab.litmus.scenario import load_scenario

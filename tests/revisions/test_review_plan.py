@@ -42,7 +42,7 @@ def test_sgt_importers_keep_working_through_every_step(pairs):
 
 def test_step2_vfio_offers_pal_alone_and_the_core_converter_serves_sgt():
     from dmabuf_lab.drivers.vfio_pci.mapping_types_2026_05 import vfio_pci_dma_buf_review_types
-    from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_core_device
+    from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import vfio_pci_core_device
     from dmabuf_lab.revisions import mapping_types_2025_10 as mt
     from dmabuf_lab.revisions.base import ExporterSpec, ImporterSpec
 

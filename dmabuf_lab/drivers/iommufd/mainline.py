@@ -21,7 +21,7 @@ from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as dma_buf
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, check_ret, device
 from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
-from dmabuf_lab.drivers.vfio_pci_dmabuf import phys_vec, vfio_pci_dma_buf_iommufd_map
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import phys_vec, vfio_pci_dma_buf_iommufd_map
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
 from dmabuf_lab.revisions.base import ImporterDriver

@@ -16,7 +16,7 @@ from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_pin, d
 from dmabuf_lab.drivers.common import check_ret
 from dmabuf_lab.drivers.dma_access import dma_token, mapping_returned
 from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
-from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dma_buf_iommufd_map_7_3
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_3 import vfio_pci_dma_buf_iommufd_map_7_3
 from dmabuf_lab.kmodel import KernelError, dma_resv_lock, dma_resv_unlock
 
 

@@ -13,7 +13,7 @@ buffer (``revoked`` + move_notify) when the device goes away.
 It repeats two of the RFC's vfio bugs, each a bug of the revision with its
 fix behind a variant (its map_phys, match_mapping and cleanup are copies of
 vfio's, :mod:`dmabuf_lab.drivers.vfio_pci.mapping_types_2026_02` and
-:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`, kept as separate functions so
+:mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19`, kept as separate functions so
 that a finding names the EGM function it comes from):
 
 ``egm-match-lock``

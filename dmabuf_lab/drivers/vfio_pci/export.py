@@ -2,7 +2,7 @@
 
 User space asks for a dma-buf of BAR slices with
 ``VFIO_DEVICE_FEATURE_DMA_BUF``; the 6.19 code path
-(:func:`~dmabuf_lab.drivers.vfio_pci_dmabuf.vfio_pci_core_feature_dma_buf`)
+(:func:`~dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19.vfio_pci_core_feature_dma_buf`)
 validates the slices, fills ``phys_vec`` and exports.  A revision that only
 changes the ops table (mapping types, offer list) passes ``ops`` and the
 buffer is re-pointed at it before anyone can attach, which is what its
@@ -14,10 +14,11 @@ from dmabuf_lab.core.file import close_fd
 from dmabuf_lab.drivers.common import check_ret, spec_device
 from dmabuf_lab.drivers.dma_access import observe
 from dmabuf_lab.drivers.fd_exporter import FdExporter
-from dmabuf_lab.drivers.vfio_pci.close_device import vfio_pci_core_close_device_619
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_core.common import vfio_pci_core_close_device_619
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_config.mainline_6_19 import vfio_basic_config_write_command
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
                                                 vfio_pci_dma_buf,
-                                                vfio_basic_config_write_command, vfio_pci_core_device,
+                                                vfio_pci_core_device,
                                                 vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_cleanup,
                                                 vfio_pci_dma_buf_move)
 from dmabuf_lab.kmodel.sched import unannounced

@@ -1,6 +1,6 @@
 """vfio-pci under mainline 6.19: the merged exporter as it is.
 
-Driver: :mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`.  Attach needs
+Driver: :mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19`.  Attach needs
 ``peer2peer`` (-EOPNOTSUPP otherwise) and a live buffer (-ENODEV), map
 goes through ``dma_buf_phys_vec_to_sgt()``.  The released 6.19 ops carry
 61ceaf236115's pin, which always fails: with CONFIG_DMABUF_MOVE_NOTIFY off
@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.core.workqueue import flush_scheduled_work
-from dmabuf_lab.drivers.vfio_pci.close_device import (vfio_pci_core_close_device,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_core.common import (vfio_pci_core_close_device,
                                                       vfio_pci_core_close_device_619)
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import CONFIG_DMABUF_MOVE_NOTIFY
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_basic_config_write_command,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_config.mainline_6_19 import vfio_basic_config_write_command
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (VFIO_DEVICE_FEATURE_GET,
                                                 vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_move)
 from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.revisions.base import fixed

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dmabuf_lab.addr.phys_vec_array import dma_buf_phys_list_free, dma_buf_phys_list_from_ranges
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_map, vfio_pci_dma_buf_release,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (vfio_pci_dma_buf_map, vfio_pci_dma_buf_release,
                                                 vfio_pci_dma_buf_unmap)
 from dmabuf_lab.kmodel import ENODEV, ERR_PTR
 from dmabuf_lab.revisions.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,

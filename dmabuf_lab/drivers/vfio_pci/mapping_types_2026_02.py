@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
-from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf, vfio_pci_dma_buf_release
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import vfio_pci_dma_buf, vfio_pci_dma_buf_release
 from dmabuf_lab.kmodel import (ENODEV, ENOMEM, ERR_PTR, KArray, allocation_of, dma_resv_assert_held,
                                dma_resv_lock, dma_resv_unlock, kvfree, kvzalloc, report)
 from dmabuf_lab.revisions.base import deref, fixed

@@ -43,7 +43,7 @@ general checks (refcount_t saturation, a wait nothing can end):
 Names follow the lab's RFC core (``move_notify`` for the branch's
 ``invalidate_mappings``); ``dma_buf_attach_revocable()`` is therefore "the
 importer has the notification".  The close path is 6.19's
-(:mod:`~dmabuf_lab.drivers.vfio_pci.close_device`; d97708701434 came later
+(:mod:`~dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_core.common`; d97708701434 came later
 [inference from its date]).
 """
 from __future__ import annotations
@@ -53,7 +53,7 @@ from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free
 from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.drivers.vfio_pci.mapping_types_2026_02 import (MappingTypesVfioExporter, vfio_pci_dma_buf_mt,
                                                                vfio_pci_dma_buf_release_mt)
-from dmabuf_lab.drivers.vfio_pci_dmabuf import _list_del, vfio_device_put_registration
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import _list_del, vfio_device_put_registration
 from dmabuf_lab.kmodel import (ENODEV, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, KArray, allocation_of,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kvfree, kvzalloc, report)
 from dmabuf_lab.kmodel.completion import (completion, complete, init_completion, kref, kref_get, kref_init,

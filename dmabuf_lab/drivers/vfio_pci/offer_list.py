@@ -21,7 +21,7 @@ from __future__ import annotations
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
-from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_attach, vfio_pci_dma_buf_release
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import vfio_pci_dma_buf_attach, vfio_pci_dma_buf_release
 from dmabuf_lab.kmodel import ENODEV, ENOMEM, EOPNOTSUPP, ERR_PTR, kvfree, kvmalloc_array
 from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.pci.pci import pci_resource_start

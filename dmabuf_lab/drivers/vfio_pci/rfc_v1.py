@@ -1,7 +1,7 @@
 """vfio-pci with the IOV interconnect (RFC v1 patch 4/8, the RFC v1 thread (2025-10-14)).
 
 "vfio/pci/dmabuf: Add support for IOV interconnect" on top of the 6.19
-exporter (:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`):
+exporter (:mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19`):
 
 * export: :func:`vfio_pci_create_iov_match` kzallocs a
   ``dma_buf_iov_interconnect {IOV, pdev, bar = region_index}`` into
@@ -26,10 +26,10 @@ exporter (:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`):
 from __future__ import annotations
 
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_fd
-from dmabuf_lab.drivers import vfio_pci_dmabuf as vfio_619
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_6_19 as vfio_619
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, _err_free_phys, _vfio_pci_dma_buf_export,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (VFIO_DEVICE_FEATURE_GET, _err_free_phys, _vfio_pci_dma_buf_export,
                                                 _vfio_pci_dma_buf_link, feature_dma_buf_prepare,
                                                 vfio_device_put_registration, vfio_pci_dma_buf)
 from dmabuf_lab.pci.pci import pci_physfn

@@ -21,9 +21,9 @@ that time, recognising this revision's ops table.
 from __future__ import annotations
 
 from dmabuf_lab.addr.phys_vec_array import dma_buf_mapping_from_ranges
-from dmabuf_lab.drivers import vfio_pci_dmabuf as vfio_619
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_6_19 as vfio_619
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_map, vfio_pci_dma_buf_release,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (vfio_pci_dma_buf_map, vfio_pci_dma_buf_release,
                                                 vfio_pci_dma_buf_unmap)
 from dmabuf_lab.core.ops import dma_buf_ops
 from dmabuf_lab.kmodel import (ENODEV, ENOMEM, EOPNOTSUPP, ERR_PTR, IS_ERR, KernelError,

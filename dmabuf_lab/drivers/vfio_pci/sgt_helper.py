@@ -7,7 +7,7 @@ when fixed, calls the corrected variant instead.
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.vfio_pci_dmabuf import vfio_pci_dma_buf_map, vfio_pci_dma_buf_unmap
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import vfio_pci_dma_buf_map, vfio_pci_dma_buf_unmap
 from dmabuf_lab.revisions.base import fixed
 
 

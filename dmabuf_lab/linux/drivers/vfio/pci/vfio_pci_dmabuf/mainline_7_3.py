@@ -3,7 +3,7 @@
 drivers/vfio/pci/vfio_pci_dmabuf.c as read at the v7.1-rc4 merge (the
 newest state of this file the lab could tie to mainline; nothing later in
 it is modelled).  What differs from 6.19
-(:mod:`dmabuf_lab.drivers.vfio_pci_dmabuf`, whose pieces are reused):
+(:mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19`, whose pieces are reused):
 
 * 1a8a5227f229 "vfio: Wait for dma-buf invalidation to complete": every
   buffer carries a ``kref`` (1 while registered, +1 per live mapping) and a
@@ -37,7 +37,7 @@ from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_attach
 from dmabuf_lab.core.file import fput, get_file_active
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.core.workqueue import flush_scheduled_work, pending_work
-from dmabuf_lab.drivers.vfio_pci_dmabuf import (_list_del, _vfio_pci_dma_buf_export,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (_list_del, _vfio_pci_dma_buf_export,
                                                 _vfio_pci_dma_buf_install_fd, _vfio_pci_dma_buf_link,
                                                 feature_dma_buf_prepare, vfio_device_feature_dma_buf,
                                                 vfio_device_put_registration, vfio_pci_dma_buf,
