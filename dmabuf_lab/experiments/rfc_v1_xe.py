@@ -89,7 +89,7 @@ def vf_lookup(topology=PRESET, vf_ids: Optional[Iterable[int]] = None,
     first and the last byte of its last page.  ``expected`` is the VF by
     SR-IOV arithmetic (IOV window start + vf_id x per-VF size).
     """
-    from dmabuf_lab.drivers.xe.xarray_to_dma_addr import xe_find_vf_dev
+    from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v1 import xe_find_vf_dev
 
     topo = _topology(topology)
     pf = topo.device(PF)

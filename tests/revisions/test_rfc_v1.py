@@ -12,9 +12,9 @@ import pytest
 
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.vfio_pci.rfc_v1 import range_, vfio_pci_match_iov_interconnect
-from dmabuf_lab.drivers.xe.drm_pagemap_addr import get_order
+from dmabuf_lab.linux.include.drm.drm_pagemap_h.rfc_v1 import get_order
 from dmabuf_lab.drivers.xe.rfc_v1 import xe_bo
-from dmabuf_lab.drivers.xe.xarray_to_dma_addr import _power_of_two_runs, xe_bo_xarray_to_dma_addr, xe_find_vf_dev
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v1 import _power_of_two_runs, xe_bo_xarray_to_dma_addr, xe_find_vf_dev
 from dmabuf_lab.hw import load_topology
 from dmabuf_lab.kmodel import (EINVAL, EIO, ENOMEM, EOPNOTSUPP, IS_ERR, PTR_ERR, Kernel, dma_resv, dma_resv_lock,
                                dma_resv_unlock, kmalloc, kstruct, xa_store)
@@ -216,7 +216,7 @@ def test_vf_lookup_worked_example():
         vf = xe_find_vf_dev(pf, 0x41_8000_0000)
     assert vf is topo.device(VF1) and pci_iov_vf_id(vf) == 1
     assert 0x41_8000_0000 - 0x40_0000_0000 - 1 * 4 * GiB == 0x8000_0000
-    from dmabuf_lab.drivers.xe.sriov_pf_config import xe_gt_sriov_pf_config_get_lmem_obj
+    from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_gt_sriov_pf_config.rfc_v1 import xe_gt_sriov_pf_config_get_lmem_obj
     assert xe_gt_sriov_pf_config_get_lmem_obj(pf, pci_iov_vf_id(vf) + 1) is vf.lmem
     assert not k.findings
 

@@ -17,8 +17,8 @@ from typing import Optional
 from dmabuf_lab.hw import xe_bo_addr_range
 from dmabuf_lab.pci.iov import pci_iov_resource_size, vf_for_bar_address
 from dmabuf_lab.kmodel import KernelError
-from dmabuf_lab.drivers.xe.bo import LMEM_BAR
-from dmabuf_lab.drivers.xe.sriov_pf_config import pf_pick_vf_config
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import LMEM_BAR
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_gt_sriov_pf_config.rfc_v1 import pf_pick_vf_config
 
 Piece = tuple  # (offset, address, bytes)
 

@@ -2,7 +2,7 @@
 
 Exporter: ``xe_dma_buf_attach`` / ``xe_dma_buf_pin`` / ``xe_dma_buf_unpin``
 / ``xe_dma_buf_map`` / ``xe_dma_buf_unmap`` (xe_dma_buf.c) over
-:mod:`dmabuf_lab.drivers.xe.bo`; importer: ``xe_gem_prime_import``
+:mod:`dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common`; importer: ``xe_gem_prime_import``
 attaches dynamically with ``allow_peer2peer`` and maps an sg_table (the sg
 path of the RFCs' xe patches).
 
@@ -28,10 +28,9 @@ from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import (CONFIG_DMABU
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.drivers.common import check_ptr, spec_device
 from dmabuf_lab.drivers.sgt_importer import SgtImporter
-from dmabuf_lab.drivers.xe.bo import (XE_BO_C, XE_DMA_BUF_C, XE_GAP, XE_PL_TT, XE_PL_VRAM0, p2p_distance,
-                                      xe_bo_create_vram, xe_bo_is_pinned, xe_bo_migrate, xe_bo_pin_external,
-                                      xe_bo_release, xe_bo_unpin_external, xe_dma_buf_attach_checks,
-                                      xe_dma_buf_map_common, xe_dma_buf_unmap_common)
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import (XE_BO_C, XE_DMA_BUF_C, XE_GAP, XE_PL_TT, XE_PL_VRAM0, p2p_distance, xe_bo_create_vram,
+    xe_bo_is_pinned, xe_bo_migrate, xe_bo_pin_external, xe_bo_release, xe_bo_unpin_external)
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.common import (xe_dma_buf_attach_checks, xe_dma_buf_map_common, xe_dma_buf_unmap_common)
 from dmabuf_lab.kmodel import EINVAL, dma_resv_lock, dma_resv_unlock, is_freed
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.sched import shared_write

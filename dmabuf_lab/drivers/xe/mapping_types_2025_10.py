@@ -11,7 +11,7 @@ system memory first.
 Importer (the PF): dynamic, with ``[XE_VRAM(this PF), IOV(this PF,
 LMEM_BAR), SGT(this PF, accepts P2P)]``.  Over XE_VRAM (a BO of its own
 VRAM) it takes the VRAM ranges as they are (``private``); over IOV it turns
-the VF BAR ranges into VRAM DPAs (:mod:`dmabuf_lab.drivers.xe.vf_translate`)
+the VF BAR ranges into VRAM DPAs (:mod:`dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v2`)
 and gives the list back; over SGT it maps an sg_table.  No fallback between
 them.  A static xe importer cannot use mapping types (-EINVAL).
 """
@@ -24,10 +24,10 @@ from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, spec_device
 from dmabuf_lab.drivers.resv_importer import ResvImporter
-from dmabuf_lab.drivers.xe.bo import (LMEM_BAR, XE_PL_TT, xe_bo_can_migrate, xe_bo_release,
-                                      xe_dma_buf_attach_checks, xe_dma_buf_map_common, xe_dma_buf_unmap_common)
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import (LMEM_BAR, XE_PL_TT, xe_bo_can_migrate, xe_bo_release)
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.common import (xe_dma_buf_attach_checks, xe_dma_buf_map_common, xe_dma_buf_unmap_common)
 from dmabuf_lab.drivers.xe.mainline import XeExporter
-from dmabuf_lab.drivers.xe.vf_translate import xe_free_dpa_ranges, xe_translate_bar_ranges_to_dpa
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v2 import xe_free_dpa_ranges, xe_translate_bar_ranges_to_dpa
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_assert_held, IS_ERR, PTR_ERR, KernelError, dma_resv_lock,
                                dma_resv_unlock, errname, kvfree, kvmalloc_array)
 from dmabuf_lab.revisions import mapping_types_2025_10 as mt

@@ -24,7 +24,7 @@ Everything else is the RFC's xe (:mod:`dmabuf_lab.drivers.xe.mapping_types_2026_
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.xe.bo import (XE_PL_TT, XE_PL_VRAM0, xe_bo_can_migrate, xe_bo_is_pinned,
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import (XE_PL_TT, XE_PL_VRAM0, xe_bo_can_migrate, xe_bo_is_pinned,
                                       xe_bo_migrate, xe_bo_pin_external)
 from dmabuf_lab.drivers.xe.mainline import xe_dma_buf_unpin
 from dmabuf_lab.drivers.xe.mainline import XeExporter

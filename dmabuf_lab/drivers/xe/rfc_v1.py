@@ -8,7 +8,7 @@ the RFC v1 thread (2025-10-14), patches 5, 7 and 8:
 * patch 7 (xe_bo.c): :meth:`XeRfcV1Importer.xe_bo_move_dmabuf` maps through
   ``dma_buf_map_interconnect()`` when the attachment negotiated IOV, hands
   the ranges to ``xe_bo_xarray_to_dma_addr()``
-  (:mod:`dmabuf_lab.drivers.xe.xarray_to_dma_addr`) and falls back to
+  (:mod:`dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v1`) and falls back to
   ``dma_buf_map_attachment()`` when either fails;
   :meth:`XeRfcV1Importer.xe_ttm_bo_delete_mem_notify` frees the DPA array and
   drops the LMEM reference.  The mapped ``dma_buf_ranges`` are never given
@@ -29,12 +29,12 @@ from __future__ import annotations
 
 from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.drivers.common import check_ptr, importer_dev
-from dmabuf_lab.drivers.xe.bo import LMEM_BAR
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import LMEM_BAR
 from dmabuf_lab.drivers.xe.dpa_oracle import first_mismatch, true_dpa_pieces
 from dmabuf_lab.drivers.xe.mainline import XeExporter
-from dmabuf_lab.drivers.xe.res_cursor import xe_res_cursor, xe_res_first_dma, xe_res_first_sg, xe_res_walk
-from dmabuf_lab.drivers.xe.sriov_pf_config import xe_bo_put
-from dmabuf_lab.drivers.xe.xarray_to_dma_addr import xe_bo_xarray_to_dma_addr
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_res_cursor_h.rfc_v1 import xe_res_cursor, xe_res_first_dma, xe_res_first_sg, xe_res_walk
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo_h.common import xe_bo_put
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v1 import xe_bo_xarray_to_dma_addr
 from dmabuf_lab.kmodel import (IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock, kfree, kstruct,
                                report)
 from dmabuf_lab.revisions import rfc_v1

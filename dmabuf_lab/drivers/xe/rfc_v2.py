@@ -4,7 +4,7 @@ Importer (the PF): ``xe_dma_buf_attach_ops`` gains ``supports_interconnects``,
 which answers the exporter's list with ``[IOV(this PF, LMEM_BAR)]`` through
 ``dma_buf_match_interconnects()``.  At map (``xe_bo_move_dmabuf``), with
 ``allow_ic`` and the IOV interconnect it calls ``dma_buf_iov_map()``, turns
-the VF BAR ranges into VRAM DPAs (:mod:`dmabuf_lab.drivers.xe.vf_translate`,
+the VF BAR ranges into VRAM DPAs (:mod:`dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v2`,
 the bind input) and frees the exporter's mapping itself (no unmap); on any
 failure it clears ``allow_ic`` and falls back to
 ``dma_buf_map_attachment()`` — the third path Jason objects to.  It holds
@@ -25,9 +25,9 @@ from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.addr.phys_vec_array import dma_buf_mapping_free
 from dmabuf_lab.drivers.common import check_ptr, spec_device
 from dmabuf_lab.drivers.resv_importer import ResvImporter
-from dmabuf_lab.drivers.xe.bo import LMEM_BAR
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import LMEM_BAR
 from dmabuf_lab.drivers.xe.mainline import XeExporter
-from dmabuf_lab.drivers.xe.vf_translate import xe_free_dpa_ranges, xe_translate_bar_ranges_to_dpa
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v2 import xe_free_dpa_ranges, xe_translate_bar_ranges_to_dpa
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock, errname
 from dmabuf_lab.revisions import rfc_v2 as v2
 from dmabuf_lab.twins import mirrors

@@ -25,13 +25,13 @@ from dmabuf_lab import hw
 from dmabuf_lab.pci.pci import pci_resource_start
 from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
 from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo_h.common import XE_GAP, xe_bo_is_pinned
 from dmabuf_lab.kmodel import EBUSY, EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, KernelError
 from dmabuf_lab.twins import mirrors
 
 #: The trees the xe twins were read in (no copy at the v6.19 tag is stored).
 XE_BO_C = "gregkh/linux@18fec083a019:drivers/gpu/drm/xe/xe_bo.c"
 XE_DMA_BUF_C = "gregkh/linux@20a99ea1e2fd:drivers/gpu/drm/xe/xe_dma_buf.c"
-XE_GAP = "a gregkh/linux stable-line copy, not the v6.19 tag; these paths match 6.19 and 7.x"
 
 XE_PL_TT = "tt"
 XE_PL_VRAM0 = "vram"
@@ -67,13 +67,6 @@ def xe_bo_create_vram(pdev, size: int, *, migratable: bool = True) -> xe_bo:
 def xe_bo_can_migrate(bo: xe_bo, mem_type: str) -> bool:
     """Whether the BO's placements allow ``mem_type``."""
     return mem_type == XE_PL_VRAM0 or bo.can_migrate_tt
-
-
-@mirrors("gregkh/linux@362f34fba309:drivers/gpu/drm/xe/xe_bo.h:xe_bo_is_pinned", gap=XE_GAP,
-         revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
-def xe_bo_is_pinned(bo: xe_bo) -> bool:
-    """Whether anything holds a pin on the BO (TTM's pin_count)."""
-    return bo.pin_count > 0
 
 
 @mirrors(f"{XE_BO_C}:xe_bo_migrate", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
@@ -116,36 +109,6 @@ def xe_bo_dma_ranges(bo: xe_bo) -> list[tuple[int, int]]:
         return [(TT_BASE, bo.size)]
     bar = int(pci_resource_start(bo.pdev, LMEM_BAR))
     return [(bar + dpa, ln) for dpa, ln in bo.lmem.ranges]
-
-
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-05", "mainline-7.3"))
-def xe_dma_buf_attach_checks(bo: xe_bo, attach, p2p_ok: bool) -> int:
-    """The refusal shared by every revision: no P2P and no way to system memory."""
-    if not p2p_ok and not xe_bo_can_migrate(bo, XE_PL_TT):
-        return -EOPNOTSUPP
-    return 0
-
-
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
-def xe_dma_buf_map_common(bo: xe_bo, p2p_ok: bool, session=None):
-    """Map body shared by every revision: pick the placement (an unpinned BO
-    goes to system memory for a non-P2P importer), build the sg_table of
-    where the BO lies: system pages in TT, the BAR addresses of VRAM."""
-    if not p2p_ok and not xe_bo_can_migrate(bo, XE_PL_TT):
-        return ERR_PTR(-EOPNOTSUPP)
-    if not xe_bo_is_pinned(bo):
-        r = xe_bo_migrate(bo, XE_PL_TT) if not p2p_ok else 0
-        if r:
-            return ERR_PTR(r)
-    if session is not None:
-        session.shared["p2p_memory"] = bo.placement == XE_PL_VRAM0
-    return sg_table_from_ranges(xe_bo_dma_ranges(bo))
-
-
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
-def xe_dma_buf_unmap_common(sgt) -> None:
-    """xe_dma_buf_unmap(): free the table."""
-    sg_table_free(sgt)
 
 
 def xe_bo_release(bo: Optional[xe_bo]) -> None:

@@ -1,7 +1,7 @@
 """xe's resource cursor over DMA-address arrays and sg_tables (xe_res_cursor.h).
 
 The page-table walk asks the cursor for (address, bytes) runs.  Over an
-array of :class:`~dmabuf_lab.drivers.xe.drm_pagemap_addr.drm_pagemap_addr`
+array of :class:`~dmabuf_lab.linux.include.drm.drm_pagemap_h.rfc_v1.drm_pagemap_addr`
 (``xe_res_first_dma``) each entry stands for ``PAGE_SIZE << order`` bytes,
 and ``__xe_res_dma_next`` merges the following entries while their addresses
 touch and their ``proto`` is the same.  So an entry whose order claims more

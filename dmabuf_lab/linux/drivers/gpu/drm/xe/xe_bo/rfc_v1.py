@@ -27,12 +27,13 @@ merges back.  After translating, the lab compares with
 from __future__ import annotations
 
 from dmabuf_lab.addr import PAGE_SHIFT, PAGE_SIZE
-from dmabuf_lab.drivers.xe.bo import LMEM_BAR
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import LMEM_BAR
 from dmabuf_lab.drivers.xe.dpa_oracle import true_dpa_pieces, true_vf
-from dmabuf_lab.drivers.xe.drm_pagemap_addr import (DMA_BIDIRECTIONAL, DRM_INTERCONNECT_DRIVER,
+from dmabuf_lab.linux.include.drm.drm_pagemap_h.rfc_v1 import (DMA_BIDIRECTIONAL, DRM_INTERCONNECT_DRIVER,
                                                     drm_pagemap_addr, drm_pagemap_addr_assign,
                                                     drm_pagemap_addr_encode, get_order)
-from dmabuf_lab.drivers.xe.sriov_pf_config import xe_bo_get, xe_gt_sriov_pf_config_get_lmem_obj
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_gt_sriov_pf_config.rfc_v1 import (xe_gt_sriov_pf_config_get_lmem_obj)
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo_h.common import xe_bo_get
 from dmabuf_lab.hw import page_is_ram, xe_bo_addr, xe_bo_addr_range
 from dmabuf_lab.kmodel import EINVAL, ENODEV, ENOMEM, WARN_ON, KernelError, kmalloc_array, report, \
     xa_for_each, xa_load

@@ -4,14 +4,11 @@ RFC v1 patch 6/8 (the RFC v1 thread (2025-10-14)) adds
 :func:`xe_gt_sriov_pf_config_get_lmem_obj`: under the PF master mutex, the
 object backing VF ``vfid``'s LMEM quota.  xe numbers VFs from 1 (``vfid``
 0 is the PF), so the VF with ``pci_iov_vf_id() == i`` is config ``i + 1``.
-The objects are the topology's per-VF :class:`~dmabuf_lab.hw.LmemObject`.
-
-``xe_bo_get`` / ``xe_bo_put`` count references on such an object so that a
-reference nobody drops can be reported.
-"""
+The objects are the topology's per-VF :class:`~dmabuf_lab.hw.LmemObject`."""
 from __future__ import annotations
 
 from typing import Any, Optional
+
 from dmabuf_lab.twins import mirrors
 
 
@@ -31,16 +28,3 @@ def xe_gt_sriov_pf_config_get_lmem_obj(pf, vfid: int):
     return None if vf is None else vf.lmem
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.h:xe_bo_get", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("rfc-v1",))
-def xe_bo_get(obj):
-    """Take a reference on a BO (here: a VF's LMEM object); NULL stays NULL."""
-    if obj is not None:
-        obj.xe_refs = getattr(obj, "xe_refs", 0) + 1
-    return obj
-
-
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.h:xe_bo_put", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("rfc-v1",))
-def xe_bo_put(obj) -> None:
-    """Drop a reference taken with :func:`xe_bo_get`."""
-    if obj is not None:
-        obj.xe_refs = getattr(obj, "xe_refs", 0) - 1

@@ -1,0 +1,1 @@
+"""Twins of files under include/ in the kernel tree."""

@@ -1,0 +1,1 @@
+"""Twins of files under include/drm/ in the kernel tree."""
