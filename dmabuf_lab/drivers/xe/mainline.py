@@ -36,94 +36,9 @@ from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOU
 from dmabuf_lab.kmodel.sched import shared_write
 from dmabuf_lab.revisions.base import ExporterDriver
 from dmabuf_lab.twins import mirrors
-
-
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_attach", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
-def xe_dma_buf_attach(dmabuf, attach) -> int:
-    """Drop P2P for an importer that cannot reach us; refuse if the BO then has nowhere to go."""
-    bo = dmabuf.priv
-    if attach.peer2peer and p2p_distance(bo.pdev, attach.dev) < 0:
-        attach.peer2peer = False
-    return xe_dma_buf_attach_checks(bo, attach, bool(attach.peer2peer))
-
-
-def _session_of(attach):
-    return getattr(attach.dmabuf.priv, "session", None)
-
-
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_pin", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
-def xe_dma_buf_pin(attach) -> int:
-    """Pin for an importer that cannot follow moves: only in system memory.
-
-    A BO already pinned somewhere other than TT: -EINVAL.  Otherwise migrate
-    to TT (-EINVAL when the BO's placements exclude TT, -EBUSY when pinned
-    elsewhere) and pin it there.
-    """
-    bo = attach.dmabuf.priv
-    if xe_bo_is_pinned(bo) and bo.placement != XE_PL_TT:
-        return -EINVAL
-    ret = xe_bo_migrate(bo, XE_PL_TT)
-    if ret:
-        return ret
-    xe_bo_pin_external(bo)
-    return 0
-
-
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_unpin", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
-def xe_dma_buf_unpin(attach) -> None:
-    """Drop the pin ``xe_dma_buf_pin`` took."""
-    xe_bo_unpin_external(attach.dmabuf.priv)
-
-
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
-def xe_dma_buf_map(attach, direction):
-    """Migrate to system memory for a non-P2P importer, else hand out VRAM via the BAR."""
-    bo = attach.dmabuf.priv
-    return xe_dma_buf_map_common(bo, bool(attach.peer2peer), _session_of(attach))
-
-
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
-def xe_dma_buf_unmap(attach, sgt, direction) -> None:
-    """Undo ``xe_dma_buf_map``."""
-    xe_dma_buf_unmap_common(sgt)
-
-
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/drm_prime.c:drm_gem_dmabuf_release", gap="the release op xe_dmabuf_ops names at this commit, reduced to dropping the BO; drm_prime.c itself not re-read", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
-def xe_dma_buf_release(dmabuf) -> None:
-    """Last reference gone: drop the BO."""
-    xe_bo_release(dmabuf.priv)
-
-
-xe_dmabuf_ops = dma_buf_ops(attach=xe_dma_buf_attach, pin=xe_dma_buf_pin, unpin=xe_dma_buf_unpin,
-                            map_dma_buf=xe_dma_buf_map, unmap_dma_buf=xe_dma_buf_unmap,
-                            release=xe_dma_buf_release, name="xe_dmabuf_ops")
-
-
-@mirrors(f"{XE_BO_C}:xe_bo_move_notify", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
-def xe_bo_move_body(exporter, notify) -> int:
-    """One eviction of the exported BO to system memory (or back), ``notify``
-    being the core's notification (dma_buf_move_notify() in 6.19,
-    dma_buf_invalidate_mappings() in 7.x).
-
-    A pinned BO does not move (-EINVAL).  Under the reservation lock:
-    ``notify``, then the copy, ordered after the fences already in the
-    BO's dma_resv (TTM's pipelined move), then the new placement, which
-    importers share (a write of ``placement``), and the move count that a
-    mapping made before it no longer matches.
-    """
-    bo = exporter.bo
-    resv = exporter.dmabuf.resv
-    dma_resv_lock(resv)
-    if xe_bo_is_pinned(bo):
-        dma_resv_unlock(resv)
-        return -EINVAL
-    notify(exporter.dmabuf)
-    dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, False, MAX_SCHEDULE_TIMEOUT)
-    shared_write(bo, "placement")
-    bo.placement = XE_PL_TT if bo.placement == XE_PL_VRAM0 else XE_PL_VRAM0
-    bo.moves += 1
-    dma_resv_unlock(resv)
-    return 0
+from dmabuf_lab.linux.drivers.gpu.drm.drm_prime.mainline_6_19 import xe_dma_buf_release  # noqa: F401
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.mainline_6_19 import xe_bo_move_body  # noqa: F401
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.mainline_6_19 import xe_dma_buf_attach, _session_of, xe_dma_buf_pin, xe_dma_buf_unpin, xe_dma_buf_map, xe_dma_buf_unmap, xe_dmabuf_ops  # noqa: F401
 
 
 class _ExportedBo:

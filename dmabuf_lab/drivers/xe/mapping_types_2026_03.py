@@ -37,58 +37,7 @@ from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_SGT, DM
                                                         dma_buf_mapping_match, dma_buf_match_mapping,
                                                         dma_buf_ops_mt, dma_buf_sgt_p2p_allowed)
 from dmabuf_lab.twins import mirrors
-
-#: IS_ENABLED() of a Kconfig symbol the branch deleted: always 0.
-IS_ENABLED_CONFIG_DMABUF_MOVE_NOTIFY = False
-
-
-@mirrors("jgunthorpe/linux@169394c2e408:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_match_mapping",
-         gap="the branch as stored, not proven to be its 2026-03-01 state")
-def xe_dma_buf_match_mapping(args) -> int:
-    """[SGT_P2P if IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) (never), SGT if the
-    BO may move to system memory], ``num_match`` entries passed."""
-    bo = args.dmabuf.priv
-    sgt_match = KArray(2, dma_buf_mapping_match, uninit=True)      # on the stack, not zeroed
-    num_match = 0
-    if IS_ENABLED_CONFIG_DMABUF_MOVE_NOTIFY or fixed("xe-sgt-p2p-dead-config"):
-        sgt_match[num_match] = DMA_BUF_EMAPPING_SGT_P2P(xe_dma_buf_sgt_ops, bo.pdev)
-        num_match += 1
-    if xe_bo_can_migrate(bo, XE_PL_TT):
-        sgt_match[num_match] = DMA_BUF_EMAPPING_SGT(xe_dma_buf_sgt_ops)
-        num_match += 1
-    return dma_buf_match_mapping(args, sgt_match, num_match)
-
-
-@mirrors("jgunthorpe/linux@169394c2e408:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_pin",
-         gap="the branch as stored, not proven to be its 2026-03-01 state")
-def xe_dma_buf_pin(attach) -> int:
-    """Pin (resv held): in VRAM only when every attachment is SGT P2P, else in system memory.
-
-    A BO already pinned somewhere that is neither TT nor (P2P for all) VRAM:
-    -EINVAL.  Without VRAM, migrate to TT first and return its error.
-    """
-    dmabuf = attach.dmabuf
-    bo = dmabuf.priv
-    allow_vram = dma_buf_sgt_p2p_allowed(attach)
-    if allow_vram:
-        for other in dmabuf.attachments:
-            if not dma_buf_sgt_p2p_allowed(other):
-                allow_vram = False
-                break
-    if xe_bo_is_pinned(bo) and bo.placement != XE_PL_TT and not (bo.placement == XE_PL_VRAM0 and allow_vram):
-        return -EINVAL
-    if not allow_vram:
-        ret = xe_bo_migrate(bo, XE_PL_TT)
-        if ret:
-            return ret
-    xe_bo_pin_external(bo)
-    return 0
-
-
-xe_dmabuf_ops = dma_buf_ops_mt(attach=xe_dma_buf_attach, release=xe_dma_buf_release,
-                               pin=xe_dma_buf_pin, unpin=xe_dma_buf_unpin,
-                               match_mapping=xe_dma_buf_match_mapping,
-                               name="xe_dmabuf_ops (mapping-types branch)")
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.mapping_types_2026_03 import IS_ENABLED_CONFIG_DMABUF_MOVE_NOTIFY, xe_dma_buf_match_mapping, xe_dma_buf_pin, xe_dmabuf_ops  # noqa: F401
 
 
 class BranchXeExporter(MtXeExporter):
