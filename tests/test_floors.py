@@ -24,8 +24,10 @@ FLOORS: list[tuple[str, ...]] = [
      "dmabuf_lab.provenance", "dmabuf_lab.kmodel", "dmabuf_lab.kernels"),
     ("dmabuf_lab.addr", "dmabuf_lab.pci", "dmabuf_lab.tasks", "dmabuf_lab.bench"),
     ("dmabuf_lab.hw", "dmabuf_lab.core", "dmabuf_lab.linux.drivers.dma_buf"),
-    ("dmabuf_lab.revisions",),
-    ("dmabuf_lab.drivers", "dmabuf_lab.linux"),
+    ("dmabuf_lab.revisions",
+     # a posting's dma-buf core builds on its revision's session switches (fixed(), mode())
+     "dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_03"),
+    ("dmabuf_lab.drivers", "dmabuf_lab.linux", "dmabuf_lab.linux.drivers.dma_buf.heaps"),
     ("dmabuf_lab.litmus", "dmabuf_lab.twin_index"),
     ("dmabuf_lab.experiments",),
     ("dmabuf_lab.figures", "dmabuf_lab.findings"),

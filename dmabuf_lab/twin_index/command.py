@@ -1,4 +1,4 @@
-"""``dmabuf-lab twins [NAME] [--revision REV] [--json]``: which Python twin
+"""``dmabuf-lab twins [NAME] [--revision REV] [--files] [--json]``: which Python twin
 mirrors which kernel C function, and where the C was read.
 
 Without NAME, every C function the lab models; with NAME (a C function, e.g.
@@ -6,7 +6,9 @@ Without NAME, every C function the lab models; with NAME (a C function, e.g.
 revision that runs a twin of it: the twin (``module:qualname``, ``file:line``)
 and the tree commit (``owner/repo@commit``) or the posting (its key in
 docs/sources.md and the patch) it was read in, with a ``gap:`` line where
-that is not exactly the tree the revision claims.
+that is not exactly the tree the revision claims.  ``--files`` lists the C
+files instead: each one's folder under ``dmabuf_lab/linux/`` (or the
+infrastructure module it stays in, with why) and the version modules there.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from .table import by_function, twin_rows
 def add_arguments(parser) -> None:
     parser.add_argument("name", nargs="?", metavar="NAME", help="a C function (default: all)")
     parser.add_argument("--revision", metavar="REV", help="only the twins REV runs")
+    parser.add_argument("--files", action="store_true",
+                        help="by C file: its folder of twins and the versions in it")
     parser.add_argument("--json", action="store_true", help="machine-readable rows")
 
 
@@ -45,6 +49,8 @@ def main(args) -> int:
         if not is_known(args.revision):
             raise LabInputError(f"unknown revision {args.revision!r}", field="--revision")
         revision = canonical(args.revision)
+    if args.files:
+        return _files(args)
     rows = twin_rows(args.name, revision)
     if args.json:
         json.dump([r.as_dict() for r in rows], sys.stdout, indent=1)
@@ -53,4 +59,21 @@ def main(args) -> int:
     print(format_text(rows))
     functions = len({r.function for r in rows})
     print(f"\n{functions} C function(s), {len(rows)} twin row(s)")
+    return 0
+
+
+def _files(args) -> int:
+    from .files import file_homes, format_files
+    from .table import all_decls
+
+    if args.name is not None or args.revision is not None:
+        raise LabInputError("--files lists every C file; it takes no NAME and no --revision", field="--files")
+    homes = file_homes(all_decls())
+    if args.json:
+        json.dump([h.as_dict() for h in homes], sys.stdout, indent=1)
+        print()
+        return 0
+    print(format_files(homes))
+    outside = sum(len(h.outside) for h in homes)
+    print(f"\n{len(homes)} C file(s), {outside} twin(s) outside their file's home")
     return 0

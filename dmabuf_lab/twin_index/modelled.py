@@ -70,9 +70,12 @@ def collect(run) -> dict[Called, frozenset[str]]:
         code = frame.f_code
         if not code.co_flags & _CO_NEWLOCALS or "<" in code.co_name:
             return
-        revs = seen.get(code)
+        # keyed by place, not by the code object: two identical bodies at the same
+        # line of different files compare equal as code objects
+        key = (code.co_filename, code.co_firstlineno, code.co_qualname)
+        revs = seen.get(key)
         if revs is None:
-            revs = seen[code] = set()
+            revs = seen[key] = set()
         session = current_session()
         revs.add(session.revision.name if session is not None else "-")
 
@@ -83,10 +86,10 @@ def collect(run) -> dict[Called, frozenset[str]]:
     finally:
         sys.setprofile(old)
     out: dict[Called, frozenset[str]] = {}
-    for code, revs in seen.items():
-        rel = _relative(code.co_filename)
+    for (filename, line, qualname), revs in seen.items():
+        rel = _relative(filename)
         if rel.startswith(prefixes):
-            out[Called(rel, code.co_firstlineno, code.co_qualname)] = frozenset(revs)
+            out[Called(rel, line, qualname)] = frozenset(revs)
     return out
 
 
