@@ -26,7 +26,11 @@ FLOORS: list[tuple[str, ...]] = [
     ("dmabuf_lab.hw", "dmabuf_lab.core", "dmabuf_lab.linux.drivers.dma_buf"),
     ("dmabuf_lab.revisions",
      # a posting's dma-buf core builds on its revision's session switches (fixed(), mode())
-     "dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_03"),
+     *(f"dmabuf_lab.linux.drivers.dma_buf.dma_buf.{v}" for v in (
+         "get_pfn", "offer_list", "rfc_v1", "rfc_v2", "mapping_types_2025_10", "mapping_types_2026_02",
+         "mapping_types_2026_03", "mapping_types_2026_05")),
+     "dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.mapping_types_2026_02",
+     "dmabuf_lab.linux.include.linux.dma_buf_interconnect_h", "dmabuf_lab.linux.include.linux.dma_buf_mapping_h"),
     ("dmabuf_lab.drivers", "dmabuf_lab.linux", "dmabuf_lab.linux.drivers.dma_buf.heaps"),
     ("dmabuf_lab.litmus", "dmabuf_lab.twin_index"),
     ("dmabuf_lab.experiments",),

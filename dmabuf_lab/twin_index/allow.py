@@ -42,7 +42,7 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.core.session:*", _SESSION),
     ("dmabuf_lab.pci.p2pdma:upstream_path",
      "the list of pci_upstream_bridge() steps the distance walk takes, computed once; its twin is _calc's pin"),
-    ("dmabuf_lab.revisions.mapping_types_2025_10:pal_to_sgt_helper",
+    ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2025_10:pal_to_sgt_helper",
      "picks the PAL-to-SGT converter a design runs (the merged helper, or the lab's corrected one)"),
     ("dmabuf_lab.revisions.mapping_types_2026_05:plan_helper_args",
      "the arguments the plan's step hands to its PAL-to-SGT converter (a lab mode)"),
@@ -59,9 +59,10 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.addr.*:_*", _PRIVATE),
     ("dmabuf_lab.linux.*:_*", _PRIVATE),
     ("dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v1:*.<locals>.*", _PRIVATE),
-    ("dmabuf_lab.revisions.*:container_of", "C's container_of() idiom: the typed ops around a common part"),
+    ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.*:container_of",
+     "C's container_of() idiom: the typed ops around a common part"),
     ("dmabuf_lab.revisions.*:mapping_kind", "names the address kind a mapping hands out, for the verdict"),
-    ("dmabuf_lab.revisions.mapping_types_2026_02:match_list", "builds an importer's match list from its scenario options"),
+    ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_02:match_list", "builds an importer's match list from its scenario options"),
     # kernel services used by the twins
     ("dmabuf_lab.core.file:*", _INFRA),
     ("dmabuf_lab.core.workqueue:*", _INFRA),
@@ -73,7 +74,7 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19:vfio_pci_core_init_dev", _INFRA),
     ("dmabuf_lab.core.iommu_dma:iova_*", "the IOVA granule arithmetic of include/linux/iova.h, by value"),
     ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19:config_dmabuf_move_notify", "the run's Kconfig value of DMABUF_MOVE_NOTIFY"),
-    ("dmabuf_lab.revisions.get_pfn:config_dmabuf_move_notify", "the run's Kconfig value of DMABUF_MOVE_NOTIFY"),
+    ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.get_pfn:config_dmabuf_move_notify", "the run's Kconfig value of DMABUF_MOVE_NOTIFY"),
     # address containers and kinds
     ("dmabuf_lab.addr.kinds:*", "the lab's tag on an address (CPU physical, bus, IOVA, DPA) that catches mixing them"),
     ("dmabuf_lab.addr.ranges:*", "the lab's array of (start, length) ranges that scenarios and kernels exchange"),
@@ -115,12 +116,12 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.linux.drivers.gpu.drm.xe.xe_res_cursor_h.rfc_v1:xe_res_walk", "drives the cursor to the end, as the page-table walk does"),
     ("dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.offer_list:xe_vram_interconnect", "builds the offer entry xe's proposal describes"),
     ("dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v2:vf_dev_for_bar_address", "the SR-IOV model's VF lookup used by the translation"),
-    ("dmabuf_lab.revisions.get_pfn:importer_maps", "selects the importer-maps philosophy of the get_pfn debate (a lab mode)"),
-    ("dmabuf_lab.revisions.get_pfn:exporter_maps", "selects the exporter-maps philosophy of the get_pfn debate (a lab mode)"),
+    ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.get_pfn:importer_maps", "selects the importer-maps philosophy of the get_pfn debate (a lab mode)"),
+    ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.get_pfn:exporter_maps", "selects the exporter-maps philosophy of the get_pfn debate (a lab mode)"),
     ("dmabuf_lab.revisions.get_pfn:pfn_has_struct_page", "pfn_valid() for the model's RAM (MMIO has no struct page)"),
     ("dmabuf_lab.revisions.get_pfn:dma_buf_nr_pages", "pages of a buffer, the range an importer walks"),
     ("dmabuf_lab.revisions.get_pfn:walk_pfns", "an importer's full walk of the buffer through dma_buf_get_pfn_unlocked()"),
-    ("dmabuf_lab.revisions.mapping_types_2026_05:iommu_domain.*", "the importer's iommu_domain of the review plan, a stand-in for iommu_map()"),
+    ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_05:iommu_domain.*", "the importer's iommu_domain of the review plan, a stand-in for iommu_map()"),
 )
 
 

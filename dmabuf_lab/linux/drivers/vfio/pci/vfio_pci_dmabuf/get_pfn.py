@@ -4,7 +4,7 @@ from __future__ import annotations
 from dmabuf_lab.addr import PAGE_SHIFT
 from dmabuf_lab.kmodel import EINVAL, ENODEV, dma_resv_assert_held
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import vfio_pci_dma_buf_release
-from dmabuf_lab.revisions.get_pfn import dma_buf_ops_pfn
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.get_pfn import dma_buf_ops_pfn
 from dmabuf_lab.twins import mirrors
 
 

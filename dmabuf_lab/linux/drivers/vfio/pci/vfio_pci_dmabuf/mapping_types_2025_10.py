@@ -5,7 +5,8 @@ from dmabuf_lab.addr.phys_vec_array import dma_buf_phys_list_free, dma_buf_phys_
 from dmabuf_lab.kmodel import ENODEV, ERR_PTR
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import vfio_pci_dma_buf_map, vfio_pci_dma_buf_release, vfio_pci_dma_buf_unmap
 from dmabuf_lab.revisions.base import deref
-from dmabuf_lab.revisions.mapping_types_2025_10 import DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P, DMA_BUF_MAPPING_IOV, dma_buf_iov_exp_ops, dma_buf_ops_mt, dma_buf_pal_exp_ops, dma_buf_sgt_exp_ops
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P, DMA_BUF_MAPPING_IOV, dma_buf_iov_exp_ops,
+    dma_buf_ops_mt, dma_buf_pal_exp_ops, dma_buf_sgt_exp_ops)
 from dmabuf_lab.twins import mirrors
 
 

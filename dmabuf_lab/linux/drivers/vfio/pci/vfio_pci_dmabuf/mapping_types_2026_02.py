@@ -5,7 +5,10 @@ from dmabuf_lab.drivers.vfio_pci.sgt_helper import _sgt_map, _sgt_unmap
 from dmabuf_lab.kmodel import ENODEV, ENOMEM, ERR_PTR, KArray, allocation_of, dma_resv_assert_held, kvfree, kvzalloc, report
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import vfio_pci_dma_buf, vfio_pci_dma_buf_release
 from dmabuf_lab.revisions.base import deref, fixed
-from dmabuf_lab.revisions.mapping_types_2026_02 import DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P, dma_buf_mapping_pal_exp_ops, dma_buf_mapping_sgt_exp_ops, dma_buf_match_mapping, dma_buf_ops_mt, dma_buf_phys_list, dma_buf_phys_vec, match_list
+from dmabuf_lab.linux.include.linux.dma_buf_mapping_h.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P, dma_buf_mapping_pal_exp_ops,
+    dma_buf_mapping_sgt_exp_ops, dma_buf_phys_list, dma_buf_phys_vec)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.mapping_types_2026_02 import dma_buf_match_mapping
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_02 import dma_buf_ops_mt, match_list
 from dmabuf_lab.twins import mirrors
 
 

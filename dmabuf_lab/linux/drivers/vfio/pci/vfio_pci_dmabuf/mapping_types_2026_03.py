@@ -13,9 +13,10 @@ from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_03 import dma_b
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import _list_del, vfio_device_put_registration
 from dmabuf_lab.revisions.base import deref, fixed
-from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P, dma_buf_mapping_pal_exp_ops,
-    dma_buf_mapping_sgt_exp_ops, dma_buf_match_mapping, dma_buf_ops_mt, dma_buf_phys_list,
-    dma_buf_phys_vec, match_list)
+from dmabuf_lab.linux.include.linux.dma_buf_mapping_h.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P, dma_buf_mapping_pal_exp_ops,
+    dma_buf_mapping_sgt_exp_ops, dma_buf_phys_list, dma_buf_phys_vec)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.mapping_types_2026_02 import dma_buf_match_mapping
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_02 import dma_buf_ops_mt, match_list
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_move_notify
 from dmabuf_lab.twins import mirrors
 

@@ -8,7 +8,8 @@ from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import vfio
 from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.pci.pci import pci_resource_start
 from dmabuf_lab.revisions.base import fixed
-from dmabuf_lab.revisions.offer_list import dma_buf_interconnect_map_ops, dma_buf_negotiate_first, dma_buf_ops_ic, dmabuf_generic_dma_addr_t, dmabuf_pci_bar_slice, dmabuf_phys_addr_t
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.offer_list import (dma_buf_interconnect_map_ops, dma_buf_negotiate_first, dma_buf_ops_ic)
+from dmabuf_lab.revisions.offer_list import (dmabuf_generic_dma_addr_t, dmabuf_pci_bar_slice, dmabuf_phys_addr_t)
 from dmabuf_lab.twins import mirrors
 
 

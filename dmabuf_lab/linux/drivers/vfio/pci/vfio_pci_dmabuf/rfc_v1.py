@@ -8,7 +8,9 @@ from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_6_19 as v
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import _err_free_phys, _vfio_pci_dma_buf_export, _vfio_pci_dma_buf_link, feature_dma_buf_prepare, vfio_device_put_registration, vfio_pci_dma_buf
 from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.revisions.base import deref, fixed
-from dmabuf_lab.revisions.rfc_v1 import CREATE_IOV_INTERCONNECT, DMA_BUF_INTERCONNECT_IOV, container_of_iov, dma_buf_interconnect_ops, dma_buf_iov_interconnect, dma_buf_ops_ic
+from dmabuf_lab.linux.include.linux.dma_buf_interconnect_h.rfc_v1 import (CREATE_IOV_INTERCONNECT, container_of_iov, dma_buf_interconnect_ops, dma_buf_iov_interconnect)
+from dmabuf_lab.revisions.rfc_v1 import DMA_BUF_INTERCONNECT_IOV
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.rfc_v1 import dma_buf_ops_ic
 from dmabuf_lab.twins import mirrors
 
 

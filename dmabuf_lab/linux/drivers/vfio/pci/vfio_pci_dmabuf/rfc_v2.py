@@ -8,7 +8,7 @@ from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_6_19 as v
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import vfio_pci_dma_buf_map, vfio_pci_dma_buf_release, vfio_pci_dma_buf_unmap
 from dmabuf_lab.pci.pci import pci_physfn
 from dmabuf_lab.revisions.base import fixed
-from dmabuf_lab.revisions.rfc_v2 import CREATE_IOV_INTERCONNECT, dma_buf_interconnect_ops, dma_buf_iov_interconnect_ops
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.rfc_v2 import (CREATE_IOV_INTERCONNECT, dma_buf_interconnect_ops, dma_buf_iov_interconnect_ops)
 from dmabuf_lab.twins import mirrors
 
 

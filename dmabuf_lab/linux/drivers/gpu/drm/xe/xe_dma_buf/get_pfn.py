@@ -8,7 +8,7 @@ from dmabuf_lab.linux.drivers.gpu.drm.drm_prime.get_pfn import xe_dma_buf_releas
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import LMEM_BAR, TT_BASE, XE_PL_TT, p2p_distance
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.common import xe_dma_buf_attach_checks, xe_dma_buf_map_common, xe_dma_buf_unmap_common
 from dmabuf_lab.pci.pci import pci_resource_start
-from dmabuf_lab.revisions.get_pfn import dma_buf_ops_pfn
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.get_pfn import dma_buf_ops_pfn
 from dmabuf_lab.twins import mirrors
 
 

@@ -7,7 +7,9 @@ from dmabuf_lab.linux.drivers.gpu.drm.drm_prime.mapping_types_2026_02 import xe_
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import XE_PL_TT, xe_bo_can_migrate
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.common import xe_dma_buf_map_common, xe_dma_buf_unmap_common
 from dmabuf_lab.revisions.base import fixed
-from dmabuf_lab.revisions.mapping_types_2026_02 import DMA_BUF_EMAPPING_SGT, DMA_BUF_EMAPPING_SGT_P2P, dma_buf_mapping_match, dma_buf_mapping_sgt_exp_ops, dma_buf_match_mapping, dma_buf_ops_mt, dma_buf_sgt_p2p_allowed
+from dmabuf_lab.linux.include.linux.dma_buf_mapping_h.mapping_types_2026_02 import (DMA_BUF_EMAPPING_SGT, DMA_BUF_EMAPPING_SGT_P2P, dma_buf_mapping_match, dma_buf_mapping_sgt_exp_ops)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.mapping_types_2026_02 import (dma_buf_match_mapping, dma_buf_sgt_p2p_allowed)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_02 import dma_buf_ops_mt
 from dmabuf_lab.twins import mirrors
 
 

@@ -9,7 +9,9 @@ from dmabuf_lab.kmodel import EINVAL, KArray
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import (XE_PL_TT, XE_PL_VRAM0, xe_bo_can_migrate, xe_bo_migrate, xe_bo_pin_external)
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo_h.common import xe_bo_is_pinned
 from dmabuf_lab.revisions.base import fixed
-from dmabuf_lab.revisions.mapping_types_2026_02 import DMA_BUF_EMAPPING_SGT, DMA_BUF_EMAPPING_SGT_P2P, dma_buf_mapping_match, dma_buf_match_mapping, dma_buf_ops_mt, dma_buf_sgt_p2p_allowed
+from dmabuf_lab.linux.include.linux.dma_buf_mapping_h.mapping_types_2026_02 import (DMA_BUF_EMAPPING_SGT, DMA_BUF_EMAPPING_SGT_P2P, dma_buf_mapping_match)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.mapping_types_2026_02 import (dma_buf_match_mapping, dma_buf_sgt_p2p_allowed)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_02 import dma_buf_ops_mt
 from dmabuf_lab.twins import mirrors
 
 

@@ -6,7 +6,8 @@ from dmabuf_lab.linux.drivers.gpu.drm.drm_prime.mainline_6_19 import xe_dma_buf_
 from dmabuf_lab.kmodel import ENOMEM, EOPNOTSUPP, ERR_PTR, kvfree, kvmalloc_array
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import XE_PL_TT, p2p_distance, xe_bo_can_migrate
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.common import xe_dma_buf_map_common, xe_dma_buf_unmap_common
-from dmabuf_lab.revisions.offer_list import dma_buf_interconnect, dma_buf_interconnect_map_ops, dma_buf_negotiate_first, dma_buf_ops_ic, dmabuf_generic_dma_addr_t
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.offer_list import (dma_buf_interconnect, dma_buf_interconnect_map_ops, dma_buf_negotiate_first, dma_buf_ops_ic)
+from dmabuf_lab.revisions.offer_list import dmabuf_generic_dma_addr_t
 from dmabuf_lab.twins import mirrors
 
 

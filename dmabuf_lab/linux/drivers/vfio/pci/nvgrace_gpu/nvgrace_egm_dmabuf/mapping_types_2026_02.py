@@ -8,7 +8,10 @@ from dmabuf_lab.kmodel import EINVAL, ENODEV, ENOMEM, EOVERFLOW, ERR_PTR, IS_ERR
 from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_fd, dma_buf_put
 from dmabuf_lab.revisions.base import fixed
-from dmabuf_lab.revisions.mapping_types_2026_02 import DMA_BUF_EMAPPING_PAL, dma_buf_export, dma_buf_mapping_pal_exp_ops, dma_buf_match_mapping, dma_buf_move_notify, dma_buf_ops_mt, dma_buf_phys_list, dma_buf_phys_vec, match_list
+from dmabuf_lab.linux.include.linux.dma_buf_mapping_h.mapping_types_2026_02 import (DMA_BUF_EMAPPING_PAL, dma_buf_mapping_pal_exp_ops, dma_buf_phys_list, dma_buf_phys_vec)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mapping_types_2026_02 import (dma_buf_export, dma_buf_ops_mt, match_list)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.mapping_types_2026_02 import dma_buf_match_mapping
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_move_notify
 from dmabuf_lab.twins import mirrors
 
 

@@ -1,0 +1,1 @@
+"""Twins of files under include/linux/ in the kernel tree."""
