@@ -23,7 +23,8 @@ FLOORS: list[tuple[str, ...]] = [
     ("dmabuf_lab", "dmabuf_lab.errors", "dmabuf_lab.input_file", "dmabuf_lab.paths", "dmabuf_lab.version", "dmabuf_lab.twins",
      "dmabuf_lab.provenance", "dmabuf_lab.kmodel", "dmabuf_lab.kernels"),
     ("dmabuf_lab.addr", "dmabuf_lab.pci", "dmabuf_lab.tasks", "dmabuf_lab.bench"),
-    ("dmabuf_lab.hw", "dmabuf_lab.core", "dmabuf_lab.linux.drivers.dma_buf"),
+    ("dmabuf_lab.hw", "dmabuf_lab.core", "dmabuf_lab.linux.drivers.dma_buf", "dmabuf_lab.linux.include.linux.dma_buf_h",
+     "dmabuf_lab.linux.drivers.iommu.dma_iommu", "dmabuf_lab.linux.drivers.iommu.iommu"),
     ("dmabuf_lab.revisions",
      # a posting's dma-buf core builds on its revision's session switches (fixed(), mode())
      *(f"dmabuf_lab.linux.drivers.dma_buf.dma_buf.{v}" for v in (

@@ -83,82 +83,8 @@ def dma_unmap_phys(dev, addr: int, size: int, direction: int, attrs: int = 0) ->
     iommu_dma.iommu_dma_unmap_phys(dev, int(addr), int(size), direction, attrs)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_try_alloc", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
-def dma_iova_try_alloc(dev, state, phys: int, size: int) -> bool:
-    """Reserve one contiguous IOVA span of ``size`` bytes for ``dev``.
-
-    Returns False, leaving ``state`` zeroed, when the device does not use
-    iommu-dma, when ``size`` is 0 or has the reserved top bit set (both
-    WARN), or when the IOVA allocation fails; the caller then falls back to
-    per-range dma_map_phys().  ``phys`` only sets the in-page offset.
-    """
-    state.addr = 0
-    setattr(state, "__size", 0)
-    if not iommu_dma.use_dma_iommu(dev):
-        return False
-    if WARN_ON_ONCE(not size, "dma_iova_try_alloc of 0 bytes"):
-        return False
-    if WARN_ON_ONCE(int(size) & DMA_IOVA_USE_SWIOTLB, "dma_iova_try_alloc size too large"):
-        return False
-    iova_off = int(phys) & (iommu_dma.iova_granule(dev) - 1)
-    addr = iommu_dma.iommu_dma_alloc_iova(dev, iommu_dma.iova_align(dev, int(size) + iova_off))
-    if not addr:
-        return False
-    state.addr = addr + iova_off
-    setattr(state, "__size", int(size))
-    return True
-
-
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_link", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
-def dma_iova_link(dev, state, phys: int, offset: int, size: int, direction: int,
-                  attrs: int = 0) -> int:
-    """Map ``size`` bytes at ``phys`` into the span at ``state.addr + offset``.
-
-    Only the first link of a span may start off a page boundary (else WARN
-    and -EIO).  Returns 0 or the page-table error (-ENOMEM).
-    """
-    granule = iommu_dma.iova_granule(dev)
-    pad = int(phys) & (granule - 1)
-    if WARN_ON_ONCE(pad and offset > 0, "dma_iova_link: unaligned phys after the first link"):
-        return -EIO
-    return iommu_dma.iommu_dma_link(dev, state.addr + int(offset) - pad, int(phys) - pad,
-                                    iommu_dma.iova_align(dev, int(size) + pad))
-
-
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_sync", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
-def dma_iova_sync(dev, state, offset: int, size: int) -> int:
-    """Flush the IOTLB after dma_iova_link() calls (iommu_sync_map); 0."""
-    return 0
-
-
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_unlink", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
-def dma_iova_unlink(dev, state, offset: int, size: int, direction: int, attrs: int = 0) -> None:
-    """Unmap a linked range of the span, keeping the IOVA reserved."""
-    granule = iommu_dma.iova_granule(dev)
-    pad = state.addr & (granule - 1)
-    start = state.addr - pad + int(offset)
-    iommu_dma.iommu_dma_unlink(dev, start, iommu_dma.iova_align(dev, int(size) + pad))
-
-
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_free", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
-def dma_iova_free(dev, state) -> None:
-    """Give the span's IOVA back (after everything was unlinked)."""
-    granule = iommu_dma.iova_granule(dev)
-    pad = state.addr & (granule - 1)
-    iommu_dma.iommu_dma_free_iova(dev, state.addr - pad)
-
-
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_destroy", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
-def dma_iova_destroy(dev, state, mapped_len: int, direction: int, attrs: int = 0) -> None:
-    """Unlink the first ``mapped_len`` bytes and free the IOVA; with 0, just free it."""
-    if mapped_len:
-        dma_iova_unlink(dev, state, 0, mapped_len, direction, attrs)
-        dma_iova_free(dev, state)
-    else:
-        dma_iova_free(dev, state)
-
-
-from . import iommu_dma  # noqa: E402  (iommu_dma needs the constants above)
+from dmabuf_lab.linux.drivers.iommu.dma_iommu import mainline_6_19 as iommu_dma  # noqa: E402  (iommu_dma needs the constants above)
+from dmabuf_lab.linux.drivers.iommu.dma_iommu.mainline_6_19 import dma_iova_try_alloc, dma_iova_link, dma_iova_sync, dma_iova_unlink, dma_iova_free, dma_iova_destroy  # noqa: F401
 
 __all__ = [
     "DMA_BIDIRECTIONAL", "DMA_TO_DEVICE", "DMA_FROM_DEVICE", "DMA_NONE", "DMA_ATTR_MMIO",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dmabuf_lab.hw.topology import Topology, lmem_quota
 from dmabuf_lab.hw.units import human_size
-from dmabuf_lab.pci.bridge import acs_text, pci_find_host_bridge, pci_host_bridge_dev
+from dmabuf_lab.pci.bridge import acs_text, pci_find_host_bridge
+from dmabuf_lab.pci.p2pdma import pci_host_bridge_dev
 from dmabuf_lab.pci.p2pdma import PCI_ANY_ID, host_bridge_whitelist_unknown, p2p_verdict, pci_bridge_has_acs_redir
 from dmabuf_lab.pci.pci import PCI_IOV_RESOURCES, PciDevice, pci_upstream_bridge
 

@@ -27,9 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dmabuf_lab.kmodel import WARN_ON
-from dmabuf_lab.twins import mirrors
-from dmabuf_lab.pci.bridge import (PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, HostBridge,
-                                   pci_find_host_bridge, pci_host_bridge_dev)
+from dmabuf_lab.pci.bridge import PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, HostBridge, pci_find_host_bridge
 from dmabuf_lab.pci.pci import (PCI_STD_NUM_BARS, PciDevice, pci_bus_address, pci_resource_start,
                                 pci_upstream_bridge)
 from dmabuf_lab.twins import mirrors
@@ -442,3 +440,15 @@ def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
 def pci_p2pdma_bus_addr_map(provider: p2pdma_provider, paddr: int) -> int:
     """Translate a CPU physical address in the BAR to the PCI bus address."""
     return int(paddr) + provider.bus_offset
+
+
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:pci_host_bridge_dev", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+def pci_host_bridge_dev(host: HostBridge) -> PciDevice | None:
+    """The function a P2P whitelist looks at: the first one on the root bus when it is
+    devfn 00.0 or a root port, else None (``pci_host_bridge_dev()`` in p2pdma.c)."""
+    if not host.devices:
+        return None
+    root = host.devices[0]
+    if root.devfn == 0 or root.pcie_type == "root_port":
+        return root
+    return None

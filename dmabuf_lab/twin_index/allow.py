@@ -72,7 +72,7 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19:vfio_check_feature", _INFRA),
     ("dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19:memdup_array_user", _INFRA),
     ("dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19:vfio_pci_core_init_dev", _INFRA),
-    ("dmabuf_lab.core.iommu_dma:iova_*", "the IOVA granule arithmetic of include/linux/iova.h, by value"),
+    ("dmabuf_lab.linux.drivers.iommu.dma_iommu.mainline_6_19:iova_*", "the IOVA granule arithmetic of include/linux/iova.h, by value"),
     ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19:config_dmabuf_move_notify", "the run's Kconfig value of DMABUF_MOVE_NOTIFY"),
     ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.get_pfn:config_dmabuf_move_notify", "the run's Kconfig value of DMABUF_MOVE_NOTIFY"),
     # address containers and kinds

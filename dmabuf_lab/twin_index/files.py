@@ -55,6 +55,26 @@ INFRASTRUCTURE: dict[str, tuple[str, str]] = {
 }
 
 
+#: Single functions of a C file that stay in an infrastructure module: (path, function) -> (module file, why).
+SHARED_HELPERS: dict[tuple[str, str], tuple[str, str]] = {
+    ("drivers/dma-buf/dma-buf-mapping.c", "fill_sg_entry"): (
+        "dmabuf_lab/addr/lib_scatterlist.py",
+        "the address containers' bulk sg writer (addr floor) calls it too, below the core floor of its file"),
+}
+
+
+_STEP = ("the adapter's step method is the twin itself: findings' kernel call chains leave the step "
+         "names (map, unmap, detach) out, so as a function named after its C function it would change "
+         "every chain that passes through it")
+#: Twins that are a scenario adapter's own step method: ``module:qualname`` -> why they stay.
+STEP_METHODS: dict[str, str] = {
+    "dmabuf_lab.drivers.iommufd.mapping_types_2026_02:IommufdPalImporter.unmap": _STEP,
+    "dmabuf_lab.drivers.iommufd.mapping_types_2026_03:IommufdBranchImporter.map": _STEP,
+    "dmabuf_lab.drivers.iommufd.mapping_types_2026_03:IommufdBranchImporter.detach":
+        _STEP + "; it also ends in the adapter's own detach (super().detach())",
+}
+
+
 def package_dir(path: str) -> str:
     """``dmabuf_lab/linux/...`` folder of the C file ``path`` (no trailing slash)."""
     p = PurePosixPath(path)
@@ -63,8 +83,10 @@ def package_dir(path: str) -> str:
     return "/".join([LINUX_DIR, *parts])
 
 
-def home_of(path: str) -> str:
-    """Where the twins of ``path`` belong: its infrastructure module, else its folder."""
+def home_of(path: str, function: str = "") -> str:
+    """Where the twins of ``path`` (or of its ``function``) belong: an infrastructure module, else its folder."""
+    if (path, function) in SHARED_HELPERS:
+        return SHARED_HELPERS[(path, function)][0]
     if path in INFRASTRUCTURE:
         return INFRASTRUCTURE[path][0]
     return package_dir(path)
@@ -78,7 +100,9 @@ def misplaced(decls) -> list[str]:
     """``file:line function (C path): expected home`` for each twin outside its C file's home."""
     bad = []
     for d in decls:
-        home = home_of(d.pin.path)
+        if f"{d.module}:{d.qualname}" in STEP_METHODS:
+            continue
+        home = home_of(d.pin.path, d.pin.function)
         if not _inside(d.file, home):
             bad.append(f"{d.file}:{d.line} {d.qualname} ({d.pin.path}): belongs in {home}")
     return bad
@@ -98,10 +122,13 @@ class FileHome:
     versions: dict[str, int] = field(default_factory=dict)
     functions: set[str] = field(default_factory=set)
     outside: list[str] = field(default_factory=list)
+    #: ``function: module`` of each twin that stays in a SHARED_HELPERS module
+    shared: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"path": self.path, "home": self.home, "versions": dict(self.versions),
-                "functions": sorted(self.functions), "outside": list(self.outside)}
+                "functions": sorted(self.functions), "outside": list(self.outside),
+                "shared": sorted(set(self.shared))}
 
 
 def _version_order(name: str) -> int:
@@ -114,7 +141,11 @@ def file_homes(decls) -> list[FileHome]:
     for d in decls:
         h = homes.setdefault(d.pin.path, FileHome(d.pin.path, home_of(d.pin.path)))
         h.functions.add(d.pin.function)
-        if _inside(d.file, h.home):
+        if (d.pin.path, d.pin.function) in SHARED_HELPERS:
+            h.shared.append(f"{d.pin.function}: {SHARED_HELPERS[(d.pin.path, d.pin.function)][0]}")
+        elif f"{d.module}:{d.qualname}" in STEP_METHODS:
+            h.shared.append(f"{d.pin.function}: {d.file} (the adapter's step method)")
+        elif _inside(d.file, h.home):
             key = version_of(d.file) if h.home.startswith(LINUX_DIR + "/") else PurePosixPath(d.file).name
             h.versions[key] = h.versions.get(key, 0) + 1
         else:
@@ -133,6 +164,8 @@ def format_files(homes: list[FileHome]) -> str:
         lines.append("  " + ", ".join(f"{v} ({n})" for v, n in h.versions.items()))
         if h.path in INFRASTRUCTURE:
             lines.append(f"  stays: {INFRASTRUCTURE[h.path][1]}")
+        for s in sorted(set(h.shared)):
+            lines.append(f"  shared helper: {s}")
         for w in h.outside:
             lines.append(f"  OUTSIDE its home: {w}")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
 from dmabuf_lab.revisions.base import ImporterDriver
 from dmabuf_lab.twins import mirrors
+from dmabuf_lab.linux.drivers.iommu.iommufd.pages.mainline_6_19 import iopt_revoke_notify
 
 IOMMUFD_GLOBAL_DEVICE = "iommufd"
 
@@ -48,15 +49,7 @@ class IommufdImporter(ImporterDriver):
         self.pages_mutex = mutex("iopt_pages.mutex")
         self.token = None
 
-    @mirrors("gregkh/linux@2519003dd5fb:drivers/iommu/iommufd/pages.c:iopt_revoke_notify", gap="in the tree of the vfio file read for 7.3; pages.c itself was not read at this commit", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mainline-7.3"))
-    def iopt_revoke_notify(self, attach) -> None:
-        """move_notify: the exporter revoked; under pages->mutex unmap the IOVA
-        range from every domain and mark the pages revoked (resv held)."""
-        self.s.log("iommufd: iopt_revoke_notify")
-        mutex_lock(self.pages_mutex)
-        self.revoked = True
-        self.mapped = False
-        mutex_unlock(self.pages_mutex)
+    iopt_revoke_notify = iopt_revoke_notify
 
     def use(self) -> None:
         """iopt_fill_domain() and the device's DMA through it: under pages->mutex,

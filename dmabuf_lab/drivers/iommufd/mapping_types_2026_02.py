@@ -26,12 +26,8 @@ from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_IMAPPING_PAL, dm
                                                         dma_buf_pal_map_phys, dma_buf_pal_unmap_phys,
                                                         mapping_kind, match_list)
 from dmabuf_lab.twins import mirrors
-
-
-#: The branch's pages.c; the RFC's patch 23/26 has the same two functions.
-_PAGES_BRANCH = "jgunthorpe/linux@12e7f38a26d8:drivers/iommu/iommufd/pages.c"
-_GAP_RFC = ("also the RFC's form: '[PATCH RFC 23/26] iommufd: Use the PAL mapping type instead of a "
-            "vfio function' (2026-02-17) adds the same dma_buf_pal_unmap_phys() calls")
+from dmabuf_lab.linux.drivers.iommu.iommufd.pages.mapping_types_2026_02 import _PAGES_BRANCH, _GAP_RFC  # noqa: F401
+from dmabuf_lab.linux.drivers.iommu.iommufd.pages.mapping_types_2026_02 import iopt_revoke_notify
 
 
 class IommufdPalImporter(IommufdImporter):
@@ -43,23 +39,7 @@ class IommufdPalImporter(IommufdImporter):
         self.exp_phys = None
         self.phys_len = 0                     # pages->dmabuf.phys.len: 0 = revoked (or not yet mapped)
 
-    @mirrors(f"{_PAGES_BRANCH}:iopt_revoke_notify", gap=_GAP_RFC, revisions=("mapping-types-2026-02", "mapping-types-2026-03"))
-    def iopt_revoke_notify(self, attach) -> None:
-        """move_notify (resv held): under pages->mutex, unless the pages are already
-        revoked (never mapped, or told before), unmap the domains, mark the pages
-        revoked and give the PAL list back to the exporter (dma_buf_pal_unmap_phys)."""
-        self.s.log("iommufd: iopt_revoke_notify")
-        mutex_lock(self.pages_mutex)
-        try:
-            if self.phys_len == 0:            # iopt_dmabuf_revoked(): in 12e7f38a26d8, exp_phys == NULL
-                return
-            self.mapped = False               # iopt_area_unmap_domain_range() for every tracked domain
-            self.phys_len = 0
-            self.revoked = True
-            dma_buf_pal_unmap_phys(attach, self.exp_phys)
-            self.exp_phys = None
-        finally:
-            mutex_unlock(self.pages_mutex)
+    iopt_revoke_notify = iopt_revoke_notify
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf

@@ -43,6 +43,9 @@ from dmabuf_lab.revisions.rfc_v1 import (CREATE_IOV_INTERCONNECT, DMA_BUF_INTERC
                                          dma_buf_attach_ops_ic, dma_buf_map_interconnect,
                                          dma_buf_match_interconnects, dma_buf_unmap_interconnect)
 from dmabuf_lab.twins import mirrors
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.rfc_v1 import xe_dma_buf_supports_interconnects, xe_dma_buf_move_notify
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v1 import xe_bo_move_dmabuf, xe_ttm_bo_delete_mem_notify
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_pt.rfc_v1 import xe_pt_stage_bind
 
 
 class xe_sriov_dma_data(kstruct):
@@ -82,19 +85,9 @@ class XeRfcV1Importer(ImporterDriver):
         self.evictions = 0
 
     # -- dma_buf_attach_ops --------------------------------------------------------
-    @mirrors("posting:interconnects-rfc-v1#5/8:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_supports_interconnects")
-    def xe_dma_buf_supports_interconnects(self, attach, exp, exp_ics: int) -> bool:
-        """Offer IOV for our own pdev and the LMEM BAR; the core matches."""
-        pdev = attach.dev
-        supports_ics = [CREATE_IOV_INTERCONNECT(pdev, LMEM_BAR)]
-        return dma_buf_match_interconnects(attach, exp, exp_ics, supports_ics, len(supports_ics))
+    xe_dma_buf_supports_interconnects = xe_dma_buf_supports_interconnects
 
-    @mirrors("posting:interconnects-rfc-v1#5/8:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_move_notify")
-    def xe_dma_buf_move_notify(self, attach) -> None:
-        """The exporter moved or revoked the buffer (resv held): evict; unmapping waits for the next map."""
-        self.s.log("xe: move_notify -> xe_bo_evict")
-        self.evictions += 1
-        self.xe_bo_move_dmabuf(to_system=True)
+    xe_dma_buf_move_notify = xe_dma_buf_move_notify
 
     # -- the runner's protocol ---------------------------------------------------------
     def _sgt_kind(self) -> str:
@@ -150,51 +143,7 @@ class XeRfcV1Importer(ImporterDriver):
                 obj.xe_refs = 0
 
     # -- xe_bo.c ----------------------------------------------------------------------
-    @mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_bo_move_dmabuf")
-    def xe_bo_move_dmabuf(self, *, to_system: bool) -> None:
-        """Map the attachment for a move into TT: interconnect first, sg_table as the fallback.
-
-        A move to system memory (eviction) keeps whatever is mapped: xe defers
-        the unmap to the next map or to the BO's destruction.
-        """
-        attach = self.attachment
-        bo = self.bo
-        if to_system:
-            return
-        if bo.sg is not None:
-            rfc_v1.dma_buf_unmap_attachment(attach, bo.sg, DMA_BIDIRECTIONAL)
-            bo.sg = None
-        if fixed("xe-ranges-leak") and bo.ic_ranges is not None:
-            dma_buf_unmap_interconnect(attach, bo.ic_ranges)
-            bo.ic_ranges = None
-        if fixed("xe-remap-leak") and bo.is_devmem_external:
-            self._free_dma_data()
-
-        sg = None
-        allow_ic = False
-        if attach.allow_ic and attach.interconnect.type == DMA_BUF_INTERCONNECT_IOV:
-            allow_ic = True
-            ranges = dma_buf_map_interconnect(attach)
-            if IS_ERR(ranges):
-                allow_ic = False
-            else:
-                shadow: list = []
-                if xe_bo_xarray_to_dma_addr(ranges, bo, self.dev, debug=self.debug, shadow=shadow):
-                    dma_buf_unmap_interconnect(attach, ranges)
-                    allow_ic = False
-                else:
-                    self.shadow = shadow
-                    if fixed("xe-ranges-leak"):
-                        bo.ic_ranges = ranges
-                if bo.is_devmem_external and bo.dma_data.lmem_obj is not None \
-                        and bo.dma_data.lmem_obj not in self.lmem_objs:
-                    self.lmem_objs.append(bo.dma_data.lmem_obj)
-            attach.allow_ic = allow_ic
-        if not allow_ic:
-            sg = rfc_v1.dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL)
-            if IS_ERR(sg):
-                raise KernelError(PTR_ERR(sg), "xe: dma_buf_map_attachment")
-        bo.sg = sg
+    xe_bo_move_dmabuf = xe_bo_move_dmabuf
 
     def _free_dma_data(self) -> None:
         bo = self.bo
@@ -204,52 +153,10 @@ class XeRfcV1Importer(ImporterDriver):
         bo.dma_data.dma_addr = None
         bo.is_devmem_external = False
 
-    @mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_ttm_bo_delete_mem_notify")
-    def xe_ttm_bo_delete_mem_notify(self) -> None:
-        """Release the attachment's mapping: the sg_table, or the DPA array and the LMEM reference."""
-        bo = self.bo
-        if bo.sg is not None:
-            rfc_v1.dma_buf_unmap_attachment(self.attachment, bo.sg, DMA_BIDIRECTIONAL)
-            bo.sg = None
-        if bo.is_devmem_external:
-            xe_bo_put(bo.dma_data.lmem_obj)
-            kfree(bo.dma_data.dma_addr)
-            if fixed("xe-remap-leak"):
-                bo.is_devmem_external = False
-                bo.dma_data.dma_addr = None
-        if fixed("xe-ranges-leak") and bo.ic_ranges is not None:
-            dma_buf_unmap_interconnect(self.attachment, bo.ic_ranges)
-            bo.ic_ranges = None
+    xe_ttm_bo_delete_mem_notify = xe_ttm_bo_delete_mem_notify
 
     # -- xe_pt.c ----------------------------------------------------------------------
-    @mirrors("posting:interconnects-rfc-v1#8/8:drivers/gpu/drm/xe/xe_pt.c:xe_pt_stage_bind")
-    def xe_pt_stage_bind(self) -> None:
-        """Walk the BO as the page-table bind does and record (offset, address, bytes) runs.
-
-        External device memory: the DPA array with ``dma_offset = 0``;
-        otherwise the sg_table (a NULL one oopses).  Then the lab's check of
-        every bound byte against the true DPA.
-        """
-        bo = self.bo
-        size = self.dmabuf.size
-        cur = xe_res_cursor()
-        if bo.is_devmem_external:
-            dma_offset = 0
-            xe_res_first_dma(bo.dma_data.dma_addr, 0, size, cur)
-        else:
-            dma_offset = 0
-            xe_res_first_sg(bo.sg, 0, size, cur)
-        self.bind = [(off, addr + dma_offset, n) for off, addr, n in xe_res_walk(cur)]
-        if bo.is_devmem_external:
-            truth = true_dpa_pieces(self.dev, self.shadow)
-            if truth is not None:
-                bad = first_mismatch(self.bind, truth, size)
-                if bad is not None:
-                    off, got, want = bad
-                    got_s = f"{got:#x}" if got is not None else "nothing"
-                    want_s = f"DPA {want:#x}" if want is not None else "nowhere in the buffer"
-                    report("mistranslation", f"xe_pt bind: BO byte {off:#x} is bound to {got_s}, "
-                                             f"its VRAM is {want_s}")
+    xe_pt_stage_bind = xe_pt_stage_bind
 
 
 def make_importer(session):

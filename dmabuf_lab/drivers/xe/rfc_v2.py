@@ -31,6 +31,7 @@ from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.rfc_v2 import xe_free_dpa_ranges,
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock, errname
 from dmabuf_lab.revisions import rfc_v2 as v2
 from dmabuf_lab.twins import mirrors
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.rfc_v2 import xe_dma_buf_supports_interconnects
 
 
 class XeV2Importer(ResvImporter):
@@ -49,11 +50,7 @@ class XeV2Importer(ResvImporter):
         self.dpa = None
 
     # -- dma_buf_attach_ops (move_notify: ResvImporter's) ------------------------
-    @mirrors("posting:interconnects-rfc-v2#1/8:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_supports_interconnects", gap="the lab's reading of RFC v1 5/8 on RFC v2's per-interconnect ops")
-    def xe_dma_buf_supports_interconnects(self, attach, exp, exp_ics: int) -> bool:
-        """Importer side: accept only the IOV interconnect to this PF's LMEM BAR."""
-        supports_ics = [v2.CREATE_IOV_INTERCONNECT(attach.dev, LMEM_BAR)]
-        return v2.dma_buf_match_interconnects(attach, exp, exp_ics, supports_ics, len(supports_ics))
+    xe_dma_buf_supports_interconnects = xe_dma_buf_supports_interconnects
 
     def attach(self, dmabuf) -> None:
         self.dmabuf = dmabuf

@@ -28,10 +28,12 @@ from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_KERNEL, MAX_SCHEDULE_TIMEOUT,
 from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.twins import mirrors
 
-from dmabuf_lab.core.attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
+from dmabuf_lab.core.attachment import dma_buf_attachment
+from dmabuf_lab.linux.include.linux.dma_buf_h.mainline_6_19 import dma_buf_attachment_is_dynamic
 from dmabuf_lab.core.file import alloc_file_pseudo, close_fd, fd_install_new, fget, fput
 from dmabuf_lab.core.ops import dma_buf_attach_ops, dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.twins import mirrors
+from dmabuf_lab.linux.include.linux.dma_buf_h.mainline_6_19 import dma_buf_is_dynamic  # noqa: F401
 
 #: The tree the 6.19 twins below were read in (see the module docstring).
 D619 = "gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c"
@@ -52,12 +54,6 @@ class dma_buf(kstruct):
 
     fields = (("size", 0), "file", ("attachments", list), "ops", "exp_name", "owner", "priv",
               "resv", "name")
-
-
-@mirrors("gregkh/linux@73e7709d9919:include/linux/dma-buf.h:dma_buf_is_dynamic", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("get-pfn",))
-def dma_buf_is_dynamic(dmabuf) -> bool:
-    """A buffer is dynamic when its exporter supports pin/unpin."""
-    return dmabuf.ops.pin is not None
 
 
 def config_dmabuf_move_notify() -> bool:

@@ -29,9 +29,9 @@ from dmabuf_lab.kmodel import dma_resv_assert_held
 from dmabuf_lab.twins import mirrors
 
 from dmabuf_lab.core.attachment import dma_buf_attachment
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import (dma_buf, dma_buf_attachment_is_dynamic, dma_buf_detach,  # noqa: F401
-                      dma_buf_export, dma_buf_fd, dma_buf_get, dma_buf_is_dynamic, dma_buf_pin,
-                      dma_buf_put, dma_buf_release, dma_buf_unpin)
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import (dma_buf, dma_buf_detach, dma_buf_export, dma_buf_fd, dma_buf_get, dma_buf_pin, dma_buf_put,
+    dma_buf_release, dma_buf_unpin)
+from dmabuf_lab.linux.include.linux.dma_buf_h.mainline_6_19 import (dma_buf_attachment_is_dynamic, dma_buf_is_dynamic)
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 
 #: The 6.19 module, whose functions this version keeps unchanged.

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from dmabuf_lab.core.attachment import dma_buf_attachment, dma_buf_attachment_is_dynamic
+from dmabuf_lab.core.attachment import dma_buf_attachment
+from dmabuf_lab.linux.include.linux.dma_buf_h.mainline_6_19 import dma_buf_attachment_is_dynamic
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.kmodel import EINVAL, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_assert_held, kstruct, might_sleep
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core

@@ -48,9 +48,8 @@ from dmabuf_lab.kmodel import (EINVAL, ENOMEM, ERR_PTR, GFP_KERNEL, WARN_ON, WAR
 from dmabuf_lab.pci.p2pdma import (PCI_P2PDMA_MAP_BUS_ADDR, PCI_P2PDMA_MAP_THRU_HOST_BRIDGE,
                                    pci_p2pdma_bus_addr_map, pci_p2pdma_map_type)
 
-from dmabuf_lab.core.dma_mapping import (DMA_ATTR_MMIO, dma_iova_destroy, dma_iova_free, dma_iova_link, dma_iova_state,
-                          dma_iova_sync, dma_iova_try_alloc, dma_map_phys, dma_mapping_error,
-                          dma_unmap_phys, dma_use_iova)
+from dmabuf_lab.core.dma_mapping import (DMA_ATTR_MMIO, dma_iova_state, dma_map_phys, dma_mapping_error, dma_unmap_phys, dma_use_iova)
+from dmabuf_lab.linux.drivers.iommu.dma_iommu.mainline_6_19 import (dma_iova_destroy, dma_iova_free, dma_iova_link, dma_iova_sync, dma_iova_try_alloc)
 from dmabuf_lab.twins import mirrors
 
 #: ALIGN_DOWN(UINT_MAX, PAGE_SIZE): 06dd5e1ae8ce's largest page-aligned entry (4 KiB pages).

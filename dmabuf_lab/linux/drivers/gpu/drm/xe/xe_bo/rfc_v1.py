@@ -41,6 +41,14 @@ from dmabuf_lab.pci.iov import pci_iov_vf_id
 from dmabuf_lab.pci.pci import pci_resource_len, pci_resource_start
 from dmabuf_lab.revisions.base import deref, fixed
 from dmabuf_lab.twins import mirrors
+from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
+from dmabuf_lab.kmodel import IS_ERR, KernelError, PTR_ERR, kfree
+from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo_h.common import xe_bo_put
+from dmabuf_lab.revisions import rfc_v1
+from dmabuf_lab.revisions.base import fixed
+from dmabuf_lab.revisions.rfc_v1 import DMA_BUF_INTERCONNECT_IOV
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.rfc_v1 import (dma_buf_map_interconnect, dma_buf_unmap_interconnect)
+from dmabuf_lab.twins import mirrors
 
 U64_MASK = (1 << 64) - 1
 
@@ -227,3 +235,68 @@ def check_translation(pf, dma_addr, shadow: list) -> None:
             want = [t for t in truth if t[0] == off][0][1]
             report("mistranslation", f"entry {i}: byte {off:#x} of the range at {phys:#x} is DPA "
                                      f"{want:#x}, the entry says {e.addr + off:#x}")
+
+
+@mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_bo_move_dmabuf")
+def xe_bo_move_dmabuf(self, *, to_system: bool) -> None:
+    """Map the attachment for a move into TT: interconnect first, sg_table as the fallback.
+
+    A move to system memory (eviction) keeps whatever is mapped: xe defers
+    the unmap to the next map or to the BO's destruction.
+    """
+    attach = self.attachment
+    bo = self.bo
+    if to_system:
+        return
+    if bo.sg is not None:
+        rfc_v1.dma_buf_unmap_attachment(attach, bo.sg, DMA_BIDIRECTIONAL)
+        bo.sg = None
+    if fixed("xe-ranges-leak") and bo.ic_ranges is not None:
+        dma_buf_unmap_interconnect(attach, bo.ic_ranges)
+        bo.ic_ranges = None
+    if fixed("xe-remap-leak") and bo.is_devmem_external:
+        self._free_dma_data()
+
+    sg = None
+    allow_ic = False
+    if attach.allow_ic and attach.interconnect.type == DMA_BUF_INTERCONNECT_IOV:
+        allow_ic = True
+        ranges = dma_buf_map_interconnect(attach)
+        if IS_ERR(ranges):
+            allow_ic = False
+        else:
+            shadow: list = []
+            if xe_bo_xarray_to_dma_addr(ranges, bo, self.dev, debug=self.debug, shadow=shadow):
+                dma_buf_unmap_interconnect(attach, ranges)
+                allow_ic = False
+            else:
+                self.shadow = shadow
+                if fixed("xe-ranges-leak"):
+                    bo.ic_ranges = ranges
+            if bo.is_devmem_external and bo.dma_data.lmem_obj is not None \
+                    and bo.dma_data.lmem_obj not in self.lmem_objs:
+                self.lmem_objs.append(bo.dma_data.lmem_obj)
+        attach.allow_ic = allow_ic
+    if not allow_ic:
+        sg = rfc_v1.dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL)
+        if IS_ERR(sg):
+            raise KernelError(PTR_ERR(sg), "xe: dma_buf_map_attachment")
+    bo.sg = sg
+
+
+@mirrors("posting:interconnects-rfc-v1#7/8:drivers/gpu/drm/xe/xe_bo.c:xe_ttm_bo_delete_mem_notify")
+def xe_ttm_bo_delete_mem_notify(self) -> None:
+    """Release the attachment's mapping: the sg_table, or the DPA array and the LMEM reference."""
+    bo = self.bo
+    if bo.sg is not None:
+        rfc_v1.dma_buf_unmap_attachment(self.attachment, bo.sg, DMA_BIDIRECTIONAL)
+        bo.sg = None
+    if bo.is_devmem_external:
+        xe_bo_put(bo.dma_data.lmem_obj)
+        kfree(bo.dma_data.dma_addr)
+        if fixed("xe-remap-leak"):
+            bo.is_devmem_external = False
+            bo.dma_data.dma_addr = None
+    if fixed("xe-ranges-leak") and bo.ic_ranges is not None:
+        dma_buf_unmap_interconnect(self.attachment, bo.ic_ranges)
+        bo.ic_ranges = None
