@@ -20,7 +20,7 @@ PACKAGE = ROOT / "dmabuf_lab"
 
 #: Floors from the ground up.  The one place the layering is written down.
 FLOORS: list[tuple[str, ...]] = [
-    ("dmabuf_lab", "dmabuf_lab.errors", "dmabuf_lab.input_file", "dmabuf_lab.paths", "dmabuf_lab.version", "dmabuf_lab.twins",
+    ("dmabuf_lab", "dmabuf_lab.errors", "dmabuf_lab.input_file", "dmabuf_lab.paths", "dmabuf_lab.version", "dmabuf_lab.twins", "dmabuf_lab.moved",
      "dmabuf_lab.provenance", "dmabuf_lab.kmodel", "dmabuf_lab.kernels"),
     ("dmabuf_lab.addr", "dmabuf_lab.pci", "dmabuf_lab.tasks", "dmabuf_lab.bench"),
     ("dmabuf_lab.hw", "dmabuf_lab.core", "dmabuf_lab.linux.drivers.dma_buf", "dmabuf_lab.linux.include.linux.dma_buf_h",

@@ -1,6 +1,4 @@
-"""Old home of :mod:`dmabuf_lab.linux.drivers.iommu.dma_iommu.mainline_6_19`; this name stays an alias of that module."""
-import sys
+"""Old path of dmabuf_lab.linux.drivers.iommu.dma_iommu.mainline_6_19 (twins live in one folder per kernel C file)."""
+from dmabuf_lab.moved import forward
 
-from dmabuf_lab.linux.drivers.iommu.dma_iommu import mainline_6_19 as _home
-
-sys.modules[__name__] = _home
+__getattr__ = forward(__name__, ("dmabuf_lab.linux.drivers.iommu.dma_iommu.mainline_6_19", "dmabuf_lab.linux.drivers.iommu.iommu.mainline_6_19"))

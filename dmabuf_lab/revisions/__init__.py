@@ -12,14 +12,17 @@ Adding a revision
 -----------------
 1. ``revisions/<module>.py``: a docstring naming the posting (its key in docs/sources.md) and the patch;
    ``REVISION = Revision(name=, module=, title=, date=, source=, patch=,
-   bugs={name: line}, modes={name: line})``; the core functions under their
-   kernel names.  Where the posted code and a fix differ, branch on
+   bugs={name: line}, modes={name: line})``.  The core functions, under their
+   kernel names, go in the folder of their C file,
+   ``linux/<kernel path>/<module>.py`` (e.g. ``linux/drivers/dma_buf/dma_buf/``),
+   each a patch over its predecessor; this module imports them.  Where the posted code and a fix differ, branch on
    ``fixed("bug")`` (from :mod:`.base`); alternatives that are not fixes use
    ``mode("name")``.  A NULL dereference is ``deref(ptr, "member")`` (an
    :class:`Oops`, verdict ``crash``); checker findings go through
    ``dmabuf_lab.kmodel.report(kind, message)``; kernel errors are
    ``KernelError`` / ``-errno`` / ``ERR_PTR`` as in the C.
-2. ``drivers/<package>/<module>.py`` per driver it can express, defining
+2. ``drivers/<package>/<module>.py`` per driver it can express (the driver's
+   own twins again in ``linux/<kernel path>/``), defining
    ``make_exporter(session) -> ExporterDriver`` (``export``, ``revoke``,
    ``move``, ``release``) and/or ``make_importer(session) -> ImporterDriver``
    (``attach``, ``map``, ``unmap``, ``detach``, ``teardown``; set ``kind``).
