@@ -9,8 +9,8 @@ import pytest
 
 from dmabuf_lab.core.dma_buf_7_3 import dma_buf_invalidate_mappings
 from dmabuf_lab.drivers.xe.bo import XE_PL_TT, XE_PL_VRAM0, xe_bo, xe_bo_migrate
-from dmabuf_lab.drivers.xe.mainline import XeExporter
-from dmabuf_lab.drivers.xe.mainline_7_3 import XeExporter73
+from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
+from dmabuf_lab.drivers.xe.mainline_7_1 import XeExporter73
 from dmabuf_lab.findings.registry import load_findings
 from dmabuf_lab.kmodel import EBUSY, EINVAL
 from dmabuf_lab.litmus.runner import run_once
@@ -167,7 +167,7 @@ def _branch_xe_static(steps):
         seen["map"] = sgt if IS_ERR(sgt) else "sgt"
         seen["pinned"], seen["placement"] = exp.bo.pin_count, exp.bo.placement
         if "move" in steps:
-            from dmabuf_lab.drivers.xe.mainline import xe_bo_move_body
+            from dmabuf_lab.drivers.xe.mainline_6_19 import xe_bo_move_body
             seen["move"] = xe_bo_move_body(exp, mt.dma_buf_move_notify)
         if not IS_ERR(sgt):
             dma_resv_lock(buf.resv)

@@ -19,7 +19,7 @@ default, and one whose placements exclude system memory cannot be mapped
 (-EINVAL).  A static importer's map also waits for the buffer's KERNEL
 fences.
 
-The newer mainline is :mod:`dmabuf_lab.revisions.mainline_7_3`.  Bugs the
+The newer mainline is :mod:`dmabuf_lab.revisions.mainline_7_1`.  Bugs the
 model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 
 ``sgt-helper``
@@ -56,7 +56,7 @@ from dmabuf_lab.revisions.base import Revision
 
 REVISION = Revision(
     name="mainline-6.19",
-    module="mainline",
+    module="mainline_6_19",
     title="Mainline dma-buf (Linux 6.19)",
     date="2025-12",
     source="mainline-6.19",
