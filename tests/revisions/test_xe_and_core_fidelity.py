@@ -44,7 +44,7 @@ def test_619_default_config_pins_a_dynamic_importer_of_xe(migratable, config, ex
 
 @pytest.mark.parametrize("migratable", [False, True])
 def test_7x_never_pins_a_dynamic_importer(migratable):
-    v = run_once(TOPO, xe_spec(migratable=migratable), NIC, revision="mainline-7.3")
+    v = run_once(TOPO, xe_spec(migratable=migratable), NIC, revision="mainline-7.3-rc6")
     assert v.outcome == "sgt-p2p"
 
 
@@ -70,7 +70,7 @@ def test_7x_move_race_matches_619():
     from dmabuf_lab.litmus.explorer import explore
 
     sc = load_scenario(default_litmus_dir() / "race-xe-move-deferred-unmap.toml")
-    for rev in ("mainline-6.19", "mainline-7.3"):
+    for rev in ("mainline-6.19", "mainline-7.3-rc6"):
         assert explore(sc, rev).verdicts().get("use-after-revoke") == "sometimes", rev
 
 
