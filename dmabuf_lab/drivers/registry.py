@@ -148,8 +148,8 @@ _HOLD_RESV = DriverOption(
 _MAINLINES = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 _DEFERRED_UNMAP = DriverOption(
     "deferred_unmap", "the move_notify / invalidate_mappings callback only schedules the unmap, "
-    "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.3 "
-    "waits for it", revisions=_MAINLINES, default="false")
+    "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.1 "
+    "and later wait for it", revisions=_MAINLINES, default="false")
 _SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
                       "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05")
 
