@@ -43,25 +43,25 @@ class dma_iova_state(kstruct):
     fields = ("addr", "__size")
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-mapping.h:dma_use_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-mapping.h:dma_use_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_use_iova(state) -> bool:
     """True when dma_iova_try_alloc() succeeded for ``state``."""
     return bool(getattr(state, "__size"))
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-mapping.h:dma_mapping_error", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-mapping.h:dma_mapping_error", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_mapping_error(dev, dma_addr: int) -> int:
     """-ENOMEM when ``dma_addr`` is DMA_MAPPING_ERROR, else 0."""
     return -ENOMEM if int(dma_addr) == DMA_MAPPING_ERROR else 0
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-direct.h:dma_capable", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-direct.h:dma_capable", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def _dma_capable(dev, addr: int, size: int) -> bool:
     mask = int(getattr(dev, "dma_mask", DMA_MAPPING_ERROR) or DMA_MAPPING_ERROR)
     return size == 0 or int(addr) + int(size) - 1 <= mask
 
 
-@mirrors("torvalds/linux@0b9828c7231e:kernel/dma/mapping.c:dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:kernel/dma/mapping.c:dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int = 0) -> int:
     """Map ``size`` bytes at ``phys`` for ``dev``; the DMA address or DMA_MAPPING_ERROR.
 
@@ -75,7 +75,7 @@ def dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int = 0) -> i
     return iommu_dma.iommu_dma_map_phys(dev, int(phys), int(size), direction, attrs)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:kernel/dma/mapping.c:dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:kernel/dma/mapping.c:dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_unmap_phys(dev, addr: int, size: int, direction: int, attrs: int = 0) -> None:
     """Undo dma_map_phys(): nothing for dma-direct, unmap and free the IOVA otherwise."""
     if not iommu_dma.use_dma_iommu(dev):

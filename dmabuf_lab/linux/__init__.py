@@ -1,1 +1,1 @@
-"""Twins of kernel C, one package per file, laid out as the kernel tree (linux/<path>/<file>/<version>.py)."""
+"""Twins of kernel C files, one package per file, laid out like the kernel tree."""

@@ -14,10 +14,9 @@ TWIN_PACKAGES = (
     "dmabuf_lab.linux",
 )
 
-#: Module name suffixes that name a mainline release rather than a revision module.
-_RELEASE_SUFFIX = {"_7_3": "mainline-7.3"}
-#: Version modules of ``dmabuf_lab.linux`` named after a release whose revision module has another name.
-_VERSION_MODULES = {"mainline_6_19": "mainline-6.19"}
+#: Module name suffixes that name the code after 6.19 rather than a revision module:
+#: the ``*_7_3`` modules (revoke series and later) run in every release from 7.1 on.
+_RELEASE_SUFFIX = {"_7_3": ("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")}
 
 
 def twin_modules() -> list[str]:
@@ -49,9 +48,7 @@ def module_revisions(module: str) -> tuple[str, ...]:
     last = module.rsplit(".", 1)[-1]
     if last in by_module:
         return (by_module[last],)
-    if last in _VERSION_MODULES and _VERSION_MODULES[last] in REVISIONS:
-        return (_VERSION_MODULES[last],)
     for suffix, rev in _RELEASE_SUFFIX.items():
         if last.endswith(suffix):
-            return (rev,)
+            return rev
     return ()

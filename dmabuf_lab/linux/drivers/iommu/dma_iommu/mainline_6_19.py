@@ -34,7 +34,7 @@ def iommu_get_dma_domain(dev):
     return _domain(dev)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:use_dma_iommu", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:use_dma_iommu", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def use_dma_iommu(dev) -> bool:
     """True when the device's domain translates (type "DMA"), so iommu-dma serves it."""
     dom = _domain(dev)
@@ -62,7 +62,7 @@ def iova_align(dev, size: int) -> int:
     return (int(size) + g - 1) & ~(g - 1)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_alloc_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_alloc_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_alloc_iova(dev, size: int) -> int:
     """Allocate ``size`` bytes of IOVA below the device's DMA mask; 0 on failure."""
     dom = _domain(dev)
@@ -86,7 +86,7 @@ def _find_iova(dom, addr: int):
     return None
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_free_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_free_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_free_iova(dev, addr: int) -> None:
     """Give back the IOVA allocation that contains ``addr`` (free_iova()).
 
@@ -102,7 +102,7 @@ def iommu_dma_free_iova(dev, addr: int) -> None:
     kfree(node)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int) -> int:
     """Allocate an IOVA and map ``[phys, phys+size)`` behind it (__iommu_dma_map)."""
     g = iova_granule(dev)
@@ -117,7 +117,7 @@ def iommu_dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int) ->
     return addr + off
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_unmap_phys(dev, addr: int, size: int, direction: int, attrs: int) -> None:
     """Unmap ``size`` bytes at ``addr`` and free the IOVA allocation holding it."""
     g = iova_granule(dev)
@@ -126,7 +126,7 @@ def iommu_dma_unmap_phys(dev, addr: int, size: int, direction: int, attrs: int) 
     iommu_dma_free_iova(dev, addr - off)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_try_alloc", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_try_alloc", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_try_alloc(dev, state, phys: int, size: int) -> bool:
     """Reserve one contiguous IOVA span of ``size`` bytes for ``dev``.
 
@@ -152,7 +152,7 @@ def dma_iova_try_alloc(dev, state, phys: int, size: int) -> bool:
     return True
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_link", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_link", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_link(dev, state, phys: int, offset: int, size: int, direction: int,
                   attrs: int = 0) -> int:
     """Map ``size`` bytes at ``phys`` into the span at ``state.addr + offset``.
@@ -168,13 +168,13 @@ def dma_iova_link(dev, state, phys: int, offset: int, size: int, direction: int,
                                     iova_align(dev, int(size) + pad))
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_sync", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_sync", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_sync(dev, state, offset: int, size: int) -> int:
     """Flush the IOTLB after dma_iova_link() calls (iommu_sync_map); 0."""
     return 0
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_unlink", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_unlink", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_unlink(dev, state, offset: int, size: int, direction: int, attrs: int = 0) -> None:
     """Unmap a linked range of the span, keeping the IOVA reserved."""
     granule = iova_granule(dev)
@@ -183,7 +183,7 @@ def dma_iova_unlink(dev, state, offset: int, size: int, direction: int, attrs: i
     iommu_dma_unlink(dev, start, iova_align(dev, int(size) + pad))
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_free", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_free", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_free(dev, state) -> None:
     """Give the span's IOVA back (after everything was unlinked)."""
     granule = iova_granule(dev)
@@ -191,7 +191,7 @@ def dma_iova_free(dev, state) -> None:
     iommu_dma_free_iova(dev, state.addr - pad)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_destroy", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_destroy", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_destroy(dev, state, mapped_len: int, direction: int, attrs: int = 0) -> None:
     """Unlink the first ``mapped_len`` bytes and free the IOVA; with 0, just free it."""
     if mapped_len:

@@ -12,7 +12,7 @@ def _domain(dev):
     return topo.iommu_domain(dev)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/iommu.c:iommu_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/iommu.c:iommu_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_link(dev, addr: int, phys: int, size: int) -> int:
     """iommu_map() of ``size`` bytes at IOVA ``addr`` to ``phys``; 0 or -errno."""
     dom = _domain(dev)
@@ -20,7 +20,7 @@ def iommu_dma_link(dev, addr: int, phys: int, size: int) -> int:
     return int(ret or 0)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/iommu.c:iommu_unmap", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/iommu.c:iommu_unmap", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_unlink(dev, addr: int, size: int) -> int:
     """iommu_unmap() of ``size`` bytes at ``addr``; returns the bytes unmapped."""
     if not size:

@@ -1,1 +1,1 @@
-"""Twins of files under drivers/iommu/iommufd/ in the kernel tree."""
+"""Twins of files under drivers/iommu/iommufd/."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dmabuf_lab.addr import PAGE_SHIFT
-from dmabuf_lab.drivers.system_heap.mainline import HEAP_BASE
+from dmabuf_lab.drivers.system_heap.mainline_6_19 import HEAP_BASE
 from dmabuf_lab.linux.drivers.dma_buf.heaps.system_heap.mainline_6_19 import (system_heap_dma_buf_release, system_heap_map_dma_buf, system_heap_unmap_dma_buf)
 from dmabuf_lab.kmodel import EINVAL
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf.get_pfn import dma_buf_ops_pfn

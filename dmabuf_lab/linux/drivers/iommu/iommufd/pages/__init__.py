@@ -1,1 +1,1 @@
-"""Twins of drivers/iommu/iommufd/pages.c, one module per release or posting that changed it."""
+"""drivers/iommu/iommufd/pages.c, one module per release that changed a modelled function."""

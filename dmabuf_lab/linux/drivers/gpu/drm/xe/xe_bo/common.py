@@ -63,13 +63,13 @@ def xe_bo_create_vram(pdev, size: int, *, migratable: bool = True) -> xe_bo:
     return xe_bo(pdev, size, obj, can_migrate_tt=migratable)
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_can_migrate", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_can_migrate", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_can_migrate(bo: xe_bo, mem_type: str) -> bool:
     """Whether the BO's placements allow ``mem_type``."""
     return mem_type == XE_PL_VRAM0 or bo.can_migrate_tt
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_migrate", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_BO_C}:xe_bo_migrate", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
     """Move the BO: 0 when it is already there, -EBUSY when pinned, -EINVAL
     when its placements do not allow ``mem_type``."""
@@ -83,7 +83,7 @@ def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
     return 0
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_pin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_BO_C}:xe_bo_pin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_pin_external(bo: xe_bo) -> int:
     """Pin the BO where it lies (``in_place``, as xe_dma_buf_pin() asks: no
     validate, the caller migrated it first); the pinned-list bookkeeping is
@@ -92,7 +92,7 @@ def xe_bo_pin_external(bo: xe_bo) -> int:
     return 0
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_unpin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_BO_C}:xe_bo_unpin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_unpin_external(bo: xe_bo) -> None:
     """Drop one pin."""
     if bo.pin_count:

@@ -10,7 +10,7 @@ from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo_h.common import xe_bo_is_pinned
 from dmabuf_lab.twins import mirrors
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_move_notify", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_BO_C}:xe_bo_move_notify", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_move_body(exporter, notify) -> int:
     """One eviction of the exported BO to system memory (or back), ``notify``
     being the core's notification (dma_buf_move_notify() in 6.19,

@@ -12,7 +12,7 @@ XE_GAP = "a gregkh/linux stable-line copy, not the v6.19 tag; these paths match 
 
 
 @mirrors("gregkh/linux@362f34fba309:drivers/gpu/drm/xe/xe_bo.h:xe_bo_is_pinned", gap=XE_GAP,
-         revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+         revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_is_pinned(bo: xe_bo) -> bool:
     """Whether anything holds a pin on the BO (TTM's pin_count)."""
     return bo.pin_count > 0

@@ -8,7 +8,7 @@ from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo_h.common import XE_GAP, xe_bo_is_
 from dmabuf_lab.twins import mirrors
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_attach_checks(bo: xe_bo, attach, p2p_ok: bool) -> int:
     """The refusal shared by every revision: no P2P and no way to system memory."""
     if not p2p_ok and not xe_bo_can_migrate(bo, XE_PL_TT):
@@ -16,7 +16,7 @@ def xe_dma_buf_attach_checks(bo: xe_bo, attach, p2p_ok: bool) -> int:
     return 0
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_map_common(bo: xe_bo, p2p_ok: bool, session=None):
     """Map body shared by every revision: pick the placement (an unpinned BO
     goes to system memory for a non-P2P importer), build the sg_table of
@@ -32,7 +32,7 @@ def xe_dma_buf_map_common(bo: xe_bo, p2p_ok: bool, session=None):
     return sg_table_from_ranges(xe_bo_dma_ranges(bo))
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_unmap_common(sgt) -> None:
     """xe_dma_buf_unmap(): free the table."""
     sg_table_free(sgt)

@@ -11,7 +11,7 @@ from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.common import xe_dma_buf_att
 from dmabuf_lab.twins import mirrors
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_attach", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_attach", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_attach(dmabuf, attach) -> int:
     """Drop P2P for an importer that cannot reach us; refuse if the BO then has nowhere to go."""
     bo = dmabuf.priv
@@ -24,7 +24,7 @@ def _session_of(attach):
     return getattr(attach.dmabuf.priv, "session", None)
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_pin", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_pin", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_pin(attach) -> int:
     """Pin for an importer that cannot follow moves: only in system memory.
 
@@ -42,20 +42,20 @@ def xe_dma_buf_pin(attach) -> int:
     return 0
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_unpin", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_unpin", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_unpin(attach) -> None:
     """Drop the pin ``xe_dma_buf_pin`` took."""
     xe_bo_unpin_external(attach.dmabuf.priv)
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_map(attach, direction):
     """Migrate to system memory for a non-P2P importer, else hand out VRAM via the BAR."""
     bo = attach.dmabuf.priv
     return xe_dma_buf_map_common(bo, bool(attach.peer2peer), _session_of(attach))
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_unmap(attach, sgt, direction) -> None:
     """Undo ``xe_dma_buf_map``."""
     xe_dma_buf_unmap_common(sgt)

@@ -18,7 +18,7 @@ A move (eviction) runs :func:`xe_bo_move_body`: refused for a pinned BO,
 otherwise the notification under the reservation lock, then the copy,
 which TTM orders after every fence already in the BO's dma_resv (modelled
 as a wait for them), and only then does the old placement stop holding the
-data.  7.x (:mod:`dmabuf_lab.drivers.xe.mainline_7_3`) runs the same body
+data.  7.x (:mod:`dmabuf_lab.drivers.xe.mainline_7_1`) runs the same body
 with the renamed notification (95308225e5ba).
 """
 from __future__ import annotations
