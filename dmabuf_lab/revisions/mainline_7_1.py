@@ -4,10 +4,10 @@ What changed since :mod:`dmabuf_lab.revisions.mainline_6_19`, each modelled
 where the code lives:
 
 * the revoke series by Leon Romanovsky (drm-misc-next for 7.1,
-  :mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3`): ``move_notify`` renamed
+  :mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1`): ``move_notify`` renamed
   ``invalidate_mappings`` (ef246da8e63c, 95308225e5ba), dma-buf always
   built with move-notify (609fc8766d68), ``dma_buf_attach_revocable()``
-  (be6d4c9e9d71); in vfio (:mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_3`):
+  (be6d4c9e9d71); in vfio (:mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1`):
   no pin ops (6ffe939bf94f), revocable importers only, and 1a8a5227f229
   "vfio: Wait for dma-buf invalidation to complete" with its re-arm fix
   c64a647c84f3;

@@ -25,8 +25,6 @@ VERSION_MODULES = (
     "common", "mainline_6_19", "get_pfn", "offer_list", "rfc_v1", "rfc_v2", "mapping_types_2025_10",
     "mapping_types_2026_02", "mapping_types_2026_03", "mapping_types_2026_05", "nvgrace_egm",
     "mainline_7_1", "mainline_7_2", "mainline_7_3_rc6",
-    # the composite 7.3 revision, until the 7.x releases replace it
-    "mainline_7_3",
 )
 
 _SCATTERLIST = ("dmabuf_lab/addr/lib_scatterlist.py",

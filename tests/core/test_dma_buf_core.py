@@ -317,7 +317,7 @@ def test_static_map_waits_for_kernel_fences(module, dynamic):
     """dma_buf_map_attachment(): only a static importer waits for the KERNEL
     fences (an exporter's pending move); with nobody to signal the fence the
     wait never returns, which the model reports."""
-    from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_3 as dma_buf_7_3
+    from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_1 as dma_buf_7_3
     from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_KERNEL, dma_fence, dma_resv_add_fence
 
     exp = ToyExporter()

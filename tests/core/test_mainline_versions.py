@@ -9,21 +9,21 @@ from types import SimpleNamespace
 
 from dmabuf_lab.addr import PAGE_SIZE, UINT_MAX, for_each_sgtable_dma_sg, sg_dma_address, sg_dma_len
 from dmabuf_lab.core import close_fd, dma_buf_get, dma_buf_put, set_rlimit_nofile
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import (dma_buf_attach_revocable, dma_buf_detach,
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import (dma_buf_attach_revocable, dma_buf_detach,
                                          dma_buf_dynamic_attach, dma_buf_map_attachment,
                                          dma_buf_unmap_attachment)
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import MAX_SG_ENT_SZ, calc_sg_nents
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_6_19 as v619
-from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_7_3 as v73
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_7_1 as v73
 from dmabuf_lab.hw import load_topology
 from dmabuf_lab.kmodel import IS_ERR, Kernel, dma_resv_lock, dma_resv_unlock
 
 GiB, MiB = 1 << 30, 1 << 20
 EMFILE = -24
 CORE = {"6.19": importlib.import_module("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19"),
-        "7.3": importlib.import_module("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3")}
+        "7.3": importlib.import_module("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1")}
 
 
 def setup(preset="gpu-nic-same-switch", gpu="0000:03:00.0", nic="0000:04:00.0"):

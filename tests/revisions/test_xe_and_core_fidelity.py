@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_invalidate_mappings
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_invalidate_mappings
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common import XE_PL_TT, XE_PL_VRAM0, xe_bo, xe_bo_migrate
 from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
 from dmabuf_lab.drivers.xe.mainline_7_1 import XeExporter73

@@ -12,12 +12,12 @@ invalidation never waits on it.
 """
 from __future__ import annotations
 
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_3 as dma_buf_7_3
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_pin, dma_buf_unpin
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_1 as dma_buf_7_3
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_pin, dma_buf_unpin
 from dmabuf_lab.drivers.common import check_ret
 from dmabuf_lab.drivers.dma_access import dma_token, mapping_returned
 from dmabuf_lab.drivers.iommufd.mainline_6_19 import IommufdImporter
-from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_3 import vfio_pci_dma_buf_iommufd_map_7_3
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1 import vfio_pci_dma_buf_iommufd_map_7_3
 from dmabuf_lab.kmodel import KernelError, dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.linux.drivers.iommu.iommufd.pages import mainline_7_1 as pages_7_1
 

@@ -10,7 +10,7 @@ dma_buf_map_attachment_iommu(), which the exporter must implement
 """
 from __future__ import annotations
 
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_3 as ml73
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_1 as ml73
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, check_ret, device
 from dmabuf_lab.drivers.iommufd.mainline_6_19 import IommufdImporter

@@ -1,6 +1,6 @@
 """vfio-pci under Linux 7.1: revocable importers only, revoke waits, no double free.
 
-Driver: :mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_3`.  The export runs as
+Driver: :mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1`.  The export runs as
 one system call (its final fput is deferred to the return to user space).
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import VFIO_DEVICE_FEATURE_GET
-from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_3 import (vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_cleanup,
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1 import (vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_cleanup,
                                                     vfio_pci_dma_buf_move)
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_core.common import vfio_pci_core_close_device
 from dmabuf_lab.revisions.base import fixed

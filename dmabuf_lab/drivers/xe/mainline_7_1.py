@@ -10,7 +10,7 @@ where only a static importer is pinned at map time.
 """
 from __future__ import annotations
 
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_invalidate_mappings
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_invalidate_mappings
 from dmabuf_lab.drivers.sgt_importer_7_3 import SgtImporter73
 from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
 

@@ -10,7 +10,7 @@ does in 7.2 (:mod:`.mainline_7_2`).
 """
 from __future__ import annotations
 
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_detach, dma_buf_unpin
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_detach, dma_buf_unpin
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.twins import mirrors

@@ -7,7 +7,7 @@ Everything else in the file is as 7.1 (:mod:`.mainline_7_1`).
 """
 from __future__ import annotations
 
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_detach, dma_buf_unpin
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_detach, dma_buf_unpin
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.twins import mirrors
 

@@ -1,4 +1,4 @@
-"""drivers/dma-buf/dma-buf.c after Leon Romanovsky's revoke series, as in Linux 7.3.
+"""drivers/dma-buf/dma-buf.c after Leon Romanovsky's revoke series, as merged for Linux 7.1 (7.2 and 7.3-rc6 run it unchanged).
 
 The series ("dma-buf: Provide revoke mechanism for shared buffers", merged
 through drm-misc-next for the 7.1 merge window) changed four things the lab
@@ -43,7 +43,7 @@ DNEW = "intel-lab-lkp/linux@02f9ac5589e4:drivers/dma-buf/dma-buf.c"
 DNEW_GAP = "an LKP base after the revoke series, not a pristine torvalds/linux tree"
 
 
-@mirrors(f"{DNEW}:dma_buf_pin_on_map", gap=DNEW_GAP)
+@mirrors(f"{DNEW}:dma_buf_pin_on_map", gap=DNEW_GAP, revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_pin_on_map(attach) -> bool:
     """Pin at map time only for a static importer of a pinnable exporter."""
     return _619.dma_buf_pin_on_map(attach, move_notify_config=True)
@@ -64,7 +64,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
                                        attachment_type=attachment_type, require_move_notify=False)
 
 
-@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_attach", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_attach", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_attach(dmabuf, dev):
     """Static attach: no importer_ops, so no P2P and not revocable."""
     return dma_buf_dynamic_attach(dmabuf, dev, None, None)
@@ -84,7 +84,7 @@ def dma_buf_map_attachment(attach, direction: int):
     return _619.dma_buf_map_attachment(attach, direction, move_notify_config=True)
 
 
-@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment_unlocked", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_map_attachment_unlocked", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_map_attachment_unlocked(attach, direction: int):
     """6.19's, around :func:`dma_buf_map_attachment` (the config always on)."""
     return _619.dma_buf_map_attachment_unlocked(attach, direction, move_notify_config=True)
@@ -96,13 +96,13 @@ def dma_buf_unmap_attachment(attach, sg_table, direction: int) -> None:
     _619.dma_buf_unmap_attachment(attach, sg_table, direction, move_notify_config=True)
 
 
-@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment_unlocked", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source")
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment_unlocked", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_unmap_attachment_unlocked(attach, sg_table, direction: int) -> None:
     """6.19's, around :func:`dma_buf_unmap_attachment` (the config always on)."""
     _619.dma_buf_unmap_attachment_unlocked(attach, sg_table, direction, move_notify_config=True)
 
 
-@mirrors(f"{DNEW}:dma_buf_invalidate_mappings", gap=DNEW_GAP)
+@mirrors(f"{DNEW}:dma_buf_invalidate_mappings", gap=DNEW_GAP, revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_invalidate_mappings(dmabuf) -> None:
     """Tell every importer that has ``invalidate_mappings`` to drop its mappings (resv held).
 

@@ -35,7 +35,7 @@ as a ``lock`` finding, since the real kernel would sleep forever there.
 """
 from __future__ import annotations
 
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_3 import dma_buf_attach_revocable, dma_buf_invalidate_mappings
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_attach_revocable, dma_buf_invalidate_mappings
 from dmabuf_lab.core.file import fput, get_file_active
 from dmabuf_lab.core.session import current_session
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
@@ -172,7 +172,7 @@ vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed = vfio_pci_dmabuf_ops_pair(
 OPS = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed)
 
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_iommufd_map")
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_iommufd_map", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_dma_buf_iommufd_map_7_3(attachment, phys) -> int:
     """The vfio -> iommufd bridge, unchanged apart from recognising these ops.
 
@@ -209,7 +209,7 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
 
 # --- revoke ----------------------------------------------------------------------
 
-@mirrors(f"{_PIN}:vfio_pci_dma_buf_move")
+@mirrors(f"{_PIN}:vfio_pci_dma_buf_move", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
     """Revoke (or restore) every live buffer of ``vdev``; both directions wait for the importers.
 
@@ -242,7 +242,7 @@ def vfio_pci_dma_buf_move(vdev, revoked: bool) -> None:
         fput(priv.dmabuf.file)
 
 
-@mirrors(f"{_PIN}:vfio_pci_dma_buf_cleanup")
+@mirrors(f"{_PIN}:vfio_pci_dma_buf_cleanup", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_dma_buf_cleanup(vdev) -> None:
     """Device going away: under memory_lock revoke everything through move(), then
     unlink each buffer."""
