@@ -217,4 +217,5 @@ def make_exporter(session):
 
 
 def make_importer(session):
-    return XeImporter(session)
+    from dmabuf_lab.drivers.xe.prime_import import XeImporter619
+    return XeImporter619(session)

@@ -34,4 +34,5 @@ def make_exporter(session):
 
 
 def make_importer(session):
-    return XeImporter73(session)
+    from dmabuf_lab.drivers.xe.prime_import import XeImporter71
+    return XeImporter71(session)
