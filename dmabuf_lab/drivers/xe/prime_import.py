@@ -25,7 +25,7 @@ from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf import mainline_6_19 as xe_d
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf import mainline_7_1 as xe_dma_buf_7_1
 
 
-class XePrimeImport:
+class XePrimeImporter:
     """Mixin over an sg_table importer class: attach and detach through xe's BO."""
 
     name = "xe"
@@ -69,13 +69,13 @@ class XePrimeImport:
         self.sgt, self.mapped = None, False
 
 
-class XeImporter619(XePrimeImport, SgtImporter):
+class XeImporter619(XePrimeImporter, SgtImporter):
     """xe importing under 6.19: storage, attach, then init."""
 
     xe_dma_buf = xe_dma_buf_6_19
 
 
-class XeImporter71(XePrimeImport, SgtImporter73):
+class XeImporter71(XePrimeImporter, SgtImporter73):
     """xe importing under 7.1 and later: create the BO, then attach."""
 
     xe_dma_buf = xe_dma_buf_7_1
