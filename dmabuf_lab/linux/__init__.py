@@ -1,1 +1,1 @@
-"""Twins of kernel C files, one package per file, named after its path in the tree."""
+"""Twins of kernel C files, one package per file, laid out like the kernel tree."""
