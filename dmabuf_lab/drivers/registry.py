@@ -190,7 +190,7 @@ DRIVERS = {
                                     "with -ENOMEM (kmodel's call-chain fault filter): 1 is one OOM the "
                                     "validation guard retries, 2 an import whose BO init fails",
                                     kind="int", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2",
-                                                           "mainline-7.3-rc6", "mainline-7.3",
+                                                           "mainline-7.3-rc6",
                                                            "mapping-types-2026-05"),
                                     default="0"),
                        DriverOption("offer", "the PF's offer list, in order, from \"bar-slice\" (PCI "

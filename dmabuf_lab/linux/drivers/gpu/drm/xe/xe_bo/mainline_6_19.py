@@ -22,7 +22,7 @@ from dmabuf_lab.twins import mirrors
 XE_BO_C = "gregkh/linux@18fec083a019:drivers/gpu/drm/xe/xe_bo.c"
 GAP = ("a gregkh/linux stable copy, not the v6.19 tag; reduced to the storage, the resource and "
        "the reference the dma-buf importer path touches")
-REVS = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "mainline-7.3")
+REVS = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 
 XE_PL_SYSTEM = "system"
 XE_PL_TT = "tt"

@@ -40,7 +40,7 @@ class drm_gem_object(kstruct):
 
 @mirrors("analogdevicesinc/linux@93a528f67ce5:drivers/gpu/drm/drm_gpuvm.c:drm_gpuvm_resv_object_alloc",
          gap="not read: a zeroed GEM object used only to lock a reservation object through drm_exec",
-         revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "mainline-7.3"))
+         revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def drm_gpuvm_resv_object_alloc(drm):
     """A zeroed dummy GEM object, NULL on failure."""
     return kzalloc(drm_gem_object)
@@ -81,7 +81,7 @@ def xe_dma_buf_init_obj(dev, storage, dma_buf):
     return ERR_PTR(ret) if ret else bo
 
 
-@mirrors(f"{TREE}:xe_dma_buf_move_notify", gap=GAP, revisions=("mainline-6.19", "mainline-7.1", "mainline-7.3",
+@mirrors(f"{TREE}:xe_dma_buf_move_notify", gap=GAP, revisions=("mainline-6.19", "mainline-7.1",
                                                                 "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_move_notify(attach) -> None:
     """The exporter moves the buffer: evict the BO named by ``importer_priv``."""

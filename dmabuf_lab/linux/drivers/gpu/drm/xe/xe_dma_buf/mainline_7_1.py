@@ -31,7 +31,7 @@ from dmabuf_lab.twins import mirrors
 TREE = "gregkh/linux@827062952ed9:drivers/gpu/drm/xe/xe_dma_buf.c"
 GAP = ("a stable tree carrying 981bedbbe613 and 155a372a1cc5 (a backport: it still says move_notify); "
        "7.1 names the callback invalidate_mappings (ef246da8e63c)")
-REVS = ("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "mainline-7.3")
+REVS = ("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 
 
 def xe_dma_buf_attach_ops(notify=xe_dma_buf_move_notify) -> dma_buf_attach_ops:
