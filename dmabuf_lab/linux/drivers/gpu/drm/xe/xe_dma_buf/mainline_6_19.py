@@ -46,11 +46,6 @@ def drm_gpuvm_resv_object_alloc(drm):
     return kzalloc(drm_gem_object)
 
 
-def _dummy_put(obj) -> None:
-    """drm_gem_object_put() of the dummy: its only reference."""
-    kfree(obj)
-
-
 @mirrors(f"{TREE}:xe_dma_buf_init_obj", gap=INIT_GAP, revisions=("mainline-6.19",))
 def xe_dma_buf_init_obj(dev, storage, dma_buf):
     """Initialise ``storage`` as the imported BO under the dma-buf's lock.
@@ -77,7 +72,7 @@ def xe_dma_buf_init_obj(dev, storage, dma_buf):
                 retried, ret = True, 0
                 continue
         break
-    _dummy_put(dummy_obj)
+    kfree(dummy_obj)                     # drm_gem_object_put(): its only reference
     return ERR_PTR(ret) if ret else bo
 
 
@@ -94,11 +89,6 @@ def xe_dma_buf_attach_ops(notify=xe_dma_buf_move_notify) -> dma_buf_attach_ops:
     return dma_buf_attach_ops(allow_peer2peer=True, move_notify=notify, name="xe_dma_buf_attach_ops")
 
 
-def _self_import(dma_buf, dev):
-    """A dma-buf xe exported from ``dev`` itself: the exporter's object, referenced again."""
-    return getattr(dma_buf.ops, "name", "") == "xe_dmabuf_ops" and getattr(dma_buf.priv, "pdev", None) is dev
-
-
 @mirrors(f"{TREE}:xe_gem_prime_import", gap=GAP, revisions=("mainline-6.19",))
 def xe_gem_prime_import(dev, dma_buf, attach_ops=None):
     """Import ``dma_buf`` as a BO of ``dev``: storage, attach, then init.
@@ -108,7 +98,8 @@ def xe_gem_prime_import(dev, dma_buf, attach_ops=None):
     the list (it names the freed storage).  ``attach_ops`` defaults to
     xe's; the lab passes its own wrapper of them.
     """
-    if _self_import(dma_buf, dev):
+    # dma_buf->ops == &xe_dmabuf_ops and obj->dev == dev: our own BO, referenced again
+    if getattr(dma_buf.ops, "name", "") == "xe_dmabuf_ops" and getattr(dma_buf.priv, "pdev", None) is dev:
         return dma_buf.priv
     bo = xe_bo_alloc()
     if IS_ERR(bo):

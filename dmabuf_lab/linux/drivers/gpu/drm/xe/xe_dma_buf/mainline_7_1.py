@@ -22,10 +22,10 @@ from __future__ import annotations
 from dmabuf_lab.core.dma_buf_7_3 import dma_buf_dynamic_attach
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.kmodel import (ENOMEM, ERR_CAST, ERR_PTR, IS_ERR, PTR_ERR, dma_resv_lock,
-                               dma_resv_unlock)
+                               dma_resv_unlock, kfree)
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.mainline_6_19 import xe_bo_init_locked, xe_bo_put
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.mainline_6_19 import (  # noqa: F401  (unchanged)
-    _dummy_put, _self_import, drm_gpuvm_resv_object_alloc, xe_dma_buf_move_notify)
+    drm_gpuvm_resv_object_alloc, xe_dma_buf_move_notify)
 from dmabuf_lab.twins import mirrors
 
 TREE = "gregkh/linux@827062952ed9:drivers/gpu/drm/xe/xe_dma_buf.c"
@@ -65,7 +65,7 @@ def xe_dma_buf_create_obj(dev, dma_buf):
                 retried, ret = True, 0
                 continue
         break
-    _dummy_put(dummy_obj)
+    kfree(dummy_obj)                     # drm_gem_object_put(): its only reference
     return ERR_PTR(ret) if ret else bo
 
 
@@ -76,7 +76,8 @@ def xe_gem_prime_import(dev, dma_buf, attach_ops=None):
     Create failure: its error, nothing attached.  Attach failure: the BO
     put and the attach's error.
     """
-    if _self_import(dma_buf, dev):
+    # dma_buf->ops == &xe_dmabuf_ops and obj->dev == dev: our own BO, referenced again
+    if getattr(dma_buf.ops, "name", "") == "xe_dmabuf_ops" and getattr(dma_buf.priv, "pdev", None) is dev:
         return dma_buf.priv
     obj = xe_dma_buf_create_obj(dev, dma_buf)
     if IS_ERR(obj):
