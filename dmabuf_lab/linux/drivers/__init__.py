@@ -1,0 +1,1 @@
+"""drivers/ of the kernel tree."""
