@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dmabuf_lab.addr import PAGE_SIZE
 from dmabuf_lab.core.dma_buf import dma_buf_get
-from dmabuf_lab.core.file import fd_install_new, syscall
+from dmabuf_lab.core.file import close_fd, fd_install_new, syscall
 from dmabuf_lab.drivers.common import check_ptr, check_ret, spec_device
 from dmabuf_lab.drivers.fd_exporter import FdExporter
 from dmabuf_lab.kmodel.completion import kref_init, kref_put
@@ -82,6 +82,8 @@ class RdmaUverbsExporter(FdExporter):
         self.ud = None
         self.memory = None
         self.context_gone = False
+        self.ib_dev = None
+        self.more_fds: list = []
 
     def _ops(self):
         t = self.twins
@@ -107,18 +109,8 @@ class RdmaUverbsExporter(FdExporter):
         for i in range(entry.npages):
             ucontext.mmap_xa[ENTRY_PGOFF + i] = entry
         self.entry = entry
-        ib_dev = _IbDev(self.pdev)
-        t = self.twins
-        with syscall():
-            ud = alloc_begin_fd_uobject(self.ufile, ucontext, ib_uverbs_dmabuf_file)
-            check_ptr(ud, "alloc_begin_fd_uobject")
-            ret = t.uverbs_method_dmabuf_alloc(ud, ib_dev, ucontext, ENTRY_PGOFF << 12, ops=self._ops())
-            if ret:
-                rdma_alloc_abort_uobject(ud.uobj, False, t.uverbs_dmabuf_fd_destroy_uobj)
-                fd = ret
-            else:
-                rdma_alloc_commit_uobject(ud.uobj)
-                fd = fd_install_new(ud.dmabuf.file)
+        self.ib_dev = _IbDev(self.pdev)
+        fd, ud = self._alloc_ioctl()
         self.fd = check_ret(fd, "UVERBS_METHOD_DMABUF_ALLOC")
         self.dmabuf = check_ptr(dma_buf_get(self.fd), "dma_buf_get")
         self.ud = ud
@@ -133,6 +125,28 @@ class RdmaUverbsExporter(FdExporter):
         s.log(f"rdma-uverbs: exported {length:#x} bytes at {offset:#x} of {self.pdev.bdf} BAR {bar} "
               f"(one mmap entry)")
         return self.dmabuf
+
+    def _alloc_ioctl(self):
+        """UVERBS_METHOD_DMABUF_ALLOC as one system call: (fd or -errno, the object)."""
+        t = self.twins
+        ucontext = self.ufile.ucontext
+        with syscall():
+            ud = alloc_begin_fd_uobject(self.ufile, ucontext, ib_uverbs_dmabuf_file)
+            check_ptr(ud, "alloc_begin_fd_uobject")
+            ret = t.uverbs_method_dmabuf_alloc(ud, self.ib_dev, ucontext, ENTRY_PGOFF << 12, ops=self._ops())
+            if ret:
+                rdma_alloc_abort_uobject(ud.uobj, False, t.uverbs_dmabuf_fd_destroy_uobj)
+                fd = ret
+            else:
+                rdma_alloc_commit_uobject(ud.uobj)
+                fd = fd_install_new(ud.dmabuf.file)
+        return fd, ud
+
+    def export_again(self) -> None:
+        """A second ALLOC on the same mmap entry by another user thread, which may run
+        while the driver removes the entry; its fd is kept until release."""
+        fd, _ = self._alloc_ioctl()
+        self.more_fds.append(check_ret(fd, "UVERBS_METHOD_DMABUF_ALLOC"))
 
     def _memory_gone(self) -> None:
         if self.memory is not None:
@@ -157,6 +171,8 @@ class RdmaUverbsExporter(FdExporter):
     def release(self) -> None:
         """Process exit: the dma-buf fd is closed, then the uverbs file (unless already)."""
         super().release()
+        while self.more_fds:
+            close_fd(self.more_fds.pop())
         self.close_device()
 
 
