@@ -22,6 +22,7 @@ from dmabuf_lab.core.dma_buf import dma_buf_get
 from dmabuf_lab.core.file import close_fd, fd_install_new, syscall
 from dmabuf_lab.drivers.common import check_ptr, check_ret, spec_device
 from dmabuf_lab.drivers.fd_exporter import FdExporter
+from dmabuf_lab.kmodel import ENOMEM
 from dmabuf_lab.kmodel.completion import kref_init, kref_put
 from dmabuf_lab.kmodel.sched import SharedState
 from dmabuf_lab.linux.drivers.infiniband.core.ib_core_uverbs.mainline_7_1 import (
@@ -100,6 +101,8 @@ class RdmaUverbsExporter(FdExporter):
             raise CannotExpress("rdma-uverbs: an mmap entry covers whole pages")
         pcim_p2pdma_init(self.pdev)            # mlx5 enables p2pdma at probe (the export patch)
         self.ufile = _new_ufile()
+        if self.ufile is None:                 # ib_uverbs_open() could not allocate the file
+            check_ret(-ENOMEM, "open of the uverbs device")
         ucontext = ib_ucontext(device=self.pdev, ufile=self.ufile)
         self.ufile.ucontext = ucontext
         entry = mlx5_user_mmap_entry(ucontext=ucontext, start_pgoff=ENTRY_PGOFF, npages=length // PAGE_SIZE,

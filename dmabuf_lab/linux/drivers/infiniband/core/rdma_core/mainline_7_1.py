@@ -206,8 +206,10 @@ def uverbs_cleanup_ufile(ufile, reason: int, destroy_object) -> None:
 
 
 def _new_ufile():
-    """A uverbs file with its first reference (the open fd)."""
+    """A uverbs file with its first reference (the open fd); None when the allocation fails."""
     ufile = kzalloc(ib_uverbs_file)
+    if ufile is None:
+        return None
     ufile.ref.container = ufile
     kref_init(ufile.ref)
     return ufile
