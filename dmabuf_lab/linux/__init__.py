@@ -1,1 +1,1 @@
-"""Twins of Linux C files, one package per file, named after its kernel path."""
+"""Twins of kernel C files, one package per file, laid out like the kernel tree."""

@@ -1,1 +1,1 @@
-"""drivers/ of the kernel tree."""
+"""Twins of files under drivers/."""
