@@ -23,7 +23,7 @@ from dmabuf_lab.twins import mirrors
 
 _PIN = "torvalds/linux@311aa68319f6:drivers/infiniband/core/rdma_core.c"
 #: The lab revisions that run these twins (the rdma-uverbs exporter's releases).
-RUN_BY = ("mainline-7.3",)
+RUN_BY = ("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 
 # enum rdma_remove_reason (include/rdma/ib_verbs.h)
 RDMA_REMOVE_DESTROY = 0

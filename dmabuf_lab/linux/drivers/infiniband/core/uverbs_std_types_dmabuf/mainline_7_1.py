@@ -55,6 +55,8 @@ _GAP = ("read as merged for 7.0 (0ac6f4056c4a); the 7.1 release is taken to be t
 O_CLOEXEC = 0o2000000
 #: The helper state the map calls: 7.1 and 7.2 carry the 6.19 dma-buf-mapping.c.
 HELPER_RELEASE = "6.19"
+#: The releases whose map is this one (7.3-rc6 has its own, over the 7.3 helper).
+MAP_RUN_BY = ("mainline-7.1", "mainline-7.2")
 
 
 @mirrors(f"{_PIN}:uverbs_dmabuf_attach", revisions=RUN_BY)
@@ -78,7 +80,7 @@ def _map(attachment, direction: int, faithful: bool, release: str):
     return ret
 
 
-@mirrors(f"{_PIN}:uverbs_dmabuf_map", revisions=RUN_BY)
+@mirrors(f"{_PIN}:uverbs_dmabuf_map", revisions=MAP_RUN_BY)
 def uverbs_dmabuf_map(attachment, direction: int, *, faithful: bool = True):
     """Map the one range (resv held): -ENODEV once revoked; a mapping holds a kref."""
     return _map(attachment, direction, faithful, HELPER_RELEASE)

@@ -9,7 +9,6 @@ dma_buf_phys_vec_to_sgt() (``release="7.3"``).  Everything else is
 """
 from __future__ import annotations
 
-from dmabuf_lab.linux.drivers.infiniband.core.rdma_core.mainline_7_1 import RUN_BY
 from dmabuf_lab.linux.drivers.infiniband.core.uverbs_std_types_dmabuf import mainline_7_1 as _71
 from dmabuf_lab.linux.drivers.infiniband.core.uverbs_std_types_dmabuf.mainline_7_1 import (  # noqa: F401
     uverbs_dmabuf_attach, uverbs_dmabuf_fd_destroy_uobj, uverbs_dmabuf_pin, uverbs_dmabuf_release,
@@ -18,8 +17,8 @@ from dmabuf_lab.twins import mirrors
 
 #: The helper state of 7.3-rc6's dma-buf-mapping.c (torvalds/linux 0b9828c7231e).
 HELPER_RELEASE = "7.3"
-#: Where this release's map runs (set by the lab's release table).
-RUN_BY_73 = RUN_BY
+#: The release whose map this is.
+RUN_BY_73 = ("mainline-7.3-rc6",)
 
 
 @mirrors("torvalds/linux@311aa68319f6:drivers/infiniband/core/uverbs_std_types_dmabuf.c:uverbs_dmabuf_map",
