@@ -229,3 +229,46 @@ def test_lookup_wants_the_entry_start(pgoff, expect):
         pdev, ufile, uctx, entry = _setup(npages=4)
         got = mlx5_ib_pgoff_to_mmap_entry(uctx, pgoff << 12)
         assert (got is entry) == expect
+
+
+# --- the mapping helper per release ----------------------------------------------
+
+GiB = 1 << 30
+GPU_BAR2 = 0x40_0000_0000         # the GPU's 16 GiB BAR 2 in gpu-nic-split-root, written here
+
+
+def _map_big_entry(twins):
+    """An entry of 5 GiB, more than any RDMA BAR of the presets holds: the GPU's BAR 2
+    stands in for a NIC with a BAR that large; the NIC behind the other root port maps it
+    through one IOVA span.  Returns (the map's entries' total length, the run's findings)."""
+    from dmabuf_lab.addr import for_each_sgtable_dma_sg, sg_dma_len
+    from dmabuf_lab.core.attachment import dma_buf_attachment
+    from dmabuf_lab.hw import load_topology
+
+    topo = load_topology("gpu-nic-split-root")
+    gpu, nic = topo.device("0000:01:00.0"), topo.device("0000:02:00.0")
+    with Kernel() as k:
+        pcim_p2pdma_init(gpu)
+        ufile = _new_ufile()
+        uctx = ib_ucontext(device=gpu, ufile=ufile)
+        entry = mlx5_user_mmap_entry(ucontext=uctx, start_pgoff=PGOFF, npages=5 * GiB // 4096, address=GPU_BAR2)
+        entry.ref.container = entry
+        kref_init(entry.ref)
+        uctx.mmap_xa[PGOFF] = entry
+        ret, ud = _alloc(gpu, ufile, uctx)
+        assert ret == 0 and ud.phys_vec.len == 5 * GiB
+        attach = dma_buf_attachment(dmabuf=ud.dmabuf, dev=nic, peer2peer=True)
+        dma_resv_lock(ud.dmabuf.resv)
+        sgt = twins.uverbs_dmabuf_map(attach, 0)
+        total = None if IS_ERR(sgt) else sum(int(sg_dma_len(sg)) for sg in for_each_sgtable_dma_sg(sgt))
+        if not IS_ERR(sgt):
+            twins.uverbs_dmabuf_unmap(attach, sgt, 0)
+        dma_resv_unlock(ud.dmabuf.resv)
+    return total, _kinds(k)
+
+
+def test_a_5_gib_entry_wraps_in_7_1_and_maps_whole_in_7_3_rc6():
+    total_71, kinds_71 = _map_big_entry(t)
+    total_73, kinds_73 = _map_big_entry(t73)
+    assert total_71 == 1 * GiB and "warn" in kinds_71      # unsigned int mapped_len: 5 GiB wraps to 1 GiB
+    assert total_73 == 5 * GiB and "warn" not in kinds_73  # b344ca94e8cc: size_t
