@@ -16,10 +16,8 @@ from __future__ import annotations
 from dmabuf_lab.core.dma_buf_7_3 import dma_buf_invalidate_mappings
 from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock, kstruct
-from dmabuf_lab.kmodel.completion import kref, kref_put
-from dmabuf_lab.kmodel.completion import wait_for_completion
+from dmabuf_lab.kmodel.completion import kref, kref_get, kref_put, wait_for_completion
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
-from dmabuf_lab.kmodel.completion import kref_get
 from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
 from dmabuf_lab.linux.drivers.infiniband.core.rdma_core.mainline_7_1 import RUN_BY
 from dmabuf_lab.linux.drivers.infiniband.core.uverbs.mainline_7_1 import ib_uverbs_dmabuf_done

@@ -38,8 +38,7 @@ from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_t
 from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.kmodel import (EINVAL, EIO, ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, PTR_ERR,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock)
-from dmabuf_lab.kmodel.completion import init_completion, kref_get, kref_init, kref_put
-from dmabuf_lab.kmodel.completion import wait_for_completion
+from dmabuf_lab.kmodel.completion import init_completion, kref_get, kref_init, kref_put, wait_for_completion
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.mutex import mutex_lock, mutex_unlock
 from dmabuf_lab.linux.drivers.infiniband.core.ib_core_uverbs.mainline_7_1 import rdma_user_mmap_entry_put
