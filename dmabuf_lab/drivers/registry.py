@@ -232,7 +232,16 @@ DRIVERS = {
                                     kind="list", revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05",
                                                              "mapping-types-2026-02", "mapping-types-2026-03"),
                                     choices=("dma-addr", "phys"),
-                                    default='["dma-addr"]; mapping types: unconverted'))),
+                                    default='["dma-addr"]; mapping types: unconverted'),
+                       DriverOption("pinned", "register a pinned MR (ib_umem_dmabuf_get_pinned(): attach, "
+                                    "pin and map in one call, unmapped only at deregistration), as a NIC "
+                                    "without on-demand paging does", revisions=_MAINLINES, default="false"),
+                       DriverOption("revocable", "register a pinned MR that a revoke ends "
+                                    "(ib_umem_dmabuf_get_pinned_revocable_and_lock(), 7.1 and later; "
+                                    "earlier: cannot-express)", revisions=_MAINLINES, default="false"),
+                       DriverOption("fail_nth", "with pinned or revocable: fail the n-th allocation of "
+                                    "the registration (the task's fail-nth written just before it)",
+                                    kind="int", revisions=_MAINLINES, default="none"))),
         DriverInfo("legacy", "legacy", (IMPORTER,), False,
                    "a static importer that only knows sg_table (dma_buf_attach + map_attachment)",
                    importer_options=(

@@ -70,5 +70,7 @@ REVISION = Revision(
                         "frees it again on a failed fd install (e98137f0a874)",
         "close-order": "vfio_pci_core_close_device() disables the function before the dma-buf cleanup "
                        "revokes the buffers (d97708701434 swaps the two)",
+        "umem-double-unpin": "ib_umem_dmabuf_get_pinned_with_dma_device() unpins when the map fails but "
+                             "leaves pinned set, so the release unpins again (104016eb671e)",
     },
 )

@@ -31,6 +31,7 @@ from typing import Optional
 from dmabuf_lab.core import dma_buf as core
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.kmodel import EINVAL, ERR_PTR, IS_ERR, dma_resv_lock, dma_resv_unlock, kfree
+from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.twins import mirrors
 
 from .common import (ULONG_MAX, get_attached, ib_device, ib_umem_dmabuf, ibdev_warn_ratelimited,
@@ -108,7 +109,7 @@ def ib_umem_dmabuf_get_pinned_with_dma_device(device: ib_device, dma_device, off
 
     A failed pin releases the umem.  A failed map unpins right here
     (``err_unpin``) but leaves ``pinned`` set, and the release that follows
-    unpins again.
+    unpins again.  The ``umem-double-unpin`` fix leaves the unpin to the release.
     """
     umem_dmabuf = ib_umem_dmabuf_get_with_dma_device(device, dma_device, offset, size, fd, access,
                                                      ib_umem_dmabuf_attach_pinned_ops())
@@ -124,7 +125,8 @@ def ib_umem_dmabuf_get_pinned_with_dma_device(device: ib_device, dma_device, off
     umem_dmabuf.pinned = 1
     err = ib_umem_dmabuf_map_pages(umem_dmabuf)
     if err:
-        core.dma_buf_unpin(umem_dmabuf.attach)          # err_unpin
+        if not fixed("umem-double-unpin"):              # 104016eb671e drops the label
+            core.dma_buf_unpin(umem_dmabuf.attach)      # err_unpin
         dma_resv_unlock(resv)                           # err_release
         ib_umem_release(umem_dmabuf)
         return ERR_PTR(err)
