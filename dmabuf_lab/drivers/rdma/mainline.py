@@ -8,7 +8,7 @@ umem_dmabuf.c twins (:mod:`dmabuf_lab.drivers.rdma.umem_importer`).
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.rdma.umem_importer import UmemImporter, wants_umem
+from dmabuf_lab.drivers.rdma.umem_importer import UmemImporter
 from dmabuf_lab.drivers.sgt_importer import SgtImporter
 from dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf import mainline_6_19 as umem_dmabuf
 
@@ -19,6 +19,6 @@ class RdmaImporter(SgtImporter):
 
 
 def make_importer(session):
-    if wants_umem(session):
+    if UmemImporter.wanted(session):
         return UmemImporter(session, umem_dmabuf)
     return RdmaImporter(session)

@@ -5,7 +5,7 @@ pinned MR, with ``revocable = true`` a pinned-revocable one, through the 7.1
 umem_dmabuf.c twins (:mod:`dmabuf_lab.drivers.rdma.umem_importer`)."""
 from __future__ import annotations
 
-from dmabuf_lab.drivers.rdma.umem_importer import UmemImporter, wants_umem
+from dmabuf_lab.drivers.rdma.umem_importer import UmemImporter
 from dmabuf_lab.drivers.sgt_importer_7_3 import SgtImporter73
 from dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf import mainline_7_1 as umem_dmabuf
 
@@ -16,6 +16,6 @@ class RdmaImporter73(SgtImporter73):
 
 
 def make_importer(session):
-    if wants_umem(session):
+    if UmemImporter.wanted(session):
         return UmemImporter(session, umem_dmabuf)
     return RdmaImporter73(session)

@@ -144,7 +144,8 @@ class UmemImporter(ImporterDriver):
             close_fd(self.fd)
             self.fd = -1
 
-
-def wants_umem(session) -> bool:
-    """Whether the scenario asks for the pinned registration path."""
-    return bool(session.importer.option("pinned", False)) or bool(session.importer.option("revocable", False))
+    @staticmethod
+    def wanted(session) -> bool:
+        """Whether the scenario asks for the pinned registration path."""
+        spec = session.importer
+        return bool(spec.option("pinned", False)) or bool(spec.option("revocable", False))

@@ -40,11 +40,13 @@ from .common import (ULONG_MAX, get_attached, ib_device, ib_umem_dmabuf, ibdev_w
 UMEM_DMABUF_C = "gregkh/linux@2c8fedbbbb82:drivers/infiniband/core/umem_dmabuf.c"
 GAP_619 = ("a gregkh/linux stable-line copy, not the v6.19 tag; it carries 104016eb671e, "
            "whose removed lines give 6.19's error path")
+#: The lab revisions these twins serve.
+REVISIONS = ("mainline-6.19",)
 
 
 # -- map / unmap ---------------------------------------------------------------------
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_map_pages", gap=GAP_619)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_map_pages", gap=GAP_619, revisions=REVISIONS)
 def ib_umem_dmabuf_map_pages(umem_dmabuf: ib_umem_dmabuf) -> int:
     """Map the buffer (resv held) and trim the table to the MR's pages; 0 or -errno.
 
@@ -55,7 +57,7 @@ def ib_umem_dmabuf_map_pages(umem_dmabuf: ib_umem_dmabuf) -> int:
     return map_pages(umem_dmabuf, core)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_unmap_pages", gap=GAP_619)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_unmap_pages", gap=GAP_619, revisions=REVISIONS)
 def ib_umem_dmabuf_unmap_pages(umem_dmabuf: ib_umem_dmabuf) -> None:
     """Undo the trim and unmap (resv held); nothing to do without a table."""
     unmap_pages(umem_dmabuf, core)
@@ -63,7 +65,7 @@ def ib_umem_dmabuf_unmap_pages(umem_dmabuf: ib_umem_dmabuf) -> None:
 
 # -- import ----------------------------------------------------------------------------
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_with_dma_device", gap=GAP_619)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_with_dma_device", gap=GAP_619, revisions=REVISIONS)
 def ib_umem_dmabuf_get_with_dma_device(device: ib_device, dma_device, offset: int, size: int, fd: int,
                                        access: int, ops: Optional[dma_buf_attach_ops]):
     """Attach ``dma_device`` dynamically to the buffer behind ``fd`` for an MR of
@@ -80,14 +82,14 @@ def ib_umem_dmabuf_get_with_dma_device(device: ib_device, dma_device, offset: in
     return get_attached(device, dma_device, offset, size, fd, access, ops, core)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get", gap=GAP_619)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get", gap=GAP_619, revisions=REVISIONS)
 def ib_umem_dmabuf_get(device: ib_device, offset: int, size: int, fd: int, access: int,
                        ops: Optional[dma_buf_attach_ops]):
     """The dynamic import an ODP driver uses: attach with the driver's own ops."""
     return ib_umem_dmabuf_get_with_dma_device(device, device.dma_device, offset, size, fd, access, ops)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_unsupported_move_notify", gap=GAP_619)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_unsupported_move_notify", gap=GAP_619, revisions=REVISIONS)
 def ib_umem_dmabuf_unsupported_move_notify(attach) -> None:
     """The pinned import's callback: it only complains, the MR keeps its mapping."""
     umem_dmabuf = attach.importer_priv
@@ -95,14 +97,15 @@ def ib_umem_dmabuf_unsupported_move_notify(attach) -> None:
                            "Invalidate callback should not be called when memory is pinned")
 
 
-def ib_umem_dmabuf_attach_pinned_ops() -> dma_buf_attach_ops:
-    """``ib_umem_dmabuf_attach_pinned_ops``: P2P, and the complaining callback."""
-    return dma_buf_attach_ops(allow_peer2peer=True, move_notify=ib_umem_dmabuf_unsupported_move_notify,
-                              name="ib_umem_dmabuf_attach_pinned_ops")
+#: ``ib_umem_dmabuf_attach_pinned_ops``: P2P, and the complaining callback.
+ib_umem_dmabuf_attach_pinned_ops = dma_buf_attach_ops(
+    allow_peer2peer=True, move_notify=ib_umem_dmabuf_unsupported_move_notify,
+    name="ib_umem_dmabuf_attach_pinned_ops")
 
 
 @mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned_with_dma_device",
-         gap=GAP_619 + "; the err_unpin label is taken from the patch's removed lines")
+         gap=GAP_619 + "; the err_unpin label is taken from the patch's removed lines",
+         revisions=REVISIONS)
 def ib_umem_dmabuf_get_pinned_with_dma_device(device: ib_device, dma_device, offset: int, size: int,
                                               fd: int, access: int):
     """Attach, then under the reservation lock pin and map once; the umem or ERR_PTR.
@@ -112,7 +115,7 @@ def ib_umem_dmabuf_get_pinned_with_dma_device(device: ib_device, dma_device, off
     unpins again.  The ``umem-double-unpin`` fix leaves the unpin to the release.
     """
     umem_dmabuf = ib_umem_dmabuf_get_with_dma_device(device, dma_device, offset, size, fd, access,
-                                                     ib_umem_dmabuf_attach_pinned_ops())
+                                                     ib_umem_dmabuf_attach_pinned_ops)
     if IS_ERR(umem_dmabuf):
         return umem_dmabuf
     resv = umem_dmabuf.attach.dmabuf.resv
@@ -134,7 +137,7 @@ def ib_umem_dmabuf_get_pinned_with_dma_device(device: ib_device, dma_device, off
     return umem_dmabuf
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned", gap=GAP_619)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned", gap=GAP_619, revisions=REVISIONS)
 def ib_umem_dmabuf_get_pinned(device: ib_device, offset: int, size: int, fd: int, access: int):
     """The pinned import on the device's own DMA device."""
     return ib_umem_dmabuf_get_pinned_with_dma_device(device, device.dma_device, offset, size, fd, access)
@@ -142,7 +145,7 @@ def ib_umem_dmabuf_get_pinned(device: ib_device, offset: int, size: int, fd: int
 
 # -- revoke / release ----------------------------------------------------------------------
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_revoke", gap=GAP_619)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_revoke", gap=GAP_619, revisions=REVISIONS)
 def ib_umem_dmabuf_revoke(umem_dmabuf: ib_umem_dmabuf) -> None:
     """Once only, under the reservation lock: unmap, unpin if ``pinned`` (clearing it), mark revoked."""
     resv = umem_dmabuf.attach.dmabuf.resv
@@ -156,7 +159,7 @@ def ib_umem_dmabuf_revoke(umem_dmabuf: ib_umem_dmabuf) -> None:
     dma_resv_unlock(resv)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_release", gap=GAP_619)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_release", gap=GAP_619, revisions=REVISIONS)
 def ib_umem_dmabuf_release(umem_dmabuf: ib_umem_dmabuf) -> None:
     """Revoke, detach, drop the buffer reference dma_buf_get() took, free the umem."""
     dmabuf = umem_dmabuf.attach.dmabuf

@@ -40,21 +40,23 @@ UMEM_DMABUF_C = "jakemoroni/linux@95dc8cfc1b46:drivers/infiniband/core/umem_dmab
 GAP_71 = ("the author's tree with the pinned-revocable series on a base before the revoke series; "
           "7.1 has the member renamed to invalidate_mappings (ef246da8e63c) and the pinned ops "
           "without a callback (575157b1b5fc)")
+#: The lab revisions these twins serve (the releases from 7.1 on).
+REVISIONS = ("mainline-7.3",)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_map_pages", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_map_pages", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_map_pages(umem_dmabuf: ib_umem_dmabuf) -> int:
     """6.19's map and trim, against the post-revoke core."""
     return map_pages(umem_dmabuf, core)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_unmap_pages", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_unmap_pages", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_unmap_pages(umem_dmabuf: ib_umem_dmabuf) -> None:
     """6.19's untrim and unmap, against the post-revoke core."""
     unmap_pages(umem_dmabuf, core)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_with_dma_device", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_with_dma_device", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_get_with_dma_device(device: ib_device, dma_device, offset: int, size: int, fd: int,
                                        access: int, ops: Optional[dma_buf_attach_ops]):
     """6.19's attach without its test of the ops (575157b1b5fc): any ops, even none, attach."""
@@ -63,19 +65,19 @@ def ib_umem_dmabuf_get_with_dma_device(device: ib_device, dma_device, offset: in
     return get_attached(device, dma_device, offset, size, fd, access, ops, core)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_get(device: ib_device, offset: int, size: int, fd: int, access: int,
                        ops: Optional[dma_buf_attach_ops]):
     """The dynamic import with the driver's own ops."""
     return ib_umem_dmabuf_get_with_dma_device(device, device.dma_device, offset, size, fd, access, ops)
 
 
-def ib_umem_dmabuf_attach_pinned_ops() -> dma_buf_attach_ops:
-    """``ib_umem_dmabuf_attach_pinned_ops`` after 575157b1b5fc: P2P and no callback."""
-    return dma_buf_attach_ops(allow_peer2peer=True, name="ib_umem_dmabuf_attach_pinned_ops")
+#: ``ib_umem_dmabuf_attach_pinned_ops`` after 575157b1b5fc: P2P and no callback.
+ib_umem_dmabuf_attach_pinned_ops = dma_buf_attach_ops(allow_peer2peer=True,
+                                                      name="ib_umem_dmabuf_attach_pinned_ops")
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_revoke_locked", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_revoke_locked", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_revoke_locked(attach) -> None:
     """Once only (resv held): the driver's revoke callback, then unmap, unpin, mark revoked.
 
@@ -94,13 +96,13 @@ def ib_umem_dmabuf_revoke_locked(attach) -> None:
     umem_dmabuf.revoked = 1
 
 
-def ib_umem_dmabuf_attach_pinned_revocable_ops() -> dma_buf_attach_ops:
-    """``ib_umem_dmabuf_attach_pinned_revocable_ops``: P2P, revoke as the callback."""
-    return dma_buf_attach_ops(allow_peer2peer=True, invalidate_mappings=ib_umem_dmabuf_revoke_locked,
-                              name="ib_umem_dmabuf_attach_pinned_revocable_ops")
+#: ``ib_umem_dmabuf_attach_pinned_revocable_ops``: P2P, revoke as the callback.
+ib_umem_dmabuf_attach_pinned_revocable_ops = dma_buf_attach_ops(
+    allow_peer2peer=True, invalidate_mappings=ib_umem_dmabuf_revoke_locked,
+    name="ib_umem_dmabuf_attach_pinned_revocable_ops")
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned_and_lock", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned_and_lock", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_get_pinned_and_lock(device: ib_device, dma_device, offset: int, size: int, fd: int,
                                        access: int, ops: dma_buf_attach_ops):
     """Attach with ``ops``, then lock, pin and map; on success return with the lock held.
@@ -123,27 +125,27 @@ def ib_umem_dmabuf_get_pinned_and_lock(device: ib_device, dma_device, offset: in
     return ERR_PTR(err)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned_with_dma_device", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned_with_dma_device", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_get_pinned_with_dma_device(device: ib_device, dma_device, offset: int, size: int,
                                               fd: int, access: int):
     """The pinned import: pin and map under the lock, then unlock."""
     umem_dmabuf = ib_umem_dmabuf_get_pinned_and_lock(device, dma_device, offset, size, fd, access,
-                                                     ib_umem_dmabuf_attach_pinned_ops())
+                                                     ib_umem_dmabuf_attach_pinned_ops)
     if IS_ERR(umem_dmabuf):
         return umem_dmabuf
     dma_resv_unlock(umem_dmabuf.attach.dmabuf.resv)
     return umem_dmabuf
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned_revocable_and_lock", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned_revocable_and_lock", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_get_pinned_revocable_and_lock(device: ib_device, offset: int, size: int, fd: int,
                                                  access: int):
     """The pinned import that answers invalidation by revoking; returns with the lock held."""
     return ib_umem_dmabuf_get_pinned_and_lock(device, device.dma_device, offset, size, fd, access,
-                                              ib_umem_dmabuf_attach_pinned_revocable_ops())
+                                              ib_umem_dmabuf_attach_pinned_revocable_ops)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_set_revoke_locked", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_set_revoke_locked", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_set_revoke_locked(umem_dmabuf: ib_umem_dmabuf, revoke, priv) -> None:
     """Install the driver's revoke callback (resv held, so no revoke can run meanwhile)."""
     dma_resv_assert_held(umem_dmabuf.attach.dmabuf.resv)
@@ -151,13 +153,13 @@ def ib_umem_dmabuf_set_revoke_locked(umem_dmabuf: ib_umem_dmabuf, revoke, priv) 
     umem_dmabuf.pinned_revoke_priv = priv
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_get_pinned", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_get_pinned(device: ib_device, offset: int, size: int, fd: int, access: int):
     """The pinned import on the device's own DMA device."""
     return ib_umem_dmabuf_get_pinned_with_dma_device(device, device.dma_device, offset, size, fd, access)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_revoke", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_revoke", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_revoke(umem_dmabuf: ib_umem_dmabuf) -> None:
     """ib_umem_dmabuf_revoke_locked() under the reservation lock."""
     resv = umem_dmabuf.attach.dmabuf.resv
@@ -166,7 +168,7 @@ def ib_umem_dmabuf_revoke(umem_dmabuf: ib_umem_dmabuf) -> None:
     dma_resv_unlock(resv)
 
 
-@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_release", gap=GAP_71)
+@mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_release", gap=GAP_71, revisions=REVISIONS)
 def ib_umem_dmabuf_release(umem_dmabuf: ib_umem_dmabuf) -> None:
     """Revoke, detach, drop the buffer reference, free the umem (as 6.19)."""
     dmabuf = umem_dmabuf.attach.dmabuf
