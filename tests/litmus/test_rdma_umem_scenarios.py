@@ -13,10 +13,10 @@ LITMUS = Path(__file__).resolve().parents[2] / "litmus"
 
 def test_the_race_scenario_sees_use_after_revoke_when_the_driver_ignores_the_revoke(monkeypatch):
     sc = load_scenario(LITMUS / "race-rdma-revocable-mr-vs-vfio-revoke.toml")
-    assert explore(sc, "mainline-7.3:fixed").failing.get("use-after-revoke", 0) == 0
+    assert explore(sc, "mainline-7.3-rc6:fixed").failing.get("use-after-revoke", 0) == 0
     # a driver whose revoke callback leaves the MR usable: transfers reach the revoked BAR
     monkeypatch.setattr(UmemImporter, "revoke_mr", lambda self, priv: None)
-    assert explore(sc, "mainline-7.3:fixed").failing["use-after-revoke"] > 0
+    assert explore(sc, "mainline-7.3-rc6:fixed").failing["use-after-revoke"] > 0
 
 
 def test_the_double_unpin_is_the_exporters_pin_count_warn():
@@ -36,6 +36,6 @@ def test_without_the_fault_the_pinned_import_of_xe_is_clean_in_both_releases():
     options = dict(sc.importer.options)
     options.pop("fail_nth")
     imp = replace(sc.importer, options=options)
-    for target in ("mainline-6.19", "mainline-7.3"):
+    for target in ("mainline-6.19", "mainline-7.1", "mainline-7.3-rc6"):
         v = run_once(sc.fresh_topology(), sc.exporter, imp, sc.steps, target)
         assert v.outcome == "sgt" and v.findings == [], (target, v.outcome, v.findings)

@@ -41,7 +41,7 @@ GAP_71 = ("the author's tree with the pinned-revocable series on a base before t
           "7.1 has the member renamed to invalidate_mappings (ef246da8e63c) and the pinned ops "
           "without a callback (575157b1b5fc)")
 #: The lab revisions these twins serve (the releases from 7.1 on).
-REVISIONS = ("mainline-7.3",)
+REVISIONS = ("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 
 
 @mirrors(f"{UMEM_DMABUF_C}:ib_umem_dmabuf_map_pages", gap=GAP_71, revisions=REVISIONS)

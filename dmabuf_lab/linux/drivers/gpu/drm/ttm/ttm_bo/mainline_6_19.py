@@ -17,7 +17,8 @@ from dmabuf_lab.twins import mirrors
 TTM_BO_C = "gregkh/linux@0124a09e3e5f:drivers/gpu/drm/ttm/ttm_bo.c"
 TTM_GAP = "a gregkh/linux stable-line copy, not the v6.19 tag; the pin count code is the same in 6.19 and 7.x"
 #: The lab revisions whose xe exporter pins through these twins.
-TTM_REVISIONS = ("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3")
+TTM_REVISIONS = ("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2",
+                 "mainline-7.3-rc6")
 
 
 def _resv_of(bo):
