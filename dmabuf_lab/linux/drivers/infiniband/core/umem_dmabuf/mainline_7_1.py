@@ -23,7 +23,9 @@ Read in jakemoroni/linux 95dc8cfc1b46, the author's tree with the series
 applied on a base that has 104016eb671e but not yet the revoke series'
 rename; the 7.1 form of the two ops tables follows the revoke series
 patches.  The dma-buf core called is the post-revoke one
-(:mod:`dmabuf_lab.core.dma_buf_7_3`).
+(:mod:`dmabuf_lab.core.dma_buf_7_3`); since every function of the file calls
+into it, each twin is restated here over the shared bodies in :mod:`.common`
+rather than imported from 6.19.
 """
 from __future__ import annotations
 
