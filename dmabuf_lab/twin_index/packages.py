@@ -11,6 +11,7 @@ TWIN_PACKAGES = (
     "dmabuf_lab.revisions",
     "dmabuf_lab.pci",
     "dmabuf_lab.addr",
+    "dmabuf_lab.linux",
 )
 
 #: Module name suffixes that name a mainline release rather than a revision module.

@@ -1,0 +1,1 @@
+"""drivers/: twins of driver C files."""
