@@ -26,6 +26,8 @@ from dmabuf_lab.twins import mirrors
 
 _PIN = "gregkh/linux@1129c0011b90:drivers/vfio/pci/vfio_pci_core.c"
 _GAP = "a gregkh copy after the 7.1 tag carrying 05f2a68b407a and d97708701434; no copy at v7.1 is stored"
+#: close and disable also serve 6.19's ``close-order`` fix (d97708701434's order)
+_CLOSE_REVS = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 
 
 @mirrors(f"{_PIN}:vfio_pci_core_map_bars", gap=_GAP)
@@ -56,7 +58,7 @@ def vfio_pci_core_enable(vdev) -> int:
     return 0
 
 
-@mirrors(f"{_PIN}:vfio_pci_core_disable", gap=_GAP)
+@mirrors(f"{_PIN}:vfio_pci_core_disable", gap=_GAP, revisions=_CLOSE_REVS)
 def vfio_pci_core_disable(vdev) -> None:
     """6.19's disable, skipping the BARs whose set-up at enable failed (an ERR_PTR)."""
     pdev = vdev.pdev
@@ -70,7 +72,7 @@ def vfio_pci_core_disable(vdev) -> None:
     vdev.memory_enabled = False
 
 
-@mirrors(f"{_PIN}:vfio_pci_core_close_device", gap=_GAP)
+@mirrors(f"{_PIN}:vfio_pci_core_close_device", gap=_GAP, revisions=_CLOSE_REVS)
 def vfio_pci_core_close_device(vdev, cleanup: Callable) -> None:
     """d97708701434's order: clean up (revoke) the dma-bufs, then disable the function."""
     cleanup(vdev)
