@@ -21,7 +21,9 @@ rules, none of which knows about dma-buf:
 
 A "user" of a window is whatever hands out mappings of it and can say how
 many are live right now (:func:`iomem_add_user`); the check at release asks
-every user that overlaps the window.
+every user that overlaps the window.  In a concurrent run giving a window
+back is an announced write of it, and asking a user an announced read of
+the object that guards its count.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .runtime import Kernel, current_kernel, report
+from .sched import sched_point
 
 
 @dataclass(eq=False)
@@ -59,6 +62,8 @@ class iomem_user:
     n: int
     who: str
     live: Callable[[], int]
+    #: the object whose lock guards the count (a concurrent run orders the check against it)
+    key: Any = None
 
 
 @dataclass
@@ -108,9 +113,12 @@ def release_mem_region(start: int, n: int) -> None:
     tree = iomem_of()
     for i, res in enumerate(tree.busy):
         if res.start == start and res.end == start + n - 1:
+            sched_point("write", res, True, f"release_mem_region({res})", cls="resource")
             del tree.busy[i]
             for u in tree.users:
                 if res.overlaps(u.start, u.n):
+                    if u.key is not None:
+                        sched_point("read", u.key, False, f"count the live mappings of {u.who}")
                     live = u.live()
                     if live:
                         report("unowned-resource",
@@ -136,16 +144,21 @@ def iomem_check_owned(start: int, n: int, owner, what: str) -> bool:
     res = iomem_owner(start, n)
     if res is not None and res.owner is owner:
         return True
-    held = f"held by {_describe(res.owner)} ({res.name})" if res is not None else "claimed by nobody"
+    if res is None:
+        held = "claimed by nobody"
+    else:
+        held = f"held by {_describe(res.owner)}" + (f" ({res.name})" if res.name != _describe(res.owner) else "")
     report("unowned-resource",
            f"{what} reaches [mem {start:#x}-{start + n - 1:#x}], which {_describe(owner)} "
            f"does not own: the window is {held}")
     return False
 
 
-def iomem_add_user(start: int, n: int, who: str, live: Callable[[], int]) -> iomem_user:
-    """Register ``who`` as handing out mappings of ``[start, start+n)``."""
-    u = iomem_user(start, n, who, live)
+def iomem_add_user(start: int, n: int, who: str, live: Callable[[], int], key=None) -> iomem_user:
+    """Register ``who`` as handing out mappings of ``[start, start+n)``; ``key`` is the
+    object whose lock guards its count (in a concurrent run the check at release is
+    an announced read of it, so it is ordered against the mappers)."""
+    u = iomem_user(start, n, who, live, key)
     iomem_of().users.append(u)
     return u
 

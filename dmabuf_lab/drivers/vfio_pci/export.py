@@ -63,7 +63,7 @@ class VfioExporter(FdExporter):
         if self.setup_barmap is not None and s.exporter.option("bar_mapped", True):
             self.setup_barmap(self.vdev, bar)      # its failure is the mmap's, not the export's
 
-    def watch_bar_windows(self, bar: int) -> None:
+    def _watch_bar_windows(self, bar: int) -> None:
         """The lab's look at the buffer it just exported (no kernel code): every range must
         lie in a window vfio holds, and vfio's mappings of it count as users of the window
         (given back while one is live: the iomem checker reports it)."""
@@ -74,7 +74,7 @@ class VfioExporter(FdExporter):
                 iomem_check_owned(start, n, pdev, f"the vfio-pci dma-buf of BAR {bar} of {pdev.bdf}")
         live = lambda: sum(a.nr_mappings for a in dmabuf.attachments)   # noqa: E731
         for start, n in ranges:
-            iomem_add_user(start, n, f"the importers of the vfio-pci dma-buf of {pdev.bdf}", live)
+            iomem_add_user(start, n, f"the importers of the vfio-pci dma-buf of {pdev.bdf}", live, dmabuf.resv)
         self.s.shared["dma_window"] = lambda: [(start, n, pdev) for start, n in ranges]
 
     def export(self):
@@ -90,7 +90,7 @@ class VfioExporter(FdExporter):
         req = vfio_device_feature_dma_buf(region_index=bar, dma_ranges=[tuple(r) for r in s.exporter.ranges])
         self._take_fd(self.feature_dma_buf(req), "VFIO_DEVICE_FEATURE_DMA_BUF")
         if self.core is not None:
-            self.watch_bar_windows(bar)
+            self._watch_bar_windows(bar)
         if self.ops is not None:
             self.dmabuf.ops = self.ops
         s.shared["p2p_memory"] = True
