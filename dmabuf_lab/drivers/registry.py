@@ -164,11 +164,11 @@ DRIVERS = {
                        DriverOption("bar_mapped", "user space read or mmapped the BAR before the export "
                                     "(QEMU maps every BAR), so 6.19's lazy vfio_pci_core_setup_barmap() "
                                     "claimed its window; false: nothing claimed it (7.1+ claim at open)",
-                                    default="true"),
+                                    revisions=("mainline-6.19",), default="true"),
                        DriverOption("bar_held_by", "name of another driver that claimed the exported BAR's "
                                     "window before vfio opened the device (a boot framebuffer, say): "
                                     "vfio's own claim then fails with -EBUSY", kind="str",
-                                    default="none"),
+                                    revisions=_MAINLINES, default="none"),
                        DriverOption("rlimit_nofile", "RLIMIT_NOFILE of the process that asks for the buffer; "
                                     "3 leaves no free fd, so dma_buf_fd() fails with -EMFILE",
                                     kind="int", default="1024"),
