@@ -1,1 +1,1 @@
-"""Twins of Linux kernel C, one package per C file, one module per release that changed it."""
+"""Twins of kernel C files, one package per file, laid out like the kernel tree."""

@@ -1,1 +1,1 @@
-"""drivers/: twins of driver C files."""
+"""Twins of files under drivers/."""
