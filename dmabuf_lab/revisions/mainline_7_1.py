@@ -39,7 +39,11 @@ Bugs the model shows in 7.1, each with its fix as a variant:
     the reservation lock, so ``dma_resv_assert_held()`` fires (fixed by
     e745cd2c749e in 7.2).
 
-Sources: ``docs/sources.md`` [mainline-7.1], [mainline-releases].
+Mode ``rc1`` runs vfio's revoke and cleanup as first merged for 7.1-rc1
+(before c64a647c84f3, which no release lacks): a close after a revoke
+underflows the kref and waits forever.
+
+Sources: ``docs/sources.md`` [mainline-7.1], [mainline-releases], [vfio-kref-rearm].
 """
 from __future__ import annotations
 
@@ -59,5 +63,9 @@ REVISION = Revision(
                       "entries of UINT_MAX bytes",
         "iommufd-unpin-lock": "iopt_release_pages() calls dma_buf_unpin() without the reservation lock "
                           "(e745cd2c749e takes it)",
+    },
+    modes={
+        "rc1": "vfio's revoke as first merged (1a8a5227f229 with 6ffe939bf94f, 7.1-rc1 to rc3): restore "
+               "re-arms the kref, cleanup drains every buffer itself (c64a647c84f3 changed both)",
     },
 )
