@@ -28,9 +28,11 @@ _PIN = "gregkh/linux@1129c0011b90:drivers/vfio/pci/vfio_pci_core.c"
 _GAP = "a gregkh copy after the 7.1 tag carrying 05f2a68b407a and d97708701434; no copy at v7.1 is stored"
 #: close and disable also serve 6.19's ``close-order`` fix (d97708701434's order)
 _CLOSE_REVS = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
+#: no later change to enable is known: 7.2 and v7.3-rc6 run it as 7.1
+_REVS = ("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 
 
-@mirrors(f"{_PIN}:vfio_pci_core_map_bars", gap=_GAP)
+@mirrors(f"{_PIN}:vfio_pci_core_map_bars", gap=_GAP, revisions=_REVS)
 def vfio_pci_core_map_bars(vdev) -> None:
     """Claim and map every BAR with a length; failures are soft: ERR_PTR(-ENODEV)
     for an empty BAR, -EBUSY when the window is busy, -ENOMEM when the mapping
@@ -50,7 +52,7 @@ def vfio_pci_core_map_bars(vdev) -> None:
             vdev.barmap[bar] = ERR_PTR(-ENOMEM)
 
 
-@mirrors(f"{_PIN}:vfio_pci_core_enable", gap=_GAP)
+@mirrors(f"{_PIN}:vfio_pci_core_enable", gap=_GAP, revisions=_REVS)
 def vfio_pci_core_enable(vdev) -> int:
     """6.19's enable (memory decoding on), then every BAR claimed and mapped."""
     vdev.memory_enabled = True

@@ -11,10 +11,14 @@ from dmabuf_lab.kmodel import IS_ERR
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1 import _export_dma_buf
 from dmabuf_lab.twins import mirrors
 
+#: no later change is known: v7.3-rc6 runs these as 7.2 [unverified: the vfio-v7.3-rc1 pull was not read]
+_REVS = ("mainline-7.2", "mainline-7.3-rc6")
+
 
 @mirrors("torvalds/linux@859dc0f6253b:drivers/vfio/pci/vfio_pci_rdwr.c:vfio_pci_core_get_iomap",
          gap="not read: the commit is named by the vfio-v7.2-rc1 merge log; the body (the BAR's "
-             "iomap, an ERR_PTR where the set-up at open failed) and its file are inferred")
+             "iomap, an ERR_PTR where the set-up at open failed) and its file are inferred",
+         revisions=_REVS)
 def vfio_pci_core_get_iomap(vdev, bar: int):
     """``vdev->barmap[bar]``: the mapping made at open, or the ERR_PTR left there."""
     return vdev.barmap.get(bar)
@@ -26,7 +30,8 @@ def _bar_unmapped(vdev, bar: int) -> bool:
 
 @mirrors("torvalds/linux@859dc0f6253b:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf",
          gap="not read at this commit: the check is the one the subject describes, in the place of 7.1's (inferred); "
-             "the rest is the 7.1 function")
+             "the rest is the 7.1 function",
+         revisions=_REVS)
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf, *, fixed_helper: bool = False) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF in 7.2: 7.1's, checking ``IS_ERR(get_iomap())``."""
     return _export_dma_buf(vdev, flags, get_dma_buf, _bar_unmapped, fixed_helper=fixed_helper)
