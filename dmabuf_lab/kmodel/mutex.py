@@ -33,9 +33,13 @@ def _check_alive(m: mutex, what: str) -> None:
 
 
 def mutex_destroy(m: mutex) -> None:
-    """End the mutex's life; destroying a held mutex is a ``lock`` finding."""
+    """End the mutex's life; destroying a locked mutex is a ``warn`` finding."""
+    s = current_scheduler()
+    if s is not None and s.current() is not None:
+        k = s.key(m, m.name)
+        s.point("write", k, True, f"mutex_destroy({m.name})")
     if m.owner is not None:
-        current_kernel().record("lock", f"mutex_destroy({m!r}) while it is held")
+        current_kernel().record("warn", f"mutex_destroy({m!r}) while it is locked (DEBUG_LOCKS_WARN_ON)")
     m.destroyed_at = call_site()
 
 

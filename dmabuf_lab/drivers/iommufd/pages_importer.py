@@ -1,14 +1,14 @@
 """iommufd as a litmus importer over the pages.c twins of one mainline release.
 
-The steps are the IOAS calls user space makes: ``attach`` is
-IOMMU_IOAS_MAP_FILE on a dma-buf fd (its dma_buf_get() reference, then
+The steps are the IOAS calls user space makes: ``map`` is
+IOMMU_IOAS_MAP_FILE on the dma-buf fd (its dma_buf_get() reference,
 ``iopt_alloc_dmabuf_pages()``: attach, pin from 7.1, the range from vfio's
-bridge), ``map`` puts the area into the IOAS's domain
-(``iopt_area_fill_domains()``) and, with ``access_pin``, lets an in-kernel
-access (an emulated device) pin the first page of it
-(``iopt_area_add_access()``), ``unmap`` takes the area out
-(``iopt_area_unfill_domains()``), ``detach`` drops the last reference
-(``iopt_release_pages()``).  The kernel is taken to have booted with
+bridge; then ``iopt_area_fill_domains()``) and, with ``access_pin``, an
+in-kernel access (an emulated device) pinning the area's first page
+(``iopt_area_add_access()``); ``unmap`` is IOMMU_IOAS_UNMAP
+(``iopt_area_unfill_domains()``, then the area's reference on the pages
+goes and ``iopt_release_pages()`` runs).  ``attach`` and ``detach`` are
+user space taking and leaving the fd: nothing in iommufd.  The kernel is taken to have booted with
 CONFIG_LOCKDEP: the first importer of a run plays dma-resv's initcall.
 
 A release's adapter sets ``pages_c`` (the release's pages.c module) and
@@ -43,7 +43,7 @@ class PagesImporter(ImporterDriver):
         super().__init__(session)
         if current_kernel().once("dma_resv_lockdep"):
             dma_resv_lockdep()
-        self.ictx = iommufd_ctx({"vfio_pci_dma_buf_iommufd_map": type(self).bridge},
+        self.ictx = iommufd_ctx({"vfio_pci_dma_buf_iommufd_map": self.bridge_checked},
                                 device=device(IOMMUFD_GLOBAL_DEVICE))
         self.domain = iommu_domain("ioas")
         self.iopt = io_pagetable([self.domain])
@@ -53,24 +53,37 @@ class PagesImporter(ImporterDriver):
         self.token = None
         self.access_pin = bool(session.importer.options.get("access_pin", False))
 
+    def bridge_checked(self, attachment, phys) -> int:
+        """The release's vfio bridge as symbol_get() finds it, with the lab's check that a
+        range handed out (reservation lock held) is not of a revoked buffer."""
+        rc = type(self).bridge(attachment, phys)
+        if rc == 0:
+            mapping_returned(self.s, "vfio_pci_dma_buf_iommufd_map")
+            self.token = dma_token(self.s)
+        return rc
+
     def attach(self, dmabuf) -> None:
+        """User space holds the dma-buf fd it will hand to the IOAS (nothing in the kernel yet)."""
         self.dmabuf = dmabuf
+        self.attached = True
+
+    def map(self) -> None:
+        """IOMMU_IOAS_MAP_FILE: the dma_buf_get() reference, the pages, then the area in the domain."""
+        dmabuf = self.dmabuf
         get_file(dmabuf.file)
         pages = self.pages_c.iopt_alloc_dmabuf_pages(self.ictx, dmabuf, 0, 0, dmabuf.size, True)
         if IS_ERR(pages):
             core.dma_buf_put(dmabuf)
         self.pages = check_ptr(pages, "iommufd: iopt_alloc_dmabuf_pages")
-        self.attached = True
         self.kind = "phys"
-
-    def map(self) -> None:
-        pages = self.pages
         self.area = iopt_area(self.iopt, pages, iova=IOAS_IOVA, index=0,
-                              last_index=max(0, self.dmabuf.size // PAGE_SIZE - 1))
-        check_ret(self.pages_c.iopt_area_fill_domains(self.area, pages), "iommufd: iopt_area_fill_domains")
+                              last_index=max(0, dmabuf.size // PAGE_SIZE - 1))
+        rc = self.pages_c.iopt_area_fill_domains(self.area, pages)
+        if rc:
+            self.pages_c.iopt_put_pages(pages)
+            self.pages = None
+            check_ret(rc, "iommufd: iopt_area_fill_domains")
         self.mapped = True
-        mapping_returned(self.s, "iopt_area_fill_domains")
-        self.token = dma_token(self.s)
         if self.access_pin:
             check_ret(self.pages_c.iopt_area_add_access(self.area, 0, 0, None, 0, False),
                       "iommufd: iopt_area_add_access")
@@ -86,11 +99,13 @@ class PagesImporter(ImporterDriver):
             mutex_unlock(self.pages.mutex)
 
     def unmap(self) -> None:
+        """IOMMU_IOAS_UNMAP: the area leaves the domain, and its reference on the pages goes
+        (the last one runs iopt_release_pages())."""
         self.pages_c.iopt_area_unfill_domains(self.area, self.pages)
         self.mapped = False
+        pages, self.pages = self.pages, None
+        self.pages_c.iopt_put_pages(pages)
 
     def detach(self) -> None:
-        if self.attached:
-            self.attached = False
-            self.pages_c.iopt_put_pages(self.pages)
-
+        """User space is done with the fd (its own reference is the scenario's to drop)."""
+        self.attached = False
