@@ -22,6 +22,7 @@ from dmabuf_lab.linux.drivers.iommu.iommufd.pages.mainline_6_19 import (  # noqa
     iopt_alloc_pages, iopt_area_add_access, iopt_area_fill_domains, iopt_area_unfill_domains,
     iopt_dmabuf_track_all_domains, iopt_dmabuf_untrack_all_domains, iopt_revoke_notify,
     sym_vfio_pci_dma_buf_iommufd_map)
+from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.twins import mirrors
 
 GAP = ("no 7.1 tree of pages.c read: 8c5f9645c389 as posted (revoke series v7 8/8) applied to the 6.19-era "
@@ -58,7 +59,8 @@ def iopt_map_dmabuf(ictx, pages, dmabuf) -> int:
 
 @mirrors(f"{PAGES_C}:iopt_release_pages", gap=GAP, revisions=("mainline-7.1",))
 def iopt_release_pages(pages) -> None:
-    """As 6.19 with dma_buf_unpin() before the detach, called without the reservation lock."""
+    """As 6.19 with dma_buf_unpin() before the detach, called without the reservation lock
+    (variant ``fix-iommufd-unpin-lock``: under it, as 7.2 does)."""
     WARN_ON(bool(pages.access_itree), "iopt_release_pages: access_itree not empty")
     WARN_ON(bool(pages.domains_itree), "iopt_release_pages: domains_itree not empty")
     WARN_ON(pages.npinned != 0, "iopt_release_pages: pages still pinned")
@@ -66,7 +68,12 @@ def iopt_release_pages(pages) -> None:
     mutex_destroy(pages.mutex)
     if iopt_is_dmabuf(pages) and pages.dmabuf.attach is not None:
         dmabuf = pages.dmabuf.attach.dmabuf
-        core.dma_buf_unpin(pages.dmabuf.attach)
+        if fixed("iommufd-unpin-lock"):        # the lab's variant: e745cd2c749e's lock around the unpin
+            dma_resv_lock(dmabuf.resv)
+            core.dma_buf_unpin(pages.dmabuf.attach)
+            dma_resv_unlock(dmabuf.resv)
+        else:
+            core.dma_buf_unpin(pages.dmabuf.attach)
         core.dma_buf_detach(dmabuf, pages.dmabuf.attach)
         core.dma_buf_put(dmabuf)
         WARN_ON(bool(pages.dmabuf.tracker), "iopt_release_pages: dma-buf tracker not empty")
