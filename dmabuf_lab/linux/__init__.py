@@ -1,1 +1,1 @@
-"""Twins of Linux C files, one package per file path, one module per release that changed it."""
+"""Twins of kernel C files, one package per file, laid out like the kernel tree."""

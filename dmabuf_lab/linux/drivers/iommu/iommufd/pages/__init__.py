@@ -1,1 +1,1 @@
-"""drivers/iommu/iommufd/pages.c: iopt_pages, including those backed by a dma-buf, release by release."""
+"""drivers/iommu/iommufd/pages.c, one module per release that changed a modelled function."""
