@@ -24,6 +24,7 @@ from dmabuf_lab.drivers.common import check_ptr, check_ret, device
 from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
 from dmabuf_lab.kmodel import IS_ERR, current_kernel
 from dmabuf_lab.kmodel.mutex import mutex_lock, mutex_unlock
+from dmabuf_lab.kmodel.sched import unannounced
 from dmabuf_lab.linux.drivers.dma_buf.dma_resv.mainline_6_19 import dma_resv_lockdep
 from dmabuf_lab.linux.drivers.iommu.iommufd.pages import mainline_6_19
 from dmabuf_lab.linux.drivers.iommu.iommufd.pages.common import (PAGE_SIZE, io_pagetable, iommu_domain,
@@ -70,7 +71,11 @@ class PagesImporter(ImporterDriver):
     def map(self) -> None:
         """IOMMU_IOAS_MAP_FILE: the dma_buf_get() reference, the pages, then the area in the domain."""
         dmabuf = self.dmabuf
-        get_file(dmabuf.file)
+        # the ioctl's dma_buf_get(): this task holds a reference already (the fd's, or in a scenario
+        # that closes the fd the one its attach took), so the increment commutes with every other
+        # reference operation and is not a point where the order of threads could matter
+        with unannounced():
+            get_file(dmabuf.file)
         pages = self.pages_c.iopt_alloc_dmabuf_pages(self.ictx, dmabuf, 0, 0, dmabuf.size, True)
         if IS_ERR(pages):
             core.dma_buf_put(dmabuf)
