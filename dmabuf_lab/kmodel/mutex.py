@@ -76,3 +76,13 @@ def mutex_unlock(m: mutex) -> None:
         return
     m.owner = None
     lock_release(m)
+
+
+def mutex_lockdep_assert_held(m: mutex) -> None:
+    """lockdep_assert_held(&mutex): a ``lock`` finding unless the running path holds ``m``."""
+    s = current_scheduler()
+    t = s.current() if s is not None else None
+    me = t if t is not None else True
+    if m.owner is not me:
+        current_kernel().record("lock", f"lockdep_assert_held({m!r}) failed: "
+                                        f"{'not held' if m.owner is None else 'held by another thread'}")

@@ -109,3 +109,15 @@ def test_destroying_a_locked_mutex_warns():
         mutex_lock(m)
         mutex_destroy(m)
     assert [f.kind for f in k.findings] == ["warn"]
+
+
+def test_lockdep_assert_held_on_a_mutex():
+    from dmabuf_lab.kmodel.mutex import mutex_lockdep_assert_held
+    m = mutex("m")
+    with Kernel() as k:
+        mutex_lock(m)
+        mutex_lockdep_assert_held(m)
+        mutex_unlock(m)
+        assert k.findings == []
+        mutex_lockdep_assert_held(m)
+    assert [f.kind for f in k.findings] == ["lock"] and "not held" in k.findings[0].message

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dmabuf_lab.addr import phys_vec
 from dmabuf_lab.kmodel.alloc import kstruct
-from dmabuf_lab.kmodel.mutex import mutex
+from dmabuf_lab.kmodel.mutex import mutex, mutex_lockdep_assert_held
+from dmabuf_lab.twins import mirrors
 
 IOPT_ADDRESS_USER = 0
 IOPT_ADDRESS_FILE = 1
@@ -40,10 +41,6 @@ class iopt_pages(kstruct):
               "source_mm", ("type", IOPT_ADDRESS_USER), "uptr", ("dmabuf", iopt_pages_dmabuf),
               ("writable", False), ("account_mode", IOPT_PAGES_ACCOUNT_NONE),
               ("access_itree", list), ("domains_itree", list))
-
-    def union_uptr(self):
-        """The union read as ``uptr``: the user pointer, or for dma-buf pages the attachment pointer."""
-        return self.dmabuf.attach if self.type == IOPT_ADDRESS_DMABUF else self.uptr
 
 
 class iopt_pages_dmabuf_track(kstruct):
@@ -96,9 +93,26 @@ class iommufd_ctx:
         self.device = device
 
 
+def _union_uptr(pages):
+    """The union read as ``uptr``: the user pointer, or for dma-buf pages what its first
+    word holds there, the attachment pointer."""
+    return pages.dmabuf.attach if pages.type == IOPT_ADDRESS_DMABUF else pages.uptr
+
+
+_HDR = "intel-lab-lkp/linux@11cb9405ff85:drivers/iommu/iommufd/io_pagetable.h"
+_HDR_GAP = ("the header was not read at this commit: the inline as the dma-buf series' patch to "
+            "io_pagetable.h adds it (stored diff), used by the pages.c read here")
+_ALL = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
+
+
+@mirrors(f"{_HDR}:iopt_is_dmabuf", gap=_HDR_GAP, revisions=_ALL)
 def iopt_is_dmabuf(pages) -> bool:
+    """The pages are backed by a dma-buf (CONFIG_DMA_SHARED_BUFFER is taken as y)."""
     return pages.type == IOPT_ADDRESS_DMABUF
 
 
+@mirrors(f"{_HDR}:iopt_dmabuf_revoked", gap=_HDR_GAP, revisions=_ALL)
 def iopt_dmabuf_revoked(pages) -> bool:
+    """Dma-buf pages whose range the revoke callback zeroed; the pages mutex must be held."""
+    mutex_lockdep_assert_held(pages.mutex)
     return iopt_is_dmabuf(pages) and pages.dmabuf.phys.len == 0

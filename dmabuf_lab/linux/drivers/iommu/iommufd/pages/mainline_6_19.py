@@ -23,7 +23,7 @@ from dmabuf_lab.kmodel.mm import current_mm, mmap_read_lock, mmdrop, mmgrab
 from dmabuf_lab.kmodel.mutex import mutex_destroy, mutex_lock, mutex_unlock
 from dmabuf_lab.linux.drivers.iommu.iommufd.pages.common import (
     FOLL_LONGTERM, FOLL_WRITE, IOMMUFD_ACCESS_RW_WRITE, IOPT_ADDRESS_DMABUF, IOPT_PAGES_ACCOUNT_NONE,
-    MAX_NPFNS, PAGE_SIZE, PAGES_DMABUF_MUTEX_KEY, iopt_dmabuf_revoked, iopt_is_dmabuf, iopt_pages,
+    MAX_NPFNS, PAGE_SIZE, PAGES_DMABUF_MUTEX_KEY, _union_uptr, iopt_dmabuf_revoked, iopt_is_dmabuf, iopt_pages,
     iopt_pages_access, iopt_pages_dmabuf_track)
 from dmabuf_lab.linux.mm.gup.mainline_6_19 import pin_user_pages_fast, pin_user_pages_remote
 from dmabuf_lab.twins import mirrors
@@ -231,7 +231,7 @@ def pfn_reader_user_pin(user: dict, pages, start_index: int, last_index: int) ->
         user["upages"] = kmalloc_array(npages, None)
         if user["upages"] is None:
             return -ENOMEM
-    uptr = pages.union_uptr()
+    uptr = _union_uptr(pages)
     addr = uptr + start_index * PAGE_SIZE if isinstance(uptr, int) else uptr
     if not remote_mm:
         rc = pin_user_pages_fast(addr, npages, user["gup_flags"], user["upages"])

@@ -10,6 +10,7 @@ from dmabuf_lab.core.file import get_file
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.kmodel import EFAULT, EPERM, IS_ERR, Kernel, dma_resv_lock, dma_resv_unlock, fault_sweep
 from dmabuf_lab.kmodel.mm import mm_struct
+from dmabuf_lab.kmodel.mutex import mutex_lock, mutex_unlock
 from dmabuf_lab.linux.drivers.iommu.iommufd.pages import mainline_6_19, mainline_7_1, mainline_7_2
 from dmabuf_lab.linux.drivers.iommu.iommufd.pages.common import (io_pagetable, iommu_domain, iommufd_ctx,
                                                                  iopt_area, iopt_dmabuf_revoked)
@@ -43,7 +44,9 @@ def test_revoked_pages_are_not_mapped_and_not_unmapped_again():
         dma_buf_move_notify(buf)
         dma_buf_move_notify(buf)           # a second revoke finds the pages revoked and returns
         dma_resv_unlock(buf.resv)
+        mutex_lock(pages.mutex)
         assert iopt_dmabuf_revoked(pages)
+        mutex_unlock(pages.mutex)
         area = iopt_area(io_pagetable([dom]), pages)
         assert mainline_6_19.iopt_area_fill_domains(area, pages) == 0
         assert dom.mapped == {} and len(pages.dmabuf.tracker) == 1
