@@ -41,6 +41,11 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.drivers.vfio_pci.mapping_types_2026_03:wait_for_completion",
      "the scheduler's view of the completion wait: lets queued importer work run before the kmodel wait"),
     ("dmabuf_lab.revisions.base:*", _SESSION),
+    ("dmabuf_lab.linux.*.common:*", "a body or struct several releases of one C file share; each release's "
+     "twin pins the C function it runs in"),
+    ("dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf.*:ib_umem_release",
+     "the dma-buf branch of ib_umem_release() (drivers/infiniband/core/umem.c, not read): an is_dmabuf "
+     "umem goes to ib_umem_dmabuf_release()"),
     ("dmabuf_lab.core.session:*", _SESSION),
     ("dmabuf_lab.pci.p2pdma:upstream_path",
      "the list of pci_upstream_bridge() steps the distance walk takes, computed once; its twin is _calc's pin"),
@@ -54,6 +59,8 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("*.__init__", _STRUCT),
     ("*.__post_init__", _STRUCT),
     ("*.__new__", _STRUCT),
+    ("dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.*:xe_dma_buf_attach_ops",
+     "builds the static const dma_buf_attach_ops table of xe_dma_buf.c, with the member its release names"),
     ("dmabuf_lab.core.*:_*", _PRIVATE),
     ("dmabuf_lab.drivers.*:_*", _PRIVATE),
     ("dmabuf_lab.revisions.*:_*", _PRIVATE),
