@@ -238,7 +238,12 @@ DRIVERS = {
                    "the system dma-heap: pages of system RAM",
                    exporter_options=(_move_notify(_MOVE_NOTIFY_GET_PFN), _UNCHECKED_RANGES)),
         DriverInfo("iommufd", "iommufd", (IMPORTER,), True,
-                   "iommufd: maps the buffer at a user IOVA; wants physical addresses"),
+                   "iommufd: maps the buffer at a user IOVA; wants physical addresses",
+                   importer_options=(
+                       DriverOption("access_pin", "after the map, an in-kernel access (an emulated device) "
+                                    "pins the area's first page through iopt_area_add_access()",
+                                    revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2",
+                                               "mainline-7.3-rc6"), default="false"),)),
         DriverInfo("kvm", "kvm", (IMPORTER,), True,
                    "KVM: maps the buffer into guest physical space; wants PFNs/physical addresses",
                    importer_options=(

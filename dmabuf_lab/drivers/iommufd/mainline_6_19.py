@@ -7,7 +7,9 @@ global device, then under the reservation lock asks
 -EOPNOTSUPP for a non-vfio exporter or more than one range, -ENODEV when
 revoked.  The importer holds ``phys``.
 
-RFC v1 and v2 keep this importer and only change what it calls: the
+Mainline 6.19 itself runs :class:`IommufdPages619`: the IOAS steps over
+the pages.c twins (:mod:`dmabuf_lab.drivers.iommufd.pages_importer`).
+RFC v1 and v2 keep the importer class below and only change what it calls: the
 revision's ``dma_buf_dynamic_attach()`` / ``dma_buf_detach()`` (``core``)
 and the bridge that recognises the revision's vfio ops (class attributes
 below).  The mapping-types 2026-02 PAL importer keeps its iopt_pages
@@ -24,6 +26,8 @@ from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returne
 from dmabuf_lab.drivers.vfio_pci_dmabuf import phys_vec, vfio_pci_dma_buf_iommufd_map
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
+from dmabuf_lab.drivers.iommufd.pages_importer import PagesImporter
+from dmabuf_lab.linux.drivers.iommu.iommufd.pages import mainline_6_19 as pages_6_19
 from dmabuf_lab.revisions.base import ImporterDriver
 from dmabuf_lab.twins import mirrors
 
@@ -99,5 +103,11 @@ class IommufdImporter(ImporterDriver):
             self.attached = False
 
 
+class IommufdPages619(PagesImporter):
+    """Mainline 6.19: the IOAS steps over pages.c as read at 11cb9405ff85."""
+    pages_c = pages_6_19
+    bridge = staticmethod(vfio_pci_dma_buf_iommufd_map)
+
+
 def make_importer(session):
-    return IommufdImporter(session)
+    return IommufdPages619(session)
