@@ -281,7 +281,9 @@ def table_text(rows: list[FixRow], width: int = 72) -> str:
     lines = [f"{'commit':<12}  {'first in':<16}  {'status':<15}  checkers", "-" * min(width, 72)]
     for r in rows:
         c = r.change
-        lines.append(f"{c.id[:12]:<12}  {c.first_release:<16}  {r.status:<15}  {r.checkers()}"[:width])
+        head = f"{c.id[:12]:<12}  {c.first_release:<16}  {r.status:<15}  "
+        lines += textwrap.wrap(r.checkers(), width, initial_indent=head, subsequent_indent=" " * len(head),
+                               break_on_hyphens=False, break_long_words=True)
         detail = ", ".join(s.scenario for s in r.showing) if r.status == FOUND else r.reason
         lines += textwrap.wrap(detail, width, initial_indent="    ", subsequent_indent="    ",
                                break_on_hyphens=False, break_long_words=True)
