@@ -270,7 +270,7 @@ def counts_sentence(rows: list[FixRow]) -> str:
             f"{n[MISSING]} have no scenario yet")
     if n[DISAGREES]:
         text += f" and {n[DISAGREES]} have a scenario that does not show them"
-    return text + " (`dmabuf-lab findings --fixes`)."
+    return text + "."
 
 
 def table_text(rows: list[FixRow], width: int = 72) -> str:

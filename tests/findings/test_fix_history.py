@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from dmabuf_lab.findings.fix_history import (
-    CLASSES, DISAGREES, FOUND, MISSING, NOT_EXPRESSIBLE, Observation, classify, counts, fix_history,
+    CLASSES, DISAGREES, FOUND, MISSING, NOT_EXPRESSIBLE, Observation, classify, counts, counts_sentence,
+    fix_history,
     scenarios_of, shown_by, table_text, targets_of,
 )
 from dmabuf_lab.litmus.scenario import load_scenario
@@ -106,8 +107,12 @@ def test_errno_needs_an_errno_before_that_the_fix_changes():
     assert shown_by(["errno"], Observation("a", "sgt-p2p"), Observation("b", "-EINVAL")) == ()
 
 
-def test_the_table_covers_every_change_once():
-    rows = fix_history()
+@pytest.fixture(scope="module")
+def rows():
+    return fix_history()
+
+
+def test_the_table_covers_every_change_once(rows):
     assert [r.id for r in rows] == [c.id for c in TABLE.changes]
     n = counts(rows)
     assert set(n) == set(CLASSES) and sum(n.values()) == len(TABLE.changes)
@@ -120,3 +125,16 @@ def test_the_table_covers_every_change_once():
     text = table_text(rows)
     assert all(len(line) <= 72 for line in text.splitlines())
     assert all(c.id in text for c in TABLE.changes)
+
+
+def test_the_readme_gives_the_counts_of_the_fix_history(rows):
+    """The README's count of found / not expressible / missing fixes is the table's."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = text.split("## What the lab has found", 1)[1].split("\n## ", 1)[0]
+    assert counts_sentence(rows) in " ".join(found.split()), \
+        "README.md: the fix-history sentence under 'What the lab has found' is stale; it should read: " \
+        + counts_sentence(rows)
+    n = counts(rows)
+    for cls, phrase in ((FOUND, "are found"), (NOT_EXPRESSIBLE, "are not expressible"),
+                        (MISSING, "have no scenario yet")):
+        assert f"{n[cls]} {phrase}" in " ".join(found.split())
