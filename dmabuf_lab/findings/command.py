@@ -18,6 +18,7 @@ import sys
 
 from dmabuf_lab.errors import LabInputError
 from dmabuf_lab.findings.email import finding_email
+from dmabuf_lab.findings.fix_findings import all_findings
 from dmabuf_lab.findings.registry import groups, lives_in, load_findings
 
 
@@ -48,15 +49,6 @@ def select(findings, ids, where):
         places = sorted({f.where for f in findings})
         raise LabInputError(f"no finding lives in {where!r}; places with findings: {places}", field="--where")
     return out
-
-
-def all_findings(rows=None) -> list:
-    """The registry's findings, then one per found fix the registry does not describe."""
-    from dmabuf_lab.findings.fix_findings import fix_findings
-    from dmabuf_lab.findings.fix_history import fix_history
-
-    registry = load_findings()
-    return registry + fix_findings(fix_history() if rows is None else rows, registry)
 
 
 def main(args) -> int:

@@ -75,4 +75,14 @@ def found_fixes(rows: list[FixRow], registry: list[Finding]) -> dict[str, str]:
     return {r.id: by_commit.get(r.id[:12], finding_id(r.id)) for r in rows if r.status == FOUND}
 
 
-__all__ = ["fix_finding", "fix_findings", "found_fixes", "finding_id"]
+def all_findings(rows=None) -> list[Finding]:
+    """The registry's findings, then one per found fix the registry does not describe
+    (``rows``: a fix history already made, else one is made here)."""
+    from dmabuf_lab.findings.fix_history import fix_history
+    from dmabuf_lab.findings.registry import load_findings
+
+    registry = load_findings()
+    return registry + fix_findings(fix_history() if rows is None else rows, registry)
+
+
+__all__ = ["fix_finding", "fix_findings", "found_fixes", "finding_id", "all_findings"]

@@ -163,7 +163,7 @@ def test_bad_entries_name_the_file_entry_and_field(tmp_path):
 def test_command_formats(capsys):
     from dmabuf_lab.cli import main
 
-    from dmabuf_lab.findings.command import all_findings
+    from dmabuf_lab.findings.fix_findings import all_findings
 
     every = all_findings()
     assert every[:len(FINDINGS)] == FINDINGS
