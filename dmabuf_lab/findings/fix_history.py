@@ -232,7 +232,11 @@ def classify(change, scenarios: list[Path], before: str, after: str, **where) ->
     replays = tuple(replay(change, p, before, after, **where) for p in scenarios)
     if any(r.shows for r in replays):
         shown = sorted({c for r in replays for c in r.shown})
-        return FixRow(change, FOUND, before, after, replays, "seen by " + ", ".join(shown))
+        reason = "seen by " + ", ".join(shown)
+        off = [r.scenario for r in replays if r.shows and not (r.before.agrees and r.after.agrees)]
+        if off:
+            reason += "; but these disagree with their own expectations (dmabuf-lab litmus): " + ", ".join(off)
+        return FixRow(change, FOUND, before, after, replays, reason)
     why = "; ".join(f"{r.scenario}: {r.before.text()} / {r.after.text()}" for r in replays)
     return FixRow(change, DISAGREES, before, after, replays,
                   f"no scenario shows {', '.join(change.checkers)} on {before} and not on {after}: {why}")
@@ -284,7 +288,8 @@ def table_text(rows: list[FixRow], width: int = 72) -> str:
         head = f"{c.id[:12]:<12}  {c.first_release:<16}  {r.status:<15}  "
         lines += textwrap.wrap(r.checkers(), width, initial_indent=head, subsequent_indent=" " * len(head),
                                break_on_hyphens=False, break_long_words=True)
-        detail = ", ".join(s.scenario for s in r.showing) if r.status == FOUND else r.reason
+        detail = r.reason if r.status != FOUND or "disagree" in r.reason else ", ".join(
+            s.scenario for s in r.showing)
         lines += textwrap.wrap(detail, width, initial_indent="    ", subsequent_indent="    ",
                                break_on_hyphens=False, break_long_words=True)
     return "\n".join(lines)

@@ -59,3 +59,23 @@ def test_registry_fixes_name_the_release_and_cve_from_the_release_data():
     c = CHANGES[f.fixed_by]
     assert (f.fixed_in, f.cve) == (c.first_release, c.cve)
     assert f"in {c.first_release}" in f.status and c.cve in f.status
+
+
+def test_the_fixes_option_prints_the_history_and_its_counts(capsys):
+    from dmabuf_lab.cli import main
+    from dmabuf_lab.findings.fix_history import counts, counts_sentence, fix_history
+
+    rows = fix_history()
+    assert main(["findings", "--fixes"]) == 0
+    out = capsys.readouterr().out
+    assert all(len(line) <= 72 for line in out.splitlines())
+    assert " ".join(counts_sentence(rows).split()) in " ".join(out.split())
+    assert main(["findings", "--fixes", "--format", "json"]) == 0
+    import json
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"] == counts(rows)
+    assert [f["commit"] for f in data["fixes"]] == [r.id for r in rows]
+    for f in data["fixes"]:
+        assert (f["finding"] is not None) == (f["status"] == "found")
+    assert main(["findings", "--fixes", "sgt-orig-nents-leak"]) == 2
+    assert "--fixes" in capsys.readouterr().err
