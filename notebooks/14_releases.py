@@ -33,13 +33,15 @@
 # `disagrees` (its scenarios do not show the defect going away).
 
 # %% [markdown] tags=["answer"]
-# Every step between releases changes the answer of some scenario, and the
-# fix history names, for each commit, whether the lab shows the defect it
-# removed.  The counts of found, not expressible and missing fixes are the
-# ones the README gives; the tables below list them commit by commit, with
-# the scenarios that show each found fix on the release before and not on
-# the release after.  A commit still `missing` has no scenario yet: the
-# table says which file would replay it.
+# Most answers change with 7.1, where the revoke series, vfio's fixes and
+# iommufd's pin arrive together: vfio's revoke now waits, so the races in
+# which an importer's DMA reaches the BAR after the revoke stop.  7.2
+# changes only iommufd's answers (its release path unpins under the
+# reservation lock, e745cd2c749e), and 7.3-rc6 those of the dma-buf
+# mapping helper (the length that wrapped past 4 GiB, b344ca94e8cc).  The
+# fix history counts, commit by commit, which of these changes a general
+# checker sees remove a defect; the same counts head the README, and a
+# commit still `missing` names the scenario file that would replay it.
 
 # %% tags=["parameters"]
 small = False              # the tests and `dmabuf-lab run --small` set this
