@@ -27,9 +27,10 @@
 # module of this lab that runs it.  The later notebooks take one revision
 # each.  The names: mainline-6.19 is mainline as of Linux 6.19, get-pfn to
 # mapping-types-2026-02 the designs up
-# to the 2026-02 RFC, mainline-7.3 mainline after 6.19 (the revoke series, the vfio
-# double-free fix and the two mapping fixes, up to Linux 7.3: the lab's
-# `mainline-7.3`), mapping-types-2026-03 the RFC rebased in March 2026, mapping-types-2026-05 the plan Jason
+# to the 2026-02 RFC, mainline-7.1, mainline-7.2 and mainline-7.3-rc6 the
+# releases after 6.19 (7.1: the revoke series, the vfio fixes and iommufd's
+# pin; 7.2: iommufd's unpin under the lock; 7.3-rc6: the two mapping fixes),
+# mapping-types-2026-03 the RFC rebased in March 2026, mapping-types-2026-05 the plan Jason
 # Gunthorpe proposed and the alternative raised in the review of April and May 2026 (no agreement found).
 
 # %% [markdown] tags=["answer"]

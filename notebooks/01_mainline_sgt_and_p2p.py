@@ -152,16 +152,18 @@ big.filter(pl.col("variant") == "fixed").select("topology", "map_type", "ranges"
                                                  "sg_entries")
 
 # %% [markdown]
-# ## Linux 6.19 next to Linux 7.3
+# ## Linux 6.19 next to v7.3-rc6
 #
-# Plain `mainline` in the lab is now the newest release it models, Linux
-# 7.3; `mainline-6.19` keeps the release this notebook started from.
-# Between them: Leon Romanovsky's revoke series (`move_notify` renamed
+# Plain `mainline` in the lab is now the newest release it models, v7.3-rc6;
+# `mainline-6.19` keeps the release this notebook started from, and
+# `mainline-7.1` and `mainline-7.2` sit between, each a patch over the one
+# before.  Between 6.19 and 7.3-rc6: Leon Romanovsky's revoke series (`move_notify` renamed
 # `invalidate_mappings`, move-notify always built, vfio accepting only
 # revocable importers and waiting until they have unmapped,
 # 1a8a5227f229), the export double free e98137f0a874 (CVE-2026-31468), and
 # the two `dma_buf_phys_vec_to_sgt()` fixes 06dd5e1ae8ce (page-aligned
-# entries) and b344ca94e8cc (`size_t mapped_len`).  Still there in 7.3:
+# entries) and b344ca94e8cc (`size_t mapped_len`), both first in 7.3 (so 7.1 and 7.2 still wrap
+past 4 GiB).  Still there in 7.3-rc6:
 # `orig_nents = 0`, so every unmap leaks the scatterlist chunk, and offset
 # 0 for every `dma_iova_link()`.  Every scenario that checks both versions,
 # the changed ones first:
@@ -171,5 +173,14 @@ from dmabuf_lab.experiments.mainline_versions import side_by_side
 
 versions = side_by_side()
 print(f"{versions.filter(pl.col('changed')).height} of {versions.height} scenarios differ between "
-      f"6.19 and 7.3")
-versions.select("scenario", "mainline-6.19", "mainline-7.3", "changed")
+      f"6.19 and 7.3-rc6")
+versions.select("scenario", "mainline-6.19", "mainline-7.3-rc6", "changed")
+
+# %% [markdown]
+# The same scenarios release by release (6.19, 7.1, 7.2, 7.3-rc6), the ones
+# where any two releases differ:
+
+# %%
+from dmabuf_lab.experiments.mainline_versions import releases_side_by_side
+
+releases_side_by_side().filter(pl.col("changed"))

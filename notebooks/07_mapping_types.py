@@ -388,14 +388,14 @@ both.filter(pl.col("ok") == False).select("scenario", "target", "expected", "cel
 # `dma_buf_phys_vec_to_sgt()` as merged, the helper the plan names, so every
 # step that maps SGT inherits its scatterlist leak (the `fixed` variant runs
 # the lab's corrected helper instead).  Which pairs each stage serves, on
-# the same-switch topology (Linux 7.3 for reference):
+# the same-switch topology (v7.3-rc6 for reference):
 
 # %%
 from dmabuf_lab.experiments.review_plan import review_plan_pairs, served
 
 plan = review_plan_pairs()
 plan_wide = (plan.pivot(on="stage", index=["exporter", "importer"], values="outcome")
-             .rename({"map-attachment-iommu": "map_iommu", "mainline-7.3": "ml-7.3"})
+             .rename({"map-attachment-iommu": "map_iommu", "mainline-7.3-rc6": "ml-7.3-rc6"})
              .sort("exporter", "importer"))
 plan_wide
 

@@ -28,7 +28,7 @@
 # 2 MiB system-heap buffer) and the importer device a driver of that kind
 # would sit on (the exporting VF's PF for xe, a NIC for RDMA and the legacy
 # sg_table importer).  Revisions are listed as they are posted; mainline
-# releases are `ml-6.19` and `ml-7.3` (plain `mainline` is the newest), the
+# releases are `ml-6.19`, `ml-7.1`, `ml-7.2` and `ml-7.3-rc6` (plain `mainline` is the newest), the
 # designs carry short names (`pfn` for get-pfn to `mt26` for the 2026-02
 # RFC, `mt2603` for the branch rebased in March 2026, `mt2605` for the
 # review plan of April-May 2026, posted = its step 3), spelled out under
@@ -273,20 +273,20 @@ save_figure(order_chart + order_text, orders, name="who_orders",
 # %% [markdown]
 # ## What changed between Linux 6.19 and today
 #
-# Every cell where `mainline-6.19` and `mainline-7.3` disagree, and the
+# Every cell where `mainline-6.19` and `mainline-7.3-rc6` disagree, and the
 # same for the 2026-02 RFC against the branch rebased in March 2026.  The
 # matrix runs the default kernel configuration: in 6.19 that has
 # `CONFIG_DMABUF_MOVE_NOTIFY=n`, so vfio's always-failing pin (61ceaf236115)
 # refuses every sg_table importer at map time, and xe's pin moves its BO to
-# system memory first (so no importer gets xe VRAM peer to peer), while 7.3
-# (609fc8766d68 and the revoke series) pins only static importers.  The
+# system memory first (so no importer gets xe VRAM peer to peer), while 7.1 and later
+# (609fc8766d68 and the revoke series) pin only static importers.  The
 # branch's xe never offers SGT_P2P (its test of the deleted Kconfig symbol
 # is always false).  The scenarios
 # `revoke-waits-for-deferred-unmap` and `mainline-mapped-len-wrap` show the
 # other differences, which these default pairs do not reach.
 
 # %%
-for old, new in (("mainline-6.19", "mainline-7.3"), ("mapping-types-2026-02", "mapping-types-2026-03")):
+for old, new in (("mainline-6.19", "mainline-7.3-rc6"), ("mapping-types-2026-02", "mapping-types-2026-03")):
     if old in revisions and new in revisions:
         changed = compare_revisions(matrix, old, new)
         print(f"{SHORT[old]} -> {SHORT[new]}: {changed.height} cell(s) differ")

@@ -33,7 +33,7 @@
 # %% [markdown] tags=["answer"]
 # Under Linux 6.19 an importer can still run DMA through a vfio BAR after
 # vfio's revoke has returned (`use-after-revoke`: sometimes); under
-# mainline-7.3, whose revoke waits for the importers' fences and for the
+# mainline-7.1 and later, whose revoke waits for the importers' fences and for the
 # invalidation to complete (1a8a5227f229), it never can.  The 2026-02
 # mapping-type RFC as posted hands out a physical list for a revoked BAR
 # (`map-after-revoke`), and iommufd then uses it; its fixed variant checks

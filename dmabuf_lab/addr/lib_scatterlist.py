@@ -71,13 +71,13 @@ def _link(sg: scatterlist) -> tuple[object, int]:
     return None, int(pl)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_is_chain", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_is_chain", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_is_chain(sg: scatterlist) -> bool:
     """True for a chain slot (``SG_CHAIN`` set)."""
     return bool(_link(sg)[1] & SG_CHAIN)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_is_last", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_is_last", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_is_last(sg: scatterlist) -> bool:
     """True for the entry that ends the list (``SG_END`` set)."""
     return bool(_link(sg)[1] & SG_END)
@@ -95,14 +95,14 @@ def sg_page(sg: scatterlist):
     return _link(sg)[0]
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_assign_page", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_assign_page", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_assign_page(sg: scatterlist, page) -> None:
     """Set the page pointer and keep the low bits."""
     bits = _link(sg)[1] & SG_PAGE_LINK_MASK
     sg.page_link = (page, bits) if page is not None else bits
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_set_page", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_set_page", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_set_page(sg: scatterlist, page, length: int, offset: int) -> None:
     """Point an entry at ``page`` with ``length`` bytes from ``offset``."""
     sg_assign_page(sg, page)
@@ -110,7 +110,7 @@ def sg_set_page(sg: scatterlist, page, length: int, offset: int) -> None:
     sg.length = int(length)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_mark_end", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_mark_end", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_mark_end(sg: scatterlist) -> None:
     """Set the termination bit and clear a chain bit."""
     ptr, bits = _link(sg)
@@ -133,7 +133,7 @@ def _pos(sg: scatterlist) -> tuple[KArray, int]:
         raise TypeError("scatterlist entry is not part of a chunk made by sg_alloc_table()") from None
 
 
-@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_init_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_init_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_init_table(chunk: KArray, nents: int) -> None:
     """Zero ``nents`` entries of a chunk and mark the last one as the end."""
     for i in range(nents):
@@ -157,7 +157,7 @@ def sg_chain(prv: KArray, prv_nents: int, sgl: scatterlist) -> None:
     link.page_link = (sgl, SG_CHAIN)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_next", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_next", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_next(sg: scatterlist) -> scatterlist | None:
     """The entry after ``sg``, following a chain slot; None after the last one."""
     if sg_is_last(sg):
@@ -169,7 +169,7 @@ def sg_next(sg: scatterlist) -> scatterlist | None:
     return nxt
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:for_each_sg", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:for_each_sg", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def for_each_sg(sgl: scatterlist | None, nents: int) -> Iterator[scatterlist]:
     """Walk ``nents`` entries from ``sgl`` (``for_each_sg``)."""
     sg = sgl
@@ -188,19 +188,19 @@ def for_each_sgtable_sg(sgt: sg_table) -> Iterator[scatterlist]:
     return for_each_sg(sgt.sgl, sgt.orig_nents)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:for_each_sgtable_dma_sg", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:for_each_sgtable_dma_sg", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def for_each_sgtable_dma_sg(sgt: sg_table) -> Iterator[scatterlist]:
     """Walk the DMA-mapped entries of a table (``nents``)."""
     return for_each_sg(sgt.sgl, sgt.nents)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_dma_address", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_dma_address", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_dma_address(sg: scatterlist):
     """The DMA address of an entry."""
     return sg.dma_address
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_dma_len", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/scatterlist.h:sg_dma_len", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_dma_len(sg: scatterlist) -> int:
     """The DMA length of an entry (``dma_length`` under CONFIG_NEED_SG_DMA_LENGTH)."""
     return sg.dma_length
@@ -235,21 +235,21 @@ def sg_dma_mark_bus_address(sg: scatterlist) -> None:
 
 
 # ------------------------------------------------------------ alloc / free
-@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_kmalloc", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_kmalloc", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_kmalloc(nents: int, gfp: int = GFP_KERNEL) -> KArray | None:
     """One chunk of ``nents`` entries (a whole page in C when ``nents`` is the
     maximum; the model allocates every chunk with kmalloc_array)."""
     return kmalloc_array(nents, scatterlist, gfp)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_kfree", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_kfree", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_kfree(sg: scatterlist, nents: int) -> None:
     """Free the chunk that starts at ``sg``."""
     chunk, i = _pos(sg)
     kfree(chunk if i == 0 else sg)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:__sg_free_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:__sg_free_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def __sg_free_table(table: sg_table, max_ents: int, nents_first_chunk: int, free_fn,
                     num_ents: int) -> None:
     """Free the chunks of a table, following chain slots (lib/scatterlist.c)."""
@@ -277,13 +277,13 @@ def __sg_free_table(table: sg_table, max_ents: int, nents_first_chunk: int, free
     table.sgl = None
 
 
-@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_free_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_free_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_free_table(table: sg_table) -> None:
     """Free every chunk of a table made by ``sg_alloc_table``."""
     __sg_free_table(table, SG_MAX_SINGLE_ALLOC, 0, sg_kfree, table.orig_nents)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:__sg_alloc_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:__sg_alloc_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def __sg_alloc_table(table: sg_table, nents: int, max_ents: int, gfp: int = GFP_KERNEL,
                      alloc_fn=sg_kmalloc) -> int:
     """Allocate ``nents`` entries in chunks of at most ``max_ents``, chaining them.
@@ -328,7 +328,7 @@ def __sg_alloc_table(table: sg_table, nents: int, max_ents: int, gfp: int = GFP_
             return 0
 
 
-@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_alloc_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:lib/scatterlist.c:sg_alloc_table", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def sg_alloc_table(table: sg_table, nents: int, gfp: int = GFP_KERNEL) -> int:
     """Allocate a (possibly chained) table of ``nents`` entries; 0 or -errno.
     On failure everything allocated so far is freed again."""
@@ -356,7 +356,7 @@ def sg_chunks(table: sg_table) -> list[KArray]:
 
 # ------------------------------------------------------------ DMA entries
 @mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:fill_sg_entry", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
-@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:fill_sg_entry", revisions=("mainline-7.3",))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:fill_sg_entry", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6",))
 @mirrors("jgunthorpe/linux@476e59f8dedd:drivers/dma-buf/dma-buf-mapping.c:fill_sg_entry", revisions=("mapping-types-2026-03",))
 def fill_sg_entry(sgl: scatterlist | None, length: int, addr,
                   max_seg: int = UINT_MAX) -> scatterlist | None:

@@ -24,7 +24,7 @@ class dma_buf_attachment(kstruct):
               "priv", ("nr_mappings", 0))
 
 
-@mirrors("gregkh/linux@73e7709d9919:include/linux/dma-buf.h:dma_buf_attachment_is_dynamic", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:include/linux/dma-buf.h:dma_buf_attachment_is_dynamic", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_attachment_is_dynamic(attach) -> bool:
     """True when the importer gave importer_ops, i.e. handles move_notify."""
     return attach.importer_ops is not None

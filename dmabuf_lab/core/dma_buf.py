@@ -76,7 +76,7 @@ def config_dmabuf_move_notify() -> bool:
     return CONFIG_DMABUF_MOVE_NOTIFY
 
 
-@mirrors(f"{D619}:dma_buf_pin_on_map", gap=D619_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors(f"{D619}:dma_buf_pin_on_map", gap=D619_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_pin_on_map(attach, move_notify_config: Optional[bool] = None) -> bool:
     """Whether map must pin: pinnable exporter and an importer without move_notify.
 
@@ -91,7 +91,7 @@ def dma_buf_pin_on_map(attach, move_notify_config: Optional[bool] = None) -> boo
         not dma_buf_attachment_is_dynamic(attach) or not config)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_file_release", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_file_release", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def _dma_buf_file_release(f) -> None:
     """Last fput(): dma_buf_file_release() then the dentry's dma_buf_release()."""
     dmabuf = f.private_data
@@ -100,7 +100,7 @@ def _dma_buf_file_release(f) -> None:
     dma_buf_release(dmabuf)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_release", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_release", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_release(dmabuf) -> None:
     """Free a dma_buf once its file is gone: exporter release, then kfree.
 
@@ -113,7 +113,7 @@ def dma_buf_release(dmabuf) -> None:
     kfree(dmabuf)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_export(exp_info: dma_buf_export_info):
     """Create a dma_buf around ``exp_info.priv`` and ``exp_info.ops``.
 
@@ -137,7 +137,7 @@ def dma_buf_export(exp_info: dma_buf_export_info):
     return __dma_buf_export(exp_info)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_export", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def __dma_buf_export(exp_info: dma_buf_export_info):
     """dma_buf_export() past its checks: the anon file, then the zeroed struct.
 
@@ -165,7 +165,7 @@ def __dma_buf_export(exp_info: dma_buf_export_info):
     return dmabuf
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_fd", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_fd", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_fd(dmabuf, flags: int = 0) -> int:
     """Install the buffer's file in a new fd, which takes over the caller's reference."""
     if dmabuf is None or dmabuf.file is None:
@@ -173,7 +173,7 @@ def dma_buf_fd(dmabuf, flags: int = 0) -> int:
     return fd_install_new(dmabuf.file)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_get", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_get", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_get(fd: int):
     """Return the dma_buf behind ``fd`` with one more reference, or ERR_PTR(-EBADF)."""
     f = fget(fd)
@@ -185,7 +185,7 @@ def dma_buf_get(fd: int):
     return f.private_data
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_put", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_put", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_put(dmabuf) -> None:
     """Drop one reference; the last one releases the buffer."""
     if WARN_ON(dmabuf is None or dmabuf.file is None, "dma_buf_put on a NULL buffer"):
@@ -193,7 +193,7 @@ def dma_buf_put(dmabuf) -> None:
     fput(dmabuf.file)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "offer-list", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "offer-list", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
                            importer_priv: Any = None, *,
                            attachment_type: type = dma_buf_attachment,
@@ -232,7 +232,7 @@ def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_op
     return attach
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def __dma_buf_attachment_init(attach, dmabuf, dev, importer_ops, importer_priv) -> None:
     """Fill a new attachment as dma_buf_dynamic_attach() does: ``peer2peer``
     copied from ``allow_peer2peer`` (false for a static importer)."""
@@ -250,7 +250,7 @@ def dma_buf_attach(dmabuf, dev):
     return dma_buf_dynamic_attach(dmabuf, dev, None, None)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_detach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_detach", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_detach(dmabuf, attach) -> None:
     """Take ``attach`` off the buffer's list, let the exporter clean up, free it.
 
@@ -274,7 +274,7 @@ def dma_buf_detach(dmabuf, attach) -> None:
     kfree(attach)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_pin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-7.3", "mapping-types-2026-03"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_pin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "mapping-types-2026-03"))
 def dma_buf_pin(attach) -> int:
     """Pin the buffer for a dynamic importer (resv held); 0 or the exporter's error."""
     dmabuf = attach.dmabuf
@@ -285,7 +285,7 @@ def dma_buf_pin(attach) -> int:
     return 0
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_unpin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-7.3", "mapping-types-2026-03"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_unpin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "mapping-types-2026-03"))
 def dma_buf_unpin(attach) -> None:
     """Undo dma_buf_pin() (resv held)."""
     dmabuf = attach.dmabuf
@@ -295,7 +295,7 @@ def dma_buf_unpin(attach) -> None:
         dmabuf.ops.unpin(attach)
 
 
-@mirrors(f"{D619}:dma_buf_map_attachment", gap=D619_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors(f"{D619}:dma_buf_map_attachment", gap=D619_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_map_attachment(attach, direction: int, *, move_notify_config: Optional[bool] = None):
     """Map the buffer for ``attach.dev``: an sg_table of DMA addresses, or ERR_PTR.
 
@@ -353,7 +353,7 @@ def dma_buf_map_attachment_unlocked(attach, direction: int, *,
     return sg_table
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_unmap_attachment(attach, sg_table, direction: int, *,
                              move_notify_config: Optional[bool] = None) -> None:
     """Give a mapping back to the exporter (resv held), unpinning if map pinned."""

@@ -49,7 +49,7 @@ def dma_buf_pin_on_map(attach) -> bool:
     return _619.dma_buf_pin_on_map(attach, move_notify_config=True)
 
 
-@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.3"))
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_dynamic_attach", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_dynamic_attach(dmabuf, dev, importer_ops: Optional[dma_buf_attach_ops] = None,
                            importer_priv: Any = None, *,
                            attachment_type: type = dma_buf_attachment):
@@ -70,14 +70,14 @@ def dma_buf_attach(dmabuf, dev):
     return dma_buf_dynamic_attach(dmabuf, dev, None, None)
 
 
-@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_attach_revocable", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.3"))
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_attach_revocable", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_attach_revocable(attach) -> bool:
     """True when the importer implements ``invalidate_mappings`` (no lock, no other test)."""
     ops = attach.importer_ops
     return ops is not None and ops.invalidate_mappings is not None
 
 
-@mirrors(f"{DNEW}:dma_buf_map_attachment", gap=DNEW_GAP, revisions=("mapping-types-2026-05", "mainline-7.3"))
+@mirrors(f"{DNEW}:dma_buf_map_attachment", gap=DNEW_GAP, revisions=("mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_map_attachment(attach, direction: int):
     """6.19's map with the move-notify config always on: pin only a static
     importer, and a static importer waits for the KERNEL fences."""
@@ -90,7 +90,7 @@ def dma_buf_map_attachment_unlocked(attach, direction: int):
     return _619.dma_buf_map_attachment_unlocked(attach, direction, move_notify_config=True)
 
 
-@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.3"))
+@mirrors("posting:revoke-series:drivers/dma-buf/dma-buf.c:dma_buf_unmap_attachment", gap="merged for 7.1 (ef246da8e63c, 95308225e5ba, 609fc8766d68); no stored tree copy of the file after the merge was read, so the patches are the source", revisions=("mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_buf_unmap_attachment(attach, sg_table, direction: int) -> None:
     """6.19's unmap with the move-notify config always on."""
     _619.dma_buf_unmap_attachment(attach, sg_table, direction, move_notify_config=True)

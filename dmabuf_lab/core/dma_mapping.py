@@ -43,25 +43,25 @@ class dma_iova_state(kstruct):
     fields = ("addr", "__size")
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-mapping.h:dma_use_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-mapping.h:dma_use_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_use_iova(state) -> bool:
     """True when dma_iova_try_alloc() succeeded for ``state``."""
     return bool(getattr(state, "__size"))
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-mapping.h:dma_mapping_error", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-mapping.h:dma_mapping_error", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_mapping_error(dev, dma_addr: int) -> int:
     """-ENOMEM when ``dma_addr`` is DMA_MAPPING_ERROR, else 0."""
     return -ENOMEM if int(dma_addr) == DMA_MAPPING_ERROR else 0
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-direct.h:dma_capable", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/dma-direct.h:dma_capable", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def _dma_capable(dev, addr: int, size: int) -> bool:
     mask = int(getattr(dev, "dma_mask", DMA_MAPPING_ERROR) or DMA_MAPPING_ERROR)
     return size == 0 or int(addr) + int(size) - 1 <= mask
 
 
-@mirrors("torvalds/linux@0b9828c7231e:kernel/dma/mapping.c:dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:kernel/dma/mapping.c:dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int = 0) -> int:
     """Map ``size`` bytes at ``phys`` for ``dev``; the DMA address or DMA_MAPPING_ERROR.
 
@@ -75,7 +75,7 @@ def dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int = 0) -> i
     return iommu_dma.iommu_dma_map_phys(dev, int(phys), int(size), direction, attrs)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:kernel/dma/mapping.c:dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:kernel/dma/mapping.c:dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_unmap_phys(dev, addr: int, size: int, direction: int, attrs: int = 0) -> None:
     """Undo dma_map_phys(): nothing for dma-direct, unmap and free the IOVA otherwise."""
     if not iommu_dma.use_dma_iommu(dev):
@@ -83,7 +83,7 @@ def dma_unmap_phys(dev, addr: int, size: int, direction: int, attrs: int = 0) ->
     iommu_dma.iommu_dma_unmap_phys(dev, int(addr), int(size), direction, attrs)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_try_alloc", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_try_alloc", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_try_alloc(dev, state, phys: int, size: int) -> bool:
     """Reserve one contiguous IOVA span of ``size`` bytes for ``dev``.
 
@@ -109,7 +109,7 @@ def dma_iova_try_alloc(dev, state, phys: int, size: int) -> bool:
     return True
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_link", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_link", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_link(dev, state, phys: int, offset: int, size: int, direction: int,
                   attrs: int = 0) -> int:
     """Map ``size`` bytes at ``phys`` into the span at ``state.addr + offset``.
@@ -125,13 +125,13 @@ def dma_iova_link(dev, state, phys: int, offset: int, size: int, direction: int,
                                     iommu_dma.iova_align(dev, int(size) + pad))
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_sync", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_sync", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_sync(dev, state, offset: int, size: int) -> int:
     """Flush the IOTLB after dma_iova_link() calls (iommu_sync_map); 0."""
     return 0
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_unlink", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_unlink", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_unlink(dev, state, offset: int, size: int, direction: int, attrs: int = 0) -> None:
     """Unmap a linked range of the span, keeping the IOVA reserved."""
     granule = iommu_dma.iova_granule(dev)
@@ -140,7 +140,7 @@ def dma_iova_unlink(dev, state, offset: int, size: int, direction: int, attrs: i
     iommu_dma.iommu_dma_unlink(dev, start, iommu_dma.iova_align(dev, int(size) + pad))
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_free", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_free", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_free(dev, state) -> None:
     """Give the span's IOVA back (after everything was unlinked)."""
     granule = iommu_dma.iova_granule(dev)
@@ -148,7 +148,7 @@ def dma_iova_free(dev, state) -> None:
     iommu_dma.iommu_dma_free_iova(dev, state.addr - pad)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_destroy", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:dma_iova_destroy", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def dma_iova_destroy(dev, state, mapped_len: int, direction: int, attrs: int = 0) -> None:
     """Unlink the first ``mapped_len`` bytes and free the IOVA; with 0, just free it."""
     if mapped_len:

@@ -40,7 +40,7 @@ def iommu_get_dma_domain(dev):
     return _domain(dev)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:use_dma_iommu", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:use_dma_iommu", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def use_dma_iommu(dev) -> bool:
     """True when the device's domain translates (type "DMA"), so iommu-dma serves it."""
     dom = _domain(dev)
@@ -68,7 +68,7 @@ def iova_align(dev, size: int) -> int:
     return (int(size) + g - 1) & ~(g - 1)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_alloc_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_alloc_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_alloc_iova(dev, size: int) -> int:
     """Allocate ``size`` bytes of IOVA below the device's DMA mask; 0 on failure."""
     dom = _domain(dev)
@@ -92,7 +92,7 @@ def _find_iova(dom, addr: int):
     return None
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_free_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_free_iova", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_free_iova(dev, addr: int) -> None:
     """Give back the IOVA allocation that contains ``addr`` (free_iova()).
 
@@ -108,7 +108,7 @@ def iommu_dma_free_iova(dev, addr: int) -> None:
     kfree(node)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/iommu.c:iommu_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/iommu.c:iommu_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_link(dev, addr: int, phys: int, size: int) -> int:
     """iommu_map() of ``size`` bytes at IOVA ``addr`` to ``phys``; 0 or -errno."""
     dom = _domain(dev)
@@ -116,7 +116,7 @@ def iommu_dma_link(dev, addr: int, phys: int, size: int) -> int:
     return int(ret or 0)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/iommu.c:iommu_unmap", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/iommu.c:iommu_unmap", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_unlink(dev, addr: int, size: int) -> int:
     """iommu_unmap() of ``size`` bytes at ``addr``; returns the bytes unmapped."""
     if not size:
@@ -127,7 +127,7 @@ def iommu_dma_unlink(dev, addr: int, size: int) -> int:
     return unmapped
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_map_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int) -> int:
     """Allocate an IOVA and map ``[phys, phys+size)`` behind it (__iommu_dma_map)."""
     g = iova_granule(dev)
@@ -142,7 +142,7 @@ def iommu_dma_map_phys(dev, phys: int, size: int, direction: int, attrs: int) ->
     return addr + off
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/iommu/dma-iommu.c:iommu_dma_unmap_phys", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def iommu_dma_unmap_phys(dev, addr: int, size: int, direction: int, attrs: int) -> None:
     """Unmap ``size`` bytes at ``addr`` and free the IOVA allocation holding it."""
     g = iova_granule(dev)

@@ -76,8 +76,8 @@ class dma_buf_dma(kstruct):
 _OWNER: dict[int, dma_buf_dma] = {}
 
 
-@mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:calc_sg_nents", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
-@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:calc_sg_nents", revisions=("mainline-7.3",))
+@mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:calc_sg_nents", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:calc_sg_nents", revisions=("mainline-7.3-rc6",))
 @mirrors("jgunthorpe/linux@476e59f8dedd:drivers/dma-buf/dma-buf-mapping.c:calc_sg_nents", revisions=("mapping-types-2026-03",))
 def calc_sg_nents(state, phys_vec, nr_ranges: int, size: int, max_seg: int = UINT_MAX, *,
                   overflow_check: bool = False) -> int:
@@ -101,8 +101,8 @@ def calc_sg_nents(state, phys_vec, nr_ranges: int, size: int, max_seg: int = UIN
     return -(-int(size) // max_seg) & U32
 
 
-@mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_phys_vec_to_sgt", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
-@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:dma_buf_phys_vec_to_sgt", revisions=("mainline-7.3",))
+@mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_phys_vec_to_sgt", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:dma_buf_phys_vec_to_sgt", revisions=("mainline-7.3-rc6",))
 @mirrors("jgunthorpe/linux@476e59f8dedd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_phys_vec_to_sgt", revisions=("mapping-types-2026-03",))
 def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: int,
                             direction: int, *, faithful: bool = True, release: str = "6.19",
@@ -220,8 +220,8 @@ def dma_buf_phys_vec_to_sgt(attach, provider, phys_vec, nr_ranges: int, size: in
     return ERR_PTR(ret)
 
 
-@mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_free_sgt", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
-@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:dma_buf_free_sgt", revisions=("mainline-7.3",))
+@mirrors("torvalds/linux@b703b31ea8cd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_free_sgt", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-05"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/dma-buf-mapping.c:dma_buf_free_sgt", revisions=("mainline-7.3-rc6",))
 @mirrors("jgunthorpe/linux@476e59f8dedd:drivers/dma-buf/dma-buf-mapping.c:dma_buf_free_sgt", revisions=("mapping-types-2026-03",))
 def dma_buf_free_sgt(attach, sgt, direction: int, *, faithful: bool = True) -> None:
     """Undo dma_buf_phys_vec_to_sgt(): unmap, free the table, the IOVA state and the holder.

@@ -145,12 +145,12 @@ _HOLD_RESV = DriverOption(
     "hold_resv", "false: with map_via = \"interconnect\", call dma_buf_map_interconnect() without "
     "taking the reservation lock",
     revisions=("rfc-v1",), default="true")
-_MAINLINES = ("mainline-6.19", "mainline-7.3")
+_MAINLINES = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 _DEFERRED_UNMAP = DriverOption(
     "deferred_unmap", "the move_notify / invalidate_mappings callback only schedules the unmap, "
-    "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.3 "
-    "waits for it", revisions=_MAINLINES, default="false")
-_SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
+    "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.1 "
+    "and later wait for it", revisions=_MAINLINES, default="false")
+_SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
                       "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05")
 
 
@@ -179,10 +179,10 @@ DRIVERS = {
                        _move_notify(_MOVE_NOTIFY_XE),
                        _UNCHECKED_RANGES),
                    importer_options=(
-                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
+                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "get-pfn",
                                                                   "mapping-types-2026-02", "mapping-types-2026-03",
                                                                    "mapping-types-2026-05")),
-                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn",
+                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "get-pfn",
                                                                    "mapping-types-2026-02", "mapping-types-2026-03",
                                                                    "mapping-types-2026-05")),
                        _DEFERRED_UNMAP,
@@ -245,9 +245,9 @@ DRIVERS = {
                        DriverOption("link_to", "bdf of the GPU whose VRAM it reaches over the private "
                                     "link (it lists that VRAM's own type first)", kind="bdf",
                                     revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05")),
-                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2",
+                       dataclasses.replace(_ALLOW_P2P, revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "get-pfn", "rfc-v2",
                                                                   "mapping-types-2026-05")),
-                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.3", "get-pfn", "rfc-v2",
+                       dataclasses.replace(_ATTACH_VIA, revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "get-pfn", "rfc-v2",
                                                                   "mapping-types-2026-05")),
                        _DEFERRED_UNMAP)),
     )

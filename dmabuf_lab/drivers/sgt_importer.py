@@ -29,7 +29,7 @@ from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, dma_fence, dma_fenc
 from dmabuf_lab.revisions.base import ImporterDriver
 
 #: The revisions whose importers read the ``deferred_unmap`` option.
-DEFERRED_UNMAP_REVISIONS = ("mainline-6.19", "mainline-7.3")
+DEFERRED_UNMAP_REVISIONS = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 
 #: drivers/dma-buf/dma-buf.c as merged
 from dmabuf_lab.core import dma_buf as mainline  # noqa: E402

@@ -166,7 +166,7 @@ def vfio_pci_dma_buf_unmap(attachment, sgt, direction: int, *, faithful: bool = 
     dma_buf_free_sgt(attachment, sgt, direction, faithful=faithful)
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_release", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_release", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_dma_buf_release(dmabuf) -> None:
     """Last reference gone: leave the device's list (memory_lock held for write),
     drop the registration, free."""
@@ -215,7 +215,7 @@ vfio_pci_dmabuf_ops_pin, vfio_pci_dmabuf_ops_pin_fixed = vfio_pci_dmabuf_ops_pai
     "6.19", pin=vfio_pci_dma_buf_pin, unpin=vfio_pci_dma_buf_unpin)
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_iommufd_map", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_iommufd_map", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_dma_buf_iommufd_map(attachment, phys, *,
                                  ops: tuple = (vfio_pci_dmabuf_ops, vfio_pci_dmabuf_ops_fixed,
                                                vfio_pci_dmabuf_ops_pin, vfio_pci_dmabuf_ops_pin_fixed)) -> int:
@@ -240,7 +240,7 @@ def vfio_pci_dma_buf_iommufd_map(attachment, phys, *,
 
 # --- export --------------------------------------------------------------------
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_fill_phys_vec", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_fill_phys_vec", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_core_fill_phys_vec(pv, dma_ranges, nr_ranges: int, start: int, length: int) -> int:
     """Turn BAR-relative slices into physical ranges inside ``[start, start+length)``.
 
@@ -264,7 +264,7 @@ def vfio_pci_core_fill_phys_vec(pv, dma_ranges, nr_ranges: int, start: int, leng
     return 0
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_get_dmabuf_phys", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_get_dmabuf_phys", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_core_get_dmabuf_phys(vdev, region_index: int, pv, dma_ranges,
                                   nr_ranges: int) -> tuple[Any, int]:
     """Find the BAR's P2P provider (-EINVAL without one) and fill the ranges.
@@ -280,7 +280,7 @@ def vfio_pci_core_get_dmabuf_phys(vdev, region_index: int, pv, dma_ranges,
                                                  pci_resource_len(pdev, region_index))
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:validate_dmabuf_input", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:validate_dmabuf_input", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def validate_dmabuf_input(get_dma_buf, dma_ranges) -> tuple[int, int]:
     """Check every slice (non-zero, page-aligned offset and length) and sum them.
 
@@ -328,7 +328,7 @@ def memdup_array_user(src: list, n: int):
     return arr
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                             priv_type: type = vfio_pci_dma_buf) -> tuple[int, Any]:
     """vfio_pci_core_feature_dma_buf() up to the export: checks, ranges, ``priv``, registration.
@@ -421,7 +421,7 @@ def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_fea
     return _vfio_pci_dma_buf_install_fd(vdev, priv, get_dma_buf.open_flags, faithful=faithful)
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def _vfio_pci_dma_buf_export(vdev, priv, ops, open_flags: int, err_free: tuple = ()) -> int:
     """dma_buf_export() of ``priv`` with ``ops``: 0, or -errno after the error path
     (free ``err_free``, what the caller allocated since the preparation; drop the
@@ -437,7 +437,7 @@ def _vfio_pci_dma_buf_export(vdev, priv, ops, open_flags: int, err_free: tuple =
     return 0
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def _vfio_pci_dma_buf_link(vdev, priv) -> None:
     """Under memory_lock (for write) and the new buffer's reservation lock: revoked
     while memory decoding is off, onto the device's list.  memory_lock is what a
@@ -452,7 +452,7 @@ def _vfio_pci_dma_buf_link(vdev, priv) -> None:
     up_write(vdev.memory_lock)
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def _vfio_pci_dma_buf_install_fd(vdev, priv, open_flags: int, *, faithful: bool = True) -> int:
     """dma_buf_fd(); on failure put the buffer (its release frees ``priv``) and, as
     merged in 6.19 (``faithful``), drop the registration and free ``priv`` again.
@@ -467,7 +467,7 @@ def _vfio_pci_dma_buf_install_fd(vdev, priv, open_flags: int, *, faithful: bool 
     return ret
 
 
-@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def _err_free_phys(priv, dma_ranges, ret: int) -> int:
     kfree(priv.phys_vec)
     kfree(priv)
@@ -522,7 +522,7 @@ def _list_del(lst: list, item) -> None:
             return
 
 
-@mirrors("jgunthorpe/linux@b3376904935d:drivers/vfio/pci/vfio_pci_config.c:vfio_basic_config_write", gap="a stored copy of this file, later than 6.19; only the PCI_COMMAND memory-enable branch is modelled and it was not read line by line", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("jgunthorpe/linux@b3376904935d:drivers/vfio/pci/vfio_pci_config.c:vfio_basic_config_write", gap="a stored copy of this file, later than 6.19; only the PCI_COMMAND memory-enable branch is modelled and it was not read line by line", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_basic_config_write_command(vdev, memory_enable: bool, move=vfio_pci_dma_buf_move) -> None:
     """The PCI_COMMAND part of vfio_basic_config_write(): memory_lock for write,
     revoke before decoding goes off, restore after it comes back on."""

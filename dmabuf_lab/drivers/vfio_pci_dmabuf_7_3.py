@@ -19,7 +19,9 @@ it is modelled).  What differs from 6.19
   (CVE-2026-31468): when dma_buf_fd() fails the ioctl puts the buffer and
   returns; the release callback alone frees ``priv``.
 * cleanup() revokes through move() first, then unlinks each buffer.
-* map goes through the 7.3 dma_buf_phys_vec_to_sgt() (``release="7.3"``).
+* map goes through dma_buf_phys_vec_to_sgt() in the form of the release
+  that runs it (:func:`helper_release`): 7.1 and 7.2 still carry the 6.19
+  dma-buf-mapping.c; 06dd5e1ae8ce and b344ca94e8cc reached 7.3.
 
 The fence wait is :func:`~dmabuf_lab.kmodel.fence.dma_resv_wait_timeout`
 (importers add fences when they run DMA in concurrent scenarios; otherwise
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 from dmabuf_lab.core.dma_buf_7_3 import dma_buf_attach_revocable, dma_buf_invalidate_mappings
 from dmabuf_lab.core.file import fput, get_file_active
+from dmabuf_lab.core.session import current_session
 from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.core.workqueue import flush_scheduled_work, pending_work
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (_list_del, _vfio_pci_dma_buf_export,
@@ -49,6 +52,18 @@ from dmabuf_lab.kmodel.runtime import report
 from dmabuf_lab.kmodel.rwsem import down_write, up_write
 from dmabuf_lab.kmodel.sched import atomic, current_scheduler, sched_point, shared_read
 from dmabuf_lab.twins import mirrors
+
+#: Releases whose dma-buf-mapping.c is still the 6.19 file: the two helper fixes
+#: (06dd5e1ae8ce, b344ca94e8cc) first reached mainline in 7.3.
+HELPER_6_19_RELEASES = ("mainline-7.1", "mainline-7.2")
+
+
+def helper_release() -> str:
+    """Which dma_buf_phys_vec_to_sgt() the running revision links against: ``"6.19"``
+    for 7.1 and 7.2, ``"7.3"`` otherwise (7.3-rc6 and the proposals built on it)."""
+    s = current_session()
+    return "6.19" if s is not None and s.revision.name in HELPER_6_19_RELEASES else "7.3"
+
 
 #: The tree this module was read in (the v7.1-rc4 merge).
 _PIN = "gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c"
@@ -110,7 +125,7 @@ def reinit_completion(priv) -> None:
 
 # --- dma_buf_ops -----------------------------------------------------------------
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach", revisions=("mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_attach", revisions=("mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     """6.19's checks (P2P, not revoked) plus: the importer must be revocable."""
     priv = dmabuf.priv
@@ -123,24 +138,25 @@ def vfio_pci_dma_buf_attach(dmabuf, attachment) -> int:
     return 0
 
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_map", revisions=("mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_map", revisions=("mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_dma_buf_map(attachment, direction: int, *, faithful: bool = True):
-    """Map (resv held): -ENODEV when revoked, else the 7.3 helper; a mapping holds a kref.
+    """Map (resv held): -ENODEV when revoked, else the release's helper; a mapping holds a kref.
 
-    6.19's body with what 7.3 changed: the helper's release and the kref_get().
+    6.19's body with what 1a8a5227f229 added (the kref_get()); the helper is
+    the one of the running release (:func:`helper_release`).
     """
     priv = attachment.dmabuf.priv
     dma_resv_assert_held(priv.dmabuf.resv)
     if priv.revoked:
         return ERR_PTR(-ENODEV)
     sgt = dma_buf_phys_vec_to_sgt(attachment, priv.provider, priv.phys_vec, priv.nr_ranges,
-                                  priv.size, direction, faithful=faithful, release="7.3")
+                                  priv.size, direction, faithful=faithful, release=helper_release())
     if not IS_ERR(sgt):
         kref_get(priv)
     return sgt
 
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unmap", revisions=("mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_dma_buf_unmap", revisions=("mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_dma_buf_unmap(attachment, sgt, direction: int, *, faithful: bool = True) -> None:
     """Unmap (resv held): free the table and drop the mapping's kref."""
     priv = attachment.dmabuf.priv
@@ -168,7 +184,7 @@ def vfio_pci_dma_buf_iommufd_map_7_3(attachment, phys) -> int:
 
 # --- export ------------------------------------------------------------------------
 
-@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mapping-types-2026-05", "mainline-7.3"))
+@mirrors("gregkh/linux@2519003dd5fb:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def vfio_pci_core_feature_dma_buf(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
                                   *, fixed_helper: bool = False) -> int:
     """VFIO_DEVICE_FEATURE_DMA_BUF after e98137f0a874: an fd or -errno.

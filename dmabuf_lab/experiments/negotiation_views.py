@@ -84,7 +84,7 @@ SHORT_NAMES = {"get-pfn": "pfn", "offer-list": "offer", "rfc-v1": "v1", "rfc-v2"
 def short_names(revs: Iterable[str]) -> dict:
     """A short column head per revision, for tables that must fit 72 columns.
 
-    Mainline releases become ``ml-<version>`` (``ml-6.19``, ``ml-7.3``; the
+    Mainline releases become ``ml-<version>`` (``ml-6.19``, ``ml-7.3-rc6``; the
     alias ``mainline`` names the newest); the designs get the names of
     :data:`SHORT_NAMES`; a variant keeps its suffix (``v1:fixed``); any other
     name is kept.  A table's legend spells them out.

@@ -20,7 +20,7 @@ from dmabuf_lab.revisions.base import MAPPING_KINDS
 REVIEW = "mapping-types-2026-05"
 #: The stages in plan order, then the alternative, then today's mainline for reference.
 STAGES = (f"{REVIEW}:step1", f"{REVIEW}:step2", f"{REVIEW}:step3", f"{REVIEW}:map-attachment-iommu",
-          "mainline-7.3")
+          "mainline-7.3-rc6")
 
 
 def review_plan_pairs(topology: str = "gpu-nic-same-switch", stages: Iterable[str] = STAGES) -> pl.DataFrame:

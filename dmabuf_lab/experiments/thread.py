@@ -27,7 +27,9 @@ REVISION_NAMES = {
     "rfc-v2": "RFC v2 (2025-10-26)",
     "mapping-types-2025-10": "mapping types design (2025-10-30)",
     "mapping-types-2026-02": "mapping types RFC (2026-02-17)",
-    "mainline-7.3": "mainline after 6.19: revoke series, vfio and mapping fixes (Linux 7.1-7.3)",
+    "mainline-7.1": "mainline Linux 7.1: revoke series, vfio fixes, iommufd pin",
+    "mainline-7.2": "mainline Linux 7.2: iommufd release-path lock",
+    "mainline-7.3-rc6": "mainline v7.3-rc6: the two mapping-helper fixes",
     "mapping-types-2026-03": "mapping types, rebased branch (2026-03)",
     "mapping-types-2026-05": "mapping-type review plan and alternatives (2026-04/05)",
 }
@@ -40,7 +42,9 @@ MODULES = {
     "rfc-v2": ("dmabuf_lab/revisions/rfc_v2.py", "06_rfc_v2"),
     "mapping-types-2025-10": ("dmabuf_lab/revisions/mapping_types_2025_10.py", "07_mapping_types"),
     "mapping-types-2026-02": ("dmabuf_lab/revisions/mapping_types_2026_02.py", "07_mapping_types"),
-    "mainline-7.3": ("dmabuf_lab/revisions/mainline_7_3.py", "01_mainline_sgt_and_p2p"),
+    "mainline-7.1": ("dmabuf_lab/revisions/mainline_7_1.py", "01_mainline_sgt_and_p2p"),
+    "mainline-7.2": ("dmabuf_lab/revisions/mainline_7_2.py", "01_mainline_sgt_and_p2p"),
+    "mainline-7.3-rc6": ("dmabuf_lab/revisions/mainline_7_3_rc6.py", "01_mainline_sgt_and_p2p"),
     "mapping-types-2026-03": ("dmabuf_lab/revisions/mapping_types_2026_03.py", "07_mapping_types"),
     "mapping-types-2026-05": ("dmabuf_lab/revisions/mapping_types_2026_05.py", "07_mapping_types"),
 }

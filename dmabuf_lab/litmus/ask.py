@@ -240,7 +240,8 @@ def targets(revisions: list[str] | None, all_variants: bool) -> list[str]:
     for want in chosen:
         name, variant = split_target(want)
         if name not in REVISIONS:
-            raise LabInputError(f"unknown revision {name!r}; known: {', '.join(REVISIONS)}", field="--revision")
+            from dmabuf_lab.revisions import unknown_revision
+            raise LabInputError(unknown_revision(name), field="--revision")
         try:
             known = get_revision(name).variants
         except RevisionNotAvailable:

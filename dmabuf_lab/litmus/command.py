@@ -71,7 +71,8 @@ TABLE_WIDTH = 100
 
 #: Short forms used only by the default (narrow) table; a legend names them.
 SHORT_REVISIONS = {"mapping-types-2025-10": "mt-2025-10", "mapping-types-2026-02": "mt-2026-02", "mapping-types-2026-03": "mt-2026-03", "mapping-types-2026-05": "mt-2026-05",
-                   "mainline-6.19": "ml-6.19", "mainline-7.3": "ml-7.3"}
+                   "mainline-6.19": "ml-6.19", "mainline-7.1": "ml-7.1", "mainline-7.2": "ml-7.2",
+                   "mainline-7.3-rc6": "ml-7.3-rc6"}
 SHORT_FINDINGS = {"use-after-free": "uaf", "use-after-revoke": "after-revoke", "double-free": "dbl-free",
                   "mistranslation": "mistrans", "overstated-segment": "overstated",
                   "uninitialised": "uninit", "no-mapping": "no-map"}
@@ -201,7 +202,8 @@ def _check_revision_arg(rev: str | None) -> None:
         return
     name, variant = split_target(rev)
     if name not in REVISIONS:
-        raise LabInputError(f"unknown revision {rev!r}; known: {list(REVISIONS)}", field="--revision")
+        from dmabuf_lab.revisions import unknown_revision
+        raise LabInputError(unknown_revision(name), field="--revision")
     if ":" in rev:
         from dmabuf_lab.revisions import RevisionNotAvailable, get_revision
 
@@ -265,7 +267,10 @@ def _print_races(races, verbose: bool) -> None:
 def _main_list() -> int:
     from dmabuf_lab.drivers.registry import table
     from dmabuf_lab.revisions import RevisionNotAvailable, get_revision
+    from dmabuf_lab.revisions.releases import files_read_at, load_releases
 
+    table_of_releases = load_releases()
+    release_names = {r.name for r in table_of_releases.releases}
     for name in REVISIONS:
         try:
             rev = get_revision(name)
@@ -277,6 +282,9 @@ def _main_list() -> int:
         print(f"    variants: {', '.join(rev.variants)}")
         for bug, what in rev.bugs.items():
             print(f"    bug {bug}: {what}")
+        if name in release_names:
+            for path, read in files_read_at(name, table_of_releases):
+                print(f"    file {path}: {read}")
     print()
     rows = [[d, role] + ["x" if r in revs else "." for r in REVISIONS] for (d, role), revs in table().items()]
     print(_table(rows, ["driver", "role"] + list(REVISIONS)))

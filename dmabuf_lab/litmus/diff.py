@@ -9,7 +9,7 @@ returned it and why.  A revision is a name as ``dmabuf-lab litmus --list``
 gives it, or ``revision:variant``.  Scenarios one side cannot express are
 counted and named at the end, not diffed.
 
-    dmabuf-lab diff mainline-6.19 mainline-7.3
+    dmabuf-lab diff mainline-6.19 mainline-7.3-rc6
     dmabuf-lab diff mapping-types-2026-02 mapping-types-2026-02:fixed --json
 """
 from __future__ import annotations
@@ -86,6 +86,9 @@ def _check_target(target: str) -> str:
 
     name, variant = split_target(target)
     if name not in REVISIONS:
+        from dmabuf_lab.revisions import RETIRED, unknown_revision
+        if name in RETIRED:
+            raise LabInputError(unknown_revision(name), field="REV")
         near = difflib.get_close_matches(name, list(REVISIONS), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else f"; known: {', '.join(REVISIONS)}"
         raise LabInputError(f"unknown revision {name!r}{hint}", field="REV")

@@ -370,6 +370,9 @@ class _Loader:
         becomes the revision it stands for); a key naming the same target twice is an error."""
         rev, variant = split_target(key)
         if rev not in REVISIONS:
+            from dmabuf_lab.revisions import RETIRED, unknown_revision
+            if rev in RETIRED:
+                raise self.err(unknown_revision(rev), section, key)
             raise self.err(f"unknown revision {rev!r}; known: {list(REVISIONS)} "
                            f"and the aliases {list(ALIASES)}", section, key)
         name = rev if ":" not in key else f"{rev}:{variant}"

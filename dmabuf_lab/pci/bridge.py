@@ -66,7 +66,7 @@ class HostBridge:
         return f"<HostBridge [{self.label}] {self.name!r}>"
 
 
-@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:pci_host_bridge_dev", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:pci_host_bridge_dev", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_host_bridge_dev(host: HostBridge) -> PciDevice | None:
     """The function a P2P whitelist looks at: the first one on the root bus when it is
     devfn 00.0 or a root port, else None (``pci_host_bridge_dev()`` in p2pdma.c)."""
@@ -78,7 +78,7 @@ def pci_host_bridge_dev(host: HostBridge) -> PciDevice | None:
     return None
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/host-bridge.c:pci_find_host_bridge", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/host-bridge.c:pci_find_host_bridge", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_find_host_bridge(dev: PciDevice) -> HostBridge | None:
     """Host bridge above a function (``pci_find_host_bridge(dev->bus)``)."""
     while dev is not None:

@@ -104,7 +104,7 @@ def _consult(topo, reason: str) -> bool:
     return bool(topo.unknowns_taken_for_p2p)
 
 
-@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:pci_bridge_has_acs_redir", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:pci_bridge_has_acs_redir", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_bridge_has_acs_redir(pdev: PciDevice) -> bool:
     """True when the function has ACS and redirects P2P upstream (RR, CR or EC set)."""
     if "acs" in pdev.unknown:
@@ -132,7 +132,7 @@ def host_bridge_whitelist_unknown(host: HostBridge | None, whitelist) -> str | N
     return None
 
 
-@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:__host_bridge_whitelist", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:__host_bridge_whitelist", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def __host_bridge_whitelist(host: HostBridge | None, same_host_bridge: bool, whitelist,
                             log: list | None, topo=None) -> bool:
     """Is this host bridge's root function on the whitelist (honouring REQ_SAME_HOST_BRIDGE)?"""
@@ -155,7 +155,7 @@ def __host_bridge_whitelist(host: HostBridge | None, same_host_bridge: bool, whi
     return False
 
 
-@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:host_bridge_whitelist", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:host_bridge_whitelist", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def host_bridge_whitelist(a: PciDevice, b: PciDevice, whitelist=None, log: list | None = None) -> bool:
     """May traffic between ``a`` and ``b`` cross their host bridge(s)?"""
     if whitelist is None:
@@ -169,7 +169,7 @@ def host_bridge_whitelist(a: PciDevice, b: PciDevice, whitelist=None, log: list 
             and __host_bridge_whitelist(host_b, False, whitelist, log, topo))
 
 
-@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:calc_map_type_and_dist", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:calc_map_type_and_dist", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def calc_map_type_and_dist(provider: PciDevice, client: PciDevice, log: list | None = None):
     """Mapping type and distance between two PCI functions: ``(map_type, dist)``.
 
@@ -193,7 +193,7 @@ def upstream_path(dev: PciDevice) -> list[PciDevice]:
          gap="the stored tree predates 6.19, where the same nested walk opens calc_map_type_and_dist(); "
              "the whitelist and map-type tail follows the 6.19 function as the lab's sources describe it",
          revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
-                    "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+                    "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def _calc(provider: PciDevice, client: PciDevice, log: list | None):
     """calc_map_type_and_dist() without remembering the answer.
 
@@ -299,7 +299,7 @@ def _cache(provider: PciDevice, client: PciDevice, map_type: int) -> None:
         state.map_types[(client.domain << 16) | client.routing_id] = map_type
 
 
-@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:find_parent_pci_dev", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:find_parent_pci_dev", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def find_parent_pci_dev(dev) -> PciDevice | None:
     """The device itself if it is PCI, else the nearest PCI ancestor through ``.parent``."""
     while dev is not None:
@@ -309,7 +309,7 @@ def find_parent_pci_dev(dev) -> PciDevice | None:
     return None
 
 
-@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:pci_p2pdma_distance_many", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("jgunthorpe/linux@b3d4b2148399:drivers/pci/p2pdma.c:pci_p2pdma_distance_many", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_p2pdma_distance_many(provider: PciDevice, clients, verbose: bool = False,
                              log: list | None = None) -> int:
     """Summed distance from ``provider`` to every client; -1 if any one cannot do P2P."""
@@ -332,7 +332,7 @@ def pci_p2pdma_distance_many(provider: PciDevice, clients, verbose: bool = False
     return -1 if not_supported else total
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_distance", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_distance", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_p2pdma_distance(provider, client, verbose: bool = False, log: list | None = None) -> int:
     """Distance between a provider and one client; -1 when P2P is impossible, which
     includes no provider at all and a client with no PCI function at or above it."""
@@ -399,7 +399,7 @@ def _bus_offset(pdev, bar: int) -> int:
     return int(pci_bus_address(pdev, bar)) - int(pci_resource_start(pdev, bar))
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/p2pdma.c:pcim_p2pdma_init", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/p2pdma.c:pcim_p2pdma_init", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pcim_p2pdma_init(pdev) -> int:
     """Set up ``pdev``'s P2P state once: a provider for every memory BAR.  Returns 0."""
     if isinstance(pdev.p2pdma, pci_p2pdma):
@@ -412,7 +412,7 @@ def pcim_p2pdma_init(pdev) -> int:
     return 0
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/p2pdma.c:pcim_p2pdma_provider", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/p2pdma.c:pcim_p2pdma_provider", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pcim_p2pdma_provider(pdev, bar: int):
     """The provider for ``bar`` of ``pdev``, or None when the BAR is not MMIO.
 
@@ -426,7 +426,7 @@ def pcim_p2pdma_provider(pdev, bar: int):
     return p2p.mem[bar]
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_map_type", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_map_type", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
     """How ``dev`` reaches the provider's BAR: one of the PCI_P2PDMA_MAP_* values.
 
@@ -438,7 +438,7 @@ def pci_p2pdma_map_type(provider: p2pdma_provider, dev) -> int:
     return map_type_between(provider.owner, dev)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_bus_addr_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci-p2pdma.h:pci_p2pdma_bus_addr_map", gap="a callee of dma-buf-mapping.c in this tree, modelled as its callers there use it; its own file was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_p2pdma_bus_addr_map(provider: p2pdma_provider, paddr: int) -> int:
     """Translate a CPU physical address in the BAR to the PCI bus address."""
     return int(paddr) + provider.bus_offset

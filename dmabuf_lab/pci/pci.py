@@ -34,19 +34,19 @@ def PCI_DEVFN(slot: int, func: int) -> int:
     return ((slot & 0x1F) << 3) | (func & 0x07)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:PCI_SLOT", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:PCI_SLOT", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def PCI_SLOT(devfn: int) -> int:
     """Slot (device) number of a devfn."""
     return (devfn >> 3) & 0x1F
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:PCI_FUNC", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:PCI_FUNC", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def PCI_FUNC(devfn: int) -> int:
     """Function number of a devfn."""
     return devfn & 0x07
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:PCI_DEVID", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:PCI_DEVID", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def PCI_DEVID(bus: int, devfn: int) -> int:
     """16-bit requester/routing id: bus number in the high byte, devfn in the low."""
     return ((bus & 0xFF) << 8) | (devfn & 0xFF)
@@ -219,7 +219,7 @@ class PciDevice:
         return f"<PciDevice {self.bdf} {self.vendor:04x}:{self.device:04x} {kind} {self.name!r}>"
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:pci_physfn", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:pci_physfn", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_physfn(dev: PciDevice) -> PciDevice:
     """The PF of a VF, or the device itself (``pci_physfn()``)."""
     return dev.physfn if dev.is_virtfn else dev
@@ -237,7 +237,7 @@ def pci_is_root_bus_dev(dev: PciDevice) -> bool:
     return dev.parent is None
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:pci_upstream_bridge", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:pci_upstream_bridge", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_upstream_bridge(dev: PciDevice) -> PciDevice | None:
     """The bridge above a function, looking through a VF to its PF (``pci_upstream_bridge()``)."""
     dev = pci_physfn(dev)
@@ -261,7 +261,7 @@ def _resource(dev: PciDevice, resno: int):
     return 0, 0, None
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:pci_resource_start", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:pci_resource_start", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_resource_start(dev: PciDevice, bar: int) -> int:
     """CPU address where resource ``bar`` starts; 0 when the function has none.
 
@@ -270,7 +270,7 @@ def pci_resource_start(dev: PciDevice, bar: int) -> int:
     return _resource(dev, bar)[0]
 
 
-@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:pci_resource_len", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:include/linux/pci.h:pci_resource_len", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_resource_len(dev: PciDevice, bar: int) -> int:
     """Length of resource ``bar``; 0 when absent.  An IOV window spans per-VF size × TotalVFs."""
     return _resource(dev, bar)[1]
@@ -283,7 +283,7 @@ def pci_resource_end(dev: PciDevice, bar: int) -> int:
     return start + length - 1 if length else 0
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/bus.c:pci_bus_address", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/pci/bus.c:pci_bus_address", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def pci_bus_address(dev: PciDevice, bar: int) -> int:
     """Bus address of a BAR: the CPU address minus the host bridge's window offset."""
     start = pci_resource_start(dev, bar)

@@ -45,7 +45,7 @@ from dmabuf_lab.revisions.base import (  # noqa: F401  (re-exported)
 
 #: Revision name -> module name, in the order they were posted or released.
 REVISIONS = {
-    "mainline-6.19": "mainline",                         # Linux 6.19 (2026-02)
+    "mainline-6.19": "mainline_6_19",                    # Linux 6.19 (2026-02)
     "get-pfn": "get_pfn",                                # 2025-01, Xu Yilun's get_pfn RFC
     "offer-list": "offer_list",                          # 2025-09-26, Thomas Hellström
     "rfc-v1": "rfc_v1",                                  # 2025-10-14, Vivek Kasireddy RFC v1
@@ -54,18 +54,26 @@ REVISIONS = {
     "mapping-types-2026-02": "mapping_types_2026_02",    # 2026-02-17, "[PATCH RFC 00/26]"
     "mapping-types-2026-03": "mapping_types_2026_03",    # 2026-03-01, the rebased branch
     "mapping-types-2026-05": "mapping_types_2026_05",    # 2026-04/05, the review plan
-    "mainline-7.3": "mainline_7_3",                      # Linux 7.3 (2026-09 fixes)
+    "mainline-7.1": "mainline_7_1",                      # Linux 7.1 (2026-06)
+    "mainline-7.2": "mainline_7_2",                      # Linux 7.2 (2026-08)
+    "mainline-7.3-rc6": "mainline_7_3_rc6",              # Linux v7.3-rc6 (2026-10)
 }
 
 #: Short names -> the revision they stand for.
 ALIASES = {
-    "mainline": "mainline-7.3",
+    "mainline": "mainline-7.3-rc6",
+}
+
+#: Names the lab no longer models, and what to use instead.
+RETIRED = {
+    "mainline-7.3": "the composite 'mainline-7.3' is split into the releases mainline-6.19, "
+                    "mainline-7.1, mainline-7.2 and mainline-7.3-rc6 (alias 'mainline')",
 }
 
 REVISION_NAMES = tuple(REVISIONS)
 
 #: The mainline releases the lab models, oldest first.
-MAINLINE_RELEASES = ("mainline-6.19", "mainline-7.3")
+MAINLINE_RELEASES = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")
 
 
 def canonical(name: str) -> str:
@@ -73,12 +81,20 @@ def canonical(name: str) -> str:
     return ALIASES.get(name, name)
 
 
+def unknown_revision(name: str) -> str:
+    """One line saying ``name`` is not a revision: for a retired name, what replaced it;
+    otherwise the known revisions and aliases."""
+    if name in RETIRED:
+        return f"revision {name!r} is retired: {RETIRED[name]}"
+    return f"unknown revision {name!r}; known: {', '.join(REVISIONS)}; aliases: {', '.join(ALIASES)}"
+
+
 def is_known(name: str) -> bool:
     """True for a revision name or an alias."""
     return canonical(name) in REVISIONS
 
 __all__ = [
-    "REVISIONS", "REVISION_NAMES", "ALIASES", "MAINLINE_RELEASES", "RevisionNotAvailable",
+    "REVISIONS", "REVISION_NAMES", "ALIASES", "RETIRED", "MAINLINE_RELEASES", "unknown_revision", "RevisionNotAvailable",
     "revision_module", "get_revision", "available_revisions", "split_target", "canonical", "is_known",
     # from base: the plug-in API
     "Revision", "Session", "Verdict", "ExporterSpec", "ImporterSpec", "ExporterDriver",

@@ -97,7 +97,7 @@ def assumptions_lines(targets: Iterable[str], topologies: Iterable[str], width: 
     add("config", kconfig_text())
     if any(r.startswith("mainline-7") for r in releases):
         add("note", "CONFIG_DMABUF_MOVE_NOTIFY is gone from 7.1 on (609fc8766d68); "
-                    "mainline-7.3 behaves as if it were y")
+                    "the releases from mainline-7.1 on behave as if it were y")
     add("topology", ", ".join(topologies))
     add("variant", variant_note or ", ".join(variants))
     add("sources", "docs/sources.md; findings: dmabuf-lab findings")

@@ -298,6 +298,13 @@ def load_releases(path: Path | str | None = None) -> ReleaseTable:
     return ReleaseTable(rels, chs)
 
 
+def files_read_at(name: str, table: ReleaseTable | None = None) -> list[tuple[str, str]]:
+    """(file path, where it was read) for each file of release ``name``: ``owner/repo@commit``,
+    or ``not read`` / ``absent``.  KeyError for a name that is not a release."""
+    table = table if table is not None else load_releases()
+    return [(f.path, f.read or ("absent" if f.absent else "not read")) for f in table.release(name).files]
+
+
 def render_markdown(table: ReleaseTable) -> str:
     """The per-release tables, the fix table and the scenario sketches as
     Markdown: the generated middle of ``docs/mainline-releases.md``."""

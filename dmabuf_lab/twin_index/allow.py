@@ -31,6 +31,8 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.drivers.common:*", "scenario helpers: the device a spec names, errno and ERR_PTR checks on a driver step"),
     ("dmabuf_lab.drivers.dma_access:*", "the checker's view of DMA through a mapping (use after revoke)"),
     ("dmabuf_lab.drivers.sgt_importer_v2:count_walk", "counts the importer's walk of a list for the container figures"),
+    ("dmabuf_lab.drivers.vfio_pci_dmabuf_7_3:helper_release",
+     "picks which release's dma-buf-mapping.c the running mainline release links against"),
     ("dmabuf_lab.drivers.vfio_pci.sgt_helper:_sgt_*", "routes a revision's vfio map/unmap to the 6.19 twin with or without the sgt-helper fix"),
     ("dmabuf_lab.drivers.vfio_pci.mapping_types_2026_02:pci_dev_get",
      "stands for the pci_dev reference of the 2026-04-13 match fix; the model does not count PCI device references"),

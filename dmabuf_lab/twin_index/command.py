@@ -43,7 +43,8 @@ def main(args) -> int:
     revision = None
     if args.revision is not None:
         if not is_known(args.revision):
-            raise LabInputError(f"unknown revision {args.revision!r}", field="--revision")
+            from dmabuf_lab.revisions import unknown_revision
+            raise LabInputError(unknown_revision(args.revision), field="--revision")
         revision = canonical(args.revision)
     rows = twin_rows(args.name, revision)
     if args.json:

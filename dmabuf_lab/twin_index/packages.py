@@ -11,10 +11,12 @@ TWIN_PACKAGES = (
     "dmabuf_lab.revisions",
     "dmabuf_lab.pci",
     "dmabuf_lab.addr",
+    "dmabuf_lab.linux",
 )
 
-#: Module name suffixes that name a mainline release rather than a revision module.
-_RELEASE_SUFFIX = {"_7_3": "mainline-7.3"}
+#: Module name suffixes that name the code after 6.19 rather than a revision module:
+#: the ``*_7_3`` modules (revoke series and later) run in every release from 7.1 on.
+_RELEASE_SUFFIX = {"_7_3": ("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6")}
 
 
 def twin_modules() -> list[str]:
@@ -48,5 +50,5 @@ def module_revisions(module: str) -> tuple[str, ...]:
         return (by_module[last],)
     for suffix, rev in _RELEASE_SUFFIX.items():
         if last.endswith(suffix):
-            return (rev,)
+            return rev
     return ()

@@ -49,7 +49,7 @@ def test_scenario_accepts_a_capture_path(tmp_path, relative):
     assert "0000:05:00.0" in sc.fresh_topology().devices
     checks = {c.target: c for c in check_scenario(sc)}
     assert checks["mainline-6.19"].verdict.outcome == "phys"
-    assert checks["mainline-7.3"].verdict.outcome == "phys"
+    assert checks["mainline-7.3-rc6"].verdict.outcome == "phys"
     assert checks["mapping-types-2026-02:fixed"].verdict.outcome == "pal"
     assert checks["mapping-types-2026-02:fixed"].ok
     # the same through the frame builder

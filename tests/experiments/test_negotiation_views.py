@@ -22,10 +22,10 @@ def test_outcome_class(outcome, cls):
 
 
 def test_short_names_are_readable_and_keep_variants():
-    assert short_names(["mainline-6.19", "mapping-types-2026-02", "rfc-v1", "mainline-7.3", "mainline",
+    assert short_names(["mainline-6.19", "mapping-types-2026-02", "rfc-v1", "mainline-7.3-rc6", "mainline",
                         "rfc-v1:fixed", "new-thing"]) == {
         "mainline-6.19": "ml-6.19", "mapping-types-2026-02": "mt26", "rfc-v1": "v1",
-        "mainline-7.3": "ml-7.3", "mainline": "ml-7.3", "rfc-v1:fixed": "v1:fixed", "new-thing": "new-thing"}
+        "mainline-7.3-rc6": "ml-7.3-rc6", "mainline": "ml-7.3-rc6", "rfc-v1:fixed": "v1:fixed", "new-thing": "new-thing"}
     assert short_names(["mapping-types-2026-03", "mapping-types-2026-05"]) == {
         "mapping-types-2026-03": "mt2603", "mapping-types-2026-05": "mt2605"}
 

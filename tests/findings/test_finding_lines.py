@@ -24,6 +24,9 @@ NO_LINES = {
         "no stored drivers/vfio/pci/vfio_pci_core.c carries the close order 5d74781ebc86 "
         "added: the stored mainline copies predate the dma-buf export and the stored "
         "vfio tree already has the order swapped, so no line range can be cited",
+    "iommufd-release-unpin-unlocked":
+        "no stored drivers/iommu/iommufd/pages.c at 7.1 or at 8c5f9645c389: the release path "
+        "is known from the posted diffs of 8c5f9645c389 and e745cd2c749e only",
 }
 
 _COMMIT = re.compile(r"\b[0-9a-f]{12,40}\b")

@@ -155,7 +155,7 @@ def test_bad_entries_name_the_file_entry_and_field(tmp_path):
     assert 'upstream = "present"' in good.split("[[finding]]")[2]
     with pytest.raises(FindingsError, match=r"findings\.toml: \[\[finding\]\] #1 \(sgt-orig-nents-leak\): upstream"):
         load_findings(bad)
-    bad.write_text(good.replace('where = "mainline-7.3"', 'where = "mainlin"', 1), encoding="utf-8")
+    bad.write_text(good.replace('where = "mainline-7.3-rc6"', 'where = "mainlin"', 1), encoding="utf-8")
     with pytest.raises(FindingsError, match="'mainlin' is not a revision"):
         load_findings(bad)
 

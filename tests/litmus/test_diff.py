@@ -11,7 +11,7 @@ import json
 from dmabuf_lab import cli
 from dmabuf_lab.litmus.scenario import find_scenarios, load_scenario
 
-A, B = "mainline-6.19", "mainline-7.3"
+A, B = "mainline-6.19", "mainline-7.3-rc6"
 
 
 def _diff(capsys, *argv) -> dict:

@@ -33,7 +33,7 @@ def test_the_iommufd_bridge_takes_one_range():
 
 
 def test_a_verdict_that_is_no_errno_has_no_origin():
-    verdict, origin = _origin("mainline-sgt-helper-leak", "mainline-7.3")
+    verdict, origin = _origin("mainline-sgt-helper-leak", "mainline-7.3-rc6")
     assert not verdict.outcome.startswith("-E") and origin is None
 
 

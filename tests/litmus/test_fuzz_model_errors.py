@@ -44,7 +44,7 @@ def _load(text: str):
 
 @pytest.mark.parametrize("target", ["mapping-types-2026-02", "mapping-types-2026-02:fixed",
                                     "mapping-types-2026-03", "mapping-types-2026-03:fixed",
-                                    "mapping-types-2026-05", "mainline-7.3"])
+                                    "mapping-types-2026-05", "mainline-7.3-rc6"])
 @pytest.mark.parametrize("steps,held", [('["attach", "map", "detach"]', 1),
                                         ('["move", "attach", "map", "map", "detach"]', 2)])
 def test_detach_with_a_mapping_held_is_a_leak_not_a_model_error(target, steps, held):

@@ -58,7 +58,7 @@ def test_revision_filter_and_json(capsys):
     data = json.loads(capsys.readouterr().out)
     assert rc == 0
     # plain "mainline" selects the newest mainline
-    assert {c["target"] for c in data["checks"]} == {"mainline-7.3"}
+    assert {c["target"] for c in data["checks"]} == {"mainline-7.3-rc6"}
     assert data["checks"][0]["observed"] == "phys"
     rc = main(["litmus", str(SHIPPED / "vfio-to-iommufd.toml"), "--revision", "mainline-6.19",
                "--json"])

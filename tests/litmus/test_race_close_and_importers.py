@@ -40,8 +40,8 @@ def test_close_before_the_importer_gets_the_fd_is_ebadf(tmp_path):
     closed it, there is nothing to get: -EBADF.  Otherwise the importer's reference keeps the
     buffer alive and its detach drops the last one."""
     sc = scenario(tmp_path, '[threads]\nimporter = ["attach", "detach"]\nuser = ["close"]\n'
-                            '[races."mainline-7.3"]\n')
-    res = explore(sc, "mainline-7.3")
+                            '[races."mainline-7.3-rc6"]\n')
+    res = explore(sc, "mainline-7.3-rc6")
     assert not res.bound_hit
     assert results(res) == {(("importer", "-EBADF at attach"), ("user", "ok")),
                             (("importer", "ok"), ("user", "ok"))}
@@ -52,7 +52,7 @@ def test_release_runs_once_whoever_drops_the_last_reference(tmp_path):
     """A close racing vfio's cleanup: the buffer leaves the device's list exactly once and its
     memory is freed once (a second unlink or free would be a finding)."""
     sc = scenario(tmp_path, '[threads]\nuser = ["close"]\nvfio = ["release"]\n[races."mainline-6.19"]\n'
-                            '[races."mainline-7.3"]\n')
+                            '[races."mainline-7.3-rc6"]\n')
     for c in check_races(sc):
         assert c.ok, c.differences()
         assert c.result.executions > 1
@@ -61,9 +61,9 @@ def test_release_runs_once_whoever_drops_the_last_reference(tmp_path):
 def test_two_importers_each_act_on_their_own(tmp_path):
     sc = scenario(tmp_path, '[importers.guest]\ndriver = "iommufd"\n\n[threads]\n'
                             'gpu = ["attach", "map"]\nvmm = { importer = "guest", steps = ["attach", "map"] }\n'
-                            '[races."mainline-7.3"]\n')
+                            '[races."mainline-7.3-rc6"]\n')
     assert [n for n, _ in sc.importers] == ["guest"] and sc.thread_importers == {"vmm": "guest"}
-    res = explore(sc, "mainline-7.3")
+    res = explore(sc, "mainline-7.3-rc6")
     ends = {dict(ex.end_state)["guest-mapped"] for ex in res.outcomes.values()}
     assert ends == {True}
     assert all(dict(ex.end_state)["importer-mapped"] for ex in res.outcomes.values())
@@ -76,13 +76,13 @@ def test_old_scenarios_name_no_importers(tmp_path):
 
 @pytest.mark.parametrize("body,where", [
     ('[importers.x]\ndriver = "iommufd"\n[threads]\na = { importer = "y", steps = ["attach"] }\n'
-     '[races."mainline-7.3"]\n', "threads.a"),
-    ('[importers.importer]\ndriver = "iommufd"\n[threads]\na = ["attach"]\n[races."mainline-7.3"]\n',
+     '[races."mainline-7.3-rc6"]\n', "threads.a"),
+    ('[importers.importer]\ndriver = "iommufd"\n[threads]\na = ["attach"]\n[races."mainline-7.3-rc6"]\n',
      "importers.importer"),
-    ('[importers.x]\ndriver = "nosuch"\n[threads]\na = ["attach"]\n[races."mainline-7.3"]\n',
+    ('[importers.x]\ndriver = "nosuch"\n[threads]\na = ["attach"]\n[races."mainline-7.3-rc6"]\n',
      "importers.x.driver"),
-    ('[threads]\na = { steps = ["attach"], cpu = 3 }\n[races."mainline-7.3"]\n', "threads.a.cpu"),
-    ('[threads]\na = { importer = "importer" }\n[races."mainline-7.3"]\n', "threads.a"),
+    ('[threads]\na = { steps = ["attach"], cpu = 3 }\n[races."mainline-7.3-rc6"]\n', "threads.a.cpu"),
+    ('[threads]\na = { importer = "importer" }\n[races."mainline-7.3-rc6"]\n', "threads.a"),
     ('[importers.x]\ndriver = "iommufd"\n[expect]\nmainline = "pal"\n', "importers"),
 ])
 def test_malformed_importers_and_thread_tables_name_the_key(tmp_path, body, where):

@@ -155,11 +155,11 @@ def test_second_run_comes_from_the_cache_and_an_edited_scenario_is_recomputed(tm
     shutil.copy(LITMUS / path.name, path)
     sc = load_scenario(path)
     first, second, third = RunStats(), RunStats(), RunStats()
-    a = explore_distributed(sc, "mainline-7.3", executor=SerialExecutor(), cache=tmp_path / "c", stats=first)
-    b = explore_distributed(sc, "mainline-7.3", executor=SerialExecutor(), cache=tmp_path / "c", stats=second)
+    a = explore_distributed(sc, "mainline-7.3-rc6", executor=SerialExecutor(), cache=tmp_path / "c", stats=first)
+    b = explore_distributed(sc, "mainline-7.3-rc6", executor=SerialExecutor(), cache=tmp_path / "c", stats=second)
     assert a == b and first.computed == first.total > 1 and second.computed == 0
     path.write_text(path.read_text() + "\n# edited\n")
-    explore_distributed(load_scenario(path), "mainline-7.3", executor=SerialExecutor(),
+    explore_distributed(load_scenario(path), "mainline-7.3-rc6", executor=SerialExecutor(),
                         cache=tmp_path / "c", stats=third)
     assert third.cached == 0
 

@@ -64,7 +64,7 @@ def test_attach_against_revoke_has_three_interleavings(tmp_path):
 @pytest.mark.parametrize("steps,target", [
     ('importer = ["attach"]\nvfio = ["revoke"]', "mainline-6.19"),
     ('importer = ["attach", "map"]\nvfio = ["revoke"]', "mainline-6.19"),
-    ('importer = ["attach"]\nvfio = ["revoke", "re-enable"]', "mainline-7.3"),
+    ('importer = ["attach"]\nvfio = ["revoke", "re-enable"]', "mainline-7.3-rc6"),
 ])
 def test_pruning_keeps_every_distinct_outcome(tmp_path, steps, target):
     sc = scenario(tmp_path, f"[threads]\n{steps}\n[races.\"mainline-6.19\"]\n")
@@ -79,7 +79,7 @@ def test_pruning_keeps_every_distinct_outcome(tmp_path, steps, target):
 def test_the_619_revoke_race_and_its_fix():
     sc = load_scenario(LITMUS / "race-vfio-revoke-vs-dma.toml")
     before = explore(sc, "mainline-6.19")
-    after = explore(sc, "mainline-7.3")
+    after = explore(sc, "mainline-7.3-rc6")
     assert before.verdict("use-after-revoke") == "sometimes"
     assert after.verdict("use-after-revoke") == "never"
     ex = before.shortest["use-after-revoke"]
@@ -93,7 +93,7 @@ def test_the_619_revoke_race_and_its_fix():
 
 def test_close_after_revoke_never_hangs_in_7_3():
     sc = load_scenario(LITMUS / "race-vfio-close-after-revoke.toml")
-    res = explore(sc, "mainline-7.3")
+    res = explore(sc, "mainline-7.3-rc6")
     assert res.verdict("deadlock") == "never" and res.executions > 1
 
 

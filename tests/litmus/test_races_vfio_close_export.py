@@ -23,7 +23,7 @@ def test_619_close_lets_a_job_reach_the_disabled_function_and_7x_does_not():
     off = next(i for i, lab in enumerate(labels) if "PCI_COMMAND_MEMORY" in lab)
     dma = next(i for i, lab in enumerate(labels) if "DMA to" in lab)
     assert off < dma
-    assert explore(sc, "mainline-7.3").verdict("use-after-revoke") == "never"
+    assert explore(sc, "mainline-7.3-rc6").verdict("use-after-revoke") == "never"
 
 
 def test_branch_close_after_revoke_hangs_and_the_rearm_fix_does_not():

@@ -15,15 +15,15 @@ SOURCES = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
 def test_revision_order():
     assert list(REVISIONS) == ["mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2",
                                "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03",
-                               "mapping-types-2026-05", "mainline-7.3"]
+                               "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"]
 
 
 def test_mainline_alias_is_the_newest_mainline():
     from dmabuf_lab.revisions import ALIASES, MAINLINE_RELEASES, canonical, get_revision, split_target
-    assert ALIASES["mainline"] == MAINLINE_RELEASES[-1] == "mainline-7.3"
-    assert canonical("mainline") == "mainline-7.3" and canonical("rfc-v1") == "rfc-v1"
-    assert split_target("mainline:fixed") == ("mainline-7.3", "fixed")
-    assert get_revision("mainline").name == "mainline-7.3"
+    assert ALIASES["mainline"] == MAINLINE_RELEASES[-1] == "mainline-7.3-rc6"
+    assert canonical("mainline") == "mainline-7.3-rc6" and canonical("rfc-v1") == "rfc-v1"
+    assert split_target("mainline:fixed") == ("mainline-7.3-rc6", "fixed")
+    assert get_revision("mainline").name == "mainline-7.3-rc6"
     assert get_revision("mainline-6.19").name == "mainline-6.19"
 
 

@@ -37,7 +37,7 @@ def test_good_scenario_loads(tmp_path):
     s = load_scenario(write(tmp_path, GOOD))
     assert s.exporter.ranges == ((0, 0x200000),)
     # plain ``mainline`` is the alias of the newest mainline and is stored under its name
-    assert s.expect == {"mainline-7.3": "sgt-p2p"}
+    assert s.expect == {"mainline-7.3-rc6": "sgt-p2p"}
     assert s.steps == ("attach", "map", "unmap", "detach")
 
 
@@ -93,10 +93,10 @@ def test_unknown_step_and_bad_toml(tmp_path):
 
 def test_errno_aliases_are_normalised(tmp_path):
     s = load_scenario(write(tmp_path, GOOD.replace('mainline = "sgt-p2p"', 'mainline = "-ENOTSUP"')))
-    assert s.expect["mainline-7.3"] == "-EOPNOTSUPP"
+    assert s.expect["mainline-7.3-rc6"] == "-EOPNOTSUPP"
 
 
 def test_an_alias_and_its_revision_in_one_table_is_an_error(tmp_path):
-    p = write(tmp_path, GOOD.replace('mainline = "sgt-p2p"', 'mainline = "sgt-p2p"\n"mainline-7.3" = "sgt"'))
+    p = write(tmp_path, GOOD.replace('mainline = "sgt-p2p"', 'mainline = "sgt-p2p"\n"mainline-7.3-rc6" = "sgt"'))
     with pytest.raises(ScenarioError, match="already lists"):
         load_scenario(p)

@@ -1,4 +1,4 @@
-"""iommufd's map hands every mapping it gets to the race checks, in 6.19 and 7.3 alike.
+"""iommufd's map hands every mapping it gets to the race checks, in every mainline release alike.
 
 The map-after-revoke property is only seen if the importer reports each
 mapping vfio returned (``mapping_returned``) and remembers the token its DMA
@@ -20,7 +20,7 @@ VF1 = "0000:03:00.2"
 MiB = 1 << 20
 
 
-@pytest.mark.parametrize("revision", ["mainline-6.19", "mainline-7.3"])
+@pytest.mark.parametrize("revision", ["mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"])
 def test_iommufd_map_reports_the_mapping(revision):
     s = Session(load_topology("xe-sriov-8vf"), ExporterSpec("vfio-pci", VF1, 2, ((0, 2 * MiB),)),
                 ImporterSpec("iommufd"), get_revision(revision))

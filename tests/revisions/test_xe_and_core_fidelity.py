@@ -9,8 +9,8 @@ import pytest
 
 from dmabuf_lab.core.dma_buf_7_3 import dma_buf_invalidate_mappings
 from dmabuf_lab.drivers.xe.bo import XE_PL_TT, XE_PL_VRAM0, xe_bo, xe_bo_migrate
-from dmabuf_lab.drivers.xe.mainline import XeExporter
-from dmabuf_lab.drivers.xe.mainline_7_3 import XeExporter73
+from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
+from dmabuf_lab.drivers.xe.mainline_7_1 import XeExporter73
 from dmabuf_lab.findings.registry import load_findings
 from dmabuf_lab.kmodel import EBUSY, EINVAL
 from dmabuf_lab.litmus.runner import run_once
@@ -44,7 +44,7 @@ def test_619_default_config_pins_a_dynamic_importer_of_xe(migratable, config, ex
 
 @pytest.mark.parametrize("migratable", [False, True])
 def test_7x_never_pins_a_dynamic_importer(migratable):
-    v = run_once(TOPO, xe_spec(migratable=migratable), NIC, revision="mainline-7.3")
+    v = run_once(TOPO, xe_spec(migratable=migratable), NIC, revision="mainline-7.3-rc6")
     assert v.outcome == "sgt-p2p"
 
 
@@ -70,7 +70,7 @@ def test_7x_move_race_matches_619():
     from dmabuf_lab.litmus.explorer import explore
 
     sc = load_scenario(default_litmus_dir() / "race-xe-move-deferred-unmap.toml")
-    for rev in ("mainline-6.19", "mainline-7.3"):
+    for rev in ("mainline-6.19", "mainline-7.3-rc6"):
         assert explore(sc, rev).verdicts().get("use-after-revoke") == "sometimes", rev
 
 
@@ -167,7 +167,7 @@ def _branch_xe_static(steps):
         seen["map"] = sgt if IS_ERR(sgt) else "sgt"
         seen["pinned"], seen["placement"] = exp.bo.pin_count, exp.bo.placement
         if "move" in steps:
-            from dmabuf_lab.drivers.xe.mainline import xe_bo_move_body
+            from dmabuf_lab.drivers.xe.mainline_6_19 import xe_bo_move_body
             seen["move"] = xe_bo_move_body(exp, mt.dma_buf_move_notify)
         if not IS_ERR(sgt):
             dma_resv_lock(buf.resv)

@@ -45,7 +45,7 @@ def test_names_every_revision_that_models_dma_buf_phys_vec_to_sgt(capsys, revisi
     listed = {r[0] for r in rows}
     assert revisions_that_map_through_the_helper <= listed
     # 7.3 and the rebased branch were read in their own trees, every other revision in 6.19's
-    block = out.split("\n  mainline-7.3")[1].splitlines()
+    block = out.split("\n  mainline-7.3-rc6")[1].splitlines()
     assert "torvalds/linux@0b9828c7231e" in block[1]
     assert "dmabuf_lab.core.phys_vec_to_sgt:dma_buf_phys_vec_to_sgt" in out
     assert "dmabuf_lab/core/phys_vec_to_sgt.py:" in out
@@ -56,7 +56,7 @@ def test_json_rows(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {r["function"] for r in rows} == {"dma_buf_phys_vec_to_sgt"}
     by_rev = {r["revision"]: r for r in rows}
-    assert by_rev["mainline-7.3"]["source"] == "torvalds/linux@0b9828c7231e"
+    assert by_rev["mainline-7.3-rc6"]["source"] == "torvalds/linux@0b9828c7231e"
     assert by_rev["mapping-types-2026-03"]["source"].startswith("jgunthorpe/linux@")
     for r in rows:
         file, line = r["where"].rsplit(":", 1)

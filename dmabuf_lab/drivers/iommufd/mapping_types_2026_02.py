@@ -9,7 +9,7 @@ gives the list back at once (``dma_buf_pal_unmap_phys()``, RFC 23/26 and
 the branch's pages.c); release gives back whatever is still held.
 
 The iopt_pages side (``pages->mutex``, the revoked mark, DMA only while not
-revoked) is mainline's :class:`~dmabuf_lab.drivers.iommufd.mainline.IommufdImporter`;
+revoked) is mainline's :class:`~dmabuf_lab.drivers.iommufd.mainline_6_19.IommufdImporter`;
 attach, map, unmap and the notification are what the RFC changes.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr
 from dmabuf_lab.drivers.dma_access import dma_token, mapping_returned
-from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
+from dmabuf_lab.drivers.iommufd.mainline_6_19 import IommufdImporter
 from dmabuf_lab.kmodel.mutex import mutex_lock, mutex_unlock
 from dmabuf_lab.kmodel import EINVAL, IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.revisions import mapping_types_2026_02

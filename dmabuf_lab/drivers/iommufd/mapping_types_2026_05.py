@@ -13,7 +13,7 @@ from __future__ import annotations
 from dmabuf_lab.core import dma_buf_7_3 as ml73
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, check_ret, device
-from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
+from dmabuf_lab.drivers.iommufd.mainline_6_19 import IommufdImporter
 from dmabuf_lab.drivers.resv_importer import ResvImporter
 from dmabuf_lab.drivers.vfio_pci.mapping_types_2026_05 import vfio_pci_dma_buf_iommufd_map_review
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock

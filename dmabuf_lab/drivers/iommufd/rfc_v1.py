@@ -7,7 +7,7 @@ one range only, -ENODEV when revoked.  iommufd has no
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
+from dmabuf_lab.drivers.iommufd.mainline_6_19 import IommufdImporter
 from dmabuf_lab.drivers.vfio_pci import rfc_v1 as vfio
 from dmabuf_lab.revisions import rfc_v1
 

@@ -5,11 +5,11 @@ the v2 interconnects do not offer; it attaches dynamically to its global
 device (``allow_peer2peer``, ``move_notify``) and reads vfio's single
 physical range through ``vfio_pci_dma_buf_iommufd_map()`` (-EOPNOTSUPP for
 any other exporter or more than one range, -ENODEV when revoked).  Holds
-``phys``.  The driver code is mainline's (:mod:`.mainline`) over v2's core.
+``phys``.  The driver code is mainline's (:mod:`.mainline_6_19`) over v2's core.
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.iommufd.mainline import IommufdImporter
+from dmabuf_lab.drivers.iommufd.mainline_6_19 import IommufdImporter
 from dmabuf_lab.drivers.vfio_pci import rfc_v2 as vfio
 from dmabuf_lab.revisions import rfc_v2
 

@@ -8,7 +8,7 @@ struct page), order 0.
 from __future__ import annotations
 
 from dmabuf_lab.addr import PAGE_SHIFT
-from dmabuf_lab.drivers.system_heap.mainline import (HEAP_BASE, SystemHeapExporter, system_heap_dma_buf_release,
+from dmabuf_lab.drivers.system_heap.mainline_6_19 import (HEAP_BASE, SystemHeapExporter, system_heap_dma_buf_release,
                                                      system_heap_map_dma_buf, system_heap_unmap_dma_buf)
 from dmabuf_lab.kmodel import EINVAL
 from dmabuf_lab.revisions.get_pfn import dma_buf_export, dma_buf_ops_pfn, importer_maps

@@ -2,7 +2,7 @@
 it through its SGT compat entry (classic ``map_dma_buf``)."""
 from __future__ import annotations
 
-from dmabuf_lab.drivers.system_heap.mainline import SystemHeapExporter
+from dmabuf_lab.drivers.system_heap.mainline_6_19 import SystemHeapExporter
 from dmabuf_lab.revisions.mapping_types_2025_10 import dma_buf_export
 
 

@@ -2,7 +2,7 @@
 support, reached through the core's generic ``dma_addr_t`` fallback."""
 from __future__ import annotations
 
-from dmabuf_lab.drivers.system_heap.mainline import SystemHeapExporter
+from dmabuf_lab.drivers.system_heap.mainline_6_19 import SystemHeapExporter
 
 
 def make_exporter(session):

@@ -6,7 +6,7 @@ has one keeps ``allow_ic`` set with ``interconnect.type == NONE``
 """
 from __future__ import annotations
 
-from dmabuf_lab.drivers.system_heap.mainline import SystemHeapExporter
+from dmabuf_lab.drivers.system_heap.mainline_6_19 import SystemHeapExporter
 
 
 def make_exporter(session):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from dmabuf_lab.drivers.vfio_pci.mainline_7_3 import Vfio73Exporter
+from dmabuf_lab.drivers.vfio_pci.mainline_7_1 import Vfio73Exporter
 from dmabuf_lab.drivers.vfio_pci.mapping_types_2025_10 import (MtVfioExporter, vfio_pci_pal_ops,
                                                                vfio_pci_sgt_ops)
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (vfio_pci_dma_buf_iommufd_map, vfio_pci_dma_buf_map,

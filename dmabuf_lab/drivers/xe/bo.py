@@ -63,20 +63,20 @@ def xe_bo_create_vram(pdev, size: int, *, migratable: bool = True) -> xe_bo:
     return xe_bo(pdev, size, obj, can_migrate_tt=migratable)
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_can_migrate", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_bo.c:xe_bo_can_migrate", gap="called from xe_dma_buf.c at this commit, which was read; this file itself was not", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_can_migrate(bo: xe_bo, mem_type: str) -> bool:
     """Whether the BO's placements allow ``mem_type``."""
     return mem_type == XE_PL_VRAM0 or bo.can_migrate_tt
 
 
 @mirrors("gregkh/linux@362f34fba309:drivers/gpu/drm/xe/xe_bo.h:xe_bo_is_pinned", gap=XE_GAP,
-         revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+         revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_is_pinned(bo: xe_bo) -> bool:
     """Whether anything holds a pin on the BO (TTM's pin_count)."""
     return bo.pin_count > 0
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_migrate", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_BO_C}:xe_bo_migrate", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
     """Move the BO: 0 when it is already there, -EBUSY when pinned, -EINVAL
     when its placements do not allow ``mem_type``."""
@@ -90,7 +90,7 @@ def xe_bo_migrate(bo: xe_bo, mem_type: str) -> int:
     return 0
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_pin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_BO_C}:xe_bo_pin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_pin_external(bo: xe_bo) -> int:
     """Pin the BO where it lies (``in_place``, as xe_dma_buf_pin() asks: no
     validate, the caller migrated it first); the pinned-list bookkeeping is
@@ -99,7 +99,7 @@ def xe_bo_pin_external(bo: xe_bo) -> int:
     return 0
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_unpin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_BO_C}:xe_bo_unpin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_unpin_external(bo: xe_bo) -> None:
     """Drop one pin."""
     if bo.pin_count:
@@ -118,7 +118,7 @@ def xe_bo_dma_ranges(bo: xe_bo) -> list[tuple[int, int]]:
     return [(bar + dpa, ln) for dpa, ln in bo.lmem.ranges]
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_attach", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_attach_checks(bo: xe_bo, attach, p2p_ok: bool) -> int:
     """The refusal shared by every revision: no P2P and no way to system memory."""
     if not p2p_ok and not xe_bo_can_migrate(bo, XE_PL_TT):
@@ -126,7 +126,7 @@ def xe_dma_buf_attach_checks(bo: xe_bo, attach, p2p_ok: bool) -> int:
     return 0
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_map_common(bo: xe_bo, p2p_ok: bool, session=None):
     """Map body shared by every revision: pick the placement (an unpinned BO
     goes to system memory for a non-P2P importer), build the sg_table of
@@ -142,7 +142,7 @@ def xe_dma_buf_map_common(bo: xe_bo, p2p_ok: bool, session=None):
     return sg_table_from_ranges(xe_bo_dma_ranges(bo))
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_unmap_common(sgt) -> None:
     """xe_dma_buf_unmap(): free the table."""
     sg_table_free(sgt)

@@ -27,7 +27,7 @@ from dmabuf_lab.addr import PAGE_SHIFT, PAGE_SIZE, SZ_2M
 from dmabuf_lab.drivers.pfn_importer import make_device_importer
 from dmabuf_lab.drivers.xe.bo import (LMEM_BAR, TT_BASE, XE_PL_TT, p2p_distance, xe_bo_release,
                                       xe_dma_buf_attach_checks, xe_dma_buf_map_common, xe_dma_buf_unmap_common)
-from dmabuf_lab.drivers.xe.mainline import XeExporter
+from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
 from dmabuf_lab.kmodel import EINVAL, EOPNOTSUPP
 from dmabuf_lab.revisions.get_pfn import dma_buf_export, dma_buf_ops_pfn, importer_maps
 from dmabuf_lab.twins import mirrors

@@ -26,7 +26,7 @@ from dmabuf_lab.drivers.common import check_ptr, spec_device
 from dmabuf_lab.drivers.resv_importer import ResvImporter
 from dmabuf_lab.drivers.xe.bo import (LMEM_BAR, XE_PL_TT, xe_bo_can_migrate, xe_bo_release,
                                       xe_dma_buf_attach_checks, xe_dma_buf_map_common, xe_dma_buf_unmap_common)
-from dmabuf_lab.drivers.xe.mainline import XeExporter
+from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
 from dmabuf_lab.drivers.xe.vf_translate import xe_free_dpa_ranges, xe_translate_bar_ranges_to_dpa
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, WARN_ON, dma_resv_assert_held, IS_ERR, PTR_ERR, KernelError, dma_resv_lock,
                                dma_resv_unlock, errname, kvfree, kvmalloc_array)

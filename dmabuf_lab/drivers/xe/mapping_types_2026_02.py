@@ -23,7 +23,7 @@ from __future__ import annotations
 from dmabuf_lab.drivers.sgt_importer_mt import MtSgtImporter
 from dmabuf_lab.drivers.xe.bo import (XE_PL_TT, xe_bo_can_migrate, xe_bo_release, xe_dma_buf_map_common,
                                       xe_dma_buf_unmap_common)
-from dmabuf_lab.drivers.xe.mainline import XeExporter
+from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
 from dmabuf_lab.kmodel import KArray
 from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.revisions.mapping_types_2026_02 import (DMA_BUF_EMAPPING_SGT, DMA_BUF_EMAPPING_SGT_P2P,

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from dmabuf_lab.drivers.xe.bo import (XE_PL_TT, XE_PL_VRAM0, xe_bo_can_migrate, xe_bo_is_pinned,
                                       xe_bo_migrate, xe_bo_pin_external)
-from dmabuf_lab.drivers.xe.mainline import xe_dma_buf_unpin
-from dmabuf_lab.drivers.xe.mainline import XeExporter
+from dmabuf_lab.drivers.xe.mainline_6_19 import xe_dma_buf_unpin
+from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
 from dmabuf_lab.drivers.xe.mapping_types_2026_02 import (MtXeExporter, make_importer,  # noqa: F401
                                                          xe_dma_buf_attach, xe_dma_buf_release,
                                                          xe_dma_buf_sgt_ops)

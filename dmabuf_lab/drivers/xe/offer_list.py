@@ -16,7 +16,7 @@ from dmabuf_lab.drivers.common import spec_device
 from dmabuf_lab.drivers.offer_importer import OfferImporter
 from dmabuf_lab.drivers.xe.bo import (LMEM_BAR, XE_PL_TT, p2p_distance, xe_bo_can_migrate,
                                       xe_dma_buf_map_common, xe_dma_buf_unmap_common)
-from dmabuf_lab.drivers.xe.mainline import (XeExporter, xe_dma_buf_attach, xe_dma_buf_map,
+from dmabuf_lab.drivers.xe.mainline_6_19 import (XeExporter, xe_dma_buf_attach, xe_dma_buf_map,
                                             xe_dma_buf_release, xe_dma_buf_unmap)
 from dmabuf_lab.kmodel import ENOMEM, EOPNOTSUPP, ERR_PTR, kvfree, kvmalloc_array
 from dmabuf_lab.revisions.offer_list import (dma_buf_interconnect, dma_buf_interconnect_map_ops,

@@ -31,7 +31,7 @@ from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.drivers.common import check_ptr, importer_dev
 from dmabuf_lab.drivers.xe.bo import LMEM_BAR
 from dmabuf_lab.drivers.xe.dpa_oracle import first_mismatch, true_dpa_pieces
-from dmabuf_lab.drivers.xe.mainline import XeExporter
+from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
 from dmabuf_lab.drivers.xe.res_cursor import xe_res_cursor, xe_res_first_dma, xe_res_first_sg, xe_res_walk
 from dmabuf_lab.drivers.xe.sriov_pf_config import xe_bo_put
 from dmabuf_lab.drivers.xe.xarray_to_dma_addr import xe_bo_xarray_to_dma_addr

@@ -26,7 +26,7 @@ from dmabuf_lab.addr.phys_vec_array import dma_buf_mapping_free
 from dmabuf_lab.drivers.common import check_ptr, spec_device
 from dmabuf_lab.drivers.resv_importer import ResvImporter
 from dmabuf_lab.drivers.xe.bo import LMEM_BAR
-from dmabuf_lab.drivers.xe.mainline import XeExporter
+from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
 from dmabuf_lab.drivers.xe.vf_translate import xe_free_dpa_ranges, xe_translate_bar_ranges_to_dpa
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, KernelError, dma_resv_lock, dma_resv_unlock, errname
 from dmabuf_lab.revisions import rfc_v2 as v2

@@ -1,18 +1,18 @@
-"""xe under Linux 7.3: the 6.19 exporter and importer with the renamed notification.
+"""xe under Linux 7.1: the 6.19 exporter and importer with the renamed notification.
 
-The exporter's move is 6.19's (:func:`dmabuf_lab.drivers.xe.mainline.xe_bo_move_body`:
+The exporter's move is 6.19's (:func:`dmabuf_lab.drivers.xe.mainline_6_19.xe_bo_move_body`:
 refused when pinned, notification under the lock, the copy ordered after
 the BO's fences, the shared placement write and the move count) with
 dma_buf_invalidate_mappings() in place of dma_buf_move_notify()
 (95308225e5ba, the only change to this path between 6.19 and 7.x).  The
-importer attaches with ``invalidate_mappings`` and calls the 7.3 core,
+importer attaches with ``invalidate_mappings`` and calls the 7.1 core,
 where only a static importer is pinned at map time.
 """
 from __future__ import annotations
 
 from dmabuf_lab.core.dma_buf_7_3 import dma_buf_invalidate_mappings
 from dmabuf_lab.drivers.sgt_importer_7_3 import SgtImporter73
-from dmabuf_lab.drivers.xe.mainline import XeExporter
+from dmabuf_lab.drivers.xe.mainline_6_19 import XeExporter
 
 
 class XeExporter73(XeExporter):

@@ -48,7 +48,7 @@ class IommufdImporter(ImporterDriver):
         self.pages_mutex = mutex("iopt_pages.mutex")
         self.token = None
 
-    @mirrors("gregkh/linux@2519003dd5fb:drivers/iommu/iommufd/pages.c:iopt_revoke_notify", gap="in the tree of the vfio file read for 7.3; pages.c itself was not read at this commit", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mainline-7.3"))
+    @mirrors("gregkh/linux@2519003dd5fb:drivers/iommu/iommufd/pages.c:iopt_revoke_notify", gap="in the tree of the vfio file read for 7.3; pages.c itself was not read at this commit", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
     def iopt_revoke_notify(self, attach) -> None:
         """move_notify: the exporter revoked; under pages->mutex unmap the IOVA
         range from every domain and mark the pages revoked (resv held)."""

@@ -1,4 +1,4 @@
-"""The legacy static importer under Linux 7.3: dma_buf_attach() + map, no importer_ops.
+"""The legacy static importer under Linux 7.1: dma_buf_attach() + map, no importer_ops.
 
 A static attachment is neither P2P nor revocable, so vfio refuses it at
 attach exactly as in 6.19 (-EOPNOTSUPP from the peer2peer test).

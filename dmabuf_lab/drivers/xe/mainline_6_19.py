@@ -18,7 +18,7 @@ A move (eviction) runs :func:`xe_bo_move_body`: refused for a pinned BO,
 otherwise the notification under the reservation lock, then the copy,
 which TTM orders after every fence already in the BO's dma_resv (modelled
 as a wait for them), and only then does the old placement stop holding the
-data.  7.x (:mod:`dmabuf_lab.drivers.xe.mainline_7_3`) runs the same body
+data.  7.x (:mod:`dmabuf_lab.drivers.xe.mainline_7_1`) runs the same body
 with the renamed notification (95308225e5ba).
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ from dmabuf_lab.revisions.base import ExporterDriver
 from dmabuf_lab.twins import mirrors
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_attach", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_attach", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_attach(dmabuf, attach) -> int:
     """Drop P2P for an importer that cannot reach us; refuse if the BO then has nowhere to go."""
     bo = dmabuf.priv
@@ -52,7 +52,7 @@ def _session_of(attach):
     return getattr(attach.dmabuf.priv, "session", None)
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_pin", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_pin", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_pin(attach) -> int:
     """Pin for an importer that cannot follow moves: only in system memory.
 
@@ -70,26 +70,26 @@ def xe_dma_buf_pin(attach) -> int:
     return 0
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_unpin", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_unpin", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_unpin(attach) -> None:
     """Drop the pin ``xe_dma_buf_pin`` took."""
     xe_bo_unpin_external(attach.dmabuf.priv)
 
 
-@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
+@mirrors(f"{XE_DMA_BUF_C}:xe_dma_buf_map", gap=XE_GAP, revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_map(attach, direction):
     """Migrate to system memory for a non-P2P importer, else hand out VRAM via the BAR."""
     bo = attach.dmabuf.priv
     return xe_dma_buf_map_common(bo, bool(attach.peer2peer), _session_of(attach))
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/xe/xe_dma_buf.c:xe_dma_buf_unmap", gap="the stored copy of this file; not the tag the revision names", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_unmap(attach, sgt, direction) -> None:
     """Undo ``xe_dma_buf_map``."""
     xe_dma_buf_unmap_common(sgt)
 
 
-@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/drm_prime.c:drm_gem_dmabuf_release", gap="the release op xe_dmabuf_ops names at this commit, reduced to dropping the BO; drm_prime.c itself not re-read", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.3"))
+@mirrors("torvalds/linux@4f9786035f9e:drivers/gpu/drm/drm_prime.c:drm_gem_dmabuf_release", gap="the release op xe_dmabuf_ops names at this commit, reduced to dropping the BO; drm_prime.c itself not re-read", revisions=("mainline-6.19", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_dma_buf_release(dmabuf) -> None:
     """Last reference gone: drop the BO."""
     xe_bo_release(dmabuf.priv)
@@ -100,7 +100,7 @@ xe_dmabuf_ops = dma_buf_ops(attach=xe_dma_buf_attach, pin=xe_dma_buf_pin, unpin=
                             release=xe_dma_buf_release, name="xe_dmabuf_ops")
 
 
-@mirrors(f"{XE_BO_C}:xe_bo_move_notify", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors(f"{XE_BO_C}:xe_bo_move_notify", gap=XE_GAP, revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_move_body(exporter, notify) -> int:
     """One eviction of the exported BO to system memory (or back), ``notify``
     being the core's notification (dma_buf_move_notify() in 6.19,

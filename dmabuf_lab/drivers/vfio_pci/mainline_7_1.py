@@ -1,4 +1,4 @@
-"""vfio-pci under Linux 7.3: revocable importers only, revoke waits, no double free.
+"""vfio-pci under Linux 7.1: revocable importers only, revoke waits, no double free.
 
 Driver: :mod:`dmabuf_lab.drivers.vfio_pci_dmabuf_7_3`.  The export runs as
 one system call (its final fput is deferred to the return to user space).

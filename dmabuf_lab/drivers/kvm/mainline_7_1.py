@@ -1,4 +1,4 @@
-"""KVM under Linux 7.3: still not expressible.
+"""KVM under Linux 7.1: still not expressible.
 
 The revoke series changed how importers are told to let go, not what they
 receive: an sg_table of DMA addresses for a device.  KVM is no device and
@@ -10,4 +10,4 @@ from dmabuf_lab.revisions.base import CannotExpress
 
 
 def make_importer(session):
-    raise CannotExpress("Linux 7.3 dma-buf has no way to give KVM a PFN or physical address")
+    raise CannotExpress("mainline dma-buf from 7.1 on has no way to give KVM a PFN or physical address")

@@ -23,19 +23,19 @@ class system_heap_buffer(kstruct):
     fields = (("len", 0),)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/heaps/system_heap.c:system_heap_map_dma_buf", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/heaps/system_heap.c:system_heap_map_dma_buf", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def system_heap_map_dma_buf(attach, direction):
     """Map the heap pages for ``attach.dev``."""
     return sg_table_from_ranges([(HEAP_BASE, attach.dmabuf.priv.len)])
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/heaps/system_heap.c:system_heap_unmap_dma_buf", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/heaps/system_heap.c:system_heap_unmap_dma_buf", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def system_heap_unmap_dma_buf(attach, sgt, direction) -> None:
     """Free the sg_table made by ``system_heap_map_dma_buf``."""
     sg_table_free(sgt)
 
 
-@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/heaps/system_heap.c:system_heap_dma_buf_release", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.3"))
+@mirrors("torvalds/linux@0b9828c7231e:drivers/dma-buf/heaps/system_heap.c:system_heap_dma_buf_release", gap="in the newest mainline tree the lab read (for dma-buf-mapping.c); this file itself was not read at this commit", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def system_heap_dma_buf_release(dmabuf) -> None:
     """Last reference gone: free the heap buffer."""
     kfree(dmabuf.priv)

@@ -1,4 +1,4 @@
-"""A peer GPU under Linux 7.3: a dynamic P2P sg_table importer with invalidate_mappings."""
+"""A peer GPU under Linux 7.1: a dynamic P2P sg_table importer with invalidate_mappings."""
 from __future__ import annotations
 
 from dmabuf_lab.drivers.sgt_importer_7_3 import SgtImporter73

@@ -19,7 +19,16 @@ default, and one whose placements exclude system memory cannot be mapped
 (-EINVAL).  A static importer's map also waits for the buffer's KERNEL
 fences.
 
-The newer mainline is :mod:`dmabuf_lab.revisions.mainline_7_3`.  Bugs the
+The releases after it are :mod:`dmabuf_lab.revisions.mainline_7_1`,
+:mod:`~dmabuf_lab.revisions.mainline_7_2` and
+:mod:`~dmabuf_lab.revisions.mainline_7_3_rc6`, each a patch over the one
+before.  Files as read for 6.19 (``data/mainline_releases.toml``):
+dma-buf.c at gregkh/linux 73e7709d9919, dma-buf-mapping.c at torvalds/linux
+b703b31ea8cd, vfio_pci_dmabuf.c at torvalds/linux 1f97d9dcf536,
+vfio_pci_config.c at jgunthorpe/linux b3376904935d, pages.c at
+intel-lab-lkp/linux 11cb9405ff85, xe_dma_buf.c at torvalds/linux
+0131514f9789, umem_dmabuf.c at torvalds/linux 9cb10a6ad25e; vfio_pci_core.c
+not read; uverbs_std_types_dmabuf.c absent.  Bugs the
 model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 
 ``sgt-helper``
@@ -56,7 +65,7 @@ from dmabuf_lab.revisions.base import Revision
 
 REVISION = Revision(
     name="mainline-6.19",
-    module="mainline",
+    module="mainline_6_19",
     title="Mainline dma-buf (Linux 6.19)",
     date="2025-12",
     source="mainline-6.19",

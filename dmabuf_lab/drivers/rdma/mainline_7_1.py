@@ -1,4 +1,4 @@
-"""RDMA under Linux 7.3: ib_umem_dmabuf_get() attaches dynamically with
+"""RDMA under Linux 7.1: ib_umem_dmabuf_get() attaches dynamically with
 ``allow_peer2peer`` and ``invalidate_mappings`` (the renamed move_notify),
 so it is revocable and vfio accepts it."""
 from __future__ import annotations

@@ -1,0 +1,2 @@
+"""kvm under v7.3-rc6: no change to the modelled paths since 7.2."""
+from dmabuf_lab.drivers.kvm.mainline_7_2 import make_importer  # noqa: F401

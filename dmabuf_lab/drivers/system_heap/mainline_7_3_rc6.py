@@ -1,0 +1,2 @@
+"""system_heap under v7.3-rc6: no change to the modelled paths since 7.2."""
+from dmabuf_lab.drivers.system_heap.mainline_7_2 import make_exporter  # noqa: F401

@@ -1,0 +1,2 @@
+"""xe under Linux 7.2: no change to the modelled paths since 7.1."""
+from dmabuf_lab.drivers.xe.mainline_7_1 import make_exporter, make_importer  # noqa: F401

@@ -1,0 +1,2 @@
+"""xe under v7.3-rc6: no change to the modelled paths since 7.2."""
+from dmabuf_lab.drivers.xe.mainline_7_2 import make_exporter, make_importer  # noqa: F401

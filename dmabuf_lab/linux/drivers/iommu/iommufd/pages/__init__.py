@@ -1,0 +1,1 @@
+"""drivers/iommu/iommufd/pages.c, one module per release that changed a modelled function."""
