@@ -268,13 +268,12 @@ def counts(rows: list[FixRow]) -> dict[str, int]:
 def counts_sentence(rows: list[FixRow]) -> str:
     """The one sentence the README gives for the fix history."""
     n = counts(rows)
-    text = (f"Of the {len(rows)} commits between 6.19 and v7.3-rc6 that changed a modelled "
-            f"function, {n[FOUND]} are found (a general checker sees the defect on the release "
-            f"before and not after), {n[NOT_EXPRESSIBLE]} are not expressible, "
-            f"{n[MISSING]} have no scenario yet")
+    parts = [f"{n[FOUND]} are found (a general checker sees the defect on the release before and "
+             "not after)", f"{n[NOT_EXPRESSIBLE]} are not expressible", f"{n[MISSING]} have no scenario yet"]
     if n[DISAGREES]:
-        text += f" and {n[DISAGREES]} have a scenario that does not show them"
-    return text + "."
+        parts.append(f"{n[DISAGREES]} have a scenario that does not show them")
+    return (f"Of the {len(rows)} commits between 6.19 and v7.3-rc6 that changed a modelled function, "
+            + ", ".join(parts[:-1]) + " and " + parts[-1] + ".")
 
 
 def table_text(rows: list[FixRow], width: int = 72) -> str:

@@ -94,8 +94,11 @@ class Finding:
 
     @property
     def status(self) -> str:
-        """Upstream state and who found it, in one line."""
+        """Upstream state and who found it, in one line; a defect present in a mainline
+        release names that release."""
         up = self.fixed_text if self.upstream == "fixed" else UPSTREAM[self.upstream]
+        if self.upstream == "present" and self.where.startswith("mainline-"):
+            up += f" ({self.where})"
         return f"{up}; {REPORTED[self.reported]}"
 
     @property

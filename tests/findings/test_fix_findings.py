@@ -19,7 +19,7 @@ def _found(cid: str, scenario: str, checkers=None):
     change = CHANGES[cid]
     if checkers:
         change = dataclasses.replace(change, checkers=checkers)
-    row = classify(change, [ROOT / scenario], "mainline-6.19", "mainline-7.3")
+    row = classify(change, [ROOT / scenario], "mainline-6.19", "mainline-7.1")
     assert row.status == FOUND, row.reason
     return row
 

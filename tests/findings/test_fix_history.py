@@ -28,28 +28,28 @@ def _change(**kw):
 
 def test_an_errno_the_fixed_code_does_not_return_is_found():
     sc = load_scenario(MOVE_NOTIFY_OFF)
-    row = classify(_change(checkers=("errno",)), [MOVE_NOTIFY_OFF], "mainline-6.19", "mainline-7.3")
+    row = classify(_change(checkers=("errno",)), [MOVE_NOTIFY_OFF], "mainline-6.19", "mainline-7.1")
     assert row.status == FOUND and row.showing
     rep = row.replays[0]
     # the verdicts are the ones the scenario file states from the sources
     assert rep.before.outcome == sc.expect["mainline-6.19"]
-    assert rep.after.outcome == sc.expect["mainline-7.3"]
+    assert rep.after.outcome == sc.expect["mainline-7.1"]
     assert rep.shown == ("errno",)
 
 
 def test_the_same_scenario_read_backwards_disagrees():
-    row = classify(_change(checkers=("errno",)), [MOVE_NOTIFY_OFF], "mainline-7.3", "mainline-6.19")
+    row = classify(_change(checkers=("errno",)), [MOVE_NOTIFY_OFF], "mainline-7.1", "mainline-6.19")
     assert row.status == DISAGREES
-    assert "mainline-7.3" in row.reason and "mainline-6.19" in row.reason
+    assert "mainline-7.1" in row.reason and "mainline-6.19" in row.reason
 
 
 def test_a_checker_the_scenario_does_not_show_disagrees():
-    row = classify(_change(checkers=("use-after-free",)), [MOVE_NOTIFY_OFF], "mainline-6.19", "mainline-7.3")
+    row = classify(_change(checkers=("use-after-free",)), [MOVE_NOTIFY_OFF], "mainline-6.19", "mainline-7.1")
     assert row.status == DISAGREES and not row.showing
 
 
 def test_a_target_the_scenario_does_not_check_shows_nothing():
-    row = classify(_change(checkers=("errno",)), [MOVE_NOTIFY_OFF], "rfc-v1", "mainline-7.3")
+    row = classify(_change(checkers=("errno",)), [MOVE_NOTIFY_OFF], "rfc-v1", "mainline-7.1")
     assert row.status == DISAGREES
     assert not row.replays[0].before.named and "not checked by the scenario" in row.reason
 
@@ -57,7 +57,7 @@ def test_a_target_the_scenario_does_not_check_shows_nothing():
 def test_a_concurrent_scenario_is_found_through_its_race_verdicts():
     path = ROOT / "litmus" / "race-vfio-revoke-vs-dma.toml"
     sc = load_scenario(path)
-    row = classify(_change(checkers=("use-after-revoke",)), [path], "mainline-6.19", "mainline-7.3")
+    row = classify(_change(checkers=("use-after-revoke",)), [path], "mainline-6.19", "mainline-7.1")
     assert row.status == FOUND
     before, after = row.replays[0].before, row.replays[0].after
     assert before.outcome == "explored" and before.agrees and after.agrees
