@@ -79,3 +79,20 @@ def test_the_fixes_option_prints_the_history_and_its_counts(capsys):
         assert (f["finding"] is not None) == (f["status"] == "found")
     assert main(["findings", "--fixes", "sgt-orig-nents-leak"]) == 2
     assert "--fixes" in capsys.readouterr().err
+
+
+def test_every_found_fix_is_exactly_one_finding_of_the_command():
+    from dmabuf_lab.findings.fix_findings import all_findings
+    from dmabuf_lab.findings.fix_history import fix_history
+
+    rows = fix_history()
+    every = all_findings(rows)
+    assert len({f.id for f in every}) == len(every)
+    for row in rows:
+        standing = [f for f in every if f.fixed_by and f.fixed_by[:12] == row.id[:12]]
+        if row.status == FOUND:
+            assert len(standing) >= 1, row.id
+            assert sum(f.id == finding_id(row.id) for f in standing) == (len(standing) == 1 and
+                                                                       standing[0].id == finding_id(row.id))
+        else:
+            assert not any(f.id == finding_id(row.id) for f in every), row.id
