@@ -222,6 +222,9 @@ def classify(change, scenarios: list[Path], before: str, after: str, **where) ->
     """The row of one change, given its scenario files and the two targets."""
     if not change.expressible:
         reason = change.reason + (f" (needs: {change.needed})" if change.needed else "")
+        if scenarios:
+            reason += ("; scenarios exist (" + ", ".join(p.name for p in scenarios)
+                       + ") but the release data names no checker to judge them by")
         return FixRow(change, NOT_EXPRESSIBLE, before, after, (), reason)
     if not scenarios:
         return FixRow(change, MISSING, before, after, (),

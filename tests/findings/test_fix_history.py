@@ -70,6 +70,7 @@ def test_not_expressible_carries_the_datas_reason_and_missing_says_what_to_write
     assert not c.expressible
     row = classify(c, [MOVE_NOTIFY_OFF], "mainline-6.19", "mainline-7.1")
     assert row.status == NOT_EXPRESSIBLE and c.reason in row.reason and not row.replays
+    assert MOVE_NOTIFY_OFF.name in row.reason          # a scenario the data cannot judge is named
     row = classify(_change(), [], "mainline-6.19", "mainline-7.1")
     assert row.status == MISSING and "fix-609fc8766d68-" in row.reason
 
