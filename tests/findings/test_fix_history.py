@@ -66,8 +66,7 @@ def test_a_concurrent_scenario_is_found_through_its_race_verdicts():
 
 
 def test_not_expressible_carries_the_datas_reason_and_missing_says_what_to_write():
-    c = CHANGES["702809dabdec"]
-    assert not c.expressible
+    c = next(c for c in TABLE.changes if not c.expressible)
     row = classify(c, [MOVE_NOTIFY_OFF], "mainline-6.19", "mainline-7.1")
     assert row.status == NOT_EXPRESSIBLE and c.reason in row.reason and not row.replays
     assert MOVE_NOTIFY_OFF.name in row.reason          # a scenario the data cannot judge is named
