@@ -209,6 +209,10 @@ DRIVERS = {
                                     "3 leaves no free fd, so dma_buf_fd() fails with -EMFILE",
                                     kind="int", revisions=("mapping-types-2026-02",), default="1024"),
                        _UNCHECKED_RANGES)),
+        DriverInfo("rdma-uverbs", "rdma_uverbs", (EXPORTER,), True,
+                   "an RDMA NIC (mlx5) exporting one mmap entry's BAR range as a uverbs dma-buf "
+                   "(drivers/infiniband/core/uverbs_std_types_dmabuf.c, from 7.0)",
+                   exporter_options=(_UNCHECKED_RANGES,)),
         DriverInfo("system", "system_heap", (EXPORTER,), True,
                    "the system dma-heap: pages of system RAM",
                    exporter_options=(_move_notify(_MOVE_NOTIFY_GET_PFN), _UNCHECKED_RANGES)),

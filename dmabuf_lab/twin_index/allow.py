@@ -59,6 +59,7 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.revisions.*:_*", _PRIVATE),
     ("dmabuf_lab.pci.*:_*", _PRIVATE),
     ("dmabuf_lab.addr.*:_*", _PRIVATE),
+    ("dmabuf_lab.linux.*:_*", _PRIVATE),
     ("dmabuf_lab.drivers.xe.xarray_to_dma_addr:*.<locals>.*", _PRIVATE),
     ("dmabuf_lab.revisions.*:container_of", "C's container_of() idiom: the typed ops around a common part"),
     ("dmabuf_lab.revisions.*:mapping_kind", "names the address kind a mapping hands out, for the verdict"),

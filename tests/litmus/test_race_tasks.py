@@ -42,7 +42,11 @@ def assert_same_search(got: ExploreResult, want: ExploreResult, where) -> None:
     # the same outcomes; the order they are first met in, and the run kept for each, may differ when a
     # split point's children are entered in another order than the serial search's backtracking took
     assert set(got.outcomes) == set(want.outcomes), where
-    assert got.shortest == want.shortest, where
+    # the shortest run per property has the same length; which of several equivalent interleavings
+    # (independent steps swapped) represents it depends on the order the sleep sets were built in
+    assert {p: len(ex.trace) for p, ex in got.shortest.items()} == \
+        {p: len(ex.trace) for p, ex in want.shortest.items()}, where
+    assert all(p in ex.properties for p, ex in got.shortest.items()), where
     assert got.bound_hit == want.bound_hit and got.threads == want.threads, where
     assert got.pruned >= want.pruned, where
 
