@@ -150,6 +150,9 @@ _DEFERRED_UNMAP = DriverOption(
     "deferred_unmap", "the move_notify / invalidate_mappings callback only schedules the unmap, "
     "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.1 "
     "and later wait for it", revisions=_MAINLINES, default="false")
+#: Where the RDMA driver can register a pinned MR through the umem_dmabuf.c twins: the mainline
+#: releases, and the review plan's last step, which runs the 7.x importer.
+_UMEM_REVS = _MAINLINES + ("mapping-types-2026-05",)
 _SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
                       "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05")
 
@@ -236,7 +239,16 @@ DRIVERS = {
                                     kind="list", revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05",
                                                              "mapping-types-2026-02", "mapping-types-2026-03"),
                                     choices=("dma-addr", "phys"),
-                                    default='["dma-addr"]; mapping types: unconverted'))),
+                                    default='["dma-addr"]; mapping types: unconverted'),
+                       DriverOption("pinned", "register a pinned MR (ib_umem_dmabuf_get_pinned(): attach, "
+                                    "pin and map in one call, unmapped only at deregistration), as a NIC "
+                                    "without on-demand paging does", revisions=_UMEM_REVS, default="false"),
+                       DriverOption("revocable", "register a pinned MR that a revoke ends "
+                                    "(ib_umem_dmabuf_get_pinned_revocable_and_lock(), 7.1 and later; "
+                                    "earlier: cannot-express)", revisions=_UMEM_REVS, default="false"),
+                       DriverOption("fail_nth", "with pinned or revocable: fail the n-th allocation of "
+                                    "the registration (the task's fail-nth written just before it)",
+                                    kind="int", revisions=_UMEM_REVS, default="none"))),
         DriverInfo("legacy", "legacy", (IMPORTER,), False,
                    "a static importer that only knows sg_table (dma_buf_attach + map_attachment)",
                    importer_options=(

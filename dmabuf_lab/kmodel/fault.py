@@ -42,6 +42,23 @@ class FaultInjector:
         return self.injected_site is not None
 
 
+def fail_nth_from_now(n: int) -> bool:
+    """Arm the current run as writing ``n`` to a task's ``fail-nth`` file
+    does (Documentation/fault-injection): the n-th allocation attempt from
+    here on fails, 1 being the next one.  A run that is already armed (a
+    fault sweep fails its own index) keeps its setting; returns whether this
+    call armed it."""
+    from .runtime import current_kernel
+
+    if isinstance(n, bool) or int(n) < 1:
+        raise ValueError(f"fail-nth takes a count >= 1, not {n!r}")
+    k = current_kernel()
+    if k.fault.fail_nth is not None:
+        return False
+    k.fault.fail_nth = k.nr_allocs + int(n)
+    return True
+
+
 @dataclass
 class SweepRow:
     """One run of a sweep: ``index`` is the failed allocation (0 = unfaulted)."""

@@ -27,8 +27,8 @@ dma-buf.c at gregkh/linux 73e7709d9919, dma-buf-mapping.c at torvalds/linux
 b703b31ea8cd, vfio_pci_dmabuf.c at torvalds/linux 1f97d9dcf536,
 vfio_pci_config.c at jgunthorpe/linux b3376904935d, pages.c at
 intel-lab-lkp/linux 11cb9405ff85, xe_dma_buf.c at torvalds/linux
-0131514f9789, umem_dmabuf.c at torvalds/linux 9cb10a6ad25e; vfio_pci_core.c
-not read; uverbs_std_types_dmabuf.c absent.  Bugs the
+0131514f9789, umem_dmabuf.c at gregkh/linux 2c8fedbbbb82 (with the error label
+104016eb671e removes put back); vfio_pci_core.c not read; uverbs_std_types_dmabuf.c absent.  Bugs the
 model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 
 ``sgt-helper``
@@ -57,6 +57,13 @@ model shows in the 6.19 code, each fixed in the ``fixed`` variant:
     an importer's DMA can reach the disabled function.  Fixed upstream by
     d97708701434 ("vfio/pci: Clean up DMABUFs before disabling function").
 
+``umem-double-unpin``
+    ``ib_umem_dmabuf_get_pinned_with_dma_device()`` unpins when the map
+    fails but leaves ``pinned`` set, so the release unpins a second time and
+    the exporter's pin count underflows (xe: ``ttm_bo_unpin()`` WARNs).
+    Fixed upstream by 104016eb671e ("RDMA/umem: Fix double dma_buf_unpin in
+    failure path", CVE-2026-43128).
+
 Sources: ``docs/sources.md`` [mainline-6.19], [vfio-close-order].
 """
 from __future__ import annotations
@@ -79,5 +86,7 @@ REVISION = Revision(
                         "frees it again on a failed fd install (e98137f0a874)",
         "close-order": "vfio_pci_core_close_device() disables the function before the dma-buf cleanup "
                        "revokes the buffers (d97708701434 swaps the two)",
+        "umem-double-unpin": "ib_umem_dmabuf_get_pinned_with_dma_device() unpins when the map fails but "
+                             "leaves pinned set, so the release unpins again (104016eb671e)",
     },
 )

@@ -24,8 +24,10 @@ Files as read for 7.1 (``data/mainline_releases.toml``): dma-buf.c at
 intel-lab-lkp/linux 02f9ac5589e4, dma-buf-mapping.c at torvalds/linux
 b703b31ea8cd, vfio_pci_dmabuf.c at gregkh/linux 2519003dd5fb (the v7.1-rc4
 merge), xe_dma_buf.c at gregkh/linux 827062952ed9,
-uverbs_std_types_dmabuf.c at torvalds/linux 311aa68319f6; vfio_pci_core.c,
-vfio_pci_config.c, pages.c and umem_dmabuf.c not read (from posted diffs).
+uverbs_std_types_dmabuf.c at torvalds/linux 311aa68319f6, umem_dmabuf.c at
+jakemoroni/linux 95dc8cfc1b46 (the pinned-revocable series before the revoke
+series' rename); vfio_pci_core.c, vfio_pci_config.c and pages.c not read (from
+posted diffs).
 
 Bugs the model shows in 7.1, each with its fix as a variant:
 

@@ -41,6 +41,11 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("dmabuf_lab.drivers.vfio_pci.mapping_types_2026_03:wait_for_completion",
      "the scheduler's view of the completion wait: lets queued importer work run before the kmodel wait"),
     ("dmabuf_lab.revisions.base:*", _SESSION),
+    ("dmabuf_lab.linux.*.common:*", "a body or struct several releases of one C file share; each release's "
+     "twin pins the C function it runs in"),
+    ("dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf.*:ib_umem_release",
+     "the dma-buf branch of ib_umem_release() (drivers/infiniband/core/umem.c, not read): an is_dmabuf "
+     "umem goes to ib_umem_dmabuf_release()"),
     ("dmabuf_lab.core.session:*", _SESSION),
     ("dmabuf_lab.pci.p2pdma:upstream_path",
      "the list of pci_upstream_bridge() steps the distance walk takes, computed once; its twin is _calc's pin"),
