@@ -189,6 +189,13 @@ DRIVERS = {
                                                                    "mapping-types-2026-02", "mapping-types-2026-03",
                                                                    "mapping-types-2026-05")),
                        _DEFERRED_UNMAP,
+                       DriverOption("bo_init_oom", "fail the first N allocations under xe_bo_init_locked() "
+                                    "with -ENOMEM (kmodel's call-chain fault filter): 1 is one OOM the "
+                                    "validation guard retries, 2 an import whose BO init fails",
+                                    kind="int", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2",
+                                                           "mainline-7.3-rc6",
+                                                           "mapping-types-2026-05"),
+                                    default="0"),
                        DriverOption("offer", "the PF's offer list, in order, from \"bar-slice\" (PCI "
                                     "BAR slice of its LMEM BAR), \"vram\" (its own VRAM), "
                                     "\"dma-addr\" (generic dma_addr_t)", kind="list",

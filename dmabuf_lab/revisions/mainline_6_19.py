@@ -26,9 +26,10 @@ before.  Files as read for 6.19 (``data/mainline_releases.toml``):
 dma-buf.c at gregkh/linux 73e7709d9919, dma-buf-mapping.c at torvalds/linux
 b703b31ea8cd, vfio_pci_dmabuf.c at torvalds/linux 1f97d9dcf536,
 vfio_pci_config.c at jgunthorpe/linux b3376904935d, pages.c at
-intel-lab-lkp/linux 11cb9405ff85, xe_dma_buf.c at torvalds/linux
-0131514f9789, umem_dmabuf.c at gregkh/linux 2c8fedbbbb82 (with the error label
-104016eb671e removes put back); vfio_pci_core.c not read; uverbs_std_types_dmabuf.c absent.  Bugs the
+intel-lab-lkp/linux 11cb9405ff85, xe_dma_buf.c at analogdevicesinc/linux
+93a528f67ce5 (the 6.19 importer order, one 7.1-cycle fix on), umem_dmabuf.c
+at gregkh/linux 2c8fedbbbb82 (with the error label 104016eb671e removes put
+back); vfio_pci_core.c not read; uverbs_std_types_dmabuf.c absent.  Bugs the
 model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 
 ``sgt-helper``

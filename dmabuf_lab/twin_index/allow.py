@@ -59,6 +59,8 @@ ALLOW: tuple[tuple[str, str], ...] = (
     ("*.__init__", _STRUCT),
     ("*.__post_init__", _STRUCT),
     ("*.__new__", _STRUCT),
+    ("dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.*:xe_dma_buf_attach_ops",
+     "builds the static const dma_buf_attach_ops table of xe_dma_buf.c, with the member its release names"),
     ("dmabuf_lab.core.*:_*", _PRIVATE),
     ("dmabuf_lab.drivers.*:_*", _PRIVATE),
     ("dmabuf_lab.revisions.*:_*", _PRIVATE),

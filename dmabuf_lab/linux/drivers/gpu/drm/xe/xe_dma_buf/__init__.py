@@ -1,0 +1,1 @@
+"""drivers/gpu/drm/xe/xe_dma_buf.c, one module per release that changed it."""
