@@ -164,6 +164,17 @@ DRIVERS = {
                    exporter_options=(
                        DriverOption("memory_enabled", "false: export while memory decoding is off, "
                                     "so the buffer is born revoked", default="true"),
+                       DriverOption("bar_mapped", "user space read or mmapped the BAR before the export "
+                                    "(QEMU maps every BAR), so 6.19's lazy vfio_pci_core_setup_barmap() "
+                                    "claimed its window; false: nothing claimed it (7.1+ claim at open)",
+                                    revisions=("mainline-6.19",), default="true"),
+                       DriverOption("bar_held_by", "name of another driver that claimed the exported BAR's "
+                                    "window before vfio opened the device (a boot framebuffer, say): "
+                                    "vfio's own claim then fails with -EBUSY", kind="str",
+                                    revisions=_MAINLINES, default="none"),
+                       DriverOption("rlimit_nofile", "RLIMIT_NOFILE of the process that asks for the buffer; "
+                                    "3 leaves no free fd, so dma_buf_fd() fails with -EMFILE",
+                                    kind="int", default="1024"),
                        DriverOption("pal_only", "declare only [PAL] (Jason's \"vfio PAL-only\" step); "
                                     "SGT importers then need the conversion mode",
                                     revisions=("mapping-types-2025-10",), default="false"),

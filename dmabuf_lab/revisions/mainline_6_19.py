@@ -29,7 +29,9 @@ vfio_pci_config.c at jgunthorpe/linux b3376904935d, pages.c at
 intel-lab-lkp/linux 11cb9405ff85, xe_dma_buf.c at analogdevicesinc/linux
 93a528f67ce5 (the 6.19 importer order, one 7.1-cycle fix on), umem_dmabuf.c
 at gregkh/linux 2c8fedbbbb82 (with the error label 104016eb671e removes put
-back); vfio_pci_core.c not read; uverbs_std_types_dmabuf.c absent.  Bugs the
+back), vfio_pci_core.c at torvalds/linux 0886196ca881 and vfio_pci_rdwr.c at
+torvalds/linux 0604aa87b098 (older trees: enable, disable and the lazy BAR
+claim); uverbs_std_types_dmabuf.c absent.  Bugs the
 model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 
 ``sgt-helper``
@@ -55,8 +57,10 @@ model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 ``close-order``
     ``vfio_pci_core_close_device()`` calls ``vfio_pci_core_disable()``
     (memory decoding off) before ``vfio_pci_dma_buf_cleanup()`` revokes, so
-    an importer's DMA can reach the disabled function.  Fixed upstream by
-    d97708701434 ("vfio/pci: Clean up DMABUFs before disabling function").
+    an importer's DMA can reach the disabled function, and the disable has
+    already given the BAR windows back (``unowned-resource`` while a mapping
+    is live).  Fixed upstream by d97708701434 ("vfio/pci: Clean up DMABUFs
+    before disabling function").
 
 ``umem-double-unpin``
     ``ib_umem_dmabuf_get_pinned_with_dma_device()`` unpins when the map
@@ -65,7 +69,12 @@ model shows in the 6.19 code, each fixed in the ``fixed`` variant:
     Fixed upstream by 104016eb671e ("RDMA/umem: Fix double dma_buf_unpin in
     failure path", CVE-2026-43128).
 
-Sources: ``docs/sources.md`` [mainline-6.19], [vfio-close-order].
+Not a variant: the export does not check that vfio claimed the BAR's
+window (a BAR user space never touched, or one another driver holds, is
+exported all the same; ``unowned-resource``), which 702809dabdec fixes in
+7.1 together with the claim at open (05f2a68b407a).
+
+Sources: ``docs/sources.md`` [mainline-6.19], [vfio-close-order], [vfio-bar-resources].
 """
 from __future__ import annotations
 

@@ -26,7 +26,9 @@ b703b31ea8cd, vfio_pci_dmabuf.c at gregkh/linux 2519003dd5fb (the v7.1-rc4
 merge), xe_dma_buf.c at gregkh/linux 827062952ed9,
 uverbs_std_types_dmabuf.c at torvalds/linux 311aa68319f6, umem_dmabuf.c at
 jakemoroni/linux 95dc8cfc1b46 (the pinned-revocable series before the revoke
-series' rename); vfio_pci_core.c, vfio_pci_config.c and pages.c not read (from
+series' rename), vfio_pci_core.c and vfio_pci_rdwr.c at gregkh/linux
+1129c0011b90 (after the tag: BARs claimed at open, 05f2a68b407a; the export
+checks them, 702809dabdec); vfio_pci_config.c and pages.c not read (from
 posted diffs).
 
 Bugs the model shows in 7.1, each with its fix as a variant:
@@ -41,7 +43,11 @@ Bugs the model shows in 7.1, each with its fix as a variant:
     the reservation lock, so ``dma_resv_assert_held()`` fires (fixed by
     e745cd2c749e in 7.2).
 
-Sources: ``docs/sources.md`` [mainline-7.1], [mainline-releases].
+Mode ``rc1`` runs vfio's revoke and cleanup as first merged for 7.1-rc1
+(before c64a647c84f3, which no release lacks): a close after a revoke
+underflows the kref and waits forever.
+
+Sources: ``docs/sources.md`` [mainline-7.1], [mainline-releases], [vfio-kref-rearm].
 """
 from __future__ import annotations
 
@@ -61,5 +67,9 @@ REVISION = Revision(
                       "entries of UINT_MAX bytes",
         "iommufd-unpin-lock": "iopt_release_pages() calls dma_buf_unpin() without the reservation lock "
                           "(e745cd2c749e takes it)",
+    },
+    modes={
+        "rc1": "vfio's revoke as first merged (1a8a5227f229 with 6ffe939bf94f, 7.1-rc1 to rc3): restore "
+               "re-arms the kref, cleanup drains every buffer itself (c64a647c84f3 changed both)",
     },
 )

@@ -27,7 +27,7 @@ RELEASE_ORDER = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-
 #: The general checkers a fix may name: refcount, hang and errno plus the kmodel finding kinds.
 CHECKER_NAMES = frozenset({
     "leak", "use-after-free", "double-free", "lock", "refcount", "hang", "use-after-revoke", "errno",
-    "warn", "uninitialised", "no-mapping", "mistranslation",
+    "warn", "uninitialised", "no-mapping", "mistranslation", "unowned-resource",
 })
 
 CHANGE_KINDS = ("fix", "behaviour", "rename")

@@ -1,0 +1,1 @@
+"""drivers/vfio/pci/: vfio-pci."""

@@ -1,0 +1,1 @@
+"""drivers/vfio/pci/vfio_pci_core.c: open (enable), close and disable of a vfio-pci device."""

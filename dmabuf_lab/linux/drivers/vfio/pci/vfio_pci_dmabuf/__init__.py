@@ -1,0 +1,1 @@
+"""drivers/vfio/pci/vfio_pci_dmabuf.c: the release-by-release changes after 6.19."""
