@@ -23,6 +23,7 @@ from dmabuf_lab.kmodel import IS_ERR, current_kernel
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.mainline_6_19 import xe_bo_put
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf import mainline_6_19 as xe_dma_buf_6_19
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf import mainline_7_1 as xe_dma_buf_7_1
+from dmabuf_lab.revisions.base import CannotExpress
 
 
 class XePrimeImporter:
@@ -42,6 +43,9 @@ class XePrimeImporter:
         if oom:
             current_kernel().fault.fail_in("xe_bo_init_locked", times=oom)
         obj = self.xe_dma_buf.xe_gem_prime_import(self.dev, dmabuf)
+        if obj is dmabuf.priv:
+            raise CannotExpress("xe_gem_prime_import(): the buffer is this device's own BO, so xe uses the "
+                                "GEM object itself and no dma-buf attachment exists to map")
         if not IS_ERR(obj):
             self.bo = obj
             self.attachment = obj.import_attach
