@@ -10,7 +10,10 @@ thread may race with.  The exporter publishes in ``session.shared``:
 * ``dma_gone(token)``: a reason string when memory the importer mapped at
   ``token`` is no longer the exporter's to give (None while it is);
 * ``dma_token()``: what an importer records when it maps;
-* ``buffer_revoked()``: whether the exporter has revoked the buffer.
+* ``buffer_revoked()``: whether the exporter has revoked the buffer;
+* ``dma_window()``: the ``(start, length, owner)`` windows the buffer lies
+  in; each DMA must go through a window its owner still holds (the iomem
+  checker of :mod:`dmabuf_lab.kmodel.resource` reports it otherwise).
 
 Breaches are collected in ``session.shared["observations"]`` as
 ``(property, message, function)`` for the race explorer: ``use-after-revoke``
@@ -19,6 +22,7 @@ Breaches are collected in ``session.shared["observations"]`` as
 """
 from __future__ import annotations
 
+from dmabuf_lab.kmodel.resource import iomem_check_owned
 from dmabuf_lab.kmodel.runtime import call_site
 from dmabuf_lab.kmodel.sched import current_scheduler, unannounced
 
@@ -52,7 +56,10 @@ def dma_access(session, token, who: str) -> None:
         k = s.key(target)
         s.point("read", k, False, f"{who}: DMA to {s.name_of(k)}")
     gone = session.shared.get("dma_gone")
+    window = session.shared.get("dma_window")
     with unannounced():                     # the state the DMA met at the point above
         reason = gone(token) if gone is not None else None
+        for start, n, owner in (window() if window is not None else ()):
+            iomem_check_owned(start, n, owner, f"{who}: DMA")
     if reason:
         observe(session, "use-after-revoke", f"{who}: DMA after {reason}")

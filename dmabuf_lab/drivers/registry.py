@@ -150,6 +150,9 @@ _DEFERRED_UNMAP = DriverOption(
     "deferred_unmap", "the move_notify / invalidate_mappings callback only schedules the unmap, "
     "which a worker does later (as GPU drivers do); vfio 6.19 returns from revoke before it, 7.1 "
     "and later wait for it", revisions=_MAINLINES, default="false")
+#: Where the RDMA driver can register a pinned MR through the umem_dmabuf.c twins: the mainline
+#: releases, and the review plan's last step, which runs the 7.x importer.
+_UMEM_REVS = _MAINLINES + ("mapping-types-2026-05",)
 _SGT_IMPORTER_REVS = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "get-pfn", "rfc-v1", "rfc-v2", "mapping-types-2025-10",
                       "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05")
 
@@ -161,6 +164,17 @@ DRIVERS = {
                    exporter_options=(
                        DriverOption("memory_enabled", "false: export while memory decoding is off, "
                                     "so the buffer is born revoked", default="true"),
+                       DriverOption("bar_mapped", "user space read or mmapped the BAR before the export "
+                                    "(QEMU maps every BAR), so 6.19's lazy vfio_pci_core_setup_barmap() "
+                                    "claimed its window; false: nothing claimed it (7.1+ claim at open)",
+                                    revisions=("mainline-6.19",), default="true"),
+                       DriverOption("bar_held_by", "name of another driver that claimed the exported BAR's "
+                                    "window before vfio opened the device (a boot framebuffer, say): "
+                                    "vfio's own claim then fails with -EBUSY", kind="str",
+                                    revisions=_MAINLINES, default="none"),
+                       DriverOption("rlimit_nofile", "RLIMIT_NOFILE of the process that asks for the buffer; "
+                                    "3 leaves no free fd, so dma_buf_fd() fails with -EMFILE",
+                                    kind="int", default="1024"),
                        DriverOption("pal_only", "declare only [PAL] (Jason's \"vfio PAL-only\" step); "
                                     "SGT importers then need the conversion mode",
                                     revisions=("mapping-types-2025-10",), default="false"),
@@ -186,6 +200,13 @@ DRIVERS = {
                                                                    "mapping-types-2026-02", "mapping-types-2026-03",
                                                                    "mapping-types-2026-05")),
                        _DEFERRED_UNMAP,
+                       DriverOption("bo_init_oom", "fail the first N allocations under xe_bo_init_locked() "
+                                    "with -ENOMEM (kmodel's call-chain fault filter): 1 is one OOM the "
+                                    "validation guard retries, 2 an import whose BO init fails",
+                                    kind="int", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2",
+                                                           "mainline-7.3-rc6",
+                                                           "mapping-types-2026-05"),
+                                    default="0"),
                        DriverOption("offer", "the PF's offer list, in order, from \"bar-slice\" (PCI "
                                     "BAR slice of its LMEM BAR), \"vram\" (its own VRAM), "
                                     "\"dma-addr\" (generic dma_addr_t)", kind="list",
@@ -209,11 +230,20 @@ DRIVERS = {
                                     "3 leaves no free fd, so dma_buf_fd() fails with -EMFILE",
                                     kind="int", revisions=("mapping-types-2026-02",), default="1024"),
                        _UNCHECKED_RANGES)),
+        DriverInfo("rdma-uverbs", "rdma_uverbs", (EXPORTER,), True,
+                   "an RDMA NIC (mlx5) exporting one mmap entry's BAR range as a uverbs dma-buf "
+                   "(drivers/infiniband/core/uverbs_std_types_dmabuf.c, from 7.0)",
+                   exporter_options=(_UNCHECKED_RANGES,)),
         DriverInfo("system", "system_heap", (EXPORTER,), True,
                    "the system dma-heap: pages of system RAM",
                    exporter_options=(_move_notify(_MOVE_NOTIFY_GET_PFN), _UNCHECKED_RANGES)),
         DriverInfo("iommufd", "iommufd", (IMPORTER,), True,
-                   "iommufd: maps the buffer at a user IOVA; wants physical addresses"),
+                   "iommufd: maps the buffer at a user IOVA; wants physical addresses",
+                   importer_options=(
+                       DriverOption("access_pin", "after the map, an in-kernel access (an emulated device) "
+                                    "pins the area's first page through iopt_area_add_access()",
+                                    revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2",
+                                               "mainline-7.3-rc6"), default="false"),)),
         DriverInfo("kvm", "kvm", (IMPORTER,), True,
                    "KVM: maps the buffer into guest physical space; wants PFNs/physical addresses",
                    importer_options=(
@@ -232,7 +262,16 @@ DRIVERS = {
                                     kind="list", revisions=("offer-list", "mapping-types-2025-10", "mapping-types-2026-05",
                                                              "mapping-types-2026-02", "mapping-types-2026-03"),
                                     choices=("dma-addr", "phys"),
-                                    default='["dma-addr"]; mapping types: unconverted'))),
+                                    default='["dma-addr"]; mapping types: unconverted'),
+                       DriverOption("pinned", "register a pinned MR (ib_umem_dmabuf_get_pinned(): attach, "
+                                    "pin and map in one call, unmapped only at deregistration), as a NIC "
+                                    "without on-demand paging does", revisions=_UMEM_REVS, default="false"),
+                       DriverOption("revocable", "register a pinned MR that a revoke ends "
+                                    "(ib_umem_dmabuf_get_pinned_revocable_and_lock(), 7.1 and later; "
+                                    "earlier: cannot-express)", revisions=_UMEM_REVS, default="false"),
+                       DriverOption("fail_nth", "with pinned or revocable: fail the n-th allocation of "
+                                    "the registration (the task's fail-nth written just before it)",
+                                    kind="int", revisions=_UMEM_REVS, default="none"))),
         DriverInfo("legacy", "legacy", (IMPORTER,), False,
                    "a static importer that only knows sg_table (dma_buf_attach + map_attachment)",
                    importer_options=(

@@ -48,7 +48,7 @@ def finding_email(f: Finding, commit: str, width: int = EMAIL_WIDTH) -> str:
         lines += [f"  dmabuf-lab litmus {s}" for s in f.scenarios]
         lines += [f"  python -m pytest {t}" for t in f.tests]
         lines.append("")
-    fix = f"the lab's variant {f.variant}"
+    fix = f"the lab's variant {f.variant}" if ":" in f.variant else f"the release {f.variant}, which has the fix"
     if f.also_in:
         fix += "; the same code is inherited by " + ", ".join(f.also_in)
     lines += _para("Fix modelled", fix, width) + [""]

@@ -75,6 +75,9 @@ class Finding:
     lines: str = ""
     lines_at: str = ""
     focus: str = ""
+    #: the release that first carries ``fixed_by`` and its CVE, from the release data
+    fixed_in: str = ""
+    cve: str = ""
 
     @property
     def group(self) -> str:
@@ -82,9 +85,20 @@ class Finding:
         return f"{self.where} / {self.component}"
 
     @property
+    def fixed_text(self) -> str:
+        """``fixed by <commit>``, with the release that first has it and its CVE when known."""
+        text = f"fixed by {self.fixed_by}"
+        if self.fixed_in:
+            text += f" in {self.fixed_in}"
+        return text + (f", {self.cve}" if self.cve else "")
+
+    @property
     def status(self) -> str:
-        """Upstream state and who found it, in one line."""
-        up = f"fixed by {self.fixed_by}" if self.upstream == "fixed" else UPSTREAM[self.upstream]
+        """Upstream state and who found it, in one line; a defect present in a mainline
+        release names that release."""
+        up = self.fixed_text if self.upstream == "fixed" else UPSTREAM[self.upstream]
+        if self.upstream == "present" and self.where.startswith("mainline-"):
+            up += f" ({self.where})"
         return f"{up}; {REPORTED[self.reported]}"
 
     @property
@@ -92,7 +106,7 @@ class Finding:
         """The upstream state, its detail and the report, said once each."""
         detail = self.upstream_detail
         if not any(k in detail.lower() for k in _SAYS_STATE):
-            up = f"fixed by {self.fixed_by}" if self.upstream == "fixed" else UPSTREAM[self.upstream]
+            up = self.fixed_text if self.upstream == "fixed" else UPSTREAM[self.upstream]
             detail = f"{up}: {detail}"
         return f"{detail}; {self.report}"
 
@@ -152,7 +166,7 @@ def load_findings(path: Path | None = None) -> list[Finding]:
     entries = raw.get("finding")
     if not isinstance(entries, list) or not entries:
         _fail(path, "top level", "expected one or more [[finding]] tables")
-    out, seen = [], set()
+    out, seen, changes = [], set(), []
     for n, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
             _fail(path, f"[[finding]] #{n}", f"expected a [[finding]] table, got {_short(entry)}")
@@ -205,8 +219,23 @@ def load_findings(path: Path | None = None) -> list[Finding]:
         rev, variant = split_target(values["variant"])
         if rev != values["where"] or ":" not in values["variant"]:
             _fail(path, where, f"variant {values['variant']!r} must be '{values['where']}:<variant>'")
+        values["fixed_in"], values["cve"] = _release_of(values["fixed_by"], changes)
         out.append(Finding(**values))
     return out
+
+
+def _release_of(commit: str, changes: list) -> tuple[str, str]:
+    """``(first release, CVE)`` of a commit the mainline release data lists, else empty."""
+    if not commit:
+        return "", ""
+    if not changes:
+        from dmabuf_lab.revisions.releases import load_releases
+
+        changes.extend(load_releases().changes)
+    for c in changes:
+        if c.id.startswith(commit) or commit.startswith(c.id):
+            return c.first_release, c.cve
+    return "", ""
 
 
 def groups(findings: list[Finding]) -> dict[str, list[Finding]]:

@@ -1,6 +1,6 @@
 """The offline site's findings page: ``build/site/findings.html``.
 
-Every finding of ``data/findings.toml``, grouped by where it lives, with its
+Every finding of ``data/findings.toml`` and every fix the fix history finds, grouped by where it lives, with its
 status, the scenarios and unit tests that show it (scenario files are copied
 next to the page, under ``litmus/``, so the links work offline and wherever
 the build directory is), and its email form.
@@ -11,7 +11,8 @@ import html
 from pathlib import Path
 
 from dmabuf_lab.findings.email import finding_email
-from dmabuf_lab.findings.registry import REPORTED, groups, load_findings
+from dmabuf_lab.findings.fix_findings import all_findings
+from dmabuf_lab.findings.registry import REPORTED, groups
 from dmabuf_lab.paths import atomic_write_text, lab_root
 
 
@@ -19,7 +20,7 @@ def write_findings_page(site: Path, page) -> Path:
     """Write ``site/findings.html`` (and the scenario copies); ``page`` wraps the body."""
     from dmabuf_lab.provenance import lab_commit
 
-    findings = load_findings()
+    findings = all_findings()
     commit = lab_commit().describe()
     root = lab_root()
     parts = [f"<p>{len(findings)} defects the lab reports, grouped by where they live. "

@@ -15,7 +15,7 @@ from types import ModuleType as _ModuleType
 
 from .errno import (E2BIG, EACCES, EAGAIN, EALREADY, EBADF, EBUSY, EDEADLK, EEXIST, EFAULT,
                     EINTR, EINVAL, EIO, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOSYS, ENOTSUPP, ENXIO,
-                    EOPNOTSUPP, EOVERFLOW, EPERM, ERANGE, EWOULDBLOCK, EXDEV, MAX_ERRNO,
+                    EOPNOTSUPP, EOVERFLOW, EPERM, ERANGE, ETIMEDOUT, EWOULDBLOCK, EXDEV, MAX_ERRNO,
                     KernelError, errname, parse_errno)
 from .err_ptr import (ERR_CAST, ERR_PTR, IS_ERR, IS_ERR_OR_NULL, PTR_ERR, PTR_ERR_OR_ZERO,
                       ErrPtr)
@@ -26,7 +26,8 @@ from .alloc import (GFP_ATOMIC, GFP_KERNEL, GFP_NOWAIT, INT_MAX, KMALLOC_MAX_SIZ
                     allocation_of, gfpflags_allow_blocking, is_freed, kcalloc, kfree,
                     kmalloc, kmalloc_array, kmemleak_not_leak, kstruct, kvcalloc, kvfree,
                     kvmalloc, kvmalloc_array, kvzalloc, kzalloc)
-from .fault import OUTCOMES, FaultInjector, FaultSweep, SweepRow, fault_sweep, run_path
+from .fault import (OUTCOMES, FaultInjector, FaultSweep, SweepRow, fail_nth_from_now, fault_sweep,
+                    run_path)
 from .resv import (WARN, WARN_ON, WARN_ON_ONCE, assert_spin_locked, dma_resv,
                    dma_resv_assert_held, dma_resv_fini, dma_resv_held, dma_resv_init,
                    dma_resv_lock, dma_resv_lock_interruptible, dma_resv_trylock,

@@ -39,6 +39,7 @@ zeroed object that is not on the heap (a stack or static struct).
 from __future__ import annotations
 
 import copy
+import sys
 
 from .resv import might_sleep
 from .runtime import Kernel, call_site, current_kernel, kernel_chain
@@ -346,6 +347,15 @@ def _register(k: Kernel, obj, family, fn, site, size, what):
     return a
 
 
+def _callers(limit: int = 64) -> tuple:
+    """Names of the functions on the stack, innermost first (for the fault filter)."""
+    f, out = sys._getframe(1), []
+    while f is not None and len(out) < limit:
+        out.append(f.f_code.co_name)
+        f = f.f_back
+    return tuple(out)
+
+
 def _attempt(k: Kernel, fn: str, flags: int, site: str) -> bool:
     """Count one allocation attempt; False when fault injection fails it."""
     if gfpflags_allow_blocking(flags):     # might_alloc()
@@ -354,7 +364,8 @@ def _attempt(k: Kernel, fn: str, flags: int, site: str) -> bool:
     k.alloc_sites.append(site)
     if flags & __GFP_NOFAIL:
         return True
-    return not k.fault.should_fail(k.nr_allocs, site, fn)
+    chain = _callers() if k.fault.chain_filters else ()
+    return not k.fault.should_fail(k.nr_allocs, site, fn, chain)
 
 
 def _too_big(k, size, limit, flags, fn, site) -> bool:

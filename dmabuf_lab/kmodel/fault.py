@@ -28,18 +28,51 @@ class FaultInjector:
         self.fail_nth = None if fail_nth is None else int(fail_nth)
         self.injected_site: str | None = None
         self.injected_fn: str | None = None
+        self.chain_filters: dict[str, int] = {}
 
-    def should_fail(self, nth: int, site: str, fn: str = "") -> bool:
-        """True for the ``fail_nth``-th attempt (``nth`` counts from 1)."""
+    def fail_in(self, function: str, times: int = 1) -> None:
+        """Also fail the next ``times`` allocations made while ``function`` is on
+        the modelled call chain (failslab's call-chain filter, which restricts
+        injection to callers between require-start and require-end)."""
+        if times < 0:
+            raise ValueError(f"fail_in({function!r}, times={times}): times must be >= 0")
+        self.chain_filters[function] = self.chain_filters.get(function, 0) + int(times)
+
+    def should_fail(self, nth: int, site: str, fn: str = "", chain: tuple = ()) -> bool:
+        """True for the ``fail_nth``-th attempt (``nth`` counts from 1), or for an
+        attempt made under a function armed with :meth:`fail_in`."""
         if self.fail_nth is not None and nth == self.fail_nth:
             self.injected_site = site
             self.injected_fn = fn
             return True
+        for function, left in self.chain_filters.items():
+            if left and function in chain:
+                self.chain_filters[function] = left - 1
+                self.injected_site = site
+                self.injected_fn = fn
+                return True
         return False
 
     @property
     def injected(self) -> bool:
         return self.injected_site is not None
+
+
+def fail_nth_from_now(n: int) -> bool:
+    """Arm the current run as writing ``n`` to a task's ``fail-nth`` file
+    does (Documentation/fault-injection): the n-th allocation attempt from
+    here on fails, 1 being the next one.  A run that is already armed (a
+    fault sweep fails its own index) keeps its setting; returns whether this
+    call armed it."""
+    from .runtime import current_kernel
+
+    if isinstance(n, bool) or int(n) < 1:
+        raise ValueError(f"fail-nth takes a count >= 1, not {n!r}")
+    k = current_kernel()
+    if k.fault.fail_nth is not None:
+        return False
+    k.fault.fail_nth = k.nr_allocs + int(n)
+    return True
 
 
 @dataclass

@@ -12,6 +12,7 @@ an assertion checks that the *running* thread holds the lock.
 from __future__ import annotations
 
 from .errno import EALREADY
+from .lockdep import lock_acquire, lock_release
 from .runtime import call_site, current_kernel, kernel_chain
 from .sched import current_scheduler
 
@@ -41,6 +42,9 @@ def ww_acquire_fini(ctx: ww_acquire_ctx) -> None:
 class dma_resv:
     """A reservation object: its ww_mutex lock state (fences are not modelled here)."""
 
+    #: every reservation lock is of one lockdep class (reservation_ww_class)
+    default_lock_class = "reservation_ww_class_mutex"
+
     def __init__(self, name: str = "resv"):
         self.name = name
         self.locked = False
@@ -65,7 +69,7 @@ def dma_resv_fini(obj: dma_resv) -> None:
         current_kernel().record("lock", f"dma_resv_fini({obj!r}) while locked (taken at {obj.lock_site})")
 
 
-def _take(obj: dma_resv, ctx, site):
+def _take(obj: dma_resv, ctx, site, trylock: bool = False):
     k = current_kernel()
     obj.locked, obj.ctx, obj.lock_site, obj.kernel = True, ctx, site, k
     obj.lock_chain = kernel_chain()
@@ -76,6 +80,7 @@ def _take(obj: dma_resv, ctx, site):
     k.held_locks.append(obj)
     if ctx is not None:
         ctx.held.append(obj)
+    lock_acquire(obj, trylock)
 
 
 def dma_resv_lock(obj: dma_resv, ctx: ww_acquire_ctx | None = None) -> int:
@@ -108,7 +113,7 @@ def dma_resv_trylock(obj: dma_resv) -> bool:
     """Take the lock if it is free; never sleeps."""
     if obj.locked:
         return False
-    _take(obj, None, call_site())
+    _take(obj, None, call_site(), trylock=True)
     return True
 
 
@@ -129,6 +134,7 @@ def dma_resv_unlock(obj: dma_resv) -> None:
     if obj.ctx is not None and obj in obj.ctx.held:
         obj.ctx.held.remove(obj)
     obj.locked, obj.ctx, obj.lock_site, obj.kernel, obj.owner = False, None, None, None, None
+    lock_release(obj)
 
 
 def dma_resv_held(obj: dma_resv) -> bool:

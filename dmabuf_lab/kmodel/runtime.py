@@ -27,7 +27,7 @@ from dataclasses import dataclass
 FINDING_KINDS = (
     "leak", "use-after-free", "double-free", "bad-free", "lock", "warn",
     "uninitialised", "use-after-revoke", "mistranslation", "overstated-segment",
-    "no-mapping",
+    "no-mapping", "unowned-resource",
 )
 
 

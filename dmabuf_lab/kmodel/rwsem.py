@@ -9,6 +9,7 @@ drop.
 """
 from __future__ import annotations
 
+from .lockdep import lock_acquire, lock_release
 from .runtime import current_kernel
 from .sched import current_scheduler
 
@@ -49,11 +50,13 @@ def down_write(sem: rw_semaphore) -> None:
                                    + sem.readers if hasattr(x, "tid")])
         sem.writer = t
         s.note_acquire(k)
+        lock_acquire(sem)
         return
     if sem.writer is not None or sem.readers:
         current_kernel().record("lock", f"down_write({sem!r}) while it is held (deadlock)")
         return
     sem.writer = True
+    lock_acquire(sem)
 
 
 def up_write(sem: rw_semaphore) -> None:
@@ -67,6 +70,7 @@ def up_write(sem: rw_semaphore) -> None:
         current_kernel().record("lock", f"up_write({sem!r}) of a semaphore not held for write")
         return
     sem.writer = None
+    lock_release(sem)
 
 
 def down_read(sem: rw_semaphore) -> None:
@@ -81,6 +85,7 @@ def down_read(sem: rw_semaphore) -> None:
         current_kernel().record("lock", f"down_read({sem!r}) while it is held for write (deadlock)")
         return
     sem.readers.append(t if t is not None else True)
+    lock_acquire(sem)
 
 
 def up_read(sem: rw_semaphore) -> None:
@@ -92,6 +97,7 @@ def up_read(sem: rw_semaphore) -> None:
         s.note_release(k)
     if who in sem.readers:
         sem.readers.remove(who)
+        lock_release(sem)
     else:
         current_kernel().record("lock", f"up_read({sem!r}) of a semaphore not held for read")
 

@@ -75,7 +75,8 @@ SHORT_REVISIONS = {"mapping-types-2025-10": "mt-2025-10", "mapping-types-2026-02
                    "mainline-7.3-rc6": "ml-7.3-rc6"}
 SHORT_FINDINGS = {"use-after-free": "uaf", "use-after-revoke": "after-revoke", "double-free": "dbl-free",
                   "mistranslation": "mistrans", "overstated-segment": "overstated",
-                  "uninitialised": "uninit", "no-mapping": "no-map"}
+                  "uninitialised": "uninit", "no-mapping": "no-map",
+                  "unowned-resource": "unowned-res"}
 
 
 def _cut(text: str, width: int) -> str:

@@ -93,6 +93,12 @@ def _races(trace: list, stack: list, floor: int, indep) -> None:
         last_of[p] = c
 
 
+def _shorter(ex, best) -> bool:
+    """Whether ``ex`` replaces ``best`` as a property's shortest run: fewer transitions,
+    then the smaller schedule, so serial and split searches report the same run."""
+    return best is None or (len(ex.trace), ex.schedule) < (len(best.trace), best.schedule)
+
+
 @dataclass
 class ExploreResult:
     """What the explored interleavings showed."""
@@ -115,12 +121,12 @@ class ExploreResult:
         self.outcomes.setdefault(ex.signature, ex)
         for prop in ex.properties:
             self.failing[prop] += 1
-            best = self.shortest.get(prop)
-            if best is None or len(ex.trace) < len(best.trace):
+            if _shorter(ex, self.shortest.get(prop)):
                 self.shortest[prop] = ex
 
     def merge(self, other: "ExploreResult") -> "ExploreResult":
-        """Fold in the result of a later sibling subtree (keeps the earlier on ties)."""
+        """Fold in the result of a sibling subtree (the shortest run per property does not
+        depend on the order subtrees are folded in: ties go to the smaller schedule)."""
         self.executions += other.executions
         self.pruned += other.pruned
         self.bound_hit = self.bound_hit or other.bound_hit
@@ -129,8 +135,7 @@ class ExploreResult:
         for sig, ex in other.outcomes.items():
             self.outcomes.setdefault(sig, ex)
         for prop, ex in other.shortest.items():
-            best = self.shortest.get(prop)
-            if best is None or len(ex.trace) < len(best.trace):
+            if _shorter(ex, self.shortest.get(prop)):
                 self.shortest[prop] = ex
         return self
 

@@ -57,7 +57,7 @@ NOT_AVAILABLE = "not-available"    # the revision's module is not in this tree
 #: Finding kinds reported by the kernel-runtime model (dmabuf_lab.kmodel).
 FINDING_KINDS = ("leak", "use-after-free", "double-free", "bad-free", "lock", "warn",
                  "uninitialised", "use-after-revoke", "mistranslation",
-                 "overstated-segment", "no-mapping")
+                 "overstated-segment", "no-mapping", "unowned-resource")
 
 #: The operations a scenario can ask for, in the order a driver normally does them.
 STEPS = ("attach", "map", "unmap", "detach", "revoke", "move")

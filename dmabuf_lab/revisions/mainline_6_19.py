@@ -26,9 +26,12 @@ before.  Files as read for 6.19 (``data/mainline_releases.toml``):
 dma-buf.c at gregkh/linux 73e7709d9919, dma-buf-mapping.c at torvalds/linux
 b703b31ea8cd, vfio_pci_dmabuf.c at torvalds/linux 1f97d9dcf536,
 vfio_pci_config.c at jgunthorpe/linux b3376904935d, pages.c at
-intel-lab-lkp/linux 11cb9405ff85, xe_dma_buf.c at torvalds/linux
-0131514f9789, umem_dmabuf.c at torvalds/linux 9cb10a6ad25e; vfio_pci_core.c
-not read; uverbs_std_types_dmabuf.c absent.  Bugs the
+intel-lab-lkp/linux 11cb9405ff85, xe_dma_buf.c at analogdevicesinc/linux
+93a528f67ce5 (the 6.19 importer order, one 7.1-cycle fix on), umem_dmabuf.c
+at gregkh/linux 2c8fedbbbb82 (with the error label 104016eb671e removes put
+back), vfio_pci_core.c at torvalds/linux 0886196ca881 and vfio_pci_rdwr.c at
+torvalds/linux 0604aa87b098 (older trees: enable, disable and the lazy BAR
+claim); uverbs_std_types_dmabuf.c absent.  Bugs the
 model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 
 ``sgt-helper``
@@ -54,10 +57,24 @@ model shows in the 6.19 code, each fixed in the ``fixed`` variant:
 ``close-order``
     ``vfio_pci_core_close_device()`` calls ``vfio_pci_core_disable()``
     (memory decoding off) before ``vfio_pci_dma_buf_cleanup()`` revokes, so
-    an importer's DMA can reach the disabled function.  Fixed upstream by
-    d97708701434 ("vfio/pci: Clean up DMABUFs before disabling function").
+    an importer's DMA can reach the disabled function, and the disable has
+    already given the BAR windows back (``unowned-resource`` while a mapping
+    is live).  Fixed upstream by d97708701434 ("vfio/pci: Clean up DMABUFs
+    before disabling function").
 
-Sources: ``docs/sources.md`` [mainline-6.19], [vfio-close-order].
+``umem-double-unpin``
+    ``ib_umem_dmabuf_get_pinned_with_dma_device()`` unpins when the map
+    fails but leaves ``pinned`` set, so the release unpins a second time and
+    the exporter's pin count underflows (xe: ``ttm_bo_unpin()`` WARNs).
+    Fixed upstream by 104016eb671e ("RDMA/umem: Fix double dma_buf_unpin in
+    failure path", CVE-2026-43128).
+
+Not a variant: the export does not check that vfio claimed the BAR's
+window (a BAR user space never touched, or one another driver holds, is
+exported all the same; ``unowned-resource``), which 702809dabdec fixes in
+7.1 together with the claim at open (05f2a68b407a).
+
+Sources: ``docs/sources.md`` [mainline-6.19], [vfio-close-order], [vfio-bar-resources].
 """
 from __future__ import annotations
 
@@ -79,5 +96,7 @@ REVISION = Revision(
                         "frees it again on a failed fd install (e98137f0a874)",
         "close-order": "vfio_pci_core_close_device() disables the function before the dma-buf cleanup "
                        "revokes the buffers (d97708701434 swaps the two)",
+        "umem-double-unpin": "ib_umem_dmabuf_get_pinned_with_dma_device() unpins when the map fails but "
+                             "leaves pinned set, so the release unpins again (104016eb671e)",
     },
 )

@@ -7,7 +7,7 @@ where the code lives:
   :mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1`): ``move_notify`` renamed
   ``invalidate_mappings`` (ef246da8e63c, 95308225e5ba), dma-buf always
   built with move-notify (609fc8766d68), ``dma_buf_attach_revocable()``
-  (be6d4c9e9d71); in vfio (:mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1`):
+  (be6d4c9e9d71); in vfio (:mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.common`):
   no pin ops (6ffe939bf94f), revocable importers only, and 1a8a5227f229
   "vfio: Wait for dma-buf invalidation to complete" with its re-arm fix
   c64a647c84f3;
@@ -24,8 +24,12 @@ Files as read for 7.1 (``data/mainline_releases.toml``): dma-buf.c at
 intel-lab-lkp/linux 02f9ac5589e4, dma-buf-mapping.c at torvalds/linux
 b703b31ea8cd, vfio_pci_dmabuf.c at gregkh/linux 2519003dd5fb (the v7.1-rc4
 merge), xe_dma_buf.c at gregkh/linux 827062952ed9,
-uverbs_std_types_dmabuf.c at torvalds/linux 311aa68319f6; vfio_pci_core.c,
-vfio_pci_config.c, pages.c and umem_dmabuf.c not read (from posted diffs).
+uverbs_std_types_dmabuf.c at torvalds/linux 311aa68319f6, umem_dmabuf.c at
+jakemoroni/linux 95dc8cfc1b46 (the pinned-revocable series before the revoke
+series' rename), vfio_pci_core.c and vfio_pci_rdwr.c at gregkh/linux
+1129c0011b90 (after the tag: BARs claimed at open, 05f2a68b407a; the export
+checks them, 702809dabdec); vfio_pci_config.c and pages.c not read (from
+posted diffs).
 
 Bugs the model shows in 7.1, each with its fix as a variant:
 
@@ -39,7 +43,11 @@ Bugs the model shows in 7.1, each with its fix as a variant:
     the reservation lock, so ``dma_resv_assert_held()`` fires (fixed by
     e745cd2c749e in 7.2).
 
-Sources: ``docs/sources.md`` [mainline-7.1], [mainline-releases].
+Mode ``rc1`` runs vfio's revoke and cleanup as first merged for 7.1-rc1
+(before c64a647c84f3, which no release lacks): a close after a revoke
+underflows the kref and waits forever.
+
+Sources: ``docs/sources.md`` [mainline-7.1], [mainline-releases], [vfio-kref-rearm].
 """
 from __future__ import annotations
 
@@ -59,5 +67,9 @@ REVISION = Revision(
                       "entries of UINT_MAX bytes",
         "iommufd-unpin-lock": "iopt_release_pages() calls dma_buf_unpin() without the reservation lock "
                           "(e745cd2c749e takes it)",
+    },
+    modes={
+        "rc1": "vfio's revoke as first merged (1a8a5227f229 with 6ffe939bf94f, 7.1-rc1 to rc3): restore "
+               "re-arms the kref, cleanup drains every buffer itself (c64a647c84f3 changed both)",
     },
 )

@@ -5,9 +5,12 @@ What changed since :mod:`dmabuf_lab.revisions.mainline_7_1`:
 * e745cd2c749e "iommufd: Take dma_resv lock before dma_buf_unpin() in
   release path": 7.1's ``iommufd-unpin-lock`` is fixed in every variant
   (:mod:`dmabuf_lab.drivers.iommufd.mainline_7_2`);
+* f2d70dbd3dce "iommufd: Destroy the pages content after detaching from
+  dmabuf" (CVE-2026-74328) and 5f3fc0ad9a41 "iommufd: Reject DMABUF pages
+  from the access pin path": in
+  :mod:`dmabuf_lab.linux.drivers.iommu.iommufd.pages.mainline_7_2`;
 * 859dc0f6253b (vfio's export check through vfio_pci_core_get_iomap(),
-  same errno), f2d70dbd3dce and 5f3fc0ad9a41 (iommufd) are not modelled
-  here yet: the code runs as 7.1.
+  same errno) is not modelled here yet: vfio runs as 7.1.
 
 dma-buf-mapping.c is still the 6.19 file (the two helper fixes came in 7.3).
 

@@ -6,7 +6,7 @@ What changed since :mod:`dmabuf_lab.revisions.mainline_7_2`:
   b344ca94e8cc "dma-buf: Fix silent overflow for phys vec to sgt"
   (drm-fixes, September 2026): dma-buf-mapping.c is the 7.3 file
   (:mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common`, ``release="7.3"``, chosen by
-  :func:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1.helper_release`);
+  :func:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.common.helper_release`);
 * 143755bdabaa (a Kconfig default) is not modelled; the vfio-v7.3-rc1 pull
   a625b2a38762 was not read: vfio runs as in 7.2.
 

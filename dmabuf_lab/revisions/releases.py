@@ -27,7 +27,7 @@ RELEASE_ORDER = ("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-
 #: The general checkers a fix may name: refcount, hang and errno plus the kmodel finding kinds.
 CHECKER_NAMES = frozenset({
     "leak", "use-after-free", "double-free", "lock", "refcount", "hang", "use-after-revoke", "errno",
-    "warn", "uninitialised", "no-mapping", "mistranslation",
+    "warn", "uninitialised", "no-mapping", "mistranslation", "unowned-resource",
 })
 
 CHANGE_KINDS = ("fix", "behaviour", "rename")
@@ -35,6 +35,7 @@ EVIDENCE = ("source", "list", "inferred")
 
 _COMMIT = re.compile(r"^[0-9a-f]{12,40}$")
 _READ = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+@[0-9a-f]{12,40}$")
+_LITMUS = re.compile(r"^litmus/[A-Za-z0-9_][A-Za-z0-9_.-]*\.toml$")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ class Change:
     checkers: tuple[str, ...]
     reason: str
     needed: str
+    #: litmus files (``litmus/NAME.toml``) that replay the fix, besides ``litmus/fix-<id>-*.toml``
+    litmus: tuple[str, ...] = ()
+    #: the ``release:variant`` that carries a defect never in a release (else the release before)
+    defect_target: str = ""
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,14 @@ def _change(where: _Where, raw: dict) -> Change:
         needed = chk.get("needed", "")
         if not isinstance(needed, str):
             where.fail("needed", "expected a string", *anchors)
+    litmus = raw.get("litmus", [])
+    if not isinstance(litmus, list) or not all(isinstance(x, str) and _LITMUS.match(x) for x in litmus):
+        where.fail("litmus", "expected a list of scenario paths 'litmus/NAME.toml'", *anchors, "litmus")
+    defect_target = raw.get("defect_target", "")
+    if not isinstance(defect_target, str) or (defect_target and (
+            defect_target.partition(":")[0] not in RELEASE_ORDER or not defect_target.partition(":")[2])):
+        where.fail("defect_target", f"expected 'release:variant' with a release from {', '.join(RELEASE_ORDER)}",
+                   *anchors, "defect_target")
     return Change(
         id=cid, subject=_str(where, raw, "subject", anchors, empty_ok=False),
         author=_str(where, raw, "author", anchors, empty_ok=False),
@@ -240,7 +253,8 @@ def _change(where: _Where, raw: dict) -> Change:
         files=_strs(where, raw, "files", anchors), functions=_strs(where, raw, "functions", anchors),
         what=_str(where, raw, "what", anchors, empty_ok=False),
         scenario_sketch=_str(where, raw, "scenario_sketch", anchors, empty_ok=False),
-        expressible=expressible, checkers=kinds, reason=reason, needed=needed)
+        expressible=expressible, checkers=kinds, reason=reason, needed=needed,
+        litmus=tuple(litmus), defect_target=defect_target)
 
 
 def load_releases(path: Path | str | None = None) -> ReleaseTable:

@@ -66,6 +66,9 @@ _STEP = ("the adapter's step method is the twin itself: findings' kernel call ch
          "every chain that passes through it")
 #: Twins that stay beside the lab code they are part of: ``module:qualname`` -> why.
 IN_PLACE: dict[str, str] = {
+    "dmabuf_lab.drivers.iommufd.mainline_6_19:IommufdImporter.iopt_revoke_notify":
+        "the adapter-level revoke notification the interconnect RFCs' iommufd importer still runs; the "
+        "pages.c folder holds the release twin of the same name, which a module-level copy would shadow",
     "dmabuf_lab.hw.loaders.to_topology:_check_vf_bus_range":
         "a capture loader's input check that mirrors sriov_enable()'s bus-range test: it refuses a captured "
         "machine with the loader's own error (hw floor), not with a kernel errno",

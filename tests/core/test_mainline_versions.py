@@ -16,7 +16,7 @@ from dmabuf_lab.core.file import syscall
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import MAX_SG_ENT_SZ, calc_sg_nents
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_6_19 as v619
-from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import mainline_7_1 as v73
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf import common as v73
 from dmabuf_lab.hw import load_topology
 from dmabuf_lab.kmodel import IS_ERR, Kernel, dma_resv_lock, dma_resv_unlock
 

@@ -163,11 +163,15 @@ def test_bad_entries_name_the_file_entry_and_field(tmp_path):
 def test_command_formats(capsys):
     from dmabuf_lab.cli import main
 
+    from dmabuf_lab.findings.fix_findings import all_findings
+
+    every = all_findings()
+    assert every[:len(FINDINGS)] == FINDINGS
     assert main(["findings", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert len(data["findings"]) == len(FINDINGS) and data["commit"]
+    assert [f["id"] for f in data["findings"]] == [f.id for f in every] and data["commit"]
     assert main(["findings", "--where", "mainline", "--format", "email"]) == 0
     out = capsys.readouterr().out
-    assert out.count("Reproduce:") == sum(f.where.startswith("mainline-") for f in FINDINGS)
+    assert out.count("Reproduce:") == sum(f.where.startswith("mainline-") for f in every)
     assert main(["findings", "no-such-finding"]) == 2
     assert "unknown finding id" in capsys.readouterr().err

@@ -42,7 +42,11 @@ def assert_same_search(got: ExploreResult, want: ExploreResult, where) -> None:
     # the same outcomes; the order they are first met in, and the run kept for each, may differ when a
     # split point's children are entered in another order than the serial search's backtracking took
     assert set(got.outcomes) == set(want.outcomes), where
-    assert got.shortest == want.shortest, where
+    # the shortest run per property has the same length; which of several equivalent interleavings
+    # (independent steps swapped) represents it depends on the order the sleep sets were built in
+    assert {p: len(ex.trace) for p, ex in got.shortest.items()} == \
+        {p: len(ex.trace) for p, ex in want.shortest.items()}, where
+    assert all(p in ex.properties for p, ex in got.shortest.items()), where
     assert got.bound_hit == want.bound_hit and got.threads == want.threads, where
     assert got.pruned >= want.pruned, where
 
@@ -111,8 +115,14 @@ def test_merged_tasks_equal_merging_the_same_subtrees_here(pairs):
         assert list(got.outcomes) == list(want.outcomes)
 
 
-def test_unpruned_search_splits_too():
-    sc = load_scenario(LITMUS / "race-vfio-revoke-vs-attach.toml")
+def test_unpruned_search_splits_too(tmp_path):
+    # race-vfio-revoke-vs-attach with a plain sg_table importer in the xe PF's slot: with xe's own
+    # import (two lock sections) the unpruned search of that file no longer fits its bound
+    text = (LITMUS / "race-vfio-revoke-vs-attach.toml").read_text()
+    p = tmp_path / "plain.toml"
+    p.write_text('construction = "a plain sg_table importer in the GPU slot"\n'
+                 + text.replace('[importer]\ndriver = "xe"', '[importer]\ndriver = "rdma"'))
+    sc = load_scenario(p)
     want = explore(sc, "mainline-6.19", prune=False)
     got = explore_distributed(sc, "mainline-6.19", executor=SerialExecutor(), cache=False, subtrees=6,
                               prune=False)

@@ -21,6 +21,7 @@ MODELLED_FILES = {
     "drivers/vfio/pci/vfio_pci_dmabuf.c",
     "drivers/vfio/pci/vfio_pci_core.c",
     "drivers/vfio/pci/vfio_pci_config.c",
+    "drivers/vfio/pci/vfio_pci_rdwr.c",
     "drivers/iommu/iommufd/pages.c",
     "drivers/gpu/drm/xe/xe_dma_buf.c",
     "drivers/infiniband/core/umem_dmabuf.c",

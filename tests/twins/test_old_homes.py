@@ -16,7 +16,7 @@ OLD = {
     "dmabuf_lab.drivers.vfio_pci_dmabuf": ("vfio_basic_config_write_command",
                                            "dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_config.mainline_6_19"),
     "dmabuf_lab.drivers.vfio_pci_dmabuf_7_3": ("vfio_pci_dma_buf_move",
-                                               "dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1"),
+                                               "dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.common"),
     "dmabuf_lab.drivers.vfio_pci.close_device": ("vfio_pci_core_close_device",
                                                  "dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_core.common"),
     "dmabuf_lab.drivers.xe.bo": ("xe_dma_buf_map_common", "dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.common"),

@@ -7,7 +7,9 @@ global device, then under the reservation lock asks
 -EOPNOTSUPP for a non-vfio exporter or more than one range, -ENODEV when
 revoked.  The importer holds ``phys``.
 
-RFC v1 and v2 keep this importer and only change what it calls: the
+Mainline 6.19 itself runs :class:`IommufdPages619`: the IOAS steps over
+the pages.c twins (:mod:`dmabuf_lab.drivers.iommufd.pages_importer`).
+RFC v1 and v2 keep the importer class below and only change what it calls: the
 revision's ``dma_buf_dynamic_attach()`` / ``dma_buf_detach()`` (``core``)
 and the bridge that recognises the revision's vfio ops (class attributes
 below).  The mapping-types 2026-02 PAL importer keeps its iopt_pages
@@ -17,16 +19,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as dma_buf
+from dmabuf_lab.core import dma_buf
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.drivers.common import check_ptr, check_ret, device
 from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
-from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import phys_vec, vfio_pci_dma_buf_iommufd_map
+from dmabuf_lab.drivers.vfio_pci_dmabuf import phys_vec, vfio_pci_dma_buf_iommufd_map
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.kmodel.mutex import mutex, mutex_lock, mutex_unlock
+from dmabuf_lab.drivers.iommufd.pages_importer import PagesImporter
+from dmabuf_lab.linux.drivers.iommu.iommufd.pages import mainline_6_19 as pages_6_19
 from dmabuf_lab.revisions.base import ImporterDriver
 from dmabuf_lab.twins import mirrors
-from dmabuf_lab.linux.drivers.iommu.iommufd.pages.mainline_6_19 import iopt_revoke_notify
 
 IOMMUFD_GLOBAL_DEVICE = "iommufd"
 
@@ -49,7 +52,15 @@ class IommufdImporter(ImporterDriver):
         self.pages_mutex = mutex("iopt_pages.mutex")
         self.token = None
 
-    iopt_revoke_notify = iopt_revoke_notify
+    @mirrors("gregkh/linux@2519003dd5fb:drivers/iommu/iommufd/pages.c:iopt_revoke_notify", gap="in the tree of the vfio file read for 7.3; pages.c itself was not read at this commit", revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
+    def iopt_revoke_notify(self, attach) -> None:
+        """move_notify: the exporter revoked; under pages->mutex unmap the IOVA
+        range from every domain and mark the pages revoked (resv held)."""
+        self.s.log("iommufd: iopt_revoke_notify")
+        mutex_lock(self.pages_mutex)
+        self.revoked = True
+        self.mapped = False
+        mutex_unlock(self.pages_mutex)
 
     def use(self) -> None:
         """iopt_fill_domain() and the device's DMA through it: under pages->mutex,
@@ -92,5 +103,11 @@ class IommufdImporter(ImporterDriver):
             self.attached = False
 
 
+class IommufdPages619(PagesImporter):
+    """Mainline 6.19: the IOAS steps over pages.c as read at 11cb9405ff85."""
+    pages_c = pages_6_19
+    bridge = staticmethod(vfio_pci_dma_buf_iommufd_map)
+
+
 def make_importer(session):
-    return IommufdImporter(session)
+    return IommufdPages619(session)

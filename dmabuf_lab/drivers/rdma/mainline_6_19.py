@@ -3,11 +3,14 @@
 Like ib_umem_dmabuf_get(): ``dma_buf_dynamic_attach()`` with
 ``allow_peer2peer = true`` and a move_notify that invalidates the MR; it
 needs every DMA address before it can size its page table, which an sg_table
-gives it.
+gives it.  With ``pinned = true`` it registers a pinned MR through the 6.19
+umem_dmabuf.c twins (:mod:`dmabuf_lab.drivers.rdma.umem_importer`).
 """
 from __future__ import annotations
 
+from dmabuf_lab.drivers.rdma.umem_importer import UmemImporter
 from dmabuf_lab.drivers.sgt_importer import SgtImporter
+from dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf import mainline_6_19 as umem_dmabuf
 
 
 class RdmaImporter(SgtImporter):
@@ -16,4 +19,6 @@ class RdmaImporter(SgtImporter):
 
 
 def make_importer(session):
+    if UmemImporter.wanted(session):
+        return UmemImporter(session, umem_dmabuf)
     return RdmaImporter(session)

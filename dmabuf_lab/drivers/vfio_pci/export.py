@@ -10,7 +10,7 @@ patches amount to for this path.  Revoke is ``vfio_pci_dma_buf_move()``.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.file import close_fd
+from dmabuf_lab.core.file import close_fd, set_rlimit_nofile
 from dmabuf_lab.drivers.common import check_ret, spec_device
 from dmabuf_lab.drivers.dma_access import observe
 from dmabuf_lab.drivers.fd_exporter import FdExporter
@@ -21,7 +21,9 @@ from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (VFI
                                                 vfio_pci_core_device,
                                                 vfio_pci_core_feature_dma_buf, vfio_pci_dma_buf_cleanup,
                                                 vfio_pci_dma_buf_move)
+from dmabuf_lab.kmodel.resource import iomem_add_user, iomem_check_owned, request_mem_region
 from dmabuf_lab.kmodel.sched import unannounced
+from dmabuf_lab.pci.pci import pci_resource_len, pci_resource_start
 from dmabuf_lab.revisions.base import fixed
 
 
@@ -44,13 +46,52 @@ class VfioExporter(FdExporter):
         self.vdev = None
         self.more_fds: list = []
 
+    #: this release's vfio_pci_core.c twin module (enable, disable, close), or None for a design
+    #: whose model leaves the device's open and BAR claims out
+    core = None
+    #: 6.19's lazy vfio_pci_core_setup_barmap(): what user space's first read or mmap of the BAR runs
+    setup_barmap = None
+
+    def open_device(self, bar: int) -> None:
+        """The user opens the vfio device before asking for the buffer: another driver
+        may already hold the BAR's window (``bar_held_by``), enable runs, and under
+        6.19 user space's mapping of the BAR claims it (``bar_mapped``)."""
+        s = self.s
+        held = s.exporter.option("bar_held_by")
+        if held:
+            request_mem_region(pci_resource_start(self.pdev, bar), pci_resource_len(self.pdev, bar), held, held)
+        self.core.vfio_pci_core_enable(self.vdev)
+        if self.setup_barmap is not None and s.exporter.option("bar_mapped", True):
+            self.setup_barmap(self.vdev, bar)      # its failure is the mmap's, not the export's
+
+    def _watch_bar_windows(self, bar: int) -> None:
+        """The lab's look at the buffer it just exported (no kernel code): every range must
+        lie in a window vfio holds, and vfio's mappings of it count as users of the window
+        (given back while one is live: the iomem checker reports it)."""
+        pdev, dmabuf, priv = self.pdev, self.dmabuf, self.dmabuf.priv
+        ranges = [(int(priv.phys_vec[i].paddr), int(priv.phys_vec[i].len)) for i in range(priv.nr_ranges)]
+        with unannounced():
+            for start, n in ranges:
+                iomem_check_owned(start, n, pdev, f"the vfio-pci dma-buf of BAR {bar} of {pdev.bdf}")
+        live = lambda: sum(a.nr_mappings for a in dmabuf.attachments)   # noqa: E731
+        for start, n in ranges:
+            iomem_add_user(start, n, f"the importers of the vfio-pci dma-buf of {pdev.bdf}", live, dmabuf.resv)
+        self.s.shared["dma_window"] = lambda: [(start, n, pdev) for start, n in ranges]
+
     def export(self):
         s = self.s
         self.vdev = vfio_pci_core_device(self.pdev)
-        self.vdev.memory_enabled = bool(s.exporter.option("memory_enabled", True))
         bar = s.exporter.bar if s.exporter.bar is not None else 0
+        if self.core is not None:
+            self.open_device(bar)
+        self.vdev.memory_enabled = bool(s.exporter.option("memory_enabled", True))
+        limit = s.exporter.option("rlimit_nofile")
+        if limit is not None:
+            set_rlimit_nofile(int(limit))
         req = vfio_device_feature_dma_buf(region_index=bar, dma_ranges=[tuple(r) for r in s.exporter.ranges])
         self._take_fd(self.feature_dma_buf(req), "VFIO_DEVICE_FEATURE_DMA_BUF")
+        if self.core is not None:
+            self._watch_bar_windows(bar)
         if self.ops is not None:
             self.dmabuf.ops = self.ops
         s.shared["p2p_memory"] = True
@@ -135,4 +176,7 @@ class VfioExporter(FdExporter):
     def close_device(self) -> None:
         """The user closes the vfio device: the function is turned off and every
         buffer revoked for good, in the order this revision's close path has."""
+        if self.core is not None:
+            self.core.vfio_pci_core_close_device(self.vdev, self.dma_buf_cleanup)
+            return
         self.core_close_device(self.vdev, self.dma_buf_cleanup)

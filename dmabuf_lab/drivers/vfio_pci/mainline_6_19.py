@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.core.workqueue import flush_scheduled_work
-from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_core.common import (vfio_pci_core_close_device,
-                                                      vfio_pci_core_close_device_619)
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_core import mainline_6_19 as core_619
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_core import mainline_7_1 as core_71
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_rdwr.mainline_6_19 import vfio_pci_core_setup_barmap
 from dmabuf_lab.drivers.vfio_pci.export import VfioExporter
 from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import CONFIG_DMABUF_MOVE_NOTIFY
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_config.mainline_6_19 import vfio_basic_config_write_command
@@ -54,10 +55,15 @@ class MainlineVfioExporter(VfioExporter):
         self.revoke()
         self.reenable()
 
+    #: 6.19's open, disable and close; BARs claimed on user space's first use
+    core = core_619
+    setup_barmap = staticmethod(vfio_pci_core_setup_barmap)
+
     def close_device(self) -> None:
-        """6.19's close: the function is disabled, then the buffers are revoked (no wait);
-        ``close-order`` fixed is d97708701434's order."""
-        close = vfio_pci_core_close_device if fixed("close-order") else vfio_pci_core_close_device_619
+        """6.19's close: the function is disabled (its BAR windows given back, decoding
+        off), then the buffers are revoked (no wait); ``close-order`` fixed is
+        d97708701434's order."""
+        close = core_71.vfio_pci_core_close_device if fixed("close-order") else core_619.vfio_pci_core_close_device
         close(self.vdev, self.dma_buf_cleanup)
 
     def _move_and_check(self, vdev, revoked: bool) -> None:

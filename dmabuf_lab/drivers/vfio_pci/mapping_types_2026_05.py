@@ -19,7 +19,7 @@ from dmabuf_lab.drivers.vfio_pci.mapping_types_2025_10 import (MtVfioExporter, v
                                                                vfio_pci_sgt_ops)
 from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_6_19 import (vfio_pci_dma_buf_iommufd_map, vfio_pci_dma_buf_map,
                                                 vfio_pci_dma_buf_release, vfio_pci_dma_buf_unmap)
-from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1 import vfio_pci_dmabuf_ops as vfio_73_ops
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.common import vfio_pci_dmabuf_ops as vfio_73_ops
 from dmabuf_lab.kmodel import ENODEV, ERR_PTR, dma_resv_assert_held
 from dmabuf_lab.revisions.mapping_types_2025_10 import (DMA_BUF_EMAPPING_PAL, DMA_BUF_EMAPPING_SGT_P2P,
                                                         dma_buf_ops_mt, dma_buf_sgt_exp_ops)

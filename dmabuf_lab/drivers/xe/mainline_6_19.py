@@ -2,9 +2,11 @@
 
 Exporter: ``xe_dma_buf_attach`` / ``xe_dma_buf_pin`` / ``xe_dma_buf_unpin``
 / ``xe_dma_buf_map`` / ``xe_dma_buf_unmap`` (xe_dma_buf.c) over
-:mod:`dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.common`; importer: ``xe_gem_prime_import``
-attaches dynamically with ``allow_peer2peer`` and maps an sg_table (the sg
-path of the RFCs' xe patches).
+:mod:`dmabuf_lab.drivers.xe.bo`; importer: ``xe_gem_prime_import``
+in 6.19's order (raw BO storage attached, then initialised; the twin is
+:mod:`dmabuf_lab.linux.drivers.gpu.drm.xe.xe_dma_buf.mainline_6_19`, the
+adapter :class:`dmabuf_lab.drivers.xe.prime_import.XeImporter619`), then an
+sg_table map (the sg path of the RFCs' xe patches).
 
 xe has ``pin``, so the 6.19 core pins at map time every importer that
 cannot take move_notify and, with CONFIG_DMABUF_MOVE_NOTIFY off (the
@@ -131,4 +133,5 @@ def make_exporter(session):
 
 
 def make_importer(session):
-    return XeImporter(session)
+    from dmabuf_lab.drivers.xe.prime_import import XeImporter619
+    return XeImporter619(session)

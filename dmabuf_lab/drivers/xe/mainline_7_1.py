@@ -5,8 +5,11 @@ refused when pinned, notification under the lock, the copy ordered after
 the BO's fences, the shared placement write and the move count) with
 dma_buf_invalidate_mappings() in place of dma_buf_move_notify()
 (95308225e5ba, the only change to this path between 6.19 and 7.x).  The
-importer attaches with ``invalidate_mappings`` and calls the 7.1 core,
-where only a static importer is pinned at map time.
+importer is xe's 7.1 ``xe_gem_prime_import`` (BO created first, attached
+after: 981bedbbe613, 155a372a1cc5; adapter
+:class:`dmabuf_lab.drivers.xe.prime_import.XeImporter71`), with
+``invalidate_mappings``, over the 7.1 core, where only a static importer is
+pinned at map time.
 """
 from __future__ import annotations
 
@@ -34,4 +37,5 @@ def make_exporter(session):
 
 
 def make_importer(session):
-    return XeImporter73(session)
+    from dmabuf_lab.drivers.xe.prime_import import XeImporter71
+    return XeImporter71(session)

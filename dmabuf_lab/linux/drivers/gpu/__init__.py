@@ -1,1 +1,1 @@
-"""Twins of files under drivers/gpu/ in the kernel tree."""
+"""Twins of files under drivers/gpu/."""

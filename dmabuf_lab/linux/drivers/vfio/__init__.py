@@ -1,1 +1,1 @@
-"""Twins of files under drivers/vfio/ in the kernel tree."""
+"""drivers/vfio/: VFIO."""

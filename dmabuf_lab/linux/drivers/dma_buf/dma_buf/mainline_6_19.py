@@ -270,7 +270,7 @@ def dma_buf_detach(dmabuf, attach) -> None:
     kfree(attach)
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_pin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "mapping-types-2026-03"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_pin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "mapping-types-2026-03"))
 def dma_buf_pin(attach) -> int:
     """Pin the buffer for a dynamic importer (resv held); 0 or the exporter's error."""
     dmabuf = attach.dmabuf
@@ -281,7 +281,7 @@ def dma_buf_pin(attach) -> int:
     return 0
 
 
-@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_unpin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "mapping-types-2026-03"))
+@mirrors("gregkh/linux@73e7709d9919:drivers/dma-buf/dma-buf.c:dma_buf_unpin", gap="no stored copy at v6.19: read in a 7.0-cycle tree before the revoke series, whose code here matches 6.19", revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6", "mapping-types-2026-03"))
 def dma_buf_unpin(attach) -> None:
     """Undo dma_buf_pin() (resv held)."""
     dmabuf = attach.dmabuf

@@ -1,1 +1,1 @@
-"""Twins of files under drivers/vfio/pci/ in the kernel tree."""
+"""drivers/vfio/pci/: vfio-pci."""

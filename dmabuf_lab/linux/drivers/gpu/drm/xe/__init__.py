@@ -1,1 +1,1 @@
-"""Twins of files under drivers/gpu/drm/xe/ in the kernel tree."""
+"""Twins of files under drivers/gpu/drm/xe/."""

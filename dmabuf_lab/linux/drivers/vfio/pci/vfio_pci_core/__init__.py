@@ -1,1 +1,1 @@
-"""Twins of drivers/vfio/pci/vfio_pci_core.c, one module per release or posting that changed it."""
+"""drivers/vfio/pci/vfio_pci_core.c: open (enable), close and disable of a vfio-pci device."""

@@ -1,1 +1,1 @@
-"""Twins of drivers/vfio/pci/vfio_pci_dmabuf.c, one module per release or posting that changed it."""
+"""drivers/vfio/pci/vfio_pci_dmabuf.c: the release-by-release changes after 6.19."""

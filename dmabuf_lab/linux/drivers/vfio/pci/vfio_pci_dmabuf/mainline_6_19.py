@@ -109,6 +109,8 @@ class vfio_pci_core_device(SharedState):
     memory_enabled: bool = True
     registrations: int = 1
     unregistering: bool = False
+    #: vdev->barmap[]: per BAR index, NULL (None), the pci_iomap() cookie, or an ERR_PTR (7.1+)
+    barmap: dict = field(default_factory=dict)
     memory_lock: rw_semaphore = field(default_factory=lambda: rw_semaphore("memory_lock"))
 
     def __post_init__(self):
@@ -330,12 +332,15 @@ def memdup_array_user(src: list, n: int):
 
 @mirrors("torvalds/linux@1f97d9dcf536:drivers/vfio/pci/vfio_pci_dmabuf.c:vfio_pci_core_feature_dma_buf", revisions=("mainline-6.19", "get-pfn", "offer-list", "rfc-v1", "rfc-v2", "mapping-types-2025-10", "mapping-types-2026-02", "mapping-types-2026-03", "mapping-types-2026-05", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_dma_buf,
-                            priv_type: type = vfio_pci_dma_buf) -> tuple[int, Any]:
+                            priv_type: type = vfio_pci_dma_buf,
+                            bar_check: Optional[Callable] = None) -> tuple[int, Any]:
     """vfio_pci_core_feature_dma_buf() up to the export: checks, ranges, ``priv``, registration.
 
     Returns ``(0, priv)`` (a ``priv_type``, registration held) or ``(ret,
     None)`` with everything undone, ``ret`` being what the ioctl returns (0
-    for a PROBE).  RFC v1's version of the ioctl shares this part.
+    for a PROBE).  RFC v1's version of the ioctl shares this part.  7.1 adds
+    ``bar_check(vdev, bar)``, non-zero when the BAR's resources were not set
+    up (702809dabdec): -ENODEV like a region past the BARs.
     """
     if vdev.pci_ops is None or vdev.pci_ops.get_dmabuf_phys is None:
         return -EOPNOTSUPP, None
@@ -345,6 +350,8 @@ def feature_dma_buf_prepare(vdev, flags: int, get_dma_buf: vfio_device_feature_d
     if not get_dma_buf.nr_ranges or get_dma_buf.flags:
         return -EINVAL, None
     if get_dma_buf.region_index >= VFIO_PCI_ROM_REGION_INDEX:
+        return -ENODEV, None
+    if bar_check is not None and bar_check(vdev, get_dma_buf.region_index):
         return -ENODEV, None
 
     dma_ranges = memdup_array_user(get_dma_buf.dma_ranges, get_dma_buf.nr_ranges)

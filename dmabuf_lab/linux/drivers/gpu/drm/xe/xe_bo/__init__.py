@@ -1,1 +1,1 @@
-"""Twins of drivers/gpu/drm/xe/xe_bo.c, one module per release or posting that changed it."""
+"""drivers/gpu/drm/xe/xe_bo.c: the BO life cycle the dma-buf importer path uses."""

@@ -27,6 +27,7 @@ from dmabuf_lab.addr import sg_table_free, sg_table_from_ranges
 from dmabuf_lab.pci.p2pdma import pci_p2pdma_distance
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo_h.common import XE_GAP, xe_bo_is_pinned
 from dmabuf_lab.kmodel import EBUSY, EINVAL, ENOMEM, EOPNOTSUPP, ERR_PTR, KernelError
+from dmabuf_lab.linux.drivers.gpu.drm.ttm.ttm_bo.mainline_6_19 import ttm_bo_pin, ttm_bo_unpin
 from dmabuf_lab.twins import mirrors
 
 #: The trees the xe twins were read in (no copy at the v6.19 tag is stored).
@@ -88,15 +89,15 @@ def xe_bo_pin_external(bo: xe_bo) -> int:
     """Pin the BO where it lies (``in_place``, as xe_dma_buf_pin() asks: no
     validate, the caller migrated it first); the pinned-list bookkeeping is
     not modelled."""
-    bo.pin_count += 1
+    ttm_bo_pin(bo)
     return 0
 
 
 @mirrors(f"{XE_BO_C}:xe_bo_unpin_external", gap=XE_GAP, revisions=("mainline-6.19", "rfc-v1", "rfc-v2", "mapping-types-2026-03", "mainline-7.1", "mainline-7.2", "mainline-7.3-rc6"))
 def xe_bo_unpin_external(bo: xe_bo) -> None:
-    """Drop one pin."""
-    if bo.pin_count:
-        bo.pin_count -= 1
+    """Drop one pin through ttm_bo_unpin(), which WARNs once on an unpinned BO
+    (the xe_assert()s before it are compiled out without CONFIG_DRM_XE_DEBUG)."""
+    ttm_bo_unpin(bo)
 
 
 #: pci_p2pdma_distance(); a non-PCI client never reaches device memory.

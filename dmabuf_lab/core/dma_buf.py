@@ -1,0 +1,4 @@
+"""Old path of dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 (twins live in one folder per kernel C file)."""
+from dmabuf_lab.moved import forward
+
+__getattr__ = forward(__name__, ("dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19", "dmabuf_lab.linux.include.linux.dma_buf_h.mainline_6_19"))

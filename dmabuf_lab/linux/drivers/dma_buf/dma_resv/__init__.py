@@ -1,0 +1,1 @@
+"""drivers/dma-buf/dma-resv.c."""

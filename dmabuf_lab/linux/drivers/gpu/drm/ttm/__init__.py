@@ -1,0 +1,1 @@
+"""Twins of files under drivers/gpu/drm/ttm/."""

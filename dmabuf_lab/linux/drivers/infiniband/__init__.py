@@ -1,0 +1,1 @@
+"""drivers/infiniband/: the RDMA subsystem."""

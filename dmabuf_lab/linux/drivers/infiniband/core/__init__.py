@@ -1,0 +1,1 @@
+"""drivers/infiniband/core/: the RDMA core and uverbs."""

@@ -1,0 +1,1 @@
+"""drivers/infiniband/core/rdma_core.c: the uobject life cycle of an fd object."""

@@ -1,0 +1,1 @@
+"""drivers/infiniband/core/umem_dmabuf.c: the RDMA dma-buf importer, release by release."""

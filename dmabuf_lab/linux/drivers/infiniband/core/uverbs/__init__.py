@@ -1,0 +1,1 @@
+"""drivers/infiniband/core/uverbs.h: the uverbs structs the dma-buf exporter shares with the mmap entries."""

@@ -1,0 +1,1 @@
+"""drivers/infiniband/hw/: RDMA device drivers."""

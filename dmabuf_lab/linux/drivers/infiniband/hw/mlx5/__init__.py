@@ -1,0 +1,1 @@
+"""drivers/infiniband/hw/mlx5/: the mlx5 RDMA driver."""

@@ -1,0 +1,1 @@
+"""drivers/pci/: the PCI core."""

@@ -1,0 +1,1 @@
+"""drivers/pci/iomap.c: mapping a BAR for CPU access."""

@@ -1,0 +1,1 @@
+"""drivers/pci/pci.c: PCI region requests."""

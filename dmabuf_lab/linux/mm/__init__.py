@@ -1,0 +1,1 @@
+"""Twins of files under mm/."""

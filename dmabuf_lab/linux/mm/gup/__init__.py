@@ -1,0 +1,1 @@
+"""mm/gup.c: pinning user pages."""
