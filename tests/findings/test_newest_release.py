@@ -87,7 +87,7 @@ def test_a_failed_first_link_leaks_the_iova_span_in_the_newest_release():
 
 
 def test_the_unwind_unmaps_entries_never_filled_in_the_newest_release(monkeypatch):
-    import dmabuf_lab.core.phys_vec_to_sgt as helper
+    import dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common as helper
 
     calls = []
     real = helper.dma_unmap_phys

@@ -15,7 +15,7 @@ for invalidation never waits on it.
 from __future__ import annotations
 
 from dmabuf_lab.drivers.iommufd.pages_importer import PagesImporter
-from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dma_buf_iommufd_map_7_3
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.common import vfio_pci_dma_buf_iommufd_map_7_3
 from dmabuf_lab.linux.drivers.iommu.iommufd.pages import mainline_7_1 as pages_7_1
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dmabuf_lab.core import dma_buf as core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core
 from dmabuf_lab.core.file import get_file
 from dmabuf_lab.drivers.common import check_ptr, check_ret, device
 from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned

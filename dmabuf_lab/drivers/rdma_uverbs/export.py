@@ -18,7 +18,7 @@ an importer's DMA then is a ``use-after-revoke``.
 from __future__ import annotations
 
 from dmabuf_lab.addr import PAGE_SIZE
-from dmabuf_lab.core.dma_buf import dma_buf_get
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_get
 from dmabuf_lab.core.file import close_fd, fd_install_new, syscall
 from dmabuf_lab.drivers.common import check_ptr, check_ret, spec_device
 from dmabuf_lab.drivers.fd_exporter import FdExporter

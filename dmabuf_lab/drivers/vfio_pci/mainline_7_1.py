@@ -1,6 +1,6 @@
 """vfio-pci under Linux 7.1: BARs claimed at open, export checked, revoke waits, close cleans up first.
 
-Drivers: :mod:`dmabuf_lab.drivers.vfio_pci_dmabuf_7_3` (the v7.1-rc4 file:
+Drivers: :mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.common` (the v7.1-rc4 file:
 revocable importers only, the waiting revoke with c64a647c84f3's re-arm, no
 double free), :mod:`dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.mainline_7_1`
 (the export's BAR check, 702809dabdec) and

@@ -4,7 +4,7 @@ import pytest
 from dmabuf_lab.core import close_fd
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (VFIO_DEVICE_FEATURE_GET, vfio_device_feature_dma_buf,
                                                 vfio_pci_core_device)
-from dmabuf_lab.drivers.vfio_pci_dmabuf_7_3 import vfio_pci_dma_buf_cleanup, vfio_pci_dma_buf_move
+from dmabuf_lab.linux.drivers.vfio.pci.vfio_pci_dmabuf.common import vfio_pci_dma_buf_cleanup, vfio_pci_dma_buf_move
 from dmabuf_lab.hw import load_topology
 from dmabuf_lab.kmodel import ENODEV, Kernel
 from dmabuf_lab.kmodel.resource import request_mem_region

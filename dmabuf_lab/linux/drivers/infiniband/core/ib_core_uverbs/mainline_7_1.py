@@ -13,7 +13,7 @@ drop the export's own kref and sleep until every mapping is unmapped.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf_7_3 import dma_buf_invalidate_mappings
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_invalidate_mappings
 from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.kmodel import dma_resv_lock, dma_resv_unlock, kstruct
 from dmabuf_lab.kmodel.completion import kref, kref_get, kref_put, wait_for_completion

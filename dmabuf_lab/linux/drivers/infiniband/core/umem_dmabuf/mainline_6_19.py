@@ -22,13 +22,13 @@ Read in gregkh/linux 2c8fedbbbb82, a stable-line copy that already carries
 removes (Message-ID <20260224234153.1207849-1-jmoroni@google.com>), and the
 older torvalds/linux 9cb10a6ad25e shows the same label.  ``fd`` is what user
 space passed to ibv_reg_dmabuf_mr(); the dma-buf core called is 6.19's
-(:mod:`dmabuf_lab.core.dma_buf`).
+(:mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19`).
 """
 from __future__ import annotations
 
 from typing import Optional
 
-from dmabuf_lab.core import dma_buf as core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.kmodel import EINVAL, ERR_PTR, IS_ERR, dma_resv_lock, dma_resv_unlock, kfree
 from dmabuf_lab.revisions.base import fixed

@@ -23,7 +23,7 @@ Read in jakemoroni/linux 95dc8cfc1b46, the author's tree with the series
 applied on a base that has 104016eb671e but not yet the revoke series'
 rename; the 7.1 form of the two ops tables follows the revoke series
 patches.  The dma-buf core called is the post-revoke one
-(:mod:`dmabuf_lab.core.dma_buf_7_3`); since every function of the file calls
+(:mod:`dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1`); since every function of the file calls
 into it, each twin is restated here over the shared bodies in :mod:`.common`
 rather than imported from 6.19.
 """
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from dmabuf_lab.core import dma_buf_7_3 as core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_1 as core
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.kmodel import EINVAL, ERR_PTR, IS_ERR, dma_resv_assert_held, dma_resv_lock, dma_resv_unlock, kfree
 from dmabuf_lab.twins import mirrors

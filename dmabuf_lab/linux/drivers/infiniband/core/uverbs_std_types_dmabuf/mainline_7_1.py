@@ -31,10 +31,10 @@ The map goes through the 6.19 form of the mapping helper here
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_export, dma_buf_put
-from dmabuf_lab.core.dma_buf_7_3 import dma_buf_invalidate_mappings
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_export, dma_buf_put
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_invalidate_mappings
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
-from dmabuf_lab.core.phys_vec_to_sgt import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf_mapping.common import dma_buf_free_sgt, dma_buf_phys_vec_to_sgt
 from dmabuf_lab.core.workqueue import flush_scheduled_work
 from dmabuf_lab.kmodel import (EINVAL, EIO, ENODEV, EOPNOTSUPP, ERR_PTR, IS_ERR, PTR_ERR,
                                dma_resv_assert_held, dma_resv_lock, dma_resv_unlock)

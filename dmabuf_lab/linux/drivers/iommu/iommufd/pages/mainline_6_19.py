@@ -14,7 +14,7 @@ held (fixed in 7.2 by 5f3fc0ad9a41).
 """
 from __future__ import annotations
 
-from dmabuf_lab.core import dma_buf as core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.kmodel import (EFAULT, EINVAL, ENOMEM, EOPNOTSUPP, EPERM, ERR_PTR, IS_ERR, PTR_ERR, WARN_ON,
                                dma_resv_lock, dma_resv_unlock, kfree, kmalloc_array, kzalloc)

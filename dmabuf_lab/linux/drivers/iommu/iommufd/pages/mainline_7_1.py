@@ -11,8 +11,8 @@ code read at 11cb9405ff85.
 """
 from __future__ import annotations
 
-from dmabuf_lab.core import dma_buf as core
-from dmabuf_lab.core import dma_buf_7_3 as core71
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_1 as core71
 from dmabuf_lab.kmodel import IS_ERR, PTR_ERR, WARN_ON, dma_resv_lock, dma_resv_unlock, kfree
 from dmabuf_lab.kmodel.mm import mmdrop
 from dmabuf_lab.kmodel.mutex import mutex_destroy, mutex_lock, mutex_unlock

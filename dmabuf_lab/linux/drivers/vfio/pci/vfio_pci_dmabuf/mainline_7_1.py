@@ -18,7 +18,7 @@ This module adds, as patches over it:
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf_7_3 import dma_buf_invalidate_mappings
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_invalidate_mappings
 from dmabuf_lab.core.file import fput, get_file_active
 from dmabuf_lab.drivers.vfio_pci_dmabuf import (_list_del, _vfio_pci_dma_buf_export,
                                                 _vfio_pci_dma_buf_install_fd, _vfio_pci_dma_buf_link,

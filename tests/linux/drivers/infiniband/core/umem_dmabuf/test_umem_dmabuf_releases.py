@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from dmabuf_lab.core import dma_buf as core_619
-from dmabuf_lab.core import dma_buf_7_3 as core_7x
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core_619
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_1 as core_7x
 from dmabuf_lab.kmodel import (EINVAL, ENOMEM, IS_ERR, Kernel, PTR_ERR, dma_resv_lock, dma_resv_unlock,
                                fail_nth_from_now)
 from dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf import mainline_6_19 as r619

@@ -22,7 +22,7 @@ from dmabuf_lab.linux.drivers.infiniband.core.uverbs_std_types_dmabuf import mai
 from dmabuf_lab.linux.drivers.infiniband.core.uverbs_std_types_dmabuf import mainline_7_3_rc6 as t73
 from dmabuf_lab.linux.drivers.infiniband.hw.mlx5.main.mainline_7_1 import (
     mlx5_ib_mmap_get_pfns, mlx5_ib_pgoff_to_mmap_entry, mlx5_user_mmap_entry)
-from dmabuf_lab.core.dma_buf import dma_buf_put
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_put
 from dmabuf_lab.core.file import syscall
 from dmabuf_lab.pci.p2pdma import pcim_p2pdma_init
 

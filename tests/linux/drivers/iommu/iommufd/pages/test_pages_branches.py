@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dmabuf_lab.core import dma_buf as core
-from dmabuf_lab.core.dma_buf import dma_buf_export, dma_buf_move_notify
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_export, dma_buf_move_notify
 from dmabuf_lab.core.file import get_file
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.kmodel import EFAULT, EPERM, IS_ERR, Kernel, dma_resv_lock, dma_resv_unlock, fault_sweep

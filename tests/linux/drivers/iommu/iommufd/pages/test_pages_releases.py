@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dmabuf_lab.core import dma_buf as core
-from dmabuf_lab.core.dma_buf import dma_buf_export, dma_buf_move_notify
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_export, dma_buf_move_notify
 from dmabuf_lab.core.file import get_file
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.kmodel import (EFAULT, EINVAL, EOPNOTSUPP, IS_ERR, Kernel, PTR_ERR, dma_resv_lock,
@@ -116,7 +116,7 @@ def test_revoke_between_teardown_and_detach(release, uaf, monkeypatch):
 
 
 def _invalidate(dmabuf):
-    from dmabuf_lab.core.dma_buf_7_3 import dma_buf_invalidate_mappings
+    from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_invalidate_mappings
     dma_buf_invalidate_mappings(dmabuf)
 
 

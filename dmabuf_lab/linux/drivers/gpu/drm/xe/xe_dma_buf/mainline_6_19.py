@@ -18,7 +18,7 @@ fails) and by the callback's name (``move_notify``).
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf import dma_buf_dynamic_attach
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_6_19 import dma_buf_dynamic_attach
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.kmodel import (ENOMEM, ERR_CAST, ERR_PTR, IS_ERR, PTR_ERR, WARN_ON, dma_resv_lock,
                                dma_resv_unlock, kfree, kstruct, kzalloc)

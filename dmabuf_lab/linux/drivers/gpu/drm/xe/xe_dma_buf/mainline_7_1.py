@@ -19,7 +19,7 @@ Matthew Auld's fixes; it names the callback ``move_notify``, 7.1
 """
 from __future__ import annotations
 
-from dmabuf_lab.core.dma_buf_7_3 import dma_buf_dynamic_attach
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf.mainline_7_1 import dma_buf_dynamic_attach
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.kmodel import (ENOMEM, ERR_CAST, ERR_PTR, IS_ERR, PTR_ERR, dma_resv_lock,
                                dma_resv_unlock, kfree)

@@ -1,8 +1,8 @@
 """xe_gem_prime_import() in 6.19 and 7.1 against the kmodel runtime and the core."""
 import pytest
 
-from dmabuf_lab.core import dma_buf as core619
-from dmabuf_lab.core import dma_buf_7_3 as core71
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_6_19 as core619
+from dmabuf_lab.linux.drivers.dma_buf.dma_buf import mainline_7_1 as core71
 from dmabuf_lab.core.ops import dma_buf_export_info, dma_buf_ops
 from dmabuf_lab.kmodel import ENOMEM, IS_ERR, PTR_ERR, Kernel, dma_resv_lock, dma_resv_unlock, fault_sweep
 from dmabuf_lab.linux.drivers.gpu.drm.xe.xe_bo.mainline_6_19 import xe_bo_put
