@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 
 
@@ -64,7 +65,9 @@ def answer_races(scenario, targets: list, notes: list, args, start: float) -> in
             continue
         n = f"{r.executions}" + ("+" if r.bound_hit else "")
         cells = ", ".join(f"{p}={v}" for p, v in _failing(r).items()) or "none"
-        print(f"{t:<{tw}}  {n:>13}  {cells}")
+        indent = " " * (tw + 17)
+        print(textwrap.fill(cells, width=100, initial_indent=f"{t:<{tw}}  {n:>13}  ", subsequent_indent=indent,
+                            break_on_hyphens=False, break_long_words=False))
     print(f"\n{len(answers)} searches in {elapsed:.2f} s; `dmabuf-lab litmus` checks a concurrent "
           "scenario's [races] verdicts")
     return 0

@@ -52,7 +52,7 @@ class PagesImporter(ImporterDriver):
         self.pages = None
         self.area = None
         self.token = None
-        self.access_pin = bool(session.importer.options.get("access_pin", False))
+        self.access_pin = bool(session.importer.option("access_pin", False))
 
     def bridge_checked(self, attachment, phys) -> int:
         """The release's vfio bridge as symbol_get() finds it, with the lab's check that a
