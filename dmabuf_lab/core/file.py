@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import weakref
 from typing import Any, Callable, Optional
 
 from dmabuf_lab.kmodel import EBADF, ENOMEM, ERR_PTR, current_kernel, kfree, kstruct, kzalloc
@@ -91,11 +90,9 @@ def __fput(f) -> None:
 
 #: Per modelled kernel and per task (a model thread of a concurrent run is a task of its own):
 #: a stack of task-work queues, one per open syscall().
-_TASK_WORK: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
-
-
 def _task_work_stack(create: bool):
-    per_task = _TASK_WORK.get(current_kernel()) if not create else _TASK_WORK.setdefault(current_kernel(), {})
+    k = current_kernel()
+    per_task = k.per_run("task_work", dict) if create else k.per_run_get("task_work")
     if per_task is None:
         return None
     task = threading.get_ident()
@@ -136,16 +133,8 @@ class _fdtable:
         self.limit = RLIMIT_NOFILE
 
 
-_FD_TABLES: "weakref.WeakKeyDictionary[Any, _fdtable]" = weakref.WeakKeyDictionary()
-
-
 def _fd_table() -> _fdtable:
-    k = current_kernel()
-    table = _FD_TABLES.get(k)
-    if table is None:
-        table = _fdtable()
-        _FD_TABLES[k] = table
-    return table
+    return current_kernel().per_run("fdtable", _fdtable)
 
 
 def set_rlimit_nofile(limit: int) -> None:

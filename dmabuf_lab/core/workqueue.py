@@ -10,21 +10,12 @@ kernel run.
 """
 from __future__ import annotations
 
-import weakref
-from typing import Any, Callable
+from typing import Callable
 
 from dmabuf_lab.kmodel import current_kernel
 
-_QUEUES: "weakref.WeakKeyDictionary[Any, list]" = weakref.WeakKeyDictionary()
-
-
 def _queue() -> list:
-    k = current_kernel()
-    q = _QUEUES.get(k)
-    if q is None:
-        q = []
-        _QUEUES[k] = q
-    return q
+    return current_kernel().per_run("workqueue", list)
 
 
 def queue_work(fn: Callable[[], None], what: str = "") -> None:

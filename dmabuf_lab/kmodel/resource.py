@@ -27,7 +27,6 @@ the object that guards its count.
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -74,16 +73,10 @@ class iomem_tree:
     users: list = field(default_factory=list)
 
 
-_TREES: "weakref.WeakKeyDictionary[Kernel, iomem_tree]" = weakref.WeakKeyDictionary()
-
-
 def iomem_of(kernel: Optional[Kernel] = None) -> iomem_tree:
     """The iomem tree of ``kernel`` (default: the current run), created empty."""
     k = kernel if kernel is not None else current_kernel()
-    tree = _TREES.get(k)
-    if tree is None:
-        tree = _TREES[k] = iomem_tree()
-    return tree
+    return k.per_run("iomem", iomem_tree)
 
 
 def _describe(owner) -> str:

@@ -131,6 +131,20 @@ class Kernel:
         self._warned_once: set = set()
         self._token = None
         self.ended = False
+        self._per_run: dict = {}               # state other modules keep for this run (see per_run)
+
+    def per_run(self, key: str, factory):
+        """The state ``key`` that some other part of the model keeps for this run, made by
+        ``factory()`` on first use.  It lives and dies with the run (a table keyed by the run
+        would keep every run alive whose state points back at it)."""
+        state = self._per_run.get(key)
+        if state is None:
+            state = self._per_run[key] = factory()
+        return state
+
+    def per_run_get(self, key: str):
+        """The state ``key`` of this run, or None when nothing made it yet."""
+        return self._per_run.get(key)
 
     @property
     def fail_nth(self) -> int | None:
