@@ -207,6 +207,12 @@ DRIVERS = {
                                                            "mainline-7.3-rc6",
                                                            "mapping-types-2026-05"),
                                     default="0"),
+                       DriverOption("dummy_obj_oom", "the import's allocation of the dummy GEM object it "
+                                    "locks the buffer through (drm_gpuvm_resv_object_alloc()) fails "
+                                    "(kmodel's call-chain fault filter)",
+                                    revisions=("mainline-6.19", "mainline-7.1", "mainline-7.2",
+                                               "mainline-7.3-rc6", "mapping-types-2026-05"),
+                                    default="false"),
                        DriverOption("offer", "the PF's offer list, in order, from \"bar-slice\" (PCI "
                                     "BAR slice of its LMEM BAR), \"vram\" (its own VRAM), "
                                     "\"dma-addr\" (generic dma_addr_t)", kind="list",
@@ -271,7 +277,16 @@ DRIVERS = {
                                     "earlier: cannot-express)", revisions=_UMEM_REVS, default="false"),
                        DriverOption("fail_nth", "with pinned or revocable: fail the n-th allocation of "
                                     "the registration (the task's fail-nth written just before it)",
-                                    kind="int", revisions=_UMEM_REVS, default="none"))),
+                                    kind="int", revisions=_UMEM_REVS, default="none"),
+                       DriverOption("invalidate_callback", "false: the dynamic attach's importer_ops carry "
+                                    "allow_peer2peer and no move_notify / invalidate_mappings, as "
+                                    "ib_umem_dmabuf_attach_pinned_ops after 575157b1b5fc (6.19's core "
+                                    "refuses such ops: WARN, -EINVAL)", revisions=_UMEM_REVS,
+                                    default="true"),
+                       DriverOption("pin_after_attach", "dma_buf_pin() under the reservation lock right after "
+                                    "the dynamic attach, callback kept (the shape of a pinned MR that can "
+                                    "be revoked); dma_buf_unpin() before the detach", revisions=_UMEM_REVS,
+                                    default="false"))),
         DriverInfo("legacy", "legacy", (IMPORTER,), False,
                    "a static importer that only knows sg_table (dma_buf_attach + map_attachment)",
                    importer_options=(

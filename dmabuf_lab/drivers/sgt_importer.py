@@ -22,7 +22,7 @@ from typing import Optional
 from dmabuf_lab.core.dma_mapping import DMA_BIDIRECTIONAL
 from dmabuf_lab.core.ops import dma_buf_attach_ops
 from dmabuf_lab.core.workqueue import queue_work
-from dmabuf_lab.drivers.common import check_ptr, importer_dev
+from dmabuf_lab.drivers.common import check_ptr, check_ret, importer_dev
 from dmabuf_lab.drivers.dma_access import dma_access, dma_token, mapping_returned
 from dmabuf_lab.kmodel import IS_ERR, dma_resv_lock, dma_resv_unlock
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, dma_fence, dma_fence_signal, dma_resv_add_fence
@@ -55,6 +55,13 @@ class SgtImporter(ImporterDriver):
     #: The dma_buf_attach_ops member the notification goes in: ``move_notify``
     #: up to 7.0, ``invalidate_mappings`` after the revoke series.
     notify_member = "move_notify"
+    #: Whether ``importer_ops`` carries the notification callback.  A driver
+    #: whose scenario says otherwise attaches with ops that only set
+    #: ``allow_peer2peer`` (an importer that cannot be told to unmap).
+    invalidate_callback = True
+    #: Whether the importer pins right after a dynamic attach (``dma_buf_pin()``
+    #: under the reservation lock) and unpins before it detaches.
+    pin_after_attach = False
 
     def __init__(self, session, devname: Optional[str] = None):
         super().__init__(session)
@@ -70,6 +77,7 @@ class SgtImporter(ImporterDriver):
         self.invalidated = 0
         self.deferred_unmap = (session.revision.name in DEFERRED_UNMAP_REVISIONS
                                and bool(spec.option("deferred_unmap", False)))
+        self.pinned = False
 
     # -- dma_buf_attach_ops.move_notify / invalidate_mappings ----------------------
     def move_notify(self, attach) -> None:
@@ -101,15 +109,42 @@ class SgtImporter(ImporterDriver):
         if self.attach_via == "dynamic-null-ops":
             att = self.core.dma_buf_dynamic_attach(dmabuf, self.dev, None, None)
         elif self.dynamic:
+            notify = {self.notify_member: self.move_notify} if self.invalidate_callback else {}
             ops = dma_buf_attach_ops(allow_peer2peer=self.allow_peer2peer,
-                                     name=f"{self.name} importer_ops",
-                                     **{self.notify_member: self.move_notify})
+                                     name=f"{self.name} importer_ops", **notify)
             att = self.core.dma_buf_dynamic_attach(dmabuf, self.dev, ops, self)
         else:
             att = self.core.dma_buf_attach(dmabuf, self.dev)
         self.attachment = check_ptr(att, f"{self.name}: attach")
         self.attached = True
+        if self.pin_after_attach and self.dynamic and self.attach_via == "dynamic":
+            self._pin()
         self.kind = self._kind()
+
+    def _pin(self) -> None:
+        """dma_buf_pin() under the reservation lock; when the exporter refuses,
+        detach again and fail the attach with its error."""
+        resv = self.dmabuf.resv
+        dma_resv_lock(resv)
+        try:
+            ret = self.core.dma_buf_pin(self.attachment)
+        finally:
+            dma_resv_unlock(resv)
+        if ret:
+            self.core.dma_buf_detach(self.dmabuf, self.attachment)
+            self.attachment, self.attached = None, False
+            check_ret(ret, f"{self.name}: dma_buf_pin")
+        self.pinned = True
+
+    def _unpin(self) -> None:
+        """dma_buf_unpin() under the reservation lock, before the detach."""
+        resv = self.dmabuf.resv
+        dma_resv_lock(resv)
+        try:
+            self.core.dma_buf_unpin(self.attachment)
+        finally:
+            dma_resv_unlock(resv)
+        self.pinned = False
 
     def map(self) -> None:
         dma_resv_lock(self.dmabuf.resv)
@@ -167,6 +202,8 @@ class SgtImporter(ImporterDriver):
     def detach(self) -> None:
         if not self.attached:
             return
+        if self.pinned:
+            self._unpin()
         self.core.dma_buf_detach(self.dmabuf, self.attachment)
         self.attachment = None
         self.attached = False

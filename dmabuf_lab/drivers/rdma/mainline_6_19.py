@@ -8,6 +8,7 @@ umem_dmabuf.c twins (:mod:`dmabuf_lab.drivers.rdma.umem_importer`).
 """
 from __future__ import annotations
 
+from dmabuf_lab.drivers.rdma.importer_ops_options import apply_ops_options
 from dmabuf_lab.drivers.rdma.umem_importer import UmemImporter
 from dmabuf_lab.drivers.sgt_importer import SgtImporter
 from dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf import mainline_6_19 as umem_dmabuf
@@ -16,6 +17,10 @@ from dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf import mainline_6_19 a
 class RdmaImporter(SgtImporter):
     name = "rdma"
     default_dynamic = True
+
+    def __init__(self, session):
+        super().__init__(session)
+        apply_ops_options(self, session.importer)
 
 
 def make_importer(session):

@@ -5,6 +5,7 @@ pinned MR, with ``revocable = true`` a pinned-revocable one, through the 7.1
 umem_dmabuf.c twins (:mod:`dmabuf_lab.drivers.rdma.umem_importer`)."""
 from __future__ import annotations
 
+from dmabuf_lab.drivers.rdma.importer_ops_options import apply_ops_options
 from dmabuf_lab.drivers.rdma.umem_importer import UmemImporter
 from dmabuf_lab.drivers.sgt_importer_7_3 import SgtImporter73
 from dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf import mainline_7_1 as umem_dmabuf
@@ -13,6 +14,10 @@ from dmabuf_lab.linux.drivers.infiniband.core.umem_dmabuf import mainline_7_1 as
 class RdmaImporter73(SgtImporter73):
     name = "rdma"
     default_dynamic = True
+
+    def __init__(self, session):
+        super().__init__(session)
+        apply_ops_options(self, session.importer)
 
 
 def make_importer(session):

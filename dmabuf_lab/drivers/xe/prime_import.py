@@ -11,6 +11,9 @@ step is the BO's last reference going: detach the attachment, put the BO.
 Option ``bo_init_oom`` (int, default 0) arms kmodel's call-chain fault
 filter so that the first N allocations under ``xe_bo_init_locked()`` fail:
 1 is one OOM that the validation guard retries, 2 an init that fails for good.
+Option ``dummy_obj_oom`` (bool) arms the same filter on
+``drm_gpuvm_resv_object_alloc()``: the dummy GEM object the import locks
+the buffer through cannot be allocated.
 """
 from __future__ import annotations
 
@@ -42,6 +45,8 @@ class XePrimeImporter:
         oom = int(self.s.importer.option("bo_init_oom", 0))
         if oom:
             current_kernel().fault.fail_in("xe_bo_init_locked", times=oom)
+        if self.s.importer.option("dummy_obj_oom", False):
+            current_kernel().fault.fail_in("drm_gpuvm_resv_object_alloc", times=1)
         obj = self.xe_dma_buf.xe_gem_prime_import(self.dev, dmabuf)
         if obj is dmabuf.priv:
             raise CannotExpress("xe_gem_prime_import(): the buffer is this device's own BO, so xe uses the "
