@@ -44,7 +44,9 @@ class SgtImporter(ImporterDriver):
     ``dma_buf_dynamic_attach(dmabuf, dev, NULL, NULL)`` instead of
     ``dma_buf_attach()`` (some drivers do); ``deferred_unmap`` makes the
     notification only schedule the unmap, which then runs later on a worker
-    (as GPU drivers do), see :mod:`dmabuf_lab.core.workqueue`.
+    (as GPU drivers do), see :mod:`dmabuf_lab.core.workqueue`.  A driver may
+    set :attr:`invalidate_callback` (False: ops without the callback) and
+    :attr:`pin_after_attach` from its own options (the rdma driver does).
     """
 
     name = "sgt importer"

@@ -22,7 +22,12 @@ here so that the sg_table importer they steer stays driver-neutral:
 from __future__ import annotations
 
 
-def apply_ops_options(importer, spec) -> None:
-    """Set the sg_table importer's two attach choices from the scenario's ``[importer]`` table."""
-    importer.invalidate_callback = bool(spec.option("invalidate_callback", True))
-    importer.pin_after_attach = bool(spec.option("pin_after_attach", False))
+class ImporterOpsOptions:
+    """Mixin over an sg_table importer class: sets its two attach choices from the
+    scenario's ``[importer]`` table."""
+
+    def __init__(self, session):
+        super().__init__(session)
+        spec = session.importer
+        self.invalidate_callback = bool(spec.option("invalidate_callback", True))
+        self.pin_after_attach = bool(spec.option("pin_after_attach", False))
