@@ -42,6 +42,15 @@ Bugs the model shows in 7.1, each with its fix as a variant:
     iommufd's ``iopt_release_pages()`` calls ``dma_buf_unpin()`` without
     the reservation lock, so ``dma_resv_assert_held()`` fires (fixed by
     e745cd2c749e in 7.2).
+``uverbs-dmabuf-release``
+    the RDMA uverbs dma-buf's release op takes a NULL ``uobj.context`` to
+    mean an aborted ALLOC.  Every destroy clears it, so when the uverbs
+    file goes before the buffer's last reference the object and a uverbs
+    file reference leak; and on the -EIO abort the object is freed before
+    the deferred release reads it.  The lab's fix: the abort paths detach
+    the buffer from the object (``dmabuf->priv = NULL``) before the file is
+    put, and the release tests that instead.  Present up to the newest
+    source read.
 
 Mode ``rc1`` runs vfio's revoke and cleanup as first merged for 7.1-rc1
 (before c64a647c84f3, which no release lacks): a close after a revoke
@@ -52,6 +61,12 @@ Sources: ``docs/sources.md`` [mainline-7.1], [mainline-releases], [vfio-kref-rea
 from __future__ import annotations
 
 from dmabuf_lab.revisions.base import Revision
+
+#: The RDMA uverbs dma-buf's release-op bug, carried by every release that has the exporter.
+UVERBS_DMABUF_RELEASE = ("uverbs_dmabuf_release() returns when uobj.context is NULL, which every destroy "
+                         "sets: closing the uverbs file first leaks the object and a uverbs file "
+                         "reference; the -EIO abort frees the object before the deferred release reads it "
+                         "(lab fix: the aborts clear dmabuf->priv, the release tests it)")
 
 REVISION = Revision(
     name="mainline-7.1",
@@ -67,6 +82,7 @@ REVISION = Revision(
                       "entries of UINT_MAX bytes",
         "iommufd-unpin-lock": "iopt_release_pages() calls dma_buf_unpin() without the reservation lock "
                           "(e745cd2c749e takes it)",
+        "uverbs-dmabuf-release": UVERBS_DMABUF_RELEASE,
     },
     modes={
         "rc1": "vfio's revoke as first merged (1a8a5227f229 with 6ffe939bf94f, 7.1-rc1 to rc3): restore "

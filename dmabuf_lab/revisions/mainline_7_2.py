@@ -27,6 +27,8 @@ Bugs the model shows in 7.2:
     the 6.19 ``dma_buf_phys_vec_to_sgt()`` / ``dma_buf_free_sgt()``, as in
     7.1: the sg chunk leaks, IOVA offset 0, lengths wrap past 4 GiB,
     entries of UINT_MAX bytes.
+``uverbs-dmabuf-release``
+    the RDMA uverbs dma-buf's release op, as in 7.1.
 
 Sources: ``docs/sources.md`` [mainline-7.2], [mainline-releases].
 """
@@ -44,6 +46,7 @@ REVISION = dataclasses.replace(
     date="2026-08",
     source="mainline-7.2",
     patch="Linux 7.2: 7.1 plus e745cd2c749e (drivers/iommu/iommufd/pages.c)",
-    bugs={"sgt-helper": MAINLINE_7_1.bugs["sgt-helper"]},
+    bugs={"sgt-helper": MAINLINE_7_1.bugs["sgt-helper"],
+          "uverbs-dmabuf-release": MAINLINE_7_1.bugs["uverbs-dmabuf-release"]},
     fixed_upstream={"iommufd-unpin-lock": "e745cd2c749e"},
 )

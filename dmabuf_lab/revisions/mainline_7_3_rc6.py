@@ -23,6 +23,9 @@ Bugs the model shows in 7.3-rc6:
     the 7.3 helper still hands out ``orig_nents = 0`` (so sg_free_table()
     frees nothing) and links every range at IOVA offset 0; the length wrap
     and the unaligned entries are gone.
+``uverbs-dmabuf-release``
+    the RDMA uverbs dma-buf's release op, as in 7.1 (no later commit to
+    uverbs_std_types_dmabuf.c is known to change it).
 
 Sources: ``docs/sources.md`` [mainline-7.3-rc6], [mainline-releases].
 """
@@ -41,5 +44,6 @@ REVISION = dataclasses.replace(
     source="mainline-7.3-rc6",
     patch="Linux v7.3-rc6: 7.2 plus 06dd5e1ae8ce and b344ca94e8cc (drivers/dma-buf/dma-buf-mapping.c)",
     bugs={"sgt-helper": "dma_buf_phys_vec_to_sgt()/dma_buf_free_sgt() as in 7.3: orig_nents = 0 leaks "
-                        "the sg chunk, every range linked at IOVA offset 0"},
+                        "the sg chunk, every range linked at IOVA offset 0",
+          "uverbs-dmabuf-release": MAINLINE_7_2.bugs["uverbs-dmabuf-release"]},
 )

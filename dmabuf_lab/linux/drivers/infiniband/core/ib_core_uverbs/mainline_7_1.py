@@ -36,10 +36,15 @@ class ib_ucontext(kstruct):
 
 
 class rdma_user_mmap_entry(kstruct):
-    """One mmap-able object of a ucontext and the dma-bufs exported from it."""
+    """One mmap-able object of a ucontext and the dma-bufs exported from it.
+
+    ``driver_removed`` is written by the driver's remove and read by the
+    lookup of a concurrent ALLOC or mmap (under the mmap_xa's lock in the C,
+    not under ``dmabufs_lock``): announced in concurrent runs."""
 
     fields = (("ref", kref), "ucontext", ("start_pgoff", 0), ("npages", 0), ("driver_removed", False),
               ("dmabufs_lock", mutex), ("dmabufs", list))
+    shared = ("driver_removed",)
 
 
 @mirrors(f"{_PIN}:rdma_user_mmap_entry_get_pgoff", revisions=RUN_BY)

@@ -23,6 +23,18 @@ range of a BAR and its P2P provider.
   ``revoked`` test keeps a later destroy from putting it again.
 * release (last dma-buf reference): hands the uobject to
   uverbs_uobject_release() unless its ``context`` is already cleared.
+  That test is the bug ``uverbs-dmabuf-release``: rdma_core.c's
+  uverbs_destroy_uobject() clears ``context`` on every destroy, so a
+  buffer that outlives its uverbs file (closed, or the device removed)
+  never releases the object nor the uverbs file reference the commit took;
+  and on an aborted ALLOC the object is freed by the abort before the
+  deferred release of the buffer's file reads it.  The lab's fix (variant
+  ``fix-uverbs-dmabuf-release``): both abort paths clear ``dmabuf->priv``
+  before the buffer's file is put (the handler's -EIO path, and the
+  destroy with RDMA_REMOVE_ABORT that precedes alloc_abort_fd_uobject()'s
+  fput), and the release tests ``priv`` instead of ``context``, so after
+  a close it still runs uverbs_uobject_release() as every other fd type's
+  file release does.
 
 The map goes through the 6.19 form of the mapping helper here
 (``release="6.19"``); :mod:`.mainline_7_3_rc6` swaps in the 7.3 one.
@@ -42,9 +54,11 @@ from dmabuf_lab.kmodel.completion import init_completion, kref_get, kref_init, k
 from dmabuf_lab.kmodel.fence import DMA_RESV_USAGE_BOOKKEEP, MAX_SCHEDULE_TIMEOUT, dma_resv_wait_timeout
 from dmabuf_lab.kmodel.mutex import mutex_lock, mutex_unlock
 from dmabuf_lab.linux.drivers.infiniband.core.ib_core_uverbs.mainline_7_1 import rdma_user_mmap_entry_put
-from dmabuf_lab.linux.drivers.infiniband.core.rdma_core.mainline_7_1 import RUN_BY, uverbs_uobject_release
+from dmabuf_lab.linux.drivers.infiniband.core.rdma_core.mainline_7_1 import (RDMA_REMOVE_ABORT, RUN_BY,
+                                                                           uverbs_uobject_release)
 from dmabuf_lab.linux.drivers.infiniband.core.uverbs.mainline_7_1 import (ib_uverbs_dmabuf_done,
                                                                           ib_uverbs_dmabuf_file)
+from dmabuf_lab.revisions.base import fixed
 from dmabuf_lab.twins import mirrors
 
 _PIN = "torvalds/linux@311aa68319f6:drivers/infiniband/core/uverbs_std_types_dmabuf.c"
@@ -56,6 +70,8 @@ O_CLOEXEC = 0o2000000
 HELPER_RELEASE = "6.19"
 #: The releases whose map is this one (7.3-rc6 has its own, over the 7.3 helper).
 MAP_RUN_BY = ("mainline-7.1", "mainline-7.2")
+#: The bug whose lab fix changes the release op and the two abort paths.
+RELEASE_BUG = "uverbs-dmabuf-release"
 
 
 @mirrors(f"{_PIN}:uverbs_dmabuf_attach", revisions=RUN_BY)
@@ -108,9 +124,17 @@ def uverbs_dmabuf_unpin(attach) -> None:
 @mirrors(f"{_PIN}:uverbs_dmabuf_release", revisions=RUN_BY)
 def uverbs_dmabuf_release(dmabuf) -> None:
     """The dma-buf's last reference: release the uobject, unless its context is gone
-    (the code says: only when the put came from the aborted allocation)."""
+    (the code says: only when the put came from the aborted allocation).
+
+    As posted the test reads the object, which an abort has freed, and is
+    also true after any destroy (a closed uverbs file): then nothing puts
+    the object or the uverbs file reference.  Fixed: an abort leaves
+    ``priv`` NULL, and only that skips the release."""
     priv = dmabuf.priv
-    if priv.uobj.context is None:
+    if fixed(RELEASE_BUG):
+        if priv is None:                       # the lab's fix: the abort detached the buffer
+            return
+    elif priv.uobj.context is None:
         return
     uverbs_uobject_release(priv.uobj, uverbs_dmabuf_fd_destroy_uobj)
 
@@ -144,7 +168,9 @@ def uverbs_method_dmabuf_alloc(ud, ib_dev, ucontext, pg_off: int, *, ops=None) -
     kept), ask the driver for its range and provider, export, arm the kref
     and the completion, link the buffer to the entry unless the driver
     removed the entry meanwhile (-EIO: the buffer is put again), and hand
-    the dma-buf's file to the uobject.
+    the dma-buf's file to the uobject.  The -EIO put is the buffer's last:
+    inside the system call its release runs on the return to user space,
+    after the core's abort has freed the object.
     """
     mmap_entry = ib_dev.pgoff_to_mmap_entry(ucontext, pg_off)
     if mmap_entry is None:
@@ -173,6 +199,8 @@ def uverbs_method_dmabuf_alloc(ud, ib_dev, ucontext, pg_off: int, *, ops=None) -
         mmap_entry.dmabufs.append(ud)
     mutex_unlock(mmap_entry.dmabufs_lock)
     if ret:
+        if fixed(RELEASE_BUG):
+            ud.dmabuf.priv = None              # the lab's fix: the release must not reach the object
         dma_buf_put(ud.dmabuf)                 # err_revoked
         rdma_user_mmap_entry_put(mmap_entry)
         return ret
@@ -194,6 +222,8 @@ def uverbs_dmabuf_fd_destroy_uobj(uobj, why: int) -> None:
 
     The wait runs with the entry's dmabufs_lock held; the kref is not
     re-armed afterwards, so a second revoke is kept out only by ``revoked``.
+    An abort (the handler succeeded, the ioctl failed after it) comes here
+    before alloc_abort_fd_uobject() puts the buffer's file.
     """
     ud = uobj.ref.container                # container_of(uobj, ..., uobj)
     wait_for_comp = False
@@ -211,6 +241,8 @@ def uverbs_dmabuf_fd_destroy_uobj(uobj, why: int) -> None:
         _wait_for_unmaps(ud)
     mutex_unlock(ud.mmap_entry.dmabufs_lock)
     rdma_user_mmap_entry_put(ud.mmap_entry)
+    if why == RDMA_REMOVE_ABORT and fixed(RELEASE_BUG):
+        ud.dmabuf.priv = None                  # the lab's fix: alloc_abort_fd_uobject() puts the file next
 
 
 def _wait_for_unmaps(ud) -> None:
@@ -223,5 +255,5 @@ __all__ = [
     "ib_uverbs_dmabuf_file", "uverbs_dmabuf_attach", "uverbs_dmabuf_map", "uverbs_dmabuf_unmap",
     "uverbs_dmabuf_pin", "uverbs_dmabuf_unpin", "uverbs_dmabuf_release", "uverbs_dmabuf_ops",
     "uverbs_dmabuf_ops_fixed", "uverbs_method_dmabuf_alloc", "uverbs_dmabuf_fd_destroy_uobj",
-    "HELPER_RELEASE",
+    "HELPER_RELEASE", "RELEASE_BUG",
 ]
