@@ -8,11 +8,10 @@ table per modelled :class:`~dmabuf_lab.kmodel.Kernel`, so ``dma_buf_fd()``,
 from __future__ import annotations
 
 import contextlib
-import threading
 from typing import Any, Callable, Optional
 
 from dmabuf_lab.kmodel import EBADF, ENOMEM, ERR_PTR, current_kernel, kfree, kstruct, kzalloc
-from dmabuf_lab.kmodel.sched import atomic, shared_access
+from dmabuf_lab.kmodel.sched import atomic, current_task, shared_access
 
 
 class file(kstruct):
@@ -95,7 +94,7 @@ def _task_work_stack(create: bool):
     per_task = k.per_run("task_work", dict) if create else k.per_run_get("task_work")
     if per_task is None:
         return None
-    task = threading.get_ident()
+    task = current_task()
     return per_task.setdefault(task, []) if create else per_task.get(task)
 
 

@@ -1,7 +1,7 @@
 """Cooperative kernel threads: where the model lets another thread run.
 
-A concurrent litmus run gives each scenario thread its own Python thread,
-but only one of them runs at any time.  The model calls :func:`sched_point`
+A concurrent litmus run gives each scenario thread its own stack (a
+greenlet), and only one of them runs at any time.  The model calls :func:`sched_point`
 right before every action another thread could observe or be held up by
 (taking or dropping a lock, waiting, signalling, reading or writing state
 shared between exporter and importer).  There the running thread parks and
@@ -36,6 +36,8 @@ import contextvars
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
+
+import greenlet
 
 from .runtime import call_site
 
@@ -91,8 +93,7 @@ class ModelThread:
     error: Optional[BaseException] = None
     held: list = field(default_factory=list)
     quiet: int = 0          # > 0: shared_access() announces nothing (atomic / unannounced)
-    go: threading.Event = field(default_factory=threading.Event)
-    thread: Optional[threading.Thread] = None
+    stack: Optional[greenlet.greenlet] = None   # where the body runs
 
     @property
     def enabled(self) -> bool:
@@ -124,8 +125,8 @@ class Scheduler:
         self._keys: dict[int, tuple] = {}
         self._counts: dict[str, int] = {}
         self._keep: list = []          # objects keyed, kept alive so ids stay unique
-        self._parked = threading.Event()
-        self._tls = threading.local()
+        self._running: Optional[ModelThread] = None
+        self._control: Optional[greenlet.greenlet] = None   # the controlling stack
         self._aborting = False
         self._token = None
 
@@ -154,15 +155,12 @@ class Scheduler:
 
     def current(self) -> Optional[ModelThread]:
         """The model thread running now (None in the controlling thread)."""
-        return getattr(self._tls, "thread", None)
+        return self._running
 
-    def _run(self, t: ModelThread, ctx: contextvars.Context) -> None:
-        self._tls.thread = t
+    def _run(self, t: ModelThread) -> None:
         try:
-            t.go.wait()
-            t.go.clear()
             if not self._aborting:
-                ctx.run(t.body)
+                t.body()
         except Abort:
             pass
         except BaseException as exc:       # reported by the caller; never swallowed
@@ -170,23 +168,25 @@ class Scheduler:
         finally:
             t.done = True
             t.pending = None
-            self._parked.set()
 
     def start(self) -> None:
-        """Make this scheduler current, start every thread and run each to its first point."""
+        """Make this scheduler current, give every thread its stack and run each to its first point."""
         self._token = _current.set(self)
+        self._control = greenlet.getcurrent()
         ctx = contextvars.copy_context()
         for t in self.threads:
-            t.thread = threading.Thread(target=self._run, args=(t, ctx.copy()), daemon=True,
-                                        name=f"model-{t.name}")
-            t.thread.start()
+            t.stack = greenlet.greenlet(lambda t=t: self._run(t), parent=self._control)
+            t.stack.gr_context = ctx.copy()
         for t in self.threads:
             self._resume(t)
 
     def _resume(self, t: ModelThread) -> None:
-        self._parked.clear()
-        t.go.set()
-        self._parked.wait()
+        """Run ``t`` until it parks at its next point or finishes, then come back here."""
+        self._running = t
+        try:
+            t.stack.switch()
+        finally:
+            self._running = None
 
     def enabled(self) -> list[int]:
         return [t.tid for t in self.threads if t.enabled]
@@ -209,11 +209,8 @@ class Scheduler:
         """Unwind every thread that has not finished (deadlock, bound, crash)."""
         self._aborting = True
         for t in self.threads:
-            if not t.done and t.thread is not None:
+            if not t.done and t.stack is not None:
                 self._resume(t)
-        for t in self.threads:
-            if t.thread is not None:
-                t.thread.join()
 
     def close(self) -> None:
         if any(not t.done for t in self.threads):
@@ -234,9 +231,7 @@ class Scheduler:
         func = call_site().rsplit(" ", 1)[-1]
         t.pending = Op(kind, key, write, label, func)
         t.ready, t.waits_for = ready, waits_for
-        self._parked.set()
-        t.go.wait()
-        t.go.clear()
+        self._control.switch()             # park: the controller picks who goes next
         t.pending, t.ready, t.waits_for = None, None, None
         if self._aborting:
             raise Abort()
@@ -256,6 +251,14 @@ class Scheduler:
         t = self.current()
         if t is not None and lock_key in t.held:
             t.held.remove(lock_key)
+
+
+def current_task() -> object:
+    """Who is running: the model thread of a concurrent run, else the OS thread (a stable,
+    hashable identity for per-task state such as task work)."""
+    s = _current.get()
+    t = s.current() if s is not None else None
+    return ("model", t.tid) if t is not None else ("thread", threading.get_ident())
 
 
 def sched_point(kind: str, obj, write: bool, label: str, *, cls: Optional[str] = None,

@@ -58,9 +58,9 @@ def test_many_explored_runs_leave_no_run_behind():
     target = sorted(sc.races)[0]
     explore(sc, target, seconds=None)
     gc.collect()
-    before = sum(isinstance(o, Kernel) for o in gc.get_objects())
+    before = sum(type(o) is Kernel for o in gc.get_objects())
     res = explore(sc, target, seconds=None)
     gc.collect()
-    after = sum(isinstance(o, Kernel) for o in gc.get_objects())
+    after = sum(type(o) is Kernel for o in gc.get_objects())
     assert res.executions > 1
     assert after <= before, f"{after - before} modelled runs outlived an exploration of {res.executions}"
