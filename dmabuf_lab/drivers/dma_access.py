@@ -22,7 +22,7 @@ Breaches are collected in ``session.shared["observations"]`` as
 """
 from __future__ import annotations
 
-from dmabuf_lab.kmodel.resource import iomem_check_owned
+from dmabuf_lab.kmodel.resource import iomem_check_owned, iomem_touch
 from dmabuf_lab.kmodel.runtime import call_site
 from dmabuf_lab.kmodel.sched import current_scheduler, unannounced
 
@@ -51,12 +51,15 @@ def mapping_returned(session, what: str) -> None:
 def dma_access(session, token, who: str) -> None:
     """The importer's device reads/writes the buffer through a mapping made at ``token``."""
     target = session.shared.get("dma_target")
+    window = session.shared.get("dma_window")
     s = current_scheduler()
     if s is not None and target is not None:
+        # one indivisible action: it meets the target's state and, going through the
+        # exporter's windows, the iomem tree's ownership of them at the same instant
         k = s.key(target)
-        s.point("read", k, False, f"{who}: DMA to {s.name_of(k)}")
+        also = [iomem_touch()] if window is not None else []
+        s.point("read", k, False, f"{who}: DMA to {s.name_of(k)}", also=[(s.key(o), w) for o, w in also])
     gone = session.shared.get("dma_gone")
-    window = session.shared.get("dma_window")
     with unannounced():                     # the state the DMA met at the point above
         reason = gone(token) if gone is not None else None
         for start, n, owner in (window() if window is not None else ()):

@@ -21,9 +21,14 @@ rules, none of which knows about dma-buf:
 
 A "user" of a window is whatever hands out mappings of it and can say how
 many are live right now (:func:`iomem_add_user`); the check at release asks
-every user that overlaps the window.  In a concurrent run giving a window
-back is an announced write of it, and asking a user an announced read of
-the object that guards its count.
+every user that overlaps the window.
+
+In a concurrent run the tree is shared state: claiming or giving back a
+window is an announced write of the tree, and looking up a window's owner
+an announced read of it (an access that is already one indivisible action,
+such as a DMA, names the tree in its own announcement:
+:func:`iomem_touch`).  Asking a user for its count is an announced read of
+the object that guards the count.
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .runtime import Kernel, current_kernel, report
-from .sched import sched_point
+from .sched import sched_point, shared_access
 
 
 @dataclass(eq=False)
@@ -90,6 +95,7 @@ def request_mem_region(start: int, n: int, name: str, owner=None) -> Optional[re
     tree = iomem_of()
     if n <= 0:
         return None
+    sched_point("write", tree, True, f"request_mem_region([mem {start:#x}-{start + n - 1:#x}] {name})")
     if any(r.overlaps(start, n) for r in tree.busy):
         return None
     res = resource(start, start + n - 1, name, owner)
@@ -106,7 +112,7 @@ def release_mem_region(start: int, n: int) -> None:
     tree = iomem_of()
     for i, res in enumerate(tree.busy):
         if res.start == start and res.end == start + n - 1:
-            sched_point("write", res, True, f"release_mem_region({res})", cls="resource")
+            sched_point("write", tree, True, f"release_mem_region({res})")
             del tree.busy[i]
             for u in tree.users:
                 if res.overlaps(u.start, u.n):
@@ -124,7 +130,9 @@ def release_mem_region(start: int, n: int) -> None:
 
 def iomem_owner(start: int, n: int):
     """The owner of the claimed window that covers all of ``[start, start+n)``, or None."""
-    for res in iomem_of().busy:
+    tree = iomem_of()
+    shared_access(tree, "busy", False)
+    for res in tree.busy:
         if res.covers(start, n):
             return res
     return None
@@ -152,18 +160,29 @@ def iomem_add_user(start: int, n: int, who: str, live: Callable[[], int], key=No
     object whose lock guards its count (in a concurrent run the check at release is
     an announced read of it, so it is ordered against the mappers)."""
     u = iomem_user(start, n, who, live, key)
-    iomem_of().users.append(u)
+    tree = iomem_of()
+    sched_point("write", tree, True, f"iomem_add_user({who})")
+    tree.users.append(u)
     return u
 
 
 def iomem_del_user(u: iomem_user) -> None:
     """Forget a user (its mappings are gone for good)."""
-    users = iomem_of().users
+    tree = iomem_of()
+    sched_point("write", tree, True, f"iomem_del_user({u.who})")
+    users = tree.users
     for i, x in enumerate(users):
         if x is u:
             del users[i]
             return
 
 
-__all__ = ["resource", "iomem_tree", "iomem_of", "request_mem_region", "release_mem_region",
+def iomem_touch() -> tuple:
+    """``(tree, False)``: what an indivisible action that checks window ownership
+    (a DMA through a window) adds to its announcement (``also=``), so that it is
+    ordered against claims and releases."""
+    return (iomem_of(), False)
+
+
+__all__ = ["resource", "iomem_tree", "iomem_of", "iomem_touch", "request_mem_region", "release_mem_region",
            "iomem_owner", "iomem_check_owned", "iomem_add_user", "iomem_del_user"]

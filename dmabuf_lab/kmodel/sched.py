@@ -24,9 +24,10 @@ so a twin cannot forget to; :func:`atomic` makes one read-modify-write
 Each announced action is an :class:`Op`: a kind, the shared object it
 touches (a stable key: the object's class name and its order of first use
 in the run, so that a replayed run names objects the same way), whether it
-writes, a label for traces and the kernel function that did it.  Two ops of
-different threads are *independent* when they touch different objects or
-both only read; the explorer uses that to skip reorderings that cannot
+writes, a label for traces and the kernel function that did it; ``also``
+names further objects that the same indivisible action touches.  Two ops
+of different threads are *independent* when no object that both touch is
+written by either; the explorer uses that to skip reorderings that cannot
 change anything.
 """
 from __future__ import annotations
@@ -51,28 +52,42 @@ class Op:
     write: bool
     label: str         # e.g. "dma_resv_lock(dma_resv#1)"
     func: str = ""     # the modelled kernel function that performs it
+    #: further (object key, write) pairs the same indivisible action touches (a DMA that meets
+    #: both the device's decode state and the iomem tree's ownership of the window)
+    also: tuple = ()
 
     def __str__(self) -> str:
         return self.label
 
+    def touches(self) -> tuple:
+        """Every (object key, write) pair of the action, ``obj`` first."""
+        return ((self.obj, self.write),) + self.also
+
     def to_dict(self) -> dict:
         """Plain JSON data (``obj`` as a list); :meth:`from_dict` gives the Op back."""
-        return {"kind": self.kind, "obj": list(self.obj), "write": self.write, "label": self.label,
-                "func": self.func}
+        d = {"kind": self.kind, "obj": list(self.obj), "write": self.write, "label": self.label,
+             "func": self.func}
+        if self.also:
+            d["also"] = [[list(k), w] for k, w in self.also]
+        return d
 
     @classmethod
     def from_dict(cls, data) -> "Op":
         try:
+            also = tuple((tuple(k), bool(w)) for k, w in data.get("also", ()))
             return cls(str(data["kind"]), tuple(data["obj"]), bool(data["write"]), str(data["label"]),
-                       str(data.get("func", "")))
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"Op: expected a dict with kind, obj (list), write, label and func, "
-                             f"got {data!r:.80} ({type(exc).__name__}: {exc})") from None
+                       str(data.get("func", "")), also)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"Op: expected a dict with kind, obj (list), write, label, func and optionally "
+                             f"also (list of [obj, write]), got {data!r:.80} ({type(exc).__name__}: {exc})") from None
 
 
 def independent(a: Op, b: Op) -> bool:
-    """True when executing ``a`` and ``b`` in either order ends the same."""
-    return a.obj != b.obj or (not a.write and not b.write)
+    """True when executing ``a`` and ``b`` in either order ends the same: no object
+    that both touch is written by either."""
+    if not a.also and not b.also:
+        return a.obj != b.obj or (not a.write and not b.write)
+    return not any(ka == kb and (wa or wb) for ka, wa in a.touches() for kb, wb in b.touches())
 
 
 class Abort(BaseException):
@@ -222,14 +237,17 @@ class Scheduler:
     # -- called by the model, from a model thread --------------------------------
     def point(self, kind: str, key: tuple, write: bool, label: str,
               ready: Optional[Callable[[], bool]] = None,
-              waits_for: Optional[Callable[[], Iterable[int]]] = None) -> None:
+              waits_for: Optional[Callable[[], Iterable[int]]] = None,
+              also: Iterable[tuple] = ()) -> None:
+        """Park the running thread before an action on ``key``; ``also`` lists further
+        (key, write) pairs the same action touches."""
         t = self.current()
         if t is None:          # the controlling thread (set-up, teardown): no interleaving
             return
         if self._aborting:     # unwinding (a finally that unlocks): never park again
             raise Abort()
         func = call_site().rsplit(" ", 1)[-1]
-        t.pending = Op(kind, key, write, label, func)
+        t.pending = Op(kind, key, write, label, func, tuple((tuple(k), bool(w)) for k, w in also))
         t.ready, t.waits_for = ready, waits_for
         self._control.switch()             # park: the controller picks who goes next
         t.pending, t.ready, t.waits_for = None, None, None
@@ -263,17 +281,21 @@ def current_task() -> object:
 
 def sched_point(kind: str, obj, write: bool, label: str, *, cls: Optional[str] = None,
                 ready: Optional[Callable[[], bool]] = None,
-                waits_for: Optional[Callable[[], Iterable[int]]] = None) -> None:
+                waits_for: Optional[Callable[[], Iterable[int]]] = None,
+                also: Iterable[tuple] = ()) -> None:
     """Announce an action on shared ``obj`` and let another thread run first.
 
     ``ready`` makes the action a blocking one (the thread is not runnable
     until it returns true); ``waits_for`` names the threads that could make
-    it true (for deadlock reports).  No-op outside a concurrent run.
+    it true (for deadlock reports); ``also`` lists further ``(object, write)``
+    pairs that the same indivisible action reads or writes.  No-op outside a
+    concurrent run.
     """
     s = _current.get()
     if s is None:
         return
-    s.point(kind, s.key(obj, cls), write, label, ready, waits_for)
+    s.point(kind, s.key(obj, cls), write, label, ready, waits_for,
+            also=[(s.key(o), w) for o, w in also])
 
 
 def shared_read(obj, member: str, *, cls: Optional[str] = None) -> None:
