@@ -106,3 +106,55 @@ def test_each_run_has_its_own_tree():
         assert iomem_owner(0x1000, 1) is None
         assert request_mem_region(0x1000, 0x1000, "a", a) is not None
     assert kinds(k2) == []
+
+
+def _ops(body):
+    """The announced actions of ``body`` run as the one thread of a concurrent run."""
+    from dmabuf_lab.kmodel.sched import Scheduler
+    with Kernel() as k:
+        s = Scheduler()
+        s.spawn("t", body)
+        s.start()
+        while not s.finished():
+            s.step(0)
+        s.close()
+    assert s.threads[0].error is None, s.threads[0].error
+    return k, [op for _, op in s.trace]
+
+
+def test_claims_and_releases_write_the_tree_and_look_ups_read_it():
+    from dmabuf_lab.kmodel.sched import unannounced
+    a = Owner("drv-a")
+
+    def body():
+        request_mem_region(0x1000, 0x1000, "a", a)
+        iomem_check_owned(0x1000, 0x100, a, "a read")
+        with unannounced():                     # the lab's own look: no point
+            iomem_owner(0x1000, 1)
+        release_mem_region(0x1000, 0x1000)
+
+    k, ops = _ops(body)
+    assert kinds(k) == []
+    assert [(op.kind, op.obj[0]) for op in ops] == [("write", "iomem_tree"), ("read", "iomem_tree"),
+                                                    ("write", "iomem_tree")]
+    assert "request_mem_region" in ops[0].label and "release_mem_region" in ops[2].label
+
+
+def test_a_dma_through_a_window_reads_the_tree_in_the_same_action():
+    from types import SimpleNamespace
+
+    from dmabuf_lab.drivers.dma_access import dma_access
+    from dmabuf_lab.kmodel.sched import independent
+    a, dev = Owner("drv-a"), Owner("dev")
+    session = SimpleNamespace(shared={"dma_target": dev, "dma_window": lambda: [(0x1000, 0x100, a)]})
+
+    def body():
+        request_mem_region(0x1000, 0x1000, "a", a)
+        dma_access(session, None, "nic")
+        release_mem_region(0x1000, 0x1000)
+
+    k, ops = _ops(body)
+    assert kinds(k) == []
+    dma = ops[1]
+    assert dma.obj[0] == "Owner" and [(key[0], w) for key, w in dma.also] == [("iomem_tree", False)]
+    assert not independent(dma, ops[2]), "the release must be ordered against the DMA"

@@ -112,6 +112,26 @@ def test_independence():
     assert independent(r1, r1) and independent(w1, w2) and not independent(r1, w1)
 
 
+def test_an_op_that_touches_several_objects_depends_on_a_write_of_any():
+    from dmabuf_lab.kmodel.sched import Op
+    dma = Op("read", ("dev", 1), False, "DMA", also=((("tree", 1), False),))
+    release = Op("write", ("tree", 1), True, "release")
+    lookup = Op("read", ("tree", 1), False, "owner")
+    other = Op("write", ("fence", 1), True, "signal")
+    decode_off = Op("write", ("dev", 1), True, "decode off")
+    assert not independent(dma, release) and not independent(release, dma)
+    assert not independent(dma, decode_off)
+    assert independent(dma, lookup) and independent(dma, other) and independent(dma, dma)
+
+
+def test_an_op_with_further_objects_survives_json():
+    from dmabuf_lab.kmodel.sched import Op
+    op = Op("read", ("dev", 1), False, "DMA", "dma_access", also=((("tree", 1), False),))
+    assert Op.from_dict(op.to_dict()) == op
+    plain = Op("write", ("x", 2), True, "w")
+    assert "also" not in plain.to_dict() and Op.from_dict(plain.to_dict()) == plain
+
+
 def test_closing_a_run_unwinds_a_thread_parked_inside_try_finally():
     """The ``finally`` that drops a lock announces the unlock again while the run is
     being aborted; the thread must unwind instead of parking for a step that never comes."""
