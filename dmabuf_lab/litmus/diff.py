@@ -130,11 +130,12 @@ def _race(sc, target: str) -> Side:
 
 def _stated(sc, target: str) -> str | None:
     """The outcome the scenario file's ``[expect]`` states for ``target`` (an alias read as
-    the revision it stands for), or None where it states none."""
-    from dmabuf_lab.revisions import split_target
+    the revision it stands for, ``rev:posted`` as ``rev``), or None where it states none."""
+    from dmabuf_lab.revisions import POSTED, split_target
 
     name, variant = split_target(target)
-    return sc.expect.get(f"{name}:{variant}" if ":" in target else name)
+    keys = [f"{name}:{variant}"] + ([name] if variant == POSTED else [])
+    return next((sc.expect[k] for k in keys if k in sc.expect), None)
 
 
 def _unexpressed(sc, side: Side, target: str) -> bool:
