@@ -64,3 +64,20 @@ def test_an_unknown_revision_suggests_the_near_one(capsys):
     assert cli.main(["diff", "mainline-6.1", B]) == 2
     err = capsys.readouterr().err
     assert "did you mean 'mainline-6.19'" in err and "Traceback" not in err
+
+
+def test_a_stated_cannot_express_is_an_answer_an_unstated_one_is_not(capsys):
+    # the file states cannot-express for mainline-6.19 (no uverbs dma-buf exporter before 7.0)
+    # and no verdict at all for rfc-v1
+    path = "litmus/rdma-uverbs-static-importer.toml"
+    sc = load_scenario(path)
+    assert sc.expect[A] == "cannot-express" and sc.expect[B] != "cannot-express" and "rfc-v1" not in sc.expect
+
+    data = _diff(capsys, A, B, path)
+    assert [d["scenario"] for d in data["differences"]] == [sc.name] and data["not_expressed_by_one"] == []
+    d = data["differences"][0]
+    assert (d["a"]["outcome"], d["b"]["outcome"]) == ("cannot-express", sc.expect[B])
+    assert any(item.startswith("A cannot-express: ") and "rdma-uverbs" in item for item in d["explanation"])
+
+    data = _diff(capsys, "rfc-v1", B, path)
+    assert data["differences"] == [] and data["not_expressed_by_one"] == [sc.name]
