@@ -132,7 +132,7 @@ scen_order = [sc.name for sc in scenarios if not sc.concurrent]
 classes = list(CLASSES)
 table_base = alt.Chart(cells).encode(
     x=alt.X("revision:N", sort=rev_cols, title=None, axis=alt.Axis(orient="top", labelAngle=-30)),
-    y=alt.Y("scenario:N", sort=scen_order, title=None))
+    y=alt.Y("scenario:N", sort=scen_order, title=None, axis=alt.Axis(labelLimit=0)))
 table_rect = table_base.mark_rect().encode(
     color=alt.Color("class:N", title="verdict", sort=classes, legend=alt.Legend(symbolStrokeWidth=0),
                     scale=drawn_scale(classes, CLASS_COLOURS, cells["class"])),

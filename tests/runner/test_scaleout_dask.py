@@ -63,7 +63,12 @@ def test_race_explorer_over_every_concurrent_scenario_matches_the_serial_search(
         # the same outcomes; the order they are first met in, and the run kept for each, may differ
         # when a split point's children are entered in another order (see tests/litmus/test_race_tasks.py)
         assert set(g.outcomes) == set(w.outcomes), (sc.name, t)
-        assert g.shortest == w.shortest and g.pruned >= w.pruned, (sc.name, t)
+        # the shortest run per property has the same length; which of several equivalent
+        # interleavings of that length is kept depends on the order subtrees are entered in
+        assert {p: len(ex.trace) for p, ex in g.shortest.items()} == \
+            {p: len(ex.trace) for p, ex in w.shortest.items()}, (sc.name, t)
+        assert all(p in ex.properties for p, ex in g.shortest.items()), (sc.name, t)
+        assert g.pruned >= w.pruned, (sc.name, t)
     assert len(used) == 2
 
 
