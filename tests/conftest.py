@@ -3,7 +3,7 @@ import os
 
 # Race searches run to their interleaving bound only, never to a time limit: a verdict the
 # suite checks must not depend on how loaded the machine is (subprocesses inherit this).
-os.environ.setdefault("DMABUF_LAB_RACE_SECONDS", "none")
+os.environ["DMABUF_LAB_RACE_SECONDS"] = "none"
 
 # Hypothesis: deterministic and bounded on the 2-core CI machine.
 from hypothesis import settings

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dmabuf_lab.kmodel.resource import iomem_check_owned, iomem_touch
 from dmabuf_lab.kmodel.runtime import call_site
-from dmabuf_lab.kmodel.sched import current_scheduler, unannounced
+from dmabuf_lab.kmodel.sched import current_scheduler, sched_point, unannounced
 
 
 def observe(session, prop: str, message: str) -> None:
@@ -56,9 +56,8 @@ def dma_access(session, token, who: str) -> None:
     if s is not None and target is not None:
         # one indivisible action: it meets the target's state and, going through the
         # exporter's windows, the iomem tree's ownership of them at the same instant
-        k = s.key(target)
         also = [iomem_touch()] if window is not None else []
-        s.point("read", k, False, f"{who}: DMA to {s.name_of(k)}", also=[(s.key(o), w) for o, w in also])
+        sched_point("read", target, False, f"{who}: DMA to {s.name_of(s.key(target))}", also=also)
     gone = session.shared.get("dma_gone")
     with unannounced():                     # the state the DMA met at the point above
         reason = gone(token) if gone is not None else None

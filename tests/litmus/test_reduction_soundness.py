@@ -26,13 +26,6 @@ from dmabuf_lab.litmus.races import RaceSetupError, run_interleaving
 from dmabuf_lab.litmus.scenario import load_scenario
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _no_time_bound():
-    """Searches here run to their interleaving bound, so the answers do not depend on the machine's load."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DMABUF_LAB_RACE_SECONDS", "none")
-        yield
-
 LITMUS = Path(__file__).resolve().parents[2] / "litmus"
 
 #: Subtrees of the unpruned tree and the interleavings explored in each.
